@@ -1,0 +1,66 @@
+"""Read records back from WARC files (ours or any other writer's) with warcio."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
+
+
+@dataclass
+class StoredResponse:
+    """An archived HTTP response: where it is and what it says."""
+
+    url: str
+    date: str
+    record_id: str
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    filename: str
+    offset: int
+    length: int
+
+
+def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[ArcWarcRecord, int, int]]:
+    """Yield ``(record, offset, length)`` for every record of one WARC file."""
+    with open(path, "rb") as stream:
+        iterator = ArchiveIterator(stream)
+        for record in iterator:
+            record.content_stream().read()
+            yield record, iterator.get_record_offset(), iterator.get_record_length()
+
+
+def read_record_at(path: str | os.PathLike[str], offset: int) -> ArcWarcRecord:
+    """Return the record that starts at ``offset`` in ``path``, its content read."""
+    with open(path, "rb") as stream:
+        stream.seek(offset)
+        record = next(iter(ArchiveIterator(stream)))
+        record.raw_body = record.content_stream().read()  # type: ignore[attr-defined]
+        return record
+
+
+def iter_responses(path: str | os.PathLike[str]) -> Iterator[StoredResponse]:
+    """Yield every ``response`` record of ``path`` with its decoded body."""
+    name = Path(path).name
+    with open(path, "rb") as stream:
+        iterator = ArchiveIterator(stream)
+        for record in iterator:
+            if record.rec_type != "response" or record.http_headers is None:
+                continue
+            body = record.content_stream().read()
+            yield StoredResponse(
+                url=record.rec_headers.get_header("WARC-Target-URI"),
+                date=record.rec_headers.get_header("WARC-Date"),
+                record_id=record.rec_headers.get_header("WARC-Record-ID"),
+                status=int(record.http_headers.get_statuscode() or 0),
+                headers=list(record.http_headers.headers),
+                body=body,
+                filename=name,
+                offset=iterator.get_record_offset(),
+                length=iterator.get_record_length(),
+            )

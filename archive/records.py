@@ -1,0 +1,161 @@
+"""Build WARC 1.1 records: warcinfo, response, request and revisit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from archive.digest import sha1_digest
+
+WARC_VERSION = "WARC/1.1"
+PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+Clock = Callable[[], datetime]
+IdFactory = Callable[[], str]
+
+
+def utc_now() -> datetime:
+    """Return the current time in UTC."""
+    return datetime.now(timezone.utc)
+
+
+def new_record_id() -> str:
+    """Return a fresh ``<urn:uuid:...>`` record id."""
+    return f"<urn:uuid:{uuid.uuid4()}>"
+
+
+def warc_date(moment: datetime) -> str:
+    """Format ``moment`` as a WARC-Date (UTC, microseconds when present)."""
+    moment = moment.astimezone(timezone.utc)
+    if moment.microsecond:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class WarcRecord:
+    """One WARC record: its named headers and its block."""
+
+    headers: list[tuple[str, str]]
+    block: bytes = b""
+    content_type: str | None = None
+
+    def header(self, name: str) -> str | None:
+        """Return the first value of header ``name`` (case-insensitive)."""
+        lower = name.lower()
+        return next((v for n, v in self.headers if n.lower() == lower), None)
+
+    @property
+    def record_id(self) -> str:
+        return self.header("WARC-Record-ID") or ""
+
+    @property
+    def date(self) -> str:
+        return self.header("WARC-Date") or ""
+
+    def to_bytes(self) -> bytes:
+        """Serialise the record, ending with the two CRLFs that close it."""
+        lines = [WARC_VERSION] + [f"{name}: {value}" for name, value in self.headers]
+        if self.content_type:
+            lines.append(f"Content-Type: {self.content_type}")
+        lines.append(f"Content-Length: {len(self.block)}")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+        return head + self.block + b"\r\n\r\n"
+
+
+@dataclass
+class RecordFactory:
+    """Make records with a shared clock, id source and warcinfo reference."""
+
+    clock: Clock = utc_now
+    new_id: IdFactory = new_record_id
+    warcinfo_id: str | None = field(default=None)
+
+    def warcinfo(self, filename: str, fields: dict[str, str]) -> WarcRecord:
+        """Return the warcinfo record that opens ``filename``."""
+        block = "".join(f"{key}: {value}\r\n" for key, value in fields.items()).encode()
+        record = WarcRecord(
+            [
+                ("WARC-Type", "warcinfo"),
+                ("WARC-Record-ID", self.new_id()),
+                ("WARC-Date", warc_date(self.clock())),
+                ("WARC-Filename", filename),
+                ("WARC-Block-Digest", sha1_digest(block)),
+            ],
+            block,
+            "application/warc-fields",
+        )
+        self.warcinfo_id = record.record_id
+        return record
+
+    def _common(self, rec_type: str, url: str, date: str, ip: str | None) -> list[tuple[str, str]]:
+        headers = [
+            ("WARC-Type", rec_type),
+            ("WARC-Record-ID", self.new_id()),
+            ("WARC-Date", date),
+            ("WARC-Target-URI", url),
+        ]
+        if ip:
+            headers.append(("WARC-IP-Address", ip))
+        if self.warcinfo_id:
+            headers.append(("WARC-Warcinfo-ID", self.warcinfo_id))
+        return headers
+
+    def response(
+        self,
+        url: str,
+        block: bytes,
+        payload_offset: int,
+        *,
+        ip: str | None = None,
+        truncated: str | None = None,
+        date: str | None = None,
+    ) -> WarcRecord:
+        """Return a response record over an HTTP response ``block``."""
+        headers = self._common("response", url, date or warc_date(self.clock()), ip)
+        if truncated:
+            headers.append(("WARC-Truncated", truncated))
+        headers += [
+            ("WARC-Block-Digest", sha1_digest(block)),
+            ("WARC-Payload-Digest", sha1_digest(block[payload_offset:])),
+        ]
+        return WarcRecord(headers, block, "application/http; msgtype=response")
+
+    def request(self, url: str, block: bytes, concurrent_to: WarcRecord) -> WarcRecord:
+        """Return the request record that goes with ``concurrent_to``."""
+        headers = self._common(
+            "request", url, concurrent_to.date, concurrent_to.header("WARC-IP-Address")
+        )
+        headers += [
+            ("WARC-Concurrent-To", concurrent_to.record_id),
+            ("WARC-Block-Digest", sha1_digest(block)),
+        ]
+        return WarcRecord(headers, block, "application/http; msgtype=request")
+
+    def revisit(
+        self,
+        url: str,
+        head_block: bytes,
+        *,
+        profile: str,
+        refers_to: str,
+        refers_to_uri: str,
+        refers_to_date: str,
+        payload_digest: str,
+        ip: str | None = None,
+        date: str | None = None,
+    ) -> WarcRecord:
+        """Return a revisit record keeping only the HTTP head of the response."""
+        headers = self._common("revisit", url, date or warc_date(self.clock()), ip)
+        headers += [
+            ("WARC-Profile", profile),
+            ("WARC-Refers-To", refers_to),
+            ("WARC-Refers-To-Target-URI", refers_to_uri),
+            ("WARC-Refers-To-Date", refers_to_date),
+            ("WARC-Block-Digest", sha1_digest(head_block)),
+            ("WARC-Payload-Digest", payload_digest),
+        ]
+        return WarcRecord(headers, head_block, "application/http; msgtype=response")

@@ -1,0 +1,1 @@
+"""Scrapy-free corpus library: extraction, filters and the corpus store."""

@@ -1,0 +1,43 @@
+"""The extracted article, as it travels from extraction to the corpus store."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Scripts written without spaces count one word per character.
+_WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+")
+
+
+def word_count(text: str) -> int:
+    """Count words; each Chinese or Japanese character counts as one."""
+    return len(_WORD.findall(text))
+
+
+@dataclass
+class Article:
+    """Clean text and metadata of one article page."""
+
+    url: str
+    title: str
+    paragraphs: list[str]
+    canonical_url: str = ""
+    authors: list[str] = field(default_factory=list)
+    published: str | None = None
+    language: str | None = None
+    sitename: str | None = None
+    page_type: str | None = None
+    link_words: int = 0
+
+    @property
+    def words(self) -> int:
+        return sum(word_count(p) for p in self.paragraphs)
+
+    def text(self) -> str:
+        """Return the corpus text: headline line, then one paragraph per line."""
+        lines = [self.title, *self.paragraphs] if self.title else list(self.paragraphs)
+        return "\n".join(lines) + "\n"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,54 @@
+"""Decide what enters the corpus: is it an article, is it on topic."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+from corpus.article import Article
+
+def fold(text: str) -> str:
+    """Lower-case ``text`` and strip its accents, for matching."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+class TopicFilter:
+    """Keyword groups: a text matches when every group has a whole-word hit."""
+
+    def __init__(self, groups: Sequence[Sequence[str]]) -> None:
+        self.groups = [list(group) for group in groups if group]
+        self._patterns = [
+            re.compile(
+                r"(?<!\w)(?:" + "|".join(re.escape(fold(term)) for term in group) + r")(?!\w)"
+            )
+            for group in self.groups
+        ]
+
+    def __bool__(self) -> bool:
+        return bool(self._patterns)
+
+    def matches(self, text: str) -> bool:
+        folded = fold(text)
+        return all(pattern.search(folded) for pattern in self._patterns)
+
+
+def rejection_reason(
+    article: Article | None,
+    *,
+    min_words: int = 100,
+    max_link_ratio: float = 0.5,
+    topic: TopicFilter | None = None,
+) -> str | None:
+    """Return why ``article`` stays out of the corpus, or ``None`` to keep it."""
+    if article is None or not article.paragraphs:
+        return "empty"
+    words = article.words
+    if words < min_words:
+        return "too-short"
+    if article.link_words > max_link_ratio * words:
+        return "listing"
+    if topic and not topic.matches(article.text()):
+        return "off-topic"
+    return None

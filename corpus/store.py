@@ -1,0 +1,135 @@
+"""The corpus on disk: numbered text files and the ``index.jsonl`` manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from corpus.article import Article
+from corpus.urls import url_hash
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = "index.jsonl"
+SEQUENCE = ".sequence"
+_FILE_NAME = re.compile(r"^(\d{3,})_[0-9a-f]{16}\.txt$")
+
+
+def corpus_file_name(number: int, canonical_url: str) -> str:
+    """Return ``NNN_HHHHHHHHHHHHHHHH.txt`` for an article."""
+    return f"{number:03d}_{url_hash(canonical_url)}.txt"
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    temp = path.with_name(path.name + ".tmp")
+    with temp.open("wb") as stream:
+        stream.write(data)
+    os.replace(temp, path)
+
+
+def read_manifest(directory: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+    """Yield the manifest entries of a corpus, skipping a torn last line."""
+    path = Path(directory) / MANIFEST
+    if not path.exists():
+        return
+    with path.open("rb") as stream:
+        for line in stream:
+            if line.endswith(b"\n"):
+                yield json.loads(line)
+
+
+class CorpusStore:
+    """Numbered article files plus an append-only manifest, safe against crashes.
+
+    Order of writes: the next free number is reserved in ``.sequence``, the text
+    goes to a temporary file renamed into place, then the manifest line is
+    appended. A crash leaves at worst a gap in the numbering or a file that is
+    not listed yet; :meth:`open` removes such files, and numbers are never reused.
+    """
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+        self.next_number = 0
+        self.by_canonical_url: dict[str, int] = {}
+        self._manifest: int | None = None
+
+    def open(self) -> CorpusStore:
+        """Recover from any crash and get ready to add articles."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._truncate_torn_manifest()
+        listed: set[str] = set()
+        highest = -1
+        for entry in read_manifest(self.directory):
+            listed.add(entry["file"])
+            self.by_canonical_url[entry["canonical_url"]] = entry["id"]
+            highest = max(highest, entry["id"])
+        for path in self.directory.iterdir():
+            match = _FILE_NAME.match(path.name)
+            if path.name.endswith(".tmp"):
+                path.unlink()
+            elif match:
+                highest = max(highest, int(match.group(1)))
+                if path.name not in listed:
+                    logger.warning("Removed %s: a crash left it out of the manifest", path)
+                    path.unlink()
+        sequence = self.directory / SEQUENCE
+        reserved = int(sequence.read_text()) if sequence.exists() else 0
+        self.next_number = max(highest + 1, reserved)
+        self._manifest = os.open(
+            self.directory / MANIFEST, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644
+        )
+        return self
+
+    def _truncate_torn_manifest(self) -> None:
+        path = self.directory / MANIFEST
+        if not path.exists():
+            return
+        data = path.read_bytes()
+        end = data.rfind(b"\n") + 1
+        if end != len(data):
+            logger.warning("Cut a torn last line (%d bytes) from %s", len(data) - end, path)
+            with path.open("r+b") as stream:
+                stream.truncate(end)
+
+    def __contains__(self, canonical_url: str) -> bool:
+        return canonical_url in self.by_canonical_url
+
+    def add(self, article: Article, **fields: Any) -> dict[str, Any]:
+        """Store ``article`` under the next number and return its manifest entry."""
+        assert self._manifest is not None, "CorpusStore.open() first"
+        number = self.next_number
+        self.next_number += 1
+        _write_atomic(self.directory / SEQUENCE, str(self.next_number).encode())
+        name = corpus_file_name(number, article.canonical_url)
+        text = article.text().encode("utf-8")
+        _write_atomic(self.directory / name, text)
+        entry = {
+            "id": number,
+            "file": name,
+            "url": article.url,
+            "canonical_url": article.canonical_url,
+            "title": article.title,
+            "authors": article.authors,
+            "published": article.published,
+            "language": article.language,
+            "words": article.words,
+            "sha1": hashlib.sha1(text).hexdigest(),
+            **fields,
+        }
+        line = (json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+        os.write(self._manifest, line)
+        self.by_canonical_url[article.canonical_url] = number
+        return entry
+
+    def close(self) -> None:
+        """Flush the manifest to disk."""
+        if self._manifest is not None:
+            os.fsync(self._manifest)
+            os.close(self._manifest)
+            self._manifest = None

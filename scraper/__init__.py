@@ -1,0 +1,1 @@
+"""Scrapy glue of the news archiver: spider, middlewares, pipelines, commands."""

@@ -1,0 +1,200 @@
+"""Find article URLs in robots.txt, sitemaps, feeds and HTML pages (no Scrapy needed)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin
+
+import lxml.html
+from lxml import etree
+
+MAX_XML_BYTES = 50 * 1024 * 1024
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
+
+_SAFE_XML = etree.XMLParser(
+    resolve_entities=False, no_network=True, huge_tree=False, recover=True, remove_comments=True
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A URL found in a feed or sitemap, with its date when given."""
+
+    url: str
+    modified: datetime | None = None
+
+
+@dataclass
+class Sitemap:
+    """A parsed sitemap: child sitemaps (index) and page entries (urlset)."""
+
+    sitemaps: list[Entry]
+    pages: list[Entry]
+
+
+def sitemaps_from_robots(text: str, base_url: str) -> list[str]:
+    """Return the ``Sitemap:`` URLs of a robots.txt."""
+    found = []
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip().lower() == "sitemap" and value.strip():
+            found.append(urljoin(base_url, value.strip()))
+    return found
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """Parse a W3C (ISO 8601) or RFC 822 date; naive dates are taken as UTC."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _maybe_gunzip(body: bytes) -> bytes:
+    if body[:2] != b"\x1f\x8b":
+        return body
+    with gzip.GzipFile(fileobj=io.BytesIO(body)) as stream:
+        return stream.read(MAX_XML_BYTES + 1)[:MAX_XML_BYTES]
+
+
+def _xml_root(body: bytes) -> etree._Element | None:
+    data = _maybe_gunzip(body)
+    if not data.strip():
+        return None
+    try:
+        root = etree.fromstring(data, parser=_SAFE_XML)
+    except etree.XMLSyntaxError:
+        return None
+    return root
+
+
+def _local(tag: object) -> str:
+    return etree.QName(tag).localname.lower() if isinstance(tag, str) else ""
+
+
+def _child_text(element: etree._Element, *names: str) -> str | None:
+    for child in element.iter():
+        if _local(child.tag) in names and child.text and child.text.strip():
+            return child.text.strip()
+    return None
+
+
+def parse_sitemap(body: bytes, base_url: str) -> Sitemap | None:
+    """Parse a sitemap index or urlset (plain or gzipped, Google News tags read)."""
+    root = _xml_root(body)
+    if root is None or _local(root.tag) not in ("sitemapindex", "urlset"):
+        return None
+    entries = []
+    for element in root:
+        if _local(element.tag) not in ("sitemap", "url"):
+            continue
+        loc = _child_text(element, "loc")
+        if not loc:
+            continue
+        modified = parse_date(_child_text(element, "publication_date", "lastmod"))
+        entries.append(Entry(urljoin(base_url, loc), modified))
+    if _local(root.tag) == "sitemapindex":
+        return Sitemap(sitemaps=entries, pages=[])
+    return Sitemap(sitemaps=[], pages=entries)
+
+
+def parse_feed(body: bytes, base_url: str) -> list[Entry] | None:
+    """Return the items of an RSS 2.0, RSS 1.0 or Atom feed; ``None`` if not a feed."""
+    root = _xml_root(body)
+    if root is None:
+        return None
+    kind = _local(root.tag)
+    entries = []
+    if kind in ("rss", "rdf"):
+        for item in root.iter():
+            if _local(item.tag) != "item":
+                continue
+            link = _child_text(item, "link") or _guid_link(item)
+            if link:
+                date = _child_text(item, "pubdate", "date", "updated")
+                entries.append(Entry(urljoin(base_url, link), parse_date(date)))
+        return entries
+    if kind == "feed":
+        for item in root:
+            if _local(item.tag) != "entry":
+                continue
+            link = _atom_link(item)
+            if link:
+                date = _child_text(item, "published", "updated")
+                entries.append(Entry(urljoin(base_url, link), parse_date(date)))
+        return entries
+    return None
+
+
+def _guid_link(item: etree._Element) -> str | None:
+    for child in item:
+        if _local(child.tag) == "guid" and child.get("isPermaLink", "true") != "false":
+            text = (child.text or "").strip()
+            return text if text.startswith("http") else None
+    return None
+
+
+def _atom_link(entry: etree._Element) -> str | None:
+    links = [child for child in entry if _local(child.tag) == "link" and child.get("href")]
+    for link in links:
+        if link.get("rel", "alternate") == "alternate":
+            return link.get("href")
+    return links[0].get("href") if links else None
+
+
+def parse_html(body: bytes | str, base_url: str) -> lxml.html.HtmlElement | None:
+    """Parse an HTML page with links made absolute; ``None`` if it is not HTML."""
+    if not body or not body.strip():
+        return None
+    try:
+        tree = lxml.html.document_fromstring(body)
+    except (etree.ParserError, ValueError):
+        return None
+    tree.make_links_absolute(base_url, resolve_base_href=True, handle_failures="discard")
+    return tree
+
+
+def feed_links(tree: lxml.html.HtmlElement) -> list[str]:
+    """Return the feeds a page announces with ``<link rel="alternate">``."""
+    found = []
+    for link in tree.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        kind = (link.get("type") or "").lower().split(";")[0].strip()
+        if "alternate" in rel and kind in FEED_TYPES and link.get("href"):
+            found.append(link.get("href"))
+    return found
+
+
+def page_links(tree: lxml.html.HtmlElement) -> Iterator[str]:
+    """Yield the http(s) targets of the page's ``<a href>`` links, in order."""
+    for anchor in tree.iter("a"):
+        href = (anchor.get("href") or "").strip()
+        if href.startswith(("http://", "https://")):
+            yield href
+
+
+def next_page(tree: lxml.html.HtmlElement) -> str | None:
+    """Return the ``rel="next"`` pagination link of a page, if any."""
+    for element in tree.iter("link", "a"):
+        if "next" in (element.get("rel") or "").lower().split() and element.get("href"):
+            return element.get("href")
+    return None
+
+
+# A path that looks like an article: a date, a long numeric id, or a slug of 4+ words.
+DEFAULT_ARTICLE_PATH = re.compile(
+    r"/(19|20)\d\d[/-]\d\d?[/-]|/\d{5,}(?:[/.-]|$)|/[^/?#]*\w+-\w+-\w+-\w+[^/?#]*/?(?:$|\?)"
+)

@@ -1,0 +1,1 @@
+"""Extensions of the news archiver."""

@@ -1,0 +1,108 @@
+"""Item pipelines: extract in a process pool, judge, then store in the corpus."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING
+
+from scrapy import Spider
+from scrapy.exceptions import DropItem
+
+from corpus.extract import extract_article
+from corpus.filters import rejection_reason
+from corpus.store import CorpusStore
+from scraper.items import PageItem
+from scraper.paths import corpus_dir
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+
+class ExtractionPipeline:
+    """Run trafilatura in a pool of ``EXTRACTION_PROCESSES`` processes, off the reactor."""
+
+    def __init__(self, processes: int) -> None:
+        self.processes = max(1, processes)
+        self.pool: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
+        return cls(crawler.settings.getint("EXTRACTION_PROCESSES", 1))
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        self.pool = ProcessPoolExecutor(
+            self.processes, mp_context=multiprocessing.get_context("spawn")
+        )
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    async def process_item(self, item: PageItem) -> PageItem:
+        assert self.pool is not None
+        future = self.pool.submit(extract_article, item.body, item.url, item.encoding)
+        item.article = await asyncio.wrap_future(future)
+        return item
+
+
+class FilterPipeline:
+    """Drop what is not an on-topic article, counting each reason per source."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.max_link_ratio = crawler.settings.getfloat("CORPUS_MAX_LINK_RATIO", 0.5)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FilterPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: PageItem) -> PageItem:
+        source = self.crawler.spider.sources[item.source]
+        reason = rejection_reason(
+            item.article,
+            min_words=source.min_words,
+            max_link_ratio=self.max_link_ratio,
+            topic=source.topic,
+        )
+        if reason:
+            self.stats.inc_value(f"news/{item.source}/filtered/{reason}")
+            raise DropItem(f"{reason}: {item.url}", log_level="DEBUG")
+        return item
+
+
+class CorpusPipeline:
+    """Write accepted articles to ``CORPUS_DIR`` with their WARC provenance."""
+
+    def __init__(self, store: CorpusStore, stats: StatsCollector) -> None:
+        self.store = store
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CorpusPipeline:
+        return cls(CorpusStore(corpus_dir(crawler.settings)), crawler.stats)
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        self.store.open()
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        self.store.close()
+
+    def process_item(self, item: PageItem) -> PageItem:
+        article = item.article
+        assert article is not None
+        if article.canonical_url in self.store:
+            self.stats.inc_value(f"news/{item.source}/filtered/duplicate")
+            raise DropItem(f"duplicate of corpus article: {item.url}", log_level="DEBUG")
+        entry = self.store.add(
+            article, source=item.source, fetched_at=item.fetched_at, warc=item.warc
+        )
+        self.stats.inc_value(f"news/{item.source}/written")
+        logger.debug("Stored %s as %s", item.url, entry["file"])
+        return item

@@ -1,0 +1,71 @@
+"""Settings of the news archiver; each one can be overridden with ``-s NAME=VALUE``."""
+
+from __future__ import annotations
+
+import os
+
+BOT_NAME = "newsarchiver"
+SPIDER_MODULES = ["scraper.spiders"]
+NEWSPIDER_MODULE = "scraper.spiders"
+COMMANDS_MODULE = "scraper.commands"
+
+# --- Where things go -------------------------------------------------------
+SOURCES_FILE = "sources.toml"  # the configured sources
+DATA_DIR = "data"  # root of everything a crawl writes
+ARCHIVE_DIR = None  # WARC files; None means DATA_DIR/archive
+CORPUS_DIR = None  # corpus files and index.jsonl; None means DATA_DIR/corpus
+
+# --- WARC archive -----------------------------------------------------------
+WARC_ENABLED = True
+WARC_PREFIX = "news"  # first part of every WARC file name
+WARC_MAX_SIZE = 1_000_000_000  # rotate to a new file past this many bytes
+WARC_GZIP_LEVEL = 6  # zlib level of each record's gzip member
+WARC_OPERATOR = ""  # who runs the crawl, written into warcinfo
+
+# --- Corpus -----------------------------------------------------------------
+EXTRACTION_PROCESSES = os.cpu_count() or 1  # size of the extraction process pool
+CORPUS_MIN_WORDS = 100  # default for a source's min_words
+CORPUS_MAX_LINK_RATIO = 0.5  # a text whose words are mostly link texts is a listing
+
+# --- Safety and politeness --------------------------------------------------
+ALLOW_PRIVATE_ADDRESSES = False  # refuse private, loopback and link-local targets
+CONTACT_URL = "https://github.com/news-archiver/news-archiver"  # goes in the User-Agent
+USER_AGENT = f"news-archiver/0.1 (+{CONTACT_URL})"
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_DELAY = 0.5
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+COOKIES_ENABLED = False
+REDIRECT_MAX_TIMES = 10
+RETRY_TIMES = 2
+
+DOWNLOADER_MIDDLEWARES = {
+    "scraper.downloadermiddlewares.addressguard.AddressGuardMiddleware": 60,
+    # Above HttpCompressionMiddleware (590) and RedirectMiddleware (600): every
+    # response is archived still content-encoded, redirects and errors included.
+    "scraper.downloadermiddlewares.warc.WarcMiddleware": 950,
+}
+ITEM_PIPELINES = {
+    "scraper.pipelines.ExtractionPipeline": 100,
+    "scraper.pipelines.FilterPipeline": 200,
+    "scraper.pipelines.CorpusPipeline": 300,
+}
+EXTENSIONS = {
+    "scraper.extensions.summary.SourceSummary": 500,
+}
+
+# An unattended crawler opens no control ports.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+# --- Crawl order and logging -----------------------------------------------
+DEPTH_PRIORITY = 0
+LOG_LEVEL = "INFO"
+LOGSTATS_INTERVAL = 30.0
+FEED_EXPORT_ENCODING = "utf-8"

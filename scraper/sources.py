@@ -1,0 +1,219 @@
+"""Load and validate ``sources.toml``: the configured news sources."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from corpus.filters import TopicFilter
+
+NAME = re.compile(r"^[a-z0-9-]+$")
+URL_LIST_FIELDS = ("feeds", "sitemaps", "start_urls")
+REGEX_FIELDS = ("article_pattern",)
+OPTIONAL_FIELDS = {
+    "language": str,
+    "feeds": list,
+    "sitemaps": list,
+    "start_urls": list,
+    "article_pattern": str,
+    "deny": list,
+    "keywords": list,
+    "max_age_days": int,
+    "enabled": bool,
+    "min_words": int,
+    "max_section_pages": int,
+}
+REQUIRED_FIELDS = {"name": str, "url": str}
+
+
+class SourcesError(ValueError):
+    """A sources file that cannot be used; the message names file, line and field."""
+
+
+@dataclass
+class Source:
+    """One configured news source."""
+
+    name: str
+    url: str
+    language: str | None = None
+    feeds: list[str] = field(default_factory=list)
+    sitemaps: list[str] = field(default_factory=list)
+    start_urls: list[str] = field(default_factory=list)
+    article_pattern: str | None = None
+    deny: list[str] = field(default_factory=list)
+    keywords: list[list[str]] = field(default_factory=list)
+    max_age_days: int | None = None
+    enabled: bool = True
+    min_words: int = 100
+    max_section_pages: int = 5
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+    @property
+    def topic(self) -> TopicFilter:
+        return TopicFilter(self.keywords)
+
+    def is_denied(self, url: str) -> bool:
+        return any(re.search(pattern, url) for pattern in self.deny)
+
+
+class _Locator:
+    """Find the line of a ``[[source]]`` entry or of one of its fields."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.headers = [
+            number
+            for number, line in enumerate(self.lines, 1)
+            if re.match(r"^\s*\[\[\s*source\s*\]\]", line)
+        ]
+        self.defaults = next(
+            (n for n, line in enumerate(self.lines, 1) if re.match(r"^\s*\[\s*defaults\s*\]", line)),
+            None,
+        )
+
+    def line(self, index: int | None, key: str | None = None) -> int | None:
+        start = self.defaults if index is None else self.headers[index] if index < len(self.headers) else None
+        if start is None:
+            return None
+        if key is None:
+            return start
+        for number in range(start + 1, len(self.lines) + 1):
+            text = self.lines[number - 1]
+            if re.match(r"^\s*\[", text):
+                break
+            if re.match(rf"^\s*{re.escape(key)}\s*=", text):
+                return number
+        return start
+
+
+def _keyword_groups(value: list[Any]) -> list[list[str]]:
+    if all(isinstance(term, str) for term in value):
+        return [list(value)] if value else []
+    if all(isinstance(group, list) and all(isinstance(t, str) for t in group) for group in value):
+        return [list(group) for group in value]
+    raise TypeError("must be a list of strings or a list of lists of strings")
+
+
+def _check_url(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("must be a string")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+def _check_field(key: str, value: Any) -> Any:
+    """Return ``value`` checked and normalised for field ``key``; raise on a bad one."""
+    expected = {**REQUIRED_FIELDS, **OPTIONAL_FIELDS}.get(key)
+    if expected is None:
+        raise KeyError(f"unknown field (known: {', '.join(sorted({**REQUIRED_FIELDS, **OPTIONAL_FIELDS}))})")
+    if expected is int and isinstance(value, bool) or not isinstance(value, expected):
+        raise TypeError(f"must be {expected.__name__}, not {type(value).__name__}")
+    if key == "name" and not NAME.match(value):
+        raise ValueError(f"{value!r} must match [a-z0-9-]+")
+    if key == "url":
+        return _check_url(value)
+    if key in URL_LIST_FIELDS:
+        return [_check_url(item) for item in value]
+    if key == "keywords":
+        return _keyword_groups(value)
+    if key in ("deny", *REGEX_FIELDS):
+        for pattern in value if isinstance(value, list) else [value]:
+            if not isinstance(pattern, str):
+                raise TypeError("must hold strings")
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"invalid regex {pattern!r}: {error}") from None
+    if key in ("max_age_days", "min_words", "max_section_pages") and value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+def _fail(path: Path, line: int | None, where: str, message: str) -> SourcesError:
+    at = f"{path}:{line}" if line else str(path)
+    return SourcesError(f"{at}: {where}: {message}")
+
+
+def parse_sources(text: str, path: str | Path = "sources.toml") -> list[Source]:
+    """Parse and validate the text of a sources file."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        match = re.search(r"at line (\d+)", str(error))
+        raise _fail(path, int(match.group(1)) if match else None, "syntax error", str(error)) from None
+    locate = _Locator(text)
+    unknown = set(data) - {"defaults", "source"}
+    if unknown:
+        raise _fail(path, None, "top level", f"unknown table(s) {', '.join(sorted(unknown))}; expected [defaults] and [[source]]")
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise _fail(path, None, "defaults", "must be a table")
+    checked_defaults: dict[str, Any] = {}
+    for key, value in defaults.items():
+        if key in REQUIRED_FIELDS:
+            raise _fail(path, locate.line(None, key), f"[defaults] field {key!r}", "only a source can set it")
+        try:
+            checked_defaults[key] = _check_field(key, value)
+        except (KeyError, TypeError, ValueError) as error:
+            raise _fail(path, locate.line(None, key), f"[defaults] field {key!r}", str(error).strip("'\"")) from None
+    entries = data.get("source", [])
+    if not isinstance(entries, list):
+        raise _fail(path, None, "source", "use [[source]] tables")
+    sources: list[Source] = []
+    names: dict[str, int] = {}
+    urls: dict[str, str] = {}
+    for index, entry in enumerate(entries):
+        label = f"source {entry.get('name', f'#{index + 1}')!r}"
+        for key in REQUIRED_FIELDS:
+            if key not in entry:
+                raise _fail(path, locate.line(index), label, f"missing required field {key!r}")
+        fields = dict(checked_defaults)
+        for key, value in entry.items():
+            try:
+                fields[key] = _check_field(key, value)
+            except (KeyError, TypeError, ValueError) as error:
+                raise _fail(path, locate.line(index, key), f"{label} field {key!r}", str(error).strip("'\"")) from None
+        if fields["name"] in names:
+            raise _fail(path, locate.line(index, "name"), label, f"duplicate name (first at source #{names[fields['name']] + 1})")
+        host_path = fields["url"].rstrip("/")
+        if host_path in urls:
+            raise _fail(path, locate.line(index, "url"), label, f"same url as source {urls[host_path]!r}")
+        names[fields["name"]] = index
+        urls[host_path] = fields["name"]
+        sources.append(Source(**fields))
+    return sources
+
+
+def load_sources(path: str | Path) -> list[Source]:
+    """Read and validate the sources file at ``path``."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SourcesError(f"{path}: no such sources file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SourcesError(f"{path}: cannot read: {error}") from None
+    return parse_sources(text, path)
+
+
+def select_sources(sources: list[Source], names: str | None) -> list[Source]:
+    """Return the enabled sources, or those named in a comma-separated ``names``."""
+    if not names:
+        return [source for source in sources if source.enabled]
+    wanted = [name.strip() for name in names.split(",") if name.strip()]
+    known = {source.name: source for source in sources}
+    missing = [name for name in wanted if name not in known]
+    if missing:
+        raise SourcesError(f"unknown source(s): {', '.join(missing)} (configured: {', '.join(known)})")
+    return [known[name] for name in wanted]

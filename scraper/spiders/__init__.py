@@ -1,0 +1,1 @@
+"""The news archiver's spiders."""

@@ -1,0 +1,200 @@
+"""The ``news`` spider: discover article URLs of every configured source and fetch them."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin
+
+from scrapy import Request, Spider, signals
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from corpus.urls import canonicalize, same_site
+from scraper import discovery
+from scraper.items import PageItem
+from scraper.sources import Source, load_sources, select_sources
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.robotstxt import RobotParser
+
+logger = logging.getLogger(__name__)
+
+
+class NewsSpider(Spider):
+    """Crawl the sources of ``SOURCES_FILE``; ``-a source=NAME[,NAME]`` picks some."""
+
+    name = "news"
+
+    def __init__(self, *args: Any, source: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.source_names = source
+        self.sources: dict[str, Source] = {}
+        self.seen: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        configured = load_sources(crawler.settings.get("SOURCES_FILE", "sources.toml"))
+        selected = select_sources(configured, spider.source_names)
+        spider.sources = {source.name: source for source in selected}
+        spider.allowed_domains = sorted({s.host.removeprefix("www.") for s in selected})
+        crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
+        return spider
+
+    # --- requests ---------------------------------------------------------
+
+    def _request(self, url: str, source: Source, kind: str, callback: Any, **meta: Any) -> Request:
+        return Request(
+            url,
+            callback=callback,
+            errback=self.on_error,
+            meta={"source": source.name, "kind": kind, **meta},
+        )
+
+    async def start(self) -> AsyncIterator[Request]:
+        for source in self.sources.values():
+            logger.info("Source %s: %s", source.name, source.url)
+            if not self.settings.getbool("ROBOTSTXT_OBEY"):
+                robots = urljoin(source.url, "/robots.txt")
+                yield self._request(robots, source, "robots", self.parse_robots)
+            yield self._request(source.url, source, "home", self.parse_home)
+            for url in source.feeds:
+                yield self._request(url, source, "feed", self.parse_feed)
+            for url in source.sitemaps:
+                yield self._request(url, source, "sitemap", self.parse_sitemap)
+            for url in source.start_urls:
+                yield self._request(url, source, "section", self.parse_section, page=1)
+
+    def _source(self, response: Response) -> Source:
+        return self.sources[response.meta["source"]]
+
+    def _cutoff(self, source: Source) -> datetime | None:
+        if source.max_age_days is None:
+            return None
+        return datetime.now(timezone.utc) - timedelta(days=source.max_age_days)
+
+    def _too_old(self, source: Source, entry: discovery.Entry) -> bool:
+        cutoff = self._cutoff(source)
+        return bool(cutoff and entry.modified and entry.modified < cutoff)
+
+    def _stat(self, source: Source, key: str, count: int = 1) -> None:
+        self.crawler.stats.inc_value(f"news/{source.name}/{key}", count)
+
+    def _article_requests(
+        self, source: Source, urls: Iterator[str] | list[str], default_pattern: re.Pattern[str] | None = None
+    ) -> Iterator[Request]:
+        pattern = re.compile(source.article_pattern) if source.article_pattern else default_pattern
+        for url in urls:
+            canonical = canonicalize(url)
+            if canonical in self.seen or not same_site(canonical, source.host):
+                continue
+            if source.is_denied(canonical) or (pattern and not pattern.search(canonical)):
+                continue
+            self.seen.add(canonical)
+            self._stat(source, "discovered")
+            yield self._request(canonical, source, "article", self.parse_article)
+
+    # --- discovery callbacks ---------------------------------------------
+
+    def robots_parsed(self, robotparser: RobotParser, request: Request) -> None:
+        source = self.sources.get(request.meta.get("source", ""))
+        parser = getattr(robotparser, "rp", None)
+        if source is None or parser is None:
+            return
+        for url in getattr(parser, "sitemaps", []):
+            self.crawler.engine.crawl(self._request(url, source, "sitemap", self.parse_sitemap))
+
+    def parse_robots(self, response: Response) -> Iterator[Request]:
+        source = self._source(response)
+        for url in discovery.sitemaps_from_robots(response.text if isinstance(response, TextResponse) else "", response.url):
+            yield self._request(url, source, "sitemap", self.parse_sitemap)
+
+    def parse_home(self, response: Response) -> Iterator[Request]:
+        source = self._source(response)
+        tree = discovery.parse_html(response.body, response.url)
+        if tree is None:
+            logger.warning("Source %s: homepage %s is not HTML", source.name, response.url)
+            return
+        if not source.feeds:
+            for url in discovery.feed_links(tree):
+                if same_site(url, source.host):
+                    yield self._request(url, source, "feed", self.parse_feed)
+        yield from self._section(response, tree, source, page=1)
+
+    def parse_section(self, response: Response) -> Iterator[Request]:
+        tree = discovery.parse_html(response.body, response.url)
+        if tree is not None:
+            yield from self._section(response, tree, self._source(response), response.meta["page"])
+
+    def _section(self, response: Response, tree: Any, source: Source, page: int) -> Iterator[Request]:
+        yield from self._article_requests(
+            source, discovery.page_links(tree), discovery.DEFAULT_ARTICLE_PATH
+        )
+        following = discovery.next_page(tree)
+        if following and page < source.max_section_pages and same_site(following, source.host):
+            yield self._request(following, source, "section", self.parse_section, page=page + 1)
+
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        source = self._source(response)
+        entries = discovery.parse_feed(response.body, response.url)
+        if entries is None:
+            logger.warning("Source %s: %s is not an RSS or Atom feed", source.name, response.url)
+            self._stat(source, "errors/bad_feed")
+            return
+        fresh = [entry.url for entry in entries if not self._too_old(source, entry)]
+        self._stat(source, "skipped_old", len(entries) - len(fresh))
+        yield from self._article_requests(source, fresh)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        source = self._source(response)
+        sitemap = discovery.parse_sitemap(response.body, response.url)
+        if sitemap is None:
+            logger.warning("Source %s: %s is not a sitemap", source.name, response.url)
+            self._stat(source, "errors/bad_sitemap")
+            return
+        for entry in sitemap.sitemaps:
+            if not self._too_old(source, entry) and same_site(entry.url, source.host):
+                yield self._request(entry.url, source, "sitemap", self.parse_sitemap)
+        fresh = [entry.url for entry in sitemap.pages if not self._too_old(source, entry)]
+        self._stat(source, "skipped_old", len(sitemap.pages) - len(fresh))
+        yield from self._article_requests(source, fresh)
+
+    # --- articles ----------------------------------------------------------
+
+    def parse_article(self, response: Response) -> Iterator[PageItem]:
+        source = self._source(response)
+        if not isinstance(response, TextResponse) or b"html" not in (
+            response.headers.get(b"Content-Type") or b"text/html"
+        ):
+            self._stat(source, "filtered/not-html")
+            return
+        yield PageItem(
+            url=response.url,
+            source=source.name,
+            fetched_at=response.meta.get("warc_date", ""),
+            warc=response.meta.get("warc", {}),
+            body=response.body,
+            encoding=response.encoding,
+        )
+
+    def on_error(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        source = self.sources.get(request.meta.get("source", ""))
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            logger.info("HTTP %d from %s (%s)", status, request.url, request.meta.get("kind"))
+            return
+        if failure.check(IgnoreRequest):
+            logger.debug("Not fetched %s: %s", request.url, failure.getErrorMessage())
+            return
+        reason = failure.getErrorMessage() or failure.type.__name__
+        logger.warning("Cannot fetch %s: %s: %s", request.url, failure.type.__name__, reason)
+        if source is not None:
+            self._stat(source, "errors")

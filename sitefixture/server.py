@@ -1,0 +1,129 @@
+"""A threaded HTTP/1.1 server for fixture sites, with a request log."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+
+@dataclass
+class Resource:
+    """One URL of a fixture site and how to serve it."""
+
+    body: bytes = b""
+    content_type: str = "text/html; charset=utf-8"
+    status: int = 200
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    gzip: bool = False
+    chunked: bool = False
+    conditional: bool = True
+
+    @property
+    def etag(self) -> str:
+        return '"' + hashlib.sha1(self.body).hexdigest()[:16] + '"'
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """A request as the server saw it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+    def do_GET(self) -> None:
+        fixture = self.server.fixture
+        fixture._log(LoggedRequest("GET", self.path, dict(self.headers.items())))
+        resource = fixture.routes.get(self.path) or fixture.routes.get(urlsplit(self.path).path)
+        if resource is None:
+            resource = Resource(b"<html><body><h1>Not found</h1></body></html>", status=404)
+        if resource.conditional and resource.status == 200 and self.headers.get("If-None-Match") == resource.etag:
+            self.send_response(304)
+            self.send_header("ETag", resource.etag)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = gzip.compress(resource.body, mtime=0) if resource.gzip else resource.body
+        self.send_response(resource.status)
+        self.send_header("Content-Type", resource.content_type)
+        if resource.conditional and resource.status == 200:
+            self.send_header("ETag", resource.etag)
+        for name, value in resource.headers:
+            self.send_header(name, value)
+        if resource.gzip:
+            self.send_header("Content-Encoding", "gzip")
+        if resource.chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for start in range(0, len(body), 1000):
+                piece = body[start : start + 1000]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    fixture: FixtureServer
+
+
+class FixtureServer:
+    """Serve ``routes`` (path or path?query -> Resource) on 127.0.0.1, logging requests.
+
+    Use as a context manager; ``url(path)`` builds absolute URLs.
+    """
+
+    def __init__(self, routes: dict[str, Resource] | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.routes: dict[str, Resource] = dict(routes or {})
+        self.requests: list[LoggedRequest] = []
+        self._lock = threading.Lock()
+        self._httpd = _Server((host, port), _Handler)
+        self._httpd.fixture = self
+        self.host, self.port = self._httpd.server_address[:2]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def url(self, path: str = "/") -> str:
+        return self.base_url + path
+
+    def _log(self, request: LoggedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def paths(self) -> list[str]:
+        """Return the requested paths, in order."""
+        with self._lock:
+            return [request.path for request in self.requests]
+
+    def start(self) -> FixtureServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> FixtureServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
