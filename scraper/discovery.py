@@ -49,7 +49,7 @@ def sitemaps_from_robots(text: str, base_url: str) -> list[str]:
 
 
 def parse_date(value: str | None) -> datetime | None:
-    """Parse a W3C (ISO 8601) or RFC 822 date; naive dates are taken as UTC."""
+    """Parse a W3C (ISO 8601) or RFC 822 date into UTC; naive dates are taken as UTC."""
     if not value:
         return None
     value = value.strip()
@@ -60,7 +60,9 @@ def parse_date(value: str | None) -> datetime | None:
             parsed = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
             return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    if not parsed.tzinfo:
+        return parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
 
 
 def _maybe_gunzip(body: bytes) -> bytes:
@@ -86,10 +88,13 @@ def _local(tag: object) -> str:
 
 
 def _child_text(element: etree._Element, *names: str) -> str | None:
+    """Return the text of the first descendant named ``names[0]``, else ``names[1]``..."""
+    found: dict[str, str] = {}
     for child in element.iter():
-        if _local(child.tag) in names and child.text and child.text.strip():
-            return child.text.strip()
-    return None
+        name = _local(child.tag)
+        if name in names and name not in found and child.text and child.text.strip():
+            found[name] = child.text.strip()
+    return next((found[name] for name in names if name in found), None)
 
 
 def parse_sitemap(body: bytes, base_url: str) -> Sitemap | None:

@@ -139,6 +139,10 @@ def _check_field(key: str, value: Any) -> Any:
     return value
 
 
+def _message(error: Exception) -> str:
+    return str(error.args[0]) if isinstance(error, KeyError) else str(error)
+
+
 def _fail(path: Path, line: int | None, where: str, message: str) -> SourcesError:
     at = f"{path}:{line}" if line else str(path)
     return SourcesError(f"{at}: {where}: {message}")
@@ -166,7 +170,7 @@ def parse_sources(text: str, path: str | Path = "sources.toml") -> list[Source]:
         try:
             checked_defaults[key] = _check_field(key, value)
         except (KeyError, TypeError, ValueError) as error:
-            raise _fail(path, locate.line(None, key), f"[defaults] field {key!r}", str(error).strip("'\"")) from None
+            raise _fail(path, locate.line(None, key), f"[defaults] field {key!r}", _message(error)) from None
     entries = data.get("source", [])
     if not isinstance(entries, list):
         raise _fail(path, None, "source", "use [[source]] tables")
@@ -183,7 +187,7 @@ def parse_sources(text: str, path: str | Path = "sources.toml") -> list[Source]:
             try:
                 fields[key] = _check_field(key, value)
             except (KeyError, TypeError, ValueError) as error:
-                raise _fail(path, locate.line(index, key), f"{label} field {key!r}", str(error).strip("'\"")) from None
+                raise _fail(path, locate.line(index, key), f"{label} field {key!r}", _message(error)) from None
         if fields["name"] in names:
             raise _fail(path, locate.line(index, "name"), label, f"duplicate name (first at source #{names[fields['name']] + 1})")
         host_path = fields["url"].rstrip("/")

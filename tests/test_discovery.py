@@ -1,0 +1,76 @@
+"""Feeds, sitemaps, robots.txt and HTML links, including hostile XML."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import datetime, timezone
+
+from scraper import discovery
+
+
+def test_rss_and_atom_entries_with_dates() -> None:
+    rss = b"""<?xml version="1.0"?><rss version="2.0"><channel>
+    <item><link>https://n.example/a</link><pubDate>Mon, 23 Nov 2026 07:00:00 GMT</pubDate></item>
+    <item><guid>https://n.example/b</guid></item></channel></rss>"""
+    assert discovery.parse_feed(rss, "https://n.example/") == [
+        discovery.Entry("https://n.example/a", datetime(2026, 11, 23, 7, tzinfo=timezone.utc)),
+        discovery.Entry("https://n.example/b", None),
+    ]
+    atom = b"""<feed xmlns="http://www.w3.org/2005/Atom"><entry><link rel="self" href="/self"/>
+    <link href="/c"/><published>2026-11-01T10:00:00+01:00</published></entry></feed>"""
+    (entry,) = discovery.parse_feed(atom, "https://n.example/x/")
+    assert entry.url == "https://n.example/c" and entry.modified.hour == 9
+
+
+def test_not_a_feed() -> None:
+    assert discovery.parse_feed(b"<html><body>hi</body></html>", "https://n.example/") is None
+    assert discovery.parse_feed(b"", "https://n.example/") is None
+
+
+def test_sitemap_index_urlset_news_and_gzip() -> None:
+    index = b"""<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+    <sitemap><loc>https://n.example/s1.xml</loc><lastmod>2026-11-01</lastmod></sitemap></sitemapindex>"""
+    parsed = discovery.parse_sitemap(gzip.compress(index), "https://n.example/")
+    assert parsed.pages == [] and parsed.sitemaps[0].url == "https://n.example/s1.xml"
+    urlset = b"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+    xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"><url><loc>https://n.example/a</loc>
+    <lastmod>2020-01-01</lastmod><news:news><news:publication_date>2026-11-20T08:00:00Z</news:publication_date>
+    </news:news></url></urlset>"""
+    (page,) = discovery.parse_sitemap(urlset, "https://n.example/").pages
+    assert page.modified == datetime(2026, 11, 20, 8, tzinfo=timezone.utc)
+
+
+def test_entities_are_never_expanded_nor_resolved() -> None:
+    hostile = b"""<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">
+    <!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>
+    <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://n.example/&x;&b;</loc></url></urlset>"""
+    parsed = discovery.parse_sitemap(hostile, "https://n.example/")
+    assert all("root:" not in e.url and "aaaa" not in e.url for e in parsed.pages)
+
+
+def test_robots_sitemap_lines() -> None:
+    text = "User-agent: *\nDisallow: /private/\nSitemap: https://n.example/sm.xml\nsitemap:/rel.xml\n"
+    assert discovery.sitemaps_from_robots(text, "https://n.example/robots.txt") == [
+        "https://n.example/sm.xml", "https://n.example/rel.xml",
+    ]
+
+
+def test_html_feed_links_page_links_and_next() -> None:
+    tree = discovery.parse_html(
+        b"""<html><head><link rel="alternate" type="application/rss+xml" href="/rss">
+        <link rel="alternate" type="text/html" hreflang="es" href="/es/"><link rel="next" href="?page=2"></head>
+        <body><a href="/a#x">A</a><a href="mailto:x@y">M</a><a href="https://other.example/b">B</a></body></html>""",
+        "https://n.example/section/",
+    )
+    assert discovery.feed_links(tree) == ["https://n.example/rss"]
+    assert list(discovery.page_links(tree)) == ["https://n.example/a#x", "https://other.example/b"]
+    assert discovery.next_page(tree) == "https://n.example/section/?page=2"
+
+
+def test_default_article_path_heuristic() -> None:
+    looks = discovery.DEFAULT_ARTICLE_PATH.search
+    assert looks("https://n.example/2026/11/20/a-story")
+    assert looks("https://n.example/story/3000000218734/title")
+    assert looks("https://n.example/world/venezuela-expands-ties-with-russia")
+    assert not looks("https://n.example/world/")
+    assert not looks("https://n.example/tag/venezuela")

@@ -1,0 +1,34 @@
+"""Extraction of a fixture article: headline, paragraphs, metadata, no boilerplate."""
+
+from __future__ import annotations
+
+from corpus.extract import extract_article
+from sitefixture.news import build_news_site
+
+BASE = "http://127.0.0.1:8000"
+BOILERPLATE = ["Skip to content", "cookies", "newsletter", "subscription", "Share on", "Read also",
+               "All rights reserved", "About us", "Privacy policy"]
+
+
+def test_article_text_is_headline_then_paragraphs_without_boilerplate() -> None:
+    site = build_news_site(BASE, "http://127.0.0.2:8000")
+    fixture = site.articles["a1"]
+    article = extract_article(site.routes[fixture.path].body, BASE + fixture.path, "utf-8")
+    assert article is not None
+    text = article.text()
+    assert text.splitlines() == [fixture.title, *fixture.paragraphs]
+    assert text.endswith("\n") and not text.endswith("\n\n")
+    for phrase in BOILERPLATE:
+        assert phrase not in text
+    assert article.canonical_url == BASE + fixture.path
+    assert article.authors == ["Ana Pérez"]
+    assert article.published == fixture.published[:10]
+    assert article.language == "en"
+
+
+def test_charset_and_empty_pages() -> None:
+    html = "<html><body><article><h1>Título</h1>" + "<p>Una frase en español con acentos: ñandú.</p>" * 30 + "</article></body></html>"
+    article = extract_article(html.encode("cp1252"), "http://n.example/a", "cp1252")
+    assert article is not None and "ñandú" in article.text()
+    assert extract_article(b"", "http://n.example/a") is None
+    assert extract_article(b"   ", "http://n.example/a") is None

@@ -1,0 +1,81 @@
+"""sources.toml: defaults, keyword groups, and errors that name file, line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scraper.sources import SourcesError, load_sources, parse_sources, select_sources
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def error_of(text: str) -> str:
+    with pytest.raises(SourcesError) as caught:
+        parse_sources(text, "conf/sources.toml")
+    return str(caught.value)
+
+
+def test_shipped_sources_file_is_valid_and_has_the_seed_topic() -> None:
+    sources = load_sources(ROOT / "sources.toml")
+    assert {"telesur-english", "elpais-english", "diario-de-los-andes", "breitbart-latin-america"} <= {s.name for s in sources}
+    topic = sources[0].topic
+    assert topic.matches("El canciller ruso reafirmó el respaldo de Moscú al gobierno de Nicolás Maduro.")
+    assert not topic.matches("Maduro spoke about oil exports to Colombia.")
+
+
+def test_defaults_apply_and_sources_override_them() -> None:
+    sources = parse_sources(
+        '[defaults]\nmax_age_days = 7\nkeywords = ["x"]\n\n'
+        '[[source]]\nname = "a"\nurl = "https://a.example/"\n\n'
+        '[[source]]\nname = "b"\nurl = "https://b.example/"\nmax_age_days = 2\nkeywords = [["p", "q"], ["r"]]\n'
+    )
+    assert [(s.max_age_days, s.keywords) for s in sources] == [(7, [["x"]]), (2, [["p", "q"], ["r"]])]
+
+
+def test_only_name_and_url_are_required() -> None:
+    (source,) = parse_sources('[[source]]\nname = "minimal"\nurl = "http://m.example"\n')
+    assert source.feeds == [] and source.sitemaps == [] and source.enabled
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[[source]\nname = "a"\n', "conf/sources.toml:1: syntax error"),
+        ('[[source]]\nname = "a"\nurl = "https://a.example/"\nfeeds = "x"\n',
+         "conf/sources.toml:4: source 'a' field 'feeds': must be list, not str"),
+        ('[[source]]\nname = "a"\nurl = "https://a.example/"\ncolour = "red"\n',
+         "conf/sources.toml:4: source 'a' field 'colour': unknown field"),
+        ('[[source]]\nname = "a"\nurl = "ftp://a.example/"\n',
+         "conf/sources.toml:3: source 'a' field 'url': 'ftp://a.example/' is not an http(s) URL"),
+        ('[[source]]\nname = "a"\nurl = "https://a.example/"\n\n[[source]]\nname = "a"\nurl = "https://b.example/"\n',
+         "conf/sources.toml:6: source 'a': duplicate name"),
+        ('[[source]]\nname = "a"\nurl = "https://a.example/"\narticle_pattern = "(["\n',
+         "conf/sources.toml:4: source 'a' field 'article_pattern': invalid regex"),
+        ('[[source]]\nname = "Bad Name"\nurl = "https://a.example/"\n',
+         "conf/sources.toml:2: source 'Bad Name' field 'name': 'Bad Name' must match [a-z0-9-]+"),
+        ('[[source]]\nname = "a"\n', "conf/sources.toml:1: source 'a': missing required field 'url'"),
+        ('[defaults]\nmax_age_days = "7"\n', "conf/sources.toml:2: [defaults] field 'max_age_days': must be int, not str"),
+        ('[[source]]\nname = "a"\nurl = "https://a.example/"\nkeywords = [1]\n',
+         "conf/sources.toml:4: source 'a' field 'keywords': must be a list of strings"),
+    ],
+)
+def test_errors_name_file_line_and_field(text: str, expected: str) -> None:
+    assert error_of(text).startswith(expected)
+
+
+def test_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(SourcesError, match="nope.toml: no such sources file"):
+        load_sources(tmp_path / "nope.toml")
+
+
+def test_select_sources_by_name_and_unknown_names() -> None:
+    sources = parse_sources(
+        '[[source]]\nname = "a"\nurl = "https://a.example/"\n\n'
+        '[[source]]\nname = "b"\nurl = "https://b.example/"\nenabled = false\n'
+    )
+    assert [s.name for s in select_sources(sources, None)] == ["a"]
+    assert [s.name for s in select_sources(sources, "b,a")] == ["b", "a"]
+    with pytest.raises(SourcesError, match="unknown source.*zzz"):
+        select_sources(sources, "zzz")

@@ -1,0 +1,64 @@
+"""The corpus store: names, manifest, atomic writes and crash recovery."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from corpus.article import Article
+from corpus.store import CorpusStore, read_manifest
+
+
+def make(n: int) -> Article:
+    url = f"https://n.example/story-{n}"
+    return Article(url=url, title=f"Title {n}", paragraphs=[f"Paragraph one of {n}.", "Two."], canonical_url=url)
+
+
+def test_files_are_numbered_and_named_by_url_hash(tmp_path: Path) -> None:
+    store = CorpusStore(tmp_path).open()
+    entries = [store.add(make(n), source="s") for n in range(3)]
+    store.close()
+    for n, entry in enumerate(entries):
+        digest = hashlib.sha256(f"https://n.example/story-{n}".encode()).hexdigest()[:16]
+        assert entry["file"] == f"{n:03d}_{digest}.txt"
+        text = (tmp_path / entry["file"]).read_text(encoding="utf-8")
+        assert text == f"Title {n}\nParagraph one of {n}.\nTwo.\n"
+        assert entry["sha1"] == hashlib.sha1(text.encode()).hexdigest()
+    assert [e["id"] for e in read_manifest(tmp_path)] == [0, 1, 2]
+
+
+def test_numbering_continues_across_runs(tmp_path: Path) -> None:
+    first = CorpusStore(tmp_path).open()
+    first.add(make(0))
+    first.close()
+    second = CorpusStore(tmp_path).open()
+    assert "https://n.example/story-0" in second
+    assert second.add(make(1))["id"] == 1
+    second.close()
+
+
+def test_recovery_after_a_crash_between_file_and_manifest(tmp_path: Path) -> None:
+    store = CorpusStore(tmp_path).open()
+    store.add(make(0))
+    store.add(make(1))
+    store.close()
+    lines = (tmp_path / "index.jsonl").read_bytes().splitlines(keepends=True)
+    (tmp_path / "index.jsonl").write_bytes(lines[0] + lines[1][:20])  # torn last line
+    (tmp_path / "005_0123456789abcdef.txt.tmp").write_text("half")
+    reopened = CorpusStore(tmp_path).open()
+    names = sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".txt")
+    assert names == [json.loads(lines[0])["file"]]  # the unlisted file is gone
+    assert not list(tmp_path.glob("*.tmp"))
+    assert reopened.add(make(2))["id"] == 2  # number 1 is never reused
+    reopened.close()
+    manifest = list(read_manifest(tmp_path))
+    assert [e["id"] for e in manifest] == [0, 2]
+    assert sorted(e["file"] for e in manifest) == sorted(p.name for p in tmp_path.glob("*.txt"))
+
+
+def test_reserved_number_survives_a_crash_before_the_file(tmp_path: Path) -> None:
+    (tmp_path / ".sequence").write_text("7")
+    store = CorpusStore(tmp_path).open()
+    assert store.add(make(0))["id"] == 7
+    store.close()

@@ -1,0 +1,104 @@
+"""WARC files: naming, .open while written, rotation, crash repair, warcio check."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from archive.http import request_block, response_block
+from archive.reader import iter_records, read_record_at
+from archive.records import RecordFactory
+from archive.writer import WarcWriter, repair_open_files
+
+NAME = re.compile(r"^news-\d{14}-\d{5}-[\w.-]+-\d+\.warc\.gz$")
+
+
+def write_pair(writer: WarcWriter, url: str, body: bytes) -> list:
+    factory = writer.factory
+    block, offset = response_block(200, [("Content-Type", "text/html")], body)
+    response = factory.response(url, block, offset)
+    request = factory.request(url, request_block("GET", url, []), response)
+    return writer.write([response, request])
+
+
+def warcio_check(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", str(path)], capture_output=True, text=True
+    )
+
+
+def test_file_is_open_while_written_then_renamed(tmp_path: Path) -> None:
+    writer = WarcWriter(tmp_path, info={"software": "test"})
+    locations = write_pair(writer, "http://example.com/", b"<p>one</p>")
+    assert [p.name for p in tmp_path.iterdir()] == [locations[0].filename + ".open"]
+    writer.close()
+    files = list(tmp_path.iterdir())
+    assert [p.name for p in files] == [locations[0].filename]
+    assert NAME.match(files[0].name)
+    assert warcio_check(files[0]).returncode == 0
+
+
+def test_each_record_is_one_gzip_member_at_its_offset(tmp_path: Path) -> None:
+    writer = WarcWriter(tmp_path)
+    locations = write_pair(writer, "http://example.com/a", b"<p>alpha</p>")
+    writer.close()
+    data = (tmp_path / locations[0].filename).read_bytes()
+    member = data[locations[0].offset : locations[0].offset + locations[0].length]
+    assert gzip.decompress(member).startswith(b"WARC/1.1\r\nWARC-Type: response\r\n")
+    record = read_record_at(tmp_path / locations[1].filename, locations[1].offset)
+    assert record.rec_type == "request"
+    kinds = [record.rec_type for record, _, _ in iter_records(tmp_path / locations[0].filename)]
+    assert kinds == ["warcinfo", "response", "request"]
+
+
+def test_rotation_keeps_pairs_together_and_starts_each_file_with_warcinfo(tmp_path: Path) -> None:
+    writer = WarcWriter(tmp_path, max_size=2000)
+    for n in range(6):
+        write_pair(writer, f"http://example.com/{n}", b"x" * 900 + str(n).encode())
+    writer.close()
+    files = sorted(tmp_path.glob("*.warc.gz"))
+    assert len(files) > 1 and len(set(writer.finished)) == len(files)
+    for path in files:
+        kinds = [record.rec_type for record, _, _ in iter_records(path)]
+        assert kinds[0] == "warcinfo" and kinds.count("warcinfo") == 1
+        assert kinds[1:] == ["response", "request"] * ((len(kinds) - 1) // 2)
+        assert warcio_check(path).returncode == 0
+
+
+def test_repair_cuts_a_torn_file_back_to_its_last_whole_record(tmp_path: Path) -> None:
+    writer = WarcWriter(tmp_path, pid=999_999_999)
+    write_pair(writer, "http://example.com/1", b"<p>kept</p>")
+    locations = write_pair(writer, "http://example.com/2", b"<p>torn</p>" * 50)
+    open_path = tmp_path / (writer.filename + ".open")
+    whole = open_path.read_bytes()
+    open_path.write_bytes(whole[: locations[0].offset + locations[0].length // 2])
+    writer._fd = None  # the writer "crashed"
+    repaired = repair_open_files(tmp_path)
+    assert [p.name for p in repaired] == [writer.filename]
+    assert repaired[0].read_bytes() == whole[: locations[0].offset]
+    assert warcio_check(repaired[0]).returncode == 0
+    urls = [r.rec_headers.get_header("WARC-Target-URI") for r, _, _ in iter_records(repaired[0])]
+    assert urls == [None, "http://example.com/1", "http://example.com/1"]
+
+
+def test_repair_leaves_files_of_a_live_writer_alone(tmp_path: Path) -> None:
+    writer = WarcWriter(tmp_path)  # this process: alive
+    write_pair(writer, "http://example.com/", b"<p>x</p>")
+    assert repair_open_files(tmp_path) == []
+    assert (tmp_path / (writer.filename + ".open")).exists()
+    writer.close()
+
+
+def test_repair_removes_a_file_without_any_whole_record(tmp_path: Path) -> None:
+    path = tmp_path / "news-20260101000000-00001-otherhost-1.warc.gz.open"
+    path.write_bytes(b"\x1f\x8b\x08\x00garbage")
+    assert repair_open_files(tmp_path) == []
+    assert not path.exists()
+
+
+def test_factory_ids_are_unique() -> None:
+    factory = RecordFactory()
+    assert len({factory.new_id() for _ in range(100)}) == 100
