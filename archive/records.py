@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from archive.digest import sha1_digest
@@ -12,6 +12,8 @@ from archive.digest import sha1_digest
 WARC_VERSION = "WARC/1.1"
 PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+_LEADING_HEADERS = {"WARC-Type", "WARC-Record-ID", "WARC-Date", "WARC-Target-URI", "WARC-IP-Address"}
 
 Clock = Callable[[], datetime]
 IdFactory = Callable[[], str]
@@ -56,6 +58,15 @@ class WarcRecord:
     def date(self) -> str:
         return self.header("WARC-Date") or ""
 
+    def set_warcinfo(self, warcinfo_id: str) -> None:
+        """Point the record at the warcinfo record of the file it is written to."""
+        self.headers = [(n, v) for n, v in self.headers if n != "WARC-Warcinfo-ID"]
+        position = next(
+            (i for i, (n, _) in enumerate(self.headers) if n not in _LEADING_HEADERS),
+            len(self.headers),
+        )
+        self.headers.insert(position, ("WARC-Warcinfo-ID", warcinfo_id))
+
     def to_bytes(self) -> bytes:
         """Serialise the record, ending with the two CRLFs that close it."""
         lines = [WARC_VERSION] + [f"{name}: {value}" for name, value in self.headers]
@@ -68,16 +79,15 @@ class WarcRecord:
 
 @dataclass
 class RecordFactory:
-    """Make records with a shared clock, id source and warcinfo reference."""
+    """Make records with a shared clock and id source."""
 
     clock: Clock = utc_now
     new_id: IdFactory = new_record_id
-    warcinfo_id: str | None = field(default=None)
 
     def warcinfo(self, filename: str, fields: dict[str, str]) -> WarcRecord:
         """Return the warcinfo record that opens ``filename``."""
         block = "".join(f"{key}: {value}\r\n" for key, value in fields.items()).encode()
-        record = WarcRecord(
+        return WarcRecord(
             [
                 ("WARC-Type", "warcinfo"),
                 ("WARC-Record-ID", self.new_id()),
@@ -88,8 +98,6 @@ class RecordFactory:
             block,
             "application/warc-fields",
         )
-        self.warcinfo_id = record.record_id
-        return record
 
     def _common(self, rec_type: str, url: str, date: str, ip: str | None) -> list[tuple[str, str]]:
         headers = [
@@ -100,8 +108,6 @@ class RecordFactory:
         ]
         if ip:
             headers.append(("WARC-IP-Address", ip))
-        if self.warcinfo_id:
-            headers.append(("WARC-Warcinfo-ID", self.warcinfo_id))
         return headers
 
     def response(

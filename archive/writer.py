@@ -60,6 +60,7 @@ class WarcWriter:
         self.finished: list[str] = []
         self._fd: int | None = None
         self._size = 0
+        self._warcinfo_id = ""
 
     def _new_name(self) -> str:
         self.serial += 1
@@ -73,7 +74,9 @@ class WarcWriter:
         path = self.directory / (self.filename + OPEN_SUFFIX)
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         self._size = 0
-        self._append(self.factory.warcinfo(self.filename, self.info))
+        warcinfo = self.factory.warcinfo(self.filename, self.info)
+        self._warcinfo_id = warcinfo.record_id
+        self._append(warcinfo)
 
     def _append(self, record: WarcRecord) -> RecordLocation:
         assert self._fd is not None and self.filename is not None
@@ -87,11 +90,16 @@ class WarcWriter:
         return location
 
     def write(self, records: Sequence[WarcRecord]) -> list[RecordLocation]:
-        """Write ``records`` together in one file and return where each landed."""
+        """Write ``records`` together in one file and return where each landed.
+
+        Each record gets the ``WARC-Warcinfo-ID`` of the file it lands in.
+        """
         if self._fd is not None and self._size >= self.max_size:
             self.close()
         if self._fd is None:
             self._open()
+        for record in records:
+            record.set_warcinfo(self._warcinfo_id)
         return [self._append(record) for record in records]
 
     def close(self) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import itertools
+import gzip
 from datetime import datetime, timezone
+from pathlib import Path
 
 from archive.http import request_block, response_block
 from archive.records import RecordFactory, warc_date
+from archive.writer import WarcWriter
 
 
 def fixed_factory() -> RecordFactory:
@@ -19,9 +22,9 @@ def fixed_factory() -> RecordFactory:
     )
 
 
-def test_golden_warcinfo_response_request() -> None:
+def test_golden_warcinfo_response_request(tmp_path: Path) -> None:
     factory = fixed_factory()
-    info = factory.warcinfo("news-20261123070000-00001-host-1.warc.gz", {"software": "news-archiver/0.1"})
+    writer = WarcWriter(tmp_path, factory=factory, info={"software": "news-archiver/0.1"}, hostname="host", pid=1)
     block, offset = response_block(
         200,
         [("Content-Type", "text/html"), ("Transfer-Encoding", "chunked"),
@@ -34,36 +37,43 @@ def test_golden_warcinfo_response_request() -> None:
         request_block("GET", "http://example.com/a?b=1", [("User-Agent", "t"), ("Accept-Encoding", "gzip")]),
         response,
     )
-    assert info.to_bytes() == (
+    locations = writer.write([response, request])
+    writer.close()
+    data = (tmp_path / "news-20261123070000-00001-host-1.warc.gz").read_bytes()
+    members = [gzip.decompress(data[:locations[0].offset])] + [
+        gzip.decompress(data[loc.offset : loc.offset + loc.length]) for loc in locations
+    ]
+    info_bytes, response_bytes, request_bytes = members
+    assert info_bytes == (
         b"WARC/1.1\r\nWARC-Type: warcinfo\r\n"
-        b"WARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-000000000001>\r\n"
+        b"WARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-000000000003>\r\n"
         b"WARC-Date: 2026-11-23T07:00:00Z\r\n"
         b"WARC-Filename: news-20261123070000-00001-host-1.warc.gz\r\n"
         b"WARC-Block-Digest: sha1:26ZV6KJ2EIBDWB2OZS74IOQKOQH3C7UB\r\n"
         b"Content-Type: application/warc-fields\r\nContent-Length: 29\r\n\r\n"
         b"software: news-archiver/0.1\r\n\r\n\r\n"
     )
-    assert response.to_bytes() == (
+    assert response_bytes == (
         b"WARC/1.1\r\nWARC-Type: response\r\n"
-        b"WARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-000000000002>\r\n"
+        b"WARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-000000000001>\r\n"
         b"WARC-Date: 2026-11-23T07:00:00Z\r\n"
         b"WARC-Target-URI: http://example.com/a?b=1\r\n"
         b"WARC-IP-Address: 127.0.0.1\r\n"
-        b"WARC-Warcinfo-ID: <urn:uuid:00000000-0000-0000-0000-000000000001>\r\n"
+        b"WARC-Warcinfo-ID: <urn:uuid:00000000-0000-0000-0000-000000000003>\r\n"
         b"WARC-Block-Digest: sha1:OU2JLBWII564VVSDVCAXQU2G6BH7D5W3\r\n"
         b"WARC-Payload-Digest: sha1:W3N4WQRZLF5DWDHQ4HCTGEQSOELIOZM2\r\n"
         b"Content-Type: application/http; msgtype=response\r\nContent-Length: 141\r\n\r\n"
         b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Orig-Transfer-Encoding: chunked\r\n"
         b"Set-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Length: 9\r\n\r\n<p>hi</p>\r\n\r\n"
     )
-    assert request.to_bytes() == (
+    assert request_bytes == (
         b"WARC/1.1\r\nWARC-Type: request\r\n"
-        b"WARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-000000000003>\r\n"
+        b"WARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-000000000002>\r\n"
         b"WARC-Date: 2026-11-23T07:00:00Z\r\n"
         b"WARC-Target-URI: http://example.com/a?b=1\r\n"
         b"WARC-IP-Address: 127.0.0.1\r\n"
-        b"WARC-Warcinfo-ID: <urn:uuid:00000000-0000-0000-0000-000000000001>\r\n"
-        b"WARC-Concurrent-To: <urn:uuid:00000000-0000-0000-0000-000000000002>\r\n"
+        b"WARC-Warcinfo-ID: <urn:uuid:00000000-0000-0000-0000-000000000003>\r\n"
+        b"WARC-Concurrent-To: <urn:uuid:00000000-0000-0000-0000-000000000001>\r\n"
         b"WARC-Block-Digest: sha1:GCY7PHLKQTTOLQJ2RJWQHDCZ6RVKJX7T\r\n"
         b"Content-Type: application/http; msgtype=request\r\nContent-Length: 80\r\n\r\n"
         b"GET /a?b=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t\r\nAccept-Encoding: gzip\r\n\r\n"
