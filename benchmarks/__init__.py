@@ -1,0 +1,1 @@
+"""Benchmarks: figures printed by scripts, never asserted in tests."""

@@ -1,0 +1,88 @@
+"""Body-extraction scores: token 4-gram shingles counted with multiplicity.
+
+The scheme of the article-extraction-benchmark: per page, true positives,
+false positives and false negatives over shingles, normalised so long pages do
+not weigh more; over a set of pages, precision and recall are the means of the
+per-page figures and F1 is their harmonic mean.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from typing import Iterable
+
+SHINGLE_SIZE = 4
+_TOKEN = re.compile(r"\w+")
+
+
+def shingles(text: str, size: int = SHINGLE_SIZE) -> Counter[tuple[str, ...]]:
+    """Count the ``size``-token shingles of ``text`` (one short shingle if fewer tokens)."""
+    tokens = _TOKEN.findall(text or "")
+    if len(tokens) < size:
+        return Counter([tuple(tokens)]) if tokens else Counter()
+    return Counter(tuple(tokens[i : i + size]) for i in range(len(tokens) - size + 1))
+
+
+@dataclass(frozen=True)
+class Match:
+    """Normalised shingle counts of one prediction against its truth."""
+
+    tp: float
+    fp: float
+    fn: float
+
+    @property
+    def precision(self) -> float:
+        if self.fp == self.fn == 0:
+            return 1.0
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        if self.fp == self.fn == 0:
+            return 1.0
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        return harmonic(self.precision, self.recall)
+
+
+def match(true: str, predicted: str) -> Match:
+    """Compare a predicted body with the true one."""
+    truth, prediction = shingles(true), shingles(predicted)
+    tp = sum((truth & prediction).values())
+    fp = sum((prediction - truth).values())
+    fn = sum((truth - prediction).values())
+    total = tp + fp + fn
+    if not total:
+        return Match(0.0, 0.0, 0.0)
+    return Match(tp / total, fp / total, fn / total)
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Mean precision and recall over pages, and the F1 of those means."""
+
+    precision: float
+    recall: float
+    f1: float
+    pages: int
+
+
+def aggregate(matches: Iterable[Match]) -> Scores:
+    """Combine per-page matches the way the article-extraction-benchmark does."""
+    items = list(matches)
+    # An empty prediction has no precision to speak of; it costs recall only.
+    precisions = [m.precision for m in items if m.tp + m.fp > 0]
+    recalls = [m.recall for m in items if m.tp + m.fn > 0]
+    precision = statistics.fmean(precisions) if precisions else 0.0
+    recall = statistics.fmean(recalls) if recalls else 0.0
+    return Scores(precision, recall, harmonic(precision, recall), len(items))
+
+
+def harmonic(a: float, b: float) -> float:
+    return 2 * a * b / (a + b) if a + b else 0.0

@@ -1,0 +1,75 @@
+"""Run ``scrapy`` as a user would, in a subprocess, against fixture sites."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Settings that let a crawl reach 127.0.0.1 at full speed.
+LOCAL_SETTINGS = {
+    "ALLOW_PRIVATE_ADDRESSES": "True",
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_ENABLED": "False",
+}
+
+
+@dataclass
+class CrawlResult:
+    """What one ``scrapy crawl news`` run left behind."""
+
+    returncode: int
+    log: str
+    data_dir: Path
+
+    @property
+    def archive(self) -> Path:
+        return self.data_dir / "archive"
+
+    @property
+    def corpus(self) -> Path:
+        return self.data_dir / "corpus"
+
+    def manifest(self) -> list[dict[str, Any]]:
+        path = self.corpus / "index.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+    def warc_files(self) -> list[Path]:
+        return sorted(self.archive.glob("*.warc.gz"))
+
+
+def run_scrapy(
+    args: list[str], workdir: Path, settings: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``scrapy ARGS`` in ``workdir`` with ``LOCAL_SETTINGS`` plus ``settings``."""
+    command = [sys.executable, "-m", "scrapy", *args]
+    for name, value in {**LOCAL_SETTINGS, **(settings or {})}.items():
+        command += ["-s", f"{name}={value}"]
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "scraper.settings", "PYTHONPATH": str(ROOT)}
+    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def crawl(
+    workdir: Path,
+    sources_text: str,
+    settings: dict[str, str] | None = None,
+    args: list[str] | None = None,
+    timeout: float = 120,
+) -> CrawlResult:
+    """Write ``sources_text`` to a sources file and crawl it into ``workdir/data``."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    sources = workdir / "sources.toml"
+    sources.write_text(sources_text)
+    data = workdir / "data"
+    done = run_scrapy(
+        ["crawl", "news", *(args or [])],
+        workdir,
+        {"SOURCES_FILE": str(sources), "DATA_DIR": str(data), **(settings or {})},
+        timeout=timeout,
+    )
+    return CrawlResult(done.returncode, done.stderr + done.stdout, data)
