@@ -30,7 +30,7 @@ CORPUS_MAX_LINK_RATIO = 0.5  # a text whose words are mostly link texts is a lis
 # --- Safety and politeness --------------------------------------------------
 ALLOW_PRIVATE_ADDRESSES = False  # refuse private, loopback and link-local targets
 CONTACT_URL = "https://github.com/news-archiver/news-archiver"  # goes in the User-Agent
-USER_AGENT = f"news-archiver/0.1 (+{CONTACT_URL})"
+USER_AGENT = "news-archiver/0.1 (+{contact_url})"  # {contact_url} becomes CONTACT_URL
 ROBOTSTXT_OBEY = True
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
@@ -39,7 +39,7 @@ DOWNLOAD_DELAY = 0.5
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_TIMEOUT = 30
-DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024  # larger responses are cut here and archived truncated
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 COOKIES_ENABLED = False
 REDIRECT_MAX_TIMES = 10

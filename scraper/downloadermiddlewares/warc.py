@@ -9,7 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import NotConfigured, StopDownload
 from scrapy.http import Request, Response
 
 from archive.http import request_block, response_block
@@ -70,12 +70,19 @@ class WarcMiddleware:
     Sits above HttpCompressionMiddleware, so bodies are stored still encoded,
     and above RedirectMiddleware, so redirects are archived too. The location
     of the response record goes into ``request.meta["warc"]``.
+
+    It also enforces ``DOWNLOAD_MAXSIZE`` in place of Scrapy's download handler,
+    which drops an oversized response whole: here the first ``DOWNLOAD_MAXSIZE``
+    bytes are kept and archived with ``WARC-Truncated: length``.
     """
 
-    def __init__(self, writer: WarcWriter, factory: RecordFactory, stats: StatsCollector) -> None:
+    def __init__(
+        self, writer: WarcWriter, factory: RecordFactory, stats: StatsCollector, maxsize: int = 0
+    ) -> None:
         self.writer = writer
         self.factory = factory
         self.stats = stats
+        self.maxsize = maxsize
         self.records = 0
 
     @classmethod
@@ -92,7 +99,8 @@ class WarcMiddleware:
             info=warcinfo_fields(crawler),
             compresslevel=settings.getint("WARC_GZIP_LEVEL", 6),
         )
-        middleware = cls(writer, factory, crawler.stats)
+        middleware = cls(writer, factory, crawler.stats, settings.getint("DOWNLOAD_MAXSIZE"))
+        crawler.signals.connect(middleware.bytes_received, signal=signals.bytes_received)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
@@ -108,6 +116,22 @@ class WarcMiddleware:
             "WARC: %d records written to %d file(s) in %s",
             self.records, len(self.writer.finished), self.writer.directory,
         )
+
+    def process_request(self, request: Request) -> None:
+        cap = request.meta.get("download_maxsize", self.maxsize)
+        if cap:
+            request.meta["warc_maxsize"] = cap
+            request.meta["download_maxsize"] = 0  # our bytes_received handler cuts instead
+
+    def bytes_received(self, data: bytes, request: Request) -> None:
+        cap = request.meta.get("warc_maxsize")
+        if not cap:
+            return
+        received = request.meta["warc_received"] = request.meta.get("warc_received", 0) + len(data)
+        if received > cap:
+            logger.warning("Response of %s cut at %d bytes (DOWNLOAD_MAXSIZE)", request.url, received)
+            self.stats.inc_value("warc/truncated")
+            raise StopDownload(fail=False)
 
     def process_response(self, request: Request, response: Response) -> Response:
         truncated = next(

@@ -12,6 +12,7 @@ from urllib.parse import urljoin
 from scrapy import Request, Spider, signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
+from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -23,6 +24,7 @@ from scraper.sources import Source, load_sources, select_sources
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.robotstxt import RobotParser
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,16 @@ class NewsSpider(Spider):
         self.source_names = source
         self.sources: dict[str, Source] = {}
         self.seen: set[str] = set()
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        agent = settings.get("USER_AGENT") or ""
+        if "{contact_url}" in agent:
+            contact = agent.replace("{contact_url}", settings.get("CONTACT_URL", ""))
+            # Spider priority at least: the runner merges its project settings in again later.
+            priority = max(settings.getpriority("USER_AGENT") or 0, SETTINGS_PRIORITIES["spider"])
+            settings.set("USER_AGENT", contact, priority=priority)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -174,6 +186,9 @@ class NewsSpider(Spider):
             response.headers.get(b"Content-Type") or b"text/html"
         ):
             self._stat(source, "filtered/not-html")
+            return
+        if "download_stopped" in response.flags:
+            self._stat(source, "filtered/truncated")
             return
         yield PageItem(
             url=response.url,
