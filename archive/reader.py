@@ -13,7 +13,10 @@ from warcio.recordloader import ArcWarcRecord
 
 @dataclass
 class StoredResponse:
-    """An archived HTTP response: where it is and what it says."""
+    """An archived HTTP response: where it is and what it says.
+
+    ``body`` is the payload as stored: still content-encoded, as the server sent it.
+    """
 
     url: str
     date: str
@@ -44,23 +47,40 @@ def read_record_at(path: str | os.PathLike[str], offset: int) -> ArcWarcRecord:
         return record
 
 
+def _stored(record: ArcWarcRecord, filename: str, offset: int, length: int) -> StoredResponse:
+    assert record.http_headers is not None
+    return StoredResponse(
+        url=record.rec_headers.get_header("WARC-Target-URI"),
+        date=record.rec_headers.get_header("WARC-Date"),
+        record_id=record.rec_headers.get_header("WARC-Record-ID"),
+        status=int(record.http_headers.get_statuscode() or 0),
+        headers=list(record.http_headers.headers),
+        body=record.raw_stream.read(),
+        filename=filename,
+        offset=offset,
+        length=length,
+    )
+
+
+def read_response_at(path: str | os.PathLike[str], offset: int) -> StoredResponse:
+    """Return the response record that starts at ``offset`` in ``path``."""
+    with open(path, "rb") as stream:
+        stream.seek(offset)
+        iterator = ArchiveIterator(stream)
+        record = next(iter(iterator))
+        if record.rec_type != "response" or record.http_headers is None:
+            raise ValueError(f"{path} at {offset}: a {record.rec_type} record, not an HTTP response")
+        return _stored(record, Path(path).name, offset, 0)
+
+
 def iter_responses(path: str | os.PathLike[str]) -> Iterator[StoredResponse]:
-    """Yield every ``response`` record of ``path`` with its decoded body."""
+    """Yield every ``response`` record of ``path``."""
     name = Path(path).name
     with open(path, "rb") as stream:
         iterator = ArchiveIterator(stream)
         for record in iterator:
             if record.rec_type != "response" or record.http_headers is None:
                 continue
-            body = record.content_stream().read()
-            yield StoredResponse(
-                url=record.rec_headers.get_header("WARC-Target-URI"),
-                date=record.rec_headers.get_header("WARC-Date"),
-                record_id=record.rec_headers.get_header("WARC-Record-ID"),
-                status=int(record.http_headers.get_statuscode() or 0),
-                headers=list(record.http_headers.headers),
-                body=body,
-                filename=name,
-                offset=iterator.get_record_offset(),
-                length=iterator.get_record_length(),
-            )
+            stored = _stored(record, name, iterator.get_record_offset(), 0)
+            stored.length = iterator.get_record_length()
+            yield stored

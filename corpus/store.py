@@ -51,12 +51,17 @@ class CorpusStore:
     goes to a temporary file renamed into place, then the manifest line is
     appended. A crash leaves at worst a gap in the numbering or a file that is
     not listed yet; :meth:`open` removes such files, and numbers are never reused.
+
+    An article whose text changed is rewritten in place by :meth:`update`, which
+    appends a new manifest line with the same ``id`` and the next ``version``;
+    the last line of an ``id`` describes the file as it is.
     """
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
         self.next_number = 0
         self.by_canonical_url: dict[str, int] = {}
+        self.latest: dict[int, dict[str, Any]] = {}
         self._manifest: int | None = None
 
     def open(self) -> CorpusStore:
@@ -68,6 +73,7 @@ class CorpusStore:
         for entry in read_manifest(self.directory):
             listed.add(entry["file"])
             self.by_canonical_url[entry["canonical_url"]] = entry["id"]
+            self.latest[entry["id"]] = entry
             highest = max(highest, entry["id"])
         for path in self.directory.iterdir():
             match = _FILE_NAME.match(path.name)
@@ -100,17 +106,34 @@ class CorpusStore:
     def __contains__(self, canonical_url: str) -> bool:
         return canonical_url in self.by_canonical_url
 
+    def entry_for(self, canonical_url: str) -> dict[str, Any] | None:
+        """Return the current manifest entry of an article, if it is in the corpus."""
+        number = self.by_canonical_url.get(canonical_url)
+        return None if number is None else self.latest[number]
+
     def add(self, article: Article, **fields: Any) -> dict[str, Any]:
         """Store ``article`` under the next number and return its manifest entry."""
         assert self._manifest is not None, "CorpusStore.open() first"
         number = self.next_number
         self.next_number += 1
         _write_atomic(self.directory / SEQUENCE, str(self.next_number).encode())
-        name = corpus_file_name(number, article.canonical_url)
+        return self._write(number, 1, article, fields)
+
+    def update(self, number: int, article: Article, **fields: Any) -> dict[str, Any]:
+        """Rewrite article ``number`` with a new text; return its new manifest entry."""
+        assert self._manifest is not None, "CorpusStore.open() first"
+        previous = self.latest[number]
+        return self._write(number, previous.get("version", 1) + 1, article, fields, previous["file"])
+
+    def _write(
+        self, number: int, version: int, article: Article, fields: dict[str, Any], name: str | None = None
+    ) -> dict[str, Any]:
+        name = name or corpus_file_name(number, article.canonical_url)
         text = article.text().encode("utf-8")
         _write_atomic(self.directory / name, text)
         entry = {
             "id": number,
+            "version": version,
             "file": name,
             "url": article.url,
             "canonical_url": article.canonical_url,
@@ -125,6 +148,7 @@ class CorpusStore:
         line = (json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
         os.write(self._manifest, line)
         self.by_canonical_url[article.canonical_url] = number
+        self.latest[number] = entry
         return entry
 
     def close(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
@@ -72,13 +73,19 @@ class FilterPipeline:
             topic=source.topic,
         )
         if reason:
+            item.outcome = f"filtered:{reason}"
             self.stats.inc_value(f"news/{item.source}/filtered/{reason}")
             raise DropItem(f"{reason}: {item.url}", log_level="DEBUG")
         return item
 
 
 class CorpusPipeline:
-    """Write accepted articles to ``CORPUS_DIR`` with their WARC provenance."""
+    """Write accepted articles to ``CORPUS_DIR`` with their WARC provenance.
+
+    An article already in the corpus (same canonical URL) is not written again,
+    unless it was re-fetched for ``recrawl_after_days`` and its text changed:
+    then its file is rewritten and the manifest gets its new version.
+    """
 
     def __init__(self, store: CorpusStore, stats: StatsCollector) -> None:
         self.store = store
@@ -97,12 +104,20 @@ class CorpusPipeline:
     def process_item(self, item: PageItem) -> PageItem:
         article = item.article
         assert article is not None
-        if article.canonical_url in self.store:
-            self.stats.inc_value(f"news/{item.source}/filtered/duplicate")
-            raise DropItem(f"duplicate of corpus article: {item.url}", log_level="DEBUG")
-        entry = self.store.add(
-            article, source=item.source, fetched_at=item.fetched_at, warc=item.warc
-        )
-        self.stats.inc_value(f"news/{item.source}/written")
-        logger.debug("Stored %s as %s", item.url, entry["file"])
+        fields = {"source": item.source, "fetched_at": item.fetched_at, "warc": item.warc}
+        existing = self.store.entry_for(article.canonical_url)
+        item.outcome = "corpus"
+        if existing is None:
+            entry = self.store.add(article, **fields)
+            self.stats.inc_value(f"news/{item.source}/written")
+        elif item.recrawl and existing["sha1"] != hashlib.sha1(article.text().encode()).hexdigest():
+            entry = self.store.update(existing["id"], article, **fields)
+            self.stats.inc_value(f"news/{item.source}/updated")
+        else:
+            item.corpus_id = existing["id"]
+            reason = "unchanged" if item.recrawl else "duplicate"
+            self.stats.inc_value(f"news/{item.source}/filtered/{reason}")
+            raise DropItem(f"{reason}: {item.url} is corpus article {existing['id']}", log_level="DEBUG")
+        item.corpus_id = entry["id"]
+        logger.debug("Stored %s as %s (version %d)", item.url, entry["file"], entry["version"])
         return item

@@ -15,6 +15,10 @@ DATA_DIR = "data"  # root of everything a crawl writes
 ARCHIVE_DIR = None  # WARC files; None means DATA_DIR/archive
 CORPUS_DIR = None  # corpus files and index.jsonl; None means DATA_DIR/corpus
 
+# --- Crawl state (incremental runs) ---------------------------------------
+CRAWL_STATE_ENABLED = True  # remember fetches so later runs ask only for what is new
+CRAWL_STATE_FILE = None  # SQLite file; None means DATA_DIR/state.sqlite
+
 # --- WARC archive -----------------------------------------------------------
 WARC_ENABLED = True
 WARC_PREFIX = "news"  # first part of every WARC file name
@@ -49,6 +53,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scraper.downloadermiddlewares.addressguard.AddressGuardMiddleware": 60,
     # Above HttpCompressionMiddleware (590) and RedirectMiddleware (600): every
     # response is archived still content-encoded, redirects and errors included.
+    # Between the two: conditional requests, and 304s answered from the archive.
+    "scraper.downloadermiddlewares.incremental.IncrementalMiddleware": 900,
     "scraper.downloadermiddlewares.warc.WarcMiddleware": 950,
 }
 ITEM_PIPELINES = {
@@ -57,6 +63,7 @@ ITEM_PIPELINES = {
     "scraper.pipelines.CorpusPipeline": 300,
 }
 EXTENSIONS = {
+    "scraper.extensions.crawlstate.CrawlStateExtension": 100,
     "scraper.extensions.summary.SourceSummary": 500,
 }
 

@@ -26,6 +26,7 @@ OPTIONAL_FIELDS = {
     "enabled": bool,
     "min_words": int,
     "max_section_pages": int,
+    "recrawl_after_days": int,
 }
 REQUIRED_FIELDS = {"name": str, "url": str}
 
@@ -51,6 +52,7 @@ class Source:
     enabled: bool = True
     min_words: int = 100
     max_section_pages: int = 5
+    recrawl_after_days: int | None = None
 
     @property
     def host(self) -> str:
@@ -134,7 +136,7 @@ def _check_field(key: str, value: Any) -> Any:
                 re.compile(pattern)
             except re.error as error:
                 raise ValueError(f"invalid regex {pattern!r}: {error}") from None
-    if key in ("max_age_days", "min_words", "max_section_pages") and value < 0:
+    if key in ("max_age_days", "min_words", "max_section_pages", "recrawl_after_days") and value < 0:
         raise ValueError("must not be negative")
     return value
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import platform
 import socket
+from urllib.parse import urlsplit
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
@@ -12,10 +13,14 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured, StopDownload
 from scrapy.http import Request, Response
 
+from archive.digest import sha1_digest
 from archive.http import request_block, response_block
-from archive.records import RecordFactory
+from archive.records import PROFILE_IDENTICAL, PROFILE_NOT_MODIFIED, RecordFactory, WarcRecord
 from archive.writer import WarcWriter, repair_open_files
+from corpus.urls import canonicalize
+from scraper.extensions.crawlstate import crawl_state
 from scraper.paths import archive_dir
+from scraper.state import Capture, CrawlState
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -71,18 +76,30 @@ class WarcMiddleware:
     and above RedirectMiddleware, so redirects are archived too. The location
     of the response record goes into ``request.meta["warc"]``.
 
+    With a crawl state, a 304 answer becomes a ``revisit`` record with the
+    server-not-modified profile, and a 200 whose payload equals the URL's last
+    capture a ``revisit`` with the identical-payload-digest profile. A 304 revisit
+    carries the payload digest of the capture it stands for, so pywb can match
+    the two. The state learns of a fetch only after its record is written.
+
     It also enforces ``DOWNLOAD_MAXSIZE`` in place of Scrapy's download handler,
     which drops an oversized response whole: here the first ``DOWNLOAD_MAXSIZE``
     bytes are kept and archived with ``WARC-Truncated: length``.
     """
 
     def __init__(
-        self, writer: WarcWriter, factory: RecordFactory, stats: StatsCollector, maxsize: int = 0
+        self,
+        writer: WarcWriter,
+        factory: RecordFactory,
+        stats: StatsCollector,
+        maxsize: int = 0,
+        state: CrawlState | None = None,
     ) -> None:
         self.writer = writer
         self.factory = factory
         self.stats = stats
         self.maxsize = maxsize
+        self.state = state
         self.records = 0
 
     @classmethod
@@ -99,7 +116,9 @@ class WarcMiddleware:
             info=warcinfo_fields(crawler),
             compresslevel=settings.getint("WARC_GZIP_LEVEL", 6),
         )
-        middleware = cls(writer, factory, crawler.stats, settings.getint("DOWNLOAD_MAXSIZE"))
+        middleware = cls(
+            writer, factory, crawler.stats, settings.getint("DOWNLOAD_MAXSIZE"), crawl_state(crawler)
+        )
         crawler.signals.connect(middleware.bytes_received, signal=signals.bytes_received)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
@@ -144,9 +163,16 @@ class WarcMiddleware:
             response.protocol or "HTTP/1.1",
         )
         ip = str(response.ip_address) if response.ip_address else None
-        record = self.factory.response(
-            response.url, block, payload_offset, ip=ip, truncated=truncated
-        )
+        key = canonicalize(request.url)
+        known = self.state.get(key) if self.state else None
+        original = known.capture if known else None
+        digest = sha1_digest(response.body)
+        if original and response.status == 304:
+            record = self._revisit(response.url, block[:payload_offset], PROFILE_NOT_MODIFIED, original, original.payload_digest, ip)
+        elif original and response.status == 200 and not truncated and digest == original.payload_digest:
+            record = self._revisit(response.url, block[:payload_offset], PROFILE_IDENTICAL, original, digest, ip)
+        else:
+            record = self.factory.response(response.url, block, payload_offset, ip=ip, truncated=truncated)
         sent = self.factory.request(
             request.url,
             request_block(request.method, request.url, _header_pairs(request.headers), request.body),
@@ -155,6 +181,26 @@ class WarcMiddleware:
         location = self.writer.write([record, sent])[0]
         self.records += 2
         self.stats.inc_value("warc/records", 2)
+        if record.header("WARC-Type") == "revisit":
+            self.stats.inc_value("warc/revisits")
+        capture = None
+        if record.header("WARC-Type") == "response":
+            capture = Capture(
+                location.record_id, record.date, response.url, digest,
+                location.filename, location.offset, location.length,
+            )
+        if self.state:
+            # Only now that the record is written does the state learn of it.
+            self.state.record_fetch(
+                key,
+                source=request.meta.get("source", ""),
+                kind=request.meta.get("kind") or _kind_of(request.url),
+                fetched_at=record.date,
+                status=response.status,
+                etag=_header(response, b"ETag"),
+                last_modified=_header(response, b"Last-Modified"),
+                capture=capture,
+            )
         request.meta["warc"] = {
             "filename": location.filename,
             "offset": location.offset,
@@ -163,3 +209,21 @@ class WarcMiddleware:
         }
         request.meta["warc_date"] = record.date
         return response
+
+    def _revisit(
+        self, url: str, head: bytes, profile: str, original: Capture, digest: str, ip: str | None
+    ) -> WarcRecord:
+        return self.factory.revisit(
+            url, head, profile=profile, refers_to=original.record_id,
+            refers_to_uri=original.record_uri, refers_to_date=original.record_date,
+            payload_digest=digest, ip=ip,
+        )
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def _kind_of(url: str) -> str:
+    return "robots" if urlsplit(url).path == "/robots.txt" else "other"

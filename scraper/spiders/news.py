@@ -18,6 +18,7 @@ from twisted.python.failure import Failure
 
 from corpus.urls import canonicalize, same_site
 from scraper import discovery
+from scraper.extensions.crawlstate import crawl_state
 from scraper.items import PageItem
 from scraper.sources import Source, load_sources, select_sources
 
@@ -26,7 +27,16 @@ if TYPE_CHECKING:
     from scrapy.robotstxt import RobotParser
     from scrapy.settings import BaseSettings
 
+    from scraper.state import CrawlState
+
 logger = logging.getLogger(__name__)
+
+GONE = (404, 410)  # an article answering these is not asked for again
+
+
+def _requested_url(response: Response) -> str:
+    """The canonical URL the spider asked for, before any redirect."""
+    return canonicalize(response.meta.get("redirect_urls", [response.url])[0])
 
 
 class NewsSpider(Spider):
@@ -39,6 +49,7 @@ class NewsSpider(Spider):
         self.source_names = source
         self.sources: dict[str, Source] = {}
         self.seen: set[str] = set()
+        self.state: CrawlState | None = None
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -71,8 +82,11 @@ class NewsSpider(Spider):
         )
 
     async def start(self) -> AsyncIterator[Request]:
+        self.state = crawl_state(self.crawler)
         for source in self.sources.values():
             logger.info("Source %s: %s", source.name, source.url)
+            for request in self._recrawl_requests(source):
+                yield request
             if not self.settings.getbool("ROBOTSTXT_OBEY"):
                 robots = urljoin(source.url, "/robots.txt")
                 yield self._request(robots, source, "robots", self.parse_robots)
@@ -99,6 +113,20 @@ class NewsSpider(Spider):
     def _stat(self, source: Source, key: str, count: int = 1) -> None:
         self.crawler.stats.inc_value(f"news/{source.name}/{key}", count)
 
+    def _recrawl_requests(self, source: Source) -> Iterator[Request]:
+        if self.state is None or source.recrawl_after_days is None:
+            return
+        cutoff = datetime.now(timezone.utc) - timedelta(days=source.recrawl_after_days)
+        for url in self.state.articles_fetched_before(source.name, cutoff.strftime("%Y-%m-%dT%H:%M:%S")):
+            self.seen.add(url)
+            self._stat(source, "recrawled")
+            yield self._request(url, source, "article", self.parse_article, recrawl=True)
+
+    def _done(self, canonical: str) -> bool:
+        """Whether an earlier run settled this article (a killed run may have left it pending)."""
+        known = self.state.get(canonical) if self.state else None
+        return bool(known and known.outcome)
+
     def _article_requests(
         self, source: Source, urls: Iterator[str] | list[str], default_pattern: re.Pattern[str] | None = None
     ) -> Iterator[Request]:
@@ -111,6 +139,9 @@ class NewsSpider(Spider):
                 continue
             self.seen.add(canonical)
             self._stat(source, "discovered")
+            if self._done(canonical):
+                self._stat(source, "known")
+                continue
             yield self._request(canonical, source, "article", self.parse_article)
 
     # --- discovery callbacks ---------------------------------------------
@@ -180,15 +211,24 @@ class NewsSpider(Spider):
 
     # --- articles ----------------------------------------------------------
 
+    def _settle(self, response: Response, source: Source, outcome: str) -> None:
+        self._stat(source, outcome.replace(":", "/"))
+        if self.state:
+            self.state.record_outcome(_requested_url(response), outcome)
+
     def parse_article(self, response: Response) -> Iterator[PageItem]:
         source = self._source(response)
+        recrawl = bool(response.meta.get("recrawl"))
+        if recrawl and "archived" in response.flags:
+            self._stat(source, "filtered/unchanged")  # 304: the corpus text stands
+            return
         if not isinstance(response, TextResponse) or b"html" not in (
             response.headers.get(b"Content-Type") or b"text/html"
         ):
-            self._stat(source, "filtered/not-html")
+            self._settle(response, source, "filtered:not-html")
             return
         if "download_stopped" in response.flags:
-            self._stat(source, "filtered/truncated")
+            self._settle(response, source, "filtered:truncated")
             return
         yield PageItem(
             url=response.url,
@@ -197,6 +237,8 @@ class NewsSpider(Spider):
             warc=response.meta.get("warc", {}),
             body=response.body,
             encoding=response.encoding,
+            requested_url=_requested_url(response),
+            recrawl=recrawl,
         )
 
     def on_error(self, failure: Failure) -> None:
@@ -205,6 +247,8 @@ class NewsSpider(Spider):
         if failure.check(HttpError):
             status = failure.value.response.status
             logger.info("HTTP %d from %s (%s)", status, request.url, request.meta.get("kind"))
+            if self.state and request.meta.get("kind") == "article" and status in GONE:
+                self.state.record_outcome(canonicalize(request.url), f"http:{status}")
             return
         if failure.check(IgnoreRequest):
             logger.debug("Not fetched %s: %s", request.url, failure.getErrorMessage())

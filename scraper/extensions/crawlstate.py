@@ -1,0 +1,68 @@
+"""Open the crawl state store for the other components and record what became of articles."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from corpus.urls import canonicalize
+from scraper.items import PageItem
+from scraper.paths import data_dir
+from scraper.state import CrawlState
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+def state_path(crawler: Crawler) -> Path:
+    """Return ``CRAWL_STATE_FILE``, by default ``DATA_DIR/state.sqlite``."""
+    return Path(crawler.settings.get("CRAWL_STATE_FILE") or data_dir(crawler.settings) / "state.sqlite")
+
+
+class CrawlStateExtension:
+    """Own the :class:`CrawlState` of a crawl (``CRAWL_STATE_ENABLED``).
+
+    Other components reach it with :func:`crawl_state`. When an item leaves the
+    pipelines, scraped or dropped, its ``outcome`` is stored for the URL it was
+    requested under and for the URL it ended at, so later runs skip both.
+    """
+
+    def __init__(self, state: CrawlState) -> None:
+        self.state = state
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlStateExtension:
+        if not crawler.settings.getbool("CRAWL_STATE_ENABLED", True):
+            raise NotConfigured
+        extension = cls(CrawlState(state_path(crawler)))
+        crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(extension.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def _record(self, item: Any) -> None:
+        if not isinstance(item, PageItem) or not item.outcome:
+            return
+        for url in {item.requested_url or item.url, canonicalize(item.url)}:
+            self.state.record_outcome(url, item.outcome, item.corpus_id)
+
+    def item_scraped(self, item: Any) -> None:
+        self._record(item)
+
+    def item_dropped(self, item: Any) -> None:
+        self._record(item)
+
+    def spider_closed(self) -> None:
+        self.state.close()
+
+
+def crawl_state(crawler: Crawler) -> CrawlState | None:
+    """Return the crawl's state store, or None when ``CRAWL_STATE_ENABLED`` is off."""
+    extension = crawler.get_extension(CrawlStateExtension)
+    return extension.state if extension else None

@@ -1,0 +1,172 @@
+"""Persistent crawl state in SQLite: what each URL gave, where it is archived, what came of it.
+
+Scrapy-free. One row per canonical URL; a second table keeps per-source figures of
+every run, so a source that went quiet or started failing can be reported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS urls (
+    url TEXT PRIMARY KEY,           -- canonical URL
+    source TEXT NOT NULL,
+    kind TEXT NOT NULL,             -- article, feed, sitemap, section, home, robots
+    fetched_at TEXT,                -- WARC-Date of the last fetch
+    status INTEGER,                 -- HTTP status of the last fetch
+    etag TEXT,
+    last_modified TEXT,
+    payload_digest TEXT,            -- of the last full capture
+    record_id TEXT,                 -- the last full capture (a response record) ...
+    record_date TEXT,
+    record_uri TEXT,
+    warc_filename TEXT,             -- ... and where it is
+    warc_offset INTEGER,
+    warc_length INTEGER,
+    outcome TEXT,                   -- articles: corpus, filtered:<reason>, duplicate, http:<status>
+    corpus_id INTEGER
+);
+CREATE INDEX IF NOT EXISTS urls_source_kind ON urls (source, kind);
+CREATE TABLE IF NOT EXISTS source_runs (
+    run TEXT NOT NULL,              -- start time of the run
+    source TEXT NOT NULL,
+    figures TEXT NOT NULL,          -- JSON: the run's summary figures of the source
+    PRIMARY KEY (run, source)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Capture:
+    """The last full response archived for a URL: what a revisit refers to."""
+
+    record_id: str
+    record_date: str
+    record_uri: str
+    payload_digest: str
+    warc_filename: str
+    warc_offset: int
+    warc_length: int
+
+
+@dataclass(frozen=True)
+class UrlState:
+    """Everything remembered about one canonical URL."""
+
+    url: str
+    source: str
+    kind: str
+    fetched_at: str | None = None
+    status: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    payload_digest: str | None = None
+    record_id: str | None = None
+    record_date: str | None = None
+    record_uri: str | None = None
+    warc_filename: str | None = None
+    warc_offset: int | None = None
+    warc_length: int | None = None
+    outcome: str | None = None
+    corpus_id: int | None = None
+
+    @property
+    def capture(self) -> Capture | None:
+        """The last full capture, if there is one."""
+        if not self.record_id or self.warc_filename is None or self.warc_offset is None:
+            return None
+        return Capture(
+            self.record_id, self.record_date or "", self.record_uri or self.url,
+            self.payload_digest or "", self.warc_filename, self.warc_offset, self.warc_length or 0,
+        )
+
+
+_COLUMNS = [f.name for f in fields(UrlState)]
+
+
+class CrawlState:
+    """The SQLite state store at ``path``; every write is committed at once."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def get(self, url: str) -> UrlState | None:
+        row = self.db.execute(f"SELECT {', '.join(_COLUMNS)} FROM urls WHERE url = ?", (url,)).fetchone()
+        return UrlState(*row) if row else None
+
+    def record_fetch(
+        self,
+        url: str,
+        *,
+        source: str,
+        kind: str,
+        fetched_at: str,
+        status: int,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        capture: Capture | None = None,
+    ) -> None:
+        """Remember a fetch; ``capture`` is the full response record, if this fetch wrote one."""
+        values: dict[str, Any] = {
+            "url": url, "source": source, "kind": kind, "fetched_at": fetched_at,
+            "status": status, "etag": etag, "last_modified": last_modified,
+        }
+        if capture is not None:
+            values.update(
+                payload_digest=capture.payload_digest, record_id=capture.record_id,
+                record_date=capture.record_date, record_uri=capture.record_uri,
+                warc_filename=capture.warc_filename, warc_offset=capture.warc_offset,
+                warc_length=capture.warc_length,
+            )
+        names = ", ".join(values)
+        updates = ", ".join(f"{name} = excluded.{name}" for name in values if name != "url")
+        self.db.execute(
+            f"INSERT INTO urls ({names}) VALUES ({', '.join('?' * len(values))}) "
+            f"ON CONFLICT (url) DO UPDATE SET {updates}",
+            list(values.values()),
+        )
+
+    def record_outcome(self, url: str, outcome: str, corpus_id: int | None = None) -> None:
+        """Remember what became of an article URL."""
+        self.db.execute(
+            "UPDATE urls SET outcome = ?, corpus_id = COALESCE(?, corpus_id) WHERE url = ?",
+            (outcome, corpus_id, url),
+        )
+
+    def articles_fetched_before(self, source: str, cutoff: str) -> Iterator[str]:
+        """Yield article URLs of ``source`` last fetched before ``cutoff`` (a WARC-Date)."""
+        rows = self.db.execute(
+            "SELECT url FROM urls WHERE source = ? AND kind = 'article' AND outcome IS NOT NULL "
+            "AND fetched_at < ? ORDER BY fetched_at",
+            (source, cutoff),
+        )
+        yield from (url for (url,) in rows)
+
+    def record_run(self, run: str, source: str, figures: dict[str, Any]) -> None:
+        """Keep the summary figures of one source for one run."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO source_runs (run, source, figures) VALUES (?, ?, ?)",
+            (run, source, json.dumps(figures, sort_keys=True)),
+        )
+
+    def recent_runs(self, source: str, count: int) -> list[dict[str, Any]]:
+        """Return the figures of the last ``count`` runs of ``source``, newest first."""
+        rows = self.db.execute(
+            "SELECT figures FROM source_runs WHERE source = ? ORDER BY run DESC LIMIT ?", (source, count)
+        )
+        return [json.loads(figures) for (figures,) in rows]
