@@ -43,14 +43,20 @@ class CrawlResult:
         return sorted(self.archive.glob("*.warc.gz"))
 
 
-def run_scrapy(
-    args: list[str], workdir: Path, settings: dict[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """Run ``scrapy ARGS`` in ``workdir`` with ``LOCAL_SETTINGS`` plus ``settings``."""
+def scrapy_command(args: list[str], settings: dict[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
+    """Return the command line and environment of ``scrapy ARGS`` with ``LOCAL_SETTINGS`` plus ``settings``."""
     command = [sys.executable, "-m", "scrapy", *args]
     for name, value in {**LOCAL_SETTINGS, **(settings or {})}.items():
         command += ["-s", f"{name}={value}"]
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "scraper.settings", "PYTHONPATH": str(ROOT)}
+    return command, env
+
+
+def run_scrapy(
+    args: list[str], workdir: Path, settings: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``scrapy ARGS`` in ``workdir`` and wait for it."""
+    command, env = scrapy_command(args, settings)
     return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
 
 

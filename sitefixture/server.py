@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -46,6 +47,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         fixture = self.server.fixture
         fixture._log(LoggedRequest("GET", self.path, dict(self.headers.items())))
+        if fixture.delay:
+            time.sleep(fixture.delay)
         resource = fixture.routes.get(self.path) or fixture.routes.get(urlsplit(self.path).path)
         if resource is None:
             resource = Resource(b"<html><body><h1>Not found</h1></body></html>", status=404)
@@ -90,6 +93,7 @@ class FixtureServer:
 
     def __init__(self, routes: dict[str, Resource] | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
         self.routes: dict[str, Resource] = dict(routes or {})
+        self.delay = 0.0  # seconds to wait before answering each request
         self.requests: list[LoggedRequest] = []
         self._lock = threading.Lock()
         self._httpd = _Server((host, port), _Handler)

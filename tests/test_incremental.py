@@ -158,3 +158,25 @@ def test_pywb_resolves_revisits_to_their_originals(runs: Runs, tmp_path: Path) -
         status, headers, body = fetch(f"{base}/news/{refers}id_/{url}")
         assert status == 200
         assert body == runs.server.routes["/sitemap_index.xml"].body
+
+
+def test_recrawl_updates_a_changed_article_in_place(news_site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    sources = news_site.site.source_toml(news_site.server.base_url, recrawl_after_days="0")
+    first = crawl(tmp_path, sources)
+    assert first.returncode == 0, first.log
+    before = len(first.manifest())
+    path = news_site.site.articles["a1"].path
+    route = news_site.server.routes[path]
+    route.body = route.body.replace(b'<div class="article-body">\n<p>', b'<div class="article-body">\n<p>Update: talks resumed on Monday. ', 1)
+
+    second = crawl(tmp_path, sources)
+    assert second.returncode == 0, second.log
+    manifest = second.manifest()
+    changed = [e for e in manifest if e["url"].endswith(path)]
+    assert [e["version"] for e in changed] == [1, 2]
+    assert changed[0]["id"] == changed[1]["id"] and changed[0]["file"] == changed[1]["file"]
+    assert changed[1]["warc"]["filename"] != changed[0]["warc"]["filename"]
+    text = (second.corpus / changed[1]["file"]).read_text(encoding="utf-8")
+    assert "Update: talks resumed on Monday." in text
+    assert len(manifest) == before + 1  # the others did not change
+    assert "updated 1" in second.log or "'news/fixture/updated': 1" in second.log

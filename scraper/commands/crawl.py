@@ -1,4 +1,4 @@
-"""``scrapy crawl``, with the sources file checked before anything is fetched."""
+"""``scrapy crawl``, with the sources file checked and ``DATA_DIR`` locked before anything is fetched."""
 
 from __future__ import annotations
 
@@ -7,11 +7,16 @@ import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
+from scraper.lock import DataDirBusy, DataDirLock
+from scraper.paths import data_dir
 from scraper.sources import SourcesError, load_sources, select_sources
+
+EXIT_BAD_SOURCES = 2
+EXIT_BUSY = 75  # EX_TEMPFAIL: try again later
 
 
 class Command(ScrapyCrawlCommand):
-    """Scrapy's crawl command; a bad ``SOURCES_FILE`` stops it with a one-line message."""
+    """Scrapy's crawl command; a bad ``SOURCES_FILE`` or a busy ``DATA_DIR`` stops it with one line."""
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args and args[0] == "news":
@@ -20,6 +25,18 @@ class Command(ScrapyCrawlCommand):
                 select_sources(sources, opts.spargs.get("source"))
             except SourcesError as error:
                 print(f"error: {error}", file=sys.stderr)
-                self.exitcode = 2
+                self.exitcode = EXIT_BAD_SOURCES
                 return
+            lock = DataDirLock(data_dir(self.settings))
+            try:
+                lock.acquire()
+            except DataDirBusy as error:
+                print(f"error: {error}", file=sys.stderr)
+                self.exitcode = EXIT_BUSY
+                return
+            try:
+                super().run(args, opts)
+            finally:
+                lock.release()
+            return
         super().run(args, opts)
