@@ -43,7 +43,8 @@ class CrawlStateExtension:
         extension = cls(CrawlState(state_path(crawler)))
         crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(extension.item_dropped, signal=signals.item_dropped)
-        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        # engine_stopped comes after every spider_closed handler has used the state.
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
 
     def _record(self, item: Any) -> None:
@@ -58,7 +59,7 @@ class CrawlStateExtension:
     def item_dropped(self, item: Any) -> None:
         self._record(item)
 
-    def spider_closed(self) -> None:
+    def engine_stopped(self) -> None:
         self.state.close()
 
 

@@ -4,17 +4,41 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, Spider, signals
 from scrapy.http import Response
 
 from corpus.urls import same_site
+from scraper.extensions.crawlstate import crawl_state
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+
+BLOCKING_STATUSES = ("403", "429")
+
+
+def attention_reasons(
+    figures: dict[str, Any], history: list[dict[str, Any]], idle_runs: int, min_responses: int
+) -> list[str]:
+    """Say why a source needs a look, from this run's figures and earlier runs' (newest first)."""
+    reasons = []
+    runs = [figures, *history][:idle_runs]
+    if idle_runs and len(runs) == idle_runs and not any(run.get("written") for run in runs):
+        reasons.append(f"no new article in {idle_runs} runs in a row")
+    status: dict[str, int] = figures.get("status", {})
+    fetched = sum(status.values())
+    refused = sum(n for code, n in status.items() if code in BLOCKING_STATUSES or code.startswith("5"))
+    if fetched >= min_responses and refused * 2 > fetched:
+        reasons.append(f"{refused} of {fetched} responses were 403, 429 or 5xx")
+    filtered: dict[str, int] = figures.get("filtered", {})
+    judged = figures.get("written", 0) + sum(filtered.values())
+    empty = filtered.get("empty", 0)
+    if judged >= min_responses and empty * 2 > judged:
+        reasons.append(f"{empty} of {judged} article pages extracted to nothing")
+    return reasons
 
 
 class SourceSummary:
@@ -28,6 +52,8 @@ class SourceSummary:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
+        self.idle_runs = crawler.settings.getint("ATTENTION_IDLE_RUNS", 5)
+        self.min_responses = crawler.settings.getint("ATTENTION_MIN_RESPONSES", 5)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SourceSummary:
@@ -60,6 +86,7 @@ class SourceSummary:
             "fetched": values.get("fetched", 0),
             "status": dict(sorted(Counter({k[7:]: v for k, v in values.items() if k.startswith("status/")}).items())),
             "written": values.get("written", 0),
+            "updated": values.get("updated", 0),
             "filtered": {k[9:]: v for k, v in sorted(values.items()) if k.startswith("filtered/")},
             "errors": sum(v for k, v in values.items() if k == "errors" or k.startswith("errors/")),
         }
@@ -72,6 +99,20 @@ class SourceSummary:
             filtered = " ".join(f"{k}:{v}" for k, v in f["filtered"].items()) or "-"  # type: ignore[union-attr]
             lines.append(
                 f"  {name}: discovered {f['discovered']}, fetched {f['fetched']} ({status}), "
-                f"written {f['written']}, filtered {filtered}, errors {f['errors']}"
+                f"written {f['written']}, updated {f['updated']}, filtered {filtered}, errors {f['errors']}"
             )
         logger.info("\n".join(lines))
+        self._report_attention(spider)
+
+    def _report_attention(self, spider: Spider) -> None:
+        state = crawl_state(self.crawler)
+        started = self.stats.get_value("start_time")
+        run = started.isoformat() if started else ""
+        for name in getattr(spider, "sources", {}):
+            figures = self.figures(name)
+            history = state.recent_runs(name, self.idle_runs) if state else []
+            if state:
+                state.record_run(run, name, figures)
+            for reason in attention_reasons(figures, history, self.idle_runs, self.min_responses):
+                self.stats.inc_value(f"news/{name}/attention")
+                logger.warning("Source %s needs attention: %s", name, reason)
