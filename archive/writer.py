@@ -27,6 +27,10 @@ class RecordLocation:
     length: int
     record_id: str
 
+    def to_dict(self) -> dict[str, str | int]:
+        """The ``warc`` provenance of a manifest entry."""
+        return {"filename": self.filename, "offset": self.offset, "length": self.length, "record_id": self.record_id}
+
 
 class WarcWriter:
     """Append records to ``PREFIX-TIMESTAMP-SERIAL-HOST-PID.warc.gz`` files.

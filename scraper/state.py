@@ -14,6 +14,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from archive.writer import RecordLocation
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS urls (
     url TEXT PRIMARY KEY,           -- canonical URL
@@ -54,6 +56,10 @@ class Capture:
     warc_filename: str
     warc_offset: int
     warc_length: int
+
+    @property
+    def location(self) -> RecordLocation:
+        return RecordLocation(self.warc_filename, self.warc_offset, self.warc_length, self.record_id)
 
 
 @dataclass(frozen=True)

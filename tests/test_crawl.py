@@ -166,7 +166,7 @@ def test_summary_per_source_is_logged(crawled: tuple[ServedSite, CrawlResult]) -
     served, result = crawled
     line = next(l for l in result.log.splitlines() if l.strip().startswith("fixture:"))
     fetched = len(served.server.paths())
-    assert f"discovered 11, fetched {fetched} " in line
+    assert f"discovered 11 (0 known), fetched {fetched} " in line
     assert "301:1" in line and f"200:{fetched - 1}" in line
     assert "written 8," in line
     assert "off-topic:2" in line and "too-short:1" in line

@@ -73,6 +73,11 @@ def test_third_run_fetches_no_article(runs: Runs) -> None:
     assert {"/robots.txt", "/feed.rss", "/atom.xml", "/sitemap_index.xml", "/section/world/"} <= set(runs.requests[2])
 
 
+def test_summary_counts_known_articles(runs: Runs) -> None:
+    line = next(l for l in reversed(runs.results[2].log.splitlines()) if l.strip().startswith("fixture:"))
+    assert "discovered 12 (12 known)" in line and "written 0," in line
+
+
 def test_polls_are_conditional(runs: Runs) -> None:
     third_run = runs.server.requests[-len(runs.requests[2]):]
     conditional = {r.path for r in third_run if "If-None-Match" in r.headers}

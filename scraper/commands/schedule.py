@@ -78,10 +78,14 @@ class Command(BaseRunSpiderCommand):
         label = f"run {number}" + (f" of {total}" if total else "")
         self._log(f"{label}: {' '.join(command[2:])}")
         started = time.monotonic()
-        process = subprocess.Popen(command)
+        # Its own session: a Ctrl-C reaches only us, and we pass on a single SIGTERM,
+        # on which Scrapy closes the spider cleanly (a second signal would force it).
+        process = subprocess.Popen(command, start_new_session=True)
+        terminated = False
         while process.poll() is None:
-            if stop.wait(0.5):
-                process.terminate()  # Scrapy closes the spider cleanly on SIGTERM
+            if stop.wait(0.5) and not terminated:
+                process.terminate()
+                terminated = True
         elapsed = time.monotonic() - started
         outcome = {0: "finished", 75: "skipped: another crawl holds DATA_DIR"}.get(
             process.returncode, f"failed with exit code {process.returncode}"

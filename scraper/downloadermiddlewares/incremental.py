@@ -75,12 +75,7 @@ class IncrementalMiddleware:
             return retry
         assert capture is not None
         self.stats.inc_value("incremental/not_modified")
-        request.meta["warc"] = {
-            "filename": capture.warc_filename,
-            "offset": capture.warc_offset,
-            "length": capture.warc_length,
-            "record_id": capture.record_id,
-        }
+        request.meta["warc"] = capture.location.to_dict()
         request.meta["warc_date"] = capture.record_date
         return archived.replace(url=response.url, request=request, flags=[*response.flags, "archived"])
 

@@ -201,12 +201,7 @@ class WarcMiddleware:
                 last_modified=_header(response, b"Last-Modified"),
                 capture=capture,
             )
-        request.meta["warc"] = {
-            "filename": location.filename,
-            "offset": location.offset,
-            "length": location.length,
-            "record_id": location.record_id,
-        }
+        request.meta["warc"] = location.to_dict()
         request.meta["warc_date"] = record.date
         return response
 

@@ -83,6 +83,7 @@ class SourceSummary:
         values = {k[len(prefix):]: v for k, v in self.stats.get_stats().items() if k.startswith(prefix)}
         return {
             "discovered": values.get("discovered", 0),
+            "known": values.get("known", 0),
             "fetched": values.get("fetched", 0),
             "status": dict(sorted(Counter({k[7:]: v for k, v in values.items() if k.startswith("status/")}).items())),
             "written": values.get("written", 0),
@@ -98,7 +99,7 @@ class SourceSummary:
             status = " ".join(f"{code}:{count}" for code, count in f["status"].items()) or "-"  # type: ignore[union-attr]
             filtered = " ".join(f"{k}:{v}" for k, v in f["filtered"].items()) or "-"  # type: ignore[union-attr]
             lines.append(
-                f"  {name}: discovered {f['discovered']}, fetched {f['fetched']} ({status}), "
+                f"  {name}: discovered {f['discovered']} ({f['known']} known), fetched {f['fetched']} ({status}), "
                 f"written {f['written']}, updated {f['updated']}, filtered {filtered}, errors {f['errors']}"
             )
         logger.info("\n".join(lines))
