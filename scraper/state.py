@@ -140,7 +140,13 @@ class CrawlState:
                 warc_length=capture.warc_length,
             )
         names = ", ".join(values)
-        updates = ", ".join(f"{name} = excluded.{name}" for name in values if name != "url")
+        # A 304 need not repeat the validators: keep those of the capture it confirms.
+        keep = {"etag", "last_modified"} if capture is None else set()
+        updates = ", ".join(
+            f"{name} = COALESCE(excluded.{name}, {name})" if name in keep else f"{name} = excluded.{name}"
+            for name in values
+            if name != "url"
+        )
         self.db.execute(
             f"INSERT INTO urls ({names}) VALUES ({', '.join('?' * len(values))}) "
             f"ON CONFLICT (url) DO UPDATE SET {updates}",

@@ -50,6 +50,11 @@ class IncrementalMiddleware:
         return cls(state, archive_dir(crawler.settings), crawler.stats)
 
     def process_request(self, request: Request) -> None:
+        if request.meta.get("conditional_for", request.url) != request.url:
+            # A redirect copied the validators of the URL it came from.
+            for name in CONDITIONAL_HEADERS:
+                request.headers.pop(name, None)
+            del request.meta["conditional_for"]
         if request.meta.get("unconditional") or any(h in request.headers for h in CONDITIONAL_HEADERS):
             return
         known = self.state.get(canonicalize(request.url))
@@ -59,9 +64,11 @@ class IncrementalMiddleware:
             request.headers[b"If-None-Match"] = known.etag
         if known.last_modified:
             request.headers[b"If-Modified-Since"] = known.last_modified
+        if known.etag or known.last_modified:
+            request.meta["conditional_for"] = request.url
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
-        if response.status != 304 or not any(h in request.headers for h in CONDITIONAL_HEADERS):
+        if response.status != 304 or request.meta.get("conditional_for") != request.url:
             return response
         known = self.state.get(canonicalize(request.url))
         capture = known.capture if known else None
@@ -72,6 +79,7 @@ class IncrementalMiddleware:
             for name in CONDITIONAL_HEADERS:
                 retry.headers.pop(name, None)
             retry.meta["unconditional"] = True
+            retry.meta.pop("conditional_for", None)
             return retry
         assert capture is not None
         self.stats.inc_value("incremental/not_modified")

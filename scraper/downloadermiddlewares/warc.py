@@ -137,7 +137,8 @@ class WarcMiddleware:
         )
 
     def process_request(self, request: Request) -> None:
-        cap = request.meta.get("download_maxsize", self.maxsize)
+        request.meta.pop("warc_received", None)  # redirects and retries copy meta along
+        cap = request.meta.get("warc_maxsize") or request.meta.get("download_maxsize", self.maxsize)
         if cap:
             request.meta["warc_maxsize"] = cap
             request.meta["download_maxsize"] = 0  # our bytes_received handler cuts instead
