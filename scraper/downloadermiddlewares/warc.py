@@ -168,10 +168,11 @@ class WarcMiddleware:
         known = self.state.get(key) if self.state else None
         original = known.capture if known else None
         digest = sha1_digest(response.body)
+        head = block[:payload_offset]
         if original and response.status == 304:
-            record = self._revisit(response.url, block[:payload_offset], PROFILE_NOT_MODIFIED, original, original.payload_digest, ip)
+            record = self._revisit(response.url, head, PROFILE_NOT_MODIFIED, original, ip)
         elif original and response.status == 200 and not truncated and digest == original.payload_digest:
-            record = self._revisit(response.url, block[:payload_offset], PROFILE_IDENTICAL, original, digest, ip)
+            record = self._revisit(response.url, head, PROFILE_IDENTICAL, original, ip)
         else:
             record = self.factory.response(response.url, block, payload_offset, ip=ip, truncated=truncated)
         sent = self.factory.request(
@@ -206,13 +207,11 @@ class WarcMiddleware:
         request.meta["warc_date"] = record.date
         return response
 
-    def _revisit(
-        self, url: str, head: bytes, profile: str, original: Capture, digest: str, ip: str | None
-    ) -> WarcRecord:
+    def _revisit(self, url: str, head: bytes, profile: str, original: Capture, ip: str | None) -> WarcRecord:
         return self.factory.revisit(
             url, head, profile=profile, refers_to=original.record_id,
             refers_to_uri=original.record_uri, refers_to_date=original.record_date,
-            payload_digest=digest, ip=ip,
+            payload_digest=original.payload_digest, ip=ip,
         )
 
 
