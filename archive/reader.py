@@ -47,18 +47,19 @@ def read_record_at(path: str | os.PathLike[str], offset: int) -> ArcWarcRecord:
         return record
 
 
-def _stored(record: ArcWarcRecord, filename: str, offset: int, length: int) -> StoredResponse:
+def _stored(record: ArcWarcRecord, iterator: ArchiveIterator, filename: str) -> StoredResponse:
     assert record.http_headers is not None
+    body = record.raw_stream.read()
     return StoredResponse(
         url=record.rec_headers.get_header("WARC-Target-URI"),
         date=record.rec_headers.get_header("WARC-Date"),
         record_id=record.rec_headers.get_header("WARC-Record-ID"),
         status=int(record.http_headers.get_statuscode() or 0),
         headers=list(record.http_headers.headers),
-        body=record.raw_stream.read(),
+        body=body,
         filename=filename,
-        offset=offset,
-        length=length,
+        offset=iterator.get_record_offset(),
+        length=iterator.get_record_length(),
     )
 
 
@@ -70,7 +71,7 @@ def read_response_at(path: str | os.PathLike[str], offset: int) -> StoredRespons
         record = next(iter(iterator))
         if record.rec_type != "response" or record.http_headers is None:
             raise ValueError(f"{path} at {offset}: a {record.rec_type} record, not an HTTP response")
-        return _stored(record, Path(path).name, offset, 0)
+        return _stored(record, iterator, Path(path).name)
 
 
 def iter_responses(path: str | os.PathLike[str]) -> Iterator[StoredResponse]:
@@ -79,8 +80,5 @@ def iter_responses(path: str | os.PathLike[str]) -> Iterator[StoredResponse]:
     with open(path, "rb") as stream:
         iterator = ArchiveIterator(stream)
         for record in iterator:
-            if record.rec_type != "response" or record.http_headers is None:
-                continue
-            stored = _stored(record, name, iterator.get_record_offset(), 0)
-            stored.length = iterator.get_record_length()
-            yield stored
+            if record.rec_type == "response" and record.http_headers is not None:
+                yield _stored(record, iterator, name)

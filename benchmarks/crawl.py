@@ -13,10 +13,11 @@ import re
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from benchmarks.metrics import aggregate, match
-from benchmarks.sharedsite import build_shared_site, load_pages, source_toml
+from benchmarks.sharedsite import SharedPage, build_shared_site, load_pages, source_toml
 from sitefixture import FixtureServer
 from sitefixture.scrapyrun import crawl
 
@@ -48,7 +49,10 @@ def main() -> None:
         report(site_pages, manifest, result.corpus, requests, elapsed, result.log)
 
 
-def report(site_pages, manifest, corpus: Path, requests: int, elapsed: float, log: str) -> None:
+def report(
+    site_pages: list[SharedPage], manifest: dict[str, dict[str, Any]], corpus: Path,
+    requests: int, elapsed: float, log: str,
+) -> None:
     expected = [p for p in site_pages if len(p.body.split()) >= MIN_WORDS]
     found = [p for p in expected if p.path in manifest]
     extra = [p for p in site_pages if p.path in manifest and p not in expected]

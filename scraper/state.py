@@ -10,7 +10,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS urls (
     warc_filename TEXT,             -- ... and where it is
     warc_offset INTEGER,
     warc_length INTEGER,
-    outcome TEXT,                   -- articles: corpus, filtered:<reason>, duplicate, http:<status>
+    outcome TEXT,                   -- articles: corpus, filtered:<reason>, http:<status>
     corpus_id INTEGER
 );
 CREATE INDEX IF NOT EXISTS urls_source_kind ON urls (source, kind);
@@ -85,16 +85,13 @@ class UrlState:
 
     @property
     def capture(self) -> Capture | None:
-        """The last full capture, if there is one."""
-        if not self.record_id or self.warc_filename is None or self.warc_offset is None:
-            return None
-        return Capture(
-            self.record_id, self.record_date or "", self.record_uri or self.url,
-            self.payload_digest or "", self.warc_filename, self.warc_offset, self.warc_length or 0,
-        )
+        """The last full capture, if there is one (its columns are written together)."""
+        values = {name: getattr(self, name) for name in _CAPTURE_COLUMNS}
+        return None if None in values.values() else Capture(**values)
 
 
 _COLUMNS = [f.name for f in fields(UrlState)]
+_CAPTURE_COLUMNS = [f.name for f in fields(Capture)]
 
 
 class CrawlState:
@@ -133,12 +130,7 @@ class CrawlState:
             "status": status, "etag": etag, "last_modified": last_modified,
         }
         if capture is not None:
-            values.update(
-                payload_digest=capture.payload_digest, record_id=capture.record_id,
-                record_date=capture.record_date, record_uri=capture.record_uri,
-                warc_filename=capture.warc_filename, warc_offset=capture.warc_offset,
-                warc_length=capture.warc_length,
-            )
+            values.update(asdict(capture))
         names = ", ".join(values)
         # A 304 need not repeat the validators: keep those of the capture it confirms.
         keep = {"etag", "last_modified"} if capture is None else set()

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from archive.http import request_block, response_block
-from archive.reader import iter_records, read_record_at
+from archive.reader import iter_records, iter_responses, read_record_at, read_response_at
 from archive.records import RecordFactory
 from archive.writer import WarcWriter, repair_open_files
 
@@ -102,3 +102,19 @@ def test_repair_removes_a_file_without_any_whole_record(tmp_path: Path) -> None:
 def test_factory_ids_are_unique() -> None:
     factory = RecordFactory()
     assert len({factory.new_id() for _ in range(100)}) == 100
+
+
+def test_stored_responses_come_back_where_the_writer_put_them(tmp_path: Path) -> None:
+    writer = WarcWriter(tmp_path)
+    first = write_pair(writer, "http://example.com/a", b"<p>alpha</p>")[0]
+    second = write_pair(writer, "http://example.com/b", b"<p>beta</p>")[0]
+    writer.close()
+    path = tmp_path / first.filename
+    listed = list(iter_responses(path))
+    assert [(r.url, r.body, r.record_id) for r in listed] == [
+        ("http://example.com/a", b"<p>alpha</p>", first.record_id),
+        ("http://example.com/b", b"<p>beta</p>", second.record_id),
+    ]
+    assert [(r.offset, r.length) for r in listed] == [(first.offset, first.length), (second.offset, second.length)]
+    again = read_response_at(path, second.offset)
+    assert (again.body, again.status, again.offset, again.length) == (b"<p>beta</p>", 200, second.offset, second.length)

@@ -167,11 +167,13 @@ class WarcMiddleware:
         key = canonicalize(request.url)
         known = self.state.get(key) if self.state else None
         original = known.capture if known else None
-        digest = sha1_digest(response.body)
         head = block[:payload_offset]
         if original and response.status == 304:
             record = self._revisit(response.url, head, PROFILE_NOT_MODIFIED, original, ip)
-        elif original and response.status == 200 and not truncated and digest == original.payload_digest:
+        elif (
+            original and response.status == 200 and not truncated
+            and sha1_digest(response.body) == original.payload_digest
+        ):
             record = self._revisit(response.url, head, PROFILE_IDENTICAL, original, ip)
         else:
             record = self.factory.response(response.url, block, payload_offset, ip=ip, truncated=truncated)
@@ -183,12 +185,12 @@ class WarcMiddleware:
         location = self.writer.write([record, sent])[0]
         self.records += 2
         self.stats.inc_value("warc/records", 2)
+        capture = None
         if record.header("WARC-Type") == "revisit":
             self.stats.inc_value("warc/revisits")
-        capture = None
-        if record.header("WARC-Type") == "response":
+        else:
             capture = Capture(
-                location.record_id, record.date, response.url, digest,
+                location.record_id, record.date, response.url, record.header("WARC-Payload-Digest") or "",
                 location.filename, location.offset, location.length,
             )
         if self.state:
