@@ -29,6 +29,9 @@ class Article:
     sitename: str | None = None
     page_type: str | None = None
     link_words: int = 0
+    extracted_words: int = 0
+    description: str | None = None
+    problem: str | None = None
 
     @property
     def words(self) -> int:

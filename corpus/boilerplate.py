@@ -1,0 +1,151 @@
+"""Boilerplate that survives trafilatura: removed from the tree before, and line by line after.
+
+Before extraction, per-source CSS selectors narrow the page to its body or drop
+known blocks, and figures (captions, credits) go. After extraction, a line is
+dropped when it repeats the headline, is mostly the text of a link (related
+articles, "read also" lists, tag clouds, menus), is a known prompt (subscribe,
+comment, read more, report an error), an image credit, a byline or dateline, or
+an exact repeat of an earlier line. Leading short lines before the first real
+paragraph (kickers, bylines, dates) go too.
+"""
+
+from __future__ import annotations
+
+import re
+from copy import deepcopy
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import lxml.html
+from lxml.cssselect import CSSSelector
+
+from corpus.article import word_count
+
+_SPACES = re.compile(r"\s+")
+
+# A line that starts like one of these is site furniture, in the languages of the corpus.
+PROMPT = re.compile(
+    r"^(?:"
+    r"read (?:more|also|next)|related(?: posts| articles| stories| news)?\b|more from\b|recommended\b|"
+    r"see also|also read|you may also like|most read|popular\b|trending\b|"
+    r"lesen sie (?:auch|mehr)|mehr zum thema|mehr (?:lesen|dazu)|auch interessant|ähnliche\b|weitere artikel|"
+    r"les også|läs också|læs også|à lire aussi|lire aussi|leer más|lee también|te puede interesar|"
+    r"noticias relacionadas|relacionad[oa]s\b|leia (?:mais|também)|leggi anche|funda olunye|"
+    r"sign up\b|subscribe\b|subscribers? only|suscr[ií]bete|abonnieren\b|abonnez-vous|jetzt (?:abonnieren|testen|melden)|"
+    r"\d+ (?:wochen|tage|days?|weeks?) (?:kostenlos|gratis|free)|"
+    r"join (?:our|the) (?:commenting|conversation|newsletter)|follow (?:us|\w+ on)\b|click here\b|"
+    r"comments?\s*$|all comments\b|kommentar(?:e|ieren)?\b|du musst dich|leave a (?:comment|reply)|"
+    r"passer la publicité|advertisement\s*$|anzeige\s*$|werbung\s*$|publicidad\s*$|"
+    r"fehler (?:gefunden|entdeckt)|fehler auf .{1,30} entdeckt|report an error|"
+    r"hat ihnen dieser artikel gefallen|did you (?:like|enjoy) this|share this\b|teilen\b|"
+    r"tags?\s*:|schlagwörter\s*:|themen\s*:|etiquetas\s*:|mots-clés\s*:"
+    r")",
+    re.IGNORECASE,
+)
+CAPTION_CREDIT = re.compile(
+    r"(?:^|\b)(?:foto|photo|bild|image|picture|credit|quelle|imagen|fotografía|kuva)s?\s*:\s*[^.:]{2,80}$"
+    r"|/\s*(?:getty images|afp|reuters|ap|dpa|imago|epa|picture alliance|shutterstock)[^.]{0,40}$"
+    r"|^©",
+    re.IGNORECASE,
+)
+DATELINE = re.compile(
+    r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{1,2}:\d{2}\b"
+    r"|\b(?:updated|published|aktualisiert|stand|actualizado|publicado|mis à jour|publié)\b",
+    re.IGNORECASE,
+)
+BYLINE = re.compile(r"^(?:by|von|por|par|af|av|di|door|autor|author)\s+\S", re.IGNORECASE)
+FIGURES = "//figure | //figcaption"
+SHORT_LINE_WORDS = 8
+LEAD_MIN_WORDS = 10
+LINK_SHARE = 0.6
+
+
+def normalize(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()
+
+
+def compile_selectors(selectors: Iterable[str]) -> list[CSSSelector]:
+    """Compile CSS selectors; raises ``cssselect.SelectorError`` on a bad one."""
+    return [CSSSelector(selector) for selector in selectors]
+
+
+def narrow(
+    tree: lxml.html.HtmlElement,
+    body: CSSSelector | None = None,
+    exclude: Sequence[CSSSelector] = (),
+) -> lxml.html.HtmlElement:
+    """Drop ``exclude`` matches and figures; keep only ``body`` matches when it finds any."""
+    for selector in exclude:
+        for element in selector(tree):
+            _drop(element)
+    for element in tree.xpath(FIGURES):
+        _drop(element)
+    if body is None:
+        return tree
+    chosen = body(tree)
+    if not chosen:
+        return tree
+    document = lxml.html.document_fromstring("<html><body></body></html>")
+    head = tree.find("head")
+    if head is not None:
+        document.insert(0, deepcopy(head))
+    target = document.find("body")
+    for element in chosen:
+        copied = deepcopy(element)
+        copied.tail = None
+        target.append(copied)
+    return document
+
+
+def _drop(element: lxml.html.HtmlElement) -> None:
+    if element.getparent() is not None:
+        element.drop_tree()
+
+
+@dataclass
+class PageSignals:
+    """What the page says besides its text, used to recognise furniture lines."""
+
+    headlines: set[str] = field(default_factory=set)
+    anchors: set[str] = field(default_factory=set)
+    authors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, tree: lxml.html.HtmlElement, headlines: Iterable[str | None], authors: Iterable[str]) -> PageSignals:
+        anchors = {normalize(a.text_content()) for a in tree.iter("a")} - {""}
+        return cls({h for h in headlines if h}, anchors, [a for a in authors if a])
+
+
+def is_furniture(line: str, page: PageSignals) -> bool:
+    """Whether ``line`` is site furniture rather than article text."""
+    if line in page.headlines or line in page.anchors:
+        return True
+    if len(line) < 200 and PROMPT.match(line):
+        return True
+    if len(line.split()) < 40 and CAPTION_CREDIT.search(line):
+        return True
+    if word_count(line) <= SHORT_LINE_WORDS and (
+        BYLINE.match(line) or DATELINE.search(line) or any(name in line for name in page.authors)
+    ):
+        return True
+    return _mostly_link(line, page.anchors)
+
+
+def _mostly_link(line: str, anchors: set[str]) -> bool:
+    if len(line) <= 20:
+        return False
+    floor = LINK_SHARE * len(line)
+    return any(len(anchor) >= floor and anchor in line for anchor in anchors if len(anchor) > 12)
+
+
+def clean_lines(lines: Iterable[str], page: PageSignals) -> list[str]:
+    """Drop furniture, repeats, and short lines before the first real paragraph."""
+    kept: list[str] = []
+    seen: set[str] = set()
+    for line in map(normalize, lines):
+        if not line or line in seen or is_furniture(line, page):
+            continue
+        seen.add(line)
+        kept.append(line)
+    start = next((i for i, line in enumerate(kept) if word_count(line) >= LEAD_MIN_WORDS), 0)
+    return kept[start:]

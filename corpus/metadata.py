@@ -1,0 +1,207 @@
+"""Article metadata from a page's structured data: JSON-LD, Open Graph and meta tags."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import lxml.html
+
+ARTICLE_TYPES = frozenset(
+    {
+        "Article",
+        "NewsArticle",
+        "AnalysisNewsArticle",
+        "AskPublicNewsArticle",
+        "BackgroundNewsArticle",
+        "OpinionNewsArticle",
+        "ReportageNewsArticle",
+        "ReviewNewsArticle",
+        "SatiricalArticle",
+        "BlogPosting",
+        "LiveBlogPosting",
+        "Report",
+    }
+)
+_SPACES = re.compile(r"\s+")
+_MARKUP = re.compile(r"<(?:p|br|div|span|a|h\d|strong|em)\b", re.IGNORECASE)
+
+
+@dataclass
+class StructuredData:
+    """What a page says about itself, each field ``None`` or empty when it does not."""
+
+    headline: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published: str | None = None
+    language: str | None = None
+    sitename: str | None = None
+    description: str | None = None
+    article_body: str | None = None
+    og_title: str | None = None
+    h1: list[str] = field(default_factory=list)
+    canonical_url: str | None = None
+    free: bool = True
+    is_article: bool = False
+
+
+def clean(text: Any) -> str | None:
+    if not isinstance(text, str):
+        return None
+    return _SPACES.sub(" ", html.unescape(text)).strip() or None
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    kind = node.get("@type")
+    values = kind if isinstance(kind, list) else [kind]
+    return {value.rsplit("/", 1)[-1] for value in values if isinstance(value, str)}
+
+
+def _walk(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, list):
+        for child in node:
+            yield from _walk(child)
+    elif isinstance(node, dict):
+        yield node
+        for key in ("@graph", "mainEntity", "itemListElement"):
+            if key in node:
+                yield from _walk(node[key])
+
+
+def json_ld_objects(tree: lxml.html.HtmlElement) -> Iterator[dict[str, Any]]:
+    """Every JSON-LD object of the page, ``@graph`` members included; bad scripts skipped."""
+    for script in tree.xpath('//script[contains(@type, "ld+json")]'):
+        try:
+            data = json.loads(script.text or "", strict=False)
+        except ValueError:
+            continue
+        yield from _walk(data)
+
+
+def _names(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [name for item in value for name in _names(item)]
+    if isinstance(value, dict):
+        value = value.get("name")
+        if isinstance(value, list):
+            return _names(value)
+    name = clean(value)
+    return [name] if name and not name.startswith(("http://", "https://")) else []
+
+
+def _plain_text(body: Any) -> str | None:
+    """A declared ``articleBody``, its markup removed when a site put HTML in it."""
+    if not isinstance(body, str) or not body.strip():
+        return None
+    body = html.unescape(body)
+    if _MARKUP.search(body):
+        fragment = lxml.html.fragment_fromstring(body, create_parent="div")
+        for block in fragment.iter("p", "br", "h2", "h3", "li"):
+            block.tail = "\n" + (block.tail or "")
+        body = fragment.text_content()
+    return body
+
+
+def _meta(tree: lxml.html.HtmlElement, *keys: str) -> str | None:
+    for key in keys:
+        for value in tree.xpath(f'//meta[@property="{key}" or @name="{key}"]/@content'):
+            if text := clean(value):
+                return text
+    return None
+
+
+def read_structured_data(tree: lxml.html.HtmlElement) -> StructuredData:
+    """Collect headline, authors, dates and more from JSON-LD, then Open Graph and meta tags."""
+    data = StructuredData()
+    for node in json_ld_objects(tree):
+        if _types(node) & ARTICLE_TYPES:
+            data.is_article = True
+            data.headline = clean(node.get("headline")) or clean(node.get("name"))
+            data.sitename = (_names(node.get("publisher")) or [None])[0]
+            data.authors = list(dict.fromkeys(_names(node.get("author"))))
+            data.published = clean(node.get("datePublished")) or clean(node.get("dateCreated"))
+            data.language = clean(node.get("inLanguage"))
+            data.description = clean(node.get("description"))
+            data.article_body = _plain_text(node.get("articleBody"))
+            data.free = str(node.get("isAccessibleForFree", True)).casefold() not in ("false", "0")
+            break
+    data.og_title = _meta(tree, "og:title", "twitter:title")
+    data.sitename = data.sitename or _meta(tree, "og:site_name", "application-name")
+    data.description = data.description or _meta(tree, "og:description", "description")
+    data.published = data.published or _meta(
+        tree, "article:published_time", "datePublished", "pubdate", "publishdate", "date", "dc.date"
+    )
+    if not data.authors:
+        author = _meta(tree, "author", "article:author", "dc.creator", "sailthru.author")
+        data.authors = _names(author)
+    data.is_article = data.is_article or _meta(tree, "og:type") == "article"
+    data.canonical_url = clean(next(iter(tree.xpath('//link[@rel="canonical"]/@href')), None)) or _meta(tree, "og:url")
+    data.h1 = [text for text in (clean(h.text_content()) for h in tree.iter("h1")) if text]
+    return data
+
+
+_SEPARATORS = (" | ", "｜", " - ", " – ", " — ", " · ", " * ", "：", " :: ")
+_CONJUNCTION = re.compile(r"\s*(?:,|&|\s(?:and|und|og|och|y|et|e|en|i)\s)\s*", re.IGNORECASE)
+_PARENTHESIS = re.compile(r"\s*\([^)]*\)")
+
+
+def without_site_name(title: str, sitename: str | None = None) -> str:
+    """``title`` without a trailing site name: the declared one, or any after a bar."""
+    cut = max(((title.rfind(sep), sep) for sep in _SEPARATORS), default=(-1, ""))
+    position, separator = cut
+    if position < 12:
+        return title
+    suffix = title[position + len(separator) :].casefold().strip()
+    site = (sitename or "").casefold()
+    if site and (suffix in site or site in suffix) or separator in (" | ", "｜") and len(suffix) <= 40:
+        return title[:position].strip()
+    return title
+
+
+def choose_headline(data: StructuredData, fallback: str | None = None) -> str:
+    """The headline most of the page's declarations agree on, JSON-LD first on a tie."""
+    declared = [data.headline, *data.h1[:3], data.og_title, fallback]
+    candidates = [c for c in declared if c]
+    if not candidates:
+        return ""
+
+    def same(a: str, b: str) -> bool:
+        return a.casefold() == b.casefold() or a.casefold() == without_site_name(b, data.sitename).casefold()
+
+    best = max(candidates, key=lambda c: sum(same(c, other) for other in candidates))
+    if best in (data.og_title, fallback) and not any(same(best, c) for c in [data.headline, *data.h1] if c):
+        return without_site_name(best, data.sitename)
+    return best
+
+
+def split_authors(names: list[str]) -> list[str]:
+    """One entry per person: lists written out in one string split, e-mails and notes dropped."""
+    result: list[str] = []
+    for name in names:
+        for part in _CONJUNCTION.split(_PARENTHESIS.sub("", name)):
+            part = part.strip(" .;")
+            if part and "@" not in part and part not in result:
+                result.append(part)
+    return result
+
+
+def iso_datetime(value: str | None) -> str | None:
+    """``value`` as ISO 8601 (date, or date and time with its offset); ``None`` if unreadable."""
+    if not value:
+        return None
+    text = value.strip().replace(" ", "T", 1) if len(value.strip()) > 10 else value.strip()
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            return date.fromisoformat(text[:10]).isoformat()
+        except ValueError:
+            return None
+    if len(text) <= 10:
+        return moment.date().isoformat()
+    return moment.isoformat(timespec="seconds")

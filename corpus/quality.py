@@ -1,0 +1,80 @@
+"""Checks on an extraction: trust the page's declared body, retry a truncated one, name a bad one."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from corpus.article import word_count
+
+_TOKEN = re.compile(r"\w+")
+SHINGLE = 4
+# A declared articleBody this much longer than the extraction means the extractor missed text.
+TRUNCATION_RATIO = 1.5
+# Below this many words, a page that talks about subscriptions or cookies is a stub.
+STUB_WORDS = 150
+PAYWALL = re.compile(
+    r"subscribe to (?:continue|read)|subscribers? only|for subscribers|this (?:article|content) is (?:only )?for"
+    r"|to continue reading|already a subscriber|nur für abonnenten|exklusiv für abonnenten|abo abschließen"
+    r"|réservé aux abonnés|exclusivo para suscriptores|solo para suscriptores|riservato agli abbonati"
+    r"|会員限定|有料会員|유료 회원|구독자 전용",
+    re.IGNORECASE,
+)
+COOKIE_WALL = re.compile(
+    r"cookies?|consent|privacy settings|datenschutz|einwilligung|zustimm|accept all|alle akzeptieren"
+    r"|consentimiento|accepter|politique de confidentialité",
+    re.IGNORECASE,
+)
+
+
+def shingles(text: str) -> set[tuple[str, ...]]:
+    tokens = _TOKEN.findall(text.casefold())
+    if len(tokens) < SHINGLE:
+        return {tuple(tokens)} if tokens else set()
+    return {tuple(tokens[i : i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1)}
+
+
+def _length(lines: list[str]) -> int:
+    return sum(map(len, lines))
+
+
+def keep_declared_body(lines: list[str], article_body: str | None) -> list[str]:
+    """When the page declares a body of comparable size, keep only lines that share text with it."""
+    if not article_body or len(article_body) < 0.5 * _length(lines):
+        return lines
+    declared = " ".join(article_body.split())
+    declared_shingles = shingles(declared)
+    return [line for line in lines if line in declared or shingles(line) & declared_shingles]
+
+
+def declared_paragraphs(article_body: str | None) -> list[str]:
+    if not article_body:
+        return []
+    return [" ".join(line.split()) for line in article_body.splitlines() if line.strip()]
+
+
+def looks_truncated(lines: list[str], article_body: str | None) -> bool:
+    """Nothing extracted, or much less than the page declares as its body."""
+    return not lines or bool(article_body) and len(article_body) > TRUNCATION_RATIO * _length(lines)
+
+
+def retry(lines: list[str], article_body: str | None, recall: Callable[[], list[str]]) -> list[str]:
+    """Another way to the body: the declared one in paragraphs, else the extractor's recall focus."""
+    declared = declared_paragraphs(article_body)
+    if len(declared) > 3 or (declared and not lines):
+        return declared
+    again = recall()
+    return again if _length(again) > _length(lines) else lines
+
+
+def problem(lines: list[str], accessible: bool = True) -> str | None:
+    """Why the extraction is not an article's text (``paywall``, ``cookie-wall``), or ``None``."""
+    text = " ".join(lines)
+    words = word_count(text)
+    if words >= STUB_WORDS:
+        return None
+    if not accessible or PAYWALL.search(text):
+        return "paywall"
+    if words and len(COOKIE_WALL.findall(text)) * 10 >= words:
+        return "cookie-wall"
+    return None
