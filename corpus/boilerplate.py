@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from copy import deepcopy
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 import lxml.html
@@ -64,25 +65,26 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def compile_selectors(selectors: Iterable[str]) -> list[CSSSelector]:
-    """Compile CSS selectors; raises ``cssselect.SelectorError`` on a bad one."""
-    return [CSSSelector(selector) for selector in selectors]
+@lru_cache(maxsize=256)
+def compiled_selector(selector: str) -> CSSSelector:
+    """Compile a CSS selector once per process; raises ``cssselect.SelectorError`` on a bad one."""
+    return CSSSelector(selector)
 
 
 def narrow(
     tree: lxml.html.HtmlElement,
-    body: CSSSelector | None = None,
-    exclude: Sequence[CSSSelector] = (),
+    body: str | None = None,
+    exclude: Sequence[str] = (),
 ) -> lxml.html.HtmlElement:
     """Drop ``exclude`` matches and figures; keep only ``body`` matches when it finds any."""
     for selector in exclude:
-        for element in selector(tree):
+        for element in compiled_selector(selector)(tree):
             _drop(element)
     for element in tree.xpath(FIGURES):
         _drop(element)
     if body is None:
         return tree
-    chosen = body(tree)
+    chosen = compiled_selector(body)(tree)
     if not chosen:
         return tree
     document = lxml.html.document_fromstring("<html><body></body></html>")

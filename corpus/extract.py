@@ -19,14 +19,12 @@ The steps, each general rather than tuned to a site:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 import py3langid
 import trafilatura
-from lxml.cssselect import CSSSelector
 from lxml.etree import ParserError
 from htmldate import find_date
 from trafilatura.metadata import extract_author, extract_title
@@ -60,8 +58,8 @@ class ExtractionOptions:
     include_comments: bool = False
     favor_precision: bool = False
     fast: bool = False
-    body_selector: CSSSelector | None = None
-    exclude_selectors: Sequence[CSSSelector] = field(default_factory=tuple)
+    body_selector: str | None = None
+    exclude_selectors: tuple[str, ...] = ()
 
 
 def parse_html(html: bytes | str, encoding: str | None = None) -> lxml.html.HtmlElement | None:
@@ -163,7 +161,7 @@ def extract_article(
             data.article_body,
             lambda: clean_lines(_trafilatura_body(narrowed, url, options, recall=True), signals),
         )
-    if not lines:
+    if not lines and not raw:
         return None
     article = _article(tree, url, data, lines)
     article.extracted_words = sum(word_count(line) for line in raw)

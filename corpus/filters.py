@@ -42,13 +42,17 @@ def rejection_reason(
     topic: TopicFilter | None = None,
 ) -> str | None:
     """Return why ``article`` stays out of the corpus, or ``None`` to keep it."""
-    if article is None or not article.paragraphs:
+    if article is None:
         return "empty"
     words = article.words
+    if article.link_words > max_link_ratio * max(words, article.extracted_words):
+        return "listing"
+    if not article.paragraphs:
+        return "empty"
+    if article.problem:
+        return article.problem
     if words < min_words:
         return "too-short"
-    if article.link_words > max_link_ratio * words:
-        return "listing"
     if topic and not topic.matches(article.text()):
         return "off-topic"
     return None

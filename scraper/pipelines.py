@@ -28,13 +28,14 @@ logger = logging.getLogger(__name__)
 class ExtractionPipeline:
     """Run trafilatura in a pool of ``EXTRACTION_PROCESSES`` processes, off the reactor."""
 
-    def __init__(self, processes: int) -> None:
+    def __init__(self, crawler: Crawler, processes: int) -> None:
+        self.crawler = crawler
         self.processes = max(1, processes)
         self.pool: ProcessPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
-        return cls(crawler.settings.getint("EXTRACTION_PROCESSES", 1))
+        return cls(crawler, crawler.settings.getint("EXTRACTION_PROCESSES", 1))
 
     def open_spider(self, spider: Spider | None = None) -> None:
         self.pool = ProcessPoolExecutor(
@@ -47,7 +48,8 @@ class ExtractionPipeline:
 
     async def process_item(self, item: PageItem) -> PageItem:
         assert self.pool is not None
-        future = self.pool.submit(extract_article, item.body, item.url, item.encoding)
+        options = self.crawler.spider.sources[item.source].extraction_options()
+        future = self.pool.submit(extract_article, item.body, item.url, item.encoding, options)
         item.article = await asyncio.wrap_future(future)
         return item
 

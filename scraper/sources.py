@@ -9,11 +9,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from cssselect import SelectorError
+
+from corpus.boilerplate import compiled_selector
+from corpus.extract import ExtractionOptions
 from corpus.filters import TopicFilter
 
 NAME = re.compile(r"^[a-z0-9-]+$")
 URL_LIST_FIELDS = ("feeds", "sitemaps", "start_urls")
 REGEX_FIELDS = ("article_pattern",)
+CSS_FIELDS = ("body_selector", "exclude_selectors")
 OPTIONAL_FIELDS = {
     "language": str,
     "feeds": list,
@@ -27,6 +32,8 @@ OPTIONAL_FIELDS = {
     "min_words": int,
     "max_section_pages": int,
     "recrawl_after_days": int,
+    "body_selector": str,
+    "exclude_selectors": list,
 }
 REQUIRED_FIELDS = {"name": str, "url": str}
 
@@ -53,6 +60,8 @@ class Source:
     min_words: int = 100
     max_section_pages: int = 5
     recrawl_after_days: int | None = None
+    body_selector: str | None = None
+    exclude_selectors: list[str] = field(default_factory=list)
 
     @property
     def host(self) -> str:
@@ -64,6 +73,10 @@ class Source:
 
     def is_denied(self, url: str) -> bool:
         return any(re.search(pattern, url) for pattern in self.deny)
+
+    def extraction_options(self) -> ExtractionOptions:
+        """Extraction options carrying this source's CSS selectors."""
+        return ExtractionOptions(body_selector=self.body_selector, exclude_selectors=tuple(self.exclude_selectors))
 
 
 class _Locator:
@@ -136,6 +149,14 @@ def _check_field(key: str, value: Any) -> Any:
                 re.compile(pattern)
             except re.error as error:
                 raise ValueError(f"invalid regex {pattern!r}: {error}") from None
+    if key in CSS_FIELDS:
+        for selector in value if isinstance(value, list) else [value]:
+            if not isinstance(selector, str):
+                raise TypeError("must hold strings")
+            try:
+                compiled_selector(selector)
+            except SelectorError as error:
+                raise ValueError(f"invalid CSS selector {selector!r}: {error}") from None
     if key in ("max_age_days", "min_words", "max_section_pages", "recrawl_after_days") and value < 0:
         raise ValueError("must not be negative")
     return value
