@@ -37,6 +37,10 @@ class Article:
     def words(self) -> int:
         return sum(word_count(p) for p in self.paragraphs)
 
+    def body(self) -> str:
+        """The paragraphs without the headline, one per line."""
+        return "\n".join(self.paragraphs)
+
     def text(self) -> str:
         """Return the corpus text: headline line, then one paragraph per line."""
         lines = [self.title, *self.paragraphs] if self.title else list(self.paragraphs)

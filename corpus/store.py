@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from corpus.article import Article
-from corpus.urls import url_hash
+from corpus.simhash import NearDuplicateIndex, simhash
+from corpus.urls import canonicalize, url_hash
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,10 @@ class CorpusStore:
 
     An article whose text changed is rewritten in place by :meth:`update`, which
     appends a new manifest line with the same ``id`` and the next ``version``;
-    the last line of an ``id`` describes the file as it is.
+    the last line of an ``id`` describes the file as it is. Each entry carries
+    the SimHash of the body (``simhash``, 16 hex digits) so a near-duplicate
+    reached under another URL is found (:meth:`near_duplicate`), and the URLs
+    under which copies were seen (``duplicates``, added by :meth:`add_duplicate`).
     """
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
@@ -62,6 +66,7 @@ class CorpusStore:
         self.next_number = 0
         self.by_canonical_url: dict[str, int] = {}
         self.latest: dict[int, dict[str, Any]] = {}
+        self.fingerprints = NearDuplicateIndex()
         self._manifest: int | None = None
 
     def open(self) -> CorpusStore:
@@ -74,6 +79,8 @@ class CorpusStore:
             listed.add(entry["file"])
             self.by_canonical_url[entry["canonical_url"]] = entry["id"]
             self.latest[entry["id"]] = entry
+            if "simhash" in entry:
+                self.fingerprints.add(int(entry["simhash"], 16), entry["id"])
             highest = max(highest, entry["id"])
         for path in self.directory.iterdir():
             match = _FILE_NAME.match(path.name)
@@ -111,6 +118,20 @@ class CorpusStore:
         number = self.by_canonical_url.get(canonical_url)
         return None if number is None else self.latest[number]
 
+    def near_duplicate(self, article: Article) -> dict[str, Any] | None:
+        """The entry of a stored article whose body is nearly the same as ``article``'s."""
+        number = self.fingerprints.find(simhash(article.body()))
+        return None if number is None else self.latest[number]
+
+    def add_duplicate(self, number: int, url: str) -> dict[str, Any] | None:
+        """Record that article ``number`` was also found at ``url``; the new entry, or ``None`` if known."""
+        assert self._manifest is not None, "CorpusStore.open() first"
+        entry = self.latest[number]
+        seen = entry.get("duplicates", [])
+        if canonicalize(url) in {entry["canonical_url"], canonicalize(entry["url"]), *map(canonicalize, seen)}:
+            return None
+        return self._append({**entry, "duplicates": [*seen, url]})
+
     def add(self, article: Article, **fields: Any) -> dict[str, Any]:
         """Store ``article`` under the next number and return its manifest entry."""
         assert self._manifest is not None, "CorpusStore.open() first"
@@ -130,6 +151,7 @@ class CorpusStore:
     ) -> dict[str, Any]:
         name = name or corpus_file_name(number, article.canonical_url)
         text = article.text().encode("utf-8")
+        fingerprint = simhash(article.body())
         _write_atomic(self.directory / name, text)
         entry = {
             "id": number,
@@ -143,12 +165,19 @@ class CorpusStore:
             "language": article.language,
             "words": article.words,
             "sha1": hashlib.sha1(text).hexdigest(),
+            "simhash": f"{fingerprint:016x}",
             **fields,
         }
+        if version > 1 and "duplicates" in self.latest[number]:
+            entry["duplicates"] = self.latest[number]["duplicates"]
+        self.fingerprints.add(fingerprint, number)
+        self.by_canonical_url[article.canonical_url] = number
+        return self._append(entry)
+
+    def _append(self, entry: dict[str, Any]) -> dict[str, Any]:
         line = (json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
         os.write(self._manifest, line)
-        self.by_canonical_url[article.canonical_url] = number
-        self.latest[number] = entry
+        self.latest[entry["id"]] = entry
         return entry
 
     def close(self) -> None:

@@ -7,7 +7,7 @@ import hashlib
 import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scrapy import Spider
 from scrapy.exceptions import DropItem
@@ -84,9 +84,10 @@ class FilterPipeline:
 class CorpusPipeline:
     """Write accepted articles to ``CORPUS_DIR`` with their WARC provenance.
 
-    An article already in the corpus (same canonical URL) is not written again,
-    unless it was re-fetched for ``recrawl_after_days`` and its text changed:
-    then its file is rewritten and the manifest gets its new version.
+    An article already in the corpus (same canonical URL, or a nearly identical
+    body by SimHash) is not written again: the URL of the copy is added to the
+    kept article's ``duplicates``. A page re-fetched for ``recrawl_after_days``
+    whose text changed is rewritten and the manifest gets its new version.
     """
 
     def __init__(self, store: CorpusStore, stats: StatsCollector) -> None:
@@ -109,6 +110,10 @@ class CorpusPipeline:
         fields = {"source": item.source, "fetched_at": item.fetched_at, "warc": item.warc}
         existing = self.store.entry_for(article.canonical_url)
         item.outcome = "corpus"
+        if existing is None and not item.recrawl:
+            existing = self.store.near_duplicate(article)
+            if existing is not None:
+                self._drop_copy(item, existing, "near-duplicate")
         if existing is None:
             entry = self.store.add(article, **fields)
             self.stats.inc_value(f"news/{item.source}/written")
@@ -116,10 +121,15 @@ class CorpusPipeline:
             entry = self.store.update(existing["id"], article, **fields)
             self.stats.inc_value(f"news/{item.source}/updated")
         else:
-            item.corpus_id = existing["id"]
-            reason = "unchanged" if item.recrawl else "duplicate"
-            self.stats.inc_value(f"news/{item.source}/filtered/{reason}")
-            raise DropItem(f"{reason}: {item.url} is corpus article {existing['id']}", log_level="DEBUG")
+            self._drop_copy(item, existing, "unchanged" if item.recrawl else "duplicate")
         item.corpus_id = entry["id"]
         logger.debug("Stored %s as %s (version %d)", item.url, entry["file"], entry["version"])
         return item
+
+    def _drop_copy(self, item: PageItem, kept: dict[str, Any], reason: str) -> None:
+        """Leave out a copy of corpus article ``kept``, noting its URL on it unless it is a recrawl."""
+        item.corpus_id = kept["id"]
+        if reason != "unchanged":
+            self.store.add_duplicate(kept["id"], item.url)
+        self.stats.inc_value(f"news/{item.source}/filtered/{reason}")
+        raise DropItem(f"{reason}: {item.url} is corpus article {kept['id']}", log_level="DEBUG")

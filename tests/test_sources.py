@@ -59,10 +59,20 @@ def test_only_name_and_url_are_required() -> None:
         ('[defaults]\nmax_age_days = "7"\n', "conf/sources.toml:2: [defaults] field 'max_age_days': must be int, not str"),
         ('[[source]]\nname = "a"\nurl = "https://a.example/"\nkeywords = [1]\n',
          "conf/sources.toml:4: source 'a' field 'keywords': must be a list of strings"),
+        ('[[source]]\nname = "a"\nurl = "https://a.example/"\nexclude_selectors = [".ok", "div[["]\n',
+         "conf/sources.toml:4: source 'a' field 'exclude_selectors': invalid CSS selector 'div[['"),
+        ('[[source]]\nname = "a"\nurl = "https://a.example/"\nbody_selector = ["article"]\n',
+         "conf/sources.toml:4: source 'a' field 'body_selector': must be str, not list"),
     ],
 )
 def test_errors_name_file_line_and_field(text: str, expected: str) -> None:
     assert error_of(text).startswith(expected)
+
+
+def test_selectors_reach_the_extraction_options() -> None:
+    text = '[[source]]\nname = "a"\nurl = "https://a.example/"\nbody_selector = "article .text"\nexclude_selectors = [".promo"]\n'
+    options = parse_sources(text)[0].extraction_options()
+    assert options.body_selector == "article .text" and options.exclude_selectors == (".promo",)
 
 
 def test_missing_file_is_named(tmp_path: Path) -> None:

@@ -1,0 +1,140 @@
+"""Each kind of boilerplate the seeds show is left out, inside the article markup too.
+
+The furniture sits in neutral ``<p>``/``<ul>`` markup inside the article body,
+where class names give trafilatura no hint, so only our rules can remove it.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+
+import pytest
+
+from corpus.extract import ExtractionOptions, extract_article
+from sitefixture.text import paragraphs
+
+URL = "http://127.0.0.1:8000/news/2026/11/20/moscow-and-caracas-sign-deal"
+TITLE = "Moscow and Caracas sign an energy deal"
+BODY = paragraphs("boilerplate", True)
+
+
+def page(before: str = "", after: str = "", middle: str = "", head: str = "", body: list[str] = BODY) -> str:
+    """An article page with ``before``/``middle``/``after`` furniture inside its body markup."""
+    half = len(body) // 2
+    text = "\n".join(f"<p>{escape(p)}</p>" for p in body[:half]) + middle
+    text += "\n".join(f"<p>{escape(p)}</p>" for p in body[half:])
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{TITLE}</title>{head}</head>
+<body><main><div class="content"><h1>{TITLE}</h1>{before}{text}{after}</div></main></body></html>"""
+
+
+def links(*titles: str) -> str:
+    return "".join(f'<p><a href="/news/{n}">{escape(t)}</a></p>' for n, t in enumerate(titles))
+
+
+def body_of(html: str, **options: object) -> list[str]:
+    article = extract_article(html, URL, "utf-8", ExtractionOptions(**options))
+    assert article is not None
+    return article.paragraphs
+
+
+CASES = {
+    # seed 003: navigation menus around the article
+    "menu": dict(
+        before="<ul>" + "".join(f'<li><a href="/{w}">{w}</a></li>' for w in ("Trujillo", "Táchira", "Mérida", "Andes Legales")) + "</ul>",
+        forbidden=["Trujillo", "Táchira", "Andes Legales"],
+    ),
+    # seed 002: subscription prompts at the end
+    "subscription": dict(
+        after="<p>Subscribe to continue reading our coverage of Latin America.</p>"
+        "<p>Suscríbete para seguir leyendo.</p><p>Sign up for the morning briefing</p>",
+        forbidden=["Subscribe", "Suscríbete", "Sign up"],
+    ),
+    # seed 004: a tag cloud first, "Related Posts" last
+    "tags-and-related": dict(
+        before="<p>Tags: Venezuela, Russia, Oil, Energy, Diplomacy</p>",
+        after="<h3>Related Posts</h3>" + links("Kremlin hosts Venezuelan delegation for talks", "Oil output rises again in the Orinoco belt"),
+        forbidden=["Tags:", "Related Posts", "Kremlin hosts Venezuelan delegation", "Orinoco belt"],
+    ),
+    # "read also" links in the middle of the text
+    "read-also": dict(
+        middle='<p>Read also: <a href="/news/9">Russian banks open branches in Caracas this week</a></p>'
+        + links("Lavrov defends Caracas at the United Nations general assembly"),
+        forbidden=["Read also", "Russian banks open branches", "Lavrov defends Caracas at the United"],
+    ),
+    # image credits and captions
+    "captions": dict(
+        middle='<figure><img src="/a.jpg"><figcaption>Workers at an oil field near Maracaibo.</figcaption></figure>'
+        "<p>Photo: Juan Pérez/Reuters</p>",
+        forbidden=["Maracaibo", "Juan Pérez"],
+    ),
+    # a byline and dateline before the text
+    "byline": dict(
+        before="<p>By Ana Pérez</p><p>Updated 20.11.2026, 14:05</p>",
+        forbidden=["Ana Pérez", "Updated"],
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CASES))
+def test_boilerplate_kind_is_left_out(kind: str) -> None:
+    case = dict(CASES[kind])
+    forbidden = case.pop("forbidden")
+    kept = body_of(page(**case))
+    assert kept == BODY
+    for phrase in forbidden:
+        assert all(phrase not in line for line in kept), phrase
+
+
+def test_headline_repeated_in_the_body_and_exact_repeats_go() -> None:
+    kept = body_of(page(before=f"<p>{TITLE}</p>", middle=f"<p>{escape(BODY[0])}</p>"))
+    assert kept == BODY
+
+
+def test_standfirst_apart_from_the_body_goes_but_a_first_paragraph_stays() -> None:
+    lead = "Russia and Venezuela agreed on Thursday to expand their energy partnership for ten more years."
+    head = f'<meta property="og:description" content="{lead}">'
+    standalone = f"""<!DOCTYPE html><html lang="en"><head><title>{TITLE}</title>{head}</head><body><main>
+<div class="content"><h1>{TITLE}</h1><div class="intro"><p>{lead}</p></div>
+<div class="text">{"".join(f"<p>{escape(p)}</p>" for p in BODY)}</div></div></main></body></html>"""
+    assert body_of(standalone) == BODY
+    # the description repeats the first paragraph of the body: that paragraph is article text
+    assert body_of(page(head=head, body=[lead, *BODY])) == [lead, *BODY]
+
+
+def test_exclude_selectors_remove_blocks_and_body_selector_narrows() -> None:
+    furniture = '<div class="promo"><p>' + "An unrelated promotion for a travel package in the Caribbean. " * 3 + "</p></div>"
+    html = page(middle=furniture)
+    assert any("Caribbean" in line for line in body_of(html))
+    assert body_of(html, exclude_selectors=(".promo",)) == BODY
+    two_columns = html.replace("</main>", '<div class="sidebar">' + "<p>" + "Sidebar text about football results. " * 20 + "</p></div></main>")
+    assert body_of(two_columns, body_selector="div.content", exclude_selectors=(".promo",)) == BODY
+    # a selector that matches nothing leaves the page whole rather than empty
+    assert body_of(page(), body_selector="div.missing") == BODY
+
+
+def test_metadata_comes_from_json_ld_first() -> None:
+    ld = {
+        "@context": "https://schema.org",
+        "@graph": [
+            {"@type": "WebSite", "name": "Fixture"},
+            {
+                "@type": "NewsArticle",
+                "headline": "Moscow and Caracas sign an energy deal",
+                "author": [{"@type": "Person", "name": "Ana Pérez"}, {"@type": "Person", "name": "Iván Gómez (ig)"}],
+                "datePublished": "2026-11-20T14:05:00+01:00",
+                "publisher": {"@type": "Organization", "name": "Fixture News"},
+            },
+        ],
+    }
+    head = (
+        f'<script type="application/ld+json">{json.dumps(ld)}</script>'
+        f'<meta property="og:title" content="{TITLE} | Fixture News">'
+    )
+    article = extract_article(page(head=head), URL, "utf-8")
+    assert article is not None
+    assert article.title == TITLE
+    assert article.authors == ["Ana Pérez", "Iván Gómez"]
+    assert article.published == "2026-11-20T14:05:00+01:00"
+    assert article.sitename == "Fixture News"
+    assert article.language == "en"

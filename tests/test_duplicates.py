@@ -1,0 +1,94 @@
+"""The same article under several URLs enters the corpus once, the copies noted on it."""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from tests.conftest import crawl
+from corpus.article import Article
+from corpus.simhash import MAX_DISTANCE, NearDuplicateIndex, distance, simhash
+from corpus.store import CorpusStore, read_manifest
+from sitefixture import FixtureServer
+from sitefixture.pages import listing_html
+from sitefixture.server import Resource
+from sitefixture.text import paragraphs
+
+BODY = paragraphs("original", True)
+# What an aggregator republishes: the last sentence cut, one word edited.
+COPY = [*BODY[:-1], BODY[-1].rsplit(". ", 1)[0] + "."]
+COPY[2] = COPY[2].replace("the", "a", 1)
+
+
+def article(url: str, body: list[str], title: str = "Moscow and Caracas sign a deal") -> Article:
+    return Article(url=url, title=title, paragraphs=body, canonical_url=url)
+
+
+def test_simhash_is_close_for_copies_and_far_for_other_articles() -> None:
+    text = "\n".join(BODY)
+    assert distance(simhash(text), simhash(text)) == 0
+    assert distance(simhash(text), simhash("\n".join(COPY))) <= MAX_DISTANCE
+    assert distance(simhash(text), simhash(text.upper().replace(".", " ."))) == 0
+    others = [simhash("\n".join(paragraphs(f"other-{n}", True))) for n in range(20)]
+    assert min(distance(simhash(text), other) for other in others) > MAX_DISTANCE
+
+
+def test_index_finds_the_closest_within_the_distance() -> None:
+    index = NearDuplicateIndex()
+    index.add(0b1011, 1)
+    index.add(0b1011 ^ (1 << 40), 2)
+    assert index.find(0b1011) == 1
+    assert index.find(0b1011 ^ (1 << 40) ^ (1 << 3)) == 2
+    assert index.find(0b1011 ^ 0xFF00FF) is None
+
+
+def test_store_finds_a_near_duplicate_and_records_its_url_once(tmp_path: Path) -> None:
+    store = CorpusStore(tmp_path).open()
+    kept = store.add(article("https://a.example/story", BODY))
+    copy = article("https://aggregator.example/x/123", COPY, title="Syndicated: Moscow and Caracas sign a deal")
+    assert store.near_duplicate(copy)["id"] == kept["id"]
+    assert store.near_duplicate(article("https://a.example/other", paragraphs("other", True))) is None
+    assert store.add_duplicate(kept["id"], copy.url)["duplicates"] == [copy.url]
+    assert store.add_duplicate(kept["id"], copy.url + "?utm_source=x") is None
+    assert store.add_duplicate(kept["id"], "https://a.example/story") is None
+    store.close()
+    reopened = CorpusStore(tmp_path).open()
+    assert reopened.near_duplicate(copy)["duplicates"] == [copy.url]
+    updated = reopened.update(kept["id"], article("https://a.example/story", [*BODY, "A correction."]))
+    assert updated["duplicates"] == [copy.url] and updated["version"] == 2
+    reopened.close()
+    assert [e["id"] for e in read_manifest(tmp_path)] == [0, 0, 0]
+
+
+def _page(title: str, body: list[str], head: str = "", furniture: str = "") -> bytes:
+    text = "".join(f"<p>{escape(p)}</p>" for p in body)
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>{head}</head>
+<body><main><article><h1>{escape(title)}</h1>{text}</article>{furniture}</main></body></html>""".encode()
+
+
+def test_crawl_keeps_one_copy_and_lists_the_others(tmp_path: Path) -> None:
+    with FixtureServer() as server:
+        original = server.url("/news/deal")
+        server.routes.update(
+            {
+                "/": Resource(listing_html("Home", [("/news/deal", "Deal"), ("/news/amp/deal", "Deal (AMP)"), ("/news/wire/deal", "Deal (wire)"), ("/news/other", "Other")]).encode()),
+                "/news/deal": Resource(_page("Moscow and Caracas sign a deal", BODY)),
+                # AMP and print versions declare the original as canonical
+                "/news/amp/deal": Resource(_page("Moscow and Caracas sign a deal", BODY, f'<link rel="canonical" href="{original}">')),
+                # a wire copy on an aggregator page: its own URL, other furniture, a cut and an edit
+                "/news/wire/deal": Resource(_page("Wire: Moscow and Caracas sign a deal", COPY, furniture="<p>Distributed by Wire Service.</p>")),
+                "/news/other": Resource(_page("Oil output rises in Venezuela", paragraphs("other", True))),
+            }
+        )
+        source = f'[[source]]\nname = "dup"\nurl = "{server.base_url}/"\narticle_pattern = "/news/"\nstart_urls = ["{server.base_url}/"]\n'
+        result = crawl(tmp_path, source)
+    assert result.returncode == 0, result.log
+    latest = {entry["id"]: entry for entry in result.manifest()}
+    assert len(latest) == 2
+    deal = next(e for e in latest.values() if "other" not in e["url"])
+    copies = {deal["url"], *deal["duplicates"]}
+    assert copies == {original, server.url("/news/amp/deal"), server.url("/news/wire/deal")}
+    assert deal["canonical_url"] in (original, server.url("/news/wire/deal"))
+    line = next(l for l in result.log.splitlines() if l.strip().startswith("dup:"))
+    assert "written 2," in line
+    assert sorted(result.corpus.glob("*.txt")) == sorted(result.corpus / e["file"] for e in latest.values())

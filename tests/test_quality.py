@@ -1,0 +1,78 @@
+"""The bad-extraction check: stubs and walls are named, a truncated body is retried."""
+
+from __future__ import annotations
+
+import json
+from html import escape
+
+from corpus.extract import extract_article
+from corpus.filters import rejection_reason
+from sitefixture.text import paragraphs
+
+URL = "http://127.0.0.1:8000/news/2026/11/20/story"
+
+
+def page(body_html: str, head: str = "") -> str:
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>A story</title>{head}</head>
+<body><main><div class="content"><h1>A story about Caracas</h1>{body_html}</div></main></body></html>"""
+
+
+def verdict(html: str) -> str | None:
+    return rejection_reason(extract_article(html, URL, "utf-8"))
+
+
+def test_paywall_stub_is_named() -> None:
+    teaser = paragraphs("paywall", True, count=1)[0]
+    html = page(f"<p>{escape(teaser)}</p><p>This article is for subscribers only. Subscribe to continue reading.</p>")
+    assert verdict(html) == "paywall"
+
+
+def test_declared_paywall_is_named_even_without_a_prompt() -> None:
+    teaser = paragraphs("declared", True, count=1)
+    ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "A story", "isAccessibleForFree": "False"}
+    html = page("".join(f"<p>{escape(p)}</p>" for p in teaser), f'<script type="application/ld+json">{json.dumps(ld)}</script>')
+    assert verdict(html) == "paywall"
+    # the same text on a page that does not declare a paywall is only short
+    assert verdict(page("".join(f"<p>{escape(p)}</p>" for p in teaser))) == "too-short"
+
+
+def test_cookie_wall_is_named() -> None:
+    wall = (
+        "<p>We value your privacy. We and our partners use cookies to store and access information on your device.</p>"
+        "<p>With your consent we use cookies for personalised ads. You can change your privacy settings at any time.</p>"
+        "<p>Accept all cookies or manage consent.</p>"
+    )
+    assert verdict(page(wall)) == "cookie-wall"
+
+
+def test_listing_page_is_named() -> None:
+    items = "".join(
+        f'<li><h2><a href="/news/{n}">Headline number {n} about Russia and Venezuela relations</a></h2></li>' for n in range(30)
+    )
+    assert verdict(page(f"<ul>{items}</ul>")) == "listing"
+
+
+def test_page_without_text_is_empty() -> None:
+    article = extract_article(page(""), URL, "utf-8")
+    assert article is not None and article.paragraphs == []
+    assert rejection_reason(article) == "empty"
+    assert rejection_reason(None) == "empty"
+
+
+def test_truncated_extraction_is_retried_from_the_declared_body() -> None:
+    body = paragraphs("truncated", True, count=8)
+    ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "A story", "articleBody": "\n".join(body)}
+    # the page shows two paragraphs, the rest is loaded by script: the declared body has it all
+    html = page("".join(f"<p>{escape(p)}</p>" for p in body[:2]), f'<script type="application/ld+json">{json.dumps(ld)}</script>')
+    article = extract_article(html, URL, "utf-8")
+    assert article is not None and article.paragraphs == body
+    assert verdict(html) is None
+
+
+def test_declared_body_trims_lines_it_does_not_contain() -> None:
+    body = paragraphs("declared-body", True, count=6)
+    extra = "Our journalism depends on readers like you, who make independent reporting on the region possible."
+    ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "A story", "articleBody": " ".join(body)}
+    html = page("".join(f"<p>{escape(p)}</p>" for p in body) + f"<p>{extra}</p>", f'<script type="application/ld+json">{json.dumps(ld)}</script>')
+    article = extract_article(html, URL, "utf-8")
+    assert article is not None and article.paragraphs == body
