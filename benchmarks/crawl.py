@@ -68,8 +68,10 @@ def report(
     print(f"articles expected   {len(expected)} (bodies of {MIN_WORDS}+ words)")
     print(f"articles found      {len(found)} of expected, {len(extra)} more, {len(manifest)} in corpus")
     missing = [p.path for p in expected if p.path not in manifest]
+    copies = {urlsplit(url).path: entry["url"] for entry in manifest.values() for url in entry.get("duplicates", [])}
     for path in missing[:10]:
-        print(f"  missing           {path}")
+        kept = f" (a copy of {urlsplit(copies[path]).path})" if path in copies else ""
+        print(f"  missing           {path}{kept}")
     print(f"body F1             {scores.f1:.3f} (precision {scores.precision:.3f}, recall {scores.recall:.3f}) over all pages")
     print(f"requests            {requests} in {elapsed:.1f} s: {requests / elapsed:.1f} pages/s")
     if peak:
