@@ -168,6 +168,13 @@ class CrawlState:
             (run, source, json.dumps(figures, sort_keys=True)),
         )
 
+    def last_run(self, source: str) -> tuple[str, dict[str, Any]] | None:
+        """Return the start time and figures of the last run of ``source``, if any."""
+        row = self.db.execute(
+            "SELECT run, figures FROM source_runs WHERE source = ? ORDER BY run DESC LIMIT 1", (source,)
+        ).fetchone()
+        return None if row is None else (row[0], json.loads(row[1]))
+
     def recent_runs(self, source: str, count: int) -> list[dict[str, Any]]:
         """Return the figures of the last ``count`` runs of ``source``, newest first."""
         rows = self.db.execute(

@@ -16,13 +16,14 @@ from scraper.state import CrawlState
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
 
-def state_path(crawler: Crawler) -> Path:
+def state_path(settings: BaseSettings) -> Path:
     """Return ``CRAWL_STATE_FILE``, by default ``DATA_DIR/state.sqlite``."""
-    return Path(crawler.settings.get("CRAWL_STATE_FILE") or data_dir(crawler.settings) / "state.sqlite")
+    return Path(settings.get("CRAWL_STATE_FILE") or data_dir(settings) / "state.sqlite")
 
 
 class CrawlStateExtension:
@@ -40,7 +41,7 @@ class CrawlStateExtension:
     def from_crawler(cls, crawler: Crawler) -> CrawlStateExtension:
         if not crawler.settings.getbool("CRAWL_STATE_ENABLED", True):
             raise NotConfigured
-        extension = cls(CrawlState(state_path(crawler)))
+        extension = cls(CrawlState(state_path(crawler.settings)))
         crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(extension.item_dropped, signal=signals.item_dropped)
         # engine_stopped comes after every spider_closed handler has used the state.

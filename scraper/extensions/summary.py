@@ -41,6 +41,16 @@ def attention_reasons(
     return reasons
 
 
+def summary_line(figures: dict[str, Any]) -> str:
+    """One source's figures as the summary prints them."""
+    status = " ".join(f"{code}:{count}" for code, count in figures["status"].items()) or "-"
+    filtered = " ".join(f"{k}:{v}" for k, v in figures["filtered"].items()) or "-"
+    return (
+        f"discovered {figures['discovered']} ({figures['known']} known), fetched {figures['fetched']} ({status}), "
+        f"written {figures['written']}, updated {figures['updated']}, filtered {filtered}, errors {figures['errors']}"
+    )
+
+
 class SourceSummary:
     """Count responses (redirects included) per source and status; log them at the end.
 
@@ -77,7 +87,7 @@ class SourceSummary:
             self.stats.inc_value(f"news/{name}/fetched")
             self.stats.inc_value(f"news/{name}/status/{response.status}")
 
-    def figures(self, name: str) -> dict[str, object]:
+    def figures(self, name: str) -> dict[str, Any]:
         """Return the summary figures of one source."""
         prefix = f"news/{name}/"
         values = {k[len(prefix):]: v for k, v in self.stats.get_stats().items() if k.startswith(prefix)}
@@ -95,13 +105,7 @@ class SourceSummary:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         lines = [f"Crawl finished ({reason}). Summary per source:"]
         for name in getattr(spider, "sources", {}):
-            f = self.figures(name)
-            status = " ".join(f"{code}:{count}" for code, count in f["status"].items()) or "-"  # type: ignore[union-attr]
-            filtered = " ".join(f"{k}:{v}" for k, v in f["filtered"].items()) or "-"  # type: ignore[union-attr]
-            lines.append(
-                f"  {name}: discovered {f['discovered']} ({f['known']} known), fetched {f['fetched']} ({status}), "
-                f"written {f['written']}, updated {f['updated']}, filtered {filtered}, errors {f['errors']}"
-            )
+            lines.append(f"  {name}: {summary_line(self.figures(name))}")
         logger.info("\n".join(lines))
         self._report_attention(spider)
 

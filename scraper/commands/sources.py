@@ -1,0 +1,49 @@
+"""``scrapy sources``: check the sources file and list each source with its last crawl."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scrapy.commands import ScrapyCommand
+
+from scraper.commands.crawl import EXIT_BAD_SOURCES
+from scraper.extensions.crawlstate import state_path
+from scraper.extensions.summary import summary_line
+from scraper.sources import SourcesError, load_sources
+from scraper.state import CrawlState
+
+
+class Command(ScrapyCommand):
+    """Validate ``SOURCES_FILE``; print each source, its URL and its last run's figures."""
+
+    requires_project = True
+
+    def syntax(self) -> str:
+        return ""
+
+    def short_desc(self) -> str:
+        return "Check the sources file and list the sources with their last crawl's figures"
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        path = self.settings.get("SOURCES_FILE", "sources.toml")
+        try:
+            sources = load_sources(path)
+        except SourcesError as error:
+            print(f"error: {error}", file=sys.stderr)
+            self.exitcode = EXIT_BAD_SOURCES
+            return
+        print(f"{path}: {len(sources)} sources, valid")
+        state_file = state_path(self.settings)
+        state = CrawlState(state_file) if state_file.exists() else None
+        try:
+            width = max((len(source.name) for source in sources), default=0)
+            for source in sources:
+                flag = "" if source.enabled else " (disabled)"
+                last = state.last_run(source.name) if state else None
+                run = f"last run {last[0]}: {summary_line(last[1])}" if last else "never crawled"
+                print(f"  {source.name:<{width}}  {source.url}{flag}\n  {'':<{width}}  {run}")
+        finally:
+            if state is not None:
+                state.close()
