@@ -130,7 +130,7 @@ def report(ours: Run, plain: Run, worst: list[tuple[SharedPage, Match]], agreeme
     for result in (ours, plain):
         s = result.scores
         lines.append(
-            f"{result.name:<28} {s.f1:6.3f} {s.precision:6.3f} {s.recall:6.3f} {result.pages_per_second:8.1f}"
+            f"{result.name:<28} {s.f1:6.4f} {s.precision:6.4f} {s.recall:6.4f} {result.pages_per_second:8.1f}"
         )
     lines.append(f"speed ours / plain: {ours.pages_per_second / plain.pages_per_second:.2f}")
     total = len(ours.matches)

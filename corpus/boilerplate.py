@@ -59,6 +59,7 @@ FIGURES = "//figure | //figcaption"
 SHORT_LINE_WORDS = 8
 LEAD_MIN_WORDS = 10
 LINK_SHARE = 0.6
+SENTENCE_WORDS = 10
 
 
 def normalize(text: str) -> str:
@@ -120,7 +121,9 @@ class PageSignals:
 
 def is_furniture(line: str, page: PageSignals) -> bool:
     """Whether ``line`` is site furniture rather than article text."""
-    if line in page.headlines or line in page.anchors:
+    if line in page.headlines:
+        return True
+    if line in page.anchors and not _is_sentence(line):
         return True
     if len(line) < 200 and PROMPT.match(line):
         return True
@@ -133,8 +136,13 @@ def is_furniture(line: str, page: PageSignals) -> bool:
     return _mostly_link(line, page.anchors)
 
 
+def _is_sentence(line: str) -> bool:
+    """A full sentence: in-body links can cover one, the titles of related articles are not."""
+    return line.endswith((".", "。")) and word_count(line) >= SENTENCE_WORDS
+
+
 def _mostly_link(line: str, anchors: set[str]) -> bool:
-    if len(line) <= 20:
+    if len(line) <= 20 or _is_sentence(line):
         return False
     floor = LINK_SHARE * len(line)
     return any(len(anchor) >= floor and anchor in line for anchor in anchors if len(anchor) > 12)
