@@ -25,8 +25,8 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 import py3langid
 import trafilatura
-from lxml.etree import ParserError
 from htmldate import find_date
+from lxml.etree import ParserError
 from trafilatura.metadata import extract_author, extract_title
 
 from corpus import quality
@@ -47,7 +47,7 @@ _BODY_SIBLINGS = 2
 _BODY_SIBLING_CHARS = 80
 _LANGUAGE_MIN_WORDS = 20
 # py3langid is as sure on the first few hundred characters as on the whole text.
-LANGUAGE_SAMPLE_CHARS = 600
+_LANGUAGE_SAMPLE_CHARS = 600
 
 
 @dataclass(frozen=True)
@@ -178,7 +178,7 @@ def _article(tree: lxml.html.HtmlElement, url: str, data: StructuredData, lines:
     title = choose_headline(data, None if data.headline or data.h1 else extract_title(tree))
     if lines and title and lines[0] == title:
         lines = lines[1:]
-    sample = " ".join(lines)[:LANGUAGE_SAMPLE_CHARS]
+    sample = " ".join(lines)[:_LANGUAGE_SAMPLE_CHARS]
     language = identify_language(sample) if word_count(sample) >= _LANGUAGE_MIN_WORDS else None
     canonical = urljoin(url, data.canonical_url or url)
     declared = canonical if same_site(canonical, urlsplit(url).hostname or "") else url
