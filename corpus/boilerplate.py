@@ -24,23 +24,29 @@ from corpus.article import word_count
 
 _SPACES = re.compile(r"\s+")
 
-# A line that starts like one of these is site furniture, in the languages of the corpus.
+# A line that starts with one of these phrases is site furniture, in the languages of the corpus.
 PROMPT = re.compile(
     r"^(?:"
-    r"read (?:more|also|next)|related(?: posts| articles| stories| news)?\b|more from\b|recommended\b|"
-    r"see also|also read|you may also like|most read|popular\b|trending\b|"
-    r"lesen sie (?:auch|mehr)|mehr zum thema|mehr (?:lesen|dazu)|auch interessant|ähnliche\b|weitere artikel|"
-    r"les også|läs också|læs også|à lire aussi|lire aussi|leer más|lee también|te puede interesar|"
-    r"noticias relacionadas|relacionad[oa]s\b|leia (?:mais|também)|leggi anche|funda olunye|"
-    r"sign up\b|subscribe\b|subscribers? only|suscr[ií]bete|abonnieren\b|abonnez-vous|jetzt (?:abonnieren|testen|melden)|"
-    r"\d+ (?:wochen|tage|days?|weeks?) (?:kostenlos|gratis|free)|"
-    r"join (?:our|the) (?:commenting|conversation|newsletter)|follow (?:us|\w+ on)\b|click here\b|"
-    r"comments?\s*$|all comments\b|kommentar(?:e|ieren)?\b|du musst dich|leave a (?:comment|reply)|"
-    r"passer la publicité|advertisement\s*$|anzeige\s*$|werbung\s*$|publicidad\s*$|"
+    r"read (?:more|also|next)\b|related (?:posts|articles|stories|news)\b|more from\b|"
+    r"see also\b|also read\b|you may also like|most read\b|"
+    r"lesen sie (?:auch|mehr)|mehr zum thema|auch interessant|weitere artikel|"
+    r"les også|läs också|læs også|à lire aussi|lire aussi|leer más\b|lee también|te puede interesar|"
+    r"noticias relacionadas|leia (?:mais|também)|leggi anche|funda olunye|"
+    r"sign up (?:for|to)\b|subscribe (?:now|to|for|today)\b|subscribers? only|suscr[ií]bete|abonnez-vous|"
+    r"jetzt (?:abonnieren|testen|melden)|\d+ (?:wochen|tage|days?|weeks?) (?:kostenlos|gratis|free)|"
+    r"join (?:our|the) (?:commenting|conversation|newsletter)|follow us\b|follow \w+ on (?:google|twitter|x|facebook)|"
+    r"click here\b|all comments\b|du musst dich|leave a (?:comment|reply)|passer la publicité|"
     r"fehler (?:gefunden|entdeckt)|fehler auf .{1,30} entdeckt|report an error|"
-    r"hat ihnen dieser artikel gefallen|did you (?:like|enjoy) this|share this\b|teilen\b|"
-    r"tags?\s*:|schlagwörter\s*:|themen\s*:|etiquetas\s*:|mots-clés\s*:"
+    r"hat ihnen dieser artikel gefallen|did you (?:like|enjoy) this|share this (?:article|story)|"
+    r"(?:tags?|schlagwörter|themen|etiquetas|mots-clés)\s*:"
     r")",
+    re.IGNORECASE,
+)
+# A line made of one of these words and little else is a label of site furniture.
+LABEL = re.compile(
+    r"^(?:related|recommended|popular|trending|comments?|kommentare?|kommentieren|ähnliche(?: artikel)?"
+    r"|relacionad[oa]s|teilen|share|subscribe|abonnieren|sign up|advertisement|anzeige|werbung|publicidad"
+    r"|mehr (?:lesen|dazu))\W*(?:\d+)?\W*$",
     re.IGNORECASE,
 )
 CAPTION_CREDIT = re.compile(
@@ -125,7 +131,7 @@ def is_furniture(line: str, page: PageSignals) -> bool:
         return True
     if line in page.anchors and not _is_sentence(line):
         return True
-    if len(line) < 200 and PROMPT.match(line):
+    if len(line) < 200 and PROMPT.match(line) or LABEL.match(line):
         return True
     if len(line.split()) < 40 and CAPTION_CREDIT.search(line):
         return True

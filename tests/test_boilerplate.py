@@ -11,6 +11,7 @@ from html import escape
 
 import pytest
 
+from corpus.boilerplate import PageSignals, is_furniture
 from corpus.extract import ExtractionOptions, extract_article
 from sitefixture.text import paragraphs
 
@@ -138,3 +139,16 @@ def test_metadata_comes_from_json_ld_first() -> None:
     assert article.published == "2026-11-20T14:05:00+01:00"
     assert article.sitename == "Fixture News"
     assert article.language == "en"
+
+
+def test_sentences_that_start_like_a_prompt_are_kept() -> None:
+    page_signals = PageSignals()
+    for sentence in (
+        "Teilen der Opposition zufolge wurde der Vertrag ohne Debatte ratifiziert.",
+        "Popular protests erupted in Caracas on Monday after the announcement.",
+        "Related to this, the minister said the talks would continue in Moscow.",
+        "Recommended reserves were exceeded, the Venezuelan central bank said.",
+    ):
+        assert not is_furniture(sentence, page_signals), sentence
+    for label in ("Teilen", "Popular", "Comments 4", "Related Posts", "Tags: Venezuela, Russia"):
+        assert is_furniture(label, page_signals), label
