@@ -128,7 +128,7 @@ class CorpusStore:
         assert self._manifest is not None, "CorpusStore.open() first"
         entry = self.latest[number]
         seen = entry.get("duplicates", [])
-        if canonicalize(url) in {entry["canonical_url"], canonicalize(entry["url"]), *map(canonicalize, seen)}:
+        if canonicalize(url) in {canonicalize(entry["url"]), *map(canonicalize, seen)}:
             return None
         return self._append({**entry, "duplicates": [*seen, url]})
 

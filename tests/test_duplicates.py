@@ -51,13 +51,16 @@ def test_store_finds_a_near_duplicate_and_records_its_url_once(tmp_path: Path) -
     assert store.add_duplicate(kept["id"], copy.url)["duplicates"] == [copy.url]
     assert store.add_duplicate(kept["id"], copy.url + "?utm_source=x") is None
     assert store.add_duplicate(kept["id"], "https://a.example/story") is None
+    # the page kept may be the AMP copy: the canonical page is then a copy worth noting
+    amp = store.add(Article(url="https://a.example/amp/2", title="T", paragraphs=["Other text entirely."], canonical_url="https://a.example/2"))
+    assert store.add_duplicate(amp["id"], "https://a.example/2")["duplicates"] == ["https://a.example/2"]
     store.close()
     reopened = CorpusStore(tmp_path).open()
     assert reopened.near_duplicate(copy)["duplicates"] == [copy.url]
     updated = reopened.update(kept["id"], article("https://a.example/story", [*BODY, "A correction."]))
     assert updated["duplicates"] == [copy.url] and updated["version"] == 2
     reopened.close()
-    assert [e["id"] for e in read_manifest(tmp_path)] == [0, 0, 0]
+    assert [e["id"] for e in read_manifest(tmp_path)] == [0, 0, 1, 1, 0]
 
 
 def _page(title: str, body: list[str], head: str = "", furniture: str = "") -> bytes:
