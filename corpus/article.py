@@ -6,6 +6,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from corpus.simhash import simhash
+
 # Scripts written without spaces count one word per character.
 _WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+")
 
@@ -32,6 +34,7 @@ class Article:
     extracted_words: int = 0
     description: str | None = None
     problem: str | None = None
+    _fingerprint: int | None = field(default=None, repr=False, compare=False)
 
     @property
     def words(self) -> int:
@@ -40,6 +43,12 @@ class Article:
     def body(self) -> str:
         """The paragraphs without the headline, one per line."""
         return "\n".join(self.paragraphs)
+
+    def fingerprint(self) -> int:
+        """The SimHash of :meth:`body`, computed once (and kept when the article is pickled)."""
+        if self._fingerprint is None:
+            self._fingerprint = simhash(self.body())
+        return self._fingerprint
 
     def text(self) -> str:
         """Return the corpus text: headline line, then one paragraph per line."""

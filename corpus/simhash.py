@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
+from itertools import cycle
 
 BITS = 64
+_BYTES = BITS // 8
 SHINGLE_WORDS = 3
 # Texts whose fingerprints differ in at most this many bits are the same article.
 MAX_DISTANCE = 3
@@ -26,11 +28,14 @@ def simhash(text: str) -> int:
     """Fingerprint ``text`` from its word 3-shingles, case and punctuation ignored."""
     tokens = _TOKEN.findall(text.casefold())
     grams = [" ".join(tokens[i : i + SHINGLE_WORDS]) for i in range(max(1, len(tokens) - SHINGLE_WORDS + 1))]
+    digests = b"".join(hashlib.blake2b(gram.encode(), digest_size=_BYTES).digest() for gram in grams)
+    # Count each byte value per position once, then weigh its bits: 8 steps per gram, not 64.
+    counts = Counter(zip(cycle(range(_BYTES)), digests))
     weights = [0] * BITS
-    for gram in grams:
-        value = int.from_bytes(hashlib.blake2b(gram.encode(), digest_size=8).digest(), "big")
-        for bit in range(BITS):
-            weights[bit] += 1 if value >> bit & 1 else -1
+    for (position, byte), count in counts.items():
+        lowest = (_BYTES - 1 - position) * 8  # digests read big-endian
+        for bit in range(8):
+            weights[lowest + bit] += count if byte >> bit & 1 else -count
     return sum(1 << bit for bit, weight in enumerate(weights) if weight > 0)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from corpus.article import Article
-from corpus.simhash import NearDuplicateIndex, simhash
+from corpus.simhash import NearDuplicateIndex
 from corpus.urls import canonicalize, url_hash
 
 logger = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ class CorpusStore:
 
     def near_duplicate(self, article: Article) -> dict[str, Any] | None:
         """The entry of a stored article whose body is nearly the same as ``article``'s."""
-        number = self.fingerprints.find(simhash(article.body()))
+        number = self.fingerprints.find(article.fingerprint())
         return None if number is None else self.latest[number]
 
     def add_duplicate(self, number: int, url: str) -> dict[str, Any] | None:
@@ -151,7 +151,7 @@ class CorpusStore:
     ) -> dict[str, Any]:
         name = name or corpus_file_name(number, article.canonical_url)
         text = article.text().encode("utf-8")
-        fingerprint = simhash(article.body())
+        fingerprint = article.fingerprint()
         _write_atomic(self.directory / name, text)
         entry = {
             "id": number,

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Spider
 from scrapy.exceptions import DropItem
 
-from corpus.extract import extract_article
+from corpus.article import Article
+from corpus.extract import ExtractionOptions, extract_article
 from corpus.filters import rejection_reason
 from corpus.store import CorpusStore
 from scraper.items import PageItem
@@ -23,6 +24,14 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
+
+
+def extract_for_corpus(body: bytes, url: str, encoding: str | None, options: ExtractionOptions) -> Article | None:
+    """Extract in a pool process, with the body's fingerprint computed there, off the reactor."""
+    article = extract_article(body, url, encoding, options)
+    if article is not None:
+        article.fingerprint()
+    return article
 
 
 class ExtractionPipeline:
@@ -49,7 +58,7 @@ class ExtractionPipeline:
     async def process_item(self, item: PageItem) -> PageItem:
         assert self.pool is not None
         options = self.crawler.spider.sources[item.source].extraction_options()
-        future = self.pool.submit(extract_article, item.body, item.url, item.encoding, options)
+        future = self.pool.submit(extract_for_corpus, item.body, item.url, item.encoding, options)
         item.article = await asyncio.wrap_future(future)
         return item
 
