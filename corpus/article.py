@@ -10,6 +10,12 @@ from corpus.simhash import simhash
 
 # Scripts written without spaces count one word per character.
 _WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+")
+_SPACES = re.compile(r"\s+")
+
+
+def normalize(text: str) -> str:
+    """``text`` with each run of white space made one space, and trimmed."""
+    return _SPACES.sub(" ", text).strip()
 
 
 def word_count(text: str) -> int:

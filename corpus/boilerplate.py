@@ -20,9 +20,7 @@ from dataclasses import dataclass, field
 import lxml.html
 from lxml.cssselect import CSSSelector
 
-from corpus.article import word_count
-
-_SPACES = re.compile(r"\s+")
+from corpus.article import normalize, word_count
 
 # A line that starts with one of these phrases is site furniture, in the languages of the corpus.
 PROMPT = re.compile(
@@ -66,10 +64,6 @@ SHORT_LINE_WORDS = 8
 LEAD_MIN_WORDS = 10
 LINK_SHARE = 0.6
 SENTENCE_WORDS = 10
-
-
-def normalize(text: str) -> str:
-    return _SPACES.sub(" ", text).strip()
 
 
 @lru_cache(maxsize=256)

@@ -30,8 +30,8 @@ from lxml.etree import ParserError
 from trafilatura.metadata import extract_author, extract_title
 
 from corpus import quality
-from corpus.article import Article, word_count
-from corpus.boilerplate import PageSignals, clean_lines, narrow, normalize
+from corpus.article import Article, normalize, word_count
+from corpus.boilerplate import PageSignals, clean_lines, narrow
 from corpus.metadata import (
     StructuredData,
     choose_headline,

@@ -12,6 +12,8 @@ from typing import Any
 
 import lxml.html
 
+from corpus.article import normalize
+
 ARTICLE_TYPES = frozenset(
     {
         "Article",
@@ -28,7 +30,6 @@ ARTICLE_TYPES = frozenset(
         "Report",
     }
 )
-_SPACES = re.compile(r"\s+")
 _MARKUP = re.compile(r"<(?:p|br|div|span|a|h\d|strong|em)\b", re.IGNORECASE)
 
 
@@ -53,7 +54,7 @@ class StructuredData:
 def clean(text: Any) -> str | None:
     if not isinstance(text, str):
         return None
-    return _SPACES.sub(" ", html.unescape(text)).strip() or None
+    return normalize(html.unescape(text)) or None
 
 
 def _types(node: dict[str, Any]) -> set[str]:

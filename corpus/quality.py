@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from corpus.article import word_count
+from corpus.article import normalize, word_count
 
 _TOKEN = re.compile(r"\w+")
 SHINGLE = 4
@@ -42,7 +42,7 @@ def keep_declared_body(lines: list[str], article_body: str | None) -> list[str]:
     """When the page declares a body of comparable size, keep only lines that share text with it."""
     if not article_body or len(article_body) < 0.5 * _length(lines):
         return lines
-    declared = " ".join(article_body.split())
+    declared = normalize(article_body)
     declared_shingles = shingles(declared)
     return [line for line in lines if line in declared or shingles(line) & declared_shingles]
 
@@ -50,7 +50,7 @@ def keep_declared_body(lines: list[str], article_body: str | None) -> list[str]:
 def declared_paragraphs(article_body: str | None) -> list[str]:
     if not article_body:
         return []
-    return [" ".join(line.split()) for line in article_body.splitlines() if line.strip()]
+    return [normalize(line) for line in article_body.splitlines() if line.strip()]
 
 
 def looks_truncated(lines: list[str], article_body: str | None) -> bool:
