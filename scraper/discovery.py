@@ -203,3 +203,26 @@ def next_page(tree: lxml.html.HtmlElement) -> str | None:
 DEFAULT_ARTICLE_PATH = re.compile(
     r"/(19|20)\d\d[/-]\d\d?[/-]|/\d{5,}(?:[/.-]|$)|/[^/?#]*\w+-\w+-\w+-\w+[^/?#]*/?(?:$|\?)"
 )
+
+
+_NAVIGATION = "//nav//a | //header//a | //*[@role='navigation']//a | //*[contains(@class, 'menu')]//a"
+_FURNITURE = _NAVIGATION + " | //footer//a | //*[@role='contentinfo']//a"
+
+
+def _hrefs(tree: lxml.html.HtmlElement, xpath: str) -> list[str]:
+    found: dict[str, None] = {}
+    for anchor in tree.xpath(xpath):
+        href = (anchor.get("href") or "").strip()
+        if href.startswith(("http://", "https://")):
+            found[href] = None
+    return list(found)
+
+
+def navigation_links(tree: lxml.html.HtmlElement) -> list[str]:
+    """The links of a page's menus: ``<nav>``, ``<header>``, role=navigation, class *menu*."""
+    return _hrefs(tree, _NAVIGATION)
+
+
+def furniture_links(tree: lxml.html.HtmlElement) -> list[str]:
+    """The links of a page's menus and footer: never articles."""
+    return _hrefs(tree, _FURNITURE)

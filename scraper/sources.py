@@ -117,7 +117,8 @@ def _keyword_groups(value: list[Any]) -> list[list[str]]:
     raise TypeError("must be a list of strings or a list of lists of strings")
 
 
-def _check_url(value: Any) -> str:
+def check_url(value: Any) -> str:
+    """Return ``value`` if it is an absolute http(s) URL with a host; raise otherwise."""
     if not isinstance(value, str):
         raise TypeError("must be a string")
     parts = urlsplit(value)
@@ -136,9 +137,9 @@ def _check_field(key: str, value: Any) -> Any:
     if key == "name" and not NAME.match(value):
         raise ValueError(f"{value!r} must match [a-z0-9-]+")
     if key == "url":
-        return _check_url(value)
+        return check_url(value)
     if key in URL_LIST_FIELDS:
-        return [_check_url(item) for item in value]
+        return [check_url(item) for item in value]
     if key == "keywords":
         return _keyword_groups(value)
     if key in ("deny", *REGEX_FIELDS):

@@ -1,0 +1,113 @@
+"""``scrapy addsource URL``: probe a news site and append it to the sources file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from scraper.onboarding.findings import Findings, describe
+from scraper.onboarding.probe import quiet_unless_asked, run_probe
+from scraper.onboarding.sourcefile import append_source, check_new_source, default_name, render_source
+from scraper.sources import NAME, Source, SourcesError, check_url, load_sources
+
+EXIT_REFUSED = 1
+
+
+class Command(ScrapyCommand):
+    """Find a site's feeds, sitemaps or sections, sample articles, propose a pattern, add it."""
+
+    requires_project = True
+
+    def syntax(self) -> str:
+        return "URL [--name NAME] [--language LANG] [--keywords TERM,TERM ...] [--dry-run] [--force]"
+
+    def short_desc(self) -> str:
+        return "Probe a news site and add it to the sources file"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--name", help="source name, [a-z0-9-]+ (default: from the host name)")
+        parser.add_argument("--language", help="language code written to the source (default: detected)")
+        parser.add_argument(
+            "--keywords", action="append", default=[], metavar="TERM,TERM",
+            help="a group of topic terms, comma-separated; repeat for more groups (an article needs a term of each)",
+        )
+        parser.add_argument("--samples", type=int, default=5, help="articles to sample (default: 5)")
+        parser.add_argument("--dry-run", action="store_true", help="print what would be added, change nothing")
+        parser.add_argument("--force", action="store_true", help="add the site even if no article was found")
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        quiet_unless_asked(self.settings, opts)
+        super().process_options(args, opts)
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        if len(args) != 1:
+            raise UsageError("give exactly one URL")
+        try:
+            source, path = self._new_source(args[0], opts)
+        except SourcesError as error:
+            self._refuse(str(error))
+            return
+        findings = run_probe(self.crawler_process, source, explore=True, samples=max(1, opts.samples))
+        if findings.error:
+            self._refuse(findings.error)
+            return
+        pattern = findings.proposed_pattern() if findings.articles else None
+        print("\n".join(describe(findings, pattern)))
+        if not findings.articles and not opts.force:
+            self._refuse(f"nothing article-like found at {source.url} (use --force to add it anyway)")
+            return
+        fields = self._fields(source, findings, pattern)
+        if opts.dry_run:
+            print(f"\nDry run: {path} is unchanged; this block would be appended:\n\n{render_source(fields)}", end="")
+            return
+        try:
+            block = append_source(path, fields)
+        except SourcesError as error:
+            self._refuse(f"the new source would not validate: {error}")
+            return
+        print(f"\nAdded source {source.name!r} to {path}:\n\n{block}", end="")
+
+    def _new_source(self, url: str, opts: argparse.Namespace) -> tuple[Source, Path]:
+        assert self.settings is not None
+        try:
+            url = check_url(url.strip())
+        except ValueError as error:
+            raise SourcesError(f"malformed URL: {error}") from None
+        path = Path(self.settings.get("SOURCES_FILE", "sources.toml"))
+        existing = load_sources(path) if path.exists() else []
+        name = opts.name or default_name(url)
+        if not NAME.match(name):
+            raise SourcesError(f"source name {name!r} must match [a-z0-9-]+")
+        check_new_source(existing, name, url)
+        keywords = [[term.strip() for term in group.split(",") if term.strip()] for group in opts.keywords]
+        return Source(name=name, url=url, language=opts.language, keywords=[g for g in keywords if g]), path
+
+    @staticmethod
+    def _fields(source: Source, findings: Findings, pattern: str | None) -> dict[str, Any]:
+        fields: dict[str, Any] = {"name": source.name, "url": source.url}
+        language = source.language or findings.language
+        if language:
+            fields["language"] = language
+        if findings.feeds:
+            fields["feeds"] = [feed.url for feed in findings.feeds]
+        if findings.sitemaps:
+            fields["sitemaps"] = [sitemap.url for sitemap in findings.sitemaps]
+        if findings.sections:
+            fields["start_urls"] = findings.sections
+        if pattern:
+            fields["article_pattern"] = pattern
+        if source.keywords:
+            fields["keywords"] = source.keywords
+        return fields
+
+    def _refuse(self, message: str) -> None:
+        print(f"error: {message}; nothing was added", file=sys.stderr)
+        self.exitcode = EXIT_REFUSED

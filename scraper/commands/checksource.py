@@ -1,0 +1,73 @@
+"""``scrapy checksource NAME``: fetch a few articles of one source and show what the corpus would get."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from scraper.commands.crawl import EXIT_BAD_SOURCES
+from scraper.onboarding.findings import SampledPage, describe_discovery, sample_line
+from scraper.onboarding.probe import quiet_unless_asked, run_probe
+from scraper.sources import SourcesError, load_sources, select_sources
+
+EXIT_UNREACHABLE = 1
+FIRST_LINES = 3
+
+
+class Command(ScrapyCommand):
+    """Sample a configured source live; nothing is archived, stored or remembered."""
+
+    requires_project = True
+
+    def syntax(self) -> str:
+        return "NAME [--samples N]"
+
+    def short_desc(self) -> str:
+        return "Fetch a few articles of one source and show what the corpus would get"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--samples", type=int, default=5, help="articles to fetch (default: 5)")
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        quiet_unless_asked(self.settings, opts)
+        super().process_options(args, opts)
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        if len(args) != 1:
+            raise UsageError("give exactly one source name")
+        try:
+            [source] = select_sources(load_sources(self.settings.get("SOURCES_FILE", "sources.toml")), args[0])
+        except SourcesError as error:
+            print(f"error: {error}", file=sys.stderr)
+            self.exitcode = EXIT_BAD_SOURCES
+            return
+        findings = run_probe(self.crawler_process, source, explore=False, samples=max(1, opts.samples))
+        if findings.error:
+            print(f"error: source {source.name!r}: {findings.error}", file=sys.stderr)
+            self.exitcode = EXIT_UNREACHABLE
+            return
+        print("\n".join(describe_discovery(findings)))
+        for page in findings.samples:
+            print("\n".join(_details(page)))
+        kept = sum(page.verdict is None and page.status == 200 for page in findings.samples)
+        print(f"\n{source.name}: {kept} of {len(findings.samples)} sampled pages would enter the corpus")
+
+
+def _details(page: SampledPage) -> list[str]:
+    """A sampled page as the corpus would get it: verdict line, then its first lines."""
+    lines = ["", sample_line(page)]
+    article = page.article
+    if article is None:
+        return lines
+    meta = ", ".join(filter(None, [article.published, ", ".join(article.authors), article.language]))
+    lines.append(f"    {meta}" if meta else "    (no date, author or language)")
+    for paragraph in article.paragraphs[:FIRST_LINES]:
+        lines.append(textwrap.shorten(paragraph, 110, placeholder=" ...").join(("    | ", "")))
+    return lines

@@ -1,0 +1,1 @@
+"""Adding a source: probe a site, propose its configuration, append it to the sources file."""

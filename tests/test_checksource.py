@@ -1,0 +1,39 @@
+"""``scrapy checksource NAME``: a few live articles judged as the corpus would, nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sitefixture.scrapyrun import run_scrapy
+from tests.conftest import ServedSite
+
+
+def checksource(workdir: Path, *args: str) -> tuple[int, str, str]:
+    settings = {"SOURCES_FILE": str(workdir / "sources.toml"), "DATA_DIR": str(workdir / "data")}
+    done = run_scrapy(["checksource", *args], workdir, settings)
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_shows_what_the_corpus_would_get(tmp_path: Path, news_site: ServedSite) -> None:
+    (tmp_path / "sources.toml").write_text(news_site.site.source_toml(news_site.server.base_url))
+    code, out, err = checksource(tmp_path, "fixture")
+    assert code == 0, err
+    assert "feed     " + news_site.url("/feed.rss") in out
+    assert "section  " + news_site.url("/section/world/") in out
+    first = news_site.site.articles["a1"]
+    assert f"{first.title}  <{news_site.url(first.path)}>" in out
+    assert "    | (a1-0) " in out  # the article's first corpus line
+    assert "off-topic" in out and "listing" in out  # the cycling lane and the live-updates page
+    kept = sum(line.startswith("ok ") for line in out.splitlines())
+    assert kept == 4 and "fixture: 4 of 6 sampled pages would enter the corpus" in out
+    assert not (tmp_path / "data").exists()
+    fetched = news_site.server.paths()
+    assert "/private/insider-report-on-venezuela-russia-deals" not in fetched  # robots.txt obeyed
+
+
+def test_unknown_source_and_unreachable_site(tmp_path: Path) -> None:
+    (tmp_path / "sources.toml").write_text('[[source]]\nname = "gone"\nurl = "http://127.0.0.1:9/"\n')
+    code, _, err = checksource(tmp_path, "nope")
+    assert code == 2 and "unknown source(s): nope (configured: gone)" in err
+    code, _, err = checksource(tmp_path, "gone")
+    assert code == 1 and "error: source 'gone': http://127.0.0.1:9/ does not answer: " in err
