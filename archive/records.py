@@ -130,14 +130,17 @@ class RecordFactory:
         ]
         return WarcRecord(headers, block, "application/http; msgtype=response")
 
-    def request(self, url: str, block: bytes, concurrent_to: WarcRecord) -> WarcRecord:
-        """Return the request record that goes with ``concurrent_to``."""
+    def request(
+        self, url: str, block: bytes, concurrent_to: WarcRecord, extra: list[tuple[str, str]] | None = None
+    ) -> WarcRecord:
+        """Return the request record that goes with ``concurrent_to``; ``extra`` named fields last."""
         headers = self._common(
             "request", url, concurrent_to.date, concurrent_to.header("WARC-IP-Address")
         )
         headers += [
             ("WARC-Concurrent-To", concurrent_to.record_id),
             ("WARC-Block-Digest", sha1_digest(block)),
+            *(extra or []),
         ]
         return WarcRecord(headers, block, "application/http; msgtype=request")
 

@@ -9,7 +9,7 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from scrapy import Spider
+from scrapy import Spider, signals
 from scrapy.exceptions import DropItem
 
 from corpus.article import Article
@@ -17,6 +17,7 @@ from corpus.extract import ExtractionOptions, extract_article
 from corpus.filters import rejection_reason
 from corpus.store import CorpusStore
 from scraper.items import PageItem
+from scraper.ordering import YieldOrder
 from scraper.paths import corpus_dir
 
 if TYPE_CHECKING:
@@ -97,15 +98,25 @@ class CorpusPipeline:
     body by SimHash) is not written again: the URL of the copy is added to the
     kept article's ``duplicates``. A page re-fetched for ``recrawl_after_days``
     whose text changed is rewritten and the manifest gets its new version.
+    Items are stored in the order the spider yielded them (``PageItem.sequence``),
+    not in the order their extraction finished.
     """
 
     def __init__(self, store: CorpusStore, stats: StatsCollector) -> None:
         self.store = store
         self.stats = stats
+        self.order = YieldOrder()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CorpusPipeline:
-        return cls(CorpusStore(corpus_dir(crawler.settings)), crawler.stats)
+        pipeline = cls(CorpusStore(corpus_dir(crawler.settings)), crawler.stats)
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(pipeline.item_finished, signal=signal)
+        return pipeline
+
+    def item_finished(self, item: Any) -> None:
+        if isinstance(item, PageItem):
+            self.order.finish(item.sequence)
 
     def open_spider(self, spider: Spider | None = None) -> None:
         self.store.open()
@@ -113,7 +124,9 @@ class CorpusPipeline:
     def close_spider(self, spider: Spider | None = None) -> None:
         self.store.close()
 
-    def process_item(self, item: PageItem) -> PageItem:
+    async def process_item(self, item: PageItem) -> PageItem:
+        if item.sequence is not None:
+            await self.order.wait_for_turn(item.sequence)
         article = item.article
         assert article is not None
         fields = {"source": item.source, "fetched_at": item.fetched_at, "warc": item.warc}

@@ -13,6 +13,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured, StopDownload
 from scrapy.http import Request, Response
 
+from archive.context import CrawlContext
 from archive.digest import sha1_digest
 from archive.http import request_block, response_block
 from archive.records import PROFILE_IDENTICAL, PROFILE_NOT_MODIFIED, RecordFactory, WarcRecord
@@ -181,6 +182,9 @@ class WarcMiddleware:
             request.url,
             request_block(request.method, request.url, _header_pairs(request.headers), request.body),
             record,
+            CrawlContext(
+                request.meta.get("source"), request.meta.get("kind"), bool(request.meta.get("recrawl"))
+            ).fields(),
         )
         location = self.writer.write([record, sent])[0]
         self.records += 2

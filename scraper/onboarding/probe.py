@@ -19,12 +19,12 @@ from urllib.parse import urljoin
 from scrapy import Request, Spider
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
-from scrapy.utils.misc import load_object
 
 from corpus.extract import extract_article
 from corpus.filters import rejection_reason
 from corpus.urls import canonicalize, same_site
 from scraper import discovery
+from scraper.components import turn_off
 from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
 from scraper.downloadermiddlewares.warc import WarcMiddleware
 from scraper.extensions.crawlstate import CrawlStateExtension
@@ -65,12 +65,7 @@ class ProbeSpider(Spider):
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
         for setting, components in TURNED_OFF.items():
-            enabled = settings.getdict(setting)
-            for component in components:
-                enabled = {key: value for key, value in enabled.items() if load_object(key) is not component}
-                enabled[component] = None
-            # Spider priority: the crawler merges the project's settings in again after this.
-            settings.set(setting, enabled, priority="spider")
+            turn_off(settings, setting, *components)
         settings.set("ITEM_PIPELINES", {}, priority="spider")
         settings.set("LOGSTATS_INTERVAL", 0, priority="spider")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -19,7 +20,7 @@ from twisted.python.failure import Failure
 from corpus.urls import canonicalize, same_site
 from scraper import discovery
 from scraper.extensions.crawlstate import crawl_state
-from scraper.items import PageItem
+from scraper.items import PageItem, unfit_for_extraction
 from scraper.sources import Source, load_sources, select_sources
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ class NewsSpider(Spider):
         self.source_names = source
         self.sources: dict[str, Source] = {}
         self.seen: set[str] = set()
+        self.yielded = itertools.count()
         self.state: CrawlState | None = None
 
     @classmethod
@@ -222,13 +224,9 @@ class NewsSpider(Spider):
         if recrawl and "archived" in response.flags:
             self._stat(source, "filtered/unchanged")  # 304: the corpus text stands
             return
-        if not isinstance(response, TextResponse) or b"html" not in (
-            response.headers.get(b"Content-Type") or b"text/html"
-        ):
-            self._settle(response, source, "filtered:not-html")
-            return
-        if "download_stopped" in response.flags:
-            self._settle(response, source, "filtered:truncated")
+        problem = unfit_for_extraction(response)
+        if problem:
+            self._settle(response, source, f"filtered:{problem}")
             return
         yield PageItem(
             url=response.url,
@@ -239,6 +237,7 @@ class NewsSpider(Spider):
             encoding=response.encoding,
             requested_url=_requested_url(response),
             recrawl=recrawl,
+            sequence=next(self.yielded),
         )
 
     def on_error(self, failure: Failure) -> None:

@@ -1,0 +1,70 @@
+"""``scrapy replay``: rebuild the corpus from the WARC archive, offline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from scrapy.commands import BaseRunSpiderCommand
+
+from corpus.store import MANIFEST
+from scraper.commands.crawl import EXIT_BAD_SOURCES
+from scraper.paths import archive_dir, data_dir
+from scraper.replay.spider import ReplaySpider, archive_files
+from scraper.sources import SourcesError, load_sources, select_sources
+
+EXIT_REFUSED = 1
+DEFAULT_CORPUS = "corpus-replay"  # under DATA_DIR
+
+
+class Command(BaseRunSpiderCommand):
+    """Run every archived article through extraction, filters and the corpus store again."""
+
+    requires_project = True
+
+    def syntax(self) -> str:
+        return "[--archive DIR] [--corpus DIR] [-a source=NAME[,NAME]]"
+
+    def short_desc(self) -> str:
+        return "Rebuild the corpus from the WARC archive, with no network"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--archive", help="WARC files to read (default: ARCHIVE_DIR)")
+        parser.add_argument(
+            "--corpus", help=f"new corpus to write; must not hold one yet (default: DATA_DIR/{DEFAULT_CORPUS})"
+        )
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None and self.crawler_process is not None
+        try:
+            select_sources(load_sources(self.settings.get("SOURCES_FILE", "sources.toml")), opts.spargs.get("source"))
+        except SourcesError as error:
+            print(f"error: {error}", file=sys.stderr)
+            self.exitcode = EXIT_BAD_SOURCES
+            return
+        archive = Path(opts.archive) if opts.archive else archive_dir(self.settings)
+        corpus = Path(opts.corpus) if opts.corpus else data_dir(self.settings) / DEFAULT_CORPUS
+        refusal = _refusal(archive, corpus)
+        if refusal:
+            print(f"error: {refusal}", file=sys.stderr)
+            self.exitcode = EXIT_REFUSED
+            return
+        self.settings.set("CORPUS_DIR", str(corpus), priority="cmdline")
+        self.crawler_process.crawl(ReplaySpider, archive=archive, **opts.spargs)
+        self.crawler_process.start()
+        if self.crawler_process.bootstrap_failed:
+            self.exitcode = 1
+            return
+        print(f"Replayed {archive} into {corpus}")
+
+
+def _refusal(archive: Path, corpus: Path) -> str | None:
+    if not archive.is_dir():
+        return f"no archive at {archive} (set --archive or ARCHIVE_DIR)"
+    if not archive_files(archive):
+        return f"{archive} holds no finished WARC file (*.warc.gz, *.warc)"
+    if (corpus / MANIFEST).exists():
+        return f"{corpus} already holds a corpus; replay writes a new one: pass another --corpus or remove it"
+    return None

@@ -1,0 +1,1 @@
+"""Replay: the archive read back through the crawl's extraction, filters and corpus store."""

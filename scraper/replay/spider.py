@@ -1,0 +1,145 @@
+"""The ``replay`` spider: archived responses, in archive order, become the crawl's items again.
+
+It schedules no request at all (so it opens no connection): every article
+response of the WARC files is turned into a :class:`PageItem` the way
+``NewsSpider.parse_article`` turns a live one, and the same pipelines judge and
+store it. Responses are decoded by Scrapy's own HttpCompressionMiddleware.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import Request, Spider
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+from scrapy.http import Headers, Response
+from scrapy.responsetypes import responsetypes
+
+from archive.pages import ArchivedPage, iter_pages
+from corpus.urls import canonicalize, same_site
+from scraper.components import turn_off
+from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
+from scraper.downloadermiddlewares.warc import WarcMiddleware
+from scraper.extensions.crawlstate import CrawlStateExtension
+from scraper.items import PageItem, unfit_for_extraction
+from scraper.sources import Source, load_sources, select_sources
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 1000  # log a progress line after this many archived responses
+
+
+def archive_files(directory: Path) -> list[Path]:
+    """The finished WARC files of ``directory`` in the order they were written (their names sort so)."""
+    files = [path for path in directory.iterdir() if path.name.endswith((".warc.gz", ".warc"))]
+    return sorted(files, key=lambda path: path.name)
+
+
+class ReplaySpider(Spider):
+    """Turn the archive at ``archive`` back into corpus items; ``source=NAME[,NAME]`` picks sources."""
+
+    name = "replay"
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        turn_off(settings, "DOWNLOADER_MIDDLEWARES", IncrementalMiddleware, WarcMiddleware)
+        turn_off(settings, "EXTENSIONS", CrawlStateExtension)
+
+    def __init__(self, *args: Any, archive: str | Path, source: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.archive = Path(archive)
+        self.source_names = source
+        self.sources: dict[str, Source] = {}
+        self.yielded = itertools.count()
+        self.decoder: HttpCompressionMiddleware | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReplaySpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        configured = load_sources(crawler.settings.get("SOURCES_FILE", "sources.toml"))
+        spider.sources = {source.name: source for source in select_sources(configured, spider.source_names)}
+        return spider
+
+    async def start(self) -> AsyncIterator[PageItem]:
+        self.decoder = HttpCompressionMiddleware.from_crawler(self.crawler)
+        files = archive_files(self.archive)
+        read = 0
+        for number, page in enumerate(iter_pages(files), 1):
+            read = number
+            item = self.item_for(page)
+            if item is not None:
+                yield item
+            if number % PROGRESS_EVERY == 0:
+                logger.info("Replay: %d archived responses read, %d pages sent to extraction", number, self._sent())
+        logger.info("Replay: read %d archived responses from %d WARC files; %d pages sent to extraction", read, len(files), self._sent())
+
+    def _sent(self) -> int:
+        return self.crawler.stats.get_value("replay/pages", 0)
+
+    def _stat(self, source: Source, key: str) -> None:
+        self.crawler.stats.inc_value(f"news/{source.name}/{key}")
+
+    def source_of(self, page: ArchivedPage) -> Source | None:
+        """The page's source: the one its request record names, else the configured site it is on."""
+        if page.context.source:
+            return self.sources.get(page.context.source)
+        on_site = [source for source in self.sources.values() if same_site(page.url, source.host)]
+        return max(on_site, key=lambda source: len(source.url), default=None)
+
+    def item_for(self, page: ArchivedPage) -> PageItem | None:
+        """The item the live crawl made of this response, or ``None`` where it made none."""
+        source = self.source_of(page)
+        if source is None:
+            self.crawler.stats.inc_value("replay/no_source")
+            return None
+        self._stat(source, "fetched")
+        self._stat(source, f"status/{page.status}")
+        if page.context.kind not in (None, "article"):
+            return None
+        if page.context.recrawl and page.status == 304:
+            self._stat(source, "filtered/unchanged")  # as live: the corpus text stands
+            return None
+        if page.status != 200:
+            return None
+        try:
+            response = self.response_of(page)
+        except Exception as error:  # one undecodable record must not end the replay
+            logger.warning("Cannot decode %s (%s at offset %s): %s", page.url, page.location["filename"], page.location["offset"], error)
+            self._stat(source, "errors")
+            return None
+        problem = "truncated" if page.truncated else unfit_for_extraction(response)
+        if problem:
+            self._stat(source, f"filtered/{problem}")
+            return None
+        self.crawler.stats.inc_value("replay/pages")
+        return PageItem(
+            url=page.url,
+            source=source.name,
+            fetched_at=page.date,
+            warc=dict(page.location),
+            body=response.body,
+            encoding=getattr(response, "encoding", None),
+            requested_url=canonicalize(page.url),
+            recrawl=page.context.recrawl,
+            sequence=next(self.yielded),
+        )
+
+    def response_of(self, page: ArchivedPage) -> Response:
+        """A Scrapy response as the live crawl's spider saw it: decoded, of the right class."""
+        headers = Headers(page.headers)
+        kind = responsetypes.from_args(headers=headers, url=page.url, body=page.payload)
+        request = Request(page.url)
+        response = kind(url=page.url, status=page.status, headers=headers, body=page.payload, request=request)
+        assert self.decoder is not None
+        decoded = self.decoder.process_response(request, response)
+        assert isinstance(decoded, Response)
+        return decoded

@@ -1,0 +1,87 @@
+"""``scrapy replay``: the corpus rebuilt from the archive alone is the live crawl's, byte for byte."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from corpus.store import read_manifest
+from sitefixture import FixtureServer
+from sitefixture.news import build_news_site
+from sitefixture.scrapyrun import run_scrapy
+from tests.conftest import TEST_SETTINGS, ServedSite, crawl
+
+
+def replay(workdir: Path, *args: str) -> tuple[int, str]:
+    settings = {**TEST_SETTINGS, "SOURCES_FILE": str(workdir / "sources.toml"), "DATA_DIR": str(workdir / "data")}
+    done = run_scrapy(["replay", *args], workdir, settings)
+    return done.returncode, done.stdout + done.stderr
+
+
+def corpus_bytes(directory: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(directory.iterdir())}
+
+
+def test_replay_with_the_site_gone_rebuilds_the_same_corpus(tmp_path: Path) -> None:
+    with FixtureServer() as server, FixtureServer(host="127.0.0.2") as offsite:
+        site = build_news_site(server.base_url, offsite.base_url)
+        server.routes.update(site.routes)
+        live = crawl(tmp_path, site.source_toml(server.base_url))
+    assert live.returncode == 0, live.log
+    code, log = replay(tmp_path)  # both servers are stopped: any fetch would fail
+    assert code == 0, log
+    assert "downloader/request_count" not in log
+    rebuilt = tmp_path / "data" / "corpus-replay"
+    assert len(live.manifest()) == 8
+    assert corpus_bytes(rebuilt) == corpus_bytes(live.corpus)
+    assert "fixture: discovered 0 (0 known), fetched 21" in log and "written 8" in log
+
+
+def test_replay_after_recrawls_resolves_revisits(news_site: ServedSite, tmp_path: Path) -> None:
+    served = news_site.server
+    sources = news_site.site.source_toml(served.base_url, recrawl_after_days="0")
+    assert crawl(tmp_path, sources).returncode == 0
+    a1 = served.routes[news_site.site.articles["a1"].path]
+    a1.body = a1.body.replace(b'<div class="article-body">\n<p>', b'<div class="article-body">\n<p>Update: talks resumed. ', 1)
+    served.routes[news_site.site.articles["a2"].path].conditional = False  # 200 again: an identical-payload revisit
+    second = crawl(tmp_path, sources)
+    assert second.returncode == 0, second.log
+    assert "'warc/revisits'" in second.log
+    code, log = replay(tmp_path)
+    assert code == 0, log
+    assert corpus_bytes(tmp_path / "data" / "corpus-replay") == corpus_bytes(second.corpus)
+    assert [entry["version"] for entry in second.manifest() if entry["url"].endswith(news_site.site.articles["a1"].path)] == [1, 2]
+
+
+def test_replay_refuses_to_overwrite_a_corpus(tmp_path: Path) -> None:
+    (tmp_path / "sources.toml").write_text('[[source]]\nname = "a"\nurl = "http://127.0.0.1:9/"\n')
+    code, log = replay(tmp_path)
+    assert code == 1 and f"no archive at {tmp_path / 'data' / 'archive'}" in log
+    (tmp_path / "data" / "archive").mkdir(parents=True)
+    code, log = replay(tmp_path)
+    assert code == 1 and "holds no finished WARC file" in log
+    (tmp_path / "data" / "archive" / "x.warc.gz").write_bytes(b"")
+    (tmp_path / "data" / "corpus").mkdir()
+    (tmp_path / "data" / "corpus" / "index.jsonl").write_text("")
+    code, log = replay(tmp_path, "--corpus", str(tmp_path / "data" / "corpus"))
+    assert code == 1 and "already holds a corpus; replay writes a new one" in log
+
+
+def test_replay_of_a_wget_archive(news_site: ServedSite, tmp_path: Path) -> None:
+    """wget, a third-party WARC writer, stores chunked bodies as they came and says nothing of sources."""
+    (tmp_path / "sources.toml").write_text(news_site.site.source_toml(news_site.server.base_url))
+    archive = tmp_path / "wget"
+    archive.mkdir()
+    subprocess.run(
+        ["wget", "--quiet", "--recursive", "--level=3", "--delete-after", "--no-host-directories",
+         f"--directory-prefix={tmp_path / 'files'}", f"--warc-file={archive / 'site'}", "--no-warc-keep-log",
+         news_site.url("/")],
+        check=False, timeout=120,
+    )
+    assert (archive / "site.warc.gz").exists()
+    code, log = replay(tmp_path, "--archive", str(archive))
+    assert code == 0, log
+    stored = {entry["url"].removeprefix(news_site.server.base_url) for entry in read_manifest(tmp_path / "data" / "corpus-replay")}
+    chunked = news_site.site.articles["a3"].path  # served chunked, archived chunked by wget
+    assert chunked in stored and len(stored) >= 5
+    assert stored <= set(news_site.site.corpus_paths)
