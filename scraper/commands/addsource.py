@@ -7,21 +7,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from scraper.onboarding.command import ProbeCommand
 from scraper.onboarding.findings import Findings, describe
-from scraper.onboarding.probe import quiet_unless_asked, run_probe
+from scraper.onboarding.probe import run_probe
 from scraper.onboarding.sourcefile import append_source, check_new_source, default_name, render_source
 from scraper.sources import NAME, Source, SourcesError, check_url, load_sources
 
 EXIT_REFUSED = 1
 
 
-class Command(ScrapyCommand):
+class Command(ProbeCommand):
     """Find a site's feeds, sitemaps or sections, sample articles, propose a pattern, add it."""
-
-    requires_project = True
 
     def syntax(self) -> str:
         return "URL [--name NAME] [--language LANG] [--keywords TERM,TERM ...] [--dry-run] [--force]"
@@ -37,14 +35,8 @@ class Command(ScrapyCommand):
             "--keywords", action="append", default=[], metavar="TERM,TERM",
             help="a group of topic terms, comma-separated; repeat for more groups (an article needs a term of each)",
         )
-        parser.add_argument("--samples", type=int, default=5, help="articles to sample (default: 5)")
         parser.add_argument("--dry-run", action="store_true", help="print what would be added, change nothing")
         parser.add_argument("--force", action="store_true", help="add the site even if no article was found")
-
-    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        assert self.settings is not None
-        quiet_unless_asked(self.settings, opts)
-        super().process_options(args, opts)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None

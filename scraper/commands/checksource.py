@@ -6,37 +6,26 @@ import argparse
 import sys
 import textwrap
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from scraper.commands.crawl import EXIT_BAD_SOURCES
+from scraper.onboarding.command import ProbeCommand
 from scraper.onboarding.findings import SampledPage, describe_discovery, sample_line
-from scraper.onboarding.probe import quiet_unless_asked, run_probe
+from scraper.onboarding.probe import run_probe
 from scraper.sources import SourcesError, load_sources, select_sources
 
 EXIT_UNREACHABLE = 1
 FIRST_LINES = 3
 
 
-class Command(ScrapyCommand):
+class Command(ProbeCommand):
     """Sample a configured source live; nothing is archived, stored or remembered."""
-
-    requires_project = True
 
     def syntax(self) -> str:
         return "NAME [--samples N]"
 
     def short_desc(self) -> str:
         return "Fetch a few articles of one source and show what the corpus would get"
-
-    def add_options(self, parser: argparse.ArgumentParser) -> None:
-        super().add_options(parser)
-        parser.add_argument("--samples", type=int, default=5, help="articles to fetch (default: 5)")
-
-    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        assert self.settings is not None
-        quiet_unless_asked(self.settings, opts)
-        super().process_options(args, opts)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None

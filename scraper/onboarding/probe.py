@@ -269,12 +269,6 @@ def _spread(urls: list[str]) -> list[str]:
     return spread
 
 
-def quiet_unless_asked(settings: Any, opts: Any) -> None:
-    """Log warnings only, unless ``-L`` or ``-s LOG_LEVEL`` asked otherwise: the report is the output."""
-    if not opts.loglevel:
-        settings.set("LOG_LEVEL", "WARNING", priority="spider")
-
-
 def run_probe(process: Any, source: Source, *, explore: bool, samples: int) -> Findings:
     """Run a :class:`ProbeSpider` in a command's crawler process and return its findings."""
     crawler = process.create_crawler(ProbeSpider)

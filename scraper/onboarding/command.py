@@ -1,0 +1,27 @@
+"""The base of the commands that probe a site: ``addsource`` and ``checksource``."""
+
+from __future__ import annotations
+
+import argparse
+
+from scrapy.commands import ScrapyCommand
+
+DEFAULT_SAMPLES = 5
+
+
+class ProbeCommand(ScrapyCommand):
+    """Offers ``--samples`` and logs warnings only, unless ``-L`` asks otherwise: the report is the output."""
+
+    requires_project = True
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument(
+            "--samples", type=int, default=DEFAULT_SAMPLES, help=f"articles to sample (default: {DEFAULT_SAMPLES})"
+        )
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        if not opts.loglevel:
+            self.settings.set("LOG_LEVEL", "WARNING", priority="spider")
+        super().process_options(args, opts)
