@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,6 +17,7 @@ from cssselect import SelectorError
 from corpus.boilerplate import compiled_selector
 from corpus.extract import ExtractionOptions
 from corpus.filters import TopicFilter
+from corpus.urls import same_site
 
 NAME = re.compile(r"^[a-z0-9-]+$")
 URL_LIST_FIELDS = ("feeds", "sitemaps", "start_urls")
@@ -73,6 +77,22 @@ class Source:
 
     def is_denied(self, url: str) -> bool:
         return any(re.search(pattern, url) for pattern in self.deny)
+
+    @cached_property
+    def article_regex(self) -> re.Pattern[str] | None:
+        return re.compile(self.article_pattern) if self.article_pattern else None
+
+    def takes_article(self, url: str, default_pattern: re.Pattern[str] | None = None) -> bool:
+        """Whether ``url`` is one of this source's articles: on its site, not denied, and
+        matching ``article_pattern`` (else ``default_pattern``, when given)."""
+        pattern = self.article_regex or default_pattern
+        return same_site(url, self.host) and not self.is_denied(url) and not (pattern and not pattern.search(url))
+
+    def is_too_old(self, modified: datetime | None) -> bool:
+        """Whether ``max_age_days`` keeps the crawl from a page dated ``modified``."""
+        if self.max_age_days is None or modified is None:
+            return False
+        return modified < datetime.now(timezone.utc) - timedelta(days=self.max_age_days)
 
     def extraction_options(self) -> ExtractionOptions:
         """Extraction options carrying this source's CSS selectors."""
@@ -245,3 +265,9 @@ def select_sources(sources: list[Source], names: str | None) -> list[Source]:
     if missing:
         raise SourcesError(f"unknown source(s): {', '.join(missing)} (configured: {', '.join(known)})")
     return [known[name] for name in wanted]
+
+
+def source_for_url(sources: Iterable[Source], url: str) -> Source | None:
+    """The configured source whose site ``url`` is on; of several, the one with the longest URL."""
+    on_site = [source for source in sources if same_site(url, source.host)]
+    return max(on_site, key=lambda source: len(source.url), default=None)

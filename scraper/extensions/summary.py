@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Request, Spider, signals
 from scrapy.http import Response
 
-from corpus.urls import same_site
 from scraper.extensions.crawlstate import crawl_state
+from scraper.sources import source_for_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -76,10 +76,8 @@ class SourceSummary:
         name = request.meta.get("source")
         if name:
             return name
-        for source in getattr(spider, "sources", {}).values():
-            if same_site(request.url, source.host):
-                return source.name
-        return None
+        source = source_for_url(getattr(spider, "sources", {}).values(), request.url)
+        return source.name if source else None
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
         name = self._source_of(request, spider)

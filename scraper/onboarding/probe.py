@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
-from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -49,6 +47,11 @@ TURNED_OFF = {
     "DOWNLOADER_MIDDLEWARES": (IncrementalMiddleware, WarcMiddleware),
     "EXTENSIONS": (CrawlStateExtension, SourceSummary),
 }
+
+
+def _answered(response: Response | str) -> Response | None:
+    """``response`` if the server answered 200, else ``None``."""
+    return response if not isinstance(response, str) and response.status == 200 else None
 
 
 def _reason(error: BaseException) -> str:
@@ -144,12 +147,13 @@ class ProbeSpider(Spider):
     async def _read_feeds(self, urls: list[str], via: str, first_only: bool = False) -> list[str]:
         entries: list[str] = []
         for url, response in await self.fetch_all(dict.fromkeys(urls)):
-            items = discovery.parse_feed(response.body, response.url) if not isinstance(response, str) and response.status == 200 else None
+            answer = _answered(response)
+            items = discovery.parse_feed(answer.body, answer.url) if answer else None
             if items is None:
                 logger.info("No feed at %s", url)
                 continue
             self.findings.feeds.append(FeedFound(url, len(items), via))
-            entries += [item.url for item in items if not self._too_old(item)]
+            entries += [item.url for item in items if not self.source.is_too_old(item.modified)]
             if first_only:
                 break
         return entries
@@ -158,7 +162,7 @@ class ProbeSpider(Spider):
         """Sitemaps of robots.txt (and configured ones), else at common paths; their page URLs."""
         robots = await self.fetch(urljoin(self.source.url, "/robots.txt"))
         listed = []
-        if not isinstance(robots, str) and robots.status == 200 and isinstance(robots, TextResponse):
+        if isinstance(_answered(robots), TextResponse):
             listed = discovery.sitemaps_from_robots(robots.text, robots.url)
         if not self.explore:
             return await self._read_sitemaps([*self.source.sitemaps, *listed], "configured or robots.txt")
@@ -169,7 +173,8 @@ class ProbeSpider(Spider):
     async def _read_sitemaps(self, urls: list[str], via: str) -> list[str]:
         pages: list[discovery.Entry] = []
         for url, response in await self.fetch_all(dict.fromkeys(u for u in urls if same_site(u, self.source.host))):
-            sitemap = discovery.parse_sitemap(response.body, response.url) if not isinstance(response, str) and response.status == 200 else None
+            answer = _answered(response)
+            sitemap = discovery.parse_sitemap(answer.body, answer.url) if answer else None
             if sitemap is None:
                 logger.info("No sitemap at %s", url)
                 continue
@@ -180,15 +185,9 @@ class ProbeSpider(Spider):
                 found += parsed.pages if parsed else []
             self.findings.sitemaps.append(SitemapFound(url, len(found), len(sitemap.sitemaps), via))
             pages += found
-        pages = [entry for entry in pages if not self._too_old(entry)]
+        pages = [entry for entry in pages if not self.source.is_too_old(entry.modified)]
         newest_first = sorted(pages, key=lambda entry: entry.modified.timestamp() if entry.modified else 0, reverse=True)
         return [entry.url for entry in newest_first]
-
-    def _too_old(self, entry: discovery.Entry) -> bool:
-        """Whether a configured source's ``max_age_days`` would keep the crawl from ``entry``."""
-        if self.source.max_age_days is None or entry.modified is None:
-            return False
-        return entry.modified < datetime.now(timezone.utc) - timedelta(days=self.source.max_age_days)
 
     async def find_sections(self, tree: lxml.html.HtmlElement, furniture: set[str]) -> list[str]:
         """Menu links of the homepage whose pages link to article-like URLs."""
@@ -198,7 +197,8 @@ class ProbeSpider(Spider):
         ][:MAX_SECTIONS]
         sections = []
         for url, response in await self.fetch_all(menu):
-            page = discovery.parse_html(response.body, response.url) if not isinstance(response, str) and response.status == 200 else None
+            answer = _answered(response)
+            page = discovery.parse_html(answer.body, answer.url) if answer else None
             if page is None:
                 continue
             links = set(self._site_links(discovery.page_links(page))) - furniture
@@ -215,11 +215,12 @@ class ProbeSpider(Spider):
 
     def _candidates(self, entries: list[str], page_links: list[str], furniture: set[str]) -> list[str]:
         """Article URLs to sample: feed and sitemap entries, then article-like page links."""
-        configured = re.compile(self.source.article_pattern) if self.source.article_pattern else None
-        listed = [url for url in self._site_links(entries) if not configured or configured.search(url)]
-        pattern = configured or discovery.DEFAULT_ARTICLE_PATH
-        linked = [url for url in page_links if url not in furniture and pattern.search(url)]
-        return [url for url in dict.fromkeys([*listed, *linked]) if not self.source.is_denied(url)]
+        listed = [url for url in self._site_links(entries) if self.source.takes_article(url)]
+        linked = [
+            url for url in page_links
+            if url not in furniture and self.source.takes_article(url, discovery.DEFAULT_ARTICLE_PATH)
+        ]
+        return list(dict.fromkeys([*listed, *linked]))
 
     # --- sampling -------------------------------------------------------------
 

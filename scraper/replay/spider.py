@@ -20,13 +20,13 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
 from archive.pages import ArchivedPage, iter_pages
-from corpus.urls import canonicalize, same_site
+from corpus.urls import canonicalize
 from scraper.components import turn_off
 from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
 from scraper.downloadermiddlewares.warc import WarcMiddleware
 from scraper.extensions.crawlstate import CrawlStateExtension
 from scraper.items import PageItem, unfit_for_extraction
-from scraper.sources import Source, load_sources, select_sources
+from scraper.sources import Source, load_sources, select_sources, source_for_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -92,8 +92,7 @@ class ReplaySpider(Spider):
         """The page's source: the one its request record names, else the configured site it is on."""
         if page.context.source:
             return self.sources.get(page.context.source)
-        on_site = [source for source in self.sources.values() if same_site(page.url, source.host)]
-        return max(on_site, key=lambda source: len(source.url), default=None)
+        return source_for_url(self.sources.values(), page.url)
 
     def item_for(self, page: ArchivedPage) -> PageItem | None:
         """The item the live crawl made of this response, or ``None`` where it made none."""

@@ -103,15 +103,6 @@ class NewsSpider(Spider):
     def _source(self, response: Response) -> Source:
         return self.sources[response.meta["source"]]
 
-    def _cutoff(self, source: Source) -> datetime | None:
-        if source.max_age_days is None:
-            return None
-        return datetime.now(timezone.utc) - timedelta(days=source.max_age_days)
-
-    def _too_old(self, source: Source, entry: discovery.Entry) -> bool:
-        cutoff = self._cutoff(source)
-        return bool(cutoff and entry.modified and entry.modified < cutoff)
-
     def _stat(self, source: Source, key: str, count: int = 1) -> None:
         self.crawler.stats.inc_value(f"news/{source.name}/{key}", count)
 
@@ -132,12 +123,9 @@ class NewsSpider(Spider):
     def _article_requests(
         self, source: Source, urls: Iterator[str] | list[str], default_pattern: re.Pattern[str] | None = None
     ) -> Iterator[Request]:
-        pattern = re.compile(source.article_pattern) if source.article_pattern else default_pattern
         for url in urls:
             canonical = canonicalize(url)
-            if canonical in self.seen or not same_site(canonical, source.host):
-                continue
-            if source.is_denied(canonical) or (pattern and not pattern.search(canonical)):
+            if canonical in self.seen or not source.takes_article(canonical, default_pattern):
                 continue
             self.seen.add(canonical)
             self._stat(source, "discovered")
@@ -193,7 +181,7 @@ class NewsSpider(Spider):
             logger.warning("Source %s: %s is not an RSS or Atom feed", source.name, response.url)
             self._stat(source, "errors/bad_feed")
             return
-        fresh = [entry.url for entry in entries if not self._too_old(source, entry)]
+        fresh = [entry.url for entry in entries if not source.is_too_old(entry.modified)]
         self._stat(source, "skipped_old", len(entries) - len(fresh))
         yield from self._article_requests(source, fresh)
 
@@ -205,9 +193,9 @@ class NewsSpider(Spider):
             self._stat(source, "errors/bad_sitemap")
             return
         for entry in sitemap.sitemaps:
-            if not self._too_old(source, entry) and same_site(entry.url, source.host):
+            if not source.is_too_old(entry.modified) and same_site(entry.url, source.host):
                 yield self._request(entry.url, source, "sitemap", self.parse_sitemap)
-        fresh = [entry.url for entry in sitemap.pages if not self._too_old(source, entry)]
+        fresh = [entry.url for entry in sitemap.pages if not source.is_too_old(entry.modified)]
         self._stat(source, "skipped_old", len(sitemap.pages) - len(fresh))
         yield from self._article_requests(source, fresh)
 
