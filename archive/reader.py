@@ -29,6 +29,12 @@ class StoredResponse:
     length: int
 
 
+def archive_files(directory: Path) -> list[Path]:
+    """The finished WARC files of ``directory`` in the order they were written (their names sort so)."""
+    files = [path for path in directory.iterdir() if path.name.endswith((".warc.gz", ".warc"))]
+    return sorted(files, key=lambda path: path.name)
+
+
 def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[ArcWarcRecord, int, int]]:
     """Yield ``(record, offset, length)`` for every record of one WARC file."""
     with open(path, "rb") as stream:

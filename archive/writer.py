@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from archive.cdxj import IndexEntry, entry_for_record, write_index
 from archive.members import complete_members
 from archive.records import RecordFactory, WarcRecord
 
@@ -36,7 +37,8 @@ class WarcWriter:
     """Append records to ``PREFIX-TIMESTAMP-SERIAL-HOST-PID.warc.gz`` files.
 
     A file is written as ``*.warc.gz.open``, flushed after every write, and
-    fsynced and renamed when closed or rotated at ``max_size`` bytes.
+    fsynced and renamed when closed or rotated at ``max_size`` bytes; its CDXJ
+    index is written then, from entries gathered while writing.
     """
 
     def __init__(
@@ -65,6 +67,7 @@ class WarcWriter:
         self._fd: int | None = None
         self._size = 0
         self._warcinfo_id = ""
+        self._entries: list[IndexEntry] = []
 
     def _new_name(self) -> str:
         self.serial += 1
@@ -78,6 +81,7 @@ class WarcWriter:
         path = self.directory / (self.filename + OPEN_SUFFIX)
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         self._size = 0
+        self._entries = []
         warcinfo = self.factory.warcinfo(self.filename, self.info)
         self._warcinfo_id = warcinfo.record_id
         self._append(warcinfo)
@@ -90,6 +94,9 @@ class WarcWriter:
             written = os.write(self._fd, view)
             view = view[written:]
         location = RecordLocation(self.filename, self._size, len(member), record.record_id)
+        entry = entry_for_record(record, self.filename, self._size, len(member))
+        if entry is not None:
+            self._entries.append(entry)
         self._size += len(member)
         return location
 
@@ -117,7 +124,9 @@ class WarcWriter:
         os.replace(self.directory / (self.filename + OPEN_SUFFIX), final)
         _fsync_dir(self.directory)
         self.finished.append(self.filename)
-        logger.info("Closed WARC file %s (%d bytes)", final, self._size)
+        write_index(final, self._entries)
+        self._entries = []
+        logger.info("Closed WARC file %s (%d bytes) and indexed it", final, self._size)
 
 
 def _safe_host(hostname: str) -> str:
@@ -152,6 +161,7 @@ def repair_open_file(path: Path) -> Path | None:
         os.fsync(stream.fileno())
     final = path.with_name(path.name[: -len(OPEN_SUFFIX)])
     os.replace(path, final)
+    write_index(final)
     logger.warning("Repaired %s: cut %d trailing bytes, finalised as %s", path, lost, final.name)
     return final
 

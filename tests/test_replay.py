@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from corpus.store import read_manifest
 from sitefixture import FixtureServer
 from sitefixture.news import build_news_site
 from sitefixture.scrapyrun import run_scrapy
+from sitefixture.wget import wget_archive
 from tests.conftest import TEST_SETTINGS, ServedSite, crawl
 
 
@@ -70,15 +70,7 @@ def test_replay_refuses_to_overwrite_a_corpus(tmp_path: Path) -> None:
 def test_replay_of_a_wget_archive(news_site: ServedSite, tmp_path: Path) -> None:
     """wget, a third-party WARC writer, stores chunked bodies as they came and says nothing of sources."""
     (tmp_path / "sources.toml").write_text(news_site.site.source_toml(news_site.server.base_url))
-    archive = tmp_path / "wget"
-    archive.mkdir()
-    subprocess.run(
-        ["wget", "--quiet", "--recursive", "--level=3", "--delete-after", "--no-host-directories",
-         f"--directory-prefix={tmp_path / 'files'}", f"--warc-file={archive / 'site'}", "--no-warc-keep-log",
-         news_site.url("/")],
-        check=False, timeout=120,
-    )
-    assert (archive / "site.warc.gz").exists()
+    archive = wget_archive(news_site.url("/"), tmp_path / "wget").parent
     code, log = replay(tmp_path, "--archive", str(archive))
     assert code == 0, log
     stored = {entry["url"].removeprefix(news_site.server.base_url) for entry in read_manifest(tmp_path / "data" / "corpus-replay")}

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from scrapy.commands import BaseRunSpiderCommand
 
-from corpus.store import MANIFEST
 from scraper.commands.crawl import EXIT_BAD_SOURCES
 from scraper.paths import archive_dir, data_dir
-from scraper.replay.spider import ReplaySpider, archive_files
+from scraper.replay.preflight import refusal
+from scraper.replay.spider import ReplaySpider
 from scraper.sources import SourcesError, load_sources, select_sources
 
 EXIT_REFUSED = 1
@@ -46,9 +46,9 @@ class Command(BaseRunSpiderCommand):
             return
         archive = Path(opts.archive) if opts.archive else archive_dir(self.settings)
         corpus = Path(opts.corpus) if opts.corpus else data_dir(self.settings) / DEFAULT_CORPUS
-        refusal = _refusal(archive, corpus)
-        if refusal:
-            print(f"error: {refusal}", file=sys.stderr)
+        refused = refusal(archive, corpus, "replay", "pass another --corpus")
+        if refused:
+            print(f"error: {refused}", file=sys.stderr)
             self.exitcode = EXIT_REFUSED
             return
         self.settings.set("CORPUS_DIR", str(corpus), priority="cmdline")
@@ -59,12 +59,3 @@ class Command(BaseRunSpiderCommand):
             return
         print(f"Replayed {archive} into {corpus}")
 
-
-def _refusal(archive: Path, corpus: Path) -> str | None:
-    if not archive.is_dir():
-        return f"no archive at {archive} (set --archive or ARCHIVE_DIR)"
-    if not archive_files(archive):
-        return f"{archive} holds no finished WARC file (*.warc.gz, *.warc)"
-    if (corpus / MANIFEST).exists():
-        return f"{corpus} already holds a corpus; replay writes a new one: pass another --corpus or remove it"
-    return None

@@ -20,6 +20,7 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
 from archive.pages import ArchivedPage, iter_pages
+from archive.reader import archive_files
 from corpus.urls import canonicalize
 from scraper.components import turn_off
 from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
@@ -35,12 +36,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 1000  # log a progress line after this many archived responses
-
-
-def archive_files(directory: Path) -> list[Path]:
-    """The finished WARC files of ``directory`` in the order they were written (their names sort so)."""
-    files = [path for path in directory.iterdir() if path.name.endswith((".warc.gz", ".warc"))]
-    return sorted(files, key=lambda path: path.name)
 
 
 class ReplaySpider(Spider):

@@ -1,0 +1,22 @@
+"""Checks made before anything is read back from an archive: it is there, the output is new."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from archive.reader import archive_files
+from corpus.store import MANIFEST
+
+
+def refusal(archive: Path, corpus: Path, reader: str, how_to_change: str) -> str | None:
+    """Why ``reader`` cannot read ``archive`` into a new corpus at ``corpus``, or ``None``.
+
+    ``how_to_change`` tells the user how to point at another corpus directory.
+    """
+    if not archive.is_dir():
+        return f"no archive at {archive}"
+    if not archive_files(archive):
+        return f"{archive} holds no finished WARC file (*.warc.gz, *.warc)"
+    if (corpus / MANIFEST).exists():
+        return f"{corpus} already holds a corpus; {reader} writes a new one: {how_to_change} or remove it"
+    return None

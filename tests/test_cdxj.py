@@ -1,0 +1,88 @@
+"""CDXJ indexes: one per finished WARC file, the lines cdxj-indexer writes for it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from archive.cdxj import ensure_indexes, index_path, index_warc, read_index, url_key
+from archive.http import request_block, response_block
+from archive.records import PROFILE_IDENTICAL
+from archive.writer import WarcWriter, repair_open_files
+from sitefixture.wget import wget_archive
+from tests.conftest import CrawlResult, ServedSite
+
+INDEXER = Path(sys.executable).parent / "cdxj-indexer"
+
+
+def reference_lines(warc: Path) -> list[str]:
+    """cdxj-indexer's sorted index of ``warc``: the reference pywb's own tools write."""
+    done = subprocess.run([str(INDEXER), "--sort", str(warc)], capture_output=True, text=True, check=True)
+    return done.stdout.splitlines()
+
+
+def our_lines(warc: Path) -> list[str]:
+    return index_path(warc).read_text().splitlines()
+
+
+def write_exchange(writer: WarcWriter, url: str, body: bytes, status: int = 200, headers: list | None = None):
+    factory = writer.factory
+    block, offset = response_block(status, headers or [("Content-Type", "text/html; charset=utf-8")], body)
+    response = factory.response(url, block, offset)
+    request = factory.request(url, request_block("GET", url, []), response)
+    return writer.write([response, request])[0], response
+
+
+def test_the_writer_indexes_each_file_it_finishes_as_cdxj_indexer_does(tmp_path: Path) -> None:
+    writer = WarcWriter(tmp_path, max_size=1500)
+    _, first = write_exchange(writer, "http://example.com/a?b=1&a=2", b"<p>alpha</p>" * 100)
+    write_exchange(writer, "http://example.com/moved", b"", 301, [("Location", "http://example.com/a")])
+    write_exchange(writer, "http://example.com/none", b"no type", 404, [])
+    head, _ = response_block(200, [("Content-Type", "text/html")], b"")
+    revisit = writer.factory.revisit(
+        "http://example.com/a?b=1&a=2", head, profile=PROFILE_IDENTICAL, refers_to=first.record_id,
+        refers_to_uri=first.header("WARC-Target-URI"), refers_to_date=first.date,
+        payload_digest=first.header("WARC-Payload-Digest"),
+    )
+    writer.write([revisit])
+    writer.close()
+    assert len(writer.finished) > 1  # rotation finishes files before close
+    for name in writer.finished:
+        assert our_lines(tmp_path / name) == reference_lines(tmp_path / name)
+    lines = [line for name in writer.finished for line in our_lines(tmp_path / name)]
+    assert len(lines) == 4  # requests and warcinfo records are not captures
+    assert any('"mime": "warc/revisit"' in line for line in lines)
+    assert all(line.startswith("com,example)/") for line in lines)
+
+
+def test_a_crawl_leaves_an_index_beside_every_warc_file(crawled: tuple[ServedSite, CrawlResult]) -> None:
+    _, result = crawled
+    for warc in result.warc_files():
+        assert our_lines(warc) == reference_lines(warc)
+    urls = {entry.url for entry in read_index(result.archive)}
+    assert url_key(next(iter(urls))) and any(url.endswith("/robots.txt") for url in urls)
+
+
+def test_a_repaired_file_is_indexed(tmp_path: Path) -> None:
+    writer = WarcWriter(tmp_path, pid=999_999_999)
+    write_exchange(writer, "http://example.com/1", b"<p>kept</p>")
+    location, _ = write_exchange(writer, "http://example.com/2", b"<p>torn</p>" * 50)
+    open_path = tmp_path / (location.filename + ".open")
+    open_path.write_bytes(open_path.read_bytes()[: location.offset + 10])
+    writer._fd = None  # the writer "crashed"
+    [repaired] = repair_open_files(tmp_path)
+    assert [entry.url for entry in read_index(tmp_path)] == ["http://example.com/1"]
+    assert our_lines(repaired) == reference_lines(repaired)
+
+
+def test_other_tools_warc_files_are_indexed_when_missing_or_stale(news_site: ServedSite, tmp_path: Path) -> None:
+    warc = wget_archive(news_site.url("/"), tmp_path)
+    assert ensure_indexes(tmp_path) == [index_path(warc)]
+    assert our_lines(warc) == reference_lines(warc)
+    assert ensure_indexes(tmp_path) == []  # up to date
+    later = index_path(warc).stat().st_mtime + 10
+    os.utime(warc, (later, later))
+    assert ensure_indexes(tmp_path) == [index_path(warc)]
+    assert len(index_warc(warc)) == len(our_lines(warc)) > 10
