@@ -17,6 +17,7 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders
 
 from archive.context import CrawlContext
 
@@ -100,6 +101,24 @@ def _payload(record: ArcWarcRecord, block: bytes) -> bytes:
     if "chunked" in (record.http_headers.get_header("Transfer-Encoding") or "").lower():
         return dechunk(block)
     return block
+
+
+def read_capture(path: str | os.PathLike[str], offset: int) -> tuple[ArchivedPage, StatusAndHeaders]:
+    """The response or revisit record at ``offset`` of ``path`` and its WARC headers.
+
+    A revisit comes back with an empty payload: resolving it is the caller's part.
+    """
+    with open(path, "rb") as stream:
+        stream.seek(offset)
+        iterator = ArchiveIterator(stream)
+        record = next(iter(iterator))
+        if record.rec_type not in ("response", "revisit") or record.http_headers is None:
+            raise ValueError(f"{path} at offset {offset}: a {record.rec_type} record, not an HTTP response")
+        block = record.raw_stream.read()
+        iterator.read_to_end(record)
+        page = _page(record, Path(path), block, iterator)
+        page.location["offset"] = offset  # the iterator counts from where it started reading
+        return page, record.rec_headers
 
 
 def iter_pages(paths: Iterable[str | os.PathLike[str]]) -> Iterator[ArchivedPage]:

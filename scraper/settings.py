@@ -28,6 +28,11 @@ WARC_MAX_SIZE = 1_000_000_000  # rotate to a new file past this many bytes
 WARC_GZIP_LEVEL = 6  # zlib level of each record's gzip member
 WARC_OPERATOR = ""  # who runs the crawl, written into warcinfo
 
+# --- Crawl from the archive -------------------------------------------------
+# A directory of WARC files: `scrapy crawl news` then takes every response from it
+# (latest capture of each URL, 404 for URLs it lacks) and opens no connection.
+REPLAY_ARCHIVE = None
+
 # --- Corpus -----------------------------------------------------------------
 EXTRACTION_PROCESSES = os.cpu_count() or 1  # size of the extraction process pool
 CORPUS_MIN_WORDS = 100  # default for a source's min_words

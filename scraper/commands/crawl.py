@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
 from scraper.lock import DataDirBusy, DataDirLock
-from scraper.paths import data_dir
+from scraper.paths import corpus_dir, data_dir
+from scraper.replay.preflight import refusal
 from scraper.sources import SourcesError, load_sources, select_sources
 
 EXIT_BAD_SOURCES = 2
+EXIT_REFUSED = 1
 EXIT_BUSY = 75  # EX_TEMPFAIL: try again later
 
 
 class Command(ScrapyCrawlCommand):
-    """Scrapy's crawl command; a bad ``SOURCES_FILE`` or a busy ``DATA_DIR`` stops it with one line."""
+    """Scrapy's crawl command; a bad ``SOURCES_FILE``, a busy ``DATA_DIR`` or an unusable ``REPLAY_ARCHIVE`` stops it with one line."""
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args and args[0] == "news":
@@ -26,6 +29,14 @@ class Command(ScrapyCrawlCommand):
             except SourcesError as error:
                 print(f"error: {error}", file=sys.stderr)
                 self.exitcode = EXIT_BAD_SOURCES
+                return
+            archive = self.settings.get("REPLAY_ARCHIVE")
+            refused = archive and refusal(
+                Path(archive), corpus_dir(self.settings), "a crawl from the archive", "set DATA_DIR or CORPUS_DIR"
+            )
+            if refused:
+                print(f"error: REPLAY_ARCHIVE: {refused}", file=sys.stderr)
+                self.exitcode = EXIT_REFUSED
                 return
             lock = DataDirLock(data_dir(self.settings))
             try:

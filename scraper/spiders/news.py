@@ -21,6 +21,7 @@ from corpus.urls import canonicalize, same_site
 from scraper import discovery
 from scraper.extensions.crawlstate import crawl_state
 from scraper.items import PageItem, unfit_for_extraction
+from scraper.replay.handler import read_from_archive
 from scraper.sources import Source, load_sources, select_sources
 
 if TYPE_CHECKING:
@@ -62,6 +63,8 @@ class NewsSpider(Spider):
             # Spider priority at least: the runner merges its project settings in again later.
             priority = max(settings.getpriority("USER_AGENT") or 0, SETTINGS_PRIORITIES["spider"])
             settings.set("USER_AGENT", contact, priority=priority)
+        if settings.get("REPLAY_ARCHIVE"):
+            read_from_archive(settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:

@@ -1,0 +1,76 @@
+"""Look archived responses up by URL through the CDXJ indexes, as pywb does.
+
+A URL matches the captures of its SURT key (so ``http://www.example.com/a?b&a``
+finds ``http://example.com/a?a&b``); captures of the very URL asked for win
+over the others, and the latest wins among those. A revisit gets the payload
+of its original: the capture of ``WARC-Refers-To-Target-URI`` with the same
+payload digest, at ``WARC-Refers-To-Date`` when that one is in the archive.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import defaultdict
+from pathlib import Path
+
+from archive.cdxj import IndexEntry, ensure_indexes, read_index, timestamp, url_key
+from archive.pages import ArchivedPage, read_capture
+
+logger = logging.getLogger(__name__)
+
+
+class CaptureIndex:
+    """The captures of the WARC files in ``directory``, by URL key (indexing any file not indexed yet)."""
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+        ensure_indexes(self.directory)
+        self._captures: dict[str, list[IndexEntry]] = defaultdict(list)
+        for entry in read_index(self.directory):
+            self._captures[entry.urlkey].append(entry)
+        for captures in self._captures.values():
+            captures.sort(key=lambda entry: entry.timestamp)  # stable: file order within a second
+
+    def __len__(self) -> int:
+        return sum(map(len, self._captures.values()))
+
+    def captures(self, url: str) -> list[IndexEntry]:
+        """The captures of ``url``, best last: its own after those of other URLs of the same key."""
+        captures = self._captures.get(url_key(url), [])
+        return [entry for entry in captures if entry.url != url] + [entry for entry in captures if entry.url == url]
+
+    def page(self, url: str) -> ArchivedPage | None:
+        """The latest archived response for ``url``, revisits resolved; ``None`` when there is none."""
+        for entry in reversed(self.captures(url)):
+            page = self._read(entry)
+            if page is not None:
+                return page
+        return None
+
+    def _read(self, entry: IndexEntry) -> ArchivedPage | None:
+        page, headers = read_capture(self.directory / entry.fields["filename"], int(entry.fields["offset"]))
+        if not entry.is_revisit:
+            return page
+        refers_to = headers.get_header("WARC-Refers-To-Target-URI") or page.url
+        original_entry = self._original(
+            refers_to, entry.fields.get("digest", ""), timestamp(headers.get_header("WARC-Refers-To-Date") or ""),
+            entry.timestamp,
+        )
+        if original_entry is None:
+            logger.warning("Revisit of %s in %s: its original is not in the archive", page.url, entry.fields["filename"])
+            return None
+        original, _ = read_capture(self.directory / original_entry.fields["filename"], int(original_entry.fields["offset"]))
+        if page.status == 304:  # server-not-modified: the original answer stands
+            return original
+        page.payload = original.payload
+        page.revisit_of = str(original.location["record_id"])
+        return page
+
+    def _original(self, url: str, digest: str, refers_date: str, before: str) -> IndexEntry | None:
+        candidates = [
+            entry for entry in self.captures(url)
+            if not entry.is_revisit and entry.fields.get("digest") == digest and entry.timestamp <= before
+        ]
+        exact = [entry for entry in candidates if entry.timestamp == refers_date]
+        return (exact or candidates or [None])[-1]

@@ -1,0 +1,81 @@
+"""Crawl from the archive: answer http(s) requests with archived responses, never the network.
+
+Turned on by ``REPLAY_ARCHIVE = DIR`` (default ``None``): ``scrapy crawl news``
+then re-runs the sources' configuration against what ``DIR`` holds, to test a
+change offline. A URL the archive lacks gets a 404 and counts in
+``archive_replay/missing``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from scrapy.core.downloader.handlers.base import BaseDownloadHandler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Headers, Response
+from scrapy.responsetypes import responsetypes
+from scrapy.utils.asyncio import run_in_thread
+
+from archive.lookup import CaptureIndex
+from scraper.components import turn_off
+from scraper.downloadermiddlewares.addressguard import AddressGuardMiddleware
+from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
+from scraper.downloadermiddlewares.warc import WarcMiddleware
+from scraper.extensions.crawlstate import CrawlStateExtension
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
+
+logger = logging.getLogger(__name__)
+
+HANDLER = f"{__name__}.ArchiveDownloadHandler"
+
+
+def read_from_archive(settings: BaseSettings) -> None:
+    """Set a crawl up to take its responses from ``REPLAY_ARCHIVE``.
+
+    Nothing is archived again, no host is resolved, no crawl state is read or
+    written (each run sees the whole archive), and no delay is kept.
+    """
+    settings.set("DOWNLOAD_HANDLERS", {"http": HANDLER, "https": HANDLER}, priority="spider")
+    turn_off(settings, "DOWNLOADER_MIDDLEWARES", AddressGuardMiddleware, IncrementalMiddleware, WarcMiddleware)
+    turn_off(settings, "EXTENSIONS", CrawlStateExtension)
+    for name, value in (("DOWNLOAD_DELAY", 0), ("AUTOTHROTTLE_ENABLED", False)):
+        settings.set(name, value, priority="spider")
+
+
+class ArchiveDownloadHandler(BaseDownloadHandler):
+    """Look each request's URL up in the CDXJ indexes of ``REPLAY_ARCHIVE``; revisits resolved."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        directory = crawler.settings.get("REPLAY_ARCHIVE")
+        if not directory:
+            raise NotConfigured("REPLAY_ARCHIVE is not set")
+        self.index = CaptureIndex(directory)
+        self.missing = 0
+        logger.info("Crawling from the archive %s: %d captures", directory, len(self.index))
+
+    async def download_request(self, request: Request) -> Response:
+        page = await run_in_thread(self.index.page, request.url)
+        stats = self.crawler.stats
+        assert stats is not None
+        if page is None:
+            self.missing += 1
+            stats.inc_value("archive_replay/missing")
+            logger.debug("Not in the archive: %s", request.url)
+            return Response(request.url, status=404, flags=["archive", "missing"])
+        stats.inc_value("archive_replay/found")
+        headers = Headers(page.headers)
+        cls = responsetypes.from_args(headers=headers, url=request.url, body=page.payload)
+        return cls(
+            url=request.url, status=page.status, headers=headers, body=page.payload,
+            flags=["archive"], protocol="HTTP/1.1",
+        )
+
+    async def close(self) -> None:
+        if self.missing:
+            logger.warning("%d requested URL(s) were not in the archive and got a 404 (archive_replay/missing)", self.missing)
