@@ -148,7 +148,7 @@ def test_pywb_resolves_revisits_to_their_originals(runs: Runs, tmp_path: Path) -
     found = revisits(result)
     same = next(r for r in reversed(found) if r.rec_headers["WARC-Profile"] == PROFILE_IDENTICAL)
     not_modified = next(r for r in reversed(found) if r.rec_headers["WARC-Target-URI"].endswith("/sitemap_index.xml"))
-    with wayback(result.warc_files(), tmp_path) as base:
+    with wayback(result.archive, tmp_path) as base:
         # An identical-payload revisit replays as the original response, body and all.
         url = same.rec_headers["WARC-Target-URI"]
         status, headers, body = fetch(f"{base}/news/{_stamp(same)}id_/{url}")

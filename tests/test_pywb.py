@@ -1,19 +1,23 @@
-"""pywb, a third-party replay tool, serves what we archived byte for byte."""
+"""``scrapy serve``: pywb, a third-party replay tool, serves what we archived byte for byte."""
 
 from __future__ import annotations
 
 import gzip
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from archive.cdxj import read_index
+from sitefixture.scrapyrun import run_scrapy
 from tests.conftest import CrawlResult, ServedSite
 from tests.wayback import fetch, wayback
+
 
 @pytest.fixture(scope="module")
 def wayback_url(crawled: tuple[ServedSite, CrawlResult], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _, result = crawled
-    with wayback(result.warc_files(), tmp_path_factory.mktemp("pywb")) as base:
+    with wayback(result.archive, tmp_path_factory.mktemp("serve")) as base:
         yield base
 
 
@@ -34,3 +38,18 @@ def test_pywb_replays_the_redirect(crawled: tuple[ServedSite, CrawlResult], wayb
     status, headers, _ = fetch(f"{wayback_url}/news/id_/{served.url(old)}")
     assert status == 301
     assert headers["Location"].endswith(served.site.articles["a11"].path)
+
+
+def test_an_archived_page_is_shown_at_its_timestamp(crawled: tuple[ServedSite, CrawlResult], wayback_url: str) -> None:
+    served, result = crawled
+    url = served.url(served.site.articles["a1"].path)
+    [capture] = [entry for entry in read_index(result.archive) if entry.url == url]
+    status, headers, body = fetch(f"{wayback_url}/news/{capture.timestamp}mp_/{url}")
+    assert status == 200 and headers["Memento-Datetime"]
+    assert served.site.articles["a1"].title.encode() in body
+
+
+def test_serve_refuses_an_empty_archive(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    done = run_scrapy(["serve", "--archive", str(tmp_path / "empty")], tmp_path)
+    assert done.returncode == 1 and f"no WARC files to serve in {tmp_path / 'empty'}" in done.stderr

@@ -1,10 +1,9 @@
-"""Run pywb's ``wayback`` over WARC files on 127.0.0.1, and fetch from it."""
+"""Run ``scrapy serve`` (pywb) over an archive on 127.0.0.1, and fetch from it."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -12,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-BIN = Path(sys.executable).parent
+from sitefixture.scrapyrun import scrapy_command
 
 
 def free_port() -> int:
@@ -27,21 +26,21 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 @contextmanager
-def wayback(warc_files: list[Path], root: Path) -> Iterator[str]:
-    """Index ``warc_files`` into a collection ``news`` under ``root`` and serve it; yield its URL."""
-    subprocess.run([str(BIN / "wb-manager"), "init", "news"], cwd=root, check=True, capture_output=True)
-    subprocess.run([str(BIN / "wb-manager"), "add", "news", *map(str, warc_files)], cwd=root, check=True, capture_output=True)
+def wayback(archive: Path, workdir: Path) -> Iterator[str]:
+    """Serve ``archive`` with ``scrapy serve`` (pywb) from ``workdir``; yield the server's URL."""
     port = free_port()
-    server = subprocess.Popen([str(BIN / "wayback"), "-p", str(port), "-b", "127.0.0.1"], cwd=root,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command, env = scrapy_command(["serve", "--port", str(port), "--archive", str(archive)], {"DATA_DIR": str(workdir / "data")})
+    server = subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and server.poll() is None:
         try:
             urllib.request.urlopen(base + "/", timeout=1)
             break
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.2)
+    if server.poll() is not None:
+        raise RuntimeError(f"scrapy serve exited: {server.stdout.read().decode() if server.stdout else ''}")
     try:
         yield base
     finally:
