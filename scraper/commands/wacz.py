@@ -1,0 +1,76 @@
+"""``scrapy wacz OUT.wacz``: package the archive, with the corpus's articles as its pages."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from archive.reader import archive_files
+from archive.wacz import Page, write_wacz
+from corpus.store import MANIFEST, read_manifest
+from scraper.paths import archive_dir, corpus_dir
+
+EXIT_REFUSED = 1
+DEFAULT_TITLE = "News archive"
+
+
+def corpus_pages(corpus: Path) -> Iterator[Page]:
+    """One page per corpus file: its article's URL, capture time, title and current text."""
+    latest: dict[str, dict] = {}
+    for entry in read_manifest(corpus):
+        if entry.get("file"):
+            latest[entry["file"]] = entry  # an updated article's later entry wins
+    for name, entry in latest.items():
+        path = corpus / name
+        if path.exists():
+            yield Page(entry["url"], entry["fetched_at"], entry.get("title") or "", path.read_text(encoding="utf-8"))
+
+
+def _software() -> str:
+    try:
+        return f"news-archiver {version('news-archiver')}"
+    except PackageNotFoundError:
+        return "news-archiver"
+
+
+class Command(ScrapyCommand):
+    """Write every finished WARC file, one CDXJ index and the corpus's pages into a WACZ file."""
+
+    requires_project = True
+    requires_crawler_process = False
+
+    def syntax(self) -> str:
+        return "OUT.wacz [--archive DIR] [--corpus DIR] [--title TEXT]"
+
+    def short_desc(self) -> str:
+        return "Package the archive as a WACZ file for ReplayWeb.page, articles searchable"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--archive", help="WARC files to package (default: ARCHIVE_DIR)")
+        parser.add_argument("--corpus", help="corpus whose articles become the pages (default: CORPUS_DIR)")
+        parser.add_argument("--title", default=DEFAULT_TITLE, help=f"collection title (default: {DEFAULT_TITLE!r})")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        if len(args) != 1 or not args[0].endswith(".wacz"):
+            raise UsageError("give one output file ending in .wacz")
+        archive = Path(opts.archive) if opts.archive else archive_dir(self.settings)
+        corpus = Path(opts.corpus) if opts.corpus else corpus_dir(self.settings)
+        warcs = archive_files(archive) if archive.is_dir() else []
+        if not warcs:
+            print(f"error: no WARC files to package in {archive} (set --archive or ARCHIVE_DIR)", file=sys.stderr)
+            self.exitcode = EXIT_REFUSED
+            return
+        if not (corpus / MANIFEST).exists():
+            print(f"warning: no corpus at {corpus}: the WACZ file will list no pages (set --corpus)", file=sys.stderr)
+        pages = list(corpus_pages(corpus))
+        package = write_wacz(args[0], warcs, pages, title=opts.title, software=_software())
+        size = Path(args[0]).stat().st_size
+        print(f"Wrote {args[0]}: {len(warcs)} WARC file(s), {len(pages)} page(s), {size:,} bytes, WACZ {package['wacz_version']}")
