@@ -85,7 +85,8 @@ class WarcMiddleware:
 
     It also enforces ``DOWNLOAD_MAXSIZE`` in place of Scrapy's download handler,
     which drops an oversized response whole: here the first ``DOWNLOAD_MAXSIZE``
-    bytes are kept and archived with ``WARC-Truncated: length``.
+    bytes are kept and archived with ``WARC-Truncated: length``. Decompression
+    stays capped at the same size by HttpCompressionMiddleware.
     """
 
     def __init__(
@@ -155,6 +156,10 @@ class WarcMiddleware:
             raise StopDownload(fail=False)
 
     def process_response(self, request: Request, response: Response) -> Response:
+        # The cap is ours only while downloading: HttpCompressionMiddleware below must
+        # see it again, or a gzip bomb would be inflated without limit.
+        if "warc_maxsize" in request.meta:
+            request.meta["download_maxsize"] = request.meta["warc_maxsize"]
         truncated = next(
             (reason for flag, reason in TRUNCATING_FLAGS.items() if flag in response.flags), None
         )
