@@ -22,6 +22,8 @@ class Resource:
     gzip: bool = False
     chunked: bool = False
     conditional: bool = True
+    faults: list[Resource] = field(default_factory=list)  # served first, one per request
+
 
     @property
     def etag(self) -> str:
@@ -35,6 +37,7 @@ class LoggedRequest:
     method: str
     path: str
     headers: dict[str, str]
+    at: float = 0.0  # time.monotonic() when it arrived
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -46,12 +49,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         fixture = self.server.fixture
-        fixture._log(LoggedRequest("GET", self.path, dict(self.headers.items())))
+        fixture._log(LoggedRequest("GET", self.path, dict(self.headers.items()), time.monotonic()))
         if fixture.delay:
             time.sleep(fixture.delay)
         resource = fixture.routes.get(self.path) or fixture.routes.get(urlsplit(self.path).path)
         if resource is None:
             resource = Resource(b"<html><body><h1>Not found</h1></body></html>", status=404)
+        if resource.faults:
+            resource = resource.faults.pop(0)
         if resource.conditional and resource.status == 200 and self.headers.get("If-None-Match") == resource.etag:
             self.send_response(304)
             self.send_header("ETag", resource.etag)

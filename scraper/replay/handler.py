@@ -21,6 +21,7 @@ from archive.lookup import CaptureIndex
 from scraper.components import turn_off
 from scraper.downloadermiddlewares.addressguard import AddressGuardMiddleware
 from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
+from scraper.downloadermiddlewares.retryafter import RetryAfterMiddleware
 from scraper.downloadermiddlewares.warc import WarcMiddleware
 from scraper.extensions.crawlstate import CrawlStateExtension
 
@@ -38,10 +39,13 @@ def read_from_archive(settings: BaseSettings) -> None:
     """Set a crawl up to take its responses from ``REPLAY_ARCHIVE``.
 
     Nothing is archived again, no host is resolved, no crawl state is read or
-    written (each run sees the whole archive), and no delay is kept.
+    written (each run sees the whole archive), and no delay or Retry-After is kept.
     """
     settings.set("DOWNLOAD_HANDLERS", {"http": HANDLER, "https": HANDLER}, priority="spider")
-    turn_off(settings, "DOWNLOADER_MIDDLEWARES", AddressGuardMiddleware, IncrementalMiddleware, WarcMiddleware)
+    turn_off(
+        settings, "DOWNLOADER_MIDDLEWARES",
+        AddressGuardMiddleware, IncrementalMiddleware, RetryAfterMiddleware, WarcMiddleware,
+    )
     turn_off(settings, "EXTENSIONS", CrawlStateExtension)
     for name, value in (("DOWNLOAD_DELAY", 0), ("AUTOTHROTTLE_ENABLED", False)):
         settings.set(name, value, priority="spider")
