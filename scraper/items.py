@@ -38,6 +38,6 @@ def unfit_for_extraction(response: Response) -> str | None:
     kind = response.headers.get(b"Content-Type") or b"text/html"
     if not isinstance(response, TextResponse) or b"html" not in kind:
         return "not-html"
-    if "download_stopped" in response.flags:
+    if "download_stopped" in response.flags or "dataloss" in response.flags:
         return "truncated"
     return None

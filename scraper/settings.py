@@ -56,11 +56,13 @@ COOKIES_ENABLED = False
 REDIRECT_MAX_TIMES = 10
 RETRY_TIMES = 2
 RETRY_AFTER_MAX = 600  # seconds; a 429/503 asking to wait longer is not retried
+DOWNLOAD_FAIL_ON_DATALOSS = False  # keep what arrived of a broken body: archived, retried, not extracted
 
 DOWNLOADER_MIDDLEWARES = {
     "scraper.downloadermiddlewares.addressguard.AddressGuardMiddleware": 60,
     # Just above RetryMiddleware (550): a 429/503's Retry-After pauses its host first.
     "scraper.downloadermiddlewares.retryafter.RetryAfterMiddleware": 560,
+    "scraper.downloadermiddlewares.dataloss.DataLossRetryMiddleware": 565,
     # Above HttpCompressionMiddleware (590) and RedirectMiddleware (600): every
     # response is archived still content-encoded, redirects and errors included.
     # Between the two: conditional requests, and 304s answered from the archive.

@@ -23,6 +23,7 @@ class Resource:
     chunked: bool = False
     conditional: bool = True
     faults: list[Resource] = field(default_factory=list)  # served first, one per request
+    cut_at: int | None = None  # close the connection after this many body bytes
 
 
     @property
@@ -82,7 +83,10 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            self.wfile.write(body if resource.cut_at is None else body[: resource.cut_at])
+        if resource.cut_at is not None:
+            self.wfile.flush()
+            self.close_connection = True
 
 
 class _Server(ThreadingHTTPServer):

@@ -101,3 +101,32 @@ def test_server_errors_are_retried_until_the_page_comes(tmp_path: Path) -> None:
     assert "'retry/count': 2" in result.log
     assert len(archived_bodies(result.warc_files(), server.url(ARTICLE))) == 3  # every answer is kept
     assert [entry["url"] for entry in result.manifest()] == [server.url(ARTICLE)]
+
+
+def truncated_records(warc_files: list[Path], url: str) -> list[str | None]:
+    found = []
+    for warc in warc_files:
+        with warc.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type == "response" and record.rec_headers["WARC-Target-URI"] == url:
+                    found.append(record.rec_headers.get_header("WARC-Truncated"))
+    return found
+
+
+def test_a_connection_reset_mid_body_is_archived_cut_and_retried(tmp_path: Path) -> None:
+    with FixtureServer() as server:
+        story = Resource(STORY, faults=[Resource(STORY, cut_at=300)])
+        result = crawl(tmp_path, one_article_site(server, story))
+    assert result.returncode == 0, result.log
+    assert truncated_records(result.warc_files(), server.url(ARTICLE)) == ["disconnect", None]
+    assert "'retry/reason_count/dataloss': 1" in result.log
+    assert [entry["url"] for entry in result.manifest()] == [server.url(ARTICLE)]
+
+
+def test_a_page_that_always_breaks_off_is_kept_cut_and_never_extracted(tmp_path: Path) -> None:
+    with FixtureServer() as server:
+        result = crawl(tmp_path, one_article_site(server, Resource(STORY, cut_at=300)))
+    assert result.returncode == 0, result.log
+    assert truncated_records(result.warc_files(), server.url(ARTICLE)) == ["disconnect"] * 3  # RETRY_TIMES = 2
+    assert "Gave up retrying" in result.log and "dataloss" in result.log
+    assert result.manifest() == [] and "filtered truncated:1" in result.log

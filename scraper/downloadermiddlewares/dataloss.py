@@ -1,0 +1,36 @@
+"""Ask again for a response whose connection broke mid-body, once what arrived is archived."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.http import Request, Response
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+
+class DataLossRetryMiddleware:
+    """Retry responses flagged ``dataloss``, up to ``RETRY_TIMES``.
+
+    With ``DOWNLOAD_FAIL_ON_DATALOSS = False`` (this project's default) Scrapy
+    hands on the part of a body that arrived before the connection broke, and
+    WarcMiddleware, above this one, archives it with ``WARC-Truncated:
+    disconnect``: nothing received is lost. Here the page is asked for again;
+    when the retries are used up, the cut response goes on to the spider, which
+    does not extract it.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DataLossRetryMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        if "dataloss" not in response.flags or request.meta.get("dont_retry"):
+            return response
+        retry = get_retry_request(request, spider=self.crawler.spider, reason="dataloss")
+        return retry or response
