@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import gzip
-import io
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -66,10 +65,15 @@ def parse_date(value: str | None) -> datetime | None:
 
 
 def _maybe_gunzip(body: bytes) -> bytes:
+    """Inflate a gzipped body, at most ``MAX_XML_BYTES``; a corrupt or cut gzip stream gives nothing."""
     if body[:2] != b"\x1f\x8b":
         return body
-    with gzip.GzipFile(fileobj=io.BytesIO(body)) as stream:
-        return stream.read(MAX_XML_BYTES + 1)[:MAX_XML_BYTES]
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        data = inflater.decompress(body, MAX_XML_BYTES)
+    except zlib.error:
+        return b""
+    return data if inflater.eof or len(data) == MAX_XML_BYTES else b""
 
 
 def _xml_root(body: bytes) -> etree._Element | None:
