@@ -59,10 +59,14 @@ RETRY_AFTER_MAX = 600  # seconds; a 429/503 asking to wait longer is not retried
 DOWNLOAD_FAIL_ON_DATALOSS = False  # keep what arrived of a broken body: archived, retried, not extracted
 
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "scraper.downloadermiddlewares.robots.PoliteRobotsTxtMiddleware": 100,
     "scraper.downloadermiddlewares.addressguard.AddressGuardMiddleware": 60,
     # Just above RetryMiddleware (550): a 429/503's Retry-After pauses its host first.
     "scraper.downloadermiddlewares.retryafter.RetryAfterMiddleware": 560,
     "scraper.downloadermiddlewares.dataloss.DataLossRetryMiddleware": 565,
+    # Just above RedirectMiddleware (600): loops and over-long chains end with a warning.
+    "scraper.downloadermiddlewares.redirectguard.RedirectGuardMiddleware": 610,
     # Above HttpCompressionMiddleware (590) and RedirectMiddleware (600): every
     # response is archived still content-encoded, redirects and errors included.
     # Between the two: conditional requests, and 304s answered from the archive.

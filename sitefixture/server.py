@@ -24,6 +24,7 @@ class Resource:
     conditional: bool = True
     faults: list[Resource] = field(default_factory=list)  # served first, one per request
     cut_at: int | None = None  # close the connection after this many body bytes
+    delay: float = 0.0  # seconds to wait before answering
 
 
     @property
@@ -58,6 +59,8 @@ class _Handler(BaseHTTPRequestHandler):
             resource = Resource(b"<html><body><h1>Not found</h1></body></html>", status=404)
         if resource.faults:
             resource = resource.faults.pop(0)
+        if resource.delay:
+            time.sleep(resource.delay)
         if resource.conditional and resource.status == 200 and self.headers.get("If-None-Match") == resource.etag:
             self.send_response(304)
             self.send_header("ETag", resource.etag)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from pathlib import Path
 
 import pytest
+from scrapy import Spider
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request, Response
+from scrapy.utils.test import get_crawler
 
-from scraper.downloadermiddlewares.addressguard import is_public
+from scraper.downloadermiddlewares.addressguard import AddressGuardMiddleware, is_public
 from tests.conftest import ServedSite, crawl
 
 
@@ -30,3 +36,18 @@ def test_guard_on_refuses_loopback_and_sends_nothing(news_site: ServedSite, tmp_
     assert f"Refused {base}/" in result.log and "non-public address" in result.log
     assert news_site.server.paths() == []
     assert "'addressguard/refused':" in result.log
+
+
+def test_every_redirect_hop_is_checked_again() -> None:
+    """Scrapy's RedirectMiddleware makes each hop a new request, which meets the guard again."""
+    crawler = get_crawler(Spider, {"ALLOW_PRIVATE_ADDRESSES": False})
+    crawler.spider = Spider("guard")
+    guard = AddressGuardMiddleware.from_crawler(crawler)
+    redirects = RedirectMiddleware.from_crawler(crawler)
+    first = Request("http://93.184.216.34/story")  # a public literal address: nothing is resolved or sent
+    asyncio.run(guard.process_request(first))
+    answer = Response(first.url, status=302, headers={"Location": "http://127.0.0.1:9/admin"}, request=first)
+    hop = redirects.process_response(first, answer)
+    assert isinstance(hop, Request) and hop.url == "http://127.0.0.1:9/admin"
+    with pytest.raises(IgnoreRequest, match="non-public address 127.0.0.1"):
+        asyncio.run(guard.process_request(hop))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import resource
 import zlib
 from pathlib import Path
@@ -130,3 +131,145 @@ def test_a_page_that_always_breaks_off_is_kept_cut_and_never_extracted(tmp_path:
     assert truncated_records(result.warc_files(), server.url(ARTICLE)) == ["disconnect"] * 3  # RETRY_TIMES = 2
     assert "Gave up retrying" in result.log and "dataloss" in result.log
     assert result.manifest() == [] and "filtered truncated:1" in result.log
+
+
+def test_a_slow_answer_times_out_is_retried_and_then_comes(tmp_path: Path) -> None:
+    with FixtureServer() as server:
+        story = Resource(STORY, faults=[Resource(STORY, delay=4)])
+        result = crawl(tmp_path, one_article_site(server, story), {"DOWNLOAD_TIMEOUT": "1"})
+    assert result.returncode == 0, result.log
+    assert "'retry/reason_count/" in result.log and "TimeoutError" in result.log
+    assert [entry["url"] for entry in result.manifest()] == [server.url(ARTICLE)]
+
+
+def test_a_page_that_never_answers_in_time_is_named_with_the_reason(tmp_path: Path) -> None:
+    with FixtureServer() as server:
+        result = crawl(tmp_path, one_article_site(server, Resource(STORY, delay=3)), {"DOWNLOAD_TIMEOUT": "1", "RETRY_TIMES": "1"})
+    assert result.returncode == 0, result.log
+    assert f"Cannot fetch {server.url(ARTICLE)}: " in result.log and "took longer than 1" in result.log
+    assert "'news/hostile/errors': 1" in result.log
+    assert result.manifest() == []
+
+
+def test_a_redirect_loop_ends_with_a_warning_and_every_hop_archived(tmp_path: Path) -> None:
+    with FixtureServer() as server:
+        sources = one_article_site(server, Resource(status=301, headers=[("Location", "/loop-b")]))
+        server.routes["/loop-b"] = Resource(status=302, headers=[("Location", ARTICLE)])
+        result = crawl(tmp_path, sources)
+        asked = server.paths()
+    assert result.returncode == 0, result.log
+    assert asked.count(ARTICLE) == 1 and asked.count("/loop-b") == 1
+    assert f"Redirect loop: {server.url('/loop-b')} sends back to {server.url(ARTICLE)}" in result.log
+    assert "'news/hostile/redirect_loop': 1" in result.log and "'redirect/loop': 1" in result.log
+    assert len(archived_bodies(result.warc_files(), server.url("/loop-b"))) == 1
+
+
+def test_a_long_redirect_chain_is_followed_to_the_article(tmp_path: Path) -> None:
+    with FixtureServer() as server:
+        sources = one_article_site(server, Resource(status=301, headers=[("Location", "/hop/1")]))
+        for hop in range(1, 6):
+            server.routes[f"/hop/{hop}"] = Resource(status=302, headers=[("Location", f"/hop/{hop + 1}")])
+        server.routes["/hop/6"] = Resource(STORY)
+        result = crawl(tmp_path, sources)
+    assert result.returncode == 0, result.log
+    assert [entry["url"] for entry in result.manifest()] == [server.url("/hop/6")]
+    assert all(len(archived_bodies(result.warc_files(), server.url(f"/hop/{hop}"))) == 1 for hop in range(1, 7))
+
+
+def test_a_redirect_chain_past_the_limit_ends_with_a_warning(tmp_path: Path) -> None:
+    with FixtureServer() as server:
+        sources = one_article_site(server, Resource(status=301, headers=[("Location", "/hop/1")]))
+        for hop in range(1, 6):
+            server.routes[f"/hop/{hop}"] = Resource(status=302, headers=[("Location", f"/hop/{hop + 1}")])
+        server.routes["/hop/6"] = Resource(STORY)
+        result = crawl(tmp_path, sources, {"REDIRECT_MAX_TIMES": "3"})
+        asked = server.paths()
+    assert result.returncode == 0, result.log
+    assert "/hop/3" in asked and "/hop/4" not in asked
+    assert f"Gave up following redirects of {server.url(ARTICLE)} after 3 hops (REDIRECT_MAX_TIMES)" in result.log
+    assert "'news/hostile/redirect_too_long': 1" in result.log and result.manifest() == []
+
+
+SPANISH = "".join(
+    f"<p>El canciller Gómez firmó el “acuerdo” número {n} en Caracas; Moscú celebró la decisión del año.</p>"
+    for n in range(12)
+)
+
+
+def spanish_story(head: str = "") -> str:
+    return f"<html><head>{head}<title>Acuerdo</title></head><body><article><h1>Acuerdo en Caracas</h1>{SPANISH}</article></body></html>"
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (spanish_story('<meta charset="windows-1252">').encode("cp1252"), "text/html"),
+        (spanish_story().encode("cp1252"), "text/html; charset=windows-1252"),
+        (spanish_story().replace("“", '"').replace("”", '"').encode("iso-8859-1"), "text/html; charset=iso-8859-1"),
+        (spanish_story('<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1">')
+         .replace("“", '"').replace("”", '"').encode("iso-8859-1"), "text/html"),
+        (spanish_story().encode("cp1252"), "text/html"),  # declared nowhere
+    ],
+    ids=["cp1252-meta", "cp1252-header", "latin1-header", "latin1-http-equiv", "undeclared"],
+)
+def test_legacy_charsets_reach_the_corpus_as_the_right_characters(body: bytes, content_type: str, tmp_path: Path) -> None:
+    with FixtureServer() as server:
+        result = crawl(tmp_path, one_article_site(server, Resource(body, content_type=content_type)))
+    assert result.returncode == 0, result.log
+    [entry] = result.manifest()
+    text = (result.corpus / entry["file"]).read_text(encoding="utf-8")
+    assert "El canciller Gómez firmó el" in text and "Moscú celebró la decisión" in text
+    assert "\ufffd" not in text
+
+
+def test_invalid_utf8_is_replaced_not_fatal(tmp_path: Path) -> None:
+    body = spanish_story('<meta charset="utf-8">').encode("utf-8").replace("número".encode(), b"n\xfamero\xff\xfe")
+    with FixtureServer() as server:
+        result = crawl(tmp_path, one_article_site(server, Resource(body)))
+    assert result.returncode == 0, result.log
+    [entry] = result.manifest()
+    assert "El canciller Gómez firmó" in (result.corpus / entry["file"]).read_text(encoding="utf-8")
+
+
+def test_binary_served_as_html_and_a_pdf_are_archived_but_never_extracted(tmp_path: Path) -> None:
+    noise = random.Random(7).randbytes(20_000)
+    with FixtureServer() as server:
+        sources = one_article_site(server, Resource(noise))
+        server.routes["/"] = Resource(pages.listing_html("Home", [(ARTICLE, "A story"), ("/files/report.pdf", "Report")]).encode())
+        server.routes["/files/report.pdf"] = Resource(b"%PDF-1.7\n" + noise, content_type="application/pdf")
+        result = crawl(tmp_path, sources + 'article_pattern = "/(news|files)/"\n')
+    assert result.returncode == 0, result.log
+    assert result.manifest() == []
+    assert archived_bodies(result.warc_files(), server.url(ARTICLE)) == [noise]
+    assert len(archived_bodies(result.warc_files(), server.url("/files/report.pdf"))) == 1
+    assert "not-html:1" in result.log
+
+
+def test_robots_txt_answering_503_keeps_the_crawler_off_the_host(tmp_path: Path) -> None:
+    with FixtureServer() as server:
+        sources = one_article_site(server, Resource(STORY))
+        server.routes["/robots.txt"] = Resource(b"<html>down</html>", status=503)
+        result = crawl(tmp_path, sources)
+        asked = set(server.paths())
+    assert result.returncode == 0, result.log
+    assert asked == {"/robots.txt"}
+    assert f"robots.txt of {server.host}:{server.port} answered 503: nothing is fetched" in result.log
+    assert "'robotstxt/unavailable': 1" in result.log
+
+
+@pytest.mark.parametrize(
+    "robots",
+    [
+        Resource(b"<html><body><h1>Not found</h1><p>Disallow: /</p></body></html>", status=404),
+        Resource(random.Random(3).randbytes(3000), content_type="text/plain"),
+        Resource(b"User-agent: *\n" + b"Disallow: /private/\n" * 40_000 + b"Disallow: /news/\n", content_type="text/plain"),
+    ],
+    ids=["404-page-with-rules-text", "garbage", "huge"],
+)
+def test_missing_garbage_or_huge_robots_txt_still_lets_the_crawl_through(robots: Resource, tmp_path: Path) -> None:
+    with FixtureServer() as server:
+        sources = one_article_site(server, Resource(STORY))
+        server.routes["/robots.txt"] = robots
+        result = crawl(tmp_path, sources)
+    assert result.returncode == 0, result.log
+    assert [entry["url"] for entry in result.manifest()] == [server.url(ARTICLE)]

@@ -1,0 +1,58 @@
+"""Stop redirect loops and over-long redirect chains with a warning, where Scrapy drops them quietly."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin
+
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request, Response
+from w3lib.url import safe_url_string
+
+from corpus.urls import canonicalize
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+REDIRECTS = (301, 302, 303, 307, 308)
+
+
+class RedirectGuardMiddleware:
+    """Refuse a redirect back to a URL of its own chain, or past ``REDIRECT_MAX_TIMES`` hops.
+
+    Sits above Scrapy's RedirectMiddleware (600), below WarcMiddleware: every hop
+    is archived first. Each refusal is logged as a warning and counted in
+    ``redirect/loop`` or ``redirect/too_long`` and in the source's stats.
+    """
+
+    def __init__(self, crawler: Crawler, max_hops: int) -> None:
+        self.crawler = crawler
+        self.max_hops = max_hops
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedirectGuardMiddleware:
+        return cls(crawler, crawler.settings.getint("REDIRECT_MAX_TIMES", 20))
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get(b"Location")
+        if response.status not in REDIRECTS or not location or request.meta.get("dont_redirect"):
+            return response
+        target = urljoin(request.url, safe_url_string(location))
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if canonicalize(target) in {canonicalize(url) for url in chain}:
+            self._refuse(request, "loop", f"Redirect loop: {request.url} sends back to {target}")
+        if len(chain) > self.max_hops:
+            self._refuse(request, "too_long", f"Gave up following redirects of {chain[0]} after {self.max_hops} hops (REDIRECT_MAX_TIMES), at {request.url}")
+        return response
+
+    def _refuse(self, request: Request, what: str, message: str) -> None:
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.inc_value(f"redirect/{what}")
+        if request.meta.get("source"):
+            stats.inc_value(f"news/{request.meta['source']}/redirect_{what}")
+        logger.warning(message)
+        raise IgnoreRequest(message)
