@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import surt
-from warcio.archiveiterator import ArchiveIterator
 
 from archive.digest import sha1_digest
-from archive.reader import archive_files
+from archive.reader import archive_files, iter_whole_records
 from archive.records import WarcRecord
 
 logger = logging.getLogger(__name__)
@@ -119,29 +118,24 @@ def entry_for_record(record: WarcRecord, filename: str, offset: int, length: int
 
 
 def index_warc(path: str | os.PathLike[str]) -> list[IndexEntry]:
-    """Read the entries of any writer's WARC file, in file order."""
+    """Read the entries of any writer's WARC file, in file order (a damaged file up to the damage)."""
     name = Path(path).name
     entries = []
-    with open(path, "rb") as stream:
-        iterator = ArchiveIterator(stream)
-        for record in iterator:
-            headers = record.rec_headers
-            rec_type = record.rec_type
-            if not _indexed(rec_type, headers.get_header("WARC-Target-URI"), headers.get_header("Content-Type")):
-                iterator.read_to_end(record)
-                continue
+    for record, content, offset, length in iter_whole_records(path):
+        headers = record.rec_headers
+        rec_type = record.rec_type
+        if not _indexed(rec_type, headers.get_header("WARC-Target-URI"), headers.get_header("Content-Type")):
+            continue
+        http = record.http_headers if rec_type in ("response", "revisit") else None
+        entries.append(make_entry(
+            url=headers.get_header("WARC-Target-URI"), date=headers.get_header("WARC-Date") or "",
+            rec_type=rec_type,
+            content_type=http.get_header("Content-Type") if http else headers.get_header("Content-Type"),
+            status=http.get_statuscode() if http else None,
             # As cdxj-indexer: a record without a payload digest is indexed with a computed one.
-            digest = headers.get_header("WARC-Payload-Digest") or sha1_digest(record.raw_stream.read())
-            iterator.read_to_end(record)
-            http = record.http_headers if rec_type in ("response", "revisit") else None
-            entries.append(make_entry(
-                url=headers.get_header("WARC-Target-URI"), date=headers.get_header("WARC-Date") or "",
-                rec_type=rec_type,
-                content_type=http.get_header("Content-Type") if http else headers.get_header("Content-Type"),
-                status=http.get_statuscode() if http else None,
-                digest=digest, filename=name,
-                offset=iterator.get_record_offset(), length=iterator.get_record_length(),
-            ))
+            digest=headers.get_header("WARC-Payload-Digest") or sha1_digest(content),
+            filename=name, offset=offset, length=length,
+        ))
     return entries
 
 

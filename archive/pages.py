@@ -20,6 +20,7 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 
 from archive.context import CrawlContext
+from archive.reader import iter_whole_records
 
 logger = logging.getLogger(__name__)
 
@@ -116,9 +117,7 @@ def read_capture(path: str | os.PathLike[str], offset: int) -> tuple[ArchivedPag
             raise ValueError(f"{path} at offset {offset}: a {record.rec_type} record, not an HTTP response")
         block = record.raw_stream.read()
         iterator.read_to_end(record)
-        page = _page(record, Path(path), block, iterator)
-        page.location["offset"] = offset  # the iterator counts from where it started reading
-        return page, record.rec_headers
+        return _page(record, Path(path), block, offset, iterator.get_record_length()), record.rec_headers
 
 
 def iter_pages(paths: Iterable[str | os.PathLike[str]]) -> Iterator[ArchivedPage]:
@@ -134,50 +133,44 @@ def iter_pages(paths: Iterable[str | os.PathLike[str]]) -> Iterator[ArchivedPage
 def _file_pages(path: Path, payloads: _Payloads) -> Iterator[ArchivedPage]:
     requests: dict[str, ArcWarcRecord] = {}  # by their own id and by the record they go with
     held: ArchivedPage | None = None  # our writer puts the request after its response
-    with path.open("rb") as stream:
-        iterator = ArchiveIterator(stream)
-        for record in iterator:
-            headers = record.rec_headers
-            if record.rec_type == "request":
-                iterator.read_to_end(record)
-                if held is not None and headers.get_header("WARC-Concurrent-To") == held.location["record_id"]:
-                    held.context = CrawlContext.from_record(headers.get_header)
-                    yield held
-                    held = None
-                    continue
-                requests[headers.get_header("WARC-Record-ID")] = record
-                requests[headers.get_header("WARC-Concurrent-To") or ""] = record
-                continue
-            if held is not None:
+    for record, block, offset, length in iter_whole_records(path):
+        headers = record.rec_headers
+        if record.rec_type == "request":
+            if held is not None and headers.get_header("WARC-Concurrent-To") == held.location["record_id"]:
+                held.context = CrawlContext.from_record(headers.get_header)
                 yield held
                 held = None
-            if record.rec_type not in ("response", "revisit") or record.http_headers is None:
-                iterator.read_to_end(record)
                 continue
-            block = record.raw_stream.read()
-            iterator.read_to_end(record)
-            page = _page(record, path, block, iterator)
-            if record.rec_type == "response":
-                payloads.add(page, path, headers.get_header("WARC-Payload-Digest"))
-            elif not payloads.resolve(
-                page,
-                headers.get_header("WARC-Refers-To"),
-                headers.get_header("WARC-Refers-To-Target-URI"),
-                headers.get_header("WARC-Payload-Digest") or "",
-            ):
-                logger.warning("%s: revisit of %s at offset %s: its original is not in the archive", path, page.url, page.location["offset"])
-                continue
-            request = requests.get(headers.get_header("WARC-Concurrent-To") or "") or requests.get(str(page.location["record_id"]))
-            if request is not None:
-                page.context = CrawlContext.from_record(request.rec_headers.get_header)
-                yield page
-            else:
-                held = page
+            requests[headers.get_header("WARC-Record-ID")] = record
+            requests[headers.get_header("WARC-Concurrent-To") or ""] = record
+            continue
+        if held is not None:
+            yield held
+            held = None
+        if record.rec_type not in ("response", "revisit") or record.http_headers is None:
+            continue
+        page = _page(record, path, block, offset, length)
+        if record.rec_type == "response":
+            payloads.add(page, path, headers.get_header("WARC-Payload-Digest"))
+        elif not payloads.resolve(
+            page,
+            headers.get_header("WARC-Refers-To"),
+            headers.get_header("WARC-Refers-To-Target-URI"),
+            headers.get_header("WARC-Payload-Digest") or "",
+        ):
+            logger.warning("%s: revisit of %s at offset %s: its original is not in the archive", path, page.url, offset)
+            continue
+        request = requests.get(headers.get_header("WARC-Concurrent-To") or "") or requests.get(str(page.location["record_id"]))
+        if request is not None:
+            page.context = CrawlContext.from_record(request.rec_headers.get_header)
+            yield page
+        else:
+            held = page
     if held is not None:
         yield held
 
 
-def _page(record: ArcWarcRecord, path: Path, block: bytes, iterator: ArchiveIterator) -> ArchivedPage:
+def _page(record: ArcWarcRecord, path: Path, block: bytes, offset: int, length: int) -> ArchivedPage:
     assert record.http_headers is not None
     headers = record.rec_headers
     return ArchivedPage(
@@ -188,8 +181,8 @@ def _page(record: ArcWarcRecord, path: Path, block: bytes, iterator: ArchiveIter
         payload=_payload(record, block) if record.rec_type == "response" else b"",
         location={
             "filename": path.name,
-            "offset": iterator.get_record_offset(),
-            "length": iterator.get_record_length(),
+            "offset": offset,
+            "length": length,
             "record_id": headers.get_header("WARC-Record-ID"),
         },
         truncated=headers.get_header("WARC-Truncated"),

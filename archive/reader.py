@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import zlib
 from collections.abc import Iterator
+from typing import BinaryIO
 from dataclasses import dataclass
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
+
+logger = logging.getLogger(__name__)
+
+#: What a damaged file raises when read past its last good record.
+UNREADABLE = (ArchiveLoadFailed, zlib.error, EOFError)
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_SCAN_CHUNK = 1 << 20
 
 
 @dataclass
@@ -33,6 +44,62 @@ def archive_files(directory: Path) -> list[Path]:
     """The finished WARC files of ``directory`` in the order they were written (their names sort so)."""
     files = [path for path in directory.iterdir() if path.name.endswith((".warc.gz", ".warc"))]
     return sorted(files, key=lambda path: path.name)
+
+
+def iter_whole_records(path: str | os.PathLike[str]) -> Iterator[tuple[ArcWarcRecord, bytes, int, int]]:
+    """Yield ``(record, content, offset, length)`` for each whole record of ``path``.
+
+    ``content`` is what follows the HTTP head (the whole block for other records).
+    A damaged ``.warc.gz`` is read around the damage: at bytes that are no WARC
+    record, reading goes on at the next gzip member that holds one; a record the
+    file ends inside of is left out. Each skip is logged as an error naming the
+    file and the offsets.
+    """
+    start = 0
+    with open(path, "rb") as stream:
+        while start is not None:
+            stream.seek(start)
+            iterator = ArchiveIterator(stream)
+            end = start
+            try:
+                for record in iterator:
+                    if not record.format.startswith("warc"):  # warcio would take any text for an ARC record
+                        raise ArchiveLoadFailed(f"not a WARC record: {record.format}")
+                    content = record.raw_stream.read()
+                    iterator.read_to_end(record)
+                    if getattr(record.raw_stream, "limit", 0):
+                        logger.error("%s: the file ends inside the record at offset %d; it is left out", path, end)
+                        return
+                    offset, length = start + iterator.get_record_offset(), iterator.get_record_length()
+                    end = offset + length
+                    yield record, content, offset, length
+                if end < os.fstat(stream.fileno()).st_size:  # reading stopped short of the end
+                    logger.error("%s: the file ends inside the record at offset %d; it is left out", path, end)
+                return
+            except UNREADABLE as error:
+                start = _next_member(stream, end + 1) if str(path).endswith(".gz") else None
+                resumed = f"reading goes on at offset {start}" if start is not None else "nothing after it is read"
+                logger.error("%s: no WARC record at offset %d (%s); %s", path, end, str(error)[:60], resumed)
+
+
+def _next_member(stream: BinaryIO, position: int) -> int | None:
+    """The offset of the next gzip member at or after ``position`` that starts a WARC record."""
+    while True:
+        stream.seek(position)
+        data = stream.read(_SCAN_CHUNK + 4096)  # overlap: a member start near the end is checked whole
+        if not data:
+            return None
+        found = data.find(_GZIP_MAGIC)
+        while 0 <= found < _SCAN_CHUNK:
+            try:
+                if zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data[found : found + 4096], 5) == b"WARC/":
+                    return position + found
+            except zlib.error:
+                pass
+            found = data.find(_GZIP_MAGIC, found + 1)
+        if len(data) <= _SCAN_CHUNK:
+            return None
+        position += _SCAN_CHUNK
 
 
 def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[ArcWarcRecord, int, int]]:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from archive.cdxj import index_warc
+from archive.http import request_block, response_block
 from archive.pages import dechunk, iter_pages
+from archive.writer import RecordLocation, WarcWriter
 
 ARTICLE = b"<html><body><article><p>" + b"Caracas and Moscow signed a new accord. " * 30 + b"</p></article></body></html>"
 
@@ -63,3 +68,43 @@ def test_dechunk_keeps_what_arrived_of_a_cut_stream() -> None:
     assert dechunk(chunked(b"abcdefghij", 3)[:-12]) == b"abcdefghi"
     assert dechunk(chunked(b"abcdefghij", 3)[:21]) == b"abcdefgh"
     assert dechunk(b"zz\r\nabc") == b""
+
+
+def damaged_copies(tmp_path: Path) -> tuple[Path, list[RecordLocation]]:
+    """A WARC file of five article exchanges written by our writer, and where each response is."""
+    writer = WarcWriter(tmp_path / "whole")
+    locations = []
+    for n in range(5):
+        url = f"http://a.test/{n}"
+        block, offset = response_block(200, [("Content-Type", "text/html")], ARTICLE + str(n).encode())
+        response = writer.factory.response(url, block, offset)
+        locations.append(writer.write([response, writer.factory.request(url, request_block("GET", url, []), response)])[0])
+    writer.close()
+    return tmp_path / "whole" / writer.finished[0], locations
+
+
+def test_a_file_cut_inside_a_record_is_read_up_to_it(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    whole, locations = damaged_copies(tmp_path)
+    cut = tmp_path / "cut.warc.gz"
+    cut.write_bytes(whole.read_bytes()[: locations[3].offset + locations[3].length // 2])
+    assert [page.url for page in iter_pages([cut])] == [f"http://a.test/{n}" for n in range(3)]
+    assert f"{cut}: the file ends inside the record at offset {locations[3].offset}" in caplog.text
+    assert [entry.url for entry in index_warc(cut)] == [f"http://a.test/{n}" for n in range(3)]
+
+
+def test_garbage_inside_a_file_costs_only_the_record_it_hit(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    whole, locations = damaged_copies(tmp_path)
+    data = whole.read_bytes()
+    middle = locations[2].offset + locations[2].length // 2
+    damaged = tmp_path / "damaged.warc.gz"
+    damaged.write_bytes(data[:middle] + b"\x00\xffnot a record" * 50 + data[middle:])
+    assert [page.url for page in iter_pages([damaged])] == ["http://a.test/0", "http://a.test/1", "http://a.test/3", "http://a.test/4"]
+    assert f"{damaged}: no WARC record at offset {locations[2].offset}" in caplog.text and "reading goes on at offset" in caplog.text
+    assert len(index_warc(damaged)) == 4
+
+
+def test_a_file_that_is_no_warc_at_all_yields_nothing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    bogus = tmp_path / "bogus.warc.gz"
+    bogus.write_bytes(b"<html>an error page saved under a WARC name</html>")
+    assert list(iter_pages([bogus])) == [] and index_warc(bogus) == []
+    assert f"{bogus}: no WARC record at offset 0" in caplog.text and "nothing after it is read" in caplog.text

@@ -77,3 +77,19 @@ def test_replay_of_a_wget_archive(news_site: ServedSite, tmp_path: Path) -> None
     chunked = news_site.site.articles["a3"].path  # served chunked, archived chunked by wget
     assert chunked in stored and len(stored) >= 5
     assert stored <= set(news_site.site.corpus_paths)
+
+
+def test_replay_reads_around_damage_in_a_warc_file(tmp_path: Path) -> None:
+    with FixtureServer() as server, FixtureServer(host="127.0.0.2") as offsite:
+        site = build_news_site(server.base_url, offsite.base_url)
+        server.routes.update(site.routes)
+        live = crawl(tmp_path, site.source_toml(server.base_url))
+    [warc] = live.warc_files()
+    data = warc.read_bytes()
+    middle = len(data) // 2
+    warc.write_bytes(data[:middle] + b"\x00 disk error \xff" * 64 + data[middle:])
+    code, log = replay(tmp_path)
+    assert code == 0, log
+    assert f"{warc}: no WARC record at offset" in log and "reading goes on at offset" in log
+    rebuilt = list(read_manifest(tmp_path / "data" / "corpus-replay"))
+    assert len(live.manifest()) - 1 <= len(rebuilt) <= len(live.manifest())  # one record at most is lost
