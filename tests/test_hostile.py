@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import random
 import resource
 import zlib
@@ -272,4 +273,30 @@ def test_missing_garbage_or_huge_robots_txt_still_lets_the_crawl_through(robots:
         server.routes["/robots.txt"] = robots
         result = crawl(tmp_path, sources)
     assert result.returncode == 0, result.log
+    assert [entry["url"] for entry in result.manifest()] == [server.url(ARTICLE)]
+
+
+def test_broken_empty_gzipped_and_booby_trapped_feeds_and_sitemaps(tmp_path: Path) -> None:
+    lol = '<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {chr(98 + n)} "{("&" + chr(97 + n) + ";") * 10}">' for n in range(8)
+    ) + "]>"
+    with FixtureServer() as server:
+        feeds = ", ".join(f'"{server.url(path)}"' for path in ("/broken.rss", "/empty.rss", "/bomb.rss"))
+        sources = one_article_site(server, Resource(STORY)) + f'feeds = [{feeds}]\nsitemaps = ["{server.url("/sitemap.xml.gz")}"]\n'
+
+        server.routes["/"] = Resource(pages.listing_html("Home", []).encode())  # the article is only in the sitemap
+        server.routes["/broken.rss"] = Resource(b"<rss><channel><item><link>", content_type="application/rss+xml")
+        server.routes["/empty.rss"] = Resource(b"", content_type="application/rss+xml")
+        server.routes["/bomb.rss"] = Resource(
+            f'<?xml version="1.0"?>{lol}<rss><channel><item><link>{server.url("/x/")}&i;</link></item></channel></rss>'.encode(),
+            content_type="application/rss+xml",
+        )
+        urlset = f"<urlset><url><loc>{server.url(ARTICLE)}</loc></url></urlset>".encode()
+        server.routes["/sitemap.xml.gz"] = Resource(gzip.compress(urlset), content_type="application/x-gzip")
+        result = crawl(tmp_path, sources)
+        asked = server.paths()
+    assert result.returncode == 0, result.log
+    assert f"{server.url('/empty.rss')} is not an RSS or Atom feed" in result.log
+    assert "'news/hostile/errors/bad_feed': " in result.log
+    assert "/x/" in asked and not any("aaaa" in path for path in asked)  # the entity was never expanded
     assert [entry["url"] for entry in result.manifest()] == [server.url(ARTICLE)]

@@ -55,6 +55,8 @@ def test_only_name_and_url_are_required() -> None:
          "conf/sources.toml:4: source 'a' field 'article_pattern': invalid regex"),
         ('[[source]]\nname = "Bad Name"\nurl = "https://a.example/"\n',
          "conf/sources.toml:2: source 'Bad Name' field 'name': 'Bad Name' must match [a-z0-9-]+"),
+        ('[[source]]\nname = "../../etc"\nurl = "https://a.example/"\n',
+         "conf/sources.toml:2: source '../../etc' field 'name': '../../etc' must match [a-z0-9-]+"),
         ('[[source]]\nname = "a"\n', "conf/sources.toml:1: source 'a': missing required field 'url'"),
         ('[defaults]\nmax_age_days = "7"\n', "conf/sources.toml:2: [defaults] field 'max_age_days': must be int, not str"),
         ('[[source]]\nname = "a"\nurl = "https://a.example/"\nkeywords = [1]\n',

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from corpus.article import Article
@@ -62,3 +63,18 @@ def test_reserved_number_survives_a_crash_before_the_file(tmp_path: Path) -> Non
     store = CorpusStore(tmp_path).open()
     assert store.add(make(0))["id"] == 7
     store.close()
+
+
+def test_file_names_come_from_numbers_and_hashes_only(tmp_path: Path) -> None:
+    hostile = [
+        "https://n.example/../../etc/passwd", "https://n.example/a%2F..%2F..%2Fb", "https://n.example/\x00nul",
+        "https://n.example/" + "x" * 5000, "https://n.example/ünïcödé/😀?q=<script>", "https://n.example/C:\\win.txt",
+    ]
+    store = CorpusStore(tmp_path / "corpus").open()
+    for n, url in enumerate(hostile):
+        title = "../../title/with/slashes" if n == 0 else f"Title {n}"
+        store.add(Article(url=url, title=title, paragraphs=[f"Text {n}."], canonical_url=url), source="../s")
+    store.close()
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert all(re.fullmatch(r"corpus/(\d{3,}_[0-9a-f]{16}\.txt|index\.jsonl|\.sequence)", name) for name in written), written
+    assert len(written) == len(hostile) + 2
