@@ -22,6 +22,11 @@ SEQUENCE = ".sequence"
 _FILE_NAME = re.compile(r"^(\d{3,})_[0-9a-f]{16}\.txt$")
 
 
+def is_corpus_file_name(name: str) -> bool:
+    """Whether ``name`` is a corpus file name (and so no path into another folder)."""
+    return bool(_FILE_NAME.match(name))
+
+
 def corpus_file_name(number: int, canonical_url: str) -> str:
     """Return ``NNN_HHHHHHHHHHHHHHHH.txt`` for an article."""
     return f"{number:03d}_{url_hash(canonical_url)}.txt"

@@ -9,6 +9,7 @@ import zipfile
 from pathlib import Path
 
 from corpus.store import read_manifest
+from scraper.commands.wacz import corpus_pages
 from sitefixture.scrapyrun import run_scrapy
 from tests.conftest import CrawlResult, ServedSite
 
@@ -68,3 +69,16 @@ def test_wacz_refuses_an_archive_without_warc_files(tmp_path: Path) -> None:
     done = run_scrapy(["wacz", str(tmp_path / "out.wacz"), "--archive", str(tmp_path)], tmp_path)
     assert done.returncode == 1 and f"no WARC files to package in {tmp_path}" in done.stderr
     assert not (tmp_path / "out.wacz").exists()
+
+
+def test_a_tampered_manifest_cannot_pull_other_files_into_the_pages(tmp_path: Path) -> None:
+    (tmp_path / "secret.txt").write_text("TOP SECRET")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "000_0123456789abcdef.txt").write_text("Headline\nBody.\n")
+    lines = [
+        {"file": "000_0123456789abcdef.txt", "url": "http://a.test/1", "fetched_at": "2026-11-23T07:00:00Z", "title": "Headline"},
+        {"file": "../secret.txt", "url": "http://a.test/2", "fetched_at": "2026-11-23T07:00:00Z", "title": "x"},
+    ]
+    (corpus / "index.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert [page.url for page in corpus_pages(corpus)] == ["http://a.test/1"]

@@ -13,7 +13,7 @@ from scrapy.exceptions import UsageError
 
 from archive.reader import archive_files
 from archive.wacz import Page, write_wacz
-from corpus.store import MANIFEST, read_manifest
+from corpus.store import MANIFEST, is_corpus_file_name, read_manifest
 from scraper.paths import archive_dir, corpus_dir
 
 EXIT_REFUSED = 1
@@ -21,10 +21,13 @@ DEFAULT_TITLE = "News archive"
 
 
 def corpus_pages(corpus: Path) -> Iterator[Page]:
-    """One page per corpus file: its article's URL, capture time, title and current text."""
+    """One page per corpus file: its article's URL, capture time, title and current text.
+
+    Manifest entries naming anything but a corpus file are passed over.
+    """
     latest: dict[str, dict] = {}
     for entry in read_manifest(corpus):
-        if entry.get("file"):
+        if is_corpus_file_name(entry.get("file") or ""):
             latest[entry["file"]] = entry  # an updated article's later entry wins
     for name, entry in latest.items():
         path = corpus / name
