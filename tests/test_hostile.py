@@ -300,3 +300,14 @@ def test_broken_empty_gzipped_and_booby_trapped_feeds_and_sitemaps(tmp_path: Pat
     assert "'news/hostile/errors/bad_feed': " in result.log
     assert "/x/" in asked and not any("aaaa" in path for path in asked)  # the entity was never expanded
     assert [entry["url"] for entry in result.manifest()] == [server.url(ARTICLE)]
+
+
+def test_a_cut_body_is_no_capture_to_revisit_or_to_ask_conditionally_about(tmp_path: Path) -> None:
+    with FixtureServer() as server:
+        story = Resource(STORY, faults=[Resource(STORY, cut_at=300)])
+        result = crawl(tmp_path, one_article_site(server, story))
+        article_requests = [request for request in server.requests if request.path == ARTICLE]
+    assert result.returncode == 0, result.log
+    assert len(article_requests) == 2
+    assert all("If-None-Match" not in request.headers for request in article_requests)
+    assert "'warc/revisits'" not in result.log

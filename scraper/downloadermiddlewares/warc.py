@@ -202,8 +202,9 @@ class WarcMiddleware:
                 location.record_id, record.date, response.url, record.header("WARC-Payload-Digest") or "",
                 location.filename, location.offset, location.length,
             )
-        if self.state:
-            # Only now that the record is written does the state learn of it.
+        if self.state and not truncated:
+            # Only now that the record is written does the state learn of it. A cut
+            # body is no capture to compare later answers with, nor to revisit.
             self.state.record_fetch(
                 key,
                 source=request.meta.get("source", ""),
