@@ -311,3 +311,17 @@ def test_a_cut_body_is_no_capture_to_revisit_or_to_ask_conditionally_about(tmp_p
     assert len(article_requests) == 2
     assert all("If-None-Match" not in request.headers for request in article_requests)
     assert "'warc/revisits'" not in result.log
+
+
+def test_a_redirect_to_another_scheme_is_refused_live_and_from_the_archive(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.html"
+    secret.write_text("<html><body><article>" + "<p>TOP SECRET local file text.</p>" * 40 + "</article></body></html>")
+    with FixtureServer() as server:
+        sources = one_article_site(server, Resource(status=302, headers=[("Location", f"file://{secret}")]))
+        live = crawl(tmp_path / "live", sources)
+    offline = crawl(tmp_path / "offline", sources, {"REPLAY_ARCHIVE": str(live.archive)})
+    for result in (live, offline):
+        assert result.returncode == 0, result.log
+        assert f"to file://{secret} refused: only http and https are followed" in result.log
+        assert "'redirect/scheme': 1" in result.log
+        assert result.manifest() == [] and "TOP SECRET" not in result.log

@@ -31,8 +31,8 @@ def is_public(address: Address) -> bool:
 class AddressGuardMiddleware:
     """Resolve each request's host and refuse it when any address is not public.
 
-    Disabled by ``ALLOW_PRIVATE_ADDRESSES = True`` (the tests' 127.0.0.1 sites).
-    Only ``http`` and ``https`` URLs pass.
+    Disabled by ``ALLOW_PRIVATE_ADDRESSES = True`` (the tests' 127.0.0.1 sites) and
+    when crawling from ``REPLAY_ARCHIVE``. Only ``http`` and ``https`` URLs pass, always.
     """
 
     def __init__(self, stats: StatsCollector, allow_private: bool = False) -> None:
@@ -42,7 +42,10 @@ class AddressGuardMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
-        return cls(crawler.stats, crawler.settings.getbool("ALLOW_PRIVATE_ADDRESSES"))
+        settings = crawler.settings
+        # Crawling from the archive contacts no address: nothing to resolve or refuse.
+        allow_private = settings.getbool("ALLOW_PRIVATE_ADDRESSES") or bool(settings.get("REPLAY_ARCHIVE"))
+        return cls(crawler.stats, allow_private)
 
     async def _refusal(self, host: str) -> str | None:
         if self.allow_private:
@@ -65,6 +68,7 @@ class AddressGuardMiddleware:
         parsed = urlparse_cached(request)
         if parsed.scheme not in ("http", "https"):
             self.stats.inc_value("addressguard/refused/scheme")
+            logger.warning("Refused %s: only http and https are fetched", request.url)
             raise IgnoreRequest(f"Refused {request.url}: only http and https are fetched")
         if self.allow_private:
             return None

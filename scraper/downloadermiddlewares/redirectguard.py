@@ -1,10 +1,10 @@
-"""Stop redirect loops and over-long redirect chains with a warning, where Scrapy drops them quietly."""
+"""End redirect loops, over-long chains and redirects to other schemes with a warning and a stat."""
 
 from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
@@ -21,11 +21,12 @@ REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class RedirectGuardMiddleware:
-    """Refuse a redirect back to a URL of its own chain, or past ``REDIRECT_MAX_TIMES`` hops.
+    """Refuse a redirect to another scheme than http(s), back into its own chain, or past
+    ``REDIRECT_MAX_TIMES`` hops.
 
     Sits above Scrapy's RedirectMiddleware (600), below WarcMiddleware: every hop
     is archived first. Each refusal is logged as a warning and counted in
-    ``redirect/loop`` or ``redirect/too_long`` and in the source's stats.
+    ``redirect/scheme``, ``redirect/loop`` or ``redirect/too_long`` and in the source's stats.
     """
 
     def __init__(self, crawler: Crawler, max_hops: int) -> None:
@@ -42,6 +43,8 @@ class RedirectGuardMiddleware:
             return response
         target = urljoin(request.url, safe_url_string(location))
         chain = [*request.meta.get("redirect_urls", []), request.url]
+        if urlsplit(target).scheme not in ("http", "https"):
+            self._refuse(request, "scheme", f"Redirect of {request.url} to {target} refused: only http and https are followed")
         if canonicalize(target) in {canonicalize(url) for url in chain}:
             self._refuse(request, "loop", f"Redirect loop: {request.url} sends back to {target}")
         if len(chain) > self.max_hops:

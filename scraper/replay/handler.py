@@ -19,7 +19,6 @@ from scrapy.utils.asyncio import run_in_thread
 
 from archive.lookup import CaptureIndex
 from scraper.components import turn_off
-from scraper.downloadermiddlewares.addressguard import AddressGuardMiddleware
 from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
 from scraper.downloadermiddlewares.retryafter import RetryAfterMiddleware
 from scraper.downloadermiddlewares.warc import WarcMiddleware
@@ -38,14 +37,13 @@ HANDLER = f"{__name__}.ArchiveDownloadHandler"
 def read_from_archive(settings: BaseSettings) -> None:
     """Set a crawl up to take its responses from ``REPLAY_ARCHIVE``.
 
-    Nothing is archived again, no host is resolved, no crawl state is read or
-    written (each run sees the whole archive), and no delay or Retry-After is kept.
+    Nothing is archived again, no crawl state is read or written (each run sees
+    the whole archive), and no delay or Retry-After is kept. The address guard
+    stays, resolving nothing (see AddressGuardMiddleware), so a redirect to
+    another scheme is still refused.
     """
     settings.set("DOWNLOAD_HANDLERS", {"http": HANDLER, "https": HANDLER}, priority="spider")
-    turn_off(
-        settings, "DOWNLOADER_MIDDLEWARES",
-        AddressGuardMiddleware, IncrementalMiddleware, RetryAfterMiddleware, WarcMiddleware,
-    )
+    turn_off(settings, "DOWNLOADER_MIDDLEWARES", IncrementalMiddleware, RetryAfterMiddleware, WarcMiddleware)
     turn_off(settings, "EXTENSIONS", CrawlStateExtension)
     for name, value in (("DOWNLOAD_DELAY", 0), ("AUTOTHROTTLE_ENABLED", False)):
         settings.set(name, value, priority="spider")
