@@ -35,9 +35,12 @@ from corpus.boilerplate import PageSignals, clean_lines, narrow
 from corpus.metadata import (
     StructuredData,
     choose_headline,
+    is_publisher,
     iso_datetime,
+    looks_like_full_name,
     read_structured_data,
     split_authors,
+    without_byline_word,
 )
 from corpus.urls import canonicalize, same_site
 
@@ -169,9 +172,22 @@ def extract_article(
     return article
 
 
+def _authors(tree: lxml.html.HtmlElement, url: str, data: StructuredData) -> list[str]:
+    """The declared authors; when they are only the publisher, the people of the byline if it names any."""
+    host = urlsplit(url).hostname or ""
+    declared = [without_byline_word(name) for name in split_authors(data.authors)]
+    if declared and not all(is_publisher(name, data, host) for name in declared):
+        return declared
+    byline = [without_byline_word(name) for name in split_authors((extract_author(tree) or "").split(";"))]
+    found = [name for name in byline if not is_publisher(name, data, host)]
+    if found and all(map(looks_like_full_name, found)):
+        return found
+    return declared or byline
+
+
 def _article(tree: lxml.html.HtmlElement, url: str, data: StructuredData, lines: list[str]) -> Article:
     """Assemble the article; trafilatura and htmldate fill in only what structured data lacks."""
-    authors = split_authors(data.authors) or split_authors((extract_author(tree) or "").split(";"))
+    authors = _authors(tree, url, data)
     published = iso_datetime(data.published) or iso_datetime(
         find_date(tree, url=url, original_date=True, extensive_search=True)
     )

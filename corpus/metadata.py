@@ -47,6 +47,7 @@ class StructuredData:
     og_title: str | None = None
     h1: list[str] = field(default_factory=list)
     canonical_url: str | None = None
+    publishers: list[str] = field(default_factory=list)  # site and publisher names, to tell from authors
     free: bool = True
     is_article: bool = False
 
@@ -123,7 +124,8 @@ def read_structured_data(tree: lxml.html.HtmlElement) -> StructuredData:
         if _types(node) & ARTICLE_TYPES:
             data.is_article = True
             data.headline = clean(node.get("headline")) or clean(node.get("name"))
-            data.sitename = (_names(node.get("publisher")) or [None])[0]
+            data.publishers = _names(node.get("publisher"))
+            data.sitename = (data.publishers or [None])[0]
             data.authors = list(dict.fromkeys(_names(node.get("author"))))
             data.published = clean(node.get("datePublished")) or clean(node.get("dateCreated"))
             data.language = clean(node.get("inLanguage"))
@@ -132,7 +134,9 @@ def read_structured_data(tree: lxml.html.HtmlElement) -> StructuredData:
             data.free = str(node.get("isAccessibleForFree", True)).casefold() not in ("false", "0")
             break
     data.og_title = _meta(tree, "og:title", "twitter:title")
-    data.sitename = data.sitename or _meta(tree, "og:site_name", "application-name")
+    site_names = [name for name in (_meta(tree, "og:site_name"), _meta(tree, "application-name")) if name]
+    data.publishers += site_names
+    data.sitename = data.sitename or (site_names or [None])[0]
     data.description = data.description or _meta(tree, "og:description", "description")
     data.published = data.published or _meta(
         tree, "article:published_time", "datePublished", "pubdate", "publishdate", "date", "dc.date"
@@ -178,6 +182,41 @@ def choose_headline(data: StructuredData, fallback: str | None = None) -> str:
     if best in (data.og_title, fallback) and not any(same(best, c) for c in [data.headline, *data.h1] if c):
         return without_site_name(best, data.sitename)
     return best
+
+
+# A byline word before the name ("By", "Von", "Autor"); capitalised only, so "von der Leyen" stays.
+_BYLINE_WORD = re.compile(r"^(?:.{0,30}\s)?(?:By|by|Von|Par|Por|Door|Autor|Autorin|Author|Reporter):?\s+(?=\w)")
+_TLDS = ("de", "com", "ch", "at", "fr", "es", "it", "co", "uk", "net", "org", "tv", "jp", "no", "tr", "lt")
+
+
+def _key(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _publisher_keys(data: StructuredData, host: str) -> set[str]:
+    """The names the publisher goes by: declared site and publisher names, and the host's."""
+    label = host.casefold().removeprefix("www.").split(".")[0]
+    keys = {_key(label), _key(host.removeprefix("www."))} | {_key(label) + tld for tld in _TLDS}
+    return {key for key in keys | {_key(name) for name in data.publishers if name} if key}
+
+
+def without_byline_word(name: str) -> str:
+    """``name`` without a leading byline word: "Autor Monika Bolliger" -> "Monika Bolliger"."""
+    return _BYLINE_WORD.sub("", name).strip()
+
+
+def looks_like_full_name(name: str) -> bool:
+    """Two words or more ("Jemima Kelly"), or two ideographs or more, not an agency code or initials."""
+    if any("\u3040" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" for ch in name):
+        return len(name.strip()) >= 2
+    return len(name.split()) >= 2
+
+
+def is_publisher(name: str, data: StructuredData, host: str) -> bool:
+    """Whether ``name`` is the publisher under one of its names ("n-tv NACHRICHTEN" on n-tv.de)."""
+    keys = _publisher_keys(data, host)
+    words = name.split()
+    return _key(name) in keys or bool(words) and _key(words[0]) in keys
 
 
 def split_authors(names: list[str]) -> list[str]:

@@ -1,0 +1,54 @@
+"""Headline and authors from what a page declares: the publisher is no author, byline words go."""
+
+from __future__ import annotations
+
+import json
+
+from corpus.extract import extract_article
+from corpus.metadata import StructuredData, is_publisher, looks_like_full_name, split_authors, without_byline_word
+
+BODY = "".join(f"<p>Paragraph {n} says what happened in Caracas and Moscow on that day of talks.</p>" for n in range(8))
+
+
+def page(authors: list[str], byline: str = "", publisher: str = "Daily Planet") -> str:
+    ld = {"@type": "NewsArticle", "headline": "Talks go on", "author": [{"@type": "Person", "name": a} for a in authors],
+          "publisher": {"@type": "Organization", "name": publisher}}
+    return (
+        f'<html><head><script type="application/ld+json">{json.dumps(ld)}</script>'
+        f'<meta property="og:site_name" content="{publisher}"></head>'
+        f"<body><article><h1>Talks go on</h1><p class=\"byline\">{byline}</p>{BODY}</article></body></html>"
+    )
+
+
+def test_byline_words_are_dropped_but_name_particles_stay() -> None:
+    assert without_byline_word("Autor Monika Bolliger") == "Monika Bolliger"
+    assert without_byline_word("By Jane Roe") == "Jane Roe"
+    assert without_byline_word("Capital Von Jemima Kelly") == "Jemima Kelly"
+    assert without_byline_word("von der Leyen") == "von der Leyen"
+    assert split_authors(["Ana Pérez and Luis Gómez (photos)"]) == ["Ana Pérez", "Luis Gómez"]
+
+
+def test_the_publisher_is_known_under_its_names() -> None:
+    data = StructuredData(publishers=["Deutsche Welle"])
+    assert is_publisher("Deutsche Welle", data, "www.dw.com")
+    assert is_publisher("n-tv NACHRICHTEN", StructuredData(), "www.n-tv.de")
+    assert is_publisher("STERN.de", StructuredData(), "www.stern.de")
+    assert not is_publisher("Sternberg Anna", StructuredData(), "www.stern.de")
+    assert looks_like_full_name("Jemima Kelly") and looks_like_full_name("松岡大地")
+    assert not looks_like_full_name("APA") and not looks_like_full_name("Amw")
+
+
+def test_authors_that_are_only_the_publisher_give_way_to_a_named_byline() -> None:
+    article = extract_article(page(["Daily Planet"], byline="By Lois Lane"), "https://dailyplanet.example/talks")
+    assert article is not None and article.authors == ["Lois Lane"]
+
+
+def test_the_publisher_stays_when_no_person_is_named() -> None:
+    for byline in ("", "APA"):
+        article = extract_article(page(["Daily Planet"], byline=byline), "https://dailyplanet.example/talks")
+        assert article is not None and article.authors == ["Daily Planet"]
+
+
+def test_declared_people_are_kept_with_the_byline_word_dropped() -> None:
+    article = extract_article(page(["Autor Monika Bolliger", "Daily Planet"]), "https://dailyplanet.example/talks")
+    assert article is not None and article.authors == ["Monika Bolliger", "Daily Planet"]
