@@ -1,52 +1,118 @@
-"""Crawl a folder of real pages served as a fixture site, and print what came out.
+"""Crawl a folder of real pages served as a fixture site: speed, memory and quality against peers.
 
-    python -m benchmarks.crawl --pages ../shared/pages
+    python -m benchmarks.crawl --pages ../shared/pages [--copies 10] [--sizes 2000,10000] [--no-peers]
 
-Prints articles found against expected, body F1 of the corpus against the
-hand-written parsers' bodies, pages/s of the whole crawl and peak RSS.
+Serves (pages x copies) articles with homepage, sections, a feed and sitemaps
+from nginx (Debian's package, when installed; else the Python fixture server),
+and prints, all from the same run: the limit (plain trafilatura over the same
+pages from memory, one process per core), our full crawl (discovery, fetch,
+WARC, extraction, corpus; politeness delays off) with pages/s, CPU seconds and
+the peak memory of its process tree (PSS: shared pages counted once), the peers on the same site (``trafilatura -i
+URLS --parallel N`` with its sleep and SSRF protection off, and ``wget
+--recursive --warc-file``), and the ratios. With one copy it also prints
+articles found and the corpus' body F1. ``--sizes`` repeats our crawl at each
+size (in article pages) and prints how time and peak memory grow.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import re
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from benchmarks.metrics import aggregate, match
-from benchmarks.sharedsite import SharedPage, build_shared_site, load_pages, source_toml
-from sitefixture import FixtureServer
-from sitefixture.scrapyrun import crawl
+from benchmarks.peers import extraction_limit, trafilatura_cli, wget_archive
+from benchmarks.proctree import Measured, measure
+from benchmarks.sharedsite import SharedPage, build_shared_site, load_pages, source_toml, with_copies
+from benchmarks.webserver import serve
+from corpus.store import read_manifest
+from sitefixture.scrapyrun import scrapy_command
 
 MIN_WORDS = 100  # the default CORPUS_MIN_WORDS: shorter bodies are not expected in the corpus
+MiB = 2**20
+
+
+def crawl_measured(workdir: Path, sources: str, processes: str) -> Measured:
+    """``scrapy crawl news`` into ``workdir/data``, politeness delays off, measured."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "sources.toml").write_text(sources)
+    settings = {
+        "SOURCES_FILE": str(workdir / "sources.toml"), "DATA_DIR": str(workdir / "data"),
+        "CONCURRENT_REQUESTS": "32", "CONCURRENT_REQUESTS_PER_DOMAIN": "32", "LOGSTATS_INTERVAL": "10",
+    }
+    if processes != "0":
+        settings["EXTRACTION_PROCESSES"] = processes
+    command, env = scrapy_command(["crawl", "news"], settings)
+    result = measure(command, workdir, env)
+    (workdir / "crawl.log").write_text(result.output)
+    if result.returncode:
+        raise SystemExit(f"crawl failed with exit code {result.returncode}:\n{result.output[-3000:]}")
+    return result
+
+
+def rate(count: int, seconds: float) -> str:
+    return f"{count / seconds:7.1f} pages/s"
+
+
+def run_size(site_pages: list[SharedPage], copies: int, workdir: Path, args: argparse.Namespace) -> tuple[int, Measured]:
+    pages = with_copies(site_pages, copies)
+    cores = os.cpu_count() or 1
+    print(f"\n== {len(pages)} article pages ({len(site_pages)} x {copies}) ==")
+    limit = extraction_limit([page.html for page in pages], cores)
+    print(f"limit: plain trafilatura.extract, {cores} processes, from memory   {limit:7.1f} pages/s")
+    with serve(lambda base: build_shared_site(base, pages), workdir / "site") as site:
+        print(f"server: {site.server} at {site.base_url}")
+        ours = crawl_measured(workdir / "ours", source_toml(site.base_url, pages), args.processes)
+        requests = site.requests()
+        print(f"ours: full crawl, {requests} requests in {ours.seconds:.1f} s   {rate(len(pages), ours.seconds)}"
+              f"   CPU {ours.cpu_seconds:.0f} s   peak PSS {ours.peak_rss / MiB:.0f} MiB")
+        if args.peers:
+            cli = trafilatura_cli([site.base_url + page.path for page in pages], workdir / "trafilatura", cores)
+            print(f"trafilatura -i URLS --parallel {cores}: {cli.seconds:.1f} s   {rate(len(pages), cli.seconds)}"
+                  f"   CPU {cli.cpu_seconds:.0f} s   peak PSS {cli.peak_rss / MiB:.0f} MiB")
+            before = site.requests()
+            fetched = wget_archive(site.base_url, workdir / "wget")
+            wget_requests = site.requests() - before
+            print(f"wget --recursive --warc-file: {wget_requests} requests in {fetched.seconds:.1f} s"
+                  f"   {wget_requests / fetched.seconds:7.1f} requests/s (no extraction)")
+    ours_rate = len(pages) / ours.seconds
+    print(f"ratios: ours / limit {ours_rate / limit:.2f}", end="")
+    print(f", ours / trafilatura CLI {ours_rate / (len(pages) / cli.seconds):.2f}" if args.peers else "")
+    if copies == 1:
+        manifest = {urlsplit(entry["url"]).path: entry for entry in read_manifest(workdir / "ours" / "data" / "corpus")}
+        report(site_pages, manifest, workdir / "ours" / "data" / "corpus", requests, ours.seconds, ours.output)
+    return len(pages), ours
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=Path, required=True, help="folder with pages.jsonl and *.html.gz")
-    parser.add_argument("--workdir", type=Path, help="keep the crawl's data here (default: a temporary folder)")
+    parser.add_argument("--copies", type=int, default=1, help="serve every page this many times (default 1)")
+    parser.add_argument("--sizes", help="comma-separated sizes in article pages, e.g. 2000,10000 (overrides --copies)")
+    parser.add_argument("--no-peers", dest="peers", action="store_false", help="skip trafilatura's CLI and wget")
+    parser.add_argument("--workdir", type=Path, help="keep everything here (default: a temporary folder)")
     parser.add_argument("--processes", default="0", help="EXTRACTION_PROCESSES (0: one per core)")
     args = parser.parse_args()
 
     site_pages = load_pages(args.pages)
-    with tempfile.TemporaryDirectory() as scratch, FixtureServer() as server:
-        server.routes.update(build_shared_site(server.base_url, site_pages))
-        workdir = args.workdir or Path(scratch)
-        settings = {"CONCURRENT_REQUESTS_PER_DOMAIN": "16", "LOGSTATS_INTERVAL": "5"}
-        if args.processes != "0":
-            settings["EXTRACTION_PROCESSES"] = args.processes
-        started = time.perf_counter()
-        result = crawl(workdir, source_toml(server.base_url, site_pages), settings, timeout=3600)
-        elapsed = time.perf_counter() - started
-        requests = len(server.paths())
-        (workdir / "crawl.log").write_text(result.log)
-        if result.returncode:
-            raise SystemExit(f"crawl failed with exit code {result.returncode}:\n{result.log[-3000:]}")
-        manifest = {urlsplit(entry["url"]).path: entry for entry in result.manifest()}
-        report(site_pages, manifest, result.corpus, requests, elapsed, result.log)
+    all_copies = (
+        [math.ceil(int(size) / len(site_pages)) for size in args.sizes.split(",")] if args.sizes else [args.copies]
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        root = args.workdir or Path(scratch)
+        runs = [run_size(site_pages, copies, root / f"copies-{copies}", args) for copies in all_copies]
+    if len(runs) > 1:
+        print("\n   pages   seconds   pages/s   peak PSS")
+        for count, measured in runs:
+            print(f"{count:8} {measured.seconds:9.1f} {count / measured.seconds:9.1f} {measured.peak_rss / MiB:8.0f} MiB")
+        first, last = runs[0][1], runs[-1][1]
+        print(f"from {runs[0][0]} to {runs[-1][0]} pages: time x{last.seconds / first.seconds:.2f}, "
+              f"peak PSS {100 * (last.peak_rss / first.peak_rss - 1):+.0f}%")
 
 
 def report(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from pathlib import Path
@@ -96,22 +96,32 @@ def _section(country: str, members: list[SharedPage]) -> dict[str, Resource]:
     routes = {}
     chunks = [members[i : i + SECTION_PAGE_SIZE] for i in range(0, len(members), SECTION_PAGE_SIZE)]
     for number, chunk in enumerate(chunks, start=1):
-        path = f"/section/{country}/" + ("" if number == 1 else f"?page={number}")
-        head = f'<link rel="next" href="/section/{country}/?page={number + 1}">' if number < len(chunks) else ""
+        path = f"/section/{country}/" + ("" if number == 1 else f"page/{number}/")
+        head = f'<link rel="next" href="/section/{country}/page/{number + 1}/">' if number < len(chunks) else ""
         routes[path] = Resource(
             pages.listing_html(f"{country.upper()}, page {number}", [(p.path, p.title) for p in chunk], head).encode()
         )
     return routes
 
 
+def with_copies(site_pages: list[SharedPage], copies: int) -> list[SharedPage]:
+    """``site_pages`` served ``copies`` times, each copy under its own path (``/articles/STEM-2``...)."""
+    result = list(site_pages)
+    for number in range(2, copies + 1):
+        result += [replace(page, path=f"{page.path}-{number}") for page in site_pages]
+    return result
+
+
 def source_toml(base_url: str, site_pages: list[SharedPage], name: str = "shared") -> str:
     """Return a sources file with one source for the site, no topic filter and no age limit."""
-    sections = ", ".join(f'"{base_url}/section/{c}/"' for c in sorted({p.country for p in site_pages}))
+    countries = sorted({p.country for p in site_pages})
+    sections = ", ".join(f'"{base_url}/section/{c}/"' for c in countries)
+    largest = max(sum(1 for p in site_pages if p.country == c) for c in countries)
     return (
         "[[source]]\n"
         f'name = "{name}"\n'
         f'url = "{base_url}/"\n'
         f"article_pattern = '{ARTICLE_PATTERN}'\n"
         f"start_urls = [{sections}]\n"
-        "max_section_pages = 20\n"
+        f"max_section_pages = {max(20, largest // SECTION_PAGE_SIZE + 2)}\n"
     )

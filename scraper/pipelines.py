@@ -48,9 +48,11 @@ class ExtractionPipeline:
         return cls(crawler, crawler.settings.getint("EXTRACTION_PROCESSES", 1))
 
     def open_spider(self, spider: Spider | None = None) -> None:
-        self.pool = ProcessPoolExecutor(
-            self.processes, mp_context=multiprocessing.get_context("spawn")
-        )
+        # Workers come from a fork server that has loaded the extraction libraries and
+        # the language model once: they share those pages instead of a copy each.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["corpus.preload"])
+        self.pool = ProcessPoolExecutor(self.processes, mp_context=context)
 
     def close_spider(self, spider: Spider | None = None) -> None:
         if self.pool is not None:

@@ -1,0 +1,104 @@
+"""Serve a fixture site from nginx (Debian's package) when it is installed, else from the Python fixture server."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sitefixture import FixtureServer
+from sitefixture.server import Resource
+
+Routes = dict[str, Resource]
+
+NGINX_CONF = """worker_processes 2;
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log {dir}/access.log;
+    default_type text/html;
+    types {{ text/plain txt; application/xml xml; application/rss+xml rss; }}
+    client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy; fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {root};
+        location / {{ try_files $uri $uri/index.html =404; }}
+    }}
+}}
+"""
+
+
+@dataclass
+class ServedSite:
+    """A site being served: its base URL, the server's name, and how many requests it answered."""
+
+    base_url: str
+    server: str
+    requests: Callable[[], int]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _file_for(root: Path, path: str) -> Path:
+    if "?" in path:
+        raise ValueError(f"nginx serves files: {path} has a query string")
+    relative = path.lstrip("/")
+    return root / (relative + "index.html" if not relative or relative.endswith("/") else relative)
+
+
+@contextmanager
+def _nginx(binary: str, build: Callable[[str], Routes], workdir: Path) -> Iterator[ServedSite]:
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    root, state = workdir / "docroot", workdir / "nginx"
+    state.mkdir(parents=True, exist_ok=True)
+    for path, resource in build(base_url).items():
+        target = _file_for(root, path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(resource.body)
+    root.chmod(0o755)
+    (state / "nginx.conf").write_text(NGINX_CONF.format(dir=state, port=port, root=root))
+    process = subprocess.Popen([binary, "-c", str(state / "nginx.conf"), "-p", str(state)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                urllib.request.urlopen(base_url + "/robots.txt", timeout=1).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"nginx did not start: {(state / 'error.log').read_text()[-2000:]}") from None
+                time.sleep(0.1)
+        log = state / "access.log"
+        offset = len(log.read_bytes().splitlines())
+        yield ServedSite(base_url, "nginx", lambda: len(log.read_bytes().splitlines()) - offset)
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@contextmanager
+def serve(build: Callable[[str], Routes], workdir: Path) -> Iterator[ServedSite]:
+    """Serve ``build(base_url)``; from nginx if Debian's package is installed."""
+    binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if binary:
+        with _nginx(binary, build, workdir) as site:
+            yield site
+        return
+    with FixtureServer() as server:
+        server.routes.update(build(server.base_url))
+        yield ServedSite(server.base_url, "Python fixture server (install nginx for a faster one)", lambda: len(server.paths()))

@@ -1,0 +1,9 @@
+"""Imported once by the extraction pool's fork server, before it forks the workers.
+
+The workers then share, copy-on-write, the extraction libraries and the language
+model (py3langid's, about 75 MB) instead of loading one each.
+"""
+
+from corpus.extract import identify_language
+
+identify_language("This sentence loads the language model before the workers are forked.")
