@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,12 @@ TEST_SETTINGS = {"EXTRACTION_PROCESSES": "2"}
 def crawl(workdir: Path, sources_text: str, settings: dict[str, str] | None = None, args: list[str] | None = None) -> CrawlResult:
     """Crawl ``sources_text`` into ``workdir/data`` with the test settings."""
     return scrapyrun.crawl(workdir, sources_text, {**TEST_SETTINGS, **(settings or {})}, args)
+
+
+def warcio_check(paths: list[Path]) -> str:
+    """What ``warcio check`` says of ``paths``; empty when it finds them valid."""
+    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", *map(str, paths)], capture_output=True, text=True)
+    return "" if check.returncode == 0 else check.stdout + check.stderr or f"exit code {check.returncode}"
 
 
 @dataclass

@@ -165,12 +165,18 @@ def test_a_redirect_loop_ends_with_a_warning_and_every_hop_archived(tmp_path: Pa
     assert len(archived_bodies(result.warc_files(), server.url("/loop-b"))) == 1
 
 
+def redirect_chain_site(server: FixtureServer, hops: int) -> str:
+    """The article redirects through ``/hop/1`` ... ``/hop/HOPS`` to the story at ``/hop/HOPS+1``."""
+    sources = one_article_site(server, Resource(status=301, headers=[("Location", "/hop/1")]))
+    for hop in range(1, hops + 1):
+        server.routes[f"/hop/{hop}"] = Resource(status=302, headers=[("Location", f"/hop/{hop + 1}")])
+    server.routes[f"/hop/{hops + 1}"] = Resource(STORY)
+    return sources
+
+
 def test_a_long_redirect_chain_is_followed_to_the_article(tmp_path: Path) -> None:
     with FixtureServer() as server:
-        sources = one_article_site(server, Resource(status=301, headers=[("Location", "/hop/1")]))
-        for hop in range(1, 6):
-            server.routes[f"/hop/{hop}"] = Resource(status=302, headers=[("Location", f"/hop/{hop + 1}")])
-        server.routes["/hop/6"] = Resource(STORY)
+        sources = redirect_chain_site(server, hops=5)
         result = crawl(tmp_path, sources)
     assert result.returncode == 0, result.log
     assert [entry["url"] for entry in result.manifest()] == [server.url("/hop/6")]
@@ -179,10 +185,7 @@ def test_a_long_redirect_chain_is_followed_to_the_article(tmp_path: Path) -> Non
 
 def test_a_redirect_chain_past_the_limit_ends_with_a_warning(tmp_path: Path) -> None:
     with FixtureServer() as server:
-        sources = one_article_site(server, Resource(status=301, headers=[("Location", "/hop/1")]))
-        for hop in range(1, 6):
-            server.routes[f"/hop/{hop}"] = Resource(status=302, headers=[("Location", f"/hop/{hop + 1}")])
-        server.routes["/hop/6"] = Resource(STORY)
+        sources = redirect_chain_site(server, hops=5)
         result = crawl(tmp_path, sources, {"REDIRECT_MAX_TIMES": "3"})
         asked = server.paths()
     assert result.returncode == 0, result.log
