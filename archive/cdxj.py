@@ -156,12 +156,27 @@ def write_index(warc: str | os.PathLike[str], entries: Iterable[IndexEntry] | No
     return target
 
 
+def has_fresh_index(warc: Path) -> bool:
+    """Whether ``warc`` has an index written after the file's last change."""
+    index = index_path(warc)
+    return index.exists() and index.stat().st_mtime >= warc.stat().st_mtime
+
+
+def _stored_entries(index: Path) -> Iterator[IndexEntry]:
+    with index.open(encoding="utf-8") as lines:
+        yield from (IndexEntry.parse(line) for line in lines if line.strip())
+
+
+def warc_entries(warc: Path) -> list[IndexEntry]:
+    """The entries of ``warc``: from its index when fresh, else read from the file itself."""
+    return list(_stored_entries(index_path(warc))) if has_fresh_index(warc) else index_warc(warc)
+
+
 def ensure_indexes(directory: str | os.PathLike[str]) -> list[Path]:
     """Index every finished WARC file of ``directory`` that has no index or an older one."""
     written = []
     for warc in archive_files(Path(directory)):
-        index = index_path(warc)
-        if not index.exists() or index.stat().st_mtime < warc.stat().st_mtime:
+        if not has_fresh_index(warc):
             written.append(write_index(warc))
             logger.info("Indexed %s", warc)
     return written
@@ -172,5 +187,4 @@ def read_index(directory: str | os.PathLike[str]) -> Iterator[IndexEntry]:
     for warc in archive_files(Path(directory)):
         index = index_path(warc)
         if index.exists():
-            with index.open(encoding="utf-8") as lines:
-                yield from (IndexEntry.parse(line) for line in lines if line.strip())
+            yield from _stored_entries(index)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from archive.cdxj import IndexEntry, index_path, index_warc
+from archive.cdxj import warc_entries
 
 WACZ_VERSION = "1.1.1"
 PAGES_PATH = "pages/pages.jsonl"
@@ -34,14 +34,6 @@ class Page:
     ts: str  # RFC 3339, as the WARC-Date of the capture
     title: str = ""
     text: str = ""
-
-
-def _entries(warc: Path) -> list[IndexEntry]:
-    index = index_path(warc)
-    if index.exists() and index.stat().st_mtime >= warc.stat().st_mtime:
-        with index.open(encoding="utf-8") as lines:
-            return [IndexEntry.parse(line) for line in lines if line.strip()]
-    return index_warc(warc)
 
 
 def _pages_jsonl(pages: Iterable[Page], title: str) -> bytes:
@@ -73,7 +65,7 @@ def write_wacz(
     """Write the WACZ file ``out`` (atomically) and return its ``datapackage.json``."""
     target = Path(out)
     partial = target.with_name(target.name + ".part")
-    index = "".join(sorted(entry.line() + "\n" for warc in warcs for entry in _entries(warc))).encode("utf-8")
+    index = "".join(sorted(entry.line() + "\n" for warc in warcs for entry in warc_entries(warc))).encode("utf-8")
     pages_data = _pages_jsonl(pages, title)
     resources = []
     with zipfile.ZipFile(partial, "w", allowZip64=True) as package:
