@@ -6,11 +6,11 @@ import logging
 from typing import TYPE_CHECKING
 
 from scrapy.exceptions import NotConfigured
-from scrapy.http import Headers, Request, Response
-from scrapy.responsetypes import responsetypes
+from scrapy.http import Request, Response
 
 from archive.reader import read_response_at
 from corpus.urls import canonicalize
+from scraper.archived import archived_response
 from scraper.extensions.crawlstate import crawl_state
 from scraper.paths import archive_dir
 from scraper.state import Capture, CrawlState
@@ -94,8 +94,4 @@ class IncrementalMiddleware:
         except (OSError, StopIteration, ValueError) as error:
             logger.warning("Cannot read %s at offset %d: %s", path, capture.warc_offset, error)
             return None
-        headers = Headers()
-        for name, value in stored.headers:
-            headers.appendlist(name, value)
-        cls = responsetypes.from_args(headers=headers, url=stored.url, body=stored.body)
-        return cls(url=stored.url, status=stored.status, headers=headers, body=stored.body)
+        return archived_response(stored.url, stored.status, stored.headers, stored.body)

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.exceptions import NotConfigured
-from scrapy.http import Headers, Response
-from scrapy.responsetypes import responsetypes
+from scrapy.http import Response
 from scrapy.utils.asyncio import run_in_thread
 
 from archive.lookup import CaptureIndex
+from scraper.archived import archived_response
 from scraper.components import turn_off
 from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
 from scraper.downloadermiddlewares.retryafter import RetryAfterMiddleware
@@ -71,11 +71,8 @@ class ArchiveDownloadHandler(BaseDownloadHandler):
             logger.debug("Not in the archive: %s", request.url)
             return Response(request.url, status=404, flags=["archive", "missing"])
         stats.inc_value("archive_replay/found")
-        headers = Headers(page.headers)
-        cls = responsetypes.from_args(headers=headers, url=request.url, body=page.payload)
-        return cls(
-            url=request.url, status=page.status, headers=headers, body=page.payload,
-            flags=["archive"], protocol="HTTP/1.1",
+        return archived_response(
+            request.url, page.status, page.headers, page.payload, flags=["archive"], protocol="HTTP/1.1"
         )
 
     async def close(self) -> None:

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
-from scrapy.http import Headers, Response
-from scrapy.responsetypes import responsetypes
+from scrapy.http import Response
 
 from archive.pages import ArchivedPage, iter_pages
 from archive.reader import archive_files
 from corpus.urls import canonicalize
+from scraper.archived import archived_response
 from scraper.components import turn_off
 from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
 from scraper.downloadermiddlewares.warc import WarcMiddleware
@@ -129,10 +129,8 @@ class ReplaySpider(Spider):
 
     def response_of(self, page: ArchivedPage) -> Response:
         """A Scrapy response as the live crawl's spider saw it: decoded, of the right class."""
-        headers = Headers(page.headers)
-        kind = responsetypes.from_args(headers=headers, url=page.url, body=page.payload)
         request = Request(page.url)
-        response = kind(url=page.url, status=page.status, headers=headers, body=page.payload, request=request)
+        response = archived_response(page.url, page.status, page.headers, page.payload, request=request)
         assert self.decoder is not None
         decoded = self.decoder.process_response(request, response)
         assert isinstance(decoded, Response)

@@ -1,0 +1,17 @@
+"""Scrapy responses made from archived answers (the incremental 304 path, replay, crawl from the archive)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.http import Headers, Response
+from scrapy.responsetypes import responsetypes
+
+
+def archived_response(url: str, status: int, headers: list[tuple[str, str]], body: bytes, **kwargs: Any) -> Response:
+    """A response of the class Scrapy would have made (HtmlResponse, XmlResponse...), repeated headers kept."""
+    scrapy_headers = Headers()
+    for name, value in headers:
+        scrapy_headers.appendlist(name, value)
+    kind = responsetypes.from_args(headers=scrapy_headers, url=url, body=body)
+    return kind(url=url, status=status, headers=scrapy_headers, body=body, **kwargs)
