@@ -16,7 +16,6 @@ import argparse
 import random
 import tempfile
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 
 from sitefixture import FixtureServer, Resource, pages
+from sitefixture.server import gzip_bomb
 from sitefixture.scrapyrun import crawl
 from sitefixture.text import paragraphs
 
@@ -34,11 +34,6 @@ SETTINGS = {"DOWNLOAD_TIMEOUT": "2", "DOWNLOAD_MAXSIZE": str(8 * MiB), "EXTRACTI
 def story(key: str) -> str:
     body = "".join(f"<p>{text}</p>" for text in paragraphs(key, on_topic=True, count=8))
     return f"<html><head><title>Story {key}</title></head><body><article><h1>Story {key}</h1>{body}</article></body></html>"
-
-
-def gzip_bomb(size: int) -> bytes:
-    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-    return b"".join(compressor.compress(bytes(MiB)) for _ in range(size // MiB)) + compressor.flush()
 
 
 @dataclass
@@ -112,7 +107,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, help="keep the crawl here (default: a temporary folder)")
     args = parser.parse_args()
-    kinds = faults(gzip_bomb(1024 * MiB))
+    kinds = faults(gzip_bomb(1024))
     with tempfile.TemporaryDirectory() as scratch, FixtureServer() as server:
         workdir = args.workdir or Path(scratch)
         groups: list[tuple[Fault, list[str]]] = []

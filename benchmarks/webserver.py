@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
@@ -13,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sitefixture import FixtureServer
-from sitefixture.server import Resource
+from sitefixture.server import Resource, free_port
 
 Routes = dict[str, Resource]
 
@@ -46,12 +45,6 @@ class ServedSite:
     requests: Callable[[], int]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _file_for(root: Path, path: str) -> Path:
     if "?" in path:
         raise ValueError(f"nginx serves files: {path} has a query string")
@@ -61,7 +54,7 @@ def _file_for(root: Path, path: str) -> Path:
 
 @contextmanager
 def _nginx(binary: str, build: Callable[[str], Routes], workdir: Path) -> Iterator[ServedSite]:
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     root, state = workdir / "docroot", workdir / "nginx"
     state.mkdir(parents=True, exist_ok=True)

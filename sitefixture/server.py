@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import socket
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port free on ``host`` right now."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def gzip_bomb(inflated_mib: int) -> bytes:
+    """A gzip body of about 1/1000 of ``inflated_mib`` MiB that inflates to that many MiB of zeros."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = bytes(1 << 20)
+    return b"".join(compressor.compress(zeros) for _ in range(inflated_mib)) + compressor.flush()
 
 
 @dataclass

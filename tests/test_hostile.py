@@ -5,13 +5,13 @@ from __future__ import annotations
 import gzip
 import random
 import resource
-import zlib
 from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from sitefixture import FixtureServer, Resource, pages
+from sitefixture.server import gzip_bomb as make_gzip_bomb
 from tests.conftest import crawl
 
 ARTICLE = "/news/2026/11/20/a-story"
@@ -44,9 +44,7 @@ def archived_bodies(warc_files: list[Path], url: str) -> list[bytes]:
 @pytest.fixture(scope="module")
 def gzip_bomb() -> bytes:
     """About 1 MiB of gzip that inflates to 1 GiB of zeros."""
-    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-    zeros = bytes(MiB)
-    return b"".join(compressor.compress(zeros) for _ in range(1024)) + compressor.flush()
+    return make_gzip_bomb(1024)
 
 
 def test_a_gzip_bomb_is_archived_as_sent_and_never_inflated_past_the_size_cap(gzip_bomb: bytes, tmp_path: Path) -> None:

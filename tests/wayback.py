@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 import urllib.error
@@ -12,12 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sitefixture.scrapyrun import scrapy_command
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from sitefixture.server import free_port
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
