@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ logger = logging.getLogger(__name__)
 
 MANIFEST = "index.jsonl"
 SEQUENCE = ".sequence"
+LOCK = ".lock"
 _FILE_NAME = re.compile(r"^(\d{3,})_[0-9a-f]{16}\.txt$")
 
 
@@ -64,56 +67,91 @@ class CorpusStore:
     the SimHash of the body (``simhash``, 16 hex digits) so a near-duplicate
     reached under another URL is found (:meth:`near_duplicate`), and the URLs
     under which copies were seen (``duplicates``, added by :meth:`add_duplicate`).
+
+    Several processes may share one corpus folder: each change happens inside
+    :meth:`transaction`, which holds ``.lock`` and first reads the manifest lines
+    the others appended. ``numbers``, when given, hands out article numbers
+    instead of ``.sequence`` (a counter shared by crawlers on several machines).
     """
 
-    def __init__(self, directory: str | os.PathLike[str]) -> None:
+    def __init__(self, directory: str | os.PathLike[str], numbers: Callable[[int], int] | None = None) -> None:
         self.directory = Path(directory)
         self.next_number = 0
         self.by_canonical_url: dict[str, int] = {}
         self.latest: dict[int, dict[str, Any]] = {}
         self.fingerprints = NearDuplicateIndex()
+        self.numbers = numbers
         self._manifest: int | None = None
+        self._lock: int | None = None
+        self._lock_depth = 0
+        self._read_to = 0  # manifest bytes already taken in
 
     def open(self) -> CorpusStore:
         """Recover from any crash and get ready to add articles."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._truncate_torn_manifest()
-        listed: set[str] = set()
-        highest = -1
-        for entry in read_manifest(self.directory):
-            listed.add(entry["file"])
-            self.by_canonical_url[entry["canonical_url"]] = entry["id"]
-            self.latest[entry["id"]] = entry
-            if "simhash" in entry:
-                self.fingerprints.add(int(entry["simhash"], 16), entry["id"])
-            highest = max(highest, entry["id"])
-        for path in self.directory.iterdir():
-            match = _FILE_NAME.match(path.name)
-            if path.name.endswith(".tmp"):
-                path.unlink()
-            elif match:
-                highest = max(highest, int(match.group(1)))
-                if path.name not in listed:
-                    logger.warning("Removed %s: a crash left it out of the manifest", path)
+        self._lock = os.open(self.directory / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        with self.transaction():
+            self._catch_up()
+            listed = {entry["file"] for entry in self.latest.values()}
+            for path in self.directory.iterdir():
+                match = _FILE_NAME.match(path.name)
+                if path.name.endswith(".tmp"):
                     path.unlink()
-        sequence = self.directory / SEQUENCE
-        reserved = int(sequence.read_text()) if sequence.exists() else 0
-        self.next_number = max(highest + 1, reserved)
-        self._manifest = os.open(
-            self.directory / MANIFEST, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644
-        )
+                elif match:
+                    self.next_number = max(self.next_number, int(match.group(1)) + 1)
+                    if path.name not in listed:
+                        logger.warning("Removed %s: a crash left it out of the manifest", path)
+                        path.unlink()
+            self._manifest = os.open(
+                self.directory / MANIFEST, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644
+            )
         return self
 
-    def _truncate_torn_manifest(self) -> None:
+    @contextmanager
+    def transaction(self) -> Iterator[CorpusStore]:
+        """Hold the folder's lock, up to date with what other processes wrote; may nest."""
+        assert self._lock is not None, "CorpusStore.open() first"
+        if self._lock_depth == 0:
+            fcntl.flock(self._lock, fcntl.LOCK_EX)
+            if self._manifest is not None:
+                self._catch_up()
+        self._lock_depth += 1
+        try:
+            yield self
+        finally:
+            self._lock_depth -= 1
+            if self._lock_depth == 0:
+                fcntl.flock(self._lock, fcntl.LOCK_UN)
+
+    def _catch_up(self) -> None:
+        """Take in the manifest lines appended since the last read, and the reserved numbers.
+
+        Called with the lock held, so a last line without its newline was torn by a
+        writer that died: it is cut off before anything is appended after it.
+        """
         path = self.directory / MANIFEST
-        if not path.exists():
-            return
-        data = path.read_bytes()
-        end = data.rfind(b"\n") + 1
-        if end != len(data):
-            logger.warning("Cut a torn last line (%d bytes) from %s", len(data) - end, path)
-            with path.open("r+b") as stream:
-                stream.truncate(end)
+        size = path.stat().st_size if path.exists() else 0
+        if size > self._read_to:
+            with path.open("rb") as stream:
+                stream.seek(self._read_to)
+                for line in stream:
+                    if not line.endswith(b"\n"):
+                        break
+                    self._read_to += len(line)
+                    self._take_in(json.loads(line))
+            if size > self._read_to:
+                logger.warning("Cut a torn last line (%d bytes) from %s", size - self._read_to, path)
+                os.truncate(path, self._read_to)
+        sequence = self.directory / SEQUENCE
+        if sequence.exists():
+            self.next_number = max(self.next_number, int(sequence.read_text() or 0))
+
+    def _take_in(self, entry: dict[str, Any]) -> None:
+        self.by_canonical_url[entry["canonical_url"]] = entry["id"]
+        self.latest[entry["id"]] = entry
+        if "simhash" in entry:
+            self.fingerprints.add(int(entry["simhash"], 16), entry["id"])
+        self.next_number = max(self.next_number, entry["id"] + 1)
 
     def __contains__(self, canonical_url: str) -> bool:
         return canonical_url in self.by_canonical_url
@@ -130,26 +168,26 @@ class CorpusStore:
 
     def add_duplicate(self, number: int, url: str) -> dict[str, Any] | None:
         """Record that article ``number`` was also found at ``url``; the new entry, or ``None`` if known."""
-        assert self._manifest is not None, "CorpusStore.open() first"
-        entry = self.latest[number]
-        seen = entry.get("duplicates", [])
-        if canonicalize(url) in {canonicalize(entry["url"]), *map(canonicalize, seen)}:
-            return None
-        return self._append({**entry, "duplicates": [*seen, url]})
+        with self.transaction():
+            entry = self.latest[number]
+            seen = entry.get("duplicates", [])
+            if canonicalize(url) in {canonicalize(entry["url"]), *map(canonicalize, seen)}:
+                return None
+            return self._append({**entry, "duplicates": [*seen, url]})
 
     def add(self, article: Article, **fields: Any) -> dict[str, Any]:
         """Store ``article`` under the next number and return its manifest entry."""
-        assert self._manifest is not None, "CorpusStore.open() first"
-        number = self.next_number
-        self.next_number += 1
-        _write_atomic(self.directory / SEQUENCE, str(self.next_number).encode())
-        return self._write(number, 1, article, fields)
+        with self.transaction():
+            number = self.numbers(self.next_number) if self.numbers else self.next_number
+            self.next_number = max(self.next_number, number + 1)
+            _write_atomic(self.directory / SEQUENCE, str(self.next_number).encode())
+            return self._write(number, 1, article, fields)
 
     def update(self, number: int, article: Article, **fields: Any) -> dict[str, Any]:
         """Rewrite article ``number`` with a new text; return its new manifest entry."""
-        assert self._manifest is not None, "CorpusStore.open() first"
-        previous = self.latest[number]
-        return self._write(number, previous.get("version", 1) + 1, article, fields, previous["file"])
+        with self.transaction():
+            previous = self.latest[number]
+            return self._write(number, previous.get("version", 1) + 1, article, fields, previous["file"])
 
     def _write(
         self, number: int, version: int, article: Article, fields: dict[str, Any], name: str | None = None
@@ -180,8 +218,10 @@ class CorpusStore:
         return self._append(entry)
 
     def _append(self, entry: dict[str, Any]) -> dict[str, Any]:
+        assert self._manifest is not None and self._lock_depth, "inside transaction() only"
         line = (json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
         os.write(self._manifest, line)
+        self._read_to += len(line)  # under the lock, so nobody appended in between
         self.latest[entry["id"]] = entry
         return entry
 
@@ -191,3 +231,6 @@ class CorpusStore:
             os.fsync(self._manifest)
             os.close(self._manifest)
             self._manifest = None
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from corpus.article import Article
-from corpus.store import CorpusStore, read_manifest
+from corpus.store import MANIFEST, CorpusStore, read_manifest
 
 
 def make(n: int) -> Article:
@@ -76,5 +76,51 @@ def test_file_names_come_from_numbers_and_hashes_only(tmp_path: Path) -> None:
         store.add(Article(url=url, title=title, paragraphs=[f"Text {n}."], canonical_url=url), source="../s")
     store.close()
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
-    assert all(re.fullmatch(r"corpus/(\d{3,}_[0-9a-f]{16}\.txt|index\.jsonl|\.sequence)", name) for name in written), written
-    assert len(written) == len(hostile) + 2
+    assert all(re.fullmatch(r"corpus/(\d{3,}_[0-9a-f]{16}\.txt|index\.jsonl|\.sequence|\.lock)", name) for name in written), written
+    assert len(written) == len(hostile) + 3  # + index.jsonl, .sequence, .lock
+
+
+def article(url: str, title: str, paragraphs: list[str]) -> Article:
+    return Article(url=url, title=title, paragraphs=paragraphs, canonical_url=url)
+
+
+def test_two_stores_on_one_folder_see_each_others_articles(tmp_path: Path) -> None:
+    first, second = CorpusStore(tmp_path).open(), CorpusStore(tmp_path).open()
+    body = ["The same long paragraph about the talks in Caracas and Moscow, word for word. " * 5]
+    kept = first.add(article("https://a.example/one", title="One", paragraphs=body), source="a")
+    with second.transaction():
+        assert second.entry_for("https://a.example/one") == kept
+        copy = article("https://b.example/copy", title="Copy", paragraphs=body)
+        assert second.near_duplicate(copy) == kept
+    other = second.add(article("https://b.example/two", title="Two", paragraphs=["Other text."]), source="b")
+    again = first.add(article("https://a.example/three", title="Three", paragraphs=["More text."]), source="a")
+    first.close()
+    second.close()
+    entries = list(read_manifest(tmp_path))
+    assert [e["id"] for e in entries] == [kept["id"], other["id"], again["id"]] == [0, 1, 2]
+    assert sorted(p.name for p in tmp_path.glob("*.txt")) == sorted(e["file"] for e in entries)
+
+
+def test_a_line_torn_by_a_dead_writer_is_cut_before_the_next_append(tmp_path: Path) -> None:
+    store = CorpusStore(tmp_path).open()
+    store.add(article("https://a.example/one", title="One", paragraphs=["Text."]), source="a")
+    with (tmp_path / MANIFEST).open("ab") as manifest:
+        manifest.write(b'{"id": 1, "file": "001_')  # another process died here
+    store.add(article("https://a.example/two", title="Two", paragraphs=["Text two."]), source="a")
+    store.close()
+    assert [e["id"] for e in read_manifest(tmp_path)] == [0, 1]
+
+
+def test_numbers_can_come_from_a_shared_counter(tmp_path: Path) -> None:
+    handed = iter([40, 41])
+    asked: list[int] = []
+
+    def numbers(first_free_here: int) -> int:
+        asked.append(first_free_here)
+        return next(handed)
+
+    store = CorpusStore(tmp_path, numbers=numbers).open()
+    ids = [store.add(article(f"https://a.example/{n}", title="T", paragraphs=[f"Text {n}."]), source="a")["id"] for n in range(2)]
+    store.close()
+    assert ids == [40, 41] and asked == [0, 41]
+    assert CorpusStore(tmp_path).open().next_number == 42
