@@ -111,7 +111,13 @@ class CorpusPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CorpusPipeline:
-        pipeline = cls(CorpusStore(corpus_dir(crawler.settings)), crawler.stats)
+        numbers = None
+        if crawler.settings.get("REDIS_URL"):
+            from scraper.shared.connection import connect, keys
+            from scraper.shared.numbers import SharedNumbers
+
+            numbers = SharedNumbers(connect(crawler.settings), keys(crawler.settings).corpus_numbers)
+        pipeline = cls(CorpusStore(corpus_dir(crawler.settings), numbers), crawler.stats)
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
             crawler.signals.connect(pipeline.item_finished, signal=signal)
         return pipeline
@@ -129,6 +135,10 @@ class CorpusPipeline:
     async def process_item(self, item: PageItem) -> PageItem:
         if item.sequence is not None:
             await self.order.wait_for_turn(item.sequence)
+        with self.store.transaction():  # other crawlers may share the corpus folder
+            return self._store(item)
+
+    def _store(self, item: PageItem) -> PageItem:
         article = item.article
         assert article is not None
         fields = {"source": item.source, "fetched_at": item.fetched_at, "warc": item.warc}
