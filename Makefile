@@ -4,8 +4,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# pywb (for `scrapy serve` in the tests) pins a redis client older than scrapy-redis
+# accepts, so it gets a virtualenv of its own.
+PYWB_VENV := .venv-pywb
 
-.PHONY: crawl test install
+.PHONY: crawl test install redis-server
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,10 +16,22 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+$(PYWB_VENV)/.installed:
+	$(PYTHON) -m venv $(PYWB_VENV)
+	$(PYWB_VENV)/bin/pip install --quiet 'pywb>=2.8'
+	touch $@
+
 install: $(BIN)/.installed
+
+# The shared-crawl tests run a real redis-server: install it from Debian's packages when
+# we may; without it those tests are skipped with the reason (outside CI only).
+redis-server:
+	@command -v redis-server >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get update -qq && apt-get install -y -qq redis-server >/dev/null; } \
+		|| echo "redis-server is not installed: the shared-crawl tests will be skipped"
 
 crawl: $(BIN)/.installed
 	$(BIN)/scrapy crawl news
 
-test: $(BIN)/.installed
-	$(BIN)/python -m pytest
+test: $(BIN)/.installed $(PYWB_VENV)/.installed redis-server
+	PYWB_WAYBACK=$(CURDIR)/$(PYWB_VENV)/bin/wayback $(BIN)/python -m pytest

@@ -32,6 +32,18 @@ WARC_OPERATOR = ""  # who runs the crawl, written into warcinfo
 # A directory of WARC files: `scrapy crawl news` then takes every response from it
 # (latest capture of each URL, 404 for URLs it lacks) and opens no connection.
 REPLAY_ARCHIVE = None
+# pywb's `wayback` program for `scrapy serve`; "" means pywb installed in this Python,
+# else `wayback` on PATH. pywb pins an old redis client: give it an environment of its own
+# when the [redis] extra is installed here.
+PYWB_WAYBACK = ""
+
+# --- Shared crawl (pip install 'news-archiver[redis]') ----------------------
+# A Redis URL such as redis://127.0.0.1:6379/0: every `scrapy crawl news` given the same
+# one shares the request queue, the seen-set, the crawl state and the corpus numbers.
+REDIS_URL = None
+REDIS_KEY_PREFIX = "news"  # all keys of the crawl start with this; one prefix per crawl
+REDIS_IDLE_TIMEOUT = 30  # seconds the shared queue stays empty before a worker leaves
+REDIS_WORKER_TIMEOUT = 60  # seconds without a heartbeat before a worker counts as dead
 
 # --- Corpus -----------------------------------------------------------------
 EXTRACTION_PROCESSES = os.cpu_count() or 1  # size of the extraction process pool

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -19,6 +20,13 @@ TEST_SETTINGS = {"EXTRACTION_PROCESSES": "2"}
 def crawl(workdir: Path, sources_text: str, settings: dict[str, str] | None = None, args: list[str] | None = None) -> CrawlResult:
     """Crawl ``sources_text`` into ``workdir/data`` with the test settings."""
     return scrapyrun.crawl(workdir, sources_text, {**TEST_SETTINGS, **(settings or {})}, args)
+
+
+def missing(reason: str) -> None:
+    """A tool a test needs is not here: skip with ``reason``, but fail in CI, which installs it."""
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 def warcio_check(paths: list[Path]) -> str:

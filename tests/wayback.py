@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 import urllib.error
@@ -10,8 +11,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from scraper.commands.serve import wayback_command
 from sitefixture.scrapyrun import scrapy_command
 from sitefixture.server import free_port
+from tests.conftest import missing
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -22,8 +25,12 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 @contextmanager
 def wayback(archive: Path, workdir: Path) -> Iterator[str]:
     """Serve ``archive`` with ``scrapy serve`` (pywb) from ``workdir``; yield the server's URL."""
+    program = os.environ.get("PYWB_WAYBACK", "")
+    if wayback_command(program) is None:
+        missing(f"pywb is not installed (PYWB_WAYBACK={program!r}); make test installs it in .venv-pywb")
     port = free_port()
-    command, env = scrapy_command(["serve", "--port", str(port), "--archive", str(archive)], {"DATA_DIR": str(workdir / "data")})
+    settings = {"DATA_DIR": str(workdir / "data"), "PYWB_WAYBACK": program}
+    command, env = scrapy_command(["serve", "--port", str(port), "--archive", str(archive)], settings)
     server = subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

@@ -11,6 +11,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scraper.lock import DataDirBusy, DataDirLock
 from scraper.paths import corpus_dir, data_dir
 from scraper.replay.preflight import refusal
+from scraper.shared.connection import SharedCrawlError, connect
 from scraper.sources import SourcesError, load_sources, select_sources
 
 EXIT_BAD_SOURCES = 2
@@ -19,7 +20,8 @@ EXIT_BUSY = 75  # EX_TEMPFAIL: try again later
 
 
 class Command(ScrapyCrawlCommand):
-    """Scrapy's crawl command; a bad ``SOURCES_FILE``, a busy ``DATA_DIR`` or an unusable ``REPLAY_ARCHIVE`` stops it with one line."""
+    """Scrapy's crawl command; a bad ``SOURCES_FILE``, a busy ``DATA_DIR``, an unusable
+    ``REPLAY_ARCHIVE`` or an unreachable ``REDIS_URL`` stops it with one line."""
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args and args[0] == "news":
@@ -38,7 +40,15 @@ class Command(ScrapyCrawlCommand):
                 print(f"error: REPLAY_ARCHIVE: {refused}", file=sys.stderr)
                 self.exitcode = EXIT_REFUSED
                 return
-            lock = DataDirLock(data_dir(self.settings))
+            shared = bool(self.settings.get("REDIS_URL"))
+            if shared:
+                try:
+                    connect(self.settings).close()
+                except SharedCrawlError as error:
+                    print(f"error: {error}", file=sys.stderr)
+                    self.exitcode = EXIT_REFUSED
+                    return
+            lock = DataDirLock(data_dir(self.settings), shared=shared)
             try:
                 lock.acquire()
             except DataDirBusy as error:

@@ -6,6 +6,7 @@ import argparse
 import importlib.util
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -33,6 +34,17 @@ def pywb_config(archive: Path) -> dict[str, object]:
     }
 
 
+def wayback_command(configured: str) -> list[str] | None:
+    """How to start pywb's ``wayback`` server: ``PYWB_WAYBACK``, else pywb in this Python, else on PATH."""
+    if configured:
+        found = shutil.which(configured)
+        return [found] if found else None
+    if importlib.util.find_spec("pywb") is not None:
+        return [sys.executable, "-m", "pywb.apps.cli"]
+    found = shutil.which("wayback")
+    return [found] if found else None
+
+
 class Command(ScrapyCommand):
     """Index any WARC file not indexed yet, write pywb's config under ``DATA_DIR/pywb`` and run pywb."""
 
@@ -53,13 +65,23 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        if importlib.util.find_spec("pywb") is None:
-            print("error: scrapy serve runs pywb, which is not installed: pip install 'news-archiver[replay]'", file=sys.stderr)
-            self.exitcode = EXIT_REFUSED
-            return
         archive = Path(opts.archive) if opts.archive else archive_dir(self.settings)
         if not archive.is_dir() or not archive_files(archive):
             print(f"error: no WARC files to serve in {archive} (set --archive or ARCHIVE_DIR)", file=sys.stderr)
+            self.exitcode = EXIT_REFUSED
+            return
+        configured = self.settings.get("PYWB_WAYBACK") or ""
+        wayback = wayback_command(configured)
+        if wayback is None and configured:
+            print(f"error: PYWB_WAYBACK {configured} is not a program that can be run", file=sys.stderr)
+            self.exitcode = EXIT_REFUSED
+            return
+        if wayback is None:
+            print(
+                "error: scrapy serve runs pywb, which is not installed: pip install 'news-archiver[replay]', "
+                "or install pywb in an environment of its own and set PYWB_WAYBACK to its wayback program",
+                file=sys.stderr,
+            )
             self.exitcode = EXIT_REFUSED
             return
         for index in ensure_indexes(archive):
@@ -68,5 +90,5 @@ class Command(ScrapyCommand):
         config.parent.mkdir(parents=True, exist_ok=True)
         config.write_text(json.dumps(pywb_config(archive), indent=2) + "\n")  # JSON is YAML
         print(f"Serving {archive} at http://{opts.bind}:{opts.port}/{COLLECTION}/ (pywb config: {config})", flush=True)
-        command = [sys.executable, "-m", "pywb.apps.cli", "--port", str(opts.port), "--bind", opts.bind]
-        os.execve(sys.executable, command, {**os.environ, "PYWB_CONFIG_FILE": str(config.resolve())})
+        command = [*wayback, "--port", str(opts.port), "--bind", opts.bind]
+        os.execve(command[0], command, {**os.environ, "PYWB_CONFIG_FILE": str(config.resolve())})

@@ -7,11 +7,11 @@ import sys
 
 from scrapy.commands import ScrapyCommand
 
-from scraper.commands.crawl import EXIT_BAD_SOURCES
-from scraper.extensions.crawlstate import state_path
+from scraper.commands.crawl import EXIT_BAD_SOURCES, EXIT_REFUSED
+from scraper.extensions.crawlstate import open_state, state_path
 from scraper.extensions.summary import summary_line
+from scraper.shared.connection import SharedCrawlError
 from scraper.sources import SourcesError, load_sources
-from scraper.state import CrawlState
 
 
 class Command(ScrapyCommand):
@@ -35,8 +35,13 @@ class Command(ScrapyCommand):
             self.exitcode = EXIT_BAD_SOURCES
             return
         print(f"{path}: {len(sources)} sources, valid")
-        state_file = state_path(self.settings)
-        state = CrawlState(state_file) if state_file.exists() else None
+        shared = bool(self.settings.get("REDIS_URL"))
+        try:
+            state = open_state(self.settings) if shared or state_path(self.settings).exists() else None
+        except SharedCrawlError as error:
+            print(f"error: {error}", file=sys.stderr)
+            self.exitcode = EXIT_REFUSED
+            return
         try:
             width = max((len(source.name) for source in sources), default=0)
             for source in sources:

@@ -18,12 +18,24 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
 
+    from scraper.shared.state import RedisCrawlState
+
 logger = logging.getLogger(__name__)
 
 
 def state_path(settings: BaseSettings) -> Path:
     """Return ``CRAWL_STATE_FILE``, by default ``DATA_DIR/state.sqlite``."""
     return Path(settings.get("CRAWL_STATE_FILE") or data_dir(settings) / "state.sqlite")
+
+
+def open_state(settings: BaseSettings) -> CrawlState | RedisCrawlState:
+    """The crawl state: in Redis for a shared crawl (``REDIS_URL``), else the SQLite file."""
+    if settings.get("REDIS_URL"):
+        from scraper.shared.connection import connect, keys
+        from scraper.shared.state import RedisCrawlState
+
+        return RedisCrawlState(connect(settings), keys(settings))
+    return CrawlState(state_path(settings))
 
 
 class CrawlStateExtension:
@@ -34,14 +46,14 @@ class CrawlStateExtension:
     requested under and for the URL it ended at, so later runs skip both.
     """
 
-    def __init__(self, state: CrawlState) -> None:
+    def __init__(self, state: CrawlState | RedisCrawlState) -> None:
         self.state = state
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlStateExtension:
         if not crawler.settings.getbool("CRAWL_STATE_ENABLED", True):
             raise NotConfigured
-        extension = cls(CrawlState(state_path(crawler.settings)))
+        extension = cls(open_state(crawler.settings))
         crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(extension.item_dropped, signal=signals.item_dropped)
         # engine_stopped comes after every spider_closed handler has used the state.
@@ -64,7 +76,7 @@ class CrawlStateExtension:
         self.state.close()
 
 
-def crawl_state(crawler: Crawler) -> CrawlState | None:
+def crawl_state(crawler: Crawler) -> CrawlState | RedisCrawlState | None:
     """Return the crawl's state store, or None when ``CRAWL_STATE_ENABLED`` is off."""
     extension = crawler.get_extension(CrawlStateExtension)
     return extension.state if extension else None

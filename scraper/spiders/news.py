@@ -65,6 +65,10 @@ class NewsSpider(Spider):
             settings.set("USER_AGENT", contact, priority=priority)
         if settings.get("REPLAY_ARCHIVE"):
             read_from_archive(settings)
+        if settings.get("REDIS_URL"):
+            from scraper.shared.config import share_through_redis
+
+            share_through_redis(settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:

@@ -1,0 +1,30 @@
+"""Turn a crawl into a worker of the shared crawl when ``REDIS_URL`` is set."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scraper.shared.connection import keys
+
+SETTLED_MIDDLEWARE = "scraper.shared.settled.SettledMiddleware"
+SETTLED_ORDER = 10  # outermost: before the offsite filter (50) and the address guard (60)
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+
+def share_through_redis(settings: BaseSettings) -> None:
+    """Point the scheduler and the duplicate filter at Redis (scrapy-redis's settings)."""
+    names = keys(settings)
+    for name, value in {
+        "SCHEDULER": "scraper.shared.scheduler.SharedScheduler",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+        "SCHEDULER_QUEUE_KEY": names.requests,
+        "SCHEDULER_DUPEFILTER_KEY": names.seen,
+        "SCHEDULER_PERSIST": True,  # the workers decide together when a run ends
+    }.items():
+        settings.set(name, value, priority="spider")
+    middlewares = settings.getdict("DOWNLOADER_MIDDLEWARES")
+    middlewares[SETTLED_MIDDLEWARE] = SETTLED_ORDER
+    settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")

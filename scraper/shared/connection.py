@@ -1,0 +1,75 @@
+"""Reach the Redis server of ``REDIS_URL`` and name the keys of a shared crawl."""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from redis import Redis
+    from scrapy.settings import BaseSettings
+
+
+class SharedCrawlError(Exception):
+    """The shared crawl cannot start: the extra is missing or Redis cannot be reached."""
+
+
+def missing_extra() -> str | None:
+    """Why ``REDIS_URL`` cannot be used here, or None when scrapy-redis is installed."""
+    if importlib.util.find_spec("scrapy_redis") is None:
+        return "REDIS_URL is set but scrapy-redis is not installed: pip install 'news-archiver[redis]'"
+    return None
+
+
+def connect(settings: BaseSettings) -> Redis:
+    """A client of ``REDIS_URL``, checked with a PING; SharedCrawlError names the URL and the reason."""
+    problem = missing_extra()
+    if problem:
+        raise SharedCrawlError(problem)
+    import redis
+
+    url = settings.get("REDIS_URL")
+    try:
+        server = redis.Redis.from_url(url, socket_connect_timeout=10, socket_timeout=30)
+        server.ping()
+    except (redis.RedisError, ValueError) as error:
+        raise SharedCrawlError(f"cannot reach Redis at {url}: {error}") from None
+    return server
+
+
+@dataclass(frozen=True)
+class Keys:
+    """The Redis keys of one shared crawl, all under ``REDIS_KEY_PREFIX``."""
+
+    prefix: str
+
+    @property
+    def requests(self) -> str:
+        return f"{self.prefix}:requests"  # scrapy-redis priority queue (sorted set)
+
+    @property
+    def seen(self) -> str:
+        return f"{self.prefix}:seen"  # scrapy-redis request fingerprints
+
+    @property
+    def workers(self) -> str:
+        return f"{self.prefix}:workers"  # worker id -> time of its last heartbeat
+
+    @property
+    def join_lock(self) -> str:
+        return f"{self.prefix}:join"
+
+    def taken(self, worker: str) -> str:
+        return f"{self.prefix}:taken:{worker}"  # encoded request -> its queue score
+
+    @property
+    def corpus_numbers(self) -> str:
+        return f"{self.prefix}:corpus:next"
+
+    def state(self, *parts: str) -> str:
+        return ":".join((self.prefix, "state", *parts))
+
+
+def keys(settings: BaseSettings) -> Keys:
+    return Keys(settings.get("REDIS_KEY_PREFIX") or "news")

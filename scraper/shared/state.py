@@ -1,0 +1,115 @@
+"""The crawl state in Redis, for workers on several machines: the API of :class:`scraper.state.CrawlState`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, fields
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from scraper.shared.connection import Keys
+from scraper.state import Capture, UrlState
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+_INTEGERS = {f.name for f in fields(UrlState) if "int" in str(f.type)}
+
+# Like SQL's UPDATE ... WHERE url = ?: an outcome only for a URL that was fetched.
+_OUTCOME = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'outcome', ARGV[1])
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'corpus_id', ARGV[2]) end
+return 1
+"""
+
+
+def _seconds(date: str) -> float:
+    """A WARC-Date (or the same without ``Z``) as seconds since the epoch, UTC."""
+    parsed = datetime.fromisoformat(date.replace("Z", "+00:00"))
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp()
+
+
+class RedisCrawlState:
+    """One hash per canonical URL; a sorted set of article URLs per source, by fetch time;
+    one hash of run figures per source."""
+
+    def __init__(self, server: Redis, keys: Keys) -> None:
+        self.server = server
+        self.keys = keys
+        self._outcome = server.register_script(_OUTCOME)
+
+    def _url(self, url: str) -> str:
+        return self.keys.state("url", url)
+
+    def close(self) -> None:
+        self.server.close()
+
+    def get(self, url: str) -> UrlState | None:
+        stored = self.server.hgetall(self._url(url))
+        if not stored:
+            return None
+        values: dict[str, Any] = {name.decode(): value.decode() for name, value in stored.items()}
+        for name in _INTEGERS & values.keys():
+            values[name] = int(values[name])
+        return UrlState(url=url, **{k: v for k, v in values.items() if k != "url"})
+
+    def record_fetch(
+        self,
+        url: str,
+        *,
+        source: str,
+        kind: str,
+        fetched_at: str,
+        status: int,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        capture: Capture | None = None,
+    ) -> None:
+        """Remember a fetch; ``capture`` is the full response record, if this fetch wrote one."""
+        values: dict[str, Any] = {"source": source, "kind": kind, "fetched_at": fetched_at, "status": status,
+                                  "etag": etag, "last_modified": last_modified}
+        if capture is not None:
+            values.update(asdict(capture))
+        # A 304 need not repeat the validators: keep those of the capture it confirms.
+        keep = {"etag", "last_modified"} if capture is None else set()
+        gone = [name for name, value in values.items() if value is None and name not in keep]
+        key = self._url(url)
+        with self.server.pipeline() as batch:
+            batch.hset(key, mapping={name: value for name, value in values.items() if value is not None})
+            if gone:
+                batch.hdel(key, *gone)
+            if kind == "article":
+                batch.zadd(self.keys.state("articles", source), {url: _seconds(fetched_at)})
+            batch.execute()
+
+    def record_outcome(self, url: str, outcome: str, corpus_id: int | None = None) -> None:
+        """Remember what became of an article URL."""
+        self._outcome(keys=[self._url(url)], args=[outcome, "" if corpus_id is None else corpus_id])
+
+    def articles_fetched_before(self, source: str, cutoff: str) -> Iterator[str]:
+        """Yield article URLs of ``source`` last fetched before ``cutoff`` (a WARC-Date)."""
+        urls = [u.decode() for u in self.server.zrangebyscore(self.keys.state("articles", source), "-inf", f"({_seconds(cutoff)}")]
+        with self.server.pipeline() as batch:
+            for url in urls:
+                batch.hexists(self._url(url), "outcome")
+            settled = batch.execute()
+        yield from (url for url, has_outcome in zip(urls, settled) if has_outcome)
+
+    def record_run(self, run: str, source: str, figures: dict[str, Any]) -> None:
+        """Keep the summary figures of one source for one run."""
+        self.server.hset(self.keys.state("runs", source), run, json.dumps(figures, sort_keys=True))
+
+    def _runs(self, source: str) -> list[tuple[str, dict[str, Any]]]:
+        stored = self.server.hgetall(self.keys.state("runs", source))
+        return sorted(((run.decode(), json.loads(figures)) for run, figures in stored.items()), reverse=True)
+
+    def last_run(self, source: str) -> tuple[str, dict[str, Any]] | None:
+        """Return the start time and figures of the last run of ``source``, if any."""
+        runs = self._runs(source)
+        return runs[0] if runs else None
+
+    def recent_runs(self, source: str, count: int) -> list[dict[str, Any]]:
+        """Return the figures of the last ``count`` runs of ``source``, newest first."""
+        return [figures for _, figures in self._runs(source)[:count]]

@@ -1,0 +1,143 @@
+"""The workers of a shared crawl: who is alive, what each has taken, who starts a new run."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from scraper.shared.connection import Keys
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+logger = logging.getLogger(__name__)
+
+# Move the highest-priority request to the worker's taken set, in one step.
+_TAKE = """
+local r = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #r == 0 then return false end
+redis.call('ZREM', KEYS[1], r[1])
+redis.call('HSET', KEYS[2], r[1], r[2])
+return r[1]
+"""
+# Put every request a worker had taken back in the queue, in one step.
+_REQUEUE = """
+local taken = redis.call('HGETALL', KEYS[1])
+for i = 1, #taken, 2 do redis.call('ZADD', KEYS[2], taken[i + 1], taken[i]) end
+redis.call('DEL', KEYS[1])
+return #taken / 2
+"""
+
+
+def this_worker() -> str:
+    """``HOST-PID``: unique among live processes, and tells a dead local process apart."""
+    host = "".join(c if c.isalnum() or c in ".-" else "-" for c in socket.gethostname())
+    return f"{host}-{os.getpid()}"
+
+
+def _process_is_gone(worker: str) -> bool:
+    """Whether ``worker`` ran on this host under a PID that no longer exists."""
+    host, _, pid = worker.rpartition("-")
+    if host != this_worker().rpartition("-")[0] or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+@dataclass(frozen=True)
+class Joined:
+    """What a worker found when it joined: a new run or one in progress, and what it put back."""
+
+    new_run: bool
+    queued: int
+    requeued: int
+
+
+class Workers:
+    """One worker's view of the shared crawl.
+
+    Each worker beats every few seconds (a score in ``workers``). One that has not
+    beaten for ``timeout`` seconds, or ran on this host under a PID that is gone,
+    is dead: :meth:`reap` puts the requests it had taken back in the queue.
+    """
+
+    def __init__(self, server: Redis, keys: Keys, timeout: float, worker: str | None = None) -> None:
+        self.server = server
+        self.keys = keys
+        self.timeout = timeout
+        self.id = worker or this_worker()
+        self._take = server.register_script(_TAKE)
+        self._requeue = server.register_script(_REQUEUE)
+
+    def _now(self) -> float:
+        seconds, micros = self.server.time()
+        return seconds + micros / 1e6
+
+    def beat(self) -> None:
+        self.server.zadd(self.keys.workers, {self.id: self._now()})
+
+    def others(self) -> dict[str, float]:
+        """Every other worker that joined and has not left, with its last beat."""
+        return {member.decode(): score for member, score in self.server.zrange(self.keys.workers, 0, -1, withscores=True) if member.decode() != self.id}
+
+    def dead(self) -> list[str]:
+        now = self._now()
+        return [w for w, beat in self.others().items() if now - beat > self.timeout or _process_is_gone(w)]
+
+    def reap(self) -> int:
+        """Put back what dead workers had taken and forget them; return how many requests."""
+        requeued = 0
+        for worker in self.dead():
+            count = int(self._requeue(keys=[self.keys.taken(worker), self.keys.requests]))
+            self.server.zrem(self.keys.workers, worker)
+            if count:
+                logger.warning("Worker %s is gone: put its %d unfinished requests back in the queue", worker, count)
+            requeued += count
+        return requeued
+
+    def join(self) -> Joined:
+        """Enter the crawl. The first worker of a run whose queue was drained starts a new run
+        (an empty seen-set); otherwise it resumes what is queued."""
+        with self.server.lock(self.keys.join_lock, timeout=60, blocking_timeout=60):
+            requeued = self.reap()
+            queued = int(self.server.zcard(self.keys.requests))
+            new_run = not self.others() and queued == 0
+            if new_run:
+                self.server.delete(self.keys.seen)
+            self.beat()
+        return Joined(new_run, queued, requeued)
+
+    def leave(self, finished: bool) -> int:
+        """Leave the crawl: what is still taken goes back unless the spider finished its work.
+
+        Return how many requests were still taken (after a finished crawl, none should be).
+        """
+        with self.server.lock(self.keys.join_lock, timeout=60, blocking_timeout=60):
+            if finished:
+                unsettled = int(self.server.hlen(self.keys.taken(self.id)))
+                self.server.delete(self.keys.taken(self.id))
+            else:
+                unsettled = int(self._requeue(keys=[self.keys.taken(self.id), self.keys.requests]))
+            self.server.zrem(self.keys.workers, self.id)
+            if not self.others() and not self.server.zcard(self.keys.requests):
+                self.server.delete(self.keys.seen)
+        return unsettled
+
+    def take(self) -> bytes | None:
+        """The next queued request (encoded), now recorded as taken by this worker."""
+        return self._take(keys=[self.keys.requests, self.keys.taken(self.id)])
+
+    def done(self, encoded: bytes) -> None:
+        self.server.hdel(self.keys.taken(self.id), encoded)
+
+    def busy_elsewhere(self) -> bool:
+        """Whether another worker, alive or not yet reaped, holds taken requests."""
+        return any(self.server.exists(self.keys.taken(worker)) for worker in self.others())

@@ -1,0 +1,139 @@
+"""Several ``scrapy crawl news`` workers share one crawl through a real Redis server."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from corpus.store import read_manifest
+from corpus.urls import canonicalize, url_hash
+from sitefixture.scrapyrun import scrapy_command
+from tests.conftest import TEST_SETTINGS, ServedSite, warcio_check
+from tests.redisserver import redis_server
+
+# Each worker takes up to CONCURRENT_REQUESTS requests ahead: 4 spreads this small site over both.
+SHARED_SETTINGS = {"REDIS_IDLE_TIMEOUT": "2", "REDIS_WORKER_TIMEOUT": "10", "CONCURRENT_REQUESTS": "4"}
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@dataclass
+class Worker:
+    process: subprocess.Popen[bytes]
+    log: Path
+    data_dir: Path
+
+    def wait(self, timeout: float = 120) -> int:
+        return self.process.wait(timeout)
+
+    def stat(self, name: str) -> int:
+        found = re.search(rf"'{re.escape(name)}': (\d+)", self.log.read_text())
+        return int(found.group(1)) if found else 0
+
+
+def start_worker(workdir: Path, data_dir: Path, sources_text: str, redis_url: str, prefix: str, name: str) -> Worker:
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "sources.toml").write_text(sources_text)
+    settings = {
+        **TEST_SETTINGS, **SHARED_SETTINGS, "SOURCES_FILE": str(workdir / "sources.toml"), "DATA_DIR": str(data_dir),
+        "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix,
+    }
+    command, env = scrapy_command(["crawl", "news"], settings)
+    log = workdir / f"{name}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, cwd=workdir, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    return Worker(process, log, data_dir)
+
+
+def disallow_an_article(site: ServedSite) -> str:
+    """Add a robots.txt rule against an article that is fetched but not kept; return its path."""
+    path = next(a.path for a in site.site.articles.values() if a.path not in site.site.corpus_paths + site.site.never_fetched)
+    robots = site.server.routes["/robots.txt"]
+    robots.body += f"\nUser-agent: *\nDisallow: {path}\n".encode()
+    return path
+
+
+def article_fetches(site: ServedSite) -> Counter[str]:
+    articles = {article.path for article in site.site.articles.values()}
+    return Counter(path for path in site.server.paths() if path in articles)
+
+
+def expected_hashes(site: ServedSite) -> set[str]:
+    return {url_hash(canonicalize(site.url(path))) for path in site.site.corpus_paths}
+
+
+def corpus_entries(*data_dirs: Path) -> list[dict]:
+    return [entry for data_dir in data_dirs for entry in read_manifest(data_dir / "corpus")]
+
+
+def assert_complete_corpus(site: ServedSite, *data_dirs: Path) -> None:
+    entries = corpus_entries(*data_dirs)
+    ids = [entry["id"] for entry in entries]
+    assert len(ids) == len(set(ids)), f"corpus numbers repeat: {sorted(ids)}"
+    assert {entry["file"].split("_")[1][:16] for entry in entries} == expected_hashes(site)
+    for data_dir in data_dirs:
+        listed = {entry["file"] for entry in read_manifest(data_dir / "corpus")}
+        assert {path.name for path in (data_dir / "corpus").glob("*.txt")} == listed
+
+
+@pytest.mark.parametrize("one_data_dir", [True, False], ids=["one-data-dir", "two-machines"])
+def test_two_workers_fetch_each_article_once_and_number_the_corpus_uniquely(
+    news_site: ServedSite, tmp_path: Path, redis_url: str, one_data_dir: bool
+) -> None:
+    news_site.server.delay = 0.5  # the crawl lasts long enough for both workers to take part
+    sources = news_site.site.source_toml(news_site.server.base_url)
+    refused = disallow_an_article(news_site)
+    prefix = f"t-{tmp_path.name}"
+    dirs = [tmp_path / "data"] * 2 if one_data_dir else [tmp_path / "a" / "data", tmp_path / "b" / "data"]
+    workers = [start_worker(tmp_path / name, dirs[n], sources, redis_url, prefix, name) for n, name in enumerate("ab")]
+    assert [worker.wait() for worker in workers] == [0, 0], [w.log.read_text()[-3000:] for w in workers]
+
+    fetched = article_fetches(news_site)
+    assert fetched and max(fetched.values()) == 1, fetched
+    assert all(worker.stat("shared/taken") > 0 for worker in workers), "one worker did all the work"
+    # A request refused by robots.txt never reaches the downloader: settled all the same.
+    assert refused not in fetched and sum(worker.stat("robotstxt/forbidden") for worker in workers) == 1
+    assert all("'shared/unsettled': 0" in worker.log.read_text() for worker in workers)
+    assert_complete_corpus(news_site, *set(dirs))
+    assert not warcio_check(sorted(path for d in set(dirs) for path in (d / "archive").glob("*.warc.gz")))
+
+    # A later run, on a third machine, knows from Redis what is archived: no article again.
+    rerun = start_worker(tmp_path / "c", tmp_path / "c" / "data", sources, redis_url, prefix, "c")
+    assert rerun.wait() == 0, rerun.log.read_text()[-3000:]
+    assert article_fetches(news_site) == fetched
+    assert "new run" in rerun.log.read_text()
+
+
+def test_a_worker_killed_mid_crawl_loses_nothing(news_site: ServedSite, tmp_path: Path, redis_url: str) -> None:
+    news_site.server.delay = 0.3
+    sources = news_site.site.source_toml(news_site.server.base_url)
+    prefix = f"t-{tmp_path.name}"
+    data = tmp_path / "data"
+    victim = start_worker(tmp_path / "a", data, sources, redis_url, prefix, "a")
+    survivor = start_worker(tmp_path / "b", data, sources, redis_url, prefix, "b")
+    deadline = time.monotonic() + 60
+    while sum(article_fetches(news_site).values()) < 3:
+        assert victim.process.poll() is None and time.monotonic() < deadline, victim.log.read_text()[-3000:]
+        time.sleep(0.01)
+    os.killpg(victim.process.pid, signal.SIGKILL)
+    victim.wait()
+    assert survivor.wait() == 0, survivor.log.read_text()[-3000:]
+
+    rerun = start_worker(tmp_path / "c", data, sources, redis_url, prefix, "c")
+    assert rerun.wait() == 0, rerun.log.read_text()[-3000:]
+    assert_complete_corpus(news_site, data)
+    assert not warcio_check(sorted((data / "archive").glob("*.warc.gz")))
+    assert not list((data / "archive").glob("*.open"))

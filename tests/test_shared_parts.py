@@ -1,0 +1,114 @@
+"""The parts of the shared crawl on a real Redis server: crawl state, workers, numbers, errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scraper.shared.connection import Keys
+from scraper.state import Capture, CrawlState
+from sitefixture.scrapyrun import run_scrapy
+from sitefixture.server import free_port
+from tests.redisserver import redis_server
+
+CAPTURE = Capture("<urn:uuid:1>", "2026-11-20T10:00:00Z", "https://a.example/1", "sha1:X", "news-1.warc.gz", 10, 200)
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+@pytest.fixture
+def server(redis_url: str):  # type: ignore[no-untyped-def]
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def state(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        store = CrawlState(tmp_path / "state.sqlite")
+    else:
+        from scraper.shared.state import RedisCrawlState
+
+        store = RedisCrawlState(request.getfixturevalue("server"), Keys("t"))
+    yield store
+
+
+def test_the_redis_state_answers_as_the_sqlite_one(state) -> None:  # type: ignore[no-untyped-def]
+    url = "https://a.example/1"
+    state.record_outcome(url, "corpus", 3)  # never fetched: nothing to update
+    assert state.get(url) is None
+    state.record_fetch(url, source="a", kind="article", fetched_at="2026-11-20T10:00:00Z", status=200,
+                       etag='"e1"', last_modified="Fri, 20 Nov 2026 10:00:00 GMT", capture=CAPTURE)
+    state.record_fetch(url, source="a", kind="article", fetched_at="2026-11-21T10:00:00Z", status=304)
+    state.record_outcome(url, "corpus", 3)
+    known = state.get(url)
+    assert (known.status, known.etag, known.fetched_at, known.outcome, known.corpus_id) == (304, '"e1"', "2026-11-21T10:00:00Z", "corpus", 3)
+    assert known.capture == CAPTURE
+    state.record_fetch(url, source="a", kind="article", fetched_at="2026-11-22T10:00:00Z", status=200, capture=CAPTURE)
+    assert state.get(url).etag is None  # a new capture without validators drops the old ones
+    state.record_fetch("https://a.example/2", source="a", kind="article", fetched_at="2026-11-19T10:00:00Z", status=200)
+    assert list(state.articles_fetched_before("a", "2026-11-23T00:00:00")) == [url]  # /2 has no outcome
+    assert list(state.articles_fetched_before("a", "2026-11-22T00:00:00")) == []
+    state.record_run("2026-11-20T10:00:00", "a", {"written": 1})
+    state.record_run("2026-11-21T10:00:00", "a", {"written": 2})
+    assert state.last_run("a") == ("2026-11-21T10:00:00", {"written": 2})
+    assert state.recent_runs("a", 5) == [{"written": 2}, {"written": 1}]
+    assert state.last_run("b") is None
+
+
+def test_a_dead_workers_taken_requests_go_back_to_the_queue(server) -> None:  # type: ignore[no-untyped-def]
+    from scraper.shared.workers import Workers
+
+    keys = Keys("t")
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_id = Workers(server, keys, 60).id.rpartition("-")[0] + "-" + gone.stdout.strip()
+    dead = Workers(server, keys, 60, worker=dead_id)
+    assert dead.join().new_run
+    server.zadd(keys.requests, {b"r1": -1, b"r2": 0, b"r3": 1})
+    assert dead.take() == b"r1" and dead.take() == b"r2"
+    dead.done(b"r1")
+
+    alive = Workers(server, keys, 60)
+    joined = alive.join()  # the dead worker's PID is gone on this host: it is reaped at once
+    assert (joined.new_run, joined.requeued, joined.queued) == (False, 1, 2)
+    assert [alive.take(), alive.take(), alive.take()] == [b"r2", b"r3", None]
+    assert alive.busy_elsewhere() is False
+    assert alive.leave(finished=False) == 2  # interrupted: what it had taken is queued again
+    assert server.zcard(keys.requests) == 2 and server.zcard(keys.workers) == 0
+
+
+def test_a_new_run_starts_with_an_empty_seen_set_and_numbers_go_on(server) -> None:  # type: ignore[no-untyped-def]
+    from scraper.shared.numbers import SharedNumbers
+    from scraper.shared.workers import Workers
+
+    keys = Keys("t")
+    server.sadd(keys.seen, "fingerprint")
+    numbers = SharedNumbers(server, keys.corpus_numbers)
+    assert [numbers(5), numbers(0), numbers(0)] == [5, 6, 7]  # starts past what the corpus holds
+    first = Workers(server, keys, 60, worker="h-1")
+    assert first.join().new_run and not server.exists(keys.seen)
+    server.sadd(keys.seen, "fingerprint")
+    assert not Workers(server, keys, 60, worker="h-2").join().new_run  # h-1 is alive
+    assert server.exists(keys.seen)
+    assert numbers(0) == 8
+
+
+def test_an_unreachable_redis_stops_the_crawl_with_its_url(tmp_path: Path) -> None:
+    (tmp_path / "sources.toml").write_text('[[source]]\nname = "a"\nurl = "http://127.0.0.1:9/"\n')
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    done = run_scrapy(["crawl", "news"], tmp_path, {"REDIS_URL": url, "DATA_DIR": str(tmp_path / "data")})
+    assert done.returncode == 1
+    assert f"error: cannot reach Redis at {url}: " in done.stderr
+    assert "Traceback" not in done.stderr
