@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import time
@@ -38,11 +39,17 @@ http {{
 
 @dataclass
 class ServedSite:
-    """A site being served: its base URL, the server's name, and how many requests it answered."""
+    """A site being served: its base URL, the server's name, and the paths it was asked for."""
 
     base_url: str
     server: str
-    requests: Callable[[], int]
+    paths: Callable[[], list[str]]
+
+    def requests(self) -> int:
+        return len(self.paths())
+
+
+_REQUEST_LINE = re.compile(rb'"[A-Z]+ (\S+) HTTP/')
 
 
 def _file_for(root: Path, path: str) -> Path:
@@ -78,7 +85,12 @@ def _nginx(binary: str, build: Callable[[str], Routes], workdir: Path) -> Iterat
                 time.sleep(0.1)
         log = state / "access.log"
         offset = len(log.read_bytes().splitlines())
-        yield ServedSite(base_url, "nginx", lambda: len(log.read_bytes().splitlines()) - offset)
+
+        def paths() -> list[str]:
+            lines = log.read_bytes().splitlines()[offset:]
+            return [found.group(1).decode() for found in map(_REQUEST_LINE.search, lines) if found]
+
+        yield ServedSite(base_url, "nginx", paths)
     finally:
         process.terminate()
         process.wait(10)
@@ -94,4 +106,4 @@ def serve(build: Callable[[str], Routes], workdir: Path) -> Iterator[ServedSite]
         return
     with FixtureServer() as server:
         server.routes.update(build(server.base_url))
-        yield ServedSite(server.base_url, "Python fixture server (install nginx for a faster one)", lambda: len(server.paths()))
+        yield ServedSite(server.base_url, "Python fixture server (install nginx for a faster one)", server.paths)

@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
 
 from corpus.store import read_manifest
 from corpus.urls import canonicalize, url_hash
+from scraper.shared.connection import Keys
+from scraper.shared.workers import this_worker
 from sitefixture.scrapyrun import scrapy_command
 from tests.conftest import TEST_SETTINGS, ServedSite, warcio_check
 from tests.redisserver import redis_server
@@ -124,13 +127,16 @@ def test_a_worker_killed_mid_crawl_loses_nothing(news_site: ServedSite, tmp_path
     data = tmp_path / "data"
     victim = start_worker(tmp_path / "a", data, sources, redis_url, prefix, "a")
     survivor = start_worker(tmp_path / "b", data, sources, redis_url, prefix, "b")
+    taken = Keys(prefix).taken(this_worker().rpartition("-")[0] + f"-{victim.process.pid}")
+    server = redis.Redis.from_url(redis_url)
     deadline = time.monotonic() + 60
-    while sum(article_fetches(news_site).values()) < 3:
+    while sum(article_fetches(news_site).values()) < 2 or not server.hlen(taken):
         assert victim.process.poll() is None and time.monotonic() < deadline, victim.log.read_text()[-3000:]
         time.sleep(0.01)
-    os.killpg(victim.process.pid, signal.SIGKILL)
+    os.killpg(victim.process.pid, signal.SIGKILL)  # mid-download: the answers take 0.5 s
     victim.wait()
     assert survivor.wait() == 0, survivor.log.read_text()[-3000:]
+    assert survivor.stat("shared/requeued") >= 1 and not server.exists(taken)
 
     rerun = start_worker(tmp_path / "c", data, sources, redis_url, prefix, "c")
     assert rerun.wait() == 0, rerun.log.read_text()[-3000:]

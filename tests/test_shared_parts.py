@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from scraper.lock import DataDirBusy, DataDirLock
 from scraper.shared.connection import Keys
 from scraper.state import Capture, CrawlState
 from sitefixture.scrapyrun import run_scrapy
@@ -112,3 +114,16 @@ def test_an_unreachable_redis_stops_the_crawl_with_its_url(tmp_path: Path) -> No
     assert done.returncode == 1
     assert f"error: cannot reach Redis at {url}: " in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_workers_share_the_data_dir_lock_and_a_lone_crawl_waits_for_them(tmp_path: Path) -> None:
+    first = DataDirLock(tmp_path, shared=True).acquire()
+    second = DataDirLock(tmp_path, shared=True).acquire()
+    with pytest.raises(DataDirBusy, match="workers of a shared crawl are using"):
+        DataDirLock(tmp_path).acquire()
+    first.release()
+    second.release()
+    alone = DataDirLock(tmp_path).acquire()
+    with pytest.raises(DataDirBusy, match=rf"another crawl \(pid {os.getpid()}\)"):
+        DataDirLock(tmp_path, shared=True).acquire()
+    alone.release()
