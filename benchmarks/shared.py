@@ -67,12 +67,23 @@ def fetches(site: ServedSite, articles: set[str], since: int) -> Counter[str]:
     return Counter(path for path in site.paths()[since:] if path in articles)
 
 
+def corpus_texts(data_dir: Path) -> dict[int, dict]:
+    """The current manifest entry of every corpus article, by number."""
+    return {entry["id"]: entry for entry in read_manifest(data_dir / "corpus")}
+
+
 def corpus_report(data_dir: Path, expected: set[str]) -> str:
-    entries = list(read_manifest(data_dir / "corpus"))
-    ids = [entry["id"] for entry in entries]
-    found = {"/" + entry["url"].split("/", 3)[3] for entry in entries} & expected
-    unique = "unique" if len(ids) == len(set(ids)) else f"{len(ids) - len(set(ids))} REPEATED"
-    return f"{len(entries)} in corpus, numbers {unique}; {len(found)} of the {len(expected)} articles one worker alone keeps"
+    """Articles in the corpus, whether a number ever named two articles, and how many of
+    ``expected`` (SHA-1 of the texts one worker alone wrote) are there: with copies of each
+    page served, which copy is kept and which is its near-duplicate may differ."""
+    lines = list(read_manifest(data_dir / "corpus"))
+    urls_by_number: dict[int, set[str]] = {}
+    for entry in lines:
+        urls_by_number.setdefault(entry["id"], set()).add(entry["canonical_url"])
+    clashes = sum(1 for urls in urls_by_number.values() if len(urls) > 1)
+    found = {entry["sha1"] for entry in corpus_texts(data_dir).values()} & expected
+    return (f"{len(urls_by_number)} in corpus, {clashes} numbers given to two articles; "
+            f"{len(found)} of the {len(expected)} texts one worker alone wrote")
 
 
 def main() -> None:
@@ -97,7 +108,7 @@ def main() -> None:
             alone = start(root / "alone", "alone", root / "alone" / "data", sources, {"EXTRACTION_PROCESSES": str(cores)})
             wait([alone])
             seconds = time.monotonic() - began
-            kept = {"/" + e["url"].split("/", 3)[3] for e in read_manifest(root / "alone" / "data" / "corpus")}
+            kept = {entry["sha1"] for entry in corpus_texts(root / "alone" / "data").values()}
             print(f"\none worker, no Redis, {cores} extraction processes: {seconds:.1f} s, {len(pages) / seconds:.1f} pages/s, "
                   f"{alone.stat('downloader/request_count')} requests, {len(kept)} articles kept")
 
@@ -126,15 +137,16 @@ def main() -> None:
             os.killpg(workers[0].process.pid, signal.SIGKILL)
             wait(workers)
             after_kill = corpus_report(data, kept)
+            in_crawl, rerun_mark = fetches(site, articles, mark), len(site.paths())
             rerun = start(root / "killed", "rerun", data, sources, {**shared, "REDIS_KEY_PREFIX": "killed"})
             wait([rerun])
-            counted = fetches(site, articles, mark)
+            again = set(fetches(site, articles, rerun_mark)) & set(in_crawl)
             print(f"\n{args.workers} workers, k0 killed (SIGKILL) after a third of the articles:")
-            print(f"  put back by the others: {sum(w.stat('shared/requeued') for w in workers[1:])} requests")
+            print(f"  taken by k0 and put back by the others: {sum(w.stat('shared/requeued') for w in workers[1:])} requests")
             print(f"  after the crawl: {after_kill}")
+            print(f"  article pages fetched more than once during the crawl: {sum(1 for n in in_crawl.values() if n > 1)}")
             print(f"  after a rerun:   {corpus_report(data, kept)}")
-            print(f"  article pages fetched more than once (the killed worker's downloads cut short): "
-                  f"{sum(1 for n in counted.values() if n > 1)}")
+            print(f"  article pages the rerun fetched again (k0 had downloaded them, not yet written them): {len(again)}")
 
 
 if __name__ == "__main__":
