@@ -94,6 +94,24 @@ _COLUMNS = [f.name for f in fields(UrlState)]
 _CAPTURE_COLUMNS = [f.name for f in fields(Capture)]
 
 
+def fetch_columns(
+    source: str, kind: str, fetched_at: str, status: int, etag: str | None, last_modified: str | None,
+    capture: Capture | None,
+) -> tuple[dict[str, Any], set[str]]:
+    """The columns a fetch sets, and those whose stored value it keeps when it has none.
+
+    A 304 (no ``capture``) need not repeat the validators: it keeps those of the
+    capture it confirms. A new capture replaces them, even with none.
+    """
+    values: dict[str, Any] = {
+        "source": source, "kind": kind, "fetched_at": fetched_at, "status": status,
+        "etag": etag, "last_modified": last_modified,
+    }
+    if capture is not None:
+        values.update(asdict(capture))
+    return values, {"etag", "last_modified"} if capture is None else set()
+
+
 class CrawlState:
     """The SQLite state store at ``path``; every write is committed at once."""
 
@@ -125,15 +143,9 @@ class CrawlState:
         capture: Capture | None = None,
     ) -> None:
         """Remember a fetch; ``capture`` is the full response record, if this fetch wrote one."""
-        values: dict[str, Any] = {
-            "url": url, "source": source, "kind": kind, "fetched_at": fetched_at,
-            "status": status, "etag": etag, "last_modified": last_modified,
-        }
-        if capture is not None:
-            values.update(asdict(capture))
+        values, keep = fetch_columns(source, kind, fetched_at, status, etag, last_modified, capture)
+        values = {"url": url, **values}
         names = ", ".join(values)
-        # A 304 need not repeat the validators: keep those of the capture it confirms.
-        keep = {"etag", "last_modified"} if capture is None else set()
         updates = ", ".join(
             f"{name} = COALESCE(excluded.{name}, {name})" if name in keep else f"{name} = excluded.{name}"
             for name in values

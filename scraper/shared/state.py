@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import asdict, fields
+from dataclasses import fields
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from scraper.shared.connection import Keys
-from scraper.state import Capture, UrlState
+from scraper.state import Capture, UrlState, fetch_columns
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -68,12 +68,7 @@ class RedisCrawlState:
         capture: Capture | None = None,
     ) -> None:
         """Remember a fetch; ``capture`` is the full response record, if this fetch wrote one."""
-        values: dict[str, Any] = {"source": source, "kind": kind, "fetched_at": fetched_at, "status": status,
-                                  "etag": etag, "last_modified": last_modified}
-        if capture is not None:
-            values.update(asdict(capture))
-        # A 304 need not repeat the validators: keep those of the capture it confirms.
-        keep = {"etag", "last_modified"} if capture is None else set()
+        values, keep = fetch_columns(source, kind, fetched_at, status, etag, last_modified, capture)
         gone = [name for name, value in values.items() if value is None and name not in keep]
         key = self._url(url)
         with self.server.pipeline() as batch:
