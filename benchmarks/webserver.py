@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -59,6 +60,16 @@ def _file_for(root: Path, path: str) -> Path:
     return root / (relative + "index.html" if not relative or relative.endswith("/") else relative)
 
 
+def _let_nginx_workers_in(root: Path) -> None:
+    """nginx's workers run as an unprivileged user: let them read ``root`` and pass through
+    the folders above it that we own (a temporary folder is private to us)."""
+    root.chmod(0o755)
+    for folder in root.parents:
+        mode = folder.stat().st_mode
+        if folder.stat().st_uid == os.getuid() and not mode & 0o001:
+            folder.chmod(mode | 0o011)
+
+
 @contextmanager
 def _nginx(binary: str, build: Callable[[str], Routes], workdir: Path) -> Iterator[ServedSite]:
     port = free_port()
@@ -69,7 +80,7 @@ def _nginx(binary: str, build: Callable[[str], Routes], workdir: Path) -> Iterat
         target = _file_for(root, path)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(resource.body)
-    root.chmod(0o755)
+    _let_nginx_workers_in(root)
     (state / "nginx.conf").write_text(NGINX_CONF.format(dir=state, port=port, root=root))
     process = subprocess.Popen([binary, "-c", str(state / "nginx.conf"), "-p", str(state)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
