@@ -34,8 +34,11 @@ from corpus.article import Article, normalize, word_count
 from corpus.boilerplate import PageSignals, clean_lines, narrow
 from corpus.metadata import (
     StructuredData,
+    bold_byline,
     choose_headline,
     is_publisher,
+    labeled_byline,
+    linked_authors,
     iso_datetime,
     looks_like_full_name,
     read_structured_data,
@@ -182,7 +185,7 @@ def _authors(tree: lxml.html.HtmlElement, url: str, data: StructuredData) -> lis
     found = [name for name in byline if not is_publisher(name, data, host)]
     if found and all(map(looks_like_full_name, found)):
         return found
-    return declared or byline
+    return bold_byline(tree) or labeled_byline(tree) or linked_authors(tree) or declared or byline
 
 
 def _article(tree: lxml.html.HtmlElement, url: str, data: StructuredData, lines: list[str]) -> Article:

@@ -212,11 +212,81 @@ def looks_like_full_name(name: str) -> bool:
     return len(name.split()) >= 2
 
 
+_NAME_PARTICLES = {"van", "von", "der", "den", "de", "da", "di", "du", "del", "la", "le", "bin", "al", "el", "y", "e", "zu"}
+_MAX_NAME_WORDS = 5
+_BYLINE_SEPARATORS = re.compile(r"\s*/\s*")
+
+
+def is_person_name(name: str) -> bool:
+    """A full name of a few capitalised words ("Lê Phương", "Ursula von der Leyen"), not a phrase."""
+    words = name.split()
+    if not looks_like_full_name(name) or len(words) > _MAX_NAME_WORDS:
+        return False
+    return all(word[:1].isupper() or word.casefold() in _NAME_PARTICLES or not word[:1].isalpha() for word in words)
+
+
+def bold_byline(tree: lxml.html.HtmlElement) -> list[str]:
+    """The names of a byline written as a bold paragraph of its own near the start or the end
+    of the article text ("<p><strong>Jane Doe/John Roe</strong></p>"); empty if there is none."""
+    parents: dict[Any, list[Any]] = {}
+    for paragraph in tree.iter("p"):
+        if (paragraph.text_content() or "").strip("\xa0 \n\t"):
+            parents.setdefault(paragraph.getparent(), []).append(paragraph)
+    if not parents:
+        return []
+    paragraphs = max(parents.values(), key=len)
+    for paragraph in paragraphs[:3] + paragraphs[-2:]:
+        text = " ".join(paragraph.text_content().split())
+        children = list(paragraph)
+        if len(text) > 80 or len(children) != 1 or children[0].tag not in ("strong", "b"):
+            continue
+        if " ".join(children[0].text_content().split()) != text:
+            continue
+        names = split_authors(_BYLINE_SEPARATORS.split(text))
+        if 1 <= len(names) <= 3 and all(map(is_person_name, names)):
+            return names
+    return []
+
+
+_AUTHOR_LINKS = (
+    "//a[@rel='author' or contains(@href, '/author/') or contains(@href, '/authors/')"
+    " or contains(@href, '/autor/') or contains(@href, '/autoren/') or contains(@href, '/auteur/')]"
+)
+
+
+def linked_authors(tree: lxml.html.HtmlElement) -> list[str]:
+    """The people of the first byline made of links to author pages (``/author/jane-doe``):
+    the first such link and the author links beside it, not those of other articles' teasers."""
+    links = tree.xpath(_AUTHOR_LINKS)
+    if not links:
+        return []
+    byline = links[0].getparent()
+    names = [" ".join(link.text_content().split()) for link in links if link.getparent() is byline]
+    return [name for name in dict.fromkeys(names) if is_person_name(name)][:3]
+
+
+_LABELED = re.compile(r"^(?:Autorin/Autor|Autorin|Autor|Author|Written by|By|Par|Por|Door)\s*:?\s+(\S.*)$")
+_SHORT_LINES = "//*[self::li or self::p or self::span][not(*[self::div or self::p or self::ul or self::ol or self::table])][string-length(normalize-space()) < 70]"
+
+
+def labeled_byline(tree: lxml.html.HtmlElement) -> list[str]:
+    """The people of the first short line that is a byline label and names ("Autorin/Autor Jane Doe")."""
+    for element in tree.xpath(_SHORT_LINES):
+        found = _LABELED.match(" ".join(element.text_content().split()))
+        if found:
+            names = split_authors(_BYLINE_SEPARATORS.split(found.group(1)))
+            if 1 <= len(names) <= 3 and all(map(is_person_name, names)):
+                return names
+    return []
+
+
 def is_publisher(name: str, data: StructuredData, host: str) -> bool:
-    """Whether ``name`` is the publisher under one of its names ("n-tv NACHRICHTEN" on n-tv.de)."""
+    """Whether ``name`` is the publisher under one of its names ("n-tv NACHRICHTEN" on n-tv.de),
+    or its initials ("Deutsche Welle" on dw.com)."""
     keys = _publisher_keys(data, host)
     words = name.split()
-    return _key(name) in keys or bool(words) and _key(words[0]) in keys
+    initials = "".join(word[0] for word in words if word[0].isupper())  # "Deutsche Welle" on dw.com
+    return _key(name) in keys or bool(words) and _key(words[0]) in keys or len(initials) >= 2 and _key(initials) in keys
 
 
 def split_authors(names: list[str]) -> list[str]:

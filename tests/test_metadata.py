@@ -52,3 +52,49 @@ def test_the_publisher_stays_when_no_person_is_named() -> None:
 def test_declared_people_are_kept_with_the_byline_word_dropped() -> None:
     article = extract_article(page(["Autor Monika Bolliger", "Daily Planet"]), "https://dailyplanet.example/talks")
     assert article is not None and article.authors == ["Monika Bolliger", "Daily Planet"]
+
+
+def body_page(body: str, publisher: str = "Daily Planet") -> str:
+    """A page whose declared author is only the publisher, with ``body`` as its article."""
+    ld = {"@type": "NewsArticle", "headline": "Talks go on", "author": {"@type": "Organization", "name": publisher},
+          "publisher": {"@type": "Organization", "name": publisher}}
+    return (
+        f'<html><head><script type="application/ld+json">{json.dumps(ld)}</script></head>'
+        f"<body><article><h1>Talks go on</h1>{body}</article>"
+        '<aside><p>More: <a href="/author/clark-kent">Clark Kent</a> on the next story</p></aside></body></html>'
+    )
+
+
+def authors_of(body: str, url: str = "https://dailyplanet.example/talks", publisher: str = "Daily Planet") -> list[str]:
+    article = extract_article(body_page(body, publisher), url)
+    assert article is not None
+    return article.authors
+
+
+def test_a_bold_byline_paragraph_at_the_start_or_the_end_names_the_authors() -> None:
+    assert authors_of("<p>&nbsp;</p><p><strong>Mathatisi Sebusi/Mohalenyane Phakela</strong></p>" + BODY) == [
+        "Mathatisi Sebusi", "Mohalenyane Phakela"]
+    assert authors_of(BODY + '<p style="text-align:right"><strong>Lê Phương</strong></p>') == ["Lê Phương"]
+
+
+def test_a_bold_subheading_inside_the_text_names_nobody() -> None:
+    middle = BODY[: len(BODY) // 2] + "<p><strong>Key Facts</strong></p>" + BODY[len(BODY) // 2 :]
+    assert authors_of(middle) == ["Clark Kent"]  # the teaser's author link is all there is
+    assert authors_of("<p><strong>What happened in the talks</strong></p>" + BODY) == ["Clark Kent"]
+
+
+def test_links_to_author_pages_name_the_authors_of_the_first_byline_only() -> None:
+    byline = '<p class="meta">von <a href="/autoren/name/max-kolter">Dr. Max Kolter</a> und <a href="/autoren/name/eva">Eva Roth</a></p>'
+    assert authors_of(byline + BODY) == ["Dr. Max Kolter", "Eva Roth"]
+
+
+def test_a_labeled_byline_line_names_the_author() -> None:
+    byline = "<ul><li><strong>Datum</strong> 28.04.2023</li><li><strong>Autorin/Autor</strong> Roman Goncharenko</li></ul>"
+    assert authors_of(BODY + byline) == ["Roman Goncharenko"]
+
+
+def test_a_publisher_named_by_its_initials_is_no_author() -> None:
+    byline = "<ul><li>Autor: Roman Goncharenko</li></ul>"
+    assert authors_of(BODY + byline, "https://www.dw.com/de/talks/a-1", publisher="Deutsche Welle") == ["Roman Goncharenko"]
+    assert is_publisher("Deutsche Welle", StructuredData(), "www.dw.com")
+    assert not is_publisher("Daniel Weber", StructuredData(), "www.nytimes.com")
