@@ -181,11 +181,15 @@ def _authors(tree: lxml.html.HtmlElement, url: str, data: StructuredData) -> lis
     declared = [without_byline_word(name) for name in split_authors(data.authors)]
     if declared and not all(is_publisher(name, data, host) for name in declared):
         return declared
+    # The cheap, strict byline forms first; trafilatura's byline search takes ~15 ms a page.
+    named = bold_byline(tree) or labeled_byline(tree)
+    if named:
+        return named
     byline = [without_byline_word(name) for name in split_authors((extract_author(tree) or "").split(";"))]
     found = [name for name in byline if not is_publisher(name, data, host)]
     if found and all(map(looks_like_full_name, found)):
         return found
-    return bold_byline(tree) or labeled_byline(tree) or linked_authors(tree) or declared or byline
+    return linked_authors(tree) or declared or byline
 
 
 def _article(tree: lxml.html.HtmlElement, url: str, data: StructuredData, lines: list[str]) -> Article:

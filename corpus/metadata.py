@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -225,22 +226,30 @@ def is_person_name(name: str) -> bool:
     return all(word[:1].isupper() or word.casefold() in _NAME_PARTICLES or not word[:1].isalpha() for word in words)
 
 
+def _line(element: lxml.html.HtmlElement) -> str:
+    return " ".join(element.text_content().split())
+
+
+def _ends(paragraphs: list[Any], first: int, last: int) -> list[Any]:
+    """The first ``first`` and last ``last`` paragraphs that hold text."""
+    head = [p for p in paragraphs if _line(p)][:first] if first else []
+    tail = [p for p in reversed(paragraphs) if _line(p)][:last]
+    return head + [p for p in reversed(tail) if p not in head]
+
+
 def bold_byline(tree: lxml.html.HtmlElement) -> list[str]:
     """The names of a byline written as a bold paragraph of its own near the start or the end
     of the article text ("<p><strong>Jane Doe/John Roe</strong></p>"); empty if there is none."""
-    parents: dict[Any, list[Any]] = {}
-    for paragraph in tree.iter("p"):
-        if (paragraph.text_content() or "").strip("\xa0 \n\t"):
-            parents.setdefault(paragraph.getparent(), []).append(paragraph)
-    if not parents:
+    containers = Counter(paragraph.getparent() for paragraph in tree.iter("p"))
+    if not containers:
         return []
-    paragraphs = max(parents.values(), key=len)
-    for paragraph in paragraphs[:3] + paragraphs[-2:]:
-        text = " ".join(paragraph.text_content().split())
+    container = containers.most_common(1)[0][0]
+    for paragraph in _ends(list(container.iterchildren("p")), 3, 2):
         children = list(paragraph)
-        if len(text) > 80 or len(children) != 1 or children[0].tag not in ("strong", "b"):
+        if len(children) != 1 or children[0].tag not in ("strong", "b"):
             continue
-        if " ".join(children[0].text_content().split()) != text:
+        text = _line(paragraph)
+        if len(text) > 80 or _line(children[0]) != text:
             continue
         names = split_authors(_BYLINE_SEPARATORS.split(text))
         if 1 <= len(names) <= 3 and all(map(is_person_name, names)):
@@ -261,7 +270,7 @@ def linked_authors(tree: lxml.html.HtmlElement) -> list[str]:
     if not links:
         return []
     byline = links[0].getparent()
-    names = [" ".join(link.text_content().split()) for link in links if link.getparent() is byline]
+    names = [_line(link) for link in links if link.getparent() is byline]
     return [name for name in dict.fromkeys(names) if is_person_name(name)][:3]
 
 
@@ -272,7 +281,7 @@ _SHORT_LINES = "//*[self::li or self::p or self::span][not(*[self::div or self::
 def labeled_byline(tree: lxml.html.HtmlElement) -> list[str]:
     """The people of the first short line that is a byline label and names ("Autorin/Autor Jane Doe")."""
     for element in tree.xpath(_SHORT_LINES):
-        found = _LABELED.match(" ".join(element.text_content().split()))
+        found = _LABELED.match(_line(element))
         if found:
             names = split_authors(_BYLINE_SEPARATORS.split(found.group(1)))
             if 1 <= len(names) <= 3 and all(map(is_person_name, names)):
