@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 from scraper.shared.connection import keys
 
-SETTLED_MIDDLEWARE = "scraper.shared.settled.SettledMiddleware"
-SETTLED_ORDER = 10  # outermost: before the offsite filter (50) and the address guard (60)
-
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
+
+SETTLED_MIDDLEWARE = "scraper.shared.settled.SettledMiddleware"
+SETTLED_ORDER = 10  # outermost: before the offsite filter (50) and the address guard (60)
 
 
 def share_through_redis(settings: BaseSettings) -> None:

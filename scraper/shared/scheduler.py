@@ -29,10 +29,11 @@ class SharedScheduler(Scheduler):
     """Take requests from the Redis queue that every worker of the crawl shares.
 
     A request taken from the queue is recorded under this worker until it leaves
-    the downloader or is refused before it (see :mod:`scraper.shared.settled`), so a worker killed mid-crawl loses nothing: another worker (or
-    the next one to start) puts its requests back. The spider stays open while
-    the queue has requests or another worker holds some, and closes once the queue
-    has stayed empty for ``REDIS_IDLE_TIMEOUT`` seconds.
+    the downloader or is refused before it (see :mod:`scraper.shared.settled`),
+    so a worker killed mid-crawl loses nothing: another worker (or the next one
+    to start) puts its requests back. The spider stays open while the queue has
+    requests or another worker holds some, and closes once the queue has stayed
+    empty for ``REDIS_IDLE_TIMEOUT`` seconds.
     """
 
     crawler: Crawler
