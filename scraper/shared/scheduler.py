@@ -38,6 +38,11 @@ class SharedScheduler(Scheduler):
 
     crawler: Crawler
     workers: Workers
+    idle_timeout: float
+    _idle_since: float | None  # monotonic time the queue was first seen empty, while idle
+    _taken: weakref.WeakKeyDictionary[Request, bytes]  # requests in progress -> their queue encoding
+    _heartbeat: task.LoopingCall
+    _wake: task.LoopingCall
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedScheduler:
