@@ -91,7 +91,6 @@ class CorpusStore:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._lock = os.open(self.directory / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
         with self.transaction():
-            self._catch_up()
             listed = {entry["file"] for entry in self.latest.values()}
             for path in self.directory.iterdir():
                 match = _FILE_NAME.match(path.name)
@@ -113,8 +112,7 @@ class CorpusStore:
         assert self._lock is not None, "CorpusStore.open() first"
         if self._lock_depth == 0:
             fcntl.flock(self._lock, fcntl.LOCK_EX)
-            if self._manifest is not None:
-                self._catch_up()
+            self._catch_up()
         self._lock_depth += 1
         try:
             yield self
