@@ -7,6 +7,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator
+from itertools import islice
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -227,14 +228,20 @@ def is_person_name(name: str) -> bool:
 
 
 def _line(element: lxml.html.HtmlElement) -> str:
-    return " ".join(element.text_content().split())
+    return normalize(element.text_content())
 
 
 def _ends(paragraphs: list[Any], first: int, last: int) -> list[Any]:
     """The first ``first`` and last ``last`` paragraphs that hold text."""
-    head = [p for p in paragraphs if _line(p)][:first] if first else []
-    tail = [p for p in reversed(paragraphs) if _line(p)][:last]
+    head = list(islice((p for p in paragraphs if _line(p)), first))
+    tail = list(islice((p for p in reversed(paragraphs) if _line(p)), last))
     return head + [p for p in reversed(tail) if p not in head]
+
+
+def _byline_names(text: str) -> list[str]:
+    """The one to three people a byline line names ("Jane Doe/John Roe"); empty if it is no byline."""
+    names = split_authors(_BYLINE_SEPARATORS.split(text))
+    return names if 1 <= len(names) <= 3 and all(map(is_person_name, names)) else []
 
 
 def bold_byline(tree: lxml.html.HtmlElement) -> list[str]:
@@ -249,10 +256,8 @@ def bold_byline(tree: lxml.html.HtmlElement) -> list[str]:
         if len(children) != 1 or children[0].tag not in ("strong", "b"):
             continue
         text = _line(paragraph)
-        if len(text) > 80 or _line(children[0]) != text:
-            continue
-        names = split_authors(_BYLINE_SEPARATORS.split(text))
-        if 1 <= len(names) <= 3 and all(map(is_person_name, names)):
+        names = _byline_names(text) if len(text) <= 80 and _line(children[0]) == text else []
+        if names:
             return names
     return []
 
@@ -282,10 +287,9 @@ def labeled_byline(tree: lxml.html.HtmlElement) -> list[str]:
     """The people of the first short line that is a byline label and names ("Autorin/Autor Jane Doe")."""
     for element in tree.xpath(_SHORT_LINES):
         found = _LABELED.match(_line(element))
-        if found:
-            names = split_authors(_BYLINE_SEPARATORS.split(found.group(1)))
-            if 1 <= len(names) <= 3 and all(map(is_person_name, names)):
-                return names
+        names = _byline_names(found.group(1)) if found else []
+        if names:
+            return names
     return []
 
 
@@ -294,7 +298,7 @@ def is_publisher(name: str, data: StructuredData, host: str) -> bool:
     or its initials ("Deutsche Welle" on dw.com)."""
     keys = _publisher_keys(data, host)
     words = name.split()
-    initials = "".join(word[0] for word in words if word[0].isupper())  # "Deutsche Welle" on dw.com
+    initials = "".join(word[0] for word in words if word[0].isupper())
     return _key(name) in keys or bool(words) and _key(words[0]) in keys or len(initials) >= 2 and _key(initials) in keys
 
 
