@@ -10,6 +10,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator
+from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -94,25 +95,40 @@ _COLUMNS = [f.name for f in fields(UrlState)]
 _CAPTURE_COLUMNS = [f.name for f in fields(Capture)]
 
 
-def fetch_columns(
-    source: str, kind: str, fetched_at: str, status: int, etag: str | None, last_modified: str | None,
-    capture: Capture | None,
-) -> tuple[dict[str, Any], set[str]]:
-    """The columns a fetch sets, and those whose stored value it keeps when it has none.
+class FetchRecorder(ABC):
+    """How a fetch is remembered, whichever store keeps it (SQLite here, Redis for a shared crawl)."""
 
-    A 304 (no ``capture``) need not repeat the validators: it keeps those of the
-    capture it confirms. A new capture replaces them, even with none.
-    """
-    values: dict[str, Any] = {
-        "source": source, "kind": kind, "fetched_at": fetched_at, "status": status,
-        "etag": etag, "last_modified": last_modified,
-    }
-    if capture is not None:
-        values.update(asdict(capture))
-    return values, {"etag", "last_modified"} if capture is None else set()
+    def record_fetch(
+        self,
+        url: str,
+        *,
+        source: str,
+        kind: str,
+        fetched_at: str,
+        status: int,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        capture: Capture | None = None,
+    ) -> None:
+        """Remember a fetch; ``capture`` is the full response record, if this fetch wrote one.
+
+        A 304 (no ``capture``) need not repeat the validators: it keeps those of the
+        capture it confirms. A new capture replaces them, even with none.
+        """
+        values: dict[str, Any] = {
+            "source": source, "kind": kind, "fetched_at": fetched_at, "status": status,
+            "etag": etag, "last_modified": last_modified,
+        }
+        if capture is not None:
+            values.update(asdict(capture))
+        self._write_fetch(url, values, {"etag", "last_modified"} if capture is None else set())
+
+    @abstractmethod
+    def _write_fetch(self, url: str, values: dict[str, Any], keep: set[str]) -> None:
+        """Store ``values`` for ``url``; a name in ``keep`` whose value is None keeps its stored value."""
 
 
-class CrawlState:
+class CrawlState(FetchRecorder):
     """The SQLite state store at ``path``; every write is committed at once."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -130,20 +146,7 @@ class CrawlState:
         row = self.db.execute(f"SELECT {', '.join(_COLUMNS)} FROM urls WHERE url = ?", (url,)).fetchone()
         return UrlState(*row) if row else None
 
-    def record_fetch(
-        self,
-        url: str,
-        *,
-        source: str,
-        kind: str,
-        fetched_at: str,
-        status: int,
-        etag: str | None = None,
-        last_modified: str | None = None,
-        capture: Capture | None = None,
-    ) -> None:
-        """Remember a fetch; ``capture`` is the full response record, if this fetch wrote one."""
-        values, keep = fetch_columns(source, kind, fetched_at, status, etag, last_modified, capture)
+    def _write_fetch(self, url: str, values: dict[str, Any], keep: set[str]) -> None:
         values = {"url": url, **values}
         names = ", ".join(values)
         updates = ", ".join(

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from scraper.shared.connection import Keys
-from scraper.state import Capture, UrlState, fetch_columns
+from scraper.state import FetchRecorder, UrlState
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -31,7 +31,7 @@ def _seconds(date: str) -> float:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp()
 
 
-class RedisCrawlState:
+class RedisCrawlState(FetchRecorder):
     """One hash per canonical URL; a sorted set of article URLs per source, by fetch time;
     one hash of run figures per source."""
 
@@ -55,28 +55,15 @@ class RedisCrawlState:
             values[name] = int(values[name])
         return UrlState(url=url, **{k: v for k, v in values.items() if k != "url"})
 
-    def record_fetch(
-        self,
-        url: str,
-        *,
-        source: str,
-        kind: str,
-        fetched_at: str,
-        status: int,
-        etag: str | None = None,
-        last_modified: str | None = None,
-        capture: Capture | None = None,
-    ) -> None:
-        """Remember a fetch; ``capture`` is the full response record, if this fetch wrote one."""
-        values, keep = fetch_columns(source, kind, fetched_at, status, etag, last_modified, capture)
+    def _write_fetch(self, url: str, values: dict[str, Any], keep: set[str]) -> None:
         gone = [name for name, value in values.items() if value is None and name not in keep]
         key = self._url(url)
         with self.server.pipeline() as batch:
             batch.hset(key, mapping={name: value for name, value in values.items() if value is not None})
             if gone:
                 batch.hdel(key, *gone)
-            if kind == "article":
-                batch.zadd(self.keys.state("articles", source), {url: _seconds(fetched_at)})
+            if values["kind"] == "article":
+                batch.zadd(self.keys.state("articles", values["source"]), {url: _seconds(values["fetched_at"])})
             batch.execute()
 
     def record_outcome(self, url: str, outcome: str, corpus_id: int | None = None) -> None:
