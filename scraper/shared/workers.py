@@ -86,7 +86,8 @@ class Workers:
 
     def others(self) -> dict[str, float]:
         """Every other worker that joined and has not left, with its last beat."""
-        return {member.decode(): score for member, score in self.server.zrange(self.keys.workers, 0, -1, withscores=True) if member.decode() != self.id}
+        beats = self.server.zrange(self.keys.workers, 0, -1, withscores=True)
+        return {worker: beat for worker, beat in ((member.decode(), score) for member, score in beats) if worker != self.id}
 
     def dead(self) -> list[str]:
         now = self._now()
