@@ -7,7 +7,6 @@ import os
 import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
-from dataclasses import dataclass
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
@@ -20,24 +19,6 @@ logger = logging.getLogger(__name__)
 UNREADABLE = (ArchiveLoadFailed, zlib.error, EOFError)
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _SCAN_CHUNK = 1 << 20
-
-
-@dataclass
-class StoredResponse:
-    """An archived HTTP response: where it is and what it says.
-
-    ``body`` is the payload as stored: still content-encoded, as the server sent it.
-    """
-
-    url: str
-    date: str
-    record_id: str
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-    filename: str
-    offset: int
-    length: int
 
 
 def archive_files(directory: Path) -> list[Path]:
@@ -118,40 +99,3 @@ def read_record_at(path: str | os.PathLike[str], offset: int) -> ArcWarcRecord:
         record = next(iter(ArchiveIterator(stream)))
         record.raw_body = record.content_stream().read()  # type: ignore[attr-defined]
         return record
-
-
-def _stored(record: ArcWarcRecord, iterator: ArchiveIterator, filename: str) -> StoredResponse:
-    assert record.http_headers is not None
-    body = record.raw_stream.read()
-    return StoredResponse(
-        url=record.rec_headers.get_header("WARC-Target-URI"),
-        date=record.rec_headers.get_header("WARC-Date"),
-        record_id=record.rec_headers.get_header("WARC-Record-ID"),
-        status=int(record.http_headers.get_statuscode() or 0),
-        headers=list(record.http_headers.headers),
-        body=body,
-        filename=filename,
-        offset=iterator.get_record_offset(),
-        length=iterator.get_record_length(),
-    )
-
-
-def read_response_at(path: str | os.PathLike[str], offset: int) -> StoredResponse:
-    """Return the response record that starts at ``offset`` in ``path``."""
-    with open(path, "rb") as stream:
-        stream.seek(offset)
-        iterator = ArchiveIterator(stream)
-        record = next(iter(iterator))
-        if record.rec_type != "response" or record.http_headers is None:
-            raise ValueError(f"{path} at {offset}: a {record.rec_type} record, not an HTTP response")
-        return _stored(record, iterator, Path(path).name)
-
-
-def iter_responses(path: str | os.PathLike[str]) -> Iterator[StoredResponse]:
-    """Yield every ``response`` record of ``path``."""
-    name = Path(path).name
-    with open(path, "rb") as stream:
-        iterator = ArchiveIterator(stream)
-        for record in iterator:
-            if record.rec_type == "response" and record.http_headers is not None:
-                yield _stored(record, iterator, name)

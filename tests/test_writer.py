@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from archive.http import request_block, response_block
-from archive.reader import iter_records, iter_responses, read_record_at, read_response_at
+from archive.pages import iter_pages, read_capture
+from archive.reader import iter_records, read_record_at
 from archive.records import RecordFactory
 from archive.writer import WarcWriter, repair_open_files
 
@@ -110,11 +111,13 @@ def test_stored_responses_come_back_where_the_writer_put_them(tmp_path: Path) ->
     second = write_pair(writer, "http://example.com/b", b"<p>beta</p>")[0]
     writer.close()
     path = tmp_path / first.filename
-    listed = list(iter_responses(path))
-    assert [(r.url, r.body, r.record_id) for r in listed] == [
+    listed = list(iter_pages([path]))
+    assert [(r.url, r.payload, r.location["record_id"]) for r in listed] == [
         ("http://example.com/a", b"<p>alpha</p>", first.record_id),
         ("http://example.com/b", b"<p>beta</p>", second.record_id),
     ]
-    assert [(r.offset, r.length) for r in listed] == [(first.offset, first.length), (second.offset, second.length)]
-    again = read_response_at(path, second.offset)
-    assert (again.body, again.status, again.offset, again.length) == (b"<p>beta</p>", 200, second.offset, second.length)
+    assert [(r.location["offset"], r.location["length"]) for r in listed] == [
+        (first.offset, first.length), (second.offset, second.length)]
+    again, _ = read_capture(path, second.offset)
+    assert (again.payload, again.status, again.location["offset"], again.location["length"]) == (
+        b"<p>beta</p>", 200, second.offset, second.length)
