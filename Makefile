@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # accepts, so it gets a virtualenv of its own.
 PYWB_VENV := .venv-pywb
 
-.PHONY: crawl test install redis-server
+.PHONY: crawl test install redis-server quality
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,3 +35,10 @@ crawl: $(BIN)/.installed
 
 test: $(BIN)/.installed $(PYWB_VENV)/.installed redis-server
 	PYWB_WAYBACK=$(CURDIR)/$(PYWB_VENV)/bin/wayback $(BIN)/python -m pytest
+
+# Extraction F1 against hand-written parsers on a folder of real pages (pages.jsonl + *.html.gz);
+# fails under the target. Not part of `make test`: the pages are not in the repository.
+PAGES ?= ../shared/pages
+MIN_F1 ?= 0.96
+quality: $(BIN)/.installed
+	$(BIN)/python -m benchmarks.extraction --pages $(PAGES) --min-f1 $(MIN_F1)

@@ -95,16 +95,6 @@ def metadata_agreement(page: SharedPage, article: Article | None) -> dict[str, b
     }
 
 
-def run_ours(pages: list[SharedPage]) -> Run:
-    """Our extraction alone over ``pages``."""
-    ours = Run("ours")
-    for page in pages:
-        article, seconds = _timed(lambda: extract_article(page.html, page.url))
-        ours.seconds += seconds
-        ours.matches.append(match(page.body, "\n".join(article.paragraphs) if article else ""))
-    return ours
-
-
 def run(pages: list[SharedPage]) -> tuple[Run, Run, list[tuple[SharedPage, Match]], dict[str, int]]:
     ours, plain = Run("ours"), Run("plain trafilatura.extract")
     worst: list[tuple[SharedPage, Match]] = []
