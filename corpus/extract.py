@@ -11,7 +11,9 @@ The steps, each general rather than tuned to a site:
    the page declares an ``articleBody``, lines that share nothing with it;
 5. check the result (:mod:`corpus.quality`): an empty or truncated extraction is
    retried with the declared ``articleBody`` or trafilatura's recall focus, and
-   a paywall stub or cookie wall is marked so the filters leave it out;
+   a paywall stub or cookie wall is marked so the filters leave it out; a page
+   with no text in its markup is read from the article HTML its scripts carry
+   (:mod:`corpus.embedded`);
 6. headline, authors and date from structured data, trafilatura's metadata
    only for what is missing; language identified on the text.
 """
@@ -27,18 +29,17 @@ import py3langid
 import trafilatura
 from htmldate import find_date
 from lxml.etree import ParserError
-from trafilatura.metadata import extract_author, extract_title
+from trafilatura.metadata import extract_title
 
 from corpus import quality
 from corpus.article import Article, normalize, word_count
 from corpus.boilerplate import PageSignals, clean_lines, narrow
+from corpus.bylines import bold_byline, labeled_byline, linked_authors, marked_byline
+from corpus.embedded import embedded_document
 from corpus.metadata import (
     StructuredData,
-    bold_byline,
     choose_headline,
     is_publisher,
-    labeled_byline,
-    linked_authors,
     iso_datetime,
     looks_like_full_name,
     read_structured_data,
@@ -167,6 +168,9 @@ def extract_article(
             data.article_body,
             lambda: clean_lines(_trafilatura_body(narrowed, url, options, recall=True), signals),
         )
+    if not lines and (rendered := embedded_document(tree)) is not None:
+        raw = _trafilatura_body(rendered, url, options)
+        lines = clean_lines(raw, signals)
     if not lines and not raw:
         return None
     article = _article(tree, url, data, lines)
@@ -181,11 +185,10 @@ def _authors(tree: lxml.html.HtmlElement, url: str, data: StructuredData) -> lis
     declared = [without_byline_word(name) for name in split_authors(data.authors)]
     if declared and not all(is_publisher(name, data, host) for name in declared):
         return declared
-    # The cheap, strict byline forms first; trafilatura's byline search takes ~15 ms a page.
     named = bold_byline(tree) or labeled_byline(tree)
     if named:
         return named
-    byline = [without_byline_word(name) for name in split_authors((extract_author(tree) or "").split(";"))]
+    byline = [without_byline_word(name) for name in marked_byline(tree)]
     found = [name for name in byline if not is_publisher(name, data, host)]
     if found and all(map(looks_like_full_name, found)):
         return found

@@ -5,9 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections import Counter
 from collections.abc import Iterator
-from itertools import islice
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -212,85 +210,6 @@ def looks_like_full_name(name: str) -> bool:
     if any("\u3040" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" for ch in name):
         return len(name.strip()) >= 2
     return len(name.split()) >= 2
-
-
-_NAME_PARTICLES = {"van", "von", "der", "den", "de", "da", "di", "du", "del", "la", "le", "bin", "al", "el", "y", "e", "zu"}
-_MAX_NAME_WORDS = 5
-_BYLINE_SEPARATORS = re.compile(r"\s*/\s*")
-
-
-def is_person_name(name: str) -> bool:
-    """A full name of a few capitalised words ("Lê Phương", "Ursula von der Leyen"), not a phrase."""
-    words = name.split()
-    if not looks_like_full_name(name) or len(words) > _MAX_NAME_WORDS:
-        return False
-    return all(word[:1].isupper() or word.casefold() in _NAME_PARTICLES or not word[:1].isalpha() for word in words)
-
-
-def _line(element: lxml.html.HtmlElement) -> str:
-    return normalize(element.text_content())
-
-
-def _ends(paragraphs: list[Any], first: int, last: int) -> list[Any]:
-    """The first ``first`` and last ``last`` paragraphs that hold text."""
-    head = list(islice((p for p in paragraphs if _line(p)), first))
-    tail = list(islice((p for p in reversed(paragraphs) if _line(p)), last))
-    return head + [p for p in reversed(tail) if p not in head]
-
-
-def _byline_names(text: str) -> list[str]:
-    """The one to three people a byline line names ("Jane Doe/John Roe"); empty if it is no byline."""
-    names = split_authors(_BYLINE_SEPARATORS.split(text))
-    return names if 1 <= len(names) <= 3 and all(map(is_person_name, names)) else []
-
-
-def bold_byline(tree: lxml.html.HtmlElement) -> list[str]:
-    """The names of a byline written as a bold paragraph of its own near the start or the end
-    of the article text ("<p><strong>Jane Doe/John Roe</strong></p>"); empty if there is none."""
-    containers = Counter(paragraph.getparent() for paragraph in tree.iter("p"))
-    if not containers:
-        return []
-    container = containers.most_common(1)[0][0]
-    for paragraph in _ends(list(container.iterchildren("p")), 3, 2):
-        children = list(paragraph)
-        if len(children) != 1 or children[0].tag not in ("strong", "b"):
-            continue
-        text = _line(paragraph)
-        names = _byline_names(text) if len(text) <= 80 and _line(children[0]) == text else []
-        if names:
-            return names
-    return []
-
-
-_AUTHOR_LINKS = (
-    "//a[@rel='author' or contains(@href, '/author/') or contains(@href, '/authors/')"
-    " or contains(@href, '/autor/') or contains(@href, '/autoren/') or contains(@href, '/auteur/')]"
-)
-
-
-def linked_authors(tree: lxml.html.HtmlElement) -> list[str]:
-    """The people of the first byline made of links to author pages (``/author/jane-doe``):
-    the first such link and the author links beside it, not those of other articles' teasers."""
-    links = tree.xpath(_AUTHOR_LINKS)
-    if not links:
-        return []
-    byline = links[0].getparent()
-    names = [_line(link) for link in links if link.getparent() is byline]
-    return [name for name in dict.fromkeys(names) if is_person_name(name)][:3]
-
-
-_LABELED = re.compile(r"^(?:Autorin/Autor|Autorin|Autor|Author|Written by|By|Par|Por|Door)\s*:?\s+(\S.*)$")
-_SHORT_LINES = "//*[self::li or self::p or self::span][not(*[self::div or self::p or self::ul or self::ol or self::table])][string-length(normalize-space()) < 70]"
-
-
-def labeled_byline(tree: lxml.html.HtmlElement) -> list[str]:
-    """The people of the first short line that is a byline label and names ("Autorin/Autor Jane Doe")."""
-    for element in tree.xpath(_SHORT_LINES):
-        found = _LABELED.match(_line(element))
-        names = _byline_names(found.group(1)) if found else []
-        if names:
-            return names
-    return []
 
 
 def is_publisher(name: str, data: StructuredData, host: str) -> bool:

@@ -98,3 +98,21 @@ def test_a_publisher_named_by_its_initials_is_no_author() -> None:
     assert authors_of(BODY + byline, "https://www.dw.com/de/talks/a-1", publisher="Deutsche Welle") == ["Roman Goncharenko"]
     assert is_publisher("Deutsche Welle", StructuredData(), "www.dw.com")
     assert not is_publisher("Daniel Weber", StructuredData(), "www.nytimes.com")
+
+
+def test_an_element_marked_as_the_byline_names_the_authors_without_its_date() -> None:
+    byline = '<div class="article-author">Jane Roe and John Doe <time>Updated Tuesday</time></div>'
+    assert authors_of(byline + BODY) == ["Jane Roe", "John Doe"]
+
+
+def test_a_byline_mark_inside_comments_or_a_sidebar_names_nobody() -> None:
+    comments = '<div id="comments"><span class="comment-author">Troll Account</span></div>'
+    sidebar = '<div class="sidebar-right"><span class="author">Other Columnist</span></div>'
+    assert authors_of(BODY + comments) == ["Clark Kent"]  # only the teaser's author link is left
+    assert authors_of(sidebar + BODY) == ["Clark Kent"]
+
+
+def test_the_most_specific_byline_mark_wins_over_a_looser_one() -> None:
+    loose = '<p class="writer-box">Editorial Desk Team</p>'
+    specific = '<span class="author">Lois Lane</span>'
+    assert authors_of(loose + specific + BODY) == ["Lois Lane"]

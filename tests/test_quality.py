@@ -76,3 +76,28 @@ def test_declared_body_trims_lines_it_does_not_contain() -> None:
     html = page("".join(f"<p>{escape(p)}</p>" for p in body) + f"<p>{extra}</p>", f'<script type="application/ld+json">{json.dumps(ld)}</script>')
     article = extract_article(html, URL, "utf-8")
     assert article is not None and article.paragraphs == body
+
+
+def script_rendered_page(content_html: str) -> str:
+    """A page whose markup is an empty shell; its article HTML sits in hydration data."""
+    state = {"props": {"article": {"title": "A story", "contentHtml": content_html, "tags": ["caracas"]}}}
+    filler = json.dumps({"config": {"flags": list(range(400))}})
+    escaped = json.dumps(state).replace("</", "<\\/")  # how scripts keep "</p>" from closing them
+    script = f"<script>window.__STATE__ = {escaped}; window.__CONFIG__ = {filler};</script>"
+    return page('<div id="root"></div>' + script)
+
+
+def test_a_script_rendered_page_is_read_from_the_html_in_its_scripts() -> None:
+    body = paragraphs("rendered", True, count=6)
+    content = '<div class="ad">$$AD$$</div>' + "".join(f"<p>{escape(p)}</p>" for p in body)
+    html = script_rendered_page(content)
+    article = extract_article(html, URL, "utf-8")
+    assert article is not None and article.paragraphs == body
+    assert verdict(html) is None
+
+
+def test_a_teaser_in_the_scripts_is_no_article() -> None:
+    teaser = "<p>" + escape(paragraphs("teaser", True, count=1)[0]) + "</p>"
+    article = extract_article(script_rendered_page(teaser), URL, "utf-8")
+    assert article is not None and article.paragraphs == []
+    assert verdict(script_rendered_page(teaser)) == "empty"

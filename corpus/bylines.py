@@ -1,0 +1,195 @@
+"""Bylines written into the page rather than declared: the people an article names as its authors.
+
+Each finder returns the one to three people of the first byline of its kind, or
+an empty list: a bold paragraph of names at the ends of the text, a labeled line
+("Autorin/Autor Jane Doe"), an element the page marks as its byline (class or id
+``author``, ``byline``, ``writer``...), links to author pages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from itertools import islice
+from typing import Any, NamedTuple
+
+import lxml.etree
+import lxml.html
+from trafilatura.json_metadata import normalize_authors
+
+from corpus.article import normalize
+from corpus.metadata import looks_like_full_name, split_authors
+
+_NAME_PARTICLES = {"van", "von", "der", "den", "de", "da", "di", "du", "del", "la", "le", "bin", "al", "el", "y", "e", "zu"}
+_MAX_NAME_WORDS = 5
+_BYLINE_SEPARATORS = re.compile(r"\s*/\s*")
+
+
+def is_person_name(name: str) -> bool:
+    """A full name of a few capitalised words ("Lê Phương", "Ursula von der Leyen"), not a phrase."""
+    words = name.split()
+    if not looks_like_full_name(name) or len(words) > _MAX_NAME_WORDS:
+        return False
+    return all(word[:1].isupper() or word.casefold() in _NAME_PARTICLES or not word[:1].isalpha() for word in words)
+
+
+def _line(element: lxml.html.HtmlElement) -> str:
+    return normalize(element.text_content())
+
+
+def _ends(paragraphs: list[Any], first: int, last: int) -> list[Any]:
+    """The first ``first`` and last ``last`` paragraphs that hold text."""
+    head = list(islice((p for p in paragraphs if _line(p)), first))
+    tail = list(islice((p for p in reversed(paragraphs) if _line(p)), last))
+    return head + [p for p in reversed(tail) if p not in head]
+
+
+def _byline_names(text: str) -> list[str]:
+    """The one to three people a byline line names ("Jane Doe/John Roe"); empty if it is no byline."""
+    names = split_authors(_BYLINE_SEPARATORS.split(text))
+    return names if 1 <= len(names) <= 3 and all(map(is_person_name, names)) else []
+
+
+def bold_byline(tree: lxml.html.HtmlElement) -> list[str]:
+    """The names of a byline written as a bold paragraph of its own near the start or the end
+    of the article text ("<p><strong>Jane Doe/John Roe</strong></p>"); empty if there is none."""
+    containers = Counter(paragraph.getparent() for paragraph in tree.iter("p"))
+    if not containers:
+        return []
+    container = containers.most_common(1)[0][0]
+    for paragraph in _ends(list(container.iterchildren("p")), 3, 2):
+        children = list(paragraph)
+        if len(children) != 1 or children[0].tag not in ("strong", "b"):
+            continue
+        text = _line(paragraph)
+        names = _byline_names(text) if len(text) <= 80 and _line(children[0]) == text else []
+        if names:
+            return names
+    return []
+
+
+_AUTHOR_LINKS = (
+    "//a[@rel='author' or contains(@href, '/author/') or contains(@href, '/authors/')"
+    " or contains(@href, '/autor/') or contains(@href, '/autoren/') or contains(@href, '/auteur/')]"
+)
+
+
+def linked_authors(tree: lxml.html.HtmlElement) -> list[str]:
+    """The people of the first byline made of links to author pages (``/author/jane-doe``):
+    the first such link and the author links beside it, not those of other articles' teasers."""
+    links = tree.xpath(_AUTHOR_LINKS)
+    if not links:
+        return []
+    byline = links[0].getparent()
+    names = [_line(link) for link in links if link.getparent() is byline]
+    return [name for name in dict.fromkeys(names) if is_person_name(name)][:3]
+
+
+_LABELED = re.compile(r"^(?:Autorin/Autor|Autorin|Autor|Author|Written by|By|Par|Por|Door)\s*:?\s+(\S.*)$")
+_SHORT_LINES = "//*[self::li or self::p or self::span][not(*[self::div or self::p or self::ul or self::ol or self::table])][string-length(normalize-space()) < 70]"
+
+
+def labeled_byline(tree: lxml.html.HtmlElement) -> list[str]:
+    """The people of the first short line that is a byline label and names ("Autorin/Autor Jane Doe")."""
+    for element in tree.xpath(_SHORT_LINES):
+        found = _LABELED.match(_line(element))
+        names = _byline_names(found.group(1)) if found else []
+        if names:
+            return names
+    return []
+
+
+# Where a byline is not: comments, sidebars, teasers' titles and dates, figures.
+_ASIDE_TAGS = frozenset({"time", "figure"})
+_ASIDE_HOLDERS = frozenset({"a", "div", "section", "span"})
+_ASIDE = re.compile(
+    r"^(?:comments|title|date)$|^[Cc]omments|commentlist|comments-list|sidebar|is-hidden|quote"
+    r"|embedly-instagram|article-(?:share|support)|print|category|meta-date|meta-reviewer"
+)
+
+
+class _Mark(NamedTuple):
+    """How a page marks its byline element at one level of specificity."""
+
+    tags: frozenset[str] | None  # None: any element
+    classes: re.Pattern[str]
+    ids: re.Pattern[str]
+    attributes: dict[str, str | tuple[str, ...]]  # a substring of the value, or the values themselves
+
+
+# Most specific first.
+_MARKS = (
+    _Mark(
+        frozenset({"a", "address", "div", "link", "p", "span", "strong"}),
+        re.compile(r"^author$|author-?name|AuthorName|authorName"),
+        re.compile(r"^author$"),
+        {"rel": "author", "itemprop": "author name", "data-testid": ("AuthorCard", "AuthorURL")},
+    ),
+    _Mark(
+        frozenset({"a", "div", "h3", "h4", "p", "span"}),
+        re.compile(r"^(?:byline|username|byl|BBL)$|author|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|journalist-name"),
+        re.compile(r"author|zuozhe|bianji|xiaobian"),
+        {"itemprop": "author"},
+    ),
+    _Mark(
+        None,
+        re.compile(r"[Aa]uthor|screenname|writer|[Bb]yline"),
+        re.compile(r"[Aa]uthor"),
+        {"itemprop": "author", "data-component": "Byline"},
+    ),
+)
+# Every element some level of _MARKS could take, found without building all elements in Python.
+_CANDIDATES = lxml.etree.XPath(
+    "//@class[contains(., 'uthor') or contains(., 'yl') or contains(., 'writer') or contains(., '-by')"
+    " or contains(., 'name') or contains(., 'BBL') or contains(., 'zuozhe') or contains(., 'bianji')"
+    " or contains(., 'xiaobian')]/.."
+    " | //@id[contains(., 'uthor') or contains(., 'zuozhe') or contains(., 'bianji') or contains(., 'xiaobian')]/.."
+    " | //@itemprop[contains(., 'author')]/.. | //@rel[contains(., 'author')]/.."
+    " | //@data-testid[starts-with(., 'Author')]/.. | //@data-component[contains(., 'Byline')]/.. | //author"
+)
+_MAX_MARKED_CHARS = 120
+
+
+def _is_aside(element: lxml.html.HtmlElement) -> bool:
+    tag = element.tag
+    return tag in _ASIDE_TAGS or tag in _ASIDE_HOLDERS and bool(
+        _ASIDE.search(element.get("class", "")) or _ASIDE.search(element.get("id", ""))
+    )
+
+
+def _visible_text(element: lxml.html.HtmlElement) -> Iterator[str]:
+    """The text of ``element`` without that of the asides in it."""
+    yield element.text or ""
+    for child in element:
+        if isinstance(child.tag, str) and not _is_aside(child):
+            yield from _visible_text(child)
+        yield child.tail or ""
+
+
+def _marked(element: lxml.html.HtmlElement, mark: _Mark) -> bool:
+    if mark.tags is not None and element.tag not in mark.tags:
+        return False
+    if mark.classes.search(element.get("class", "")) or mark.ids.search(element.get("id", "")):
+        return True
+    for name, wanted in mark.attributes.items():
+        value = element.get(name)
+        if value and (value in wanted if isinstance(wanted, tuple) else wanted in value):
+            return True
+    return False
+
+
+def marked_byline(tree: lxml.html.HtmlElement) -> list[str]:
+    """The names in the first element the page marks as its byline (``class="author"``,
+    ``class="byline"``...), outside comments, sidebars and figures; empty if there is none."""
+    elements = _CANDIDATES(tree)
+    for mark in _MARKS:
+        for element in elements:
+            if not (element.tag == "author" and mark is _MARKS[0] or _marked(element, mark)):
+                continue
+            if _is_aside(element) or any(map(_is_aside, element.iterancestors())):
+                continue
+            text = normalize(" ".join(_visible_text(element)))
+            if 2 < len(text) < _MAX_MARKED_CHARS:
+                return split_authors((normalize_authors(None, text) or "").split(";"))
+    return []
