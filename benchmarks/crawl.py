@@ -1,6 +1,7 @@
 """Crawl a folder of real pages served as a fixture site: speed, memory and quality against peers.
 
     python -m benchmarks.crawl --pages ../shared/pages [--copies 10] [--sizes 2000,10000] [--no-peers]
+        [--set NAME=VALUE ...]
 
 Serves (pages x copies) articles with homepage, sections, a feed and sitemaps
 from nginx (Debian's package, when installed; else the Python fixture server),
@@ -37,16 +38,17 @@ MIN_WORDS = 100  # the default CORPUS_MIN_WORDS: shorter bodies are not expected
 MiB = 2**20
 
 
-def crawl_measured(workdir: Path, sources: str, processes: str) -> Measured:
+def crawl_measured(workdir: Path, sources: str, processes: str, extra: dict[str, str] | None = None) -> Measured:
     """``scrapy crawl news`` into ``workdir/data``, politeness delays off, measured."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "sources.toml").write_text(sources)
     settings = {
         "SOURCES_FILE": str(workdir / "sources.toml"), "DATA_DIR": str(workdir / "data"),
-        "CONCURRENT_REQUESTS": "32", "CONCURRENT_REQUESTS_PER_DOMAIN": "32", "LOGSTATS_INTERVAL": "10",
+        "CONCURRENT_REQUESTS": "16", "CONCURRENT_REQUESTS_PER_DOMAIN": "16", "LOGSTATS_INTERVAL": "10",
     }
     if processes != "0":
         settings["EXTRACTION_PROCESSES"] = processes
+    settings.update(extra or {})
     command, env = scrapy_command(["crawl", "news"], settings)
     result = measure(command, workdir, env)
     (workdir / "crawl.log").write_text(result.output)
@@ -67,10 +69,11 @@ def run_size(site_pages: list[SharedPage], copies: int, workdir: Path, args: arg
     print(f"limit: plain trafilatura.extract, {cores} processes, from memory   {limit:7.1f} pages/s")
     with serve(lambda base: build_shared_site(base, pages), workdir / "site") as site:
         print(f"server: {site.server} at {site.base_url}")
-        ours = crawl_measured(workdir / "ours", source_toml(site.base_url, pages), args.processes)
+        ours = crawl_measured(workdir / "ours", source_toml(site.base_url, pages), args.processes, dict(args.set))
         requests = site.requests()
         print(f"ours: full crawl, {requests} requests in {ours.seconds:.1f} s   {rate(len(pages), ours.seconds)}"
               f"   CPU {ours.cpu_seconds:.0f} s   peak PSS {ours.peak_rss / MiB:.0f} MiB")
+        print(f"ours: peak PSS by process: {ours.peak_breakdown()}")
         if args.peers:
             cli = trafilatura_cli([site.base_url + page.path for page in pages], workdir / "trafilatura", cores)
             print(f"trafilatura -i URLS --parallel {cores}: {cli.seconds:.1f} s   {rate(len(pages), cli.seconds)}"
@@ -89,6 +92,13 @@ def run_size(site_pages: list[SharedPage], copies: int, workdir: Path, args: arg
     return len(pages), ours
 
 
+def _setting(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=Path, required=True, help="folder with pages.jsonl and *.html.gz")
@@ -97,6 +107,10 @@ def main() -> None:
     parser.add_argument("--no-peers", dest="peers", action="store_false", help="skip trafilatura's CLI and wget")
     parser.add_argument("--workdir", type=Path, help="keep everything here (default: a temporary folder)")
     parser.add_argument("--processes", default="0", help="EXTRACTION_PROCESSES (0: one per core)")
+    parser.add_argument(
+        "--set", action="append", default=[], type=_setting, metavar="NAME=VALUE",
+        help="a setting for our crawl, as scrapy's -s (repeatable), e.g. WARC_GZIP_LEVEL=1",
+    )
     args = parser.parse_args()
 
     site_pages = load_pages(args.pages)

@@ -21,7 +21,6 @@ The steps, each general rather than tuned to a site:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
@@ -46,6 +45,7 @@ from corpus.metadata import (
     split_authors,
     without_byline_word,
 )
+from corpus.options import ExtractionOptions
 from corpus.urls import canonicalize, same_site
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
@@ -55,18 +55,6 @@ _BODY_SIBLING_CHARS = 80
 _LANGUAGE_MIN_WORDS = 20
 # py3langid is as sure on the first few hundred characters as on the whole text.
 _LANGUAGE_SAMPLE_CHARS = 600
-
-
-@dataclass(frozen=True)
-class ExtractionOptions:
-    """How to extract; the defaults favour a clean corpus without losing article text."""
-
-    include_tables: bool = False
-    include_comments: bool = False
-    favor_precision: bool = False
-    fast: bool = False
-    body_selector: str | None = None
-    exclude_selectors: tuple[str, ...] = ()
 
 
 def parse_html(html: bytes | str, encoding: str | None = None) -> lxml.html.HtmlElement | None:

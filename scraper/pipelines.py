@@ -13,8 +13,8 @@ from scrapy import Spider, signals
 from scrapy.exceptions import DropItem
 
 from corpus.article import Article
-from corpus.extract import ExtractionOptions, extract_article
 from corpus.filters import rejection_reason
+from corpus.options import ExtractionOptions
 from corpus.store import CorpusStore
 from scraper.items import PageItem
 from scraper.ordering import YieldOrder
@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 
 def extract_for_corpus(body: bytes, url: str, encoding: str | None, options: ExtractionOptions) -> Article | None:
     """Extract in a pool process, with the body's fingerprint computed there, off the reactor."""
+    # Imported here, in the pool's processes: the crawl process never loads trafilatura (about 20 MB).
+    from corpus.extract import extract_article
+
     article = extract_article(body, url, encoding, options)
     if article is not None:
         article.fingerprint()

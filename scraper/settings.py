@@ -50,6 +50,12 @@ EXTRACTION_PROCESSES = os.cpu_count() or 1  # size of the extraction process poo
 CORPUS_MIN_WORDS = 100  # default for a source's min_words
 CORPUS_MAX_LINK_RATIO = 0.5  # a text whose words are mostly link texts is a listing
 
+# --- Memory -------------------------------------------------------------------
+# glibc maps blocks of this many bytes or more (page bodies, parse buffers) on their own,
+# so freeing them gives the memory back, in the crawl and in its extraction processes.
+# 0 keeps glibc's sliding threshold. No effect without glibc.
+MALLOC_MMAP_THRESHOLD = 128 * 1024
+
 # --- Safety and politeness --------------------------------------------------
 ALLOW_PRIVATE_ADDRESSES = False  # refuse private, loopback and link-local targets
 CONTACT_URL = "https://github.com/news-archiver/news-archiver"  # goes in the User-Agent
@@ -91,6 +97,7 @@ ITEM_PIPELINES = {
     "scraper.pipelines.CorpusPipeline": 300,
 }
 EXTENSIONS = {
+    "scraper.extensions.malloc.MallocTuning": 0,
     "scraper.extensions.crawlstate.CrawlStateExtension": 100,
     "scraper.extensions.summary.SourceSummary": 500,
 }

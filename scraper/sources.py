@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from cssselect import SelectorError
 
 from corpus.boilerplate import compiled_selector
-from corpus.extract import ExtractionOptions
+from corpus.options import ExtractionOptions
 from corpus.filters import TopicFilter
 from corpus.urls import same_site
 

@@ -18,7 +18,6 @@ from scrapy import Request, Spider
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 
-from corpus.extract import extract_article
 from corpus.filters import rejection_reason
 from corpus.urls import canonicalize, same_site
 from scraper import discovery
@@ -247,6 +246,8 @@ class ProbeSpider(Spider):
         if response.status != 200:
             return page
         encoding = response.encoding if isinstance(response, TextResponse) else None
+        from corpus.extract import extract_article  # not at import: every scrapy command loads this module
+
         page.article = extract_article(response.body, response.url, encoding, self.source.extraction_options())
         page.verdict = rejection_reason(
             page.article,

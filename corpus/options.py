@@ -1,0 +1,18 @@
+"""How to extract an article; a module of its own so the crawl process can read sources
+without importing the extraction libraries, which only the pool's processes need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ExtractionOptions:
+    """How to extract; the defaults favour a clean corpus without losing article text."""
+
+    include_tables: bool = False
+    include_comments: bool = False
+    favor_precision: bool = False
+    fast: bool = False
+    body_selector: str | None = None
+    exclude_selectors: tuple[str, ...] = ()
