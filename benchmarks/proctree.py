@@ -21,19 +21,14 @@ class Measured:
     cpu_seconds: float
     peak_rss: int  # bytes: proportional set size (PSS) of the process and its descendants at the worst moment
     output: str
-    peak_parts: dict[str, int] = field(default_factory=dict)  # at that moment, PSS bytes by role
+    peak_parts: dict[str, tuple[int, int]] = field(default_factory=dict)  # at that moment: role -> (processes, PSS bytes)
 
     def peak_breakdown(self) -> str:
         """The peak by role: "crawl 201 MiB, fork server 48 MiB, 2 x extraction worker 290 MiB"."""
         return ", ".join(
             f"{count} x {role} {size / 2**20:.0f} MiB" if count > 1 else f"{role} {size / 2**20:.0f} MiB"
-            for (role, count), size in ((_split(key), size) for key, size in self.peak_parts.items())
+            for role, (count, size) in self.peak_parts.items()
         )
-
-
-def _split(key: str) -> tuple[str, int]:
-    role, _, count = key.rpartition("#")
-    return role, int(count)
 
 
 def _memory(pid: int) -> int:
@@ -85,14 +80,13 @@ def _role(pid: int, tree: dict[int, list[str]], root: int) -> str:
     return "other"
 
 
-def _parts(tree: dict[int, list[str]], sizes: dict[int, int], root: int) -> dict[str, int]:
-    totals: dict[str, int] = {}
-    counts: dict[str, int] = {}
+def _parts(tree: dict[int, list[str]], sizes: dict[int, int], root: int) -> dict[str, tuple[int, int]]:
+    """Processes and PSS bytes of each role in the tree."""
+    parts: dict[str, tuple[int, int]] = {}
     for pid in tree:
-        role = _role(pid, tree, root)
-        totals[role] = totals.get(role, 0) + sizes[pid]
-        counts[role] = counts.get(role, 0) + 1
-    return {f"{role}#{counts[role]}": size for role, size in totals.items()}
+        count, size = parts.get(role := _role(pid, tree, root), (0, 0))
+        parts[role] = (count + 1, size + sizes[pid])
+    return parts
 
 
 def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 7200) -> Measured:
@@ -101,7 +95,7 @@ def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None, ti
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     peak = 0
-    peak_parts: dict[str, int] = {}
+    peak_parts: dict[str, tuple[int, int]] = {}
     cpu_ticks: dict[int, int] = {}  # per process ever seen in the tree, its own user + system time
     done = threading.Event()
 
