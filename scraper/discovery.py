@@ -16,9 +16,9 @@ from lxml import etree
 MAX_XML_BYTES = 50 * 1024 * 1024
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
 
-_SAFE_XML = etree.XMLParser(
-    resolve_entities=False, no_network=True, huge_tree=False, recover=True, remove_comments=True
-)
+_SAFE_XML_OPTIONS = dict(resolve_entities=False, no_network=True, huge_tree=False, recover=True, remove_comments=True)
+_SAFE_XML = etree.XMLParser(**_SAFE_XML_OPTIONS)
+_STREAM_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -101,21 +101,53 @@ def _child_text(element: etree._Element, *names: str) -> str | None:
     return next((found[name] for name in names if name in found), None)
 
 
+def _streamed(data: bytes) -> Iterator[etree._Element]:
+    """The document's root as soon as it opens, then each child of the root once parsed.
+
+    A child is cleared and dropped once the caller is done with it, so the tree holds
+    at most one chunk's worth of children: a sitemap of 50,000 URLs never stands in
+    memory whole.
+    """
+    parser = etree.XMLPullParser(events=("start", "end"), **_SAFE_XML_OPTIONS)
+    root: etree._Element | None = None
+    chunks = (data[offset : offset + _STREAM_CHUNK] for offset in range(0, len(data), _STREAM_CHUNK))
+    for chunk in [*chunks, None]:
+        if chunk is None:
+            parser.close()
+        else:
+            parser.feed(chunk)
+        for event, element in parser.read_events():
+            if root is None:
+                root = element
+                yield root
+            elif event == "end" and element.getparent() is root:
+                yield element
+                element.clear()
+                while element.getprevious() is not None:
+                    del root[0]
+
+
 def parse_sitemap(body: bytes, base_url: str) -> Sitemap | None:
-    """Parse a sitemap index or urlset (plain or gzipped, Google News tags read)."""
-    root = _xml_root(body)
-    if root is None or _local(root.tag) not in ("sitemapindex", "urlset"):
+    """Parse a sitemap index or urlset (plain or gzipped, Google News tags read), as a stream."""
+    data = _maybe_gunzip(body)
+    if not data.strip():
         return None
+    elements = _streamed(data)
     entries = []
-    for element in root:
-        if _local(element.tag) not in ("sitemap", "url"):
-            continue
-        loc = _child_text(element, "loc")
-        if not loc:
-            continue
-        modified = parse_date(_child_text(element, "publication_date", "lastmod"))
-        entries.append(Entry(urljoin(base_url, loc), modified))
-    if _local(root.tag) == "sitemapindex":
+    try:
+        kind = _local(next(elements).tag)
+        if kind not in ("sitemapindex", "urlset"):
+            return None
+        for element in elements:
+            if _local(element.tag) not in ("sitemap", "url"):
+                continue
+            loc = _child_text(element, "loc")
+            if loc:
+                modified = parse_date(_child_text(element, "publication_date", "lastmod"))
+                entries.append(Entry(urljoin(base_url, loc), modified))
+    except (StopIteration, etree.XMLSyntaxError):
+        return None
+    if kind == "sitemapindex":
         return Sitemap(sitemaps=entries, pages=[])
     return Sitemap(sitemaps=[], pages=entries)
 

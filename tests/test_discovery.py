@@ -40,6 +40,31 @@ def test_sitemap_index_urlset_news_and_gzip() -> None:
     assert page.modified == datetime(2026, 11, 20, 8, tzinfo=timezone.utc)
 
 
+def test_a_large_sitemap_is_read_as_a_stream_without_keeping_its_tree() -> None:
+    urls = [f"https://n.example/news/{n}" for n in range(20_000)]
+    urlset = (
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><!-- made by hand -->'
+        + "".join(f"<url><loc>{url}</loc><lastmod>2026-11-0{1 + n % 9}</lastmod></url>" for n, url in enumerate(urls))
+        + "</urlset>"
+    ).encode()
+    assert len(urlset) > 20 * 64 * 1024  # many chunks
+    parsed = discovery.parse_sitemap(urlset, "https://n.example/")
+    assert [entry.url for entry in parsed.pages] == urls
+    assert [entry.modified.day for entry in parsed.pages] == [1 + n % 9 for n in range(20_000)]
+    elements = discovery._streamed(urlset)
+    root = next(elements)
+    most = max(len(root) for _ in elements)
+    assert most < len(urls) / 10  # a chunk's worth of entries at a time, never the whole tree
+
+
+def test_a_sitemap_cut_short_gives_the_entries_before_the_cut() -> None:
+    urlset = b"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://n.example/a</loc></url>
+    <url><loc>https://n.example/b</loc></url><url><loc>https://n.exa"""
+    found = [entry.url for entry in discovery.parse_sitemap(urlset, "https://n.example/").pages]
+    assert found[:2] == ["https://n.example/a", "https://n.example/b"]
+    assert discovery.parse_sitemap(b"<html><body><url><loc>https://n.example/a</loc></url></body></html>", "https://n.example/") is None
+
+
 def test_entities_are_never_expanded_nor_resolved() -> None:
     hostile = b"""<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">
     <!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>
