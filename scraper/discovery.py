@@ -110,12 +110,9 @@ def _streamed(data: bytes) -> Iterator[etree._Element]:
     """
     parser = etree.XMLPullParser(events=("start", "end"), **_SAFE_XML_OPTIONS)
     root: etree._Element | None = None
-    chunks = (data[offset : offset + _STREAM_CHUNK] for offset in range(0, len(data), _STREAM_CHUNK))
-    for chunk in [*chunks, None]:
-        if chunk is None:
-            parser.close()
-        else:
-            parser.feed(chunk)
+
+    def parsed() -> Iterator[etree._Element]:
+        nonlocal root
         for event, element in parser.read_events():
             if root is None:
                 root = element
@@ -125,6 +122,12 @@ def _streamed(data: bytes) -> Iterator[etree._Element]:
                 element.clear()
                 while element.getprevious() is not None:
                     del root[0]
+
+    for offset in range(0, len(data), _STREAM_CHUNK):
+        parser.feed(data[offset : offset + _STREAM_CHUNK])
+        yield from parsed()
+    parser.close()
+    yield from parsed()
 
 
 def parse_sitemap(body: bytes, base_url: str) -> Sitemap | None:
