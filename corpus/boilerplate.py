@@ -88,15 +88,20 @@ def narrow(
     chosen = compiled_selector(body)(tree)
     if not chosen:
         return tree
-    document = lxml.html.document_fromstring("<html><body></body></html>")
-    head = tree.find("head")
-    if head is not None:
-        document.insert(0, deepcopy(head))
+    document = with_head_of(tree, lxml.html.document_fromstring("<html><body></body></html>"))
     target = document.find("body")
     for element in chosen:
         copied = deepcopy(element)
         copied.tail = None
         target.append(copied)
+    return document
+
+
+def with_head_of(tree: lxml.html.HtmlElement, document: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """``document`` with a copy of ``tree``'s ``<head>`` (title, meta tags, language) put first."""
+    head = tree.find("head")
+    if head is not None:
+        document.insert(0, deepcopy(head))
     return document
 
 

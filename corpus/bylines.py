@@ -116,6 +116,7 @@ class _Mark(NamedTuple):
     classes: re.Pattern[str]
     ids: re.Pattern[str]
     attributes: dict[str, str | tuple[str, ...]]  # a substring of the value, or the values themselves
+    names: frozenset[str] = frozenset()  # elements that are a byline by their name alone
 
 
 # Most specific first.
@@ -125,6 +126,7 @@ _MARKS = (
         re.compile(r"^author$|author-?name|AuthorName|authorName"),
         re.compile(r"^author$"),
         {"rel": "author", "itemprop": "author name", "data-testid": ("AuthorCard", "AuthorURL")},
+        frozenset({"author"}),
     ),
     _Mark(
         frozenset({"a", "div", "h3", "h4", "p", "span"}),
@@ -168,6 +170,8 @@ def _visible_text(element: lxml.html.HtmlElement) -> Iterator[str]:
 
 
 def _marked(element: lxml.html.HtmlElement, mark: _Mark) -> bool:
+    if element.tag in mark.names:
+        return True
     if mark.tags is not None and element.tag not in mark.tags:
         return False
     if mark.classes.search(element.get("class", "")) or mark.ids.search(element.get("id", "")):
@@ -185,7 +189,7 @@ def marked_byline(tree: lxml.html.HtmlElement) -> list[str]:
     elements = _CANDIDATES(tree)
     for mark in _MARKS:
         for element in elements:
-            if not (element.tag == "author" and mark is _MARKS[0] or _marked(element, mark)):
+            if not _marked(element, mark):
                 continue
             if _is_aside(element) or any(map(_is_aside, element.iterancestors())):
                 continue

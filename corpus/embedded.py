@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-from copy import deepcopy
 
 import lxml.html
+
+from corpus.boilerplate import with_head_of
 
 # A JSON string literal, escapes included.
 _STRING = re.compile(r'"((?:[^"\\]|\\.){200,})"', re.DOTALL)
@@ -52,8 +53,4 @@ def embedded_document(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement | No
     html = embedded_html(tree)
     if html is None:
         return None
-    document = lxml.html.document_fromstring(f"<html><body><article>{html}</article></body></html>")
-    head = tree.find("head")
-    if head is not None:
-        document.insert(0, deepcopy(head))
-    return document
+    return with_head_of(tree, lxml.html.document_fromstring(f"<html><body><article>{html}</article></body></html>"))
