@@ -247,16 +247,33 @@ def test_binary_served_as_html_and_a_pdf_are_archived_but_never_extracted(tmp_pa
     assert "not-html:1" in result.log
 
 
-def test_robots_txt_answering_503_keeps_the_crawler_off_the_host(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("robots", "settings", "reason"),
+    [
+        (Resource(b"<html>down</html>", status=503), {}, "it answered 503"),
+        (Resource(b"User-agent: *\nAllow: /\n" * 50, content_type="text/plain", cut_at=10), {},
+         "the connection broke before its end"),
+        (Resource(b"User-agent: *\nAllow: /\n", content_type="text/plain", delay=3),
+         {"DOWNLOAD_TIMEOUT": "1", "RETRY_TIMES": "0"}, "DownloadTimeoutError"),
+    ],
+    ids=["503", "reset-mid-body", "timeout"],
+)
+def test_unreachable_robots_txt_keeps_the_crawler_off_the_host_and_is_an_error(
+    robots: Resource, settings: dict[str, str], reason: str, tmp_path: Path
+) -> None:
     with FixtureServer() as server:
         sources = one_article_site(server, Resource(STORY))
-        server.routes["/robots.txt"] = Resource(b"<html>down</html>", status=503)
-        result = crawl(tmp_path, sources)
+        server.routes["/robots.txt"] = robots
+        result = crawl(tmp_path, sources, settings)
         asked = set(server.paths())
-    assert result.returncode == 0, result.log
     assert asked == {"/robots.txt"}
-    assert f"robots.txt of {server.host}:{server.port} answered 503: nothing is fetched" in result.log
+    netloc = f"{server.host}:{server.port}"
+    assert f"robots.txt of {netloc} cannot be read ({reason}" in result.log
+    assert f"nothing is fetched from {netloc} this run (RFC 9309)" in result.log
     assert "'robotstxt/unavailable': 1" in result.log
+    assert "'news/hostile/errors/robots_unavailable': 1" in result.log
+    assert "errors 1" in result.log.split("Summary per source:")[1]
+    assert result.manifest() == []
 
 
 @pytest.mark.parametrize(

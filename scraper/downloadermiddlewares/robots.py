@@ -1,11 +1,18 @@
-"""Scrapy's robots.txt handling, read as RFC 9309 says for error answers and huge files."""
+"""Scrapy's robots.txt handling, read as RFC 9309 says for error answers, unreachable hosts and huge files."""
 
 from __future__ import annotations
 
 import logging
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
+from scrapy.http.request import NO_CALLBACK
+from scrapy.robotstxt import RobotParser
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.misc import build_from_crawler
+from twisted.internet.defer import Deferred
 
 logger = logging.getLogger(__name__)
 
@@ -16,22 +23,69 @@ MAX_ROBOTS_BYTES = 500 * 1024  # RFC 9309: at least 500 KiB must be parsed; we p
 class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
     """RobotsTxtMiddleware that does not read rules into error answers.
 
-    - 5xx (after retries), per RFC 9309 section 2.3.1.4: the host is treated as
-      fully disallowed for this run, with a warning and ``robotstxt/unavailable``.
+    - Unreachable (connection refused or reset, timeout, DNS failure, a body cut
+      short) or 5xx after retries, per RFC 9309 section 2.3.1.4: the host is treated
+      as fully disallowed for this run, with a warning, ``robotstxt/unavailable`` and
+      an error of the source that asked first; the next run asks again.
     - 4xx: no robots.txt, everything is allowed; an error page is not parsed as rules.
     - Past ``MAX_ROBOTS_BYTES``, the rest of the file is ignored.
     """
 
+    async def robot_parser(self, request: Request) -> RobotParser | None:
+        netloc = urlparse_cached(request).netloc
+        if netloc not in self._parsers:
+            self._parsers[netloc] = Deferred()
+            await self._fetch_robots(request, netloc)
+        parser = self._parsers[netloc]
+        if isinstance(parser, Deferred):
+            return await maybe_deferred_to_future(parser)
+        return parser
+
+    async def _fetch_robots(self, request: Request, netloc: str) -> None:
+        robots = Request(
+            f"{urlparse_cached(request).scheme}://{netloc}/robots.txt",
+            priority=self.DOWNLOAD_PRIORITY,
+            meta={"dont_obey_robotstxt": True},
+            callback=NO_CALLBACK,
+        )
+        self._stats.inc_value("robotstxt/request_count")
+        try:
+            response = await self.crawler.engine.download_async(robots)
+        except IgnoreRequest as refused:
+            # Refused by our own guards (address, scheme): each request to the host meets them too.
+            self._robots_error(refused, netloc)
+            return
+        except Exception as error:  # noqa: BLE001 - every way of not reaching the host means the same
+            self._unreachable(request, netloc, f"{type(error).__name__}: {error}")
+            return
+        if "dataloss" in response.flags:
+            self._unreachable(request, netloc, "the connection broke before its end")
+        elif response.status >= 500:
+            self._unreachable(request, netloc, f"it answered {response.status}")
+        else:
+            await self._parse_robots(response, netloc, request)
+
+    def _unreachable(self, request: Request, netloc: str, reason: str) -> None:
+        """Disallow the whole host for this run, and say so."""
+        logger.warning(
+            "robots.txt of %s cannot be read (%s): nothing is fetched from %s this run (RFC 9309)",
+            netloc, reason, netloc,
+        )
+        self._stats.inc_value("robotstxt/unavailable")
+        source = request.meta.get("source")
+        if source:
+            self._stats.inc_value(f"news/{source}/errors/robots_unavailable")
+        self._set_parser(netloc, build_from_crawler(self._parserimpl, self.crawler, DISALLOW_ALL))
+
+    def _set_parser(self, netloc: str, parser: RobotParser) -> None:
+        waiting = self._parsers[netloc]
+        self._parsers[netloc] = parser
+        if isinstance(waiting, Deferred):
+            waiting.callback(parser)
+
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         body = response.body
-        if response.status >= 500:
-            logger.warning(
-                "robots.txt of %s answered %d: nothing is fetched from %s this run (RFC 9309)",
-                netloc, response.status, netloc,
-            )
-            self._stats.inc_value("robotstxt/unavailable")
-            body = DISALLOW_ALL
-        elif response.status >= 400:
+        if response.status >= 400:
             logger.info("robots.txt of %s answered %d: no rules, everything allowed", netloc, response.status)
             body = b""
         elif len(body) > MAX_ROBOTS_BYTES:
