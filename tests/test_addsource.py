@@ -78,11 +78,11 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _refused(workdir: Path, *args: str, settings: dict[str, str] | None = None) -> str:
+def _refused(workdir: Path, *args: str, settings: dict[str, str] | None = None, code: int = 2) -> str:
     sources = workdir / "sources.toml"
     before = sources.read_bytes()
-    code, out, err = addsource(workdir, *args, settings=settings)
-    assert code == 1, out + err
+    exit_code, out, err = addsource(workdir, *args, settings=settings)
+    assert exit_code == code, out + err
     assert sources.read_bytes() == before
     assert "nothing was added" in err
     return err
@@ -96,9 +96,9 @@ def test_refusals_leave_the_file_byte_for_byte(tmp_path: Path, served_feed_site:
     assert "a source named 'known' already exists" in _refused(tmp_path, served_feed_site.url("/"), "--name", "known")
     assert "already configured as source 'known'" in _refused(tmp_path, "http://www.known.example/news")
     port = _free_port()
-    err = _refused(tmp_path, f"http://127.0.0.1:{port}/")
+    err = _refused(tmp_path, f"http://127.0.0.1:{port}/", code=3)
     assert f"http://127.0.0.1:{port}/ does not answer: " in err and "Connection refused" in err
-    err = _refused(tmp_path, served_feed_site.url("/"), settings={"ALLOW_PRIVATE_ADDRESSES": "False"})
+    err = _refused(tmp_path, served_feed_site.url("/"), settings={"ALLOW_PRIVATE_ADDRESSES": "False"}, code=3)
     assert f"{served_feed_site.url('/')} does not answer:" in err and "ALLOW_PRIVATE_ADDRESSES" in err
     assert served_feed_site.requests == []
 

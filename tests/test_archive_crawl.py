@@ -57,7 +57,7 @@ def test_a_url_the_archive_lacks_gets_a_404(news_site: ServedSite, tmp_path: Pat
     live = crawl(tmp_path / "live", news_site.site.source_toml(news_site.server.base_url))
     unknown = '[[source]]\nname = "elsewhere"\nurl = "http://127.0.0.3:9/"\n'
     offline = from_archive(tmp_path / "offline", live.archive, unknown)
-    assert offline.returncode == 0, offline.log
+    assert offline.returncode == 3, offline.log  # nothing worked: the archive holds none of its pages
     assert "'archive_replay/missing'" in offline.log and "'downloader/response_status_count/404'" in offline.log
     assert "not in the archive and got a 404" in offline.log
     assert offline.manifest() == []
@@ -66,10 +66,10 @@ def test_a_url_the_archive_lacks_gets_a_404(news_site: ServedSite, tmp_path: Pat
 def test_a_crawl_from_the_archive_refuses_a_missing_archive_or_a_used_corpus(tmp_path: Path) -> None:
     sources = '[[source]]\nname = "a"\nurl = "http://127.0.0.1:9/"\n'
     missing = from_archive(tmp_path, tmp_path / "nowhere", sources)
-    assert missing.returncode == 1 and f"REPLAY_ARCHIVE: no archive at {tmp_path / 'nowhere'}" in missing.log
+    assert missing.returncode == 2 and f"REPLAY_ARCHIVE: no archive at {tmp_path / 'nowhere'}" in missing.log
     (tmp_path / "data" / "corpus").mkdir(parents=True)
     (tmp_path / "data" / "corpus" / "index.jsonl").write_text("")
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "x.warc.gz").write_bytes(b"")
     used = from_archive(tmp_path, tmp_path / "old", sources)
-    assert used.returncode == 1 and "already holds a corpus; a crawl from the archive writes a new one" in used.log
+    assert used.returncode == 2 and "already holds a corpus; a crawl from the archive writes a new one" in used.log

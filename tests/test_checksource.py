@@ -36,4 +36,4 @@ def test_unknown_source_and_unreachable_site(tmp_path: Path) -> None:
     code, _, err = checksource(tmp_path, "nope")
     assert code == 2 and "unknown source(s): nope (configured: gone)" in err
     code, _, err = checksource(tmp_path, "gone")
-    assert code == 1 and "error: source 'gone': http://127.0.0.1:9/ does not answer: " in err
+    assert code == 3 and "error: source 'gone': http://127.0.0.1:9/ does not answer: " in err

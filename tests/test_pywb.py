@@ -52,11 +52,11 @@ def test_an_archived_page_is_shown_at_its_timestamp(crawled: tuple[ServedSite, C
 def test_serve_refuses_an_empty_archive(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     done = run_scrapy(["serve", "--archive", str(tmp_path / "empty")], tmp_path)
-    assert done.returncode == 1 and f"no WARC files to serve in {tmp_path / 'empty'}" in done.stderr
+    assert done.returncode == 2 and f"no WARC files to serve in {tmp_path / 'empty'}" in done.stderr
 
 
 def test_serve_names_a_pywb_program_it_cannot_run(crawled: tuple[ServedSite, CrawlResult], tmp_path: Path) -> None:
     _, result = crawled
     done = run_scrapy(["serve", "--archive", str(result.archive)], tmp_path, {"PYWB_WAYBACK": str(tmp_path / "no-wayback")})
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert done.stderr == f"error: PYWB_WAYBACK {tmp_path / 'no-wayback'} is not a program that can be run\n"

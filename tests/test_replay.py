@@ -56,15 +56,15 @@ def test_replay_after_recrawls_resolves_revisits(news_site: ServedSite, tmp_path
 def test_replay_refuses_to_overwrite_a_corpus(tmp_path: Path) -> None:
     (tmp_path / "sources.toml").write_text('[[source]]\nname = "a"\nurl = "http://127.0.0.1:9/"\n')
     code, log = replay(tmp_path)
-    assert code == 1 and f"no archive at {tmp_path / 'data' / 'archive'}" in log
+    assert code == 2 and f"no archive at {tmp_path / 'data' / 'archive'}" in log
     (tmp_path / "data" / "archive").mkdir(parents=True)
     code, log = replay(tmp_path)
-    assert code == 1 and "holds no finished WARC file" in log
+    assert code == 2 and "holds no finished WARC file" in log
     (tmp_path / "data" / "archive" / "x.warc.gz").write_bytes(b"")
     (tmp_path / "data" / "corpus").mkdir()
     (tmp_path / "data" / "corpus" / "index.jsonl").write_text("")
     code, log = replay(tmp_path, "--corpus", str(tmp_path / "data" / "corpus"))
-    assert code == 1 and "already holds a corpus; replay writes a new one" in log
+    assert code == 2 and "already holds a corpus; replay writes a new one" in log
 
 
 def test_replay_of_a_wget_archive(news_site: ServedSite, tmp_path: Path) -> None:

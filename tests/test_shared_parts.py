@@ -111,7 +111,7 @@ def test_an_unreachable_redis_stops_the_crawl_with_its_url(tmp_path: Path) -> No
     (tmp_path / "sources.toml").write_text('[[source]]\nname = "a"\nurl = "http://127.0.0.1:9/"\n')
     url = f"redis://127.0.0.1:{free_port()}/0"
     done = run_scrapy(["crawl", "news"], tmp_path, {"REDIS_URL": url, "DATA_DIR": str(tmp_path / "data")})
-    assert done.returncode == 1
+    assert done.returncode == 3
     assert f"error: cannot reach Redis at {url}: " in done.stderr
     assert "Traceback" not in done.stderr
 

@@ -67,7 +67,7 @@ def test_a_tampered_wacz_file_fails_validation(crawled: tuple[ServedSite, CrawlR
 
 def test_wacz_refuses_an_archive_without_warc_files(tmp_path: Path) -> None:
     done = run_scrapy(["wacz", str(tmp_path / "out.wacz"), "--archive", str(tmp_path)], tmp_path)
-    assert done.returncode == 1 and f"no WARC files to package in {tmp_path}" in done.stderr
+    assert done.returncode == 2 and f"no WARC files to package in {tmp_path}" in done.stderr
     assert not (tmp_path / "out.wacz").exists()
 
 

@@ -9,13 +9,13 @@ from typing import Any
 
 from scrapy.exceptions import UsageError
 
+from scraper import exitcodes
 from scraper.onboarding.command import ProbeCommand
 from scraper.onboarding.findings import Findings, describe
 from scraper.onboarding.probe import run_probe
 from scraper.onboarding.sourcefile import append_source, check_new_source, default_name, render_source
 from scraper.sources import NAME, Source, SourcesError, check_url, load_sources
 
-EXIT_REFUSED = 1
 
 
 class Command(ProbeCommand):
@@ -49,7 +49,7 @@ class Command(ProbeCommand):
             return
         findings = run_probe(self.crawler_process, source, explore=True, samples=max(1, opts.samples))
         if findings.error:
-            self._refuse(findings.error)
+            self._refuse(findings.error, exitcodes.FAILED)
             return
         pattern = findings.proposed_pattern() if findings.articles else None
         print("\n".join(describe(findings, pattern)))
@@ -100,6 +100,6 @@ class Command(ProbeCommand):
             fields["keywords"] = source.keywords
         return fields
 
-    def _refuse(self, message: str) -> None:
+    def _refuse(self, message: str, code: int = exitcodes.CONFIG) -> None:
         print(f"error: {message}; nothing was added", file=sys.stderr)
-        self.exitcode = EXIT_REFUSED
+        self.exitcode = code

@@ -8,13 +8,12 @@ import textwrap
 
 from scrapy.exceptions import UsageError
 
-from scraper.commands.crawl import EXIT_BAD_SOURCES
+from scraper import exitcodes
 from scraper.onboarding.command import ProbeCommand
 from scraper.onboarding.findings import SampledPage, describe_discovery, sample_line
 from scraper.onboarding.probe import run_probe
 from scraper.sources import SourcesError, load_sources, select_sources
 
-EXIT_UNREACHABLE = 1
 FIRST_LINES = 3
 
 
@@ -35,12 +34,12 @@ class Command(ProbeCommand):
             [source] = select_sources(load_sources(self.settings.get("SOURCES_FILE", "sources.toml")), args[0])
         except SourcesError as error:
             print(f"error: {error}", file=sys.stderr)
-            self.exitcode = EXIT_BAD_SOURCES
+            self.exitcode = exitcodes.CONFIG
             return
         findings = run_probe(self.crawler_process, source, explore=False, samples=max(1, opts.samples))
         if findings.error:
             print(f"error: source {source.name!r}: {findings.error}", file=sys.stderr)
-            self.exitcode = EXIT_UNREACHABLE
+            self.exitcode = exitcodes.FAILED
             return
         print("\n".join(describe_discovery(findings)))
         for page in findings.samples:

@@ -7,21 +7,27 @@ import sys
 from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.crawler import Crawler
+from scrapy.spiders import Spider
 
+from scraper import exitcodes
 from scraper.lock import DataDirBusy, DataDirLock
 from scraper.paths import corpus_dir, data_dir
 from scraper.replay.preflight import refusal
 from scraper.shared.connection import SharedCrawlError, connect
 from scraper.sources import SourcesError, load_sources, select_sources
 
-EXIT_BAD_SOURCES = 2
-EXIT_REFUSED = 1
-EXIT_BUSY = 75  # EX_TEMPFAIL: try again later
-
 
 class Command(ScrapyCrawlCommand):
     """Scrapy's crawl command; a bad ``SOURCES_FILE``, a busy ``DATA_DIR``, an unusable
-    ``REPLAY_ARCHIVE`` or an unreachable ``REDIS_URL`` stops it with one line."""
+    ``REPLAY_ARCHIVE`` or an unreachable ``REDIS_URL`` stops it with one line; the exit
+    code says how the run went (:mod:`scraper.exitcodes`)."""
+
+    crawler: Crawler | None = None
+
+    def _create_crawler(self, spidercls: type[Spider] | str) -> Crawler:
+        self.crawler = super()._create_crawler(spidercls)
+        return self.crawler
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args and args[0] == "news":
@@ -30,7 +36,7 @@ class Command(ScrapyCrawlCommand):
                 select_sources(sources, opts.spargs.get("source"))
             except SourcesError as error:
                 print(f"error: {error}", file=sys.stderr)
-                self.exitcode = EXIT_BAD_SOURCES
+                self.exitcode = exitcodes.CONFIG
                 return
             archive = self.settings.get("REPLAY_ARCHIVE")
             refused = archive and refusal(
@@ -38,7 +44,7 @@ class Command(ScrapyCrawlCommand):
             )
             if refused:
                 print(f"error: REPLAY_ARCHIVE: {refused}", file=sys.stderr)
-                self.exitcode = EXIT_REFUSED
+                self.exitcode = exitcodes.CONFIG
                 return
             shared = bool(self.settings.get("REDIS_URL"))
             if shared:
@@ -46,18 +52,20 @@ class Command(ScrapyCrawlCommand):
                     connect(self.settings).close()
                 except SharedCrawlError as error:
                     print(f"error: {error}", file=sys.stderr)
-                    self.exitcode = EXIT_REFUSED
+                    self.exitcode = exitcodes.FAILED
                     return
             lock = DataDirLock(data_dir(self.settings), shared=shared)
             try:
                 lock.acquire()
             except DataDirBusy as error:
                 print(f"error: {error}", file=sys.stderr)
-                self.exitcode = EXIT_BUSY
+                self.exitcode = exitcodes.BUSY
                 return
             try:
                 super().run(args, opts)
             finally:
                 lock.release()
+            if not self.exitcode and self.crawler is not None and self.crawler.stats is not None:
+                self.exitcode = self.crawler.stats.get_value(exitcodes.STAT, exitcodes.OK)
             return
         super().run(args, opts)

@@ -8,13 +8,12 @@ from pathlib import Path
 
 from scrapy.commands import BaseRunSpiderCommand
 
-from scraper.commands.crawl import EXIT_BAD_SOURCES
+from scraper import exitcodes
 from scraper.paths import archive_dir, data_dir
 from scraper.replay.preflight import refusal
 from scraper.replay.spider import ReplaySpider
 from scraper.sources import SourcesError, load_sources, select_sources
 
-EXIT_REFUSED = 1
 DEFAULT_CORPUS = "corpus-replay"  # under DATA_DIR
 
 
@@ -42,14 +41,14 @@ class Command(BaseRunSpiderCommand):
             select_sources(load_sources(self.settings.get("SOURCES_FILE", "sources.toml")), opts.spargs.get("source"))
         except SourcesError as error:
             print(f"error: {error}", file=sys.stderr)
-            self.exitcode = EXIT_BAD_SOURCES
+            self.exitcode = exitcodes.CONFIG
             return
         archive = Path(opts.archive) if opts.archive else archive_dir(self.settings)
         corpus = Path(opts.corpus) if opts.corpus else data_dir(self.settings) / DEFAULT_CORPUS
         refused = refusal(archive, corpus, "replay", "pass another --corpus")
         if refused:
             print(f"error: {refused}", file=sys.stderr)
-            self.exitcode = EXIT_REFUSED
+            self.exitcode = exitcodes.CONFIG
             return
         self.settings.set("CORPUS_DIR", str(corpus), priority="cmdline")
         self.crawler_process.crawl(ReplaySpider, archive=archive, **opts.spargs)

@@ -14,11 +14,11 @@ from scrapy.commands import ScrapyCommand
 
 from archive.cdxj import INDEX_FOLDER, ensure_indexes
 from archive.reader import archive_files
+from scraper import exitcodes
 from scraper.paths import archive_dir, data_dir
 
 COLLECTION = "news"
 DEFAULT_PORT = 8080
-EXIT_REFUSED = 1
 
 
 def pywb_config(archive: Path) -> dict[str, object]:
@@ -68,13 +68,13 @@ class Command(ScrapyCommand):
         archive = Path(opts.archive) if opts.archive else archive_dir(self.settings)
         if not archive.is_dir() or not archive_files(archive):
             print(f"error: no WARC files to serve in {archive} (set --archive or ARCHIVE_DIR)", file=sys.stderr)
-            self.exitcode = EXIT_REFUSED
+            self.exitcode = exitcodes.CONFIG
             return
         configured = self.settings.get("PYWB_WAYBACK") or ""
         wayback = wayback_command(configured)
         if wayback is None and configured:
             print(f"error: PYWB_WAYBACK {configured} is not a program that can be run", file=sys.stderr)
-            self.exitcode = EXIT_REFUSED
+            self.exitcode = exitcodes.CONFIG
             return
         if wayback is None:
             print(
@@ -82,7 +82,7 @@ class Command(ScrapyCommand):
                 "or install pywb in an environment of its own and set PYWB_WAYBACK to its wayback program",
                 file=sys.stderr,
             )
-            self.exitcode = EXIT_REFUSED
+            self.exitcode = exitcodes.CONFIG
             return
         for index in ensure_indexes(archive):
             print(f"Indexed {index.name}")

@@ -7,7 +7,7 @@ import sys
 
 from scrapy.commands import ScrapyCommand
 
-from scraper.commands.crawl import EXIT_BAD_SOURCES, EXIT_REFUSED
+from scraper import exitcodes
 from scraper.extensions.crawlstate import open_state, state_path
 from scraper.extensions.summary import summary_line
 from scraper.shared.connection import SharedCrawlError
@@ -32,7 +32,7 @@ class Command(ScrapyCommand):
             sources = load_sources(path)
         except SourcesError as error:
             print(f"error: {error}", file=sys.stderr)
-            self.exitcode = EXIT_BAD_SOURCES
+            self.exitcode = exitcodes.CONFIG
             return
         print(f"{path}: {len(sources)} sources, valid")
         shared = bool(self.settings.get("REDIS_URL"))
@@ -40,7 +40,7 @@ class Command(ScrapyCommand):
             state = open_state(self.settings) if shared or state_path(self.settings).exists() else None
         except SharedCrawlError as error:
             print(f"error: {error}", file=sys.stderr)
-            self.exitcode = EXIT_REFUSED
+            self.exitcode = exitcodes.FAILED
             return
         try:
             width = max((len(source.name) for source in sources), default=0)

@@ -14,9 +14,9 @@ from scrapy.exceptions import UsageError
 from archive.reader import archive_files
 from archive.wacz import Page, write_wacz
 from corpus.store import MANIFEST, is_corpus_file_name, read_manifest
+from scraper import exitcodes
 from scraper.paths import archive_dir, corpus_dir
 
-EXIT_REFUSED = 1
 DEFAULT_TITLE = "News archive"
 
 
@@ -69,7 +69,7 @@ class Command(ScrapyCommand):
         warcs = archive_files(archive) if archive.is_dir() else []
         if not warcs:
             print(f"error: no WARC files to package in {archive} (set --archive or ARCHIVE_DIR)", file=sys.stderr)
-            self.exitcode = EXIT_REFUSED
+            self.exitcode = exitcodes.CONFIG
             return
         if not (corpus / MANIFEST).exists():
             print(f"warning: no corpus at {corpus}: the WACZ file will list no pages (set --corpus)", file=sys.stderr)

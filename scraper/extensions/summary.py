@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from urllib.parse import urlsplit
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, Spider, signals
 from scrapy.http import Response
 
+from scraper.exitcodes import FAILED, MEANINGS, PARTIAL, STAT, crawl_exit_code, source_failed
 from scraper.extensions.crawlstate import crawl_state
 from scraper.sources import source_for_url
 
@@ -18,6 +20,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 BLOCKING_STATUSES = ("403", "429")
+ROBOTS_PATH = "/robots.txt"
+
+
+def is_answer(response: Response, request: Request) -> bool:
+    """Whether the response is a page the source served: 2xx or 304, robots.txt aside."""
+    served = 200 <= response.status < 300 or response.status == 304
+    return served and urlsplit(request.url).path != ROBOTS_PATH
 
 
 def attention_reasons(
@@ -55,8 +64,9 @@ class SourceSummary:
     """Count responses (redirects included) per source and status; log them at the end.
 
     The spider and pipelines count ``news/<source>/discovered``, ``written``,
-    ``filtered/<reason>`` and ``errors``; this extension adds ``fetched`` and
-    ``status/<code>`` and prints them all.
+    ``filtered/<reason>`` and ``errors``; this extension adds ``fetched``,
+    ``status/<code>`` and ``answered`` (pages served), prints them all, and leaves
+    the run's exit code (:mod:`scraper.exitcodes`) in the ``news/exit_code`` stat.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -84,6 +94,8 @@ class SourceSummary:
         if name:
             self.stats.inc_value(f"news/{name}/fetched")
             self.stats.inc_value(f"news/{name}/status/{response.status}")
+            if is_answer(response, request):
+                self.stats.inc_value(f"news/{name}/answered")
 
     def figures(self, name: str) -> dict[str, Any]:
         """Return the summary figures of one source."""
@@ -93,6 +105,7 @@ class SourceSummary:
             "discovered": values.get("discovered", 0),
             "known": values.get("known", 0),
             "fetched": values.get("fetched", 0),
+            "answered": values.get("answered", 0),
             "status": dict(sorted(Counter({k[7:]: v for k, v in values.items() if k.startswith("status/")}).items())),
             "written": values.get("written", 0),
             "updated": values.get("updated", 0),
@@ -101,10 +114,15 @@ class SourceSummary:
         }
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        figures = {name: self.figures(name) for name in getattr(spider, "sources", {})}
+        code = crawl_exit_code(reason, figures)
+        self.stats.set_value(STAT, code)
         lines = [f"Crawl finished ({reason}). Summary per source:"]
-        for name in getattr(spider, "sources", {}):
-            lines.append(f"  {name}: {summary_line(self.figures(name))}")
-        logger.info("\n".join(lines))
+        lines += [f"  {name}: {summary_line(figures[name])}" for name in figures]
+        failed = [name for name in figures if source_failed(figures[name])]
+        outcome = f"Exit code {code}: {MEANINGS[code]}"
+        lines.append(outcome + (f" ({', '.join(failed)})" if code in (PARTIAL, FAILED) else ""))
+        logger.log(logging.WARNING if code else logging.INFO, "\n".join(lines))
         self._report_attention(spider)
 
     def _report_attention(self, spider: Spider) -> None:

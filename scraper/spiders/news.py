@@ -240,9 +240,15 @@ class NewsSpider(Spider):
         source = self.sources.get(request.meta.get("source", ""))
         if failure.check(HttpError):
             status = failure.value.response.status
-            logger.info("HTTP %d from %s (%s)", status, request.url, request.meta.get("kind"))
-            if self.state and request.meta.get("kind") == "article" and status in GONE:
-                self.state.record_outcome(canonicalize(request.url), f"http:{status}")
+            kind = request.meta.get("kind")
+            if kind == "article" and status in GONE:
+                logger.info("HTTP %d from %s (%s)", status, request.url, kind)
+                if self.state:
+                    self.state.record_outcome(canonicalize(request.url), f"http:{status}")
+                return
+            logger.warning("HTTP %d from %s (%s)", status, request.url, kind)
+            if source is not None:
+                self._stat(source, "errors/http")
             return
         if failure.check(IgnoreRequest):
             logger.debug("Not fetched %s: %s", request.url, failure.getErrorMessage())

@@ -1,0 +1,55 @@
+"""Exit codes of the commands, so that a scheduler or a script can tell what a run did.
+
+``crawl`` ends with the code of the run's outcome (:func:`crawl_exit_code`), which the
+per-source summary computes and prints; every other command uses the same codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+OK = 0
+PARTIAL = 1  # the run ended, but some sources failed or something was refused or lost
+CONFIG = 2  # a bad sources file, setting or argument: nothing was fetched
+FAILED = 3  # nothing worked: no source answered a single request with a page
+IO_ERROR = 74  # EX_IOERR: a write failed (a full disk); what was written ends whole
+BUSY = 75  # EX_TEMPFAIL: another crawl holds DATA_DIR; try again later
+INTERRUPTED = 130  # stopped by a signal before the end (128 + SIGINT)
+
+MEANINGS = {
+    OK: "ok",
+    PARTIAL: "some sources failed",
+    CONFIG: "configuration error",
+    FAILED: "nothing worked",
+    IO_ERROR: "a write failed",
+    BUSY: "DATA_DIR busy",
+    INTERRUPTED: "interrupted",
+}
+
+# The reason a spider is closed with when a write failed and the crawl must stop.
+WRITE_FAILED = "write-failed"
+# Scrapy closes the spider with this reason on SIGINT / SIGTERM.
+SHUTDOWN = "shutdown"
+# Where the summary leaves the run's code for the command that started it.
+STAT = "news/exit_code"
+
+
+def source_failed(figures: Mapping[str, Any]) -> bool:
+    """Whether a source had errors (unreachable, refused, lost) or not a single page answered."""
+    return bool(figures.get("errors")) or not figures.get("answered")
+
+
+def crawl_exit_code(reason: str, figures: Mapping[str, Mapping[str, Any]]) -> int:
+    """The code of a run that closed with ``reason``, from each source's summary figures."""
+    if reason == WRITE_FAILED:
+        return IO_ERROR
+    if reason == SHUTDOWN:
+        return INTERRUPTED
+    if not figures:
+        return OK
+    if not any(source.get("answered") for source in figures.values()):
+        return FAILED
+    if any(source_failed(source) for source in figures.values()):
+        return PARTIAL
+    return OK

@@ -1,0 +1,53 @@
+"""The crawl's exit code says how the run went: ok, some sources failed, nothing worked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scraper import exitcodes
+from scraper.exitcodes import crawl_exit_code
+from sitefixture.server import free_port
+from tests.conftest import ServedSite, crawl
+
+GOOD = {"answered": 5, "errors": 0}
+UNREACHABLE = {"answered": 0, "errors": 2}
+
+
+def test_the_code_follows_the_sources_figures() -> None:
+    assert crawl_exit_code("finished", {"a": GOOD, "b": GOOD}) == exitcodes.OK
+    assert crawl_exit_code("finished", {"a": GOOD, "b": UNREACHABLE}) == exitcodes.PARTIAL
+    assert crawl_exit_code("finished", {"a": GOOD, "b": {"answered": 3, "errors": 1}}) == exitcodes.PARTIAL
+    assert crawl_exit_code("finished", {"a": UNREACHABLE, "b": {"answered": 0, "errors": 0}}) == exitcodes.FAILED
+
+
+def test_an_interruption_or_a_failed_write_outranks_the_figures() -> None:
+    assert crawl_exit_code("shutdown", {"a": GOOD}) == exitcodes.INTERRUPTED
+    assert crawl_exit_code(exitcodes.WRITE_FAILED, {"a": GOOD}) == exitcodes.IO_ERROR
+
+
+def _unreachable_source(name: str) -> str:
+    return f'\n[[source]]\nname = "{name}"\nurl = "http://127.0.0.1:{free_port()}/"\n'
+
+
+def test_a_crawl_with_one_unreachable_source_exits_partial(news_site: ServedSite, tmp_path: Path) -> None:
+    text = news_site.site.source_toml(news_site.server.base_url) + _unreachable_source("gone")
+    result = crawl(tmp_path, text)
+    assert result.returncode == exitcodes.PARTIAL, result.log
+    assert "Exit code 1: some sources failed (gone)" in result.log
+    assert "written 8," in result.log
+
+
+def test_a_crawl_where_nothing_answers_exits_failed(tmp_path: Path) -> None:
+    result = crawl(tmp_path, _unreachable_source("gone") + _unreachable_source("dark"))
+    assert result.returncode == exitcodes.FAILED, result.log
+    assert "Exit code 3: nothing worked (gone, dark)" in result.log
+    assert "Cannot fetch http://127.0.0.1:" in result.log
+
+
+def test_a_missing_home_page_is_an_error_of_its_source(news_site: ServedSite, tmp_path: Path) -> None:
+    text = news_site.site.source_toml(news_site.server.base_url).replace(
+        f'url = "{news_site.server.base_url}/"', f'url = "{news_site.server.base_url}/no-such-page"', 1
+    )
+    result = crawl(tmp_path, text)
+    assert "HTTP 404 from " in result.log, result.log
+    assert result.returncode == exitcodes.PARTIAL, result.log
