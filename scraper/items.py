@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from itemadapter import ItemAdapter
+from itemadapter.adapter import AdapterInterface
 from scrapy.http import Response, TextResponse
 
 from corpus.article import Article
@@ -16,7 +19,8 @@ class PageItem:
 
     ``requested_url`` is the canonical URL the spider asked for (``url`` is where
     redirects ended); ``sequence`` numbers the items in the order the spider
-    yielded them; ``outcome`` and ``corpus_id`` say what the pipelines made of it.
+    yielded them; ``outcome``, ``corpus_id`` and ``entry`` (its ``index.jsonl`` line)
+    say what the pipelines made of it.
     """
 
     url: str
@@ -31,6 +35,50 @@ class PageItem:
     sequence: int | None = None
     outcome: str | None = None
     corpus_id: int | None = None
+    entry: dict[str, Any] | None = field(default=None, repr=False)
+
+
+class PageItemAdapter(AdapterInterface):
+    """What feed exports (``-o items.jsonl``) see of a :class:`PageItem`: its corpus entry.
+
+    A stored article exports its ``index.jsonl`` line plus ``outcome``; an item not
+    stored (no corpus pipeline) exports its URL, source, fetch time and WARC record.
+    The raw body and the extracted article never leave the crawl.
+    """
+
+    @classmethod
+    def is_item_class(cls, item_class: type) -> bool:
+        return issubclass(item_class, PageItem)
+
+    def _fields(self) -> dict[str, Any]:
+        item: PageItem = self.item
+        if item.entry is not None:
+            return {**item.entry, "outcome": item.outcome}
+        return {
+            "url": item.url,
+            "source": item.source,
+            "fetched_at": item.fetched_at,
+            "warc": item.warc,
+            "outcome": item.outcome,
+        }
+
+    def __getitem__(self, name: str) -> Any:
+        return self._fields()[name]
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        raise TypeError(f"a {type(self.item).__name__} exports its corpus entry, read-only: {name}")
+
+    def __delitem__(self, name: str) -> None:
+        raise TypeError(f"a {type(self.item).__name__} exports its corpus entry, read-only: {name}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fields())
+
+    def __len__(self) -> int:
+        return len(self._fields())
+
+
+ItemAdapter.ADAPTER_CLASSES.appendleft(PageItemAdapter)
 
 
 def unfit_for_extraction(response: Response) -> str | None:

@@ -160,6 +160,7 @@ class CorpusPipeline:
         else:
             self._drop_copy(item, existing, "unchanged" if item.recrawl else "duplicate")
         item.corpus_id = entry["id"]
+        item.entry = entry
         logger.debug("Stored %s as %s (version %d)", item.url, entry["file"], entry["version"])
         return item
 
