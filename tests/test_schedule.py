@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
 from scrapy.exceptions import UsageError
 
+from scraper import exitcodes
 from scraper.commands.schedule import parse_duration
-from sitefixture.scrapyrun import run_scrapy
+from sitefixture.scrapyrun import run_scrapy, scrapy_command
 from tests.conftest import TEST_SETTINGS, ServedSite
 
 
@@ -29,10 +32,43 @@ def test_two_scheduled_runs(news_site: ServedSite, tmp_path: Path) -> None:
     settings = {**TEST_SETTINGS, "SOURCES_FILE": str(sources), "DATA_DIR": str(tmp_path / "data")}
     done = run_scrapy(["schedule", "--every", "1s", "--jitter", "0", "--runs", "2"], tmp_path, settings, timeout=180)
     assert done.returncode == 0, done.stderr
-    assert "[schedule] run 1 of 2 finished" in done.stderr
-    assert "[schedule] run 2 of 2 finished" in done.stderr
+    assert "[scraper.commands.schedule] INFO: Run 1 of 2 finished (exit code 0)" in done.stderr
+    assert "[scraper.commands.schedule] INFO: Run 2 of 2 finished (exit code 0)" in done.stderr
+    assert "Schedule ended after 2 run(s); exit code 0: ok" in done.stderr
     assert done.stderr.count("Summary per source") == 2
     summaries = [line for line in done.stderr.splitlines() if line.strip().startswith("fixture:")]
     assert "written 8," in summaries[0] and "written 0," in summaries[1]
     articles = [p for p in news_site.server.paths() if p.startswith("/news/")]
     assert len(articles) == len(set(articles))  # run 2 asked for no article again
+
+
+def test_a_configuration_error_stops_the_schedule_with_its_code(tmp_path: Path) -> None:
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[[source]]\nname = "Bad Name"\nurl = "http://127.0.0.1:9/"\n')
+    settings = {**TEST_SETTINGS, "SOURCES_FILE": str(sources), "DATA_DIR": str(tmp_path / "data")}
+    done = run_scrapy(["schedule", "--every", "1s", "--jitter", "0", "--runs", "3"], tmp_path, settings, timeout=120)
+    assert done.returncode == exitcodes.CONFIG, done.stderr
+    assert "Run 1 of 3 configuration error (exit code 2)" in done.stderr
+    assert "Run 2 of 3" not in done.stderr
+
+
+def test_a_run_stopped_by_a_signal_is_reported_interrupted(news_site: ServedSite, tmp_path: Path) -> None:
+    news_site.server.delay = 1.0
+    sources = tmp_path / "sources.toml"
+    sources.write_text(news_site.site.source_toml(news_site.server.base_url))
+    settings = {**TEST_SETTINGS, "SOURCES_FILE": str(sources), "DATA_DIR": str(tmp_path / "data")}
+    command, env = scrapy_command(["schedule", "--every", "1h", "--runs", "2"], settings)
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    lines = []
+    for line in process.stderr:
+        lines.append(line)
+        if "Spider opened" in line:
+            process.send_signal(signal.SIGINT)
+            break
+    lines += process.stderr.readlines()
+    log = "".join(lines)
+    assert process.wait(timeout=120) == exitcodes.INTERRUPTED, log
+    assert "Run 1 of 2 interrupted (exit code 130)" in log
+    assert "Run 1 of 2 finished" not in log
+    assert "Schedule stopped by a signal after 1 run(s); exit code 130: interrupted" in log

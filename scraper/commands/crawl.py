@@ -66,6 +66,7 @@ class Command(ScrapyCrawlCommand):
             finally:
                 lock.release()
             if not self.exitcode and self.crawler is not None and self.crawler.stats is not None:
-                self.exitcode = self.crawler.stats.get_value(exitcodes.STAT, exitcodes.OK)
+                # No code means the summary never ran: a forced shutdown (a second Ctrl-C).
+                self.exitcode = self.crawler.stats.get_value(exitcodes.STAT, exitcodes.INTERRUPTED)
             return
         super().run(args, opts)

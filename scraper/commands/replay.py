@@ -54,7 +54,7 @@ class Command(BaseRunSpiderCommand):
         self.crawler_process.crawl(ReplaySpider, archive=archive, **opts.spargs)
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:
-            self.exitcode = 1
+            self.exitcode = exitcodes.FAILED
             return
         print(f"Replayed {archive} into {corpus}")
 

@@ -15,10 +15,14 @@ import time
 from scrapy.commands import BaseRunSpiderCommand
 from scrapy.exceptions import UsageError
 
+from scraper import exitcodes
+
 logger = logging.getLogger(__name__)
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+# A run that ends with one of these stops the schedule: the next runs would fail the same way.
+STOPPING_CODES = (exitcodes.CONFIG, exitcodes.IO_ERROR)
 
 
 def parse_duration(text: str) -> float:
@@ -34,6 +38,8 @@ class Command(BaseRunSpiderCommand):
 
     Each run is a new ``scrapy crawl news`` process, since Scrapy's reactor cannot
     restart in one process; ``-a`` and ``-s`` options are passed on to every run.
+    It exits with the code of its last run (:mod:`scraper.exitcodes`), 130 when a signal
+    stopped it; a configuration error or a failed write stops it at once with that code.
     """
 
     requires_project = True
@@ -61,22 +67,33 @@ class Command(BaseRunSpiderCommand):
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
-        number = 0
+        number, code = 0, exitcodes.OK
         while not stop.is_set() and (not opts.runs or number < opts.runs):
             number += 1
             started = time.monotonic()
-            if self._run_once(command, number, opts.runs, stop) not in (0, 75):
-                self.exitcode = 1
-            if opts.runs and number >= opts.runs:
+            code = self._run_once(command, number, opts.runs, stop)
+            if code in STOPPING_CODES:
+                logger.error("Stopping the schedule: every later run would end the same way")
+                break
+            if stop.is_set() or (opts.runs and number >= opts.runs):
                 break
             wait = max(0.0, every - (time.monotonic() - started)) + random.uniform(0, jitter)
-            self._log(f"next run in {wait:.0f} s")
+            logger.info("Next run in %.0f s", wait)
             stop.wait(wait)
-        self._log("stopped" if stop.is_set() else f"done after {number} run(s)")
+        if stop.is_set():
+            code = exitcodes.INTERRUPTED
+        logger.info(
+            "Schedule %s after %d run(s); exit code %d: %s",
+            "stopped by a signal" if stop.is_set() else "ended",
+            number,
+            code,
+            exitcodes.MEANINGS.get(code, "unknown"),
+        )
+        self.exitcode = code
 
     def _run_once(self, command: list[str], number: int, total: int, stop: threading.Event) -> int:
-        label = f"run {number}" + (f" of {total}" if total else "")
-        self._log(f"{label}: {' '.join(command[2:])}")
+        label = f"Run {number}" + (f" of {total}" if total else "")
+        logger.info("%s: %s", label, " ".join(command[2:]))
         started = time.monotonic()
         # Its own session: a Ctrl-C reaches only us, and we pass on a single SIGTERM,
         # on which Scrapy closes the spider cleanly (a second signal would force it).
@@ -84,15 +101,20 @@ class Command(BaseRunSpiderCommand):
         terminated = False
         while process.poll() is None:
             if stop.wait(0.5) and not terminated:
+                logger.info("%s: stopping the crawl, waiting for it to close its files", label)
                 process.terminate()
                 terminated = True
         elapsed = time.monotonic() - started
-        outcome = {0: "finished", 75: "skipped: another crawl holds DATA_DIR"}.get(
-            process.returncode, f"failed with exit code {process.returncode}"
-        )
-        self._log(f"{label} {outcome} in {elapsed:.1f} s")
-        return process.returncode
-
-    @staticmethod
-    def _log(message: str) -> None:
-        print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} [schedule] {message}", file=sys.stderr, flush=True)
+        code = process.returncode
+        if code < 0:  # killed by a signal: -N
+            code = exitcodes.INTERRUPTED
+        outcome = {
+            exitcodes.OK: "finished",
+            exitcodes.PARTIAL: "finished, but some sources failed",
+            exitcodes.BUSY: "skipped: another crawl holds DATA_DIR",
+        }.get(code, exitcodes.MEANINGS.get(code, "failed"))
+        level = logging.INFO if code in (exitcodes.OK, exitcodes.BUSY) else logging.WARNING
+        if code in STOPPING_CODES or code == exitcodes.FAILED:
+            level = logging.ERROR
+        logger.log(level, "%s %s (exit code %d) in %.1f s", label, outcome, code, elapsed)
+        return code
