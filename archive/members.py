@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import zlib
 from collections.abc import Iterator
@@ -9,6 +10,9 @@ from typing import BinaryIO
 
 _CHUNK = 1 << 20
 _LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_SCAN_CHUNK = 1 << 20
+_TAIL_WINDOWS = (64 << 10, 1 << 20, 16 << 20)
 
 
 def _is_whole_record(data: bytes) -> bool:
@@ -24,7 +28,8 @@ def _is_whole_record(data: bytes) -> bool:
 def complete_members(stream: BinaryIO) -> Iterator[tuple[int, int]]:
     """Yield ``(offset, length)`` of each gzip member holding one whole WARC record.
 
-    Stops at the first member that is cut short, corrupt or not a whole record.
+    Offsets count from where ``stream`` stands. Stops at the first member that is
+    cut short, corrupt or not a whole record.
     """
     offset = 0
     pending = b""
@@ -50,3 +55,98 @@ def complete_members(stream: BinaryIO) -> Iterator[tuple[int, int]]:
             return
         yield offset, consumed
         offset += consumed
+
+
+def next_record_member(stream: BinaryIO, position: int) -> int | None:
+    """The offset of the next gzip member at or after ``position`` that starts a WARC record."""
+    while True:
+        stream.seek(position)
+        data = stream.read(_SCAN_CHUNK + 4096)  # overlap: a member start near the end is checked whole
+        if not data:
+            return None
+        found = data.find(_GZIP_MAGIC)
+        while 0 <= found < _SCAN_CHUNK:
+            try:
+                if zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data[found : found + 4096], 5) == b"WARC/":
+                    return position + found
+            except zlib.error:
+                pass
+            found = data.find(_GZIP_MAGIC, found + 1)
+        if len(data) <= _SCAN_CHUNK:
+            return None
+        position += _SCAN_CHUNK
+
+
+def whole_members(stream: BinaryIO) -> Iterator[tuple[int, int]]:
+    """Yield ``(offset, length)`` of every gzip member holding one whole WARC record.
+
+    Unlike :func:`complete_members`, a damaged span does not end the walk: it goes
+    on at the next member that starts a WARC record.
+    """
+    position = 0
+    while True:
+        stream.seek(position)
+        end = position
+        for offset, length in complete_members(stream):
+            yield position + offset, length
+            end = position + offset + length
+        found = next_record_member(stream, end + 1)
+        if found is None:
+            return
+        position = found
+
+
+def _ends_with_whole_member(tail: bytes) -> bool | None:
+    """Whether the last gzip member that ends in ``tail`` holds a whole record and ends at its end.
+
+    ``None`` when no member ends within ``tail``.
+    """
+    view = memoryview(tail)
+    found = tail.rfind(_GZIP_MAGIC)
+    while found >= 0:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            record = inflater.decompress(view[found:])
+        except zlib.error:
+            record = b""
+        if inflater.eof:  # the last member that ends: the file ends with it, or with torn bytes
+            return not inflater.unused_data and _is_whole_record(record)
+        found = tail.rfind(_GZIP_MAGIC, 0, found)
+    return None
+
+
+def whole_end(path: str | os.PathLike[str]) -> int:
+    """Where the last whole record of a ``.warc.gz`` file ends: its size unless its tail is torn.
+
+    The tail is checked first; only a file that does not end with a whole member
+    (or whose last member is larger than 16 MiB) is read from the start, past any
+    damaged span in its middle.
+    """
+    with open(path, "rb") as stream:
+        size = os.fstat(stream.fileno()).st_size
+        for window in _TAIL_WINDOWS:
+            stream.seek(max(0, size - window))
+            verdict = _ends_with_whole_member(stream.read()) if size else True
+            if verdict:
+                return size
+            if verdict is False or window >= size:
+                break
+        end = 0
+        for offset, length in whole_members(stream):
+            end = offset + length
+        return end
+
+
+def damaged_spans(path: str | os.PathLike[str]) -> list[tuple[int, int]]:
+    """The ``(start, end)`` byte ranges of a ``.warc.gz`` file that hold no whole record."""
+    spans = []
+    with open(path, "rb") as stream:
+        end = 0
+        for offset, length in whole_members(stream):
+            if offset > end:
+                spans.append((end, offset))
+            end = offset + length
+        size = os.fstat(stream.fileno()).st_size
+    if size > end:
+        spans.append((end, size))
+    return spans

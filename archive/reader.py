@@ -6,19 +6,18 @@ import logging
 import os
 import zlib
 from collections.abc import Iterator
-from typing import BinaryIO
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
+from archive.members import next_record_member
+
 logger = logging.getLogger(__name__)
 
 #: What a damaged file raises when read past its last good record.
 UNREADABLE = (ArchiveLoadFailed, zlib.error, EOFError)
-_GZIP_MAGIC = b"\x1f\x8b\x08"
-_SCAN_CHUNK = 1 << 20
 
 
 def archive_files(directory: Path) -> list[Path]:
@@ -58,29 +57,9 @@ def iter_whole_records(path: str | os.PathLike[str]) -> Iterator[tuple[ArcWarcRe
                     logger.error("%s: the file ends inside the record at offset %d; it is left out", path, end)
                 return
             except UNREADABLE as error:
-                start = _next_member(stream, end + 1) if str(path).endswith(".gz") else None
+                start = next_record_member(stream, end + 1) if str(path).endswith(".gz") else None
                 resumed = f"reading goes on at offset {start}" if start is not None else "nothing after it is read"
                 logger.error("%s: no WARC record at offset %d (%s); %s", path, end, str(error)[:60], resumed)
-
-
-def _next_member(stream: BinaryIO, position: int) -> int | None:
-    """The offset of the next gzip member at or after ``position`` that starts a WARC record."""
-    while True:
-        stream.seek(position)
-        data = stream.read(_SCAN_CHUNK + 4096)  # overlap: a member start near the end is checked whole
-        if not data:
-            return None
-        found = data.find(_GZIP_MAGIC)
-        while 0 <= found < _SCAN_CHUNK:
-            try:
-                if zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data[found : found + 4096], 5) == b"WARC/":
-                    return position + found
-            except zlib.error:
-                pass
-            found = data.find(_GZIP_MAGIC, found + 1)
-        if len(data) <= _SCAN_CHUNK:
-            return None
-        position += _SCAN_CHUNK
 
 
 def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[ArcWarcRecord, int, int]]:

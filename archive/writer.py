@@ -6,17 +6,27 @@ import gzip
 import logging
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from archive.cdxj import IndexEntry, entry_for_record, write_index
-from archive.members import complete_members
+from archive.members import whole_end
 from archive.records import RecordFactory, WarcRecord
 
 logger = logging.getLogger(__name__)
 
 OPEN_SUFFIX = ".open"
+
+
+class WriteFailed(Exception):
+    """A record could not be written (a full disk, an I/O error); the file ends at its last whole record."""
+
+
+def open_exclusive(path: Path) -> BinaryIO:
+    """Create ``path`` for unbuffered writing; the writer's default opener."""
+    return open(path, "xb", buffering=0)
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,11 @@ class WarcWriter:
     A file is written as ``*.warc.gz.open``, flushed after every write, and
     fsynced and renamed when closed or rotated at ``max_size`` bytes; its CDXJ
     index is written then, from entries gathered while writing.
+
+    A write that fails (``OSError``: a full disk, an I/O error) is undone: the
+    file is cut back to its last whole record and :class:`WriteFailed` raised;
+    every later write raises it at once. ``opener`` creates the files (tests
+    pass one whose writes fail).
     """
 
     def __init__(
@@ -52,6 +67,7 @@ class WarcWriter:
         compresslevel: int = 6,
         hostname: str | None = None,
         pid: int | None = None,
+        opener: Callable[[Path], BinaryIO] = open_exclusive,
     ) -> None:
         self.directory = Path(directory)
         self.prefix = prefix
@@ -64,7 +80,9 @@ class WarcWriter:
         self.serial = 0
         self.filename: str | None = None
         self.finished: list[str] = []
-        self._fd: int | None = None
+        self.opener = opener
+        self.failure: WriteFailed | None = None
+        self._file: BinaryIO | None = None
         self._size = 0
         self._warcinfo_id = ""
         self._entries: list[IndexEntry] = []
@@ -79,20 +97,23 @@ class WarcWriter:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.filename = self._new_name()
         path = self.directory / (self.filename + OPEN_SUFFIX)
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        self._file = self.opener(path)
         self._size = 0
         self._entries = []
         warcinfo = self.factory.warcinfo(self.filename, self.info)
         self._warcinfo_id = warcinfo.record_id
-        self._append(warcinfo)
+        try:
+            self._append(warcinfo)
+        except OSError as error:
+            raise self._undo(0, 0, error) from error
 
     def _append(self, record: WarcRecord) -> RecordLocation:
-        assert self._fd is not None and self.filename is not None
+        assert self._file is not None and self.filename is not None
         member = gzip.compress(record.to_bytes(), self.compresslevel, mtime=0)
         view = memoryview(member)
         while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
+            written = self._file.write(view)
+            view = view[written or 0 :]
         location = RecordLocation(self.filename, self._size, len(member), record.record_id)
         entry = entry_for_record(record, self.filename, self._size, len(member))
         if entry is not None:
@@ -105,26 +126,74 @@ class WarcWriter:
 
         Each record gets the ``WARC-Warcinfo-ID`` of the file it lands in.
         """
-        if self._fd is not None and self._size >= self.max_size:
-            self.close()
-        if self._fd is None:
-            self._open()
+        if self.failure is not None:
+            raise self.failure
+        try:
+            if self._file is not None and self._size >= self.max_size:
+                self.close()
+            if self._file is None:
+                self._open()
+        except OSError as error:  # creating the file failed
+            self.failure = WriteFailed(f"{self.directory}: {error.strerror or error}")
+            raise self.failure from error
         for record in records:
             record.set_warcinfo(self._warcinfo_id)
-        return [self._append(record) for record in records]
+        start, indexed = self._size, len(self._entries)
+        try:
+            return [self._append(record) for record in records]
+        except OSError as error:
+            raise self._undo(start, indexed, error) from error
+
+    def _undo(self, size: int, indexed: int, error: OSError) -> WriteFailed:
+        """Cut the open file back to ``size`` bytes, before the records of a failed write.
+
+        Every later write fails with the returned error.
+        """
+        assert self._file is not None and self.filename is not None
+        path = self.directory / (self.filename + OPEN_SUFFIX)
+        reason = error.strerror or str(error)
+        self._size = size
+        del self._entries[indexed:]
+        try:
+            self._file.truncate(size)
+            self._file.seek(size)
+        except OSError as undo:
+            reason += f"; cutting it back failed too ({undo.strerror}), the next start repairs it"
+        self.failure = WriteFailed(f"{path}: {reason}")
+        return self.failure
 
     def close(self) -> None:
-        """Fsync and finalise the current file, if any."""
-        if self._fd is None or self.filename is None:
+        """Fsync and finalise the current file, if any.
+
+        Raises :class:`WriteFailed` when the file cannot be finalised (it is then
+        left as ``.open``, whole, for the next start to finalise). An index that
+        cannot be written is only logged: readers index such a file themselves.
+        """
+        if self._file is None or self.filename is None:
             return
-        os.fsync(self._fd)
-        os.close(self._fd)
-        self._fd = None
+        stream, self._file = self._file, None
+        partial = self.directory / (self.filename + OPEN_SUFFIX)
         final = self.directory / self.filename
-        os.replace(self.directory / (self.filename + OPEN_SUFFIX), final)
-        _fsync_dir(self.directory)
+        if self._size == 0:  # not even its warcinfo record could be written
+            stream.close()
+            partial.unlink(missing_ok=True)
+            return
+        try:
+            try:
+                os.fsync(stream.fileno())
+            finally:
+                stream.close()
+            os.replace(partial, final)
+            _fsync_dir(self.directory)
+        except OSError as error:
+            reason = f"could not be finalised ({error.strerror or error}); the next start does it"
+            self.failure = self.failure or WriteFailed(f"{partial}: {reason}")
+            raise WriteFailed(f"{partial}: {reason}") from error
         self.finished.append(self.filename)
-        write_index(final, self._entries)
+        try:
+            write_index(final, self._entries)
+        except OSError as error:
+            logger.error("%s: its CDXJ index could not be written (%s)", final, error.strerror or error)
         self._entries = []
         logger.info("Closed WARC file %s (%d bytes) and indexed it", final, self._size)
 
@@ -141,29 +210,61 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def repair_open_file(path: Path) -> Path | None:
-    """Cut a left-over ``.open`` file back to its last whole record and finalise it.
-
-    Returns the final path, or ``None`` when not even one record survived.
-    """
-    with path.open("rb") as stream:
-        end = 0
-        for offset, length in complete_members(stream):
-            end = offset + length
-    if end == 0:
-        path.unlink()
-        logger.warning("Removed %s: it held no complete WARC record", path)
-        return None
+def _cut(path: Path, end: int) -> int:
+    """Cut ``path`` to ``end`` bytes, durably; return how many bytes were cut."""
     lost = path.stat().st_size - end
     with path.open("r+b") as stream:
         stream.truncate(end)
         stream.flush()
         os.fsync(stream.fileno())
+    return lost
+
+
+def repair_open_file(path: Path) -> Path | None:
+    """Cut a left-over ``.open`` file back to its last whole record and finalise it.
+
+    Returns the final path, or ``None`` when not even one record survived.
+    """
+    end = whole_end(path)
+    if end == 0:
+        path.unlink()
+        logger.warning("Removed %s: it held no complete WARC record", path)
+        return None
+    lost = _cut(path, end)
     final = path.with_name(path.name[: -len(OPEN_SUFFIX)])
     os.replace(path, final)
     write_index(final)
     logger.warning("Repaired %s: cut %d trailing bytes, finalised as %s", path, lost, final.name)
     return final
+
+
+def repair_torn_tail(path: Path) -> int:
+    """Cut a finished ``.warc.gz`` file whose tail is torn back to its last whole record.
+
+    Returns the number of bytes cut (0 when the file ends with a whole record);
+    the file's index is rewritten when something was cut.
+    """
+    end = whole_end(path)
+    size = path.stat().st_size
+    if end == size:
+        return 0
+    if end == 0:
+        logger.error("%s holds no whole WARC record; it is left as it is", path)
+        return 0
+    lost = _cut(path, end)
+    write_index(path)
+    logger.warning(
+        "Repaired %s: it ended in a torn record; cut %d bytes from offset %d", path, lost, end
+    )
+    return lost
+
+
+def repair_finished_files(directory: str | os.PathLike[str]) -> list[Path]:
+    """Check the tail of every finished ``.warc.gz`` file of ``directory``; cut torn tails."""
+    folder = Path(directory)
+    if not folder.is_dir():
+        return []
+    return [path for path in sorted(folder.glob("*.warc.gz")) if repair_torn_tail(path)]
 
 
 def _written_by_live_process(path: Path) -> bool:

@@ -37,9 +37,13 @@ def corpus_file_name(number: int, canonical_url: str) -> str:
 
 def _write_atomic(path: Path, data: bytes) -> None:
     temp = path.with_name(path.name + ".tmp")
-    with temp.open("wb") as stream:
-        stream.write(data)
-    os.replace(temp, path)
+    try:
+        with temp.open("wb") as stream:
+            stream.write(data)
+        os.replace(temp, path)
+    except OSError:
+        temp.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
+        raise
 
 
 def read_manifest(directory: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:

@@ -16,6 +16,7 @@ from corpus.article import Article
 from corpus.filters import rejection_reason
 from corpus.options import ExtractionOptions
 from corpus.store import CorpusStore
+from scraper.failures import write_failed
 from scraper.items import PageItem
 from scraper.ordering import YieldOrder
 from scraper.paths import corpus_dir
@@ -111,6 +112,7 @@ class CorpusPipeline:
         self.store = store
         self.stats = stats
         self.order = YieldOrder()
+        self.crawler: Crawler | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CorpusPipeline:
@@ -121,6 +123,7 @@ class CorpusPipeline:
 
             numbers = SharedNumbers(connect(crawler.settings), keys(crawler.settings).corpus_numbers)
         pipeline = cls(CorpusStore(corpus_dir(crawler.settings), numbers), crawler.stats)
+        pipeline.crawler = crawler
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
             crawler.signals.connect(pipeline.item_finished, signal=signal)
         return pipeline
@@ -138,8 +141,15 @@ class CorpusPipeline:
     async def process_item(self, item: PageItem) -> PageItem:
         if item.sequence is not None:
             await self.order.wait_for_turn(item.sequence)
-        with self.store.transaction():  # other crawlers may share the corpus folder
-            return self._store(item)
+        try:
+            with self.store.transaction():  # other crawlers may share the corpus folder
+                return self._store(item)
+        except OSError as error:
+            item.outcome = None  # not settled: the next run extracts it again
+            failure = f"{error.filename or self.store.directory}: {error.strerror or error}"
+            if self.crawler is not None:
+                write_failed(self.crawler, failure, item.source)
+            raise DropItem(f"not written: {item.url}: {failure}", log_level="DEBUG") from error
 
     def _store(self, item: PageItem) -> PageItem:
         article = item.article

@@ -11,6 +11,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,14 @@ CREATE TABLE IF NOT EXISTS source_runs (
     PRIMARY KEY (run, source)
 );
 """
+
+
+class StateWriteFailed(Exception):
+    """The state file could not be written: a full disk, an I/O error. The message names the file."""
+
+
+#: SQLite's names of the errors a full or failing disk gives.
+_DISK_ERRORS = ("SQLITE_FULL", "SQLITE_IOERR")
 
 
 @dataclass(frozen=True)
@@ -142,6 +151,16 @@ class CrawlState(FetchRecorder):
     def close(self) -> None:
         self.db.close()
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Turn a full or failing disk into :class:`StateWriteFailed` naming the file."""
+        try:
+            yield
+        except sqlite3.OperationalError as error:
+            if not (getattr(error, "sqlite_errorname", "") or "").startswith(_DISK_ERRORS):
+                raise
+            raise StateWriteFailed(f"{self.path}: {error}") from error
+
     def get(self, url: str) -> UrlState | None:
         row = self.db.execute(f"SELECT {', '.join(_COLUMNS)} FROM urls WHERE url = ?", (url,)).fetchone()
         return UrlState(*row) if row else None
@@ -154,18 +173,20 @@ class CrawlState(FetchRecorder):
             for name in values
             if name != "url"
         )
-        self.db.execute(
-            f"INSERT INTO urls ({names}) VALUES ({', '.join('?' * len(values))}) "
-            f"ON CONFLICT (url) DO UPDATE SET {updates}",
-            list(values.values()),
-        )
+        with self._writing():
+            self.db.execute(
+                f"INSERT INTO urls ({names}) VALUES ({', '.join('?' * len(values))}) "
+                f"ON CONFLICT (url) DO UPDATE SET {updates}",
+                list(values.values()),
+            )
 
     def record_outcome(self, url: str, outcome: str, corpus_id: int | None = None) -> None:
         """Remember what became of an article URL."""
-        self.db.execute(
-            "UPDATE urls SET outcome = ?, corpus_id = COALESCE(?, corpus_id) WHERE url = ?",
-            (outcome, corpus_id, url),
-        )
+        with self._writing():
+            self.db.execute(
+                "UPDATE urls SET outcome = ?, corpus_id = COALESCE(?, corpus_id) WHERE url = ?",
+                (outcome, corpus_id, url),
+            )
 
     def articles_fetched_before(self, source: str, cutoff: str) -> Iterator[str]:
         """Yield article URLs of ``source`` last fetched before ``cutoff`` (a WARC-Date)."""
@@ -178,10 +199,11 @@ class CrawlState(FetchRecorder):
 
     def record_run(self, run: str, source: str, figures: dict[str, Any]) -> None:
         """Keep the summary figures of one source for one run."""
-        self.db.execute(
-            "INSERT OR REPLACE INTO source_runs (run, source, figures) VALUES (?, ?, ?)",
-            (run, source, json.dumps(figures, sort_keys=True)),
-        )
+        with self._writing():
+            self.db.execute(
+                "INSERT OR REPLACE INTO source_runs (run, source, figures) VALUES (?, ?, ?)",
+                (run, source, json.dumps(figures, sort_keys=True)),
+            )
 
     def last_run(self, source: str) -> tuple[str, dict[str, Any]] | None:
         """Return the start time and figures of the last run of ``source``, if any."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import random
 import subprocess
 import sys
 import zipfile
@@ -82,3 +84,45 @@ def test_a_tampered_manifest_cannot_pull_other_files_into_the_pages(tmp_path: Pa
     ]
     (corpus / "index.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
     assert [page.url for page in corpus_pages(corpus)] == ["http://a.test/1"]
+
+
+def copy_archive(result: CrawlResult, to: Path) -> list[Path]:
+    to.mkdir()
+    copies = []
+    for warc in result.warc_files():
+        copies.append(to / warc.name)
+        copies[-1].write_bytes(warc.read_bytes())
+    return copies
+
+
+def test_a_torn_tail_is_cut_before_packaging_and_the_package_is_valid(
+    crawled: tuple[ServedSite, CrawlResult], tmp_path: Path
+) -> None:
+    _, result = crawled
+    warc = copy_archive(result, tmp_path / "archive")[0]
+    whole = warc.read_bytes()
+    noise = random.Random(1).randbytes(900)  # does not compress: the member is longer than 300 bytes
+    warc.write_bytes(whole + gzip.compress(b"WARC/1.1\r\nContent-Length: 900\r\n\r\n" + noise)[:300])
+    out = tmp_path / "news.wacz"
+    done = package(result, out, "--archive", str(tmp_path / "archive"))
+    assert done.returncode == 0, done.stderr
+    assert f"warning: {warc}: cut a torn record of 300 bytes off its end" in done.stderr
+    assert warc.read_bytes() == whole
+    checked = validate(out)
+    assert checked.returncode == 0 and "the passed WACZ is valid" in checked.stdout, checked.stdout
+
+
+def test_a_file_damaged_in_its_middle_is_refused_with_the_place(
+    crawled: tuple[ServedSite, CrawlResult], tmp_path: Path
+) -> None:
+    _, result = crawled
+    warc = copy_archive(result, tmp_path / "archive")[0]
+    data = warc.read_bytes()
+    middle = len(data) // 2
+    warc.write_bytes(data[:middle] + b"\0" * 500 + data[middle + 500 :])
+    out = tmp_path / "news.wacz"
+    done = package(result, out, "--archive", str(tmp_path / "archive"))
+    assert done.returncode == 2, done.stderr
+    [line] = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert f"error: {warc}: bytes " in line and "hold no WARC record" in line
+    assert not out.exists()

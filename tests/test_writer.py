@@ -76,7 +76,7 @@ def test_repair_cuts_a_torn_file_back_to_its_last_whole_record(tmp_path: Path) -
     open_path = tmp_path / (writer.filename + ".open")
     whole = open_path.read_bytes()
     open_path.write_bytes(whole[: locations[0].offset + locations[0].length // 2])
-    writer._fd = None  # the writer "crashed"
+    writer._file = None  # the writer "crashed"
     repaired = repair_open_files(tmp_path)
     assert [p.name for p in repaired] == [writer.filename]
     assert repaired[0].read_bytes() == whole[: locations[0].offset]

@@ -11,8 +11,10 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from archive.members import damaged_spans
 from archive.reader import archive_files
 from archive.wacz import Page, write_wacz
+from archive.writer import repair_torn_tail
 from corpus.store import MANIFEST, is_corpus_file_name, read_manifest
 from scraper import exitcodes
 from scraper.paths import archive_dir, corpus_dir
@@ -33,6 +35,29 @@ def corpus_pages(corpus: Path) -> Iterator[Page]:
         path = corpus / name
         if path.exists():
             yield Page(entry["url"], entry["fetched_at"], entry.get("title") or "", path.read_text(encoding="utf-8"))
+
+
+def damage_refusal(warcs: list[Path]) -> str | None:
+    """Cut torn tails off ``warcs`` (with a warning); say why a file damaged in its middle cannot be packaged.
+
+    A WACZ file with a damaged WARC file fails validation; a torn tail holds nothing
+    whole, so it is cut as a crawl's start-up repair would.
+    """
+    for warc in warcs:
+        if not warc.name.endswith(".gz"):
+            continue
+        spans = damaged_spans(warc)
+        size = warc.stat().st_size
+        inside = [f"{start}-{end}" for start, end in spans if end < size]
+        if inside:
+            return (
+                f"{warc}: bytes {', '.join(inside)} hold no WARC record; a WACZ file with it would fail "
+                "validation (move the file out of the archive folder to package the rest)"
+            )
+        if spans:
+            cut = repair_torn_tail(warc)
+            print(f"warning: {warc}: cut a torn record of {cut} bytes off its end", file=sys.stderr)
+    return None
 
 
 def _software() -> str:
@@ -69,6 +94,11 @@ class Command(ScrapyCommand):
         warcs = archive_files(archive) if archive.is_dir() else []
         if not warcs:
             print(f"error: no WARC files to package in {archive} (set --archive or ARCHIVE_DIR)", file=sys.stderr)
+            self.exitcode = exitcodes.CONFIG
+            return
+        refused = damage_refusal(warcs)
+        if refused:
+            print(f"error: {refused}", file=sys.stderr)
             self.exitcode = exitcodes.CONFIG
             return
         if not (corpus / MANIFEST).exists():

@@ -10,18 +10,19 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured, StopDownload
+from scrapy.exceptions import IgnoreRequest, NotConfigured, StopDownload
 from scrapy.http import Request, Response
 
 from archive.context import CrawlContext
 from archive.digest import sha1_digest
 from archive.http import request_block, response_block
 from archive.records import PROFILE_IDENTICAL, PROFILE_NOT_MODIFIED, RecordFactory, WarcRecord
-from archive.writer import WarcWriter, repair_open_files
+from archive.writer import WarcWriter, WriteFailed, repair_finished_files, repair_open_files
 from corpus.urls import canonicalize
 from scraper.extensions.crawlstate import crawl_state
+from scraper.failures import write_failed
 from scraper.paths import archive_dir
-from scraper.state import Capture, CrawlState
+from scraper.state import Capture, CrawlState, StateWriteFailed
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -103,6 +104,7 @@ class WarcMiddleware:
         self.maxsize = maxsize
         self.state = state
         self.records = 0
+        self.crawler: Crawler | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcMiddleware:
@@ -121,6 +123,7 @@ class WarcMiddleware:
         middleware = cls(
             writer, factory, crawler.stats, settings.getint("DOWNLOAD_MAXSIZE"), crawl_state(crawler)
         )
+        middleware.crawler = crawler
         crawler.signals.connect(middleware.bytes_received, signal=signals.bytes_received)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
@@ -130,9 +133,15 @@ class WarcMiddleware:
         for path in repair_open_files(self.writer.directory):
             self.stats.inc_value("warc/repaired_files")
             logger.warning("Recovered WARC file left by an earlier crash: %s", path)
+        for path in repair_finished_files(self.writer.directory):
+            self.stats.inc_value("warc/repaired_files")
+            logger.warning("Cut the torn tail of WARC file %s", path)
 
     def spider_closed(self) -> None:
-        self.writer.close()
+        try:
+            self.writer.close()
+        except WriteFailed as error:
+            logger.error("WARC write failed: %s", error)
         logger.info(
             "WARC: %d records written to %d file(s) in %s",
             self.records, len(self.writer.finished), self.writer.directory,
@@ -191,7 +200,12 @@ class WarcMiddleware:
                 request.meta.get("source"), request.meta.get("kind"), bool(request.meta.get("recrawl"))
             ).fields(),
         )
-        location = self.writer.write([record, sent])[0]
+        try:
+            location = self.writer.write([record, sent])[0]
+        except WriteFailed as error:
+            if self.crawler is not None:
+                write_failed(self.crawler, error, request.meta.get("source"))
+            raise IgnoreRequest(f"not archived: {error}") from error
         self.records += 2
         self.stats.inc_value("warc/records", 2)
         capture = None
@@ -205,16 +219,20 @@ class WarcMiddleware:
         if self.state and not truncated:
             # Only now that the record is written does the state learn of it. A cut
             # body is no capture to compare later answers with, nor to revisit.
-            self.state.record_fetch(
-                key,
-                source=request.meta.get("source", ""),
-                kind=request.meta.get("kind") or _kind_of(request.url),
-                fetched_at=record.date,
-                status=response.status,
-                etag=_header(response, b"ETag"),
-                last_modified=_header(response, b"Last-Modified"),
-                capture=capture,
-            )
+            try:
+                self.state.record_fetch(
+                    key,
+                    source=request.meta.get("source", ""),
+                    kind=request.meta.get("kind") or _kind_of(request.url),
+                    fetched_at=record.date,
+                    status=response.status,
+                    etag=_header(response, b"ETag"),
+                    last_modified=_header(response, b"Last-Modified"),
+                    capture=capture,
+                )
+            except StateWriteFailed as error:  # archived all the same: the next run fetches it again
+                if self.crawler is not None:
+                    write_failed(self.crawler, error, request.meta.get("source"))
         request.meta["warc"] = location.to_dict()
         request.meta["warc_date"] = record.date
         return response

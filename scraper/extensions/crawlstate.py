@@ -12,7 +12,8 @@ from scrapy.exceptions import NotConfigured
 from corpus.urls import canonicalize
 from scraper.items import PageItem
 from scraper.paths import data_dir
-from scraper.state import CrawlState
+from scraper.failures import write_failed
+from scraper.state import CrawlState, StateWriteFailed
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -46,14 +47,15 @@ class CrawlStateExtension:
     requested under and for the URL it ended at, so later runs skip both.
     """
 
-    def __init__(self, state: CrawlState | RedisCrawlState) -> None:
+    def __init__(self, state: CrawlState | RedisCrawlState, crawler: Crawler) -> None:
         self.state = state
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlStateExtension:
         if not crawler.settings.getbool("CRAWL_STATE_ENABLED", True):
             raise NotConfigured
-        extension = cls(open_state(crawler.settings))
+        extension = cls(open_state(crawler.settings), crawler)
         crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(extension.item_dropped, signal=signals.item_dropped)
         # engine_stopped comes after every spider_closed handler has used the state.
@@ -63,8 +65,11 @@ class CrawlStateExtension:
     def _record(self, item: Any) -> None:
         if not isinstance(item, PageItem) or not item.outcome:
             return
-        for url in {item.requested_url or item.url, canonicalize(item.url)}:
-            self.state.record_outcome(url, item.outcome, item.corpus_id)
+        try:
+            for url in {item.requested_url or item.url, canonicalize(item.url)}:
+                self.state.record_outcome(url, item.outcome, item.corpus_id)
+        except StateWriteFailed as error:
+            write_failed(self.crawler, error, item.source)
 
     def item_scraped(self, item: Any) -> None:
         self._record(item)

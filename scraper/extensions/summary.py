@@ -12,6 +12,8 @@ from scrapy.http import Response
 
 from scraper.exitcodes import FAILED, MEANINGS, PARTIAL, STAT, crawl_exit_code, source_failed
 from scraper.extensions.crawlstate import crawl_state
+from scraper.failures import REASON_STAT
+from scraper.state import StateWriteFailed
 from scraper.sources import source_for_url
 
 if TYPE_CHECKING:
@@ -115,7 +117,7 @@ class SourceSummary:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         figures = {name: self.figures(name) for name in getattr(spider, "sources", {})}
-        code = crawl_exit_code(reason, figures)
+        code = crawl_exit_code(self.stats.get_value(REASON_STAT) or reason, figures)
         self.stats.set_value(STAT, code)
         lines = [f"Crawl finished ({reason}). Summary per source:"]
         lines += [f"  {name}: {summary_line(figures[name])}" for name in figures]
@@ -133,7 +135,11 @@ class SourceSummary:
             figures = self.figures(name)
             history = state.recent_runs(name, self.idle_runs) if state else []
             if state:
-                state.record_run(run, name, figures)
+                try:
+                    state.record_run(run, name, figures)
+                except StateWriteFailed as error:
+                    logger.error("The figures of this run were not kept: %s", error)
+                    state = None
             for reason in attention_reasons(figures, history, self.idle_runs, self.min_responses):
                 self.stats.inc_value(f"news/{name}/attention")
                 logger.warning("Source %s needs attention: %s", name, reason)

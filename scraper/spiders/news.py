@@ -20,9 +20,11 @@ from twisted.python.failure import Failure
 from corpus.urls import canonicalize, same_site
 from scraper import discovery
 from scraper.extensions.crawlstate import crawl_state
+from scraper.failures import write_failed
 from scraper.items import PageItem, unfit_for_extraction
 from scraper.replay.handler import read_from_archive
 from scraper.sources import Source, load_sources, select_sources
+from scraper.state import StateWriteFailed
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -210,8 +212,15 @@ class NewsSpider(Spider):
 
     def _settle(self, response: Response, source: Source, outcome: str) -> None:
         self._stat(source, outcome.replace(":", "/"))
-        if self.state:
-            self.state.record_outcome(_requested_url(response), outcome)
+        self._record_outcome(_requested_url(response), outcome, source.name)
+
+    def _record_outcome(self, url: str, outcome: str, source: str | None) -> None:
+        if not self.state:
+            return
+        try:
+            self.state.record_outcome(url, outcome)
+        except StateWriteFailed as error:
+            write_failed(self.crawler, error, source)
 
     def parse_article(self, response: Response) -> Iterator[PageItem]:
         source = self._source(response)
@@ -243,8 +252,7 @@ class NewsSpider(Spider):
             kind = request.meta.get("kind")
             if kind == "article" and status in GONE:
                 logger.info("HTTP %d from %s (%s)", status, request.url, kind)
-                if self.state:
-                    self.state.record_outcome(canonicalize(request.url), f"http:{status}")
+                self._record_outcome(canonicalize(request.url), f"http:{status}", request.meta.get("source"))
                 return
             logger.warning("HTTP %d from %s (%s)", status, request.url, kind)
             if source is not None:

@@ -1,0 +1,42 @@
+"""Stop a crawl from any component, with the reason the summary turns into an exit code."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from scrapy.utils.defer import deferred_from_coro
+
+from scraper.exitcodes import WRITE_FAILED
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+#: The reason a component stopped the crawl for, kept should the spider be closing already.
+REASON_STAT = "news/stopped_for"
+#: The first write that failed, as its one-line message.
+WRITE_FAILED_STAT = "news/write_failed"
+
+
+def stop_crawl(crawler: Crawler, reason: str) -> None:
+    """Close the spider with ``reason`` (see :mod:`scraper.exitcodes`); a second call waits for the first."""
+    crawler.stats.set_value(REASON_STAT, reason)
+    engine = crawler.engine
+    if engine is not None and engine.spider is not None:
+        deferred_from_coro(engine.close_spider_async(reason=reason))
+
+
+def write_failed(crawler: Crawler, error: object, source: str | None) -> None:
+    """Count a write that failed (a full disk) against ``source``; the first one stops the crawl.
+
+    ``error`` says which file and why, in one line.
+    """
+    stats = crawler.stats
+    stats.inc_value(f"news/{source or 'unknown'}/errors/write")
+    if stats.get_value(WRITE_FAILED_STAT):
+        return
+    stats.set_value(WRITE_FAILED_STAT, str(error))
+    logger.error("Write failed, the crawl stops: %s", error)
+    stop_crawl(crawler, WRITE_FAILED)

@@ -1,0 +1,59 @@
+"""Find the processes of a crawl (its fork server, workers, resource tracker) through ``/proc``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The ``/proc/PID/stat`` fields after the command name: state, ppid, pgrp, session..."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def _living() -> dict[int, list[str]]:
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat(int(entry.name))
+            if fields is not None and fields[0] not in ("Z", "X"):  # zombies have exited
+                found[int(entry.name)] = fields
+    return found
+
+
+def descendants(root: int) -> dict[int, str]:
+    """The living descendants of ``root``: pid -> command line."""
+    children: dict[int, list[int]] = {}
+    for pid, fields in _living().items():
+        children.setdefault(int(fields[1]), []).append(pid)
+    found: dict[int, str] = {}
+    stack = list(children.get(root, []))
+    while stack:
+        pid = stack.pop()
+        found[pid] = _cmdline(pid)
+        stack += children.get(pid, [])
+    return found
+
+
+def in_session(session: int) -> dict[int, str]:
+    """The living processes of session ``session`` (a process started with ``start_new_session``): pid -> command line.
+
+    Unlike :func:`descendants`, this finds helpers left behind when their parent died.
+    """
+    return {pid: _cmdline(pid) for pid, fields in _living().items() if int(fields[3]) == session}
+
+
+def extraction_workers(crawl: int) -> list[int]:
+    """The extraction pool's workers of crawl process ``crawl``: the children of its fork server."""
+    living = _living()
+    servers = {pid for pid, fields in living.items() if int(fields[1]) == crawl and "forkserver" in _cmdline(pid)}
+    return sorted(pid for pid, fields in living.items() if int(fields[1]) in servers)
