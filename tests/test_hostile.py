@@ -84,7 +84,7 @@ def test_a_retry_after_past_the_limit_is_not_waited_for(tmp_path: Path) -> None:
         story = Resource(b"<html><body><p>never reached</p></body></html>", faults=[busy])
         result = crawl(tmp_path, one_article_site(server, story), {"RETRY_AFTER_MAX": "60"})
         asked = [request.path for request in server.requests].count(ARTICLE)
-    assert result.returncode == 0, result.log
+    assert result.returncode == 1, result.log  # the story was not fetched: an error of its source
     assert asked == 1
     assert "asking to wait 86400 s (Retry-After), more than RETRY_AFTER_MAX (60 s): not retried" in result.log
     assert "'retry_after/too_long': 1" in result.log
@@ -96,7 +96,7 @@ def test_server_errors_are_retried_until_the_page_comes(tmp_path: Path) -> None:
         story = Resource(STORY, faults=failing)
         result = crawl(tmp_path, one_article_site(server, story))
         asked = [request.path for request in server.requests].count(ARTICLE)
-    assert result.returncode == 0, result.log
+    assert result.returncode == 1, result.log  # the story was not fetched: an error of its source
     assert asked == 3
     assert "'retry/count': 2" in result.log
     assert len(archived_bodies(result.warc_files(), server.url(ARTICLE))) == 3  # every answer is kept
@@ -144,7 +144,7 @@ def test_a_slow_answer_times_out_is_retried_and_then_comes(tmp_path: Path) -> No
 def test_a_page_that_never_answers_in_time_is_named_with_the_reason(tmp_path: Path) -> None:
     with FixtureServer() as server:
         result = crawl(tmp_path, one_article_site(server, Resource(STORY, delay=3)), {"DOWNLOAD_TIMEOUT": "1", "RETRY_TIMES": "1"})
-    assert result.returncode == 0, result.log
+    assert result.returncode == 1, result.log
     assert f"Cannot fetch {server.url(ARTICLE)}: " in result.log and "took longer than 1" in result.log
     assert "'news/hostile/errors': 1" in result.log
     assert result.manifest() == []
@@ -266,6 +266,7 @@ def test_unreachable_robots_txt_keeps_the_crawler_off_the_host_and_is_an_error(
         server.routes["/robots.txt"] = robots
         result = crawl(tmp_path, sources, settings)
         asked = set(server.paths())
+    assert result.returncode == 3, result.log  # nothing worked: the only host is off limits
     assert asked == {"/robots.txt"}
     netloc = f"{server.host}:{server.port}"
     assert f"robots.txt of {netloc} cannot be read ({reason}" in result.log
@@ -313,7 +314,7 @@ def test_broken_empty_gzipped_and_booby_trapped_feeds_and_sitemaps(tmp_path: Pat
         server.routes["/sitemap.xml.gz"] = Resource(gzip.compress(urlset), content_type="application/x-gzip")
         result = crawl(tmp_path, sources)
         asked = server.paths()
-    assert result.returncode == 0, result.log
+    assert result.returncode == 1, result.log  # the broken feeds and sitemaps are errors of the source
     assert f"{server.url('/empty.rss')} is not an RSS or Atom feed" in result.log
     assert "'news/hostile/errors/bad_feed': " in result.log
     assert "/x/" in asked and not any("aaaa" in path for path in asked)  # the entity was never expanded
