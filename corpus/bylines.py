@@ -19,19 +19,9 @@ import lxml.html
 from trafilatura.json_metadata import normalize_authors
 
 from corpus.article import normalize
-from corpus.metadata import looks_like_full_name, split_authors
+from corpus.authors import is_person_name, split_authors, without_affiliations
 
-_NAME_PARTICLES = {"van", "von", "der", "den", "de", "da", "di", "du", "del", "la", "le", "bin", "al", "el", "y", "e", "zu"}
-_MAX_NAME_WORDS = 5
 _BYLINE_SEPARATORS = re.compile(r"\s*/\s*")
-
-
-def is_person_name(name: str) -> bool:
-    """A full name of a few capitalised words ("Lê Phương", "Ursula von der Leyen"), not a phrase."""
-    words = name.split()
-    if not looks_like_full_name(name) or len(words) > _MAX_NAME_WORDS:
-        return False
-    return all(word[:1].isupper() or word.casefold() in _NAME_PARTICLES or not word[:1].isalpha() for word in words)
 
 
 def _line(element: lxml.html.HtmlElement) -> str:
@@ -183,6 +173,15 @@ def _marked(element: lxml.html.HtmlElement, mark: _Mark) -> bool:
     return False
 
 
+def _names_in(text: str) -> list[str]:
+    """The names of a byline element's text: our splitting first, which reads labels, full stops and
+    web addresses that trafilatura's normalisation would erase, then that normalisation per name."""
+    names = []
+    for part in without_affiliations(split_authors([text])):
+        names += (normalize_authors(None, part) or "").split(";")
+    return split_authors(names)
+
+
 def marked_byline(tree: lxml.html.HtmlElement) -> list[str]:
     """The names in the first element the page marks as its byline (``class="author"``,
     ``class="byline"``...), outside comments, sidebars and figures; empty if there is none."""
@@ -195,5 +194,5 @@ def marked_byline(tree: lxml.html.HtmlElement) -> list[str]:
                 continue
             text = normalize(" ".join(_visible_text(element)))
             if 2 < len(text) < _MAX_MARKED_CHARS:
-                return split_authors((normalize_authors(None, text) or "").split(";"))
+                return _names_in(text)
     return []

@@ -32,19 +32,11 @@ from trafilatura.metadata import extract_title
 
 from corpus import quality
 from corpus.article import Article, normalize, word_count
+from corpus.authors import is_publisher, looks_like_full_name, split_authors, without_affiliations
 from corpus.boilerplate import PageSignals, clean_lines, narrow
 from corpus.bylines import bold_byline, labeled_byline, linked_authors, marked_byline
 from corpus.embedded import embedded_document
-from corpus.metadata import (
-    StructuredData,
-    choose_headline,
-    is_publisher,
-    iso_datetime,
-    looks_like_full_name,
-    read_structured_data,
-    split_authors,
-    without_byline_word,
-)
+from corpus.metadata import StructuredData, choose_headline, iso_datetime, read_structured_data
 from corpus.options import ExtractionOptions
 from corpus.urls import canonicalize, same_site
 
@@ -161,7 +153,7 @@ def extract_article(
         lines = clean_lines(raw, signals)
     if not lines and not raw:
         return None
-    article = _article(tree, url, data, lines)
+    article = _article(tree, url, data, lines, options.headline)
     article.extracted_words = sum(word_count(line) for line in raw)
     article.link_words = sum(word_count(n) for n in map(normalize, raw) if n in signals.anchors)
     return article
@@ -170,26 +162,28 @@ def extract_article(
 def _authors(tree: lxml.html.HtmlElement, url: str, data: StructuredData) -> list[str]:
     """The declared authors; when they are only the publisher, the people of the byline if it names any."""
     host = urlsplit(url).hostname or ""
-    declared = [without_byline_word(name) for name in split_authors(data.authors)]
+    declared = without_affiliations(split_authors(data.authors))
     if declared and not all(is_publisher(name, data, host) for name in declared):
         return declared
     named = bold_byline(tree) or labeled_byline(tree)
     if named:
         return named
-    byline = [without_byline_word(name) for name in marked_byline(tree)]
+    byline = without_affiliations(marked_byline(tree))
     found = [name for name in byline if not is_publisher(name, data, host)]
     if found and all(map(looks_like_full_name, found)):
         return found
     return linked_authors(tree) or declared or byline
 
 
-def _article(tree: lxml.html.HtmlElement, url: str, data: StructuredData, lines: list[str]) -> Article:
+def _article(
+    tree: lxml.html.HtmlElement, url: str, data: StructuredData, lines: list[str], headline: str = "auto"
+) -> Article:
     """Assemble the article; trafilatura and htmldate fill in only what structured data lacks."""
     authors = _authors(tree, url, data)
     published = iso_datetime(data.published) or iso_datetime(
         find_date(tree, url=url, original_date=True, extensive_search=True)
     )
-    title = choose_headline(data, None if data.headline or data.h1 else extract_title(tree))
+    title = choose_headline(data, None if data.headline or data.h1 else extract_title(tree), headline)
     if lines and title and lines[0] == title:
         lines = lines[1:]
     sample = " ".join(lines)[:_LANGUAGE_SAMPLE_CHARS]

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import lxml.html
 
@@ -45,6 +46,7 @@ class StructuredData:
     description: str | None = None
     article_body: str | None = None
     og_title: str | None = None
+    title: str | None = None  # the <title> element
     h1: list[str] = field(default_factory=list)
     canonical_url: str | None = None
     publishers: list[str] = field(default_factory=list)  # site and publisher names, to tell from authors
@@ -117,6 +119,29 @@ def _meta(tree: lxml.html.HtmlElement, *keys: str) -> str | None:
     return None
 
 
+def _site_names(data: StructuredData) -> set[str]:
+    """The site's names: declared ones, and what the <title> has after the headline ("... | Site"),
+    when the og:title is that headline or the part after the bar is the shorter one."""
+    names = set(data.publishers)
+    for separator in _SEPARATORS if data.title else ():
+        head, _, tail = data.title.rpartition(separator)
+        if head and (len(tail) < len(head) or _folded(head) == _folded(data.og_title or "")):
+            names.add(tail)
+    return {_folded(name) for name in names if name.strip()}
+
+
+def _folded(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _is_logo(h1: lxml.html.HtmlElement, text: str, data: StructuredData) -> bool:
+    """Whether an <h1> is the site's logo or name rather than the headline: it names the site,
+    or it is a link to a homepage."""
+    if _folded(text) in _site_names(data):
+        return True
+    return any(urlsplit(href).path in ("", "/") and not urlsplit(href).query for href in h1.xpath(".//a/@href"))
+
+
 def read_structured_data(tree: lxml.html.HtmlElement) -> StructuredData:
     """Collect headline, authors, dates and more from JSON-LD, then Open Graph and meta tags."""
     data = StructuredData()
@@ -134,6 +159,7 @@ def read_structured_data(tree: lxml.html.HtmlElement) -> StructuredData:
             data.free = str(node.get("isAccessibleForFree", True)).casefold() not in ("false", "0")
             break
     data.og_title = _meta(tree, "og:title", "twitter:title")
+    data.title = clean(next(iter(tree.xpath("//head/title/text()")), None))
     site_names = [name for name in (_meta(tree, "og:site_name"), _meta(tree, "application-name")) if name]
     data.publishers += site_names
     data.sitename = data.sitename or (site_names or [None])[0]
@@ -146,13 +172,11 @@ def read_structured_data(tree: lxml.html.HtmlElement) -> StructuredData:
         data.authors = _names(author)
     data.is_article = data.is_article or _meta(tree, "og:type") == "article"
     data.canonical_url = clean(next(iter(tree.xpath('//link[@rel="canonical"]/@href')), None)) or _meta(tree, "og:url")
-    data.h1 = [text for text in (clean(h.text_content()) for h in tree.iter("h1")) if text]
+    data.h1 = [text for h in tree.iter("h1") if (text := clean(h.text_content())) and not _is_logo(h, text, data)]
     return data
 
 
 _SEPARATORS = (" | ", "｜", " - ", " – ", " — ", " · ", " * ", "：", " :: ")
-_CONJUNCTION = re.compile(r"\s*(?:,|&|\s(?:and|und|og|och|y|et|e|en|i)\s)\s*", re.IGNORECASE)
-_PARENTHESIS = re.compile(r"\s*\([^)]*\)")
 
 
 def without_site_name(title: str, sitename: str | None = None) -> str:
@@ -168,8 +192,14 @@ def without_site_name(title: str, sitename: str | None = None) -> str:
     return title
 
 
-def choose_headline(data: StructuredData, fallback: str | None = None) -> str:
-    """The headline most of the page's declarations agree on, JSON-LD first on a tie."""
+def choose_headline(data: StructuredData, fallback: str | None = None, prefer: str = "auto") -> str:
+    """The headline most of the page's declarations agree on, JSON-LD first on a tie; with ``prefer``
+    "h1", "og" or "ld", the page's first <h1>, its og:title or its JSON-LD headline when it has one."""
+    preferred = {"h1": (data.h1 or [None])[0], "ld": data.headline}.get(prefer)
+    if prefer == "og" and data.og_title:
+        preferred = without_site_name(data.og_title, data.sitename)
+    if preferred:
+        return preferred
     declared = [data.headline, *data.h1[:3], data.og_title, fallback]
     candidates = [c for c in declared if c]
     if not candidates:
@@ -182,54 +212,6 @@ def choose_headline(data: StructuredData, fallback: str | None = None) -> str:
     if best in (data.og_title, fallback) and not any(same(best, c) for c in [data.headline, *data.h1] if c):
         return without_site_name(best, data.sitename)
     return best
-
-
-# A byline word before the name ("By", "Von", "Autor"); capitalised only, so "von der Leyen" stays.
-_BYLINE_WORD = re.compile(r"^(?:.{0,30}\s)?(?:By|by|Von|Par|Por|Door|Autor|Autorin|Author|Reporter):?\s+(?=\w)")
-_TLDS = ("de", "com", "ch", "at", "fr", "es", "it", "co", "uk", "net", "org", "tv", "jp", "no", "tr", "lt")
-
-
-def _key(text: str) -> str:
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
-
-
-def _publisher_keys(data: StructuredData, host: str) -> set[str]:
-    """The names the publisher goes by: declared site and publisher names, and the host's."""
-    label = host.casefold().removeprefix("www.").split(".")[0]
-    keys = {_key(label), _key(host.removeprefix("www."))} | {_key(label) + tld for tld in _TLDS}
-    return {key for key in keys | {_key(name) for name in data.publishers if name} if key}
-
-
-def without_byline_word(name: str) -> str:
-    """``name`` without a leading byline word: "Autor Monika Bolliger" -> "Monika Bolliger"."""
-    return _BYLINE_WORD.sub("", name).strip()
-
-
-def looks_like_full_name(name: str) -> bool:
-    """Two words or more ("Jemima Kelly"), or two ideographs or more, not an agency code or initials."""
-    if any("\u3040" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" for ch in name):
-        return len(name.strip()) >= 2
-    return len(name.split()) >= 2
-
-
-def is_publisher(name: str, data: StructuredData, host: str) -> bool:
-    """Whether ``name`` is the publisher under one of its names ("n-tv NACHRICHTEN" on n-tv.de),
-    or its initials ("Deutsche Welle" on dw.com)."""
-    keys = _publisher_keys(data, host)
-    words = name.split()
-    initials = "".join(word[0] for word in words if word[0].isupper())
-    return _key(name) in keys or bool(words) and _key(words[0]) in keys or len(initials) >= 2 and _key(initials) in keys
-
-
-def split_authors(names: list[str]) -> list[str]:
-    """One entry per person: lists written out in one string split, e-mails and notes dropped."""
-    result: list[str] = []
-    for name in names:
-        for part in _CONJUNCTION.split(_PARENTHESIS.sub("", name)):
-            part = part.strip(" .;")
-            if part and "@" not in part and part not in result:
-                result.append(part)
-    return result
 
 
 def iso_datetime(value: str | None) -> str | None:

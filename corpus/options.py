@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+HEADLINE_CHOICES = ("auto", "h1", "og", "ld")
+
 
 @dataclass(frozen=True)
 class ExtractionOptions:
@@ -16,3 +18,4 @@ class ExtractionOptions:
     fast: bool = False
     body_selector: str | None = None
     exclude_selectors: tuple[str, ...] = ()
+    headline: str = "auto"  # or "h1", "og", "ld": where the headline comes from when the page has it

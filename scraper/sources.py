@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 from cssselect import SelectorError
 
 from corpus.boilerplate import compiled_selector
-from corpus.options import ExtractionOptions
 from corpus.filters import TopicFilter
+from corpus.options import HEADLINE_CHOICES, ExtractionOptions
 from corpus.urls import same_site
 
 NAME = re.compile(r"^[a-z0-9-]+$")
@@ -38,6 +38,7 @@ OPTIONAL_FIELDS = {
     "recrawl_after_days": int,
     "body_selector": str,
     "exclude_selectors": list,
+    "headline": str,
 }
 REQUIRED_FIELDS = {"name": str, "url": str}
 
@@ -66,6 +67,7 @@ class Source:
     recrawl_after_days: int | None = None
     body_selector: str | None = None
     exclude_selectors: list[str] = field(default_factory=list)
+    headline: str = "auto"
 
     @property
     def host(self) -> str:
@@ -95,8 +97,10 @@ class Source:
         return modified < datetime.now(timezone.utc) - timedelta(days=self.max_age_days)
 
     def extraction_options(self) -> ExtractionOptions:
-        """Extraction options carrying this source's CSS selectors."""
-        return ExtractionOptions(body_selector=self.body_selector, exclude_selectors=tuple(self.exclude_selectors))
+        """Extraction options carrying this source's CSS selectors and headline choice."""
+        return ExtractionOptions(
+            body_selector=self.body_selector, exclude_selectors=tuple(self.exclude_selectors), headline=self.headline
+        )
 
 
 class _Locator:
@@ -178,6 +182,8 @@ def _check_field(key: str, value: Any) -> Any:
                 compiled_selector(selector)
             except SelectorError as error:
                 raise ValueError(f"invalid CSS selector {selector!r}: {error}") from None
+    if key == "headline" and value not in HEADLINE_CHOICES:
+        raise ValueError(f"{value!r} is not one of {', '.join(map(repr, HEADLINE_CHOICES))}")
     if key in ("max_age_days", "min_words", "max_section_pages", "recrawl_after_days") and value < 0:
         raise ValueError("must not be negative")
     return value

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from corpus.authors import (
+    is_publisher,
+    looks_like_full_name,
+    split_authors,
+    without_affiliations,
+    without_byline_word,
+)
 from corpus.extract import extract_article
-from corpus.metadata import StructuredData, is_publisher, looks_like_full_name, split_authors, without_byline_word
+from corpus.metadata import StructuredData
+from corpus.options import ExtractionOptions
 
 BODY = "".join(f"<p>Paragraph {n} says what happened in Caracas and Moscow on that day of talks.</p>" for n in range(8))
 
@@ -116,3 +126,81 @@ def test_the_most_specific_byline_mark_wins_over_a_looser_one() -> None:
     loose = '<p class="writer-box">Editorial Desk Team</p>'
     specific = '<span class="author">Lois Lane</span>'
     assert authors_of(loose + specific + BODY) == ["Lois Lane"]
+
+
+def headline_page(h1: str, og_title: str | None, title: str, ld: str | None = None, site: str | None = None) -> str:
+    """A page with the given <h1>, og:title, <title> and JSON-LD headline."""
+    head = f"<title>{title}</title>"
+    if og_title:
+        head += f'<meta property="og:title" content="{og_title}">'
+    if site:
+        head += f'<meta property="og:site_name" content="{site}">'
+    if ld:
+        head += f'<script type="application/ld+json">{json.dumps({"@type": "NewsArticle", "headline": ld})}</script>'
+    return f"<html><head>{head}</head><body><header>{h1}</header><article>{BODY}</article></body></html>"
+
+
+def headline_of(html: str, prefer: str = "auto") -> str:
+    article = extract_article(html, "https://kabar.example/2026/talks", options=ExtractionOptions(headline=prefer))
+    assert article is not None
+    return article.title
+
+
+def test_an_h1_that_is_the_site_name_is_not_the_headline() -> None:
+    # The <title> shows the site name after the headline; the <h1> is that name (no og:site_name).
+    logo = "<h1>Kabar tentang Dunia Islam</h1>"
+    assert headline_of(headline_page(logo, "Talks go on in Caracas", "Talks go on in Caracas - Kabar tentang Dunia Islam")) \
+        == "Talks go on in Caracas"
+    # The <h1> links to the homepage: the logo, whatever its text.
+    linked = '<h1><a href="https://kabar.example/">Kabar</a></h1>'
+    assert headline_of(headline_page(linked, "Talks go on in Caracas", "Talks go on in Caracas")) == "Talks go on in Caracas"
+
+
+def test_a_real_h1_still_wins_over_a_different_og_title() -> None:
+    page_html = headline_page("<h1>Talks go on in Caracas</h1>", "Caracas talks: what we know", "Caracas talks | Kabar")
+    assert headline_of(page_html) == "Talks go on in Caracas"
+    # A title whose part after the bar is the longer one is no "headline | site" title.
+    page_html = headline_page("<h1>Talks go on</h1>", "Other title", "«Caracas»: - Talks go on")
+    assert headline_of(page_html) == "Talks go on"
+
+
+def test_the_source_can_say_where_the_headline_comes_from() -> None:
+    page_html = headline_page("<h1>The h1 headline</h1>", "The og headline | Kabar", "Title", ld="The ld headline", site="Kabar")
+    assert headline_of(page_html) == "The ld headline"
+    assert headline_of(page_html, "h1") == "The h1 headline"
+    assert headline_of(page_html, "og") == "The og headline"
+    assert headline_of(page_html, "ld") == "The ld headline"
+    bare = headline_page("<h1>The h1 headline</h1>", None, "Title")
+    assert headline_of(bare, "og") == headline_of(bare, "ld") == "The h1 headline"  # not declared: auto
+
+
+def test_job_titles_outlets_and_labels_are_no_authors() -> None:
+    assert without_affiliations(split_authors(["TOM KRISHER", "AP Auto Writer"])) == ["TOM KRISHER"]
+    assert without_affiliations(split_authors(["Troy L. Smith", "Cleveland.com"])) == ["Troy L. Smith"]
+    assert split_authors(["Finian Cunningham. Sputnik International"]) == ["Finian Cunningham"]
+    assert split_authors(["Текст: Венера Ерофеева"]) == split_authors(["Текст Венера Ерофеева"]) == ["Венера Ерофеева"]
+    assert split_authors(["The Russian and Syrian defense ministries"]) == []
+    # What must stay: initials, titles, agencies beside people, a role or outlet when it is all there is.
+    assert split_authors(["Miguel A. Herguedas", "Dr. Max Kolter", "Le Figaro et AFP"]) == [
+        "Miguel A. Herguedas", "Dr. Max Kolter", "Le Figaro", "AFP"]
+    assert without_affiliations(["Paula Steiger", "SDA"]) == ["Paula Steiger", "SDA"]
+    assert without_affiliations(["Guardian staff reporter"]) == ["Guardian staff reporter"]
+    assert without_affiliations(["Staffan Lindberg", "hessenschau.de"]) == ["Staffan Lindberg"]
+    assert split_authors(["Rocío Latorre y José Miguel Wilson Tiempo de lectura"]) == ["Rocío Latorre", "José Miguel Wilson Tiempo"]
+
+
+@pytest.mark.parametrize(
+    ("declared", "byline", "expected"),
+    [
+        (["TOM KRISHER", "AP Auto Writer"], "", ["TOM KRISHER"]),
+        (["Troy L. Smith", "Cleveland.com"], "", ["Troy L. Smith"]),
+        (["Finian Cunningham. Sputnik International"], "", ["Finian Cunningham"]),
+        (["Daily Planet"], "Текст: Венера Ерофеева", ["Венера Ерофеева"]),
+        (["Daily Planet"], "Finian Cunningham. Sputnik International", ["Finian Cunningham"]),
+        (["Daily Planet"], "Troy L. Smith, Cleveland.com", ["Troy L Smith"]),
+        (["Daily Planet"], "The Russian and Syrian defense ministries", ["Daily Planet"]),
+    ],
+)
+def test_authors_of_a_page_hold_people_only(declared: list[str], byline: str, expected: list[str]) -> None:
+    article = extract_article(page(declared, byline=byline), "https://dailyplanet.example/talks")
+    assert article is not None and article.authors == expected

@@ -65,6 +65,9 @@ def test_only_name_and_url_are_required() -> None:
          "conf/sources.toml:4: source 'a' field 'exclude_selectors': invalid CSS selector 'div[['"),
         ('[[source]]\nname = "a"\nurl = "https://a.example/"\nbody_selector = ["article"]\n',
          "conf/sources.toml:4: source 'a' field 'body_selector': must be str, not list"),
+        ('[[source]]\nname = "a"\nurl = "https://a.example/"\nheadline = "title"\n',
+         "conf/sources.toml:4: source 'a' field 'headline': 'title' is not one of 'auto', 'h1', 'og', 'ld'"),
+        ('[defaults]\nheadline = 1\n', "conf/sources.toml:2: [defaults] field 'headline': must be str, not int"),
     ],
 )
 def test_errors_name_file_line_and_field(text: str, expected: str) -> None:
@@ -75,6 +78,14 @@ def test_selectors_reach_the_extraction_options() -> None:
     text = '[[source]]\nname = "a"\nurl = "https://a.example/"\nbody_selector = "article .text"\nexclude_selectors = [".promo"]\n'
     options = parse_sources(text)[0].extraction_options()
     assert options.body_selector == "article .text" and options.exclude_selectors == (".promo",)
+
+
+def test_the_headline_choice_reaches_the_extraction_options() -> None:
+    text = '[defaults]\nheadline = "og"\n[[source]]\nname = "a"\nurl = "https://a.example/"\n'
+    text += '[[source]]\nname = "b"\nurl = "https://b.example/"\nheadline = "h1"\n[[source]]\nname = "c"\nurl = "https://c.example/"\n'
+    a, b, _ = parse_sources(text)
+    assert [a.extraction_options().headline, b.extraction_options().headline] == ["og", "h1"]
+    assert parse_sources('[[source]]\nname = "c"\nurl = "https://c.example/"\n')[0].extraction_options().headline == "auto"
 
 
 def test_missing_file_is_named(tmp_path: Path) -> None:
