@@ -7,12 +7,14 @@ import hashlib
 import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Spider, signals
 from scrapy.exceptions import DropItem
 
 from corpus.article import Article
+from corpus.lifeline import bind_worker
 from corpus.filters import rejection_reason
 from corpus.options import ExtractionOptions
 from corpus.store import CorpusStore
@@ -40,7 +42,15 @@ def extract_for_corpus(body: bytes, url: str, encoding: str | None, options: Ext
 
 
 class ExtractionPipeline:
-    """Run trafilatura in a pool of ``EXTRACTION_PROCESSES`` processes, off the reactor."""
+    """Run trafilatura in a pool of ``EXTRACTION_PROCESSES`` processes, off the reactor.
+
+    A worker that dies (the OOM killer, a crash) breaks the pool: a new pool is
+    started and every item the old one held is extracted once more; an item that
+    fails a second time is counted as an error of its source and left for the next
+    run. The pool's processes ignore SIGINT and SIGTERM, so a stop signal sent to
+    the whole process group lets the crawl finish what was extracted, and they die
+    with the crawl (:mod:`corpus.lifeline`).
+    """
 
     def __init__(self, crawler: Crawler, processes: int) -> None:
         self.crawler = crawler
@@ -52,11 +62,14 @@ class ExtractionPipeline:
         return cls(crawler, crawler.settings.getint("EXTRACTION_PROCESSES", 1))
 
     def open_spider(self, spider: Spider | None = None) -> None:
+        self.pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
         # Workers come from a fork server that has loaded the extraction libraries and
         # the language model once: they share those pages instead of a copy each.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["corpus.preload"])
-        self.pool = ProcessPoolExecutor(self.processes, mp_context=context)
+        return ProcessPoolExecutor(self.processes, mp_context=context, initializer=bind_worker)
 
     def close_spider(self, spider: Spider | None = None) -> None:
         if self.pool is not None:
@@ -65,9 +78,37 @@ class ExtractionPipeline:
     async def process_item(self, item: PageItem) -> PageItem:
         assert self.pool is not None
         options = self.crawler.spider.sources[item.source].extraction_options()
-        future = self.pool.submit(extract_for_corpus, item.body, item.url, item.encoding, options)
-        item.article = await asyncio.wrap_future(future)
+        try:
+            item.article = await self._extract(item, options)
+        except BrokenProcessPool:
+            try:
+                item.article = await self._extract(item, options)
+            except BrokenProcessPool as error:
+                self.crawler.stats.inc_value(f"news/{item.source}/errors/extraction")
+                logger.error(
+                    "Extraction of %s failed: a worker died under it twice (%s); the next run tries again",
+                    item.url, error,
+                )
+                raise DropItem(f"extraction failed: {item.url}", log_level="DEBUG") from error
         return item
+
+    async def _extract(self, item: PageItem, options: ExtractionOptions) -> Article | None:
+        pool = self.pool
+        assert pool is not None
+        try:
+            return await asyncio.wrap_future(pool.submit(extract_for_corpus, item.body, item.url, item.encoding, options))
+        except BrokenProcessPool:
+            self._renew(pool)
+            raise
+
+    def _renew(self, broken: ProcessPoolExecutor) -> None:
+        """Replace the pool ``broken`` by a new one, unless another item did already."""
+        if self.pool is not broken:
+            return
+        self.crawler.stats.inc_value("extraction/pool_restarts")
+        logger.warning("An extraction worker died; started a new pool and extracting its items again")
+        broken.shutdown(wait=False, cancel_futures=True)
+        self.pool = self._new_pool()
 
 
 class FilterPipeline:

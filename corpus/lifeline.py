@@ -1,0 +1,63 @@
+"""Tie the extraction pool's processes to the crawl: they outlive no stop signal's shutdown and no crawl.
+
+The fork server and its workers ignore SIGINT and SIGTERM (a Ctrl-C, ``systemctl stop`` or
+``timeout`` signals the whole process group; the crawl shuts the pool down itself, in order),
+and they die with their parent: on Linux the kernel sends SIGKILL when the parent dies
+(``PR_SET_PDEATHSIG``); everywhere a worker also watches its parent and exits once it is gone
+(the fork server watches the crawl through its own pipe, which reads EOF when the crawl dies).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+import threading
+import time
+
+PR_SET_PDEATHSIG = 1
+_WATCH_SECONDS = 0.5
+
+
+def ignore_stop_signals() -> None:
+    """Leave SIGINT and SIGTERM to the crawl, which stops the pool in order."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when its parent ``parent`` dies (Linux only)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # it died before the request took effect
+        os._exit(1)
+
+
+def _watch(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(_WATCH_SECONDS)
+    os._exit(1)
+
+
+def watch_parent(parent: int) -> None:
+    """Exit once the parent ``parent`` is gone (this process is then adopted by another)."""
+    threading.Thread(target=_watch, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def bind_fork_server() -> None:
+    """Run in the fork server as it starts (it imports :mod:`corpus.preload`)."""
+    ignore_stop_signals()
+    die_with_parent(os.getppid())
+
+
+def bind_worker() -> None:
+    """Run in each pool worker as it starts (the pool's initializer)."""
+    ignore_stop_signals()
+    parent = os.getppid()
+    die_with_parent(parent)
+    watch_parent(parent)

@@ -1,0 +1,94 @@
+"""The extraction pool's processes: a dead worker is replaced, a stop signal stops the crawl in order, and
+nothing of the crawl outlives a ``kill -9``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from corpus.urls import canonicalize
+from scraper import exitcodes
+from sitefixture.processes import extraction_workers, in_session
+from sitefixture.scrapyrun import CrawlResult, scrapy_command
+from tests.conftest import TEST_SETTINGS, ServedSite, crawl
+
+
+def start(workdir: Path, news_site: ServedSite) -> subprocess.Popen[str]:
+    """Start a slow crawl of the news site in its own session (its pid is the session's id)."""
+    news_site.server.delay = 0.15
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "sources.toml").write_text(news_site.site.source_toml(news_site.server.base_url))
+    settings = {
+        **TEST_SETTINGS, "SOURCES_FILE": str(workdir / "sources.toml"), "DATA_DIR": str(workdir / "data"),
+        "CONCURRENT_REQUESTS": "2",
+    }
+    command, env = scrapy_command(["crawl", "news"], settings)
+    return subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)
+
+
+def wait_for_workers(process: subprocess.Popen[str]) -> list[int]:
+    deadline = time.monotonic() + 60
+    while not (workers := extraction_workers(process.pid)):
+        assert process.poll() is None and time.monotonic() < deadline, "the extraction pool never started"
+        time.sleep(0.005)
+    return workers
+
+
+def left_of(session: int, seconds: float) -> dict[int, str]:
+    """The processes of ``session`` still alive after up to ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while (left := in_session(session)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left
+
+
+def expected_corpus(news_site: ServedSite) -> set[str]:
+    return {canonicalize(news_site.url(path)) for path in news_site.site.corpus_paths}
+
+
+def test_a_worker_killed_mid_crawl_is_replaced_and_every_article_lands(news_site: ServedSite, tmp_path: Path) -> None:
+    process = start(tmp_path, news_site)
+    os.kill(wait_for_workers(process)[0], signal.SIGKILL)  # as the OOM killer would
+    log, _ = process.communicate(timeout=180)
+    result = CrawlResult(process.returncode, log, tmp_path / "data")
+    assert {entry["canonical_url"] for entry in result.manifest()} == expected_corpus(news_site)
+    assert process.returncode == exitcodes.OK, log[-3000:]
+    assert "An extraction worker died; started a new pool" in log
+    assert "BrokenProcessPool" not in log and "Traceback" not in log
+    assert left_of(process.pid, 10) == {}
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "systemctl-stop"])
+def test_a_stop_signal_to_the_process_group_stops_the_crawl_in_order(
+    stop: signal.Signals, news_site: ServedSite, tmp_path: Path
+) -> None:
+    process = start(tmp_path, news_site)
+    wait_for_workers(process)
+    time.sleep(0.3)  # some articles on their way through the pool
+    os.killpg(process.pid, stop)  # the terminal, systemd and timeout signal the whole group
+    log, _ = process.communicate(timeout=120)
+    assert process.returncode == exitcodes.INTERRUPTED, log[-3000:]
+    assert "BrokenProcessPool" not in log and "Traceback" not in log, log[-3000:]
+    result = CrawlResult(process.returncode, log, tmp_path / "data")
+    written = result.manifest()
+    assert all((result.corpus / entry["file"]).exists() for entry in written)
+    assert left_of(process.pid, 10) == {}
+    again = crawl(tmp_path, news_site.site.source_toml(news_site.server.base_url))
+    assert again.returncode == exitcodes.OK, again.log[-3000:]
+    assert {entry["canonical_url"] for entry in again.manifest()} == expected_corpus(news_site)
+
+
+def test_nothing_of_the_crawl_outlives_a_kill_9(news_site: ServedSite, tmp_path: Path) -> None:
+    process = start(tmp_path, news_site)
+    wait_for_workers(process)
+    helpers = in_session(process.pid)
+    assert len(helpers) >= 4  # the crawl, the fork server, its workers, the resource tracker
+    process.kill()
+    process.communicate(timeout=30)
+    assert left_of(process.pid, 5) == {}
