@@ -22,6 +22,7 @@ from scraper.failures import write_failed
 from scraper.items import PageItem
 from scraper.ordering import YieldOrder
 from scraper.paths import corpus_dir
+from scraper.signals import article_filtered
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -134,6 +135,7 @@ class FilterPipeline:
         if reason:
             item.outcome = f"filtered:{reason}"
             self.stats.inc_value(f"news/{item.source}/filtered/{reason}")
+            self.crawler.signals.send_catch_log(article_filtered, source=item.source, reason=reason, url=item.url)
             raise DropItem(f"{reason}: {item.url}", log_level="DEBUG")
         return item
 
@@ -221,4 +223,6 @@ class CorpusPipeline:
         if reason != "unchanged":
             self.store.add_duplicate(kept["id"], item.url)
         self.stats.inc_value(f"news/{item.source}/filtered/{reason}")
+        if self.crawler is not None:
+            self.crawler.signals.send_catch_log(article_filtered, source=item.source, reason=reason, url=item.url)
         raise DropItem(f"{reason}: {item.url} is corpus article {kept['id']}", log_level="DEBUG")

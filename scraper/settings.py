@@ -21,6 +21,13 @@ CRAWL_STATE_FILE = None  # SQLite file; None means DATA_DIR/state.sqlite
 ATTENTION_IDLE_RUNS = 5  # report a source that wrote no article in this many runs in a row
 ATTENTION_MIN_RESPONSES = 5  # fewer responses than this say nothing about a source's health
 
+# --- Report (`scrapy report`) ------------------------------------------------
+REPORT_ENABLED = False  # write the report at the end of every crawl
+REPORT_FILE = None  # the HTML file; None means DATA_DIR/report.html
+REPORT_DAYS = 30  # the period: runs added up, and articles per day, over this many days
+REPORT_LATEST = 50  # latest articles listed
+REPORT_REPLAY_URL = "http://127.0.0.1:8080"  # where `scrapy serve` runs (its default port)
+
 # --- WARC archive -----------------------------------------------------------
 WARC_ENABLED = True
 WARC_PREFIX = "news"  # first part of every WARC file name
@@ -100,6 +107,7 @@ EXTENSIONS = {
     "scraper.extensions.malloc.MallocTuning": 0,
     "scraper.extensions.crawlstate.CrawlStateExtension": 100,
     "scraper.extensions.summary.SourceSummary": 500,
+    "scraper.extensions.report.ReportExtension": 510,
 }
 
 # An unattended crawler opens no control ports.

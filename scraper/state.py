@@ -218,3 +218,10 @@ class CrawlState(FetchRecorder):
             "SELECT figures FROM source_runs WHERE source = ? ORDER BY run DESC LIMIT ?", (source, count)
         )
         return [json.loads(figures) for (figures,) in rows]
+
+    def runs_since(self, source: str, since: str) -> list[tuple[str, dict[str, Any]]]:
+        """Return the start times and figures of the runs of ``source`` started at ``since`` or later, newest first."""
+        rows = self.db.execute(
+            "SELECT run, figures FROM source_runs WHERE source = ? AND run >= ? ORDER BY run DESC", (source, since)
+        )
+        return [(run, json.loads(figures)) for run, figures in rows]

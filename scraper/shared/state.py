@@ -95,3 +95,7 @@ class RedisCrawlState(FetchRecorder):
     def recent_runs(self, source: str, count: int) -> list[dict[str, Any]]:
         """Return the figures of the last ``count`` runs of ``source``, newest first."""
         return [figures for _, figures in self._runs(source)[:count]]
+
+    def runs_since(self, source: str, since: str) -> list[tuple[str, dict[str, Any]]]:
+        """Return the start times and figures of the runs of ``source`` started at ``since`` or later, newest first."""
+        return [(run, figures) for run, figures in self._runs(source) if run >= since]

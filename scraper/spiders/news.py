@@ -23,6 +23,7 @@ from scraper.extensions.crawlstate import crawl_state
 from scraper.failures import write_failed
 from scraper.items import PageItem, unfit_for_extraction
 from scraper.replay.handler import read_from_archive
+from scraper.signals import article_filtered
 from scraper.sources import Source, load_sources, select_sources
 from scraper.state import StateWriteFailed
 
@@ -114,6 +115,9 @@ class NewsSpider(Spider):
 
     def _stat(self, source: Source, key: str, count: int = 1) -> None:
         self.crawler.stats.inc_value(f"news/{source.name}/{key}", count)
+
+    def _filtered(self, source: Source, reason: str, url: str) -> None:
+        self.crawler.signals.send_catch_log(article_filtered, source=source.name, reason=reason, url=url)
 
     def _recrawl_requests(self, source: Source) -> Iterator[Request]:
         if self.state is None or source.recrawl_after_days is None:
@@ -212,6 +216,8 @@ class NewsSpider(Spider):
 
     def _settle(self, response: Response, source: Source, outcome: str) -> None:
         self._stat(source, outcome.replace(":", "/"))
+        if outcome.startswith("filtered:"):
+            self._filtered(source, outcome.removeprefix("filtered:"), response.url)
         self._record_outcome(_requested_url(response), outcome, source.name)
 
     def _record_outcome(self, url: str, outcome: str, source: str | None) -> None:
@@ -227,6 +233,7 @@ class NewsSpider(Spider):
         recrawl = bool(response.meta.get("recrawl"))
         if recrawl and "archived" in response.flags:
             self._stat(source, "filtered/unchanged")  # 304: the corpus text stands
+            self._filtered(source, "unchanged", response.url)
             return
         problem = unfit_for_extraction(response)
         if problem:

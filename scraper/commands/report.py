@@ -1,0 +1,96 @@
+"""``scrapy report``: one static HTML page on the sources' runs and the corpus."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from scrapy.commands import ScrapyCommand
+
+from scraper.commands.crawl import EXIT_BAD_SOURCES, EXIT_REFUSED
+from scraper.extensions.crawlstate import open_state, state_path
+from scraper.extensions.report import write_report
+from scraper.shared.connection import SharedCrawlError
+from scraper.sources import SourcesError, load_sources, select_sources
+
+
+class Command(ScrapyCommand):
+    """Write the report of ``DATA_DIR`` (crawl state and corpus manifest) to one HTML file."""
+
+    requires_project = True
+
+    def syntax(self) -> str:
+        return "[--output FILE] [-a source=NAME[,NAME]] [--days N] [--replay-url URL]"
+
+    def short_desc(self) -> str:
+        return "Write an HTML report of the sources' runs and the corpus (DATA_DIR/report.html)"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--output", "-o", help="the HTML file to write (default: REPORT_FILE)")
+        parser.add_argument(
+            "-a",
+            dest="spargs",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="source=NAME[,NAME]: report on these sources only",
+        )
+        parser.add_argument(
+            "--days",
+            type=int,
+            help="days of runs and articles per day shown (default: REPORT_DAYS)",
+        )
+        parser.add_argument(
+            "--replay-url",
+            help="where `scrapy serve` runs, for the archived links (default: REPORT_REPLAY_URL)",
+        )
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        if opts.days is not None:
+            self.settings.set("REPORT_DAYS", opts.days, priority="cmdline")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        started = time.monotonic()
+        arguments = dict(arg.split("=", 1) for arg in opts.spargs if "=" in arg)
+        unknown = [arg for arg in opts.spargs if "=" not in arg or not arg.startswith("source=")]
+        if unknown:
+            print(f"error: -a takes source=NAME[,NAME], not {unknown[0]}", file=sys.stderr)
+            self.exitcode = EXIT_REFUSED
+            return
+        try:
+            sources = load_sources(self.settings.get("SOURCES_FILE", "sources.toml"))
+            names = arguments.get("source")
+            only = {source.name for source in select_sources(sources, names)} if names else None
+        except SourcesError as error:
+            print(f"error: {error}", file=sys.stderr)
+            self.exitcode = EXIT_BAD_SOURCES
+            return
+        shared = bool(self.settings.get("REDIS_URL"))
+        try:
+            state = (
+                open_state(self.settings) if shared or state_path(self.settings).exists() else None
+            )
+        except SharedCrawlError as error:
+            print(f"error: {error}", file=sys.stderr)
+            self.exitcode = EXIT_REFUSED
+            return
+        output = Path(opts.output) if opts.output else None
+        try:
+            path, report = write_report(self.settings, state, output, only, opts.replay_url)
+        except OSError as error:
+            print(f"error: report not written: {error}", file=sys.stderr)
+            self.exitcode = EXIT_REFUSED
+            return
+        finally:
+            if state is not None:
+                state.close()
+        print(
+            f"Report written to {path}: {len(report.sources)} sources, "
+            f"{report.articles:,} articles, "
+            f"{path.stat().st_size:,} bytes in {time.monotonic() - started:.2f} s"
+        )
