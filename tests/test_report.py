@@ -15,6 +15,7 @@ from scraper.report.charts import stacked_bars
 from scraper.report.data import SourceInfo, gather
 from scraper.report.page import render
 from scraper.state import CrawlState
+from sitefixture.scrapyrun import run_scrapy
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 HOSTILE = '<script>window.pwned=1</script><img src=x onerror="window.pwned=1">'
@@ -283,3 +284,27 @@ def test_gathering_and_rendering_need_no_scrapy() -> None:
     code = "import sys, scraper.report.data, scraper.report.page; print('scrapy' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_the_command_writes_the_report_or_says_why_not(tmp_path: Path) -> None:
+    (tmp_path / "sources.toml").write_text(
+        '[[source]]\nname = "alpha"\nurl = "http://127.0.0.1:9/"\n'
+    )
+    settings = {"DATA_DIR": str(tmp_path / "data")}
+    done = run_scrapy(["report"], tmp_path, settings)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(
+        f"Report written to {tmp_path / 'data' / 'report.html'}: 1 sources"
+    )
+    assert "never crawled" in (tmp_path / "data" / "report.html").read_text()
+    done = run_scrapy(["report", "-a", "source=beta"], tmp_path, settings)
+    assert done.returncode == 2 and "error: unknown source(s): beta" in done.stderr
+    (tmp_path / "file").write_text("")
+    done = run_scrapy(
+        ["report", "--output", str(tmp_path / "file" / "report.html")], tmp_path, settings
+    )
+    assert done.returncode == 74
+    assert (
+        f"error: report not written to {tmp_path / 'file' / 'report.html'}: Not a directory"
+        in done.stderr
+    )

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 
-from scraper.commands.crawl import EXIT_BAD_SOURCES, EXIT_REFUSED
+from scraper import exitcodes
 from scraper.extensions.crawlstate import open_state, state_path
-from scraper.extensions.report import write_report
+from scraper.extensions.report import report_path, write_report
 from scraper.shared.connection import SharedCrawlError
 from scraper.sources import SourcesError, load_sources, select_sources
 
@@ -60,7 +60,7 @@ class Command(ScrapyCommand):
         unknown = [arg for arg in opts.spargs if "=" not in arg or not arg.startswith("source=")]
         if unknown:
             print(f"error: -a takes source=NAME[,NAME], not {unknown[0]}", file=sys.stderr)
-            self.exitcode = EXIT_REFUSED
+            self.exitcode = exitcodes.CONFIG
             return
         try:
             sources = load_sources(self.settings.get("SOURCES_FILE", "sources.toml"))
@@ -68,7 +68,7 @@ class Command(ScrapyCommand):
             only = {source.name for source in select_sources(sources, names)} if names else None
         except SourcesError as error:
             print(f"error: {error}", file=sys.stderr)
-            self.exitcode = EXIT_BAD_SOURCES
+            self.exitcode = exitcodes.CONFIG
             return
         shared = bool(self.settings.get("REDIS_URL"))
         try:
@@ -77,14 +77,16 @@ class Command(ScrapyCommand):
             )
         except SharedCrawlError as error:
             print(f"error: {error}", file=sys.stderr)
-            self.exitcode = EXIT_REFUSED
+            self.exitcode = exitcodes.FAILED
             return
-        output = Path(opts.output) if opts.output else None
+        output = Path(opts.output) if opts.output else report_path(self.settings)
         try:
             path, report = write_report(self.settings, state, output, only, opts.replay_url)
         except OSError as error:
-            print(f"error: report not written: {error}", file=sys.stderr)
-            self.exitcode = EXIT_REFUSED
+            print(
+                f"error: report not written to {output}: {error.strerror or error}", file=sys.stderr
+            )
+            self.exitcode = exitcodes.IO_ERROR
             return
         finally:
             if state is not None:
