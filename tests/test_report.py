@@ -304,7 +304,4 @@ def test_the_command_writes_the_report_or_says_why_not(tmp_path: Path) -> None:
         ["report", "--output", str(tmp_path / "file" / "report.html")], tmp_path, settings
     )
     assert done.returncode == 74
-    assert (
-        f"error: report not written to {tmp_path / 'file' / 'report.html'}: Not a directory"
-        in done.stderr
-    )
+    assert f"error: report not written to {tmp_path / 'file' / 'report.html'}: " in done.stderr
