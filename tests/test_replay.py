@@ -28,8 +28,9 @@ def test_replay_with_the_site_gone_rebuilds_the_same_corpus(tmp_path: Path) -> N
         server.routes.update(site.routes)
         live = crawl(tmp_path, site.source_toml(server.base_url))
     assert live.returncode == 0, live.log
-    code, log = replay(tmp_path)  # both servers are stopped: any fetch would fail
+    code, log = replay(tmp_path, "-s", "REPORT_ENABLED=True")  # both servers are stopped: any fetch would fail
     assert code == 0, log
+    assert "Report:" not in log and not (tmp_path / "data" / "report.html").exists()  # the live crawl's
     assert "downloader/request_count" not in log
     rebuilt = tmp_path / "data" / "corpus-replay"
     assert len(live.manifest()) == 8

@@ -26,6 +26,7 @@ from scraper.components import turn_off
 from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
 from scraper.downloadermiddlewares.warc import WarcMiddleware
 from scraper.extensions.crawlstate import CrawlStateExtension
+from scraper.extensions.report import ReportExtension
 from scraper.items import PageItem, unfit_for_extraction
 from scraper.sources import Source, load_sources, select_sources, source_for_url
 
@@ -47,7 +48,8 @@ class ReplaySpider(Spider):
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
         turn_off(settings, "DOWNLOADER_MIDDLEWARES", IncrementalMiddleware, WarcMiddleware)
-        turn_off(settings, "EXTENSIONS", CrawlStateExtension)
+        # The report describes the live crawl: its runs and its corpus, not a replay's.
+        turn_off(settings, "EXTENSIONS", CrawlStateExtension, ReportExtension)
 
     def __init__(self, *args: Any, archive: str | Path, source: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
