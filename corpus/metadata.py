@@ -82,9 +82,10 @@ def json_ld_objects(tree: lxml.html.HtmlElement) -> Iterator[dict[str, Any]]:
     for script in tree.xpath('//script[contains(@type, "ld+json")]'):
         try:
             data = json.loads(script.text or "", strict=False)
-        except ValueError:
+            objects = list(_walk(data))
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than any real metadata
             continue
-        yield from _walk(data)
+        yield from objects
 
 
 def _names(value: Any) -> list[str]:

@@ -31,10 +31,16 @@ class Entry:
 
 @dataclass
 class Sitemap:
-    """A parsed sitemap: child sitemaps (index) and page entries (urlset)."""
+    """A parsed sitemap: child sitemaps (index) and page entries (urlset).
+
+    ``refused`` counts what was left out as hostile or broken: entity declarations
+    (a sitemap needs none; a billion-laughs one declares nested ones) and entries
+    whose ``<loc>`` used an entity no one declared.
+    """
 
     sitemaps: list[Entry]
     pages: list[Entry]
+    refused: int = 0
 
 
 def sitemaps_from_robots(text: str, base_url: str) -> list[str]:
@@ -130,11 +136,35 @@ def _streamed(data: bytes) -> Iterator[etree._Element]:
     yield from parsed()
 
 
+_PROLOG = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*\?>)?(?:\s|<!--.*?-->)*", re.DOTALL)
+_DOCTYPE = re.compile(rb"<!DOCTYPE\b(?:[^\[>]|\[.*?\])*>", re.DOTALL | re.IGNORECASE)
+_ENTITY_DECLARATION = re.compile(rb"<!ENTITY\b", re.IGNORECASE)
+_BARE_AMPERSAND = re.compile(rb"&(?!#[0-9]+;|#x[0-9a-fA-F]+;|[A-Za-z_:][\w.:-]*;)")
+_NAMED_REFERENCE = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)[A-Za-z_:][\w.:-]*;")
+_UNRESOLVED = "\ufffd"
+
+
+def _defused(data: bytes) -> tuple[bytes, int]:
+    """The document without its DTD, with bare ``&`` escaped and other entities marked unresolved.
+
+    Returns it with the number of entity declarations dropped. A ``<loc>`` such as
+    ``?a=1&b=2`` (a common mistake) then reads as written instead of ``?a=1=2``.
+    """
+    doctype = _DOCTYPE.match(data, _PROLOG.match(data).end())  # only before the root element
+    declared = 0
+    if doctype is not None:
+        declared = len(_ENTITY_DECLARATION.findall(doctype.group()))
+        data = data[: doctype.start()] + data[doctype.end() :]
+    data = _BARE_AMPERSAND.sub(b"&amp;", data)
+    return _NAMED_REFERENCE.sub(b"&#xFFFD;", data), declared
+
+
 def parse_sitemap(body: bytes, base_url: str) -> Sitemap | None:
     """Parse a sitemap index or urlset (plain or gzipped, Google News tags read), as a stream."""
     data = _maybe_gunzip(body)
     if not data.strip():
         return None
+    data, refused = _defused(data)
     elements = _streamed(data)
     entries = []
     try:
@@ -145,14 +175,16 @@ def parse_sitemap(body: bytes, base_url: str) -> Sitemap | None:
             if _local(element.tag) not in ("sitemap", "url"):
                 continue
             loc = _child_text(element, "loc")
-            if loc:
+            if loc and _UNRESOLVED in loc:
+                refused += 1
+            elif loc:
                 modified = parse_date(_child_text(element, "publication_date", "lastmod"))
                 entries.append(Entry(urljoin(base_url, loc), modified))
     except (StopIteration, etree.XMLSyntaxError):
         return None
     if kind == "sitemapindex":
-        return Sitemap(sitemaps=entries, pages=[])
-    return Sitemap(sitemaps=[], pages=entries)
+        return Sitemap(sitemaps=entries, pages=[], refused=refused)
+    return Sitemap(sitemaps=[], pages=entries, refused=refused)
 
 
 def parse_feed(body: bytes, base_url: str) -> list[Entry] | None:

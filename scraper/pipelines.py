@@ -91,6 +91,11 @@ class ExtractionPipeline:
                     item.url, error,
                 )
                 raise DropItem(f"extraction failed: {item.url}", log_level="DEBUG") from error
+        except Exception as error:  # a page the extractor cannot take fails the same way every run: settle it
+            item.outcome = "filtered:extraction_failed"
+            self.crawler.stats.inc_value(f"news/{item.source}/errors/extraction")
+            logger.error("Extraction of %s failed: %s: %s", item.url, type(error).__name__, str(error)[:200])
+            raise DropItem(f"extraction failed: {item.url}", log_level="DEBUG") from error
         return item
 
     async def _extract(self, item: PageItem, options: ExtractionOptions) -> Article | None:

@@ -47,12 +47,37 @@ CREATE TABLE IF NOT EXISTS source_runs (
 """
 
 
+#: Statuses past three digits are stored as -1: a server that answers with one sent no HTTP.
+MAX_STATUS = 999
+
+
 class StateWriteFailed(Exception):
     """The state file could not be written: a full disk, an I/O error. The message names the file."""
 
 
-#: SQLite's names of the errors a full or failing disk gives.
-_DISK_ERRORS = ("SQLITE_FULL", "SQLITE_IOERR")
+class StateUnusable(Exception):
+    """The state file is no SQLite database, or a damaged one. The message names the file."""
+
+
+#: SQLite's names of the errors a full or failing disk, or a damaged file, gives.
+_DISK_ERRORS = ("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CORRUPT")
+
+
+def check_state(path: str | os.PathLike[str]) -> None:
+    """Raise :class:`StateUnusable` unless the state file at ``path`` is missing or a sound database."""
+    if not Path(path).exists():
+        return
+    try:
+        db = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+        try:
+            problems = [row[0] for row in db.execute("PRAGMA quick_check")]
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as error:
+        raise StateUnusable(f"{path}: {error}") from error
+    if problems != ["ok"]:
+        detail = " ".join(" ".join(problems).split())[:120]
+        raise StateUnusable(f"{path}: the database is damaged ({detail})")
 
 
 @dataclass(frozen=True)
@@ -124,6 +149,8 @@ class FetchRecorder(ABC):
         A 304 (no ``capture``) need not repeat the validators: it keeps those of the
         capture it confirms. A new capture replaces them, even with none.
         """
+        if not 0 <= status <= MAX_STATUS:  # no HTTP status, and past what SQLite's INTEGER holds
+            status = -1
         values: dict[str, Any] = {
             "source": source, "kind": kind, "fetched_at": fetched_at, "status": status,
             "etag": etag, "last_modified": last_modified,
@@ -143,10 +170,13 @@ class CrawlState(FetchRecorder):
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
+        try:
+            self.db = sqlite3.connect(self.path, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as error:
+            raise StateUnusable(f"{self.path}: {error}") from error
 
     def close(self) -> None:
         self.db.close()

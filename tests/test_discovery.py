@@ -99,3 +99,37 @@ def test_default_article_path_heuristic() -> None:
     assert looks("https://n.example/world/venezuela-expands-ties-with-russia")
     assert not looks("https://n.example/world/")
     assert not looks("https://n.example/tag/venezuela")
+
+
+def billion_laughs(middle: str) -> bytes:
+    entities = '<!ENTITY lol "lol">' + "".join(
+        f'<!ENTITY lol{n} "{("&lol%s;" % (n - 1 if n > 1 else "")) * 10}">' for n in range(1, 10)
+    )
+    return (
+        f'<?xml version="1.0"?>\n<!DOCTYPE urlset [{entities}]>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<url><loc>https://n.example/a</loc></url><url><loc>{middle}</loc></url>"
+        "<url><loc>https://n.example/b</loc></url><url><loc>https://n.example/c</loc></url></urlset>"
+    ).encode()
+
+
+def test_a_billion_laughs_sitemap_keeps_the_urls_after_the_entity_and_counts_what_it_left_out() -> None:
+    parsed = discovery.parse_sitemap(billion_laughs("https://n.example/&lol9;"), "https://n.example/")
+    assert [entry.url for entry in parsed.pages] == ["https://n.example/a", "https://n.example/b", "https://n.example/c"]
+    assert parsed.refused == 10 + 1  # ten declarations, one entry using them
+    clean = discovery.parse_sitemap(billion_laughs("https://n.example/x"), "https://n.example/")
+    assert len(clean.pages) == 4 and clean.refused == 10
+
+
+def test_an_unescaped_ampersand_in_a_loc_is_read_as_written() -> None:
+    urlset = (
+        b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        b"<url><loc>https://n.example/a?a=1&b=2</loc></url>"
+        b"<url><loc>https://n.example/b?a=1&amp;b=2&#38;c=3</loc></url>"
+        b"<url><loc>https://n.example/c?q=x&</loc></url></urlset>"
+    )
+    parsed = discovery.parse_sitemap(urlset, "https://n.example/")
+    assert [entry.url for entry in parsed.pages] == [
+        "https://n.example/a?a=1&b=2", "https://n.example/b?a=1&b=2&c=3", "https://n.example/c?q=x&",
+    ]
+    assert parsed.refused == 0

@@ -12,10 +12,12 @@ from scrapy.spiders import Spider
 
 from scraper import exitcodes
 from scraper.lock import DataDirBusy, DataDirLock
+from scraper.extensions.crawlstate import state_path
 from scraper.paths import corpus_dir, data_dir
 from scraper.replay.preflight import refusal
 from scraper.shared.connection import SharedCrawlError, connect
 from scraper.sources import SourcesError, load_sources, select_sources
+from scraper.state import StateUnusable, check_state
 
 
 class Command(ScrapyCrawlCommand):
@@ -32,8 +34,13 @@ class Command(ScrapyCrawlCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args and args[0] == "news":
             try:
-                sources = load_sources(self.settings.get("SOURCES_FILE", "sources.toml"))
-                select_sources(sources, opts.spargs.get("source"))
+                path = self.settings.get("SOURCES_FILE", "sources.toml")
+                sources = load_sources(path)
+                if not select_sources(sources, opts.spargs.get("source")):
+                    raise SourcesError(
+                        f"{path}: every source is disabled (enabled = false): nothing to crawl" if sources
+                        else f"{path}: no [[source]] in it: nothing to crawl (scrapy addsource adds one)"
+                    )
             except SourcesError as error:
                 print(f"error: {error}", file=sys.stderr)
                 self.exitcode = exitcodes.CONFIG
@@ -62,7 +69,14 @@ class Command(ScrapyCrawlCommand):
                 self.exitcode = exitcodes.BUSY
                 return
             try:
+                if not shared and self.settings.getbool("CRAWL_STATE_ENABLED", True):
+                    check_state(state_path(self.settings))
                 super().run(args, opts)
+            except StateUnusable as error:
+                print(f"error: {error}; move it away to start a new state (every URL is then fetched anew)",
+                      file=sys.stderr)
+                self.exitcode = exitcodes.CONFIG
+                return
             finally:
                 lock.release()
             if not self.exitcode and self.crawler is not None and self.crawler.stats is not None:

@@ -205,6 +205,12 @@ class NewsSpider(Spider):
             logger.warning("Source %s: %s is not a sitemap", source.name, response.url)
             self._stat(source, "errors/bad_sitemap")
             return
+        if sitemap.refused:
+            logger.warning(
+                "Source %s: %s: left out %d entity declaration(s) and entries using undeclared entities",
+                source.name, response.url, sitemap.refused,
+            )
+            self._stat(source, "errors/sitemap_entities")
         for entry in sitemap.sitemaps:
             if not source.is_too_old(entry.modified) and same_site(entry.url, source.host):
                 yield self._request(entry.url, source, "sitemap", self.parse_sitemap)
