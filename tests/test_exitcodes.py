@@ -44,7 +44,7 @@ def test_a_crawl_where_nothing_answers_exits_failed(tmp_path: Path) -> None:
     result = crawl(tmp_path, _unreachable_source("gone") + _unreachable_source("dark"))
     assert result.returncode == exitcodes.FAILED, result.log
     assert "Exit code 3: nothing worked (gone, dark)" in result.log
-    assert "Cannot fetch http://127.0.0.1:" in result.log
+    assert "robots.txt of 127.0.0.1:" in result.log and "cannot be read (" in result.log
 
 
 def test_a_missing_home_page_is_an_error_of_its_source(news_site: ServedSite, tmp_path: Path) -> None:
