@@ -34,7 +34,7 @@ from benchmarks.webserver import serve
 from corpus.store import read_manifest
 from sitefixture.scrapyrun import scrapy_command
 
-MIN_WORDS = 100  # the default CORPUS_MIN_WORDS: shorter bodies are not expected in the corpus
+MIN_WORDS = 40  # the default CORPUS_MIN_WORDS: shorter bodies are not expected in the corpus
 MiB = 2**20
 
 

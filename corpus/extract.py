@@ -36,7 +36,7 @@ from corpus.authors import is_publisher, looks_like_full_name, split_authors, wi
 from corpus.boilerplate import PageSignals, clean_lines, narrow
 from corpus.bylines import bold_byline, labeled_byline, linked_authors, marked_byline
 from corpus.embedded import embedded_document
-from corpus.metadata import StructuredData, choose_headline, iso_datetime, read_structured_data
+from corpus.metadata import StructuredData, choose_headline, iso_datetime, page_kind, read_structured_data
 from corpus.options import ExtractionOptions
 from corpus.urls import canonicalize, same_site
 
@@ -199,7 +199,7 @@ def _article(
         published=published,
         language=language or declared_language(tree, data),
         sitename=data.sitename,
-        page_type="article" if data.is_article else None,
+        page_type=page_kind(tree, data, lines),
         description=data.description,
         problem=quality.problem(lines, data.free),
     )

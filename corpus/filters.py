@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from corpus.article import Article
 
+
 def fold(text: str) -> str:
     """Lower-case ``text`` and strip its accents, for matching."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
@@ -34,10 +35,16 @@ class TopicFilter:
         return all(pattern.search(folded) for pattern in self._patterns)
 
 
+MIN_WORDS = 40
+# Below this many words a text could be a page's furniture as well as a brief: the page must
+# mark itself as an article (JSON-LD, og:type, one <article>) to enter the corpus.
+SHORT_WORDS = 100
+
+
 def rejection_reason(
     article: Article | None,
     *,
-    min_words: int = 100,
+    min_words: int = MIN_WORDS,
     max_link_ratio: float = 0.5,
     topic: TopicFilter | None = None,
 ) -> str | None:
@@ -53,6 +60,8 @@ def rejection_reason(
         return article.problem
     if words < min_words:
         return "too-short"
+    if words < SHORT_WORDS and article.page_type != "article":
+        return article.page_type or "not-article"
     if topic and not topic.matches(article.text()):
         return "off-topic"
     return None

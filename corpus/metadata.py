@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import lxml.etree
 import lxml.html
 
 from corpus.article import normalize
@@ -30,6 +31,10 @@ ARTICLE_TYPES = frozenset(
         "LiveBlogPosting",
         "Report",
     }
+)
+LISTING_TYPES = frozenset({"CollectionPage", "ItemList", "SearchResultsPage", "ProfilePage"})
+_MICRODATA_ARTICLE = lxml.etree.XPath(
+    "//*[contains(@itemtype, 'schema.org/') and (contains(@itemtype, 'Article') or contains(@itemtype, 'BlogPosting'))]"
 )
 _MARKUP = re.compile(r"<(?:p|br|div|span|a|h\d|strong|em)\b", re.IGNORECASE)
 
@@ -51,7 +56,9 @@ class StructuredData:
     canonical_url: str | None = None
     publishers: list[str] = field(default_factory=list)  # site and publisher names, to tell from authors
     free: bool = True
-    is_article: bool = False
+    is_article: bool = False  # JSON-LD, Open Graph or microdata say "article"
+    declares_article: bool = False  # a JSON-LD article that is not an item of a list
+    declares_listing: bool = False  # a JSON-LD collection, list or search results page
 
 
 def clean(text: Any) -> str | None:
@@ -66,19 +73,19 @@ def _types(node: dict[str, Any]) -> set[str]:
     return {value.rsplit("/", 1)[-1] for value in values if isinstance(value, str)}
 
 
-def _walk(node: Any) -> Iterator[dict[str, Any]]:
+def _walk(node: Any, listed: bool = False) -> Iterator[tuple[dict[str, Any], bool]]:
+    """Each object with whether it is an item of a list (``itemListElement``)."""
     if isinstance(node, list):
         for child in node:
-            yield from _walk(child)
+            yield from _walk(child, listed)
     elif isinstance(node, dict):
-        yield node
+        yield node, listed
         for key in ("@graph", "mainEntity", "itemListElement"):
             if key in node:
-                yield from _walk(node[key])
+                yield from _walk(node[key], listed or key == "itemListElement")
 
 
-def json_ld_objects(tree: lxml.html.HtmlElement) -> Iterator[dict[str, Any]]:
-    """Every JSON-LD object of the page, ``@graph`` members included; bad scripts skipped."""
+def _json_ld(tree: lxml.html.HtmlElement) -> Iterator[tuple[dict[str, Any], bool]]:
     for script in tree.xpath('//script[contains(@type, "ld+json")]'):
         try:
             data = json.loads(script.text or "", strict=False)
@@ -86,6 +93,11 @@ def json_ld_objects(tree: lxml.html.HtmlElement) -> Iterator[dict[str, Any]]:
         except (ValueError, RecursionError):  # not JSON, or nested deeper than any real metadata
             continue
         yield from objects
+
+
+def json_ld_objects(tree: lxml.html.HtmlElement) -> Iterator[dict[str, Any]]:
+    """Every JSON-LD object of the page, ``@graph`` members included; bad scripts skipped."""
+    return (node for node, _ in _json_ld(tree))
 
 
 def _names(value: Any) -> list[str]:
@@ -146,8 +158,11 @@ def _is_logo(h1: lxml.html.HtmlElement, text: str, data: StructuredData) -> bool
 def read_structured_data(tree: lxml.html.HtmlElement) -> StructuredData:
     """Collect headline, authors, dates and more from JSON-LD, then Open Graph and meta tags."""
     data = StructuredData()
-    for node in json_ld_objects(tree):
-        if _types(node) & ARTICLE_TYPES:
+    for node, listed in _json_ld(tree):
+        types = _types(node)
+        data.declares_listing = data.declares_listing or bool(types & LISTING_TYPES)
+        data.declares_article = data.declares_article or bool(types & ARTICLE_TYPES) and not listed
+        if types & ARTICLE_TYPES and not data.is_article:
             data.is_article = True
             data.headline = clean(node.get("headline")) or clean(node.get("name"))
             data.publishers = _names(node.get("publisher"))
@@ -158,7 +173,6 @@ def read_structured_data(tree: lxml.html.HtmlElement) -> StructuredData:
             data.description = clean(node.get("description"))
             data.article_body = _plain_text(node.get("articleBody"))
             data.free = str(node.get("isAccessibleForFree", True)).casefold() not in ("false", "0")
-            break
     data.og_title = _meta(tree, "og:title", "twitter:title")
     data.title = clean(next(iter(tree.xpath("//head/title/text()")), None))
     site_names = [name for name in (_meta(tree, "og:site_name"), _meta(tree, "application-name")) if name]
@@ -171,10 +185,38 @@ def read_structured_data(tree: lxml.html.HtmlElement) -> StructuredData:
     if not data.authors:
         author = _meta(tree, "author", "article:author", "dc.creator", "sailthru.author")
         data.authors = _names(author)
-    data.is_article = data.is_article or _meta(tree, "og:type") == "article"
+    data.is_article = data.is_article or _meta(tree, "og:type") == "article" or bool(_MICRODATA_ARTICLE(tree))
     data.canonical_url = clean(next(iter(tree.xpath('//link[@rel="canonical"]/@href')), None)) or _meta(tree, "og:url")
     data.h1 = [text for h in tree.iter("h1") if (text := clean(h.text_content())) and not _is_logo(h, text, data)]
     return data
+
+
+# The text spread over this many <article> elements makes a page a list of articles.
+_TEASERS = 3
+_ERROR = re.compile(r"(?<![\w-])404(?![\w-])")
+
+
+def _blocks_holding(tree: lxml.html.HtmlElement, lines: list[str]) -> int:
+    """How many outermost <article> elements hold some of ``lines``."""
+    count = 0
+    for block in tree.xpath("//article[not(ancestor::article)]"):
+        text = normalize(block.text_content())
+        count += any(line in text for line in lines)
+    return count
+
+
+def page_kind(tree: lxml.html.HtmlElement, data: StructuredData, lines: list[str]) -> str | None:
+    """``"article"`` when the page marks itself as one article, ``"listing"`` when it declares a
+    list (``CollectionPage``) or its text ``lines`` are spread over several ``<article>`` teasers,
+    ``"error"`` for a page titled 404; ``None`` when it says nothing."""
+    if data.declares_article:
+        return "article"
+    blocks = _blocks_holding(tree, lines)
+    if data.declares_listing or blocks >= _TEASERS:
+        return "listing"
+    if not data.is_article and any(_ERROR.search(text) for text in [data.title or "", *data.h1]):
+        return "error"
+    return "article" if data.is_article or blocks == 1 else None
 
 
 _SEPARATORS = (" | ", "｜", " - ", " – ", " — ", " · ", " * ", "：", " :: ")

@@ -15,11 +15,11 @@ from scrapy.exceptions import DropItem
 
 from corpus.article import Article
 from corpus.lifeline import bind_worker
-from corpus.filters import rejection_reason
 from corpus.options import ExtractionOptions
 from corpus.store import CorpusStore
 from scraper.failures import write_failed
 from scraper.items import PageItem
+from scraper.judge import Judge
 from scraper.ordering import YieldOrder
 from scraper.paths import corpus_dir
 from scraper.signals import article_filtered
@@ -123,20 +123,14 @@ class FilterPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
-        self.max_link_ratio = crawler.settings.getfloat("CORPUS_MAX_LINK_RATIO", 0.5)
+        self.judge = Judge.from_settings(crawler.settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FilterPipeline:
         return cls(crawler)
 
     def process_item(self, item: PageItem) -> PageItem:
-        source = self.crawler.spider.sources[item.source]
-        reason = rejection_reason(
-            item.article,
-            min_words=source.min_words,
-            max_link_ratio=self.max_link_ratio,
-            topic=source.topic,
-        )
+        reason = self.judge.reason(item.article, self.crawler.spider.sources[item.source])
         if reason:
             item.outcome = f"filtered:{reason}"
             self.stats.inc_value(f"news/{item.source}/filtered/{reason}")

@@ -54,7 +54,7 @@ REDIS_WORKER_TIMEOUT = 60  # seconds without a heartbeat before a worker counts 
 
 # --- Corpus -----------------------------------------------------------------
 EXTRACTION_PROCESSES = os.cpu_count() or 1  # size of the extraction process pool
-CORPUS_MIN_WORDS = 100  # default for a source's min_words
+CORPUS_MIN_WORDS = 40  # default for a source's min_words (below 100 words a page must mark itself as an article)
 CORPUS_MAX_LINK_RATIO = 0.5  # a text whose words are mostly link texts is a listing
 
 # --- Memory -------------------------------------------------------------------

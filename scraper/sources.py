@@ -62,7 +62,7 @@ class Source:
     keywords: list[list[str]] = field(default_factory=list)
     max_age_days: int | None = None
     enabled: bool = True
-    min_words: int = 100
+    min_words: int | None = None  # None: the CORPUS_MIN_WORDS setting
     max_section_pages: int = 5
     recrawl_after_days: int | None = None
     body_selector: str | None = None

@@ -40,3 +40,22 @@ def test_rejection_reasons() -> None:
 def test_word_count_counts_cjk_characters() -> None:
     assert word_count("Hello, world!") == 2
     assert word_count("東京都の新しい") == 7
+
+
+def test_the_crawl_judge_takes_the_source_minimum_else_corpus_min_words() -> None:
+    from scrapy.settings import Settings
+
+    from scraper.judge import Judge
+    from scraper.sources import parse_sources
+
+    brief = article("Maduro", 60)
+    brief.page_type = "article"
+    default, strict = parse_sources(
+        '[[source]]\nname = "a"\nurl = "https://a.example/"\n[[source]]\nname = "b"\nurl = "https://b.example/"\nmin_words = 80\n'
+    )
+    judge = Judge.from_settings(Settings({"CORPUS_MIN_WORDS": 40}))
+    assert judge.verdict(brief, default) == "written"
+    assert judge.verdict(brief, strict) == "filtered:too-short"
+    assert Judge.from_settings(Settings({"CORPUS_MIN_WORDS": 70})).verdict(brief, default) == "filtered:too-short"
+    brief.page_type = None
+    assert judge.verdict(brief, default) == "filtered:not-article"  # short, and the page says nothing

@@ -32,8 +32,8 @@ def test_declared_paywall_is_named_even_without_a_prompt() -> None:
     ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "A story", "isAccessibleForFree": "False"}
     html = page("".join(f"<p>{escape(p)}</p>" for p in teaser), f'<script type="application/ld+json">{json.dumps(ld)}</script>')
     assert verdict(html) == "paywall"
-    # the same text on a page that does not declare a paywall is only short
-    assert verdict(page("".join(f"<p>{escape(p)}</p>" for p in teaser))) == "too-short"
+    # the same text on a page that declares neither a paywall nor an article is only no article
+    assert verdict(page("".join(f"<p>{escape(p)}</p>" for p in teaser))) == "not-article"
 
 
 def test_cookie_wall_is_named() -> None:

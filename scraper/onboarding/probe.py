@@ -18,7 +18,6 @@ from scrapy import Request, Spider
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 
-from corpus.filters import rejection_reason
 from corpus.urls import canonicalize, same_site
 from scraper import discovery
 from scraper.components import turn_off
@@ -26,6 +25,7 @@ from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
 from scraper.downloadermiddlewares.warc import WarcMiddleware
 from scraper.extensions.crawlstate import CrawlStateExtension
 from scraper.extensions.summary import SourceSummary
+from scraper.judge import Judge
 from scraper.onboarding.findings import FeedFound, Findings, SampledPage, SitemapFound
 from scraper.onboarding.patterns import segments
 from scraper.sources import Source
@@ -249,12 +249,7 @@ class ProbeSpider(Spider):
         from corpus.extract import extract_article  # not at import: every scrapy command loads this module
 
         page.article = extract_article(response.body, response.url, encoding, self.source.extraction_options())
-        page.verdict = rejection_reason(
-            page.article,
-            min_words=self.source.min_words,
-            max_link_ratio=self.settings.getfloat("CORPUS_MAX_LINK_RATIO", 0.5),
-            topic=self.source.topic,
-        )
+        page.verdict = Judge.from_settings(self.settings).reason(page.article, self.source)
         return page
 
 
