@@ -14,15 +14,26 @@ from pathlib import Path
 from typing import Any
 
 from corpus.article import Article
-from corpus.simhash import NearDuplicateIndex
+from corpus.lookup import LOOKUP, ManifestIndex, line_digest
+from corpus.manifest import (
+    MANIFEST,
+    ManifestError,
+    append_whole,
+    entry_line,
+    parse_entry,
+    read_manifest,
+)
 from corpus.urls import canonicalize, url_hash
 
 logger = logging.getLogger(__name__)
 
-MANIFEST = "index.jsonl"
+__all__ = ["MANIFEST", "CorpusStore", "ManifestError", "corpus_file_name", "is_corpus_file_name", "read_manifest"]
+
 SEQUENCE = ".sequence"
 LOCK = ".lock"
 _FILE_NAME = re.compile(r"^(\d{3,})_[0-9a-f]{16}\.txt$")
+_BATCH = 50_000  # manifest lines indexed per commit when catching up
+_BULK_BYTES = 20_000_000  # more manifest than this to index: sort the lookup indexes once, after
 
 
 def is_corpus_file_name(name: str) -> bool:
@@ -46,24 +57,14 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def read_manifest(directory: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
-    """Yield the manifest entries of a corpus, skipping a torn last line."""
-    path = Path(directory) / MANIFEST
-    if not path.exists():
-        return
-    with path.open("rb") as stream:
-        for line in stream:
-            if line.endswith(b"\n"):
-                yield json.loads(line)
-
-
 class CorpusStore:
     """Numbered article files plus an append-only manifest, safe against crashes.
 
-    Order of writes: the next free number is reserved in ``.sequence``, the text
-    goes to a temporary file renamed into place, then the manifest line is
-    appended. A crash leaves at worst a gap in the numbering or a file that is
-    not listed yet; :meth:`open` removes such files, and numbers are never reused.
+    Order of writes: the next free number is reserved in ``.sequence``, the file
+    about to be written is noted in the lookup index, the text goes to a
+    temporary file renamed into place, then the manifest line is appended. A
+    crash leaves at worst a gap in the numbering or a file that is not listed
+    yet, which the next transaction removes; numbers are never reused.
 
     An article whose text changed is rewritten in place by :meth:`update`, which
     appends a new manifest line with the same ``id`` and the next ``version``;
@@ -72,110 +73,196 @@ class CorpusStore:
     reached under another URL is found (:meth:`near_duplicate`), and the URLs
     under which copies were seen (``duplicates``, added by :meth:`add_duplicate`).
 
-    Several processes may share one corpus folder: each change happens inside
-    :meth:`transaction`, which holds ``.lock`` and first reads the manifest lines
-    the others appended. ``numbers``, when given, hands out article numbers
-    instead of ``.sequence`` (a counter shared by crawlers on several machines).
+    Lookups go through ``.lookup.sqlite`` (:class:`corpus.lookup.ManifestIndex`),
+    built from the manifest and kept up to date with it, so opening a corpus of
+    any size reads only what was appended since. Several processes may share one
+    corpus folder: each change happens inside :meth:`transaction`, which holds
+    ``.lock`` and first indexes the manifest lines the others appended. ``numbers``,
+    when given, hands out article numbers instead of ``.sequence`` (a counter
+    shared by crawlers on several machines).
     """
 
     def __init__(self, directory: str | os.PathLike[str], numbers: Callable[[int], int] | None = None) -> None:
         self.directory = Path(directory)
         self.next_number = 0
-        self.by_canonical_url: dict[str, int] = {}
-        self.latest: dict[int, dict[str, Any]] = {}
-        self.fingerprints = NearDuplicateIndex()
         self.numbers = numbers
         self._manifest: int | None = None
+        self._index: ManifestIndex | None = None
         self._lock: int | None = None
         self._lock_depth = 0
-        self._read_to = 0  # manifest bytes already taken in
+        self._read_to = 0  # manifest bytes and lines indexed
+        self._lines = 0
 
     def open(self) -> CorpusStore:
-        """Recover from any crash and get ready to add articles."""
+        """Recover from any crash and get ready to add articles.
+
+        Raises :class:`ManifestError` naming the line when a manifest line other
+        than the last is not an entry; a torn last line is cut, with a warning.
+        """
         self.directory.mkdir(parents=True, exist_ok=True)
         self._lock = os.open(self.directory / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-        with self.transaction():
-            listed = {entry["file"] for entry in self.latest.values()}
-            for path in self.directory.iterdir():
-                match = _FILE_NAME.match(path.name)
-                if path.name.endswith(".tmp"):
-                    path.unlink()
-                elif match:
-                    self.next_number = max(self.next_number, int(match.group(1)) + 1)
-                    if path.name not in listed:
-                        logger.warning("Removed %s: a crash left it out of the manifest", path)
-                        path.unlink()
-            self._manifest = os.open(
-                self.directory / MANIFEST, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644
-            )
+        self._manifest = os.open(self.directory / MANIFEST, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            with self.transaction():
+                (self.directory / (SEQUENCE + ".tmp")).unlink(missing_ok=True)
+        except BaseException:
+            self.close()
+            raise
         return self
+
+    @property
+    def index(self) -> ManifestIndex:
+        assert self._index is not None, "CorpusStore.open() first"
+        return self._index
 
     @contextmanager
     def transaction(self) -> Iterator[CorpusStore]:
         """Hold the folder's lock, up to date with what other processes wrote; may nest."""
         assert self._lock is not None, "CorpusStore.open() first"
-        if self._lock_depth == 0:
-            fcntl.flock(self._lock, fcntl.LOCK_EX)
-            self._catch_up()
-        self._lock_depth += 1
+        if self._lock_depth:
+            self._lock_depth += 1
+            try:
+                yield self
+            finally:
+                self._lock_depth -= 1
+            return
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        self._lock_depth = 1
         try:
+            if self._index is None:
+                self._index = ManifestIndex(self.directory / LOOKUP)
+            self._index.begin()
+            self._catch_up()
             yield self
+            self._index.commit()
+        except BaseException:
+            if self._index is not None:
+                self._index.rollback()
+            raise
         finally:
-            self._lock_depth -= 1
-            if self._lock_depth == 0:
-                fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock_depth = 0
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
 
     def _catch_up(self) -> None:
-        """Take in the manifest lines appended since the last read, and the reserved numbers.
+        """Index the manifest lines appended since the index was last written; finish dead writes.
 
-        Called with the lock held, so a last line without its newline was torn by a
-        writer that died: it is cut off before anything is appended after it.
+        Called with the lock held, so a torn last line was left by a writer that
+        died: it is cut off before anything is appended after it.
         """
-        path = self.directory / MANIFEST
-        size = path.stat().st_size if path.exists() else 0
+        index = self.index
+        assert self._manifest is not None
+        size = os.fstat(self._manifest).st_size
+        self._read_to, self._lines, tail_offset, tail, _ = index.covered()
+        if self._read_to > size or line_digest(os.pread(self._manifest, self._read_to - tail_offset, tail_offset)) != (
+            tail or line_digest(b"")
+        ):
+            logger.warning("%s changed beneath its lookup index: rebuilding %s", self.directory / MANIFEST, LOOKUP)
+            index.reset()
+            self._read_to = self._lines = 0
+        if size - self._read_to > _BULK_BYTES:
+            index.bulk()
         if size > self._read_to:
-            with path.open("rb") as stream:
-                stream.seek(self._read_to)
-                for line in stream:
-                    if not line.endswith(b"\n"):
-                        break
-                    self._read_to += len(line)
-                    self._take_in(json.loads(line))
-            if size > self._read_to:
-                logger.warning("Cut a torn last line (%d bytes) from %s", size - self._read_to, path)
-                os.truncate(path, self._read_to)
+            self._index_lines(size)
+        index.indexed()
+        if index.fresh:
+            self._sweep()
+            index.fresh = False
+        self._finish_dead_writes()
         sequence = self.directory / SEQUENCE
-        if sequence.exists():
-            self.next_number = max(self.next_number, int(sequence.read_text() or 0))
+        reserved = int(sequence.read_text() or 0) if sequence.exists() else 0
+        self.next_number = max(self.next_number, index.covered()[4], reserved)
 
-    def _take_in(self, entry: dict[str, Any]) -> None:
-        self.by_canonical_url[entry["canonical_url"]] = entry["id"]
-        self.latest[entry["id"]] = entry
-        if "simhash" in entry:
-            self.fingerprints.add(int(entry["simhash"], 16), entry["id"])
-        self.next_number = max(self.next_number, entry["id"] + 1)
+    def _index_lines(self, size: int) -> None:
+        """Index the manifest from ``_read_to`` to ``size``, cutting a torn last line."""
+        path = self.directory / MANIFEST
+        batch: list[tuple[dict[str, Any], int, int]] = []
+        tail = (0, b"")
+        with path.open("rb") as stream:
+            stream.seek(self._read_to)
+            for line in stream:
+                number = self._lines + 1
+                try:
+                    if not line.endswith(b"\n"):
+                        raise ManifestError(f"{path} line {number}: no newline at its end")
+                    entry = parse_entry(line, path, number)
+                except ManifestError as error:
+                    if stream.tell() < size:
+                        raise
+                    logger.warning("%s; cut that torn last line (%d bytes)", error, len(line))
+                    os.ftruncate(self._manifest, self._read_to)  # type: ignore[arg-type]
+                    break
+                batch.append((entry, self._read_to, len(line)))
+                tail = (self._read_to, line)
+                self._read_to += len(line)
+                self._lines = number
+                if len(batch) == _BATCH:
+                    self._take_in(batch, tail)
+                    self.index.commit()  # a kill -9 while indexing a big manifest resumes from here
+                    self.index.begin()
+                    batch = []
+        if batch:
+            self._take_in(batch, tail)
+
+    def _take_in(
+        self, batch: list[tuple[dict[str, Any], int, int]], tail: tuple[int, bytes], known: bool = False
+    ) -> None:
+        self.index.take_in(batch, known=known)
+        self.index.set_covered(self._read_to, self._lines, tail[0], line_digest(tail[1]))
+
+    def _sweep(self) -> None:
+        """Check the whole folder against a newly built index: remove temporary and unlisted files."""
+        names = []
+        for item in os.scandir(self.directory):
+            if item.name.endswith(".tmp"):
+                os.unlink(item.path)
+            elif match := _FILE_NAME.match(item.name):
+                names.append((item.name, int(match.group(1))))
+        for name in self.index.unlisted(names):
+            logger.warning("Removed %s: a crash left it out of the manifest", self.directory / name)
+            os.unlink(self.directory / name)
+        self.index.raise_next_number(max((number + 1 for _, number in names), default=0))
+
+    def _finish_dead_writes(self) -> None:
+        """Undo the file writes of processes that died before appending their manifest line."""
+        for name, number, new in list(self.index.pending()):
+            (self.directory / (name + ".tmp")).unlink(missing_ok=True)
+            path = self.directory / name
+            if new and self.index.listed_file(number) != name and path.exists():
+                logger.warning("Removed %s: a crash left it out of the manifest", path)
+                path.unlink()
+            self.index.raise_next_number(number + 1)
+            self.index.done(name)
+
+    def _entry(self, number: int) -> dict[str, Any]:
+        """The manifest entry that describes article ``number`` now, read from the manifest."""
+        where = self.index.latest_line(number)
+        if where is None:
+            raise KeyError(number)
+        offset, length = where
+        assert self._manifest is not None
+        return json.loads(os.pread(self._manifest, length, offset))
 
     def __contains__(self, canonical_url: str) -> bool:
-        return canonical_url in self.by_canonical_url
+        return self.index.number_of(canonical_url) is not None
 
     def entry_for(self, canonical_url: str) -> dict[str, Any] | None:
         """Return the current manifest entry of an article, if it is in the corpus."""
-        number = self.by_canonical_url.get(canonical_url)
-        return None if number is None else self.latest[number]
+        number = self.index.number_of(canonical_url)
+        return None if number is None else self._entry(number)
 
     def near_duplicate(self, article: Article) -> dict[str, Any] | None:
         """The entry of a stored article whose body is nearly the same as ``article``'s."""
-        number = self.fingerprints.find(article.fingerprint())
-        return None if number is None else self.latest[number]
+        number = self.index.nearest(article.fingerprint())
+        return None if number is None else self._entry(number)
 
     def add_duplicate(self, number: int, url: str) -> dict[str, Any] | None:
         """Record that article ``number`` was also found at ``url``; the new entry, or ``None`` if known."""
         with self.transaction():
-            entry = self.latest[number]
+            entry = self._entry(number)
             seen = entry.get("duplicates", [])
             if canonicalize(url) in {canonicalize(entry["url"]), *map(canonicalize, seen)}:
                 return None
-            return self._append({**entry, "duplicates": [*seen, url]})
+            return self._append({**entry, "duplicates": [*seen, url]}, known=True)
 
     def add(self, article: Article, **fields: Any) -> dict[str, Any]:
         """Store ``article`` under the next number and return its manifest entry."""
@@ -183,24 +270,24 @@ class CorpusStore:
             number = self.numbers(self.next_number) if self.numbers else self.next_number
             self.next_number = max(self.next_number, number + 1)
             _write_atomic(self.directory / SEQUENCE, str(self.next_number).encode())
-            return self._write(number, 1, article, fields)
+            return self._write(number, None, article, fields)
 
     def update(self, number: int, article: Article, **fields: Any) -> dict[str, Any]:
         """Rewrite article ``number`` with a new text; return its new manifest entry."""
         with self.transaction():
-            previous = self.latest[number]
-            return self._write(number, previous.get("version", 1) + 1, article, fields, previous["file"])
+            return self._write(number, self._entry(number), article, fields)
 
     def _write(
-        self, number: int, version: int, article: Article, fields: dict[str, Any], name: str | None = None
+        self, number: int, previous: dict[str, Any] | None, article: Article, fields: dict[str, Any]
     ) -> dict[str, Any]:
-        name = name or corpus_file_name(number, article.canonical_url)
+        name = previous["file"] if previous else corpus_file_name(number, article.canonical_url)
         text = article.text().encode("utf-8")
         fingerprint = article.fingerprint()
+        self.index.intend(name, number, new=previous is None)
         _write_atomic(self.directory / name, text)
         entry = {
             "id": number,
-            "version": version,
+            "version": previous.get("version", 1) + 1 if previous else 1,
             "file": name,
             "url": article.url,
             "canonical_url": article.canonical_url,
@@ -213,18 +300,20 @@ class CorpusStore:
             "simhash": f"{fingerprint:016x}",
             **fields,
         }
-        if version > 1 and "duplicates" in self.latest[number]:
-            entry["duplicates"] = self.latest[number]["duplicates"]
-        self.fingerprints.add(fingerprint, number)
-        self.by_canonical_url[article.canonical_url] = number
-        return self._append(entry)
+        if previous and "duplicates" in previous:
+            entry["duplicates"] = previous["duplicates"]
+        self._append(entry)
+        self.index.done(name)
+        return entry
 
-    def _append(self, entry: dict[str, Any]) -> dict[str, Any]:
+    def _append(self, entry: dict[str, Any], known: bool = False) -> dict[str, Any]:
         assert self._manifest is not None and self._lock_depth, "inside transaction() only"
-        line = (json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
-        os.write(self._manifest, line)
-        self._read_to += len(line)  # under the lock, so nobody appended in between
-        self.latest[entry["id"]] = entry
+        line = entry_line(entry)
+        start = self._read_to  # under the lock, so nobody appended since the catch-up
+        append_whole(self._manifest, line, start)
+        self._read_to += len(line)
+        self._lines += 1
+        self._take_in([(entry, start, len(line))], (start, line), known)
         return entry
 
     def close(self) -> None:
@@ -233,6 +322,9 @@ class CorpusStore:
             os.fsync(self._manifest)
             os.close(self._manifest)
             self._manifest = None
+        if self._index is not None:
+            self._index.close()
+            self._index = None
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import logging
+import os
 import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import pytest
+
 from corpus.article import Article
-from corpus.store import MANIFEST, CorpusStore, read_manifest
+from corpus.lookup import LOOKUP
+from corpus.manifest import entry_line
+from corpus.store import MANIFEST, CorpusStore, ManifestError, read_manifest
+from sitefixture import FixtureServer
+from tests.conftest import crawl
 
 
 def make(n: int) -> Article:
@@ -76,8 +88,8 @@ def test_file_names_come_from_numbers_and_hashes_only(tmp_path: Path) -> None:
         store.add(Article(url=url, title=title, paragraphs=[f"Text {n}."], canonical_url=url), source="../s")
     store.close()
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
-    assert all(re.fullmatch(r"corpus/(\d{3,}_[0-9a-f]{16}\.txt|index\.jsonl|\.sequence|\.lock)", name) for name in written), written
-    assert len(written) == len(hostile) + 3  # + index.jsonl, .sequence, .lock
+    assert all(re.fullmatch(r"corpus/(\d{3,}_[0-9a-f]{16}\.txt|index\.jsonl|\.sequence|\.lock|\.lookup\.sqlite)", name) for name in written), written
+    assert len(written) == len(hostile) + 4  # + index.jsonl, .sequence, .lock, .lookup.sqlite
 
 
 def article(url: str, title: str, paragraphs: list[str]) -> Article:
@@ -124,3 +136,159 @@ def test_numbers_can_come_from_a_shared_counter(tmp_path: Path) -> None:
     store.close()
     assert ids == [40, 41] and asked == [0, 41]
     assert CorpusStore(tmp_path).open().next_number == 42
+
+
+def test_a_short_write_does_not_merge_two_manifest_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_write = os.write
+
+    def short_write(fd: int, data: bytes) -> int:  # what a full pipe or a signal may do: write part
+        return real_write(fd, data[: max(1, len(data) // 3)] if bytes(data[:2]) == b'{"' else data)
+
+    monkeypatch.setattr(os, "write", short_write)
+    store = CorpusStore(tmp_path).open()
+    for n in range(3):
+        store.add(make(n), source="s")
+    store.close()
+    monkeypatch.undo()
+    assert [e["id"] for e in read_manifest(tmp_path)] == [0, 1, 2]
+    assert CorpusStore(tmp_path).open().entry_for("https://n.example/story-2")["id"] == 2
+
+
+def test_a_failed_manifest_write_leaves_neither_a_part_line_nor_an_unlisted_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = CorpusStore(tmp_path).open()
+    store.add(make(0))
+    real_write = os.write
+
+    def disk_full(fd: int, data: bytes) -> int:
+        if bytes(data[:2]) == b'{"':
+            real_write(fd, data[:25])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", disk_full)
+    with pytest.raises(OSError):
+        store.add(make(1))
+    monkeypatch.undo()
+    assert (tmp_path / MANIFEST).read_bytes().endswith(b"\n")
+    assert store.add(make(2))["id"] == 2  # the number of the failed article is not reused
+    store.close()
+    assert sorted(p.name for p in tmp_path.glob("*.txt")) == sorted(e["file"] for e in read_manifest(tmp_path))
+    assert [e["id"] for e in read_manifest(tmp_path)] == [0, 2]
+
+
+def two_entries_merged_on_one_line(tmp_path: Path) -> list[bytes]:
+    """A manifest of three articles whose last two lines became one, as an unchecked short write left it."""
+    store = CorpusStore(tmp_path).open()
+    for n in range(3):
+        store.add(make(n))
+    store.close()
+    (tmp_path / LOOKUP).unlink()
+    lines = (tmp_path / MANIFEST).read_bytes().splitlines(keepends=True)
+    return [lines[0], lines[1][:40] + lines[2]]
+
+
+def test_a_corrupt_last_manifest_line_is_cut_with_a_warning_naming_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    lines = two_entries_merged_on_one_line(tmp_path)
+    (tmp_path / MANIFEST).write_bytes(b"".join(lines))
+    with caplog.at_level(logging.WARNING):
+        store = CorpusStore(tmp_path).open()
+    assert f"{tmp_path / MANIFEST} line 2" in caplog.text
+    assert store.add(make(3))["id"] == 3
+    store.close()
+    assert [e["id"] for e in read_manifest(tmp_path)] == [0, 3]
+
+
+def test_a_corrupt_line_before_the_last_stops_the_store_and_names_its_line(tmp_path: Path) -> None:
+    lines = two_entries_merged_on_one_line(tmp_path)
+    damaged = b"".join(lines) + lines[0].replace(b'"id": 0', b'"id": 7')
+    (tmp_path / MANIFEST).write_bytes(damaged)
+    with pytest.raises(ManifestError, match=re.escape(f"{tmp_path / MANIFEST} line 2: not a JSON object")):
+        CorpusStore(tmp_path).open()
+    with pytest.raises(ManifestError, match="line 2"):
+        list(read_manifest(tmp_path))
+    assert (tmp_path / MANIFEST).read_bytes() == damaged  # nothing dropped
+
+
+def test_a_crawl_on_a_manifest_damaged_before_its_last_line_stops_with_its_line(tmp_path: Path) -> None:
+    corpus = tmp_path / "data" / "corpus"
+    corpus.mkdir(parents=True)
+    lines = two_entries_merged_on_one_line(corpus)
+    (corpus / MANIFEST).write_bytes(b"".join(lines) + lines[0])
+    with FixtureServer() as server:
+        result = crawl(tmp_path, f'[[source]]\nname = "s"\nurl = "{server.base_url}/"\n')
+        assert server.paths() == []
+    assert result.returncode != 0
+    assert f"error: {corpus / MANIFEST} line 2: not a JSON object" in result.log
+
+
+def test_the_lookup_index_is_rebuilt_when_missing_and_catches_up_when_older(tmp_path: Path) -> None:
+    store = CorpusStore(tmp_path).open()
+    store.add(make(0))
+    store.close()
+    older = (tmp_path / LOOKUP).read_bytes()
+    store = CorpusStore(tmp_path).open()
+    store.add(make(1))
+    store.add_duplicate(0, "https://mirror.example/0")
+    store.close()
+    (tmp_path / LOOKUP).write_bytes(older)  # covers the first line only
+    caught_up = CorpusStore(tmp_path).open()
+    assert caught_up.entry_for("https://n.example/story-1")["id"] == 1
+    assert caught_up.entry_for("https://n.example/story-0")["duplicates"] == ["https://mirror.example/0"]
+    assert caught_up.near_duplicate(make(1))["id"] == 1
+    caught_up.close()
+    (tmp_path / LOOKUP).unlink()
+    rebuilt = CorpusStore(tmp_path).open()
+    assert rebuilt.entry_for("https://n.example/story-0")["duplicates"] == ["https://mirror.example/0"]
+    assert rebuilt.add(make(2))["id"] == 2
+    rebuilt.close()
+
+
+def test_a_manifest_replaced_beneath_the_lookup_index_is_read_again(tmp_path: Path) -> None:
+    store = CorpusStore(tmp_path).open()
+    for n in range(3):
+        store.add(make(n))
+    store.close()
+    lines = (tmp_path / MANIFEST).read_bytes().splitlines(keepends=True)
+    other = [json.loads(line) for line in lines]
+    other[0]["canonical_url"] = other[0]["url"] = "https://n.example/renamed-0"
+    (tmp_path / MANIFEST).write_bytes(b"".join(entry_line(entry) for entry in other))  # as long, or longer
+    reopened = CorpusStore(tmp_path).open()
+    assert "https://n.example/story-0" not in reopened
+    assert reopened.entry_for("https://n.example/renamed-0")["id"] == 0
+    reopened.close()
+
+
+def test_a_kill_during_adds_leaves_a_corpus_that_opens_consistent(tmp_path: Path) -> None:
+    adder = subprocess.Popen([sys.executable, "-c", _ADD_FOREVER, str(tmp_path)], cwd=Path(__file__).parent.parent)
+    manifest = tmp_path / MANIFEST
+    try:
+        while not manifest.exists() or manifest.read_bytes().count(b"\n") < 40:
+            time.sleep(0.05)
+    finally:
+        adder.kill()
+        adder.wait()
+    store = CorpusStore(tmp_path).open()
+    entries = {e["id"]: e for e in read_manifest(tmp_path)}
+    assert sorted(p.name for p in tmp_path.glob("*.txt")) == sorted(e["file"] for e in entries.values())
+    for entry in entries.values():
+        assert store.entry_for(entry["canonical_url"]) == entry
+    assert store.add(make(10**6))["id"] > max(entries)
+    store.close()
+
+
+_ADD_FOREVER = """
+import sys
+from corpus.article import Article
+from corpus.store import CorpusStore
+store = CorpusStore(sys.argv[1]).open()
+n = 0
+while True:
+    url = f"https://k.example/{n}"
+    store.add(Article(url=url, title="T", paragraphs=[f"Text number {n} " * 20], canonical_url=url))
+    if n % 3 == 0:
+        store.add_duplicate(n, url + "/copy")
+    n += 1
+"""

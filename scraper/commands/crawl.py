@@ -10,6 +10,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
 from scrapy.spiders import Spider
 
+from corpus.store import CorpusStore, ManifestError
 from scraper import exitcodes
 from scraper.lock import DataDirBusy, DataDirLock
 from scraper.extensions.crawlstate import state_path
@@ -22,8 +23,8 @@ from scraper.state import StateUnusable, check_state
 
 class Command(ScrapyCrawlCommand):
     """Scrapy's crawl command; a bad ``SOURCES_FILE``, a busy ``DATA_DIR``, an unusable
-    ``REPLAY_ARCHIVE`` or an unreachable ``REDIS_URL`` stops it with one line; the exit
-    code says how the run went (:mod:`scraper.exitcodes`)."""
+    ``REPLAY_ARCHIVE``, an unreachable ``REDIS_URL`` or a damaged corpus manifest stops it
+    with one line; the exit code says how the run went (:mod:`scraper.exitcodes`)."""
 
     crawler: Crawler | None = None
 
@@ -71,11 +72,16 @@ class Command(ScrapyCrawlCommand):
             try:
                 if not shared and self.settings.getbool("CRAWL_STATE_ENABLED", True):
                     check_state(state_path(self.settings))
+                CorpusStore(corpus_dir(self.settings)).open().close()  # recovers, or names the bad line
                 super().run(args, opts)
             except StateUnusable as error:
                 print(f"error: {error}; move it away to start a new state (every URL is then fetched anew)",
                       file=sys.stderr)
                 self.exitcode = exitcodes.CONFIG
+                return
+            except ManifestError as error:
+                print(f"error: {error}", file=sys.stderr)
+                self.exitcode = exitcodes.CONFIG  # nothing is fetched until the line is repaired
                 return
             finally:
                 lock.release()

@@ -1,0 +1,81 @@
+"""The corpus manifest ``index.jsonl``: one JSON entry per line, appended whole, read line by line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = "index.jsonl"
+_REQUIRED = {"id": int, "file": str, "canonical_url": str}
+
+
+class ManifestError(Exception):
+    """A manifest line that is not an entry, before the last line: the user must repair it."""
+
+
+def parse_entry(line: bytes, path: Path, number: int) -> dict[str, Any]:
+    """The entry on line ``number`` of ``path``; :class:`ManifestError` naming both if it is none."""
+    try:
+        entry = json.loads(line.decode("utf-8"))
+        if all(type(entry[field]) is kind for field, kind in _REQUIRED.items()):
+            return entry
+    except ValueError as error:
+        raise ManifestError(f"{path} line {number}: not a JSON object ({error})") from None
+    except (KeyError, TypeError):
+        pass
+    if not isinstance(entry, dict):
+        raise ManifestError(f"{path} line {number}: not a JSON object")
+    wrong = next(field for field, kind in _REQUIRED.items() if type(entry.get(field)) is not kind)
+    raise ManifestError(f"{path} line {number}: field {wrong!r} missing or not a {_REQUIRED[wrong].__name__}")
+
+
+def entry_line(entry: dict[str, Any]) -> bytes:
+    """The manifest line of ``entry``, newline included."""
+    return (json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+
+
+def append_whole(fd: int, line: bytes, start: int) -> None:
+    """Append ``line`` to the manifest open as ``fd`` at ``start`` bytes, all of it or nothing.
+
+    ``os.write`` may write less than asked; the rest follows. If writing fails
+    part way (a full disk), the file is cut back to ``start`` before the error goes on.
+    """
+    view = memoryview(line)
+    try:
+        while view:
+            view = view[os.write(fd, view) :]
+    except BaseException:
+        os.ftruncate(fd, start)
+        raise
+
+
+def read_manifest(directory: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+    """Yield the manifest entries of a corpus; a torn last line is skipped with a warning.
+
+    A line that is not an entry anywhere else raises :class:`ManifestError` with its number.
+    """
+    path = Path(directory) / MANIFEST
+    if not path.exists():
+        return
+    with path.open("rb") as stream:
+        number, line = 0, stream.readline()
+        while line:
+            number += 1
+            following = stream.readline()
+            try:
+                entry = parse_entry(line, path, number) if line.endswith(b"\n") or following else None
+            except ManifestError:
+                if following:
+                    raise
+                entry = None
+            if entry is None:
+                logger.warning("%s line %d: skipped a torn last line (%d bytes)", path, number, len(line))
+            else:
+                yield entry
+            line = following
