@@ -9,13 +9,16 @@ each file. The index of ``DIR/NAME.warc.gz`` is ``DIR/indexes/NAME.warc.gz.cdxj`
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import os
 import re
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import surt
 
@@ -28,6 +31,8 @@ logger = logging.getLogger(__name__)
 INDEX_FOLDER = "indexes"
 INDEX_SUFFIX = ".cdxj"
 INDEXED_TYPES = ("response", "revisit", "resource", "metadata")
+RUN_LINES = 10_000  # index lines held in memory before a sorted run goes to a temporary file
+UNDO_LINES = 64  # the latest lines, never spilled: a write that fails takes its lines back
 REVISIT_MIME = "warc/revisit"
 
 _MIME_END = re.compile(r"[;\s]")
@@ -119,15 +124,19 @@ def entry_for_record(record: WarcRecord, filename: str, offset: int, length: int
 
 def index_warc(path: str | os.PathLike[str]) -> list[IndexEntry]:
     """Read the entries of any writer's WARC file, in file order (a damaged file up to the damage)."""
+    return list(iter_index_warc(path))
+
+
+def iter_index_warc(path: str | os.PathLike[str]) -> Iterator[IndexEntry]:
+    """The entries of a WARC file one by one, in file order, as :func:`index_warc`."""
     name = Path(path).name
-    entries = []
     for record, content, offset, length in iter_whole_records(path):
         headers = record.rec_headers
         rec_type = record.rec_type
         if not _indexed(rec_type, headers.get_header("WARC-Target-URI"), headers.get_header("Content-Type")):
             continue
         http = record.http_headers if rec_type in ("response", "revisit") else None
-        entries.append(make_entry(
+        yield make_entry(
             url=headers.get_header("WARC-Target-URI"), date=headers.get_header("WARC-Date") or "",
             rec_type=rec_type,
             content_type=http.get_header("Content-Type") if http else headers.get_header("Content-Type"),
@@ -135,8 +144,61 @@ def index_warc(path: str | os.PathLike[str]) -> list[IndexEntry]:
             # As cdxj-indexer: a record without a payload digest is indexed with a computed one.
             digest=headers.get_header("WARC-Payload-Digest") or sha1_digest(content),
             filename=name, offset=offset, length=length,
-        ))
-    return entries
+        )
+
+
+class IndexSorter:
+    """Index lines gathered in any order and given back sorted, in memory bounded by ``run_lines``.
+
+    Once ``run_lines`` more lines than :data:`UNDO_LINES` are held, all but the
+    last :data:`UNDO_LINES` are sorted and spilled to an unnamed temporary file in
+    ``directory`` (gone with the process, even after a ``kill -9``); the runs are
+    merged when the lines are read. The lines still held can be taken back, as a
+    list's tail is deleted (``del sorter[count:]``), for the records of a write
+    that was undone.
+    """
+
+    def __init__(self, directory: Path, run_lines: int | None = None) -> None:
+        self.directory = directory
+        self.run_lines = run_lines or RUN_LINES
+        self._lines: list[str] = []  # in the order added
+        self._runs: list[IO[str]] = []
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __delitem__(self, tail: slice) -> None:
+        drop = self._count - tail.start
+        if tail.stop is not None or tail.step is not None or drop > len(self._lines):
+            raise IndexError("only the tail of the lines not spilled yet can be deleted")
+        if drop > 0:
+            del self._lines[len(self._lines) - drop :]
+            self._count = tail.start
+
+    def append(self, entry: IndexEntry) -> None:
+        self._lines.append(entry.line())
+        self._count += 1
+        if len(self._lines) >= self.run_lines + UNDO_LINES:
+            self._spill()
+
+    def _spill(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        spilled, self._lines = self._lines[:-UNDO_LINES], self._lines[-UNDO_LINES:]
+        run = tempfile.TemporaryFile("w+", encoding="utf-8", dir=self.directory)  # noqa: SIM115 - open until merged
+        run.writelines(line + "\n" for line in sorted(spilled))
+        run.seek(0)
+        self._runs.append(run)
+
+    def sorted_lines(self) -> Iterator[str]:
+        """Every line added, sorted as ``sorted()`` would."""
+        runs = [(line.rstrip("\n") for line in run) for run in self._runs]
+        return heapq.merge(*runs, sorted(self._lines))
+
+    def close(self) -> None:
+        for run in self._runs:
+            run.close()
+        self._runs, self._lines, self._count = [], [], 0
 
 
 def index_path(warc: str | os.PathLike[str]) -> Path:
@@ -145,13 +207,22 @@ def index_path(warc: str | os.PathLike[str]) -> Path:
     return path.parent / INDEX_FOLDER / (path.name + INDEX_SUFFIX)
 
 
-def write_index(warc: str | os.PathLike[str], entries: Iterable[IndexEntry] | None = None) -> Path:
+def write_index(warc: str | os.PathLike[str], entries: Iterable[IndexEntry] | IndexSorter | None = None) -> Path:
     """Write the sorted index of ``warc`` (read from the file unless ``entries`` are given), atomically."""
     target = index_path(warc)
     target.parent.mkdir(parents=True, exist_ok=True)
-    lines = sorted(entry.line() for entry in (index_warc(warc) if entries is None else entries))
+    if isinstance(entries, IndexSorter):
+        sorter = entries
+    else:
+        sorter = IndexSorter(target.parent)
+        for entry in iter_index_warc(warc) if entries is None else entries:
+            sorter.append(entry)
     partial = target.with_name(target.name + ".part")
-    partial.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    try:
+        with partial.open("w", encoding="utf-8") as stream:
+            stream.writelines(line + "\n" for line in sorter.sorted_lines())
+    finally:
+        sorter.close()
     os.replace(partial, target)
     return target
 
@@ -188,3 +259,64 @@ def read_index(directory: str | os.PathLike[str]) -> Iterator[IndexEntry]:
         index = index_path(warc)
         if index.exists():
             yield from _stored_entries(index)
+
+
+class SortedIndex:
+    """One sorted CDXJ file, searched by bisection as pywb does: a lookup reads a few lines of it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd = os.open(path, os.O_RDONLY)
+        self.size = os.fstat(self._fd).st_size
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+    def _line_at(self, start: int) -> bytes:
+        """The line that starts at byte ``start``, with its newline (positional reads: thread-safe)."""
+        chunks, position = [], start
+        while chunk := os.pread(self._fd, 4096, position):
+            end = chunk.find(b"\n")
+            if end >= 0:
+                chunks.append(chunk[: end + 1])
+                break
+            chunks.append(chunk)
+            position += len(chunk)
+        return b"".join(chunks)
+
+    def _next_line_start(self, position: int) -> int:
+        return 0 if position == 0 else position - 1 + len(self._line_at(position - 1))
+
+    def _lower_bound(self, key: bytes) -> int:
+        """Where the first line not sorting before ``key`` starts (the size if none)."""
+        low, high = 0, self.size  # both line starts (or the end); the answer lies between them
+        while low < high:
+            start = self._next_line_start((low + high) // 2)
+            line = self._line_at(low if start >= high else start)
+            if start >= high:  # no line starts in the upper half: step over the line at low
+                if line >= key:
+                    return low
+                low += len(line)
+            elif line < key:
+                low = start + len(line)
+            else:
+                high = start
+        return low
+
+    def lines_with(self, prefix: bytes) -> Iterator[bytes]:
+        """The lines that start with ``prefix``, in file order."""
+        start = self._lower_bound(prefix)
+        while start < self.size and (line := self._line_at(start)).startswith(prefix):
+            yield line
+            start += len(line)
+
+    def entries(self, urlkey: str) -> list[IndexEntry]:
+        """The entries of ``urlkey``, in file order."""
+        return [IndexEntry.parse(line.decode("utf-8")) for line in self.lines_with(urlkey.encode("utf-8") + b" ")]
+
+    def __len__(self) -> int:
+        count, position = 0, 0
+        while chunk := os.pread(self._fd, 1 << 20, position):
+            count += chunk.count(b"\n")
+            position += len(chunk)
+        return count

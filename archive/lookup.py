@@ -11,33 +11,47 @@ from __future__ import annotations
 
 import logging
 import os
-from collections import defaultdict
 from pathlib import Path
 
-from archive.cdxj import IndexEntry, ensure_indexes, read_index, timestamp, url_key
+from archive.cdxj import IndexEntry, SortedIndex, ensure_indexes, index_path, timestamp, url_key
 from archive.pages import ArchivedPage, read_capture
+from archive.reader import archive_files
 
 logger = logging.getLogger(__name__)
 
 
 class CaptureIndex:
-    """The captures of the WARC files in ``directory``, by URL key (indexing any file not indexed yet)."""
+    """The captures of the WARC files in ``directory``, by URL key (indexing any file not indexed yet).
+
+    Each lookup bisects the sorted index file of every WARC file: nothing is
+    loaded up front, so memory and start-up do not grow with the archive.
+    """
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
         ensure_indexes(self.directory)
-        self._captures: dict[str, list[IndexEntry]] = defaultdict(list)
-        for entry in read_index(self.directory):
-            self._captures[entry.urlkey].append(entry)
-        for captures in self._captures.values():
-            captures.sort(key=lambda entry: entry.timestamp)  # stable: file order within a second
+        self._indexes = [
+            SortedIndex(index_path(warc)) for warc in archive_files(self.directory) if index_path(warc).exists()
+        ]
 
     def __len__(self) -> int:
-        return sum(map(len, self._captures.values()))
+        return sum(map(len, self._indexes))
+
+    @property
+    def files(self) -> int:
+        """How many WARC files (with their indexes) are searched."""
+        return len(self._indexes)
+
+    def close(self) -> None:
+        for index in self._indexes:
+            index.close()
+        self._indexes = []
 
     def captures(self, url: str) -> list[IndexEntry]:
         """The captures of ``url``, best last: its own after those of other URLs of the same key."""
-        captures = self._captures.get(url_key(url), [])
+        key = url_key(url)
+        captures = [entry for index in self._indexes for entry in index.entries(key)]
+        captures.sort(key=lambda entry: entry.timestamp)  # stable: file order within a second
         return [entry for entry in captures if entry.url != url] + [entry for entry in captures if entry.url == url]
 
     def page(self, url: str) -> ArchivedPage | None:

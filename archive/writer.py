@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from archive.cdxj import IndexEntry, entry_for_record, write_index
+from archive.cdxj import INDEX_FOLDER, IndexSorter, entry_for_record, write_index
 from archive.members import whole_end
 from archive.records import RecordFactory, WarcRecord
 
@@ -48,7 +48,8 @@ class WarcWriter:
 
     A file is written as ``*.warc.gz.open``, flushed after every write, and
     fsynced and renamed when closed or rotated at ``max_size`` bytes; its CDXJ
-    index is written then, from entries gathered while writing.
+    index is written then, from entries gathered while writing (sorted in runs
+    spilled to temporary files, so memory does not grow with the file).
 
     A write that fails (``OSError``: a full disk, an I/O error) is undone: the
     file is cut back to its last whole record and :class:`WriteFailed` raised;
@@ -85,7 +86,7 @@ class WarcWriter:
         self._file: BinaryIO | None = None
         self._size = 0
         self._warcinfo_id = ""
-        self._entries: list[IndexEntry] = []
+        self._entries = IndexSorter(self.directory / INDEX_FOLDER)  # memory bounded however big the file
 
     def _new_name(self) -> str:
         self.serial += 1
@@ -99,7 +100,7 @@ class WarcWriter:
         path = self.directory / (self.filename + OPEN_SUFFIX)
         self._file = self.opener(path)
         self._size = 0
-        self._entries = []
+        self._entries = IndexSorter(self.directory / INDEX_FOLDER)
         warcinfo = self.factory.warcinfo(self.filename, self.info)
         self._warcinfo_id = warcinfo.record_id
         try:
@@ -194,7 +195,7 @@ class WarcWriter:
             write_index(final, self._entries)
         except OSError as error:
             logger.error("%s: its CDXJ index could not be written (%s)", final, error.strerror or error)
-        self._entries = []
+        self._entries.close()
         logger.info("Closed WARC file %s (%d bytes) and indexed it", final, self._size)
 
 

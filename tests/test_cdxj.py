@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
 
-from archive.cdxj import ensure_indexes, index_path, index_warc, read_index, url_key
+import pytest
+
+from archive import cdxj
+from archive.cdxj import SortedIndex, ensure_indexes, index_path, index_warc, read_index, url_key
 from archive.http import request_block, response_block
 from archive.records import PROFILE_IDENTICAL
 from archive.writer import WarcWriter, repair_open_files
@@ -86,3 +90,36 @@ def test_other_tools_warc_files_are_indexed_when_missing_or_stale(news_site: Ser
     os.utime(warc, (later, later))
     assert ensure_indexes(tmp_path) == [index_path(warc)]
     assert len(index_warc(warc)) == len(our_lines(warc)) > 10
+
+
+def test_the_writer_holds_a_bounded_number_of_index_lines_and_sorts_them_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cdxj, "RUN_LINES", 4)
+    monkeypatch.setattr(cdxj, "UNDO_LINES", 2)
+    writer = WarcWriter(tmp_path)
+    for n in range(30):  # URLs out of order, so the runs must be merged
+        write_exchange(writer, f"http://example.com/{(n * 7) % 30}", f"<p>{n}</p>".encode())
+        assert len(writer._entries._lines) < 6  # the rest waits on disk
+    writer.close()
+    [name] = writer.finished
+    assert our_lines(tmp_path / name) == reference_lines(tmp_path / name)
+    assert len(our_lines(tmp_path / name)) == 30
+    assert sorted(p.name for p in (tmp_path / "indexes").iterdir()) == [name + ".cdxj"]  # no runs left
+
+
+def test_a_sorted_index_is_searched_by_bisection_as_a_full_scan_would(tmp_path: Path) -> None:
+    rng = random.Random(5)
+    keys = ["com,a)/", "com,a)/x", "com,a)/x?y", "com,b)/", "org,z)/" + "p" * 5000]
+    keys += [f"com,{rng.choice('abcde')})/{rng.randrange(50)}" for _ in range(400)]
+    lines = sorted(f"{key} 2026112{rng.randrange(10)}000000 {{\"url\": \"u{rng.randrange(99)}\"}}" for key in keys)
+    path = tmp_path / "x.cdxj"
+    path.write_text("".join(line + "\n" for line in lines))
+    index = SortedIndex(path)
+    for key in [*set(keys), "com,", "com,a)", "aaa", "zzz", "com,c)/7x"]:
+        prefix = key + " "
+        assert [line.decode().rstrip("\n") for line in index.lines_with(prefix.encode())] == [
+            line for line in lines if line.startswith(prefix)
+        ], key
+    assert len(index) == len(lines)
+    index.close()

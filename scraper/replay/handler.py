@@ -59,7 +59,7 @@ class ArchiveDownloadHandler(BaseDownloadHandler):
             raise NotConfigured("REPLAY_ARCHIVE is not set")
         self.index = CaptureIndex(directory)
         self.missing = 0
-        logger.info("Crawling from the archive %s: %d captures", directory, len(self.index))
+        logger.info("Crawling from the archive %s: %d indexed WARC files", directory, self.index.files)
 
     async def download_request(self, request: Request) -> Response:
         page = await run_in_thread(self.index.page, request.url)
@@ -76,5 +76,6 @@ class ArchiveDownloadHandler(BaseDownloadHandler):
         )
 
     async def close(self) -> None:
+        self.index.close()
         if self.missing:
             logger.warning("%d requested URL(s) were not in the archive and got a 404 (archive_replay/missing)", self.missing)
