@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 INDEX_FOLDER = "indexes"
 INDEX_SUFFIX = ".cdxj"
 INDEXED_TYPES = ("response", "revisit", "resource", "metadata")
+_CHUNK = 8192
+_PROBES_KEPT = 2048  # bisection steps remembered per index file (about 1 MB)
 RUN_LINES = 10_000  # index lines held in memory before a sorted run goes to a temporary file
 UNDO_LINES = 64  # the latest lines, never spilled: a write that fails takes its lines back
 REVISIT_MIME = "warc/revisit"
@@ -268,6 +270,7 @@ class SortedIndex:
         self.path = path
         self._fd = os.open(path, os.O_RDONLY)
         self.size = os.fstat(self._fd).st_size
+        self._probes: dict[int, tuple[int, bytes]] = {}
 
     def close(self) -> None:
         os.close(self._fd)
@@ -275,7 +278,7 @@ class SortedIndex:
     def _line_at(self, start: int) -> bytes:
         """The line that starts at byte ``start``, with its newline (positional reads: thread-safe)."""
         chunks, position = [], start
-        while chunk := os.pread(self._fd, 4096, position):
+        while chunk := os.pread(self._fd, _CHUNK, position):
             end = chunk.find(b"\n")
             if end >= 0:
                 chunks.append(chunk[: end + 1])
@@ -284,16 +287,32 @@ class SortedIndex:
             position += len(chunk)
         return b"".join(chunks)
 
-    def _next_line_start(self, position: int) -> int:
-        return 0 if position == 0 else position - 1 + len(self._line_at(position - 1))
+    def _line_from(self, position: int) -> tuple[int, bytes]:
+        """The first line that starts at ``position`` or after: its start and its bytes."""
+        if position == 0:
+            return 0, self._line_at(0)
+        known = self._probes.get(position)
+        if known is not None:
+            return known
+        chunk = os.pread(self._fd, _CHUNK, position - 1)
+        end = chunk.find(b"\n")
+        if end < 0:  # a line longer than a chunk
+            start = position - 1 + len(self._line_at(position - 1))
+            return start, self._line_at(start)
+        start = position + end
+        line_end = chunk.find(b"\n", end + 1)
+        line = chunk[end + 1 : line_end + 1] if line_end >= 0 else self._line_at(start)
+        if len(self._probes) < _PROBES_KEPT:  # the first steps of every search are the same
+            self._probes[position] = (start, line)
+        return start, line
 
     def _lower_bound(self, key: bytes) -> int:
         """Where the first line not sorting before ``key`` starts (the size if none)."""
         low, high = 0, self.size  # both line starts (or the end); the answer lies between them
         while low < high:
-            start = self._next_line_start((low + high) // 2)
-            line = self._line_at(low if start >= high else start)
+            start, line = self._line_from((low + high) // 2)
             if start >= high:  # no line starts in the upper half: step over the line at low
+                line = self._line_at(low)
                 if line >= key:
                     return low
                 low += len(line)

@@ -19,10 +19,16 @@ class ManifestError(Exception):
     """A manifest line that is not an entry, before the last line: the user must repair it."""
 
 
-def parse_entry(line: bytes, path: Path, number: int) -> dict[str, Any]:
-    """The entry on line ``number`` of ``path``; :class:`ManifestError` naming both if it is none."""
+def parse_entry(line: bytes, path: Path, number: int, *, store: bool = True) -> dict[str, Any]:
+    """The entry on line ``number`` of ``path``; :class:`ManifestError` naming both if it is none.
+
+    ``store``: the entry must have what the store looks articles up by (``id``,
+    ``file``, ``canonical_url``); otherwise any JSON object passes.
+    """
     try:
         entry = json.loads(line.decode("utf-8"))
+        if not store and type(entry) is dict:
+            return entry
         if all(type(entry[field]) is kind for field, kind in _REQUIRED.items()):
             return entry
     except ValueError as error:
@@ -69,7 +75,8 @@ def read_manifest(directory: str | os.PathLike[str]) -> Iterator[dict[str, Any]]
             number += 1
             following = stream.readline()
             try:
-                entry = parse_entry(line, path, number) if line.endswith(b"\n") or following else None
+                complete = line.endswith(b"\n") or following
+                entry = parse_entry(line, path, number, store=False) if complete else None
             except ManifestError:
                 if following:
                     raise
