@@ -58,10 +58,9 @@ def _reason(error: BaseException) -> str:
     return text if isinstance(error, IgnoreRequest) else f"{type(error).__name__}: {text}"
 
 
-class ProbeSpider(Spider):
-    """Probe ``source``: explore a new site (``explore=True``) or sample a configured one."""
-
-    name = "probe"
+class LookingSpider(Spider):
+    """A spider that fetches through every downloader middleware (robots.txt, the address guard,
+    redirects, retries) and archives, stores and remembers nothing."""
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -70,6 +69,20 @@ class ProbeSpider(Spider):
             turn_off(settings, setting, *components)
         settings.set("ITEM_PIPELINES", {}, priority="spider")
         settings.set("LOGSTATS_INTERVAL", 0, priority="spider")
+
+    async def fetch(self, url: str) -> Response | str:
+        """The response for ``url`` after redirects, or why there is none."""
+        assert self.crawler.engine is not None
+        try:
+            return await self.crawler.engine.download_async(Request(url, dont_filter=True))
+        except Exception as error:
+            return _reason(error)
+
+
+class ProbeSpider(LookingSpider):
+    """Probe ``source``: explore a new site (``explore=True``) or sample a configured one."""
+
+    name = "probe"
 
     def __init__(self, *args: Any, source: Source, explore: bool = False, samples: int = 5, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -88,14 +101,6 @@ class ProbeSpider(Spider):
         yield  # an async generator that schedules nothing: every fetch is awaited here
 
     # --- fetching ---------------------------------------------------------------
-
-    async def fetch(self, url: str) -> Response | str:
-        """The response for ``url`` after redirects, or why there is none."""
-        assert self.crawler.engine is not None
-        try:
-            return await self.crawler.engine.download_async(Request(url, dont_filter=True))
-        except Exception as error:
-            return _reason(error)
 
     async def fetch_all(self, urls: Iterable[str]) -> list[tuple[str, Response | str]]:
         urls = list(urls)

@@ -1,0 +1,72 @@
+"""``scrapy extract``: saved pages and live URLs through the crawl's extraction and filters."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+from sitefixture.news import build_news_site
+from sitefixture.scrapyrun import run_scrapy
+from tests.conftest import ServedSite
+
+BASE = "http://127.0.0.1:8000"
+
+
+def extract(workdir: Path, *args: str, **settings: str) -> tuple[int, str, str]:
+    done = run_scrapy(["extract", *args], workdir, {"SOURCES_FILE": str(workdir / "sources.toml"), **settings})
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_saved_pages_print_as_corpus_text_with_the_verdict(tmp_path: Path) -> None:
+    site = build_news_site(BASE, "http://127.0.0.2:8000")
+    first = site.articles["a1"]
+    (tmp_path / "a1.html").write_bytes(site.routes[first.path].body)
+    (tmp_path / "a1.html.gz").write_bytes(gzip.compress(site.routes[first.path].body))
+    (tmp_path / "home.html").write_bytes(site.routes["/"].body)
+    code, out, err = extract(tmp_path, "a1.html", "gone.html", "a1.html.gz", "home.html")
+    assert code == 1  # one input of four could not be read
+    assert err.strip().splitlines()[-1] == "error: gone.html: no such file"
+    pages = out.split("==> ")[1:]
+    assert [page.splitlines()[0].split("  <")[0] for page in pages] == [
+        "a1.html <== written", "a1.html.gz <== written", "home.html <== filtered:listing"]
+    assert pages[0].rstrip("\n").splitlines()[1:] == [first.title, *first.paragraphs]
+    assert pages[0] == pages[1].replace("a1.html.gz", "a1.html")
+
+
+def test_jsonl_carries_the_metadata_and_the_source_filters_apply(tmp_path: Path) -> None:
+    site = build_news_site(BASE, "http://127.0.0.2:8000")
+    (tmp_path / "sources.toml").write_text(site.source_toml(BASE))
+    cycling = site.articles["a8"]  # off the sources' topic
+    (tmp_path / "page.html").write_bytes(site.routes[cycling.path].body)
+    code, out, err = extract(tmp_path, "--jsonl", "--url", BASE + cycling.path, "page.html")
+    assert code == 0, err
+    [record] = [json.loads(line) for line in out.splitlines()]
+    assert record["verdict"] == "filtered:off-topic" and record["source"] == "fixture"
+    assert record["url"] == BASE + cycling.path and record["title"] == cycling.title
+    assert record["published"] == cycling.published and record["authors"] and record["language"] == "en"
+    assert record["text"].splitlines() == [cycling.title, *cycling.paragraphs]
+    # Without --url the page is no source's: no topic filter.
+    code, out, _ = extract(tmp_path, "--jsonl", "page.html")
+    assert code == 0 and json.loads(out)["verdict"] == "written" and json.loads(out)["source"] is None
+
+
+def test_live_urls_are_fetched_politely(tmp_path: Path, news_site: ServedSite) -> None:
+    first, private = news_site.site.articles["a1"], news_site.site.articles["p"]
+    args = [news_site.url(first.path), news_site.url(private.path), news_site.url("/no-such-story")]
+    code, out, err = extract(tmp_path, *args)
+    assert code == 1, err
+    assert out.startswith(f"==> {args[0]} <== written\n{first.title}\n")
+    assert f"==> {args[2]} <== http:404" in out
+    assert f"error: {args[1]}: " in err and "robots.txt" in err  # disallowed, never fetched
+    assert private.path not in news_site.server.paths()
+    # Without ALLOW_PRIVATE_ADDRESSES the address guard refuses 127.0.0.1: nothing worked.
+    code, out, err = extract(tmp_path, args[0], ALLOW_PRIVATE_ADDRESSES="False")
+    assert code == 3 and not out and f"error: {args[0]}: " in err and "non-public address" in err
+
+
+def test_unreachable_url_and_bad_usage(tmp_path: Path) -> None:
+    code, _, err = extract(tmp_path, "http://127.0.0.1:9/story")
+    assert code == 3 and "error: http://127.0.0.1:9/story: " in err
+    code, _, err = extract(tmp_path, "--url", "http://127.0.0.1:9/a", "a.html", "b.html")
+    assert code == 2 and "--url" in err
