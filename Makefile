@@ -36,9 +36,13 @@ crawl: $(BIN)/.installed
 test: $(BIN)/.installed $(PYWB_VENV)/.installed redis-server
 	PYWB_WAYBACK=$(CURDIR)/$(PYWB_VENV)/bin/wayback $(BIN)/python -m pytest
 
-# Extraction F1 against hand-written parsers on a folder of real pages (pages.jsonl + *.html.gz);
-# fails under the target. Not part of `make test`: the pages are not in the repository.
+# Extraction quality on folders of real pages (not in the repository): F1 against hand-written
+# parsers' bodies (PAGES) and against trafilatura's evaluation snippets (EVALPAGES, when there);
+# fails under the targets. Not part of `make test`.
 PAGES ?= ../shared/pages
+EVALPAGES ?= ../shared/evalpages
 MIN_F1 ?= 0.96
+MIN_EVAL_F1 ?= 0.90
 quality: $(BIN)/.installed
-	$(BIN)/python -m benchmarks.extraction --pages $(PAGES) --min-f1 $(MIN_F1)
+	$(BIN)/python -m benchmarks.extraction --pages $(PAGES) --min-f1 $(MIN_F1) \
+		$(if $(wildcard $(EVALPAGES)/pages.jsonl),--evalpages $(EVALPAGES) --min-eval-f1 $(MIN_EVAL_F1))

@@ -1,55 +1,139 @@
-"""Extraction quality: our extraction against plain trafilatura and hand-written parsers.
+"""Extraction quality and speed: ours against plain trafilatura on two page sets.
 
-    python -m benchmarks.extraction --pages ../shared/pages [--min-f1 0.96]
+    python -m benchmarks.extraction --pages ../shared/pages --evalpages ../shared/evalpages
+        [--min-f1 0.97] [--min-eval-f1 0.94] [--ablate]
 
-For every page of the folder, runs :func:`corpus.extract.extract_article` and
-plain ``trafilatura.extract`` in the same process, one after the other, and
-prints mean F1, precision and recall of each against the ``body`` of
-``pages.jsonl`` (see :mod:`benchmarks.metrics`), their pages/s, the 10 worst
-pages of ours, and how often our headline, authors, date and language agree
-with the hand-written parser's (the language of the true body is identified
-with py3langid, as ``pages.jsonl`` does not carry one). Deterministic apart
-from the speeds. With ``--min-f1`` it exits 1 when our F1 is below it.
+``--pages``: a folder whose ``pages.jsonl`` carries each page's true ``body`` (scored by
+token shingles, :func:`benchmarks.metrics.match`); ``--evalpages``: a folder whose
+``pages.jsonl`` carries ``with`` and ``without`` snippets (scored as trafilatura's own
+evaluation does, :func:`benchmarks.metrics.match_snippets`). For every page, ours
+(:func:`corpus.extract.extract_article`) and plain ``trafilatura.extract`` in each
+configuration of :data:`PLAIN` run one after the other in this process, so their speeds
+share the machine's load. Prints per set F1, precision, recall and pages/s of each, our
+speed over plain default's, our 10 worst pages, and, on ``--pages``, how often our
+headline, authors, date and language agree with the hand-written parser's.
+
+``--ablate`` then switches each cleaning rule (:data:`corpus.boilerplate.RULES`) off
+alone and prints the F1 change on each set (positive: the rule gains), and on ``--pages``
+the leave-one-publisher-out check: the rule's smallest gain with any one publisher left
+out. With ``--min-f1``/``--min-eval-f1`` it exits 1 when our F1 on that set is lower.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import hashlib
+import json
 import sys
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from typing import Any, Protocol
+from unittest import mock
 
+import lxml.html
 import trafilatura
 
-from benchmarks.metrics import Match, Scores, aggregate, match
+import corpus.extract
+from benchmarks.metrics import Scores, aggregate, aggregate_snippets, match, match_snippets
 from benchmarks.sharedsite import SharedPage, load_pages
 from corpus.article import Article
-from corpus.extract import extract_article, identify_language
+from corpus.boilerplate import RULES
+from corpus.extract import extract_article, extract_body, identify_language, parse_html
 from corpus.filters import fold
+from corpus.metadata import read_structured_data
+from corpus.options import ExtractionOptions
+
+# Plain trafilatura configurations compared with ours; the first is the speed reference.
+PLAIN: dict[str, dict[str, Any]] = {
+    "plain default": {},
+    "plain include_comments=False": {"include_comments": False},
+    "plain favor_precision=True": {"favor_precision": True},
+    "plain fast=True": {"fast": True},
+}
+OURS = "ours"
+
+
+class Scored(Protocol):
+    @property
+    def f1(self) -> float: ...
+    @property
+    def precision(self) -> float: ...
+    @property
+    def recall(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a set and how to score a text extracted from it."""
+
+    name: str
+    html: bytes
+    url: str
+    publisher: str
+    score: Callable[[str], Scored]
+    shared: SharedPage | None = None
+
+
+@dataclass
+class PageSet:
+    """The pages of one folder and how their per-page scores combine."""
+
+    name: str
+    pages: list[Page]
+    combine: Callable[[Sequence[Any]], Scores]
+
+
+def shared_set(folder: Path) -> PageSet:
+    """Pages with a hand-written parser's body, scored by shingles."""
+    pages = [
+        Page(p.path.removeprefix("/articles/"), p.html, p.url, p.publisher, lambda text, b=p.body: match(b, text), p)
+        for p in load_pages(folder)
+    ]
+    return PageSet(str(folder), pages, aggregate)
+
+
+def snippet_set(folder: Path) -> PageSet:
+    """Pages with snippets that must and must not be in the text (trafilatura's evaluation)."""
+    pages = []
+    for line in (folder / "pages.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        with_, without = tuple(row.get("with") or ()), tuple(row.get("without") or ())
+        pages.append(
+            Page(
+                row["file"],
+                gzip.decompress((folder / row["file"]).read_bytes()),
+                row["url"],
+                "",
+                lambda text, w=with_, wo=without: match_snippets(w, wo, text),
+            )
+        )
+    return PageSet(str(folder), pages, aggregate_snippets)
 
 
 @dataclass
 class Run:
-    """What one extractor produced over every page."""
+    """What one extractor produced over every page of a set."""
 
     name: str
-    matches: list[Match] = field(default_factory=list)
+    matches: list[Any] = field(default_factory=list)
     seconds: float = 0.0
 
-    @property
-    def scores(self) -> Scores:
-        return aggregate(self.matches)
+    def scores(self, combine: Callable[[Sequence[Any]], Scores]) -> Scores:
+        return combine(self.matches)
 
     @property
     def pages_per_second(self) -> float:
         return len(self.matches) / self.seconds if self.seconds else 0.0
 
 
-def _timed(function: Callable[[], object]) -> tuple[object, float]:
+def _timed(function: Callable[[], Any]) -> tuple[Any, float]:
     start = time.perf_counter()
     result = function()
     return result, time.perf_counter() - start
@@ -76,7 +160,7 @@ def _dates(value: str) -> set[str]:
         return {value[:10]}
     dates = {moment.date().isoformat()}
     if moment.tzinfo is not None:
-        dates.add(moment.astimezone(timezone.utc).date().isoformat())
+        dates.add(moment.astimezone(UTC).date().isoformat())
     return dates
 
 
@@ -95,58 +179,158 @@ def metadata_agreement(page: SharedPage, article: Article | None) -> dict[str, b
     }
 
 
-def run(pages: list[SharedPage]) -> tuple[Run, Run, list[tuple[SharedPage, Match]], dict[str, int]]:
-    ours, plain = Run("ours"), Run("plain trafilatura.extract")
-    worst: list[tuple[SharedPage, Match]] = []
+@dataclass
+class Result:
+    """Every extractor's run over one set, our worst pages and our metadata agreement."""
+
+    pages: PageSet
+    runs: dict[str, Run]
+    worst: list[tuple[Page, Scored]]
+    agreement: dict[str, int]
+
+
+def run(pages: PageSet, plain: dict[str, dict[str, Any]] = PLAIN) -> Result:
+    """Ours and each ``plain`` configuration, interleaved page by page."""
+    runs = {name: Run(name) for name in (OURS, *plain)}
+    scored: list[tuple[Page, Scored]] = []
     agreement: dict[str, int] = {}
-    for page in pages:
-        article, seconds = _timed(lambda: extract_article(page.html, page.url))
-        ours.seconds += seconds
-        body = "\n".join(article.paragraphs) if article else ""
-        result = match(page.body, body)
-        ours.matches.append(result)
-        worst.append((page, result))
-        for name, right in metadata_agreement(page, article).items():
-            agreement[name] = agreement.get(name, 0) + right
-        text, seconds = _timed(lambda: trafilatura.extract(page.html, url=page.url))
-        plain.seconds += seconds
-        plain.matches.append(match(page.body, text or ""))
-    worst.sort(key=lambda pair: pair[1].f1)
-    return ours, plain, worst[:10], agreement
+    for page in pages.pages:
+        article, seconds = _timed(partial(extract_article, page.html, page.url))
+        runs[OURS].seconds += seconds
+        result = page.score("\n".join(article.paragraphs) if article else "")
+        runs[OURS].matches.append(result)
+        scored.append((page, result))
+        if page.shared is not None:
+            for name, right in metadata_agreement(page.shared, article).items():
+                agreement[name] = agreement.get(name, 0) + right
+        for name, options in plain.items():
+            text, seconds = _timed(partial(trafilatura.extract, page.html, url=page.url, **options))
+            runs[name].seconds += seconds
+            runs[name].matches.append(page.score(text or ""))
+    scored.sort(key=lambda pair: pair[1].f1)
+    return Result(pages, runs, scored[:10], agreement)
 
 
-def report(ours: Run, plain: Run, worst: list[tuple[SharedPage, Match]], agreement: dict[str, int]) -> str:
-    lines = [f"{'extractor':<28} {'F1':>6} {'prec':>6} {'recall':>6} {'pages/s':>8}"]
-    for result in (ours, plain):
-        s = result.scores
+def report(result: Result) -> str:
+    combine = result.pages.combine
+    lines = [f"{'extractor':<30} {'F1':>6} {'prec':>6} {'recall':>6} {'pages/s':>8}"]
+    for run_ in result.runs.values():
+        s = run_.scores(combine)
+        lines.append(f"{run_.name:<30} {s.f1:6.4f} {s.precision:6.4f} {s.recall:6.4f} {run_.pages_per_second:8.1f}")
+    reference = result.runs.get(next(iter(PLAIN)))
+    if reference is not None:
+        lines.append(f"speed ours / plain default: {result.runs[OURS].pages_per_second / reference.pages_per_second:.2f}")
+    total = len(result.pages.pages)
+    if result.agreement:
         lines.append(
-            f"{result.name:<28} {s.f1:6.4f} {s.precision:6.4f} {s.recall:6.4f} {result.pages_per_second:8.1f}"
+            "metadata right on "
+            + ", ".join(f"{name} {count}/{total} ({count / total:.0%})" for name, count in result.agreement.items())
         )
-    lines.append(f"speed ours / plain: {ours.pages_per_second / plain.pages_per_second:.2f}")
-    total = len(ours.matches)
-    lines.append(
-        "metadata right on "
-        + ", ".join(f"{name} {count}/{total} ({count / total:.0%})" for name, count in agreement.items())
-    )
     lines.append("10 worst pages (ours):")
-    for page, result in worst:
-        lines.append(f"  {result.f1:5.3f} P {result.precision:5.3f} R {result.recall:5.3f}  {page.path}")
+    for page, scores in result.worst:
+        lines.append(f"  {scores.f1:5.3f} P {scores.precision:5.3f} R {scores.recall:5.3f}  {page.name}")
+    return "\n".join(lines)
+
+
+def body_text(page: Page, options: ExtractionOptions) -> str:
+    """Our body of ``page`` alone (no headline, authors or date search), for the ablation."""
+    tree = parse_html(page.html)
+    if tree is None:
+        return ""
+    return "\n".join(extract_body(tree, page.url, read_structured_data(tree), options).lines)
+
+
+@contextmanager
+def trafilatura_once() -> Iterator[None]:
+    """Within, trafilatura runs once per distinct tree: the variants of one page share its runs."""
+    runs: dict[tuple[bytes, bool], list[str]] = {}
+    original = corpus.extract._trafilatura_body
+
+    def cached(tree: Any, url: str, options: ExtractionOptions, recall: bool = False) -> list[str]:
+        key = (hashlib.sha1(lxml.html.tostring(tree)).digest(), recall)
+        if key not in runs:
+            runs[key] = original(tree, url, options, recall)
+        return runs[key]
+
+    with mock.patch.object(corpus.extract, "_trafilatura_body", cached):
+        yield
+    runs.clear()
+
+
+def ablate(pages: PageSet) -> dict[str | None, list[Any]]:
+    """Per-page scores of our body with no rule off (key ``None``) and with each rule off alone."""
+    variants: dict[str | None, ExtractionOptions] = {None: ExtractionOptions()}
+    variants |= {rule: ExtractionOptions(rules_off=frozenset({rule})) for rule in RULES}
+    scores: dict[str | None, list[Any]] = {rule: [] for rule in variants}
+    for page in pages.pages:
+        with trafilatura_once():
+            for rule, options in variants.items():
+                scores[rule].append(page.score(body_text(page, options)))
+    return scores
+
+
+def publisher_check(pages: PageSet, scores: dict[str | None, list[Any]], rule: str) -> tuple[float, str]:
+    """The rule's smallest F1 gain with one publisher's pages left out, and that publisher."""
+    worst = (float("inf"), "")
+    for publisher in sorted({page.publisher for page in pages.pages}):
+        keep = [i for i, page in enumerate(pages.pages) if page.publisher != publisher]
+        gain = (
+            pages.combine([scores[None][i] for i in keep]).f1 - pages.combine([scores[rule][i] for i in keep]).f1
+        )
+        worst = min(worst, (gain, publisher))
+    return worst
+
+
+def ablation_report(sets: list[PageSet], scores: list[dict[str | None, list[Any]]]) -> str:
+    header = f"{'rule (switched off alone)':<26}" + "".join(f" {'gain ' + Path(s.name).name:>18}" for s in sets)
+    publishers = next((i for i, s in enumerate(sets) if any(p.publisher for p in s.pages)), None)
+    if publishers is not None:
+        header += "  leave-one-publisher-out: min gain (publisher)"
+    lines = [header]
+    for rule in RULES:
+        row = f"{rule:<26}"
+        for pages, by_rule in zip(sets, scores):
+            gain = pages.combine(by_rule[None]).f1 - pages.combine(by_rule[rule]).f1
+            row += f" {gain:+18.4f}"
+        if publishers is not None:
+            gain, publisher = publisher_check(sets[publishers], scores[publishers], rule)
+            row += f"  {gain:+.4f} ({publisher})"
+        lines.append(row)
+    lines.append("gain: our F1 with every rule minus our F1 with that rule off (body only)")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.extraction", description=__doc__.split("\n")[0])
-    parser.add_argument("--pages", type=Path, required=True, help="folder with pages.jsonl and *.html.gz")
-    parser.add_argument("--min-f1", type=float, default=None, help="exit 1 when our mean F1 is lower")
+    parser.add_argument("--pages", type=Path, help="folder with pages.jsonl (true bodies) and *.html.gz")
+    parser.add_argument("--evalpages", type=Path, help="folder with pages.jsonl (with/without snippets) and html/")
+    parser.add_argument("--min-f1", type=float, default=None, help="exit 1 when our F1 on --pages is lower")
+    parser.add_argument("--min-eval-f1", type=float, default=None, help="exit 1 when our F1 on --evalpages is lower")
+    parser.add_argument("--ablate", action="store_true", help="F1 change of each cleaning rule switched off")
+    parser.add_argument("--plain", choices=("all", "default", "none"), default="all", help="plain configurations to run")
     args = parser.parse_args(argv)
-    pages = load_pages(args.pages)
-    print(f"{len(pages)} pages from {args.pages}", flush=True)
-    ours, plain, worst, agreement = run(pages)
-    print(report(ours, plain, worst, agreement))
-    if args.min_f1 is not None and ours.scores.f1 < args.min_f1:
-        print(f"FAIL: our F1 {ours.scores.f1:.3f} is below {args.min_f1}", file=sys.stderr)
-        return 1
-    return 0
+    if not (args.pages or args.evalpages):
+        parser.error("give --pages, --evalpages or both")
+    sets: list[tuple[PageSet, float | None]] = []
+    if args.pages:
+        sets.append((shared_set(args.pages), args.min_f1))
+    if args.evalpages:
+        sets.append((snippet_set(args.evalpages), args.min_eval_f1))
+    failed = []
+    for pages, minimum in sets:
+        print(f"\n{len(pages.pages)} pages from {pages.name}", flush=True)
+        plain = {"all": PLAIN, "default": dict(list(PLAIN.items())[:1]), "none": {}}[args.plain]
+        result = run(pages, plain)
+        print(report(result), flush=True)
+        f1 = result.runs[OURS].scores(pages.combine).f1
+        if minimum is not None and f1 < minimum:
+            failed.append(f"FAIL: our F1 {f1:.4f} on {pages.name} is below {minimum}")
+    if args.ablate:
+        print("\nablation", flush=True)
+        print(ablation_report([s for s, _ in sets], [ablate(s) for s, _ in sets]))
+    for message in failed:
+        print(message, file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -86,3 +86,46 @@ def aggregate(matches: Iterable[Match]) -> Scores:
 
 def harmonic(a: float, b: float) -> float:
     return 2 * a * b / (a + b) if a + b else 0.0
+
+
+@dataclass(frozen=True)
+class SnippetMatch:
+    """Snippets of one page found or missed: the evaluation scheme of trafilatura's own set."""
+
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        return harmonic(self.precision, self.recall)
+
+
+def _spaced(text: str) -> str:
+    return " ".join(text.split())
+
+
+def match_snippets(with_: Iterable[str], without: Iterable[str], predicted: str) -> SnippetMatch:
+    """Which ``with_`` snippets the whitespace-normalised text holds, and which ``without`` ones."""
+    text = _spaced(predicted or "")
+    found = [_spaced(s) in text for s in with_]
+    leaked = [_spaced(s) in text for s in without]
+    return SnippetMatch(sum(found), sum(leaked), found.count(False), leaked.count(False))
+
+
+def aggregate_snippets(matches: Iterable[SnippetMatch]) -> Scores:
+    """Precision and recall over the snippets of all pages together, and their F1."""
+    items = list(matches)
+    tp, fp, fn = (sum(getattr(m, name) for m in items) for name in ("tp", "fp", "fn"))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    return Scores(precision, recall, harmonic(precision, recall), len(items))

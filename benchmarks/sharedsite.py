@@ -35,6 +35,7 @@ class SharedPage:
     published: str
     body: str
     country: str
+    publisher: str = ""
 
 
 def load_pages(folder: Path) -> list[SharedPage]:
@@ -53,6 +54,7 @@ def load_pages(folder: Path) -> list[SharedPage]:
                 published=row.get("published") or "",
                 body=row.get("body") or "",
                 country=row.get("country") or stem.split("/")[0],
+                publisher=row.get("publisher") or "",
             )
         )
     return result

@@ -12,10 +12,10 @@ paragraph (kickers, bylines, dates) go too.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Sequence
 from copy import deepcopy
-from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import lxml.html
 from lxml.cssselect import CSSSelector
@@ -76,13 +76,15 @@ def narrow(
     tree: lxml.html.HtmlElement,
     body: str | None = None,
     exclude: Sequence[str] = (),
+    off: frozenset[str] = frozenset(),
 ) -> lxml.html.HtmlElement:
     """Drop ``exclude`` matches and figures; keep only ``body`` matches when it finds any."""
     for selector in exclude:
         for element in compiled_selector(selector)(tree):
             _drop(element)
-    for element in tree.xpath(FIGURES):
-        _drop(element)
+    if "figures" not in off:
+        for element in tree.xpath(FIGURES):
+            _drop(element)
     if body is None:
         return tree
     chosen = compiled_selector(body)(tree)
@@ -124,21 +126,62 @@ class PageSignals:
         return cls({h for h in headlines if h}, anchors, [a for a in authors if a])
 
 
+def furniture_rule(line: str, page: PageSignals, off: frozenset[str] = frozenset()) -> str | None:
+    """The name of the first rule (of :data:`RULES`, less ``off``) that marks ``line`` as furniture."""
+    for name, rule in _LINE_RULES:
+        if name not in off and rule(line, page):
+            return name
+    return None
+
+
 def is_furniture(line: str, page: PageSignals) -> bool:
     """Whether ``line`` is site furniture rather than article text."""
-    if line in page.headlines:
-        return True
-    if line in page.anchors and not _is_sentence(line):
-        return True
-    if len(line) < 200 and PROMPT.match(line) or LABEL.match(line):
-        return True
-    if len(line.split()) < 40 and CAPTION_CREDIT.search(line):
-        return True
-    if word_count(line) <= SHORT_LINE_WORDS and (
+    return furniture_rule(line, page) is not None
+
+
+def _headline(line: str, page: PageSignals) -> bool:
+    return line in page.headlines
+
+
+def _anchor(line: str, page: PageSignals) -> bool:
+    return line in page.anchors and not _is_sentence(line)
+
+
+def _prompt(line: str, page: PageSignals) -> bool:
+    return bool(len(line) < 200 and PROMPT.match(line) or LABEL.match(line))
+
+
+def _caption_credit(line: str, page: PageSignals) -> bool:
+    return len(line.split()) < 40 and bool(CAPTION_CREDIT.search(line))
+
+
+def _byline_dateline(line: str, page: PageSignals) -> bool:
+    return word_count(line) <= SHORT_LINE_WORDS and bool(
         BYLINE.match(line) or DATELINE.search(line) or any(name in line for name in page.authors)
-    ):
-        return True
+    )
+
+
+def _mostly_link_rule(line: str, page: PageSignals) -> bool:
     return _mostly_link(line, page.anchors)
+
+
+_LINE_RULES: tuple[tuple[str, Callable[[str, PageSignals], bool]], ...] = (
+    ("headline", _headline),
+    ("anchor", _anchor),
+    ("prompt", _prompt),
+    ("caption-credit", _caption_credit),
+    ("byline-dateline", _byline_dateline),
+    ("mostly-link", _mostly_link_rule),
+)
+# Every rule that removes text, by the name the benchmark's ablation switches it off with.
+RULES: tuple[str, ...] = (
+    "figures",
+    *(name for name, _ in _LINE_RULES),
+    "repeats",
+    "leading-short",
+    "standfirst",
+    "declared-body",
+)
 
 
 def _is_sentence(line: str) -> bool:
@@ -153,14 +196,16 @@ def _mostly_link(line: str, anchors: set[str]) -> bool:
     return any(len(anchor) >= floor and anchor in line for anchor in anchors if len(anchor) > 12)
 
 
-def clean_lines(lines: Iterable[str], page: PageSignals) -> list[str]:
+def clean_lines(lines: Iterable[str], page: PageSignals, off: frozenset[str] = frozenset()) -> list[str]:
     """Drop furniture, repeats, and short lines before the first real paragraph."""
     kept: list[str] = []
     seen: set[str] = set()
     for line in map(normalize, lines):
-        if not line or line in seen or is_furniture(line, page):
+        if not line or "repeats" not in off and line in seen or furniture_rule(line, page, off):
             continue
         seen.add(line)
         kept.append(line)
+    if "leading-short" in off:
+        return kept
     start = next((i for i, line in enumerate(kept) if word_count(line) >= LEAD_MIN_WORDS), 0)
     return kept[start:]

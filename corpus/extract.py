@@ -21,6 +21,7 @@ The steps, each general rather than tuned to a site:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
@@ -45,6 +46,7 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _BODY_SIBLINGS = 2
 _BODY_SIBLING_CHARS = 80
 _LANGUAGE_MIN_WORDS = 20
+DEFAULT_OPTIONS = ExtractionOptions()
 # py3langid is as sure on the first few hundred characters as on the whole text.
 _LANGUAGE_SAMPLE_CHARS = 600
 
@@ -126,36 +128,62 @@ def drop_standfirst(lines: list[str], description: str | None, tree: lxml.html.H
     return [line for line in lines if not _similar(line, summary)]
 
 
+@dataclass
+class Body:
+    """The body lines of a page and what trafilatura itself extracted."""
+
+    lines: list[str]
+    raw: list[str]
+    signals: PageSignals
+
+
+def extract_body(
+    tree: lxml.html.HtmlElement,
+    url: str,
+    data: StructuredData,
+    options: ExtractionOptions = DEFAULT_OPTIONS,
+) -> Body:
+    """trafilatura's text of the page, cleaned of furniture and checked (see the module's steps)."""
+    off = options.rules_off
+    signals = PageSignals.of(tree, [data.headline, data.og_title, *data.h1], data.authors)
+    narrowed = narrow(tree, options.body_selector, options.exclude_selectors, off)
+    raw = _trafilatura_body(narrowed, url, options)
+    lines = clean_lines(raw, signals, off)
+    if "standfirst" not in off:
+        lines = drop_standfirst(lines, data.description, tree)
+    if "declared-body" not in off:
+        lines = quality.keep_declared_body(lines, data.article_body)
+    if quality.looks_truncated(lines, data.article_body):
+        lines = quality.retry(
+            lines,
+            data.article_body,
+            lambda: clean_lines(_trafilatura_body(narrowed, url, options, recall=True), signals, off),
+        )
+    if not lines and (rendered := embedded_document(tree)) is not None:
+        raw = _trafilatura_body(rendered, url, options)
+        lines = clean_lines(raw, signals, off)
+    return Body(lines, raw, signals)
+
+
 def extract_article(
     html: bytes | str,
     url: str,
     encoding: str | None = None,
-    options: ExtractionOptions = ExtractionOptions(),
+    options: ExtractionOptions = DEFAULT_OPTIONS,
 ) -> Article | None:
     """Extract headline, paragraphs and metadata; ``None`` when the page has no text."""
     tree = parse_html(html, encoding)
     if tree is None:
         return None
     data = read_structured_data(tree)
-    signals = PageSignals.of(tree, [data.headline, data.og_title, *data.h1], data.authors)
-    narrowed = narrow(tree, options.body_selector, options.exclude_selectors)
-    raw = _trafilatura_body(narrowed, url, options)
-    lines = drop_standfirst(clean_lines(raw, signals), data.description, tree)
-    lines = quality.keep_declared_body(lines, data.article_body)
-    if quality.looks_truncated(lines, data.article_body):
-        lines = quality.retry(
-            lines,
-            data.article_body,
-            lambda: clean_lines(_trafilatura_body(narrowed, url, options, recall=True), signals),
-        )
-    if not lines and (rendered := embedded_document(tree)) is not None:
-        raw = _trafilatura_body(rendered, url, options)
-        lines = clean_lines(raw, signals)
+    body = extract_body(tree, url, data, options)
+    lines, raw = body.lines, body.raw
     if not lines and not raw:
         return None
+    anchors = body.signals.anchors
     article = _article(tree, url, data, lines, options.headline)
     article.extracted_words = sum(word_count(line) for line in raw)
-    article.link_words = sum(word_count(n) for n in map(normalize, raw) if n in signals.anchors)
+    article.link_words = sum(word_count(n) for n in map(normalize, raw) if n in anchors)
     return article
 
 
