@@ -30,7 +30,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -243,11 +243,11 @@ def body_text(page: Page, options: ExtractionOptions) -> str:
 @contextmanager
 def trafilatura_once() -> Iterator[None]:
     """Within, trafilatura runs once per distinct tree: the variants of one page share its runs."""
-    runs: dict[tuple[bytes, bool], list[str]] = {}
+    runs: dict[tuple[bytes, bool, ExtractionOptions], list[str]] = {}
     original = corpus.extract._trafilatura_body
 
     def cached(tree: Any, url: str, options: ExtractionOptions, recall: bool = False) -> list[str]:
-        key = (hashlib.sha1(lxml.html.tostring(tree)).digest(), recall)
+        key = (hashlib.sha1(lxml.html.tostring(tree)).digest(), recall, replace(options, rules_off=frozenset()))
         if key not in runs:
             runs[key] = original(tree, url, options, recall)
         return runs[key]

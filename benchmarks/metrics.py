@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 SHINGLE_SIZE = 4
 _TOKEN = re.compile(r"\w+")

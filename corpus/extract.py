@@ -3,8 +3,8 @@
 The steps, each general rather than tuned to a site:
 
 1. parse once; read JSON-LD, Open Graph and meta tags (:mod:`corpus.metadata`);
-2. narrow the tree with the source's CSS selectors and drop figures
-   (:func:`corpus.boilerplate.narrow`);
+2. narrow the tree with the source's CSS selectors and drop captions and picture
+   figures (:func:`corpus.boilerplate.narrow`);
 3. extract the body with trafilatura (balanced focus, no metadata pass);
 4. drop furniture lines (:func:`corpus.boilerplate.clean_lines`), the standfirst
    when it stands apart from the body (it is the page's description), and, when
@@ -13,7 +13,8 @@ The steps, each general rather than tuned to a site:
    retried with the declared ``articleBody`` or trafilatura's recall focus, and
    a paywall stub or cookie wall is marked so the filters leave it out; a page
    with no text in its markup is read from the article HTML its scripts carry
-   (:mod:`corpus.embedded`);
+   (:mod:`corpus.embedded`); when the cleaning kept less than half of
+   trafilatura's words, trafilatura's text is kept (:func:`corpus.quality.lost_text`);
 6. headline, authors and date from structured data, trafilatura's metadata
    only for what is missing; language identified on the text.
 """
@@ -42,6 +43,10 @@ from corpus.options import ExtractionOptions
 from corpus.urls import canonicalize, same_site
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
+_CHARSET_BYTES = 4096
+# What browsers assume for an undeclared page that is not UTF-8.
+_FALLBACK_ENCODING = "cp1252"
 # A paragraph with this many siblings of real text is part of the body, not a standfirst.
 _BODY_SIBLINGS = 2
 _BODY_SIBLING_CHARS = 80
@@ -51,9 +56,25 @@ DEFAULT_OPTIONS = ExtractionOptions()
 _LANGUAGE_SAMPLE_CHARS = 600
 
 
+def decode(html: bytes, encoding: str | None = None) -> str:
+    """``html`` as text: by ``encoding``, else UTF-8 when it decodes, else the charset it declares."""
+    if encoding:
+        return html.decode(encoding, "replace")
+    try:
+        return html.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    declared = _CHARSET.search(html[:_CHARSET_BYTES])
+    name = declared.group(1).decode("ascii") if declared else _FALLBACK_ENCODING
+    try:
+        return html.decode(name, "replace")
+    except LookupError:
+        return html.decode(_FALLBACK_ENCODING, "replace")
+
+
 def parse_html(html: bytes | str, encoding: str | None = None) -> lxml.html.HtmlElement | None:
-    """Parse ``html`` decoded with ``encoding``; ``None`` when there is no document."""
-    text = html if isinstance(html, str) else html.decode(encoding or "utf-8", "replace")
+    """Parse ``html`` decoded with ``encoding`` (see :func:`decode`); ``None`` when there is no document."""
+    text = html if isinstance(html, str) else decode(html, encoding)
     text = _XML_DECLARATION.sub("", text, count=1)
     if not text.strip():
         return None
@@ -159,6 +180,8 @@ def extract_body(
             data.article_body,
             lambda: clean_lines(_trafilatura_body(narrowed, url, options, recall=True), signals, off),
         )
+    if "guard" not in off and quality.lost_text(lines, raw):
+        lines = [line for line in map(normalize, raw) if line]
     if not lines and (rendered := embedded_document(tree)) is not None:
         raw = _trafilatura_body(rendered, url, options)
         lines = clean_lines(raw, signals, off)

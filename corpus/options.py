@@ -12,7 +12,7 @@ HEADLINE_CHOICES = ("auto", "h1", "og", "ld")
 class ExtractionOptions:
     """How to extract; the defaults favour a clean corpus without losing article text."""
 
-    include_tables: bool = False
+    include_tables: bool = True
     include_comments: bool = False
     favor_precision: bool = False
     fast: bool = False

@@ -13,6 +13,9 @@ SHINGLE = 4
 TRUNCATION_RATIO = 1.5
 # Below this many words, a page that talks about subscriptions or cookies is a stub.
 STUB_WORDS = 150
+# Cleaning that keeps less than this share of trafilatura's words has thrown text away: keep its text.
+GUARD_SHARE = 0.5
+GUARD_MIN_WORDS = 50
 PAYWALL = re.compile(
     r"subscribe to (?:continue|read)|subscribers? only|for subscribers|this (?:article|content) is (?:only )?for"
     r"|to continue reading|already a subscriber|nur für abonnenten|exklusiv für abonnenten|abo abschließen"
@@ -65,6 +68,12 @@ def retry(lines: list[str], article_body: str | None, recall: Callable[[], list[
         return declared
     again = recall()
     return again if _length(again) > _length(lines) else lines
+
+
+def lost_text(lines: list[str], raw: list[str]) -> bool:
+    """Whether cleaning kept less than :data:`GUARD_SHARE` of trafilatura's words for the page."""
+    words = sum(map(word_count, raw))
+    return words >= GUARD_MIN_WORDS and sum(map(word_count, lines)) < GUARD_SHARE * words
 
 
 def problem(lines: list[str], accessible: bool = True) -> str | None:
