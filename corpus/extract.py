@@ -232,7 +232,7 @@ def _article(
     """Assemble the article; trafilatura and htmldate fill in only what structured data lacks."""
     authors = _authors(tree, url, data)
     published = iso_datetime(data.published) or iso_datetime(
-        find_date(tree, url=url, original_date=True, extensive_search=True)
+        find_date(tree, url=url, original_date=True, extensive_search=False)
     )
     title = choose_headline(data, None if data.headline or data.h1 else extract_title(tree), headline)
     if lines and title and lines[0] == title:
