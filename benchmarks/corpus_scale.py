@@ -84,13 +84,14 @@ def build_corpus(corpus: Path, size: int) -> None:
                 manifest.write(json.dumps({**entry, "duplicates": [entry["url"].replace("www.", "amp.")]}, sort_keys=True) + "\n")
 
 
-def restore(data_dir: Path, manifest_size: int) -> None:
+def restore(data_dir: Path, manifest_size: int, size: int) -> None:
     """Put the corpus back as built: cut the manifest, remove the files added and everything else."""
     corpus = data_dir / "corpus"
     manifest = corpus / MANIFEST
     with manifest.open("rb") as stream:
         stream.seek(manifest_size)
-        added = [json.loads(line)["file"] for line in stream if line.endswith(b"\n")]
+        entries = [json.loads(line) for line in stream if line.endswith(b"\n")]
+    added = [entry["file"] for entry in entries if entry["id"] >= size]  # not the copies noted on old ones
     os.truncate(manifest, manifest_size)
     for name in set(added):
         (corpus / name).unlink(missing_ok=True)
@@ -210,13 +211,13 @@ def run_size(root: Path, size: int) -> dict[str, Any]:
         ready.write_text(str((corpus / MANIFEST).stat().st_size))
         print(f"built {size} articles in {time.perf_counter() - started:.0f} s", flush=True)
     manifest_size = int(ready.read_text())
-    restore(data_dir, manifest_size)
+    restore(data_dir, manifest_size, size)
     try:
         first = _run_probe(corpus, size, first=True)
         again = _run_probe(corpus, size, first=False)
         to_first, peak, parts = crawl_on_top(data_dir, root / f"corpus-{size}")
     finally:
-        restore(data_dir, manifest_size)
+        restore(data_dir, manifest_size, size)
     row = {"size": size, "first_open_s": first["open_s"], **again, "first_request_s": to_first, "peak": peak}
     print(f"{size:>9}: first open {first['open_s']:.2f} s, open {again['open_s']:.3f} s "
           f"(+{again['added_bytes'] / MiB:.0f} MiB), add {again['add_ms']:.2f} ms/article, answers {again['answers']}, "

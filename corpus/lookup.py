@@ -195,6 +195,7 @@ class ManifestIndex:
     def intend(self, name: str, number: int, new: bool) -> None:
         """Note, durably, that file ``name`` is about to be written for article ``number``."""
         self.db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?, ?)", (name, number, int(new)))
+        self.raise_next_number(number + 1)  # other processes sharing the folder see it taken
         self.commit()
         self.begin()
 

@@ -92,6 +92,7 @@ class CorpusStore:
         self._lock_depth = 0
         self._read_to = 0  # manifest bytes and lines indexed
         self._lines = 0
+        self._checked = False  # the first transaction checks the index against the manifest
 
     def open(self) -> CorpusStore:
         """Recover from any crash and get ready to add articles.
@@ -153,9 +154,10 @@ class CorpusStore:
         assert self._manifest is not None
         size = os.fstat(self._manifest).st_size
         self._read_to, self._lines, tail_offset, tail, _ = index.covered()
-        if self._read_to > size or line_digest(os.pread(self._manifest, self._read_to - tail_offset, tail_offset)) != (
-            tail or line_digest(b"")
-        ):
+        # Others only append, under the lock: the manifest is checked against the index once.
+        if self._read_to > size or not self._checked and line_digest(
+            os.pread(self._manifest, self._read_to - tail_offset, tail_offset)
+        ) != (tail or line_digest(b"")):
             logger.warning("%s changed beneath its lookup index: rebuilding %s", self.directory / MANIFEST, LOOKUP)
             index.reset()
             self._read_to = self._lines = 0
@@ -163,14 +165,17 @@ class CorpusStore:
             index.bulk()
         if size > self._read_to:
             self._index_lines(size)
-        index.indexed()
+        if not self._checked or index.fresh:
+            index.indexed()
         if index.fresh:
             self._sweep()
             index.fresh = False
         self._finish_dead_writes()
-        sequence = self.directory / SEQUENCE
-        reserved = int(sequence.read_text() or 0) if sequence.exists() else 0
-        self.next_number = max(self.next_number, index.covered()[4], reserved)
+        if not self._checked:
+            sequence = self.directory / SEQUENCE
+            index.raise_next_number(int(sequence.read_text() or 0) if sequence.exists() else 0)
+            self._checked = True
+        self.next_number = max(self.next_number, index.covered()[4])
 
     def _index_lines(self, size: int) -> None:
         """Index the manifest from ``_read_to`` to ``size``, cutting a torn last line."""
@@ -269,8 +274,20 @@ class CorpusStore:
         with self.transaction():
             number = self.numbers(self.next_number) if self.numbers else self.next_number
             self.next_number = max(self.next_number, number + 1)
-            _write_atomic(self.directory / SEQUENCE, str(self.next_number).encode())
+            self._reserve(self.next_number)
             return self._write(number, None, article, fields)
+
+    def _reserve(self, next_number: int) -> None:
+        """Note in ``.sequence`` that numbers below ``next_number`` are taken.
+
+        Written in place (numbers only grow, so the new text covers the old): no
+        temporary file and rename in a folder that may hold a million files.
+        """
+        fd = os.open(self.directory / SEQUENCE, os.O_WRONLY | os.O_CREAT, 0o644)
+        try:
+            os.pwrite(fd, str(next_number).encode(), 0)
+        finally:
+            os.close(fd)
 
     def update(self, number: int, article: Article, **fields: Any) -> dict[str, Any]:
         """Rewrite article ``number`` with a new text; return its new manifest entry."""
