@@ -15,7 +15,7 @@ _SCAN_CHUNK = 1 << 20
 _TAIL_WINDOWS = (64 << 10, 1 << 20, 16 << 20)
 
 
-def _is_whole_record(data: bytes) -> bool:
+def _is_whole_record(data: bytes | bytearray) -> bool:
     head_end = data.find(b"\r\n\r\n")
     if not data.startswith(b"WARC/") or head_end < 0:
         return False
@@ -31,6 +31,12 @@ def complete_members(stream: BinaryIO) -> Iterator[tuple[int, int]]:
     Offsets count from where ``stream`` stands. Stops at the first member that is
     cut short, corrupt or not a whole record.
     """
+    for offset, length, _ in _complete_records(stream):
+        yield offset, length
+
+
+def _complete_records(stream: BinaryIO) -> Iterator[tuple[int, int, bytearray]]:
+    """:func:`complete_members`, with each member's record, inflated."""
     offset = 0
     pending = b""
     while True:
@@ -51,9 +57,9 @@ def complete_members(stream: BinaryIO) -> Iterator[tuple[int, int]]:
             consumed += len(data) - len(inflater.unused_data)
             data = b""
         pending = inflater.unused_data
-        if not _is_whole_record(bytes(record)):
+        if not _is_whole_record(record):
             return
-        yield offset, consumed
+        yield offset, consumed, record
         offset += consumed
 
 
@@ -83,12 +89,18 @@ def whole_members(stream: BinaryIO) -> Iterator[tuple[int, int]]:
     Unlike :func:`complete_members`, a damaged span does not end the walk: it goes
     on at the next member that starts a WARC record.
     """
+    for offset, length, _ in whole_records(stream):
+        yield offset, length
+
+
+def whole_records(stream: BinaryIO) -> Iterator[tuple[int, int, bytearray]]:
+    """:func:`whole_members`, with each member's record, inflated (its CRC checked)."""
     position = 0
     while True:
         stream.seek(position)
         end = position
-        for offset, length in complete_members(stream):
-            yield position + offset, length
+        for offset, length, record in _complete_records(stream):
+            yield position + offset, length, record
             end = position + offset + length
         found = next_record_member(stream, end + 1)
         if found is None:

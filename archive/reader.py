@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import zlib
@@ -12,7 +13,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
-from archive.members import next_record_member
+from archive.members import whole_records
 
 logger = logging.getLogger(__name__)
 
@@ -30,36 +31,53 @@ def iter_whole_records(path: str | os.PathLike[str]) -> Iterator[tuple[ArcWarcRe
     """Yield ``(record, content, offset, length)`` for each whole record of ``path``.
 
     ``content`` is what follows the HTTP head (the whole block for other records).
-    A damaged ``.warc.gz`` is read around the damage: at bytes that are no WARC
-    record, reading goes on at the next gzip member that holds one; a record the
-    file ends inside of is left out. Each skip is logged as an error naming the
-    file and the offsets.
+    A damaged ``.warc.gz`` is read around the damage: each gzip member is checked
+    (its CRC, one whole record) before it is parsed, and bytes that hold no whole
+    record are passed over to the next member that starts one. Only the damaged
+    records are lost; each damaged span is logged as an error naming the file and
+    its byte range.
     """
-    start = 0
+    if not str(path).endswith(".gz"):
+        yield from _iter_plain_records(path)
+        return
     with open(path, "rb") as stream:
-        while start is not None:
-            stream.seek(start)
-            iterator = ArchiveIterator(stream)
-            end = start
-            try:
-                for record in iterator:
-                    if not record.format.startswith("warc"):  # warcio would take any text for an ARC record
-                        raise ArchiveLoadFailed(f"not a WARC record: {record.format}")
-                    content = record.raw_stream.read()
-                    iterator.read_to_end(record)
-                    if getattr(record.raw_stream, "limit", 0):
-                        logger.error("%s: the file ends inside the record at offset %d; it is left out", path, end)
-                        return
-                    offset, length = start + iterator.get_record_offset(), iterator.get_record_length()
-                    end = offset + length
-                    yield record, content, offset, length
-                if end < os.fstat(stream.fileno()).st_size:  # reading stopped short of the end
-                    logger.error("%s: the file ends inside the record at offset %d; it is left out", path, end)
-                return
-            except UNREADABLE as error:
-                start = next_record_member(stream, end + 1) if str(path).endswith(".gz") else None
-                resumed = f"reading goes on at offset {start}" if start is not None else "nothing after it is read"
-                logger.error("%s: no WARC record at offset %d (%s); %s", path, end, str(error)[:60], resumed)
+        expected = 0
+        for offset, length, data in whole_records(stream):
+            if offset > expected:
+                _damaged(path, expected, offset)
+            record = next(iter(ArchiveIterator(io.BytesIO(data))))
+            yield record, record.raw_stream.read(), offset, length
+            expected = offset + length
+        size = os.fstat(stream.fileno()).st_size
+        if size > expected:
+            _damaged(path, expected, size)
+
+
+def _damaged(path: str | os.PathLike[str], start: int, end: int) -> None:
+    logger.error("%s: bytes %d-%d hold no whole WARC record (damaged or cut short); left out", path, start, end)
+
+
+def _iter_plain_records(path: str | os.PathLike[str]) -> Iterator[tuple[ArcWarcRecord, bytes, int, int]]:
+    """An uncompressed WARC file's records, up to the first that cannot be read."""
+    with open(path, "rb") as stream:
+        iterator = ArchiveIterator(stream)
+        end = 0
+        try:
+            for record in iterator:
+                if not record.format.startswith("warc"):  # warcio would take any text for an ARC record
+                    raise ArchiveLoadFailed(f"not a WARC record: {record.format}")
+                content = record.raw_stream.read()
+                iterator.read_to_end(record)
+                if getattr(record.raw_stream, "limit", 0):
+                    break
+                offset, length = iterator.get_record_offset(), iterator.get_record_length()
+                end = offset + length
+                yield record, content, offset, length
+        except UNREADABLE:
+            pass
+        size = os.fstat(stream.fileno()).st_size
+        if size > end:
+            _damaged(path, end, size)
 
 
 def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[ArcWarcRecord, int, int]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -88,7 +89,7 @@ def test_a_file_cut_inside_a_record_is_read_up_to_it(tmp_path: Path, caplog: pyt
     cut = tmp_path / "cut.warc.gz"
     cut.write_bytes(whole.read_bytes()[: locations[3].offset + locations[3].length // 2])
     assert [page.url for page in iter_pages([cut])] == [f"http://a.test/{n}" for n in range(3)]
-    assert f"{cut}: the file ends inside the record at offset {locations[3].offset}" in caplog.text
+    assert f"{cut}: bytes {locations[3].offset}-{cut.stat().st_size} hold no whole WARC record" in caplog.text
     assert [entry.url for entry in index_warc(cut)] == [f"http://a.test/{n}" for n in range(3)]
 
 
@@ -99,7 +100,8 @@ def test_garbage_inside_a_file_costs_only_the_record_it_hit(tmp_path: Path, capl
     damaged = tmp_path / "damaged.warc.gz"
     damaged.write_bytes(data[:middle] + b"\x00\xffnot a record" * 50 + data[middle:])
     assert [page.url for page in iter_pages([damaged])] == ["http://a.test/0", "http://a.test/1", "http://a.test/3", "http://a.test/4"]
-    assert f"{damaged}: no WARC record at offset {locations[2].offset}" in caplog.text and "reading goes on at offset" in caplog.text
+    resumed = locations[2].offset + locations[2].length + len(b"\x00\xffnot a record" * 50)  # at its request
+    assert f"{damaged}: bytes {locations[2].offset}-{resumed} hold no whole WARC record" in caplog.text
     assert len(index_warc(damaged)) == 4
 
 
@@ -107,4 +109,36 @@ def test_a_file_that_is_no_warc_at_all_yields_nothing(tmp_path: Path, caplog: py
     bogus = tmp_path / "bogus.warc.gz"
     bogus.write_bytes(b"<html>an error page saved under a WARC name</html>")
     assert list(iter_pages([bogus])) == [] and index_warc(bogus) == []
-    assert f"{bogus}: no WARC record at offset 0" in caplog.text and "nothing after it is read" in caplog.text
+    assert f"{bogus}: bytes 0-{bogus.stat().st_size} hold no whole WARC record" in caplog.text
+
+
+@pytest.mark.parametrize("garbage", [bytes(4096), random.Random(4).randbytes(4096), b"x" * 4096],
+                         ids=["zeros", "random", "text"])
+def test_4_kib_overwritten_in_the_middle_of_a_file_loses_only_the_records_under_it(
+    garbage: bytes, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    writer = WarcWriter(tmp_path / "whole")
+    locations = []
+    for n in range(300):
+        url = f"http://a.test/{n}"
+        body = ARTICLE + f"<p>{random.Random(n).randbytes(4000).hex()}</p>".encode()  # over 4 KiB compressed
+        block, offset = response_block(200, [("Content-Type", "text/html")], body)
+        response = writer.factory.response(url, block, offset)
+        locations.append(writer.write([response, writer.factory.request(url, request_block("GET", url, []), response)])[0])
+    writer.close()
+    path = tmp_path / "whole" / writer.finished[0]
+    data = bytearray(path.read_bytes())
+    for at in (len(data) // 3, len(data) // 2, 2 * len(data) // 3):
+        data[at : at + len(garbage)] = garbage
+    damaged = tmp_path / "damaged.warc.gz"
+    damaged.write_bytes(bytes(data))
+    hit = {
+        n for n, place in enumerate(locations)
+        for at in (len(data) // 3, len(data) // 2, 2 * len(data) // 3)
+        if place.offset < at + len(garbage) and at < place.offset + place.length
+    }
+    assert 3 <= len(hit) <= 6
+    kept = [f"http://a.test/{n}" for n in range(300) if n not in hit]
+    assert [page.url for page in iter_pages([damaged])] == kept
+    assert [entry.url for entry in index_warc(damaged)] == kept
+    assert caplog.text.count(f"{damaged}: bytes ") == 2 * 3  # each of the two readings names the three spans

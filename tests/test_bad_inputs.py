@@ -27,15 +27,15 @@ def errors_of(log: str) -> list[str]:
 def test_an_empty_sources_file_is_a_config_error(tmp_path: Path) -> None:
     result = crawl(tmp_path, "# nothing yet\n")
     assert result.returncode == exitcodes.CONFIG, result.log
-    assert errors_of(result.log) == [f"error: {tmp_path / 'sources.toml'}: no [[source]] in it: nothing to crawl "
-                                     "(scrapy addsource adds one)"]
+    expected = f"error: {tmp_path / 'sources.toml'}: no [[source]] in it: nothing to crawl (scrapy addsource adds one)"
+    assert errors_of(result.log) == [expected]
 
 
 def test_a_sources_file_with_every_source_disabled_is_a_config_error(tmp_path: Path) -> None:
     result = crawl(tmp_path, '[[source]]\nname = "off"\nurl = "http://127.0.0.1:9/"\nenabled = false\n')
     assert result.returncode == exitcodes.CONFIG, result.log
-    assert errors_of(result.log) == [f"error: {tmp_path / 'sources.toml'}: every source is disabled "
-                                     "(enabled = false): nothing to crawl"]
+    expected = f"error: {tmp_path / 'sources.toml'}: every source is disabled (enabled = false): nothing to crawl"
+    assert errors_of(result.log) == [expected]
 
 
 def test_a_state_file_that_is_no_database_is_named_and_refused(tmp_path: Path) -> None:
