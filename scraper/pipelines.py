@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import logging
 import multiprocessing
+import sqlite3
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
@@ -186,9 +187,12 @@ class CorpusPipeline:
         try:
             with self.store.transaction():  # other crawlers may share the corpus folder
                 return self._store(item)
-        except OSError as error:
+        except (OSError, sqlite3.OperationalError) as error:  # a full disk, under the files or the index
             item.outcome = None  # not settled: the next run extracts it again
-            failure = f"{error.filename or self.store.directory}: {error.strerror or error}"
+            if isinstance(error, OSError):
+                failure = f"{error.filename or self.store.directory}: {error.strerror or error}"
+            else:
+                failure = f"{self.store.directory}: the corpus index: {error}"
             if self.crawler is not None:
                 write_failed(self.crawler, failure, item.source)
             raise DropItem(f"not written: {item.url}: {failure}", log_level="DEBUG") from error
