@@ -19,6 +19,8 @@ FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+j
 _SAFE_XML_OPTIONS = dict(resolve_entities=False, no_network=True, huge_tree=False, recover=True, remove_comments=True)
 _SAFE_XML = etree.XMLParser(**_SAFE_XML_OPTIONS)
 _STREAM_CHUNK = 64 * 1024
+# lxml refuses text that still declares its encoding.
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
 @dataclass(frozen=True)
@@ -231,10 +233,20 @@ def _atom_link(entry: etree._Element) -> str | None:
     return links[0].get("href") if links else None
 
 
-def parse_html(body: bytes | str, base_url: str) -> lxml.html.HtmlElement | None:
-    """Parse an HTML page with links made absolute; ``None`` if it is not HTML."""
+def parse_html(body: bytes | str, base_url: str, encoding: str | None = None) -> lxml.html.HtmlElement | None:
+    """Parse an HTML page with links made absolute; ``None`` if it is not HTML.
+
+    ``encoding`` (the response's, from its header or markup) decodes ``body``; without it
+    lxml guesses from the markup alone, and takes UTF-8 for Latin-1 when only the
+    HTTP header names the charset.
+    """
     if not body or not body.strip():
         return None
+    if encoding and isinstance(body, bytes):
+        try:
+            body = _XML_DECLARATION.sub("", body.decode(encoding, errors="replace"), count=1)
+        except LookupError:
+            pass
     try:
         tree = lxml.html.document_fromstring(body)
     except (etree.ParserError, ValueError):

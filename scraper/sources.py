@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cssselect import SelectorError
+from w3lib.url import safe_url_string
 
 from corpus.boilerplate import compiled_selector
 from corpus.filters import TopicFilter
@@ -142,13 +143,19 @@ def _keyword_groups(value: list[Any]) -> list[list[str]]:
 
 
 def check_url(value: Any) -> str:
-    """Return ``value`` if it is an absolute http(s) URL with a host; raise otherwise."""
+    """Return ``value`` as the URL Scrapy asks for if it is an absolute http(s) URL with a
+    host; raise otherwise. A Unicode host becomes its IDNA (punycode) form."""
     if not isinstance(value, str):
         raise TypeError("must be a string")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{value!r} is not an http(s) URL")
-    return value
+    if parts.hostname.isascii():
+        return value
+    safe = safe_url_string(value)
+    if not (urlsplit(safe).hostname or "").isascii():
+        raise ValueError(f"{value!r}: the host {parts.hostname!r} is not a valid internationalised domain name")
+    return safe
 
 
 def _check_field(key: str, value: Any) -> Any:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 from datetime import datetime, timezone
 
+import pytest
+
 from scraper import discovery
 
 
@@ -90,6 +92,14 @@ def test_html_feed_links_page_links_and_next() -> None:
     assert discovery.feed_links(tree) == ["https://n.example/rss"]
     assert list(discovery.page_links(tree)) == ["https://n.example/a#x", "https://other.example/b"]
     assert discovery.next_page(tree) == "https://n.example/section/?page=2"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "iso-8859-1", "cp1252"])
+def test_links_are_decoded_with_the_encoding_of_the_response(encoding: str) -> None:
+    """The charset named only in the HTTP header reaches the parser: no mojibake in links."""
+    body = '<html><body><a href="/news/\u00fcber-die-br\u00fccke">\u00dc</a></body></html>'.encode(encoding)
+    tree = discovery.parse_html(body, "http://n.example/", encoding)
+    assert list(discovery.page_links(tree)) == ["http://n.example/news/\u00fcber-die-br\u00fccke"]
 
 
 def test_default_article_path_heuristic() -> None:

@@ -6,6 +6,7 @@ import gzip
 import random
 import resource
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -222,6 +223,24 @@ def test_legacy_charsets_reach_the_corpus_as_the_right_characters(body: bytes, c
     text = (result.corpus / entry["file"]).read_text(encoding="utf-8")
     assert "El canciller Gómez firmó el" in text and "Moscú celebró la decisión" in text
     assert "\ufffd" not in text
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "iso-8859-1"])
+def test_links_of_a_page_whose_charset_is_only_in_the_http_header_are_asked_for_as_written(
+    charset: str, tmp_path: Path
+) -> None:
+    path = "/news/2026/11/20/\u00fcber-die-br\u00fccke-story"
+    quoted = quote(path)  # the page's characters, percent-encoded as UTF-8
+    with FixtureServer() as server:
+        server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", content_type="text/plain")
+        home = pages.listing_html("Home", [(path, "\u00dcber die Br\u00fccke")]).replace("<meta charset=\"utf-8\">", "")
+        assert "charset" not in home
+        server.routes["/"] = Resource(home.encode(charset), content_type=f"text/html; charset={charset}")
+        server.routes[quoted] = Resource(STORY)
+        result = crawl(tmp_path, f'[[source]]\nname = "hostile"\nurl = "{server.base_url}/"\n')
+        asked = server.paths()
+    assert quoted in asked, asked
+    assert [entry["url"] for entry in result.manifest()] == [server.url(quoted)]
 
 
 def test_invalid_utf8_is_replaced_not_fatal(tmp_path: Path) -> None:

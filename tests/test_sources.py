@@ -74,6 +74,18 @@ def test_errors_name_file_line_and_field(text: str, expected: str) -> None:
     assert error_of(text).startswith(expected)
 
 
+def test_unicode_hosts_become_punycode_so_their_links_count_as_on_site() -> None:
+    (source,) = parse_sources(
+        '[[source]]\nname = "b"\nurl = "http://B\u00fccher.example:8080/Neu/"\n'
+        'feeds = ["http://b\u00fccher.example:8080/feed"]\nstart_urls = ["http://user@stra\u00dfe.example/x"]\n'
+    )
+    assert source.url == "http://xn--bcher-kva.example:8080/Neu/"
+    assert source.host == "xn--bcher-kva.example"
+    assert source.feeds == ["http://xn--bcher-kva.example:8080/feed"]
+    assert source.start_urls == ["http://user@strasse.example/x"]
+    assert source.takes_article("http://xn--bcher-kva.example:8080/2026/11/20/a-story")
+
+
 def test_selectors_reach_the_extraction_options() -> None:
     text = '[[source]]\nname = "a"\nurl = "https://a.example/"\nbody_selector = "article .text"\nexclude_selectors = [".promo"]\n'
     options = parse_sources(text)[0].extraction_options()

@@ -120,7 +120,7 @@ class ProbeSpider(LookingSpider):
         if home.status != 200:
             found.error = f"{self.source.url} answered HTTP {home.status}"
             return
-        tree = discovery.parse_html(home.body, home.url)
+        tree = discovery.parse_html(home.body, home.url, getattr(home, "encoding", None))
         if tree is None:
             found.error = f"{self.source.url} is not an HTML page"
             return
@@ -202,7 +202,7 @@ class ProbeSpider(LookingSpider):
         sections = []
         for url, response in await self.fetch_all(menu):
             answer = _answered(response)
-            page = discovery.parse_html(answer.body, answer.url) if answer else None
+            page = discovery.parse_html(answer.body, answer.url, getattr(answer, "encoding", None)) if answer else None
             if page is None:
                 continue
             links = set(self._site_links(discovery.page_links(page))) - furniture
@@ -213,7 +213,7 @@ class ProbeSpider(LookingSpider):
     async def section_links(self, sections: list[str]) -> list[str]:
         links: list[str] = []
         for _, response in await self.fetch_all(sections):
-            page = discovery.parse_html(response.body, response.url) if not isinstance(response, str) else None
+            page = discovery.parse_html(response.body, response.url, getattr(response, "encoding", None)) if not isinstance(response, str) else None
             links += self._site_links(discovery.page_links(page)) if page is not None else []
         return links
 

@@ -44,6 +44,11 @@ def _requested_url(response: Response) -> str:
     return canonicalize(response.meta.get("redirect_urls", [response.url])[0])
 
 
+def _encoding(response: Response) -> str | None:
+    """The encoding of a text response (HTTP header, then markup), else ``None``."""
+    return response.encoding if isinstance(response, TextResponse) else None
+
+
 class NewsSpider(Spider):
     """Crawl the sources of ``SOURCES_FILE``; ``-a source=NAME[,NAME]`` picks some."""
 
@@ -164,7 +169,7 @@ class NewsSpider(Spider):
 
     def parse_home(self, response: Response) -> Iterator[Request]:
         source = self._source(response)
-        tree = discovery.parse_html(response.body, response.url)
+        tree = discovery.parse_html(response.body, response.url, _encoding(response))
         if tree is None:
             logger.warning("Source %s: homepage %s is not HTML", source.name, response.url)
             return
@@ -175,7 +180,7 @@ class NewsSpider(Spider):
         yield from self._section(response, tree, source, page=1)
 
     def parse_section(self, response: Response) -> Iterator[Request]:
-        tree = discovery.parse_html(response.body, response.url)
+        tree = discovery.parse_html(response.body, response.url, _encoding(response))
         if tree is not None:
             yield from self._section(response, tree, self._source(response), response.meta["page"])
 
