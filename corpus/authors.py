@@ -121,7 +121,8 @@ def split_authors(names: list[str]) -> list[str]:
     """One entry per person: lists written out in one string split, labels, e-mails and notes dropped."""
     result: list[str] = []
     for name in names:
-        for part in _split_one(_HANDLE.sub("", name)):
+        # One space between words: runs of spaces make the splitting regexes quadratic.
+        for part in _split_one(_HANDLE.sub("", " ".join(name.split()))):
             if part and "@" not in part and part not in result:
                 result.append(part)
     return result

@@ -13,6 +13,8 @@ from urllib.parse import urljoin
 import lxml.html
 from lxml import etree
 
+from scraper.linear import compile_linear
+
 MAX_XML_BYTES = 50 * 1024 * 1024
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
 
@@ -282,9 +284,11 @@ def next_page(tree: lxml.html.HtmlElement) -> str | None:
     return None
 
 
-# A path that looks like an article: a date, a long numeric id, or a slug of 4+ words.
-DEFAULT_ARTICLE_PATH = re.compile(
-    r"/(19|20)\d\d[/-]\d\d?[/-]|/\d{5,}(?:[/.-]|$)|/[^/?#]*\w+-\w+-\w+-\w+[^/?#]*/?(?:$|\?)"
+# A path that looks like an article: a date, a long numeric id, or a slug of 4+ words
+# (letters, digits or _ in any script: RE2's \w is ASCII only).
+_WORD = r"[\p{L}\p{N}_]+"
+DEFAULT_ARTICLE_PATH = compile_linear(
+    rf"/(19|20)\d\d[/-]\d\d?[/-]|/\d{{5,}}(?:[/.-]|$)|/[^/?#]*{_WORD}-{_WORD}-{_WORD}-{_WORD}[^/?#]*/?(?:$|\?)"
 )
 
 

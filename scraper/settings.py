@@ -81,6 +81,7 @@ COOKIES_ENABLED = False
 REDIRECT_MAX_TIMES = 10
 RETRY_TIMES = 2
 RETRY_AFTER_MAX = 600  # seconds; a 429/503 asking to wait longer is not retried
+URLLENGTH_LIMIT = 2083  # longer links are skipped before article patterns see them (Scrapy's default)
 DOWNLOAD_FAIL_ON_DATALOSS = False  # keep what arrived of a broken body: archived, retried, not extracted
 
 DOWNLOADER_MIDDLEWARES = {

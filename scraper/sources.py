@@ -19,6 +19,7 @@ from corpus.boilerplate import compiled_selector
 from corpus.filters import TopicFilter
 from corpus.options import HEADLINE_CHOICES, ExtractionOptions
 from corpus.urls import same_site
+from scraper.linear import Pattern, compile_linear
 
 NAME = re.compile(r"^[a-z0-9-]+$")
 URL_LIST_FIELDS = ("feeds", "sitemaps", "start_urls")
@@ -78,14 +79,18 @@ class Source:
     def topic(self) -> TopicFilter:
         return TopicFilter(self.keywords)
 
+    @cached_property
+    def deny_regexes(self) -> list[Pattern]:
+        return [compile_linear(pattern) for pattern in self.deny]
+
     def is_denied(self, url: str) -> bool:
-        return any(re.search(pattern, url) for pattern in self.deny)
+        return any(pattern.search(url) for pattern in self.deny_regexes)
 
     @cached_property
-    def article_regex(self) -> re.Pattern[str] | None:
-        return re.compile(self.article_pattern) if self.article_pattern else None
+    def article_regex(self) -> Pattern | None:
+        return compile_linear(self.article_pattern) if self.article_pattern else None
 
-    def takes_article(self, url: str, default_pattern: re.Pattern[str] | None = None) -> bool:
+    def takes_article(self, url: str, default_pattern: Pattern | None = None) -> bool:
         """Whether ``url`` is one of this source's articles: on its site, not denied, and
         matching ``article_pattern`` (else ``default_pattern``, when given)."""
         pattern = self.article_regex or default_pattern
@@ -177,10 +182,7 @@ def _check_field(key: str, value: Any) -> Any:
         for pattern in value if isinstance(value, list) else [value]:
             if not isinstance(pattern, str):
                 raise TypeError("must hold strings")
-            try:
-                re.compile(pattern)
-            except re.error as error:
-                raise ValueError(f"invalid regex {pattern!r}: {error}") from None
+            compile_linear(pattern)
     if key in CSS_FIELDS:
         for selector in value if isinstance(value, list) else [value]:
             if not isinstance(selector, str):

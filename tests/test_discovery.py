@@ -108,6 +108,7 @@ def test_default_article_path_heuristic() -> None:
     assert looks("https://n.example/story/3000000218734/title")
     assert looks("https://n.example/world/venezuela-expands-ties-with-russia")
     assert not looks("https://n.example/world/")
+    assert looks("https://n.example/welt/\u00fcber-die-br\u00fccke-von-morgen")  # slugs in any script
     assert not looks("https://n.example/tag/venezuela")
 
 

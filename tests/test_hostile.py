@@ -243,6 +243,31 @@ def test_links_of_a_page_whose_charset_is_only_in_the_http_header_are_asked_for_
     assert [entry["url"] for entry in result.manifest()] == [server.url(quoted)]
 
 
+def test_a_pattern_that_backtracks_forever_in_python_runs_in_linear_time(tmp_path: Path) -> None:
+    """With Python's re, ``(a+)+$`` on this link takes minutes; the crawl would hang."""
+    article = "/news/2026/11/20/story-a"
+    with FixtureServer() as server:
+        server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", content_type="text/plain")
+        links = [("/news/" + "a" * 40 + "!", "trap"), (article, "A story")]
+        server.routes["/"] = Resource(pages.listing_html("Home", links).encode())
+        server.routes[article] = Resource(STORY)
+        result = crawl(tmp_path, f'[[source]]\nname = "hostile"\nurl = "{server.base_url}/"\narticle_pattern = "(a+)+$"\n')
+    assert [entry["url"] for entry in result.manifest()] == [server.url(article)]
+
+
+def test_a_link_past_urllength_limit_is_skipped_before_any_pattern_sees_it(tmp_path: Path) -> None:
+    long_link = "/news/" + "a" * 20_000 + "/"  # 35 s of Python's re with the default article pattern
+    with FixtureServer() as server:
+        server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", content_type="text/plain")
+        server.routes["/"] = Resource(pages.listing_html("Home", [(long_link, "trap"), (ARTICLE, "A story")]).encode())
+        server.routes[ARTICLE] = Resource(STORY)
+        result = crawl(tmp_path, f'[[source]]\nname = "hostile"\nurl = "{server.base_url}/"\n')
+        asked = server.paths()
+    assert long_link not in asked
+    assert [entry["url"] for entry in result.manifest()] == [server.url(ARTICLE)]
+    assert "'news/hostile/skipped_long_url': 1" in result.log
+
+
 def test_invalid_utf8_is_replaced_not_fatal(tmp_path: Path) -> None:
     body = spanish_story('<meta charset="utf-8">').encode("utf-8").replace("número".encode(), b"n\xfamero\xff\xfe")
     with FixtureServer() as server:

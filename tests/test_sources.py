@@ -68,6 +68,13 @@ def test_only_name_and_url_are_required() -> None:
         ('[[source]]\nname = "a"\nurl = "https://a.example/"\nheadline = "title"\n',
          "conf/sources.toml:4: source 'a' field 'headline': 'title' is not one of 'auto', 'h1', 'og', 'ld'"),
         ('[defaults]\nheadline = 1\n', "conf/sources.toml:2: [defaults] field 'headline': must be str, not int"),
+        ('[[source]]\nname = "a"\nurl = "https://a.example/"\narticle_pattern = "/(\\\\d+)/\\\\1"\n',
+         "conf/sources.toml:4: source 'a' field 'article_pattern': invalid regex '/(\\\\d+)/\\\\1': "
+         "invalid escape sequence: \\1 (RE2 syntax: no backreferences or lookaround)"),
+        ('[defaults]\ndeny = ["(?<!video)/clip/"]\n',
+         "conf/sources.toml:2: [defaults] field 'deny': invalid regex '(?<!video)/clip/': invalid perl operator"),
+        ('[[source]]\nname = "a"\nurl = "https://b\u00fccher-' + "x" * 70 + '.example/"\n',
+         "conf/sources.toml:3: source 'a' field 'url': 'https://b\u00fccher-xxx"),
     ],
 )
 def test_errors_name_file_line_and_field(text: str, expected: str) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from corpus.article import Article
+from scraper.linear import compile_linear
 from scraper.onboarding.patterns import propose_pattern, segments
+
 
 @dataclass
 class FeedFound:
@@ -105,7 +106,7 @@ def describe_discovery(findings: Findings) -> list[str]:
 def describe_pattern(findings: Findings, pattern: str | None) -> list[str]:
     """How well ``pattern`` tells the site's articles from its other links."""
     if pattern:
-        compiled = re.compile(pattern)
+        compiled = compile_linear(pattern)
         hits = lambda urls: sum(1 for url in urls if compiled.search(url))  # noqa: E731
         verified = [page.url for page in findings.articles]
         others = findings.non_articles

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
+from scraper.linear import compile_linear
+
 URL_START = r"^https?://[^/]+"
 URL_END = r"/?(?:\?|$)"
 ANY = r"[^/]+"
@@ -79,7 +81,7 @@ def propose_pattern(articles: Iterable[str], non_articles: Iterable[str]) -> str
     negatives = list(non_articles)
     for literal in (False, True):
         pattern = _assemble([_template(paths, literal) for paths in ordered])
-        compiled = re.compile(pattern)
+        compiled = compile_linear(pattern)
         if not any(compiled.search(url) for url in negatives):
             return pattern
     return None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ from scraper import discovery
 from scraper.extensions.crawlstate import crawl_state
 from scraper.failures import write_failed
 from scraper.items import PageItem, unfit_for_extraction
+from scraper.linear import Pattern, too_long
 from scraper.replay.handler import read_from_archive
 from scraper.signals import article_filtered
 from scraper.sources import Source, load_sources, select_sources
@@ -139,9 +139,14 @@ class NewsSpider(Spider):
         return bool(known and known.outcome)
 
     def _article_requests(
-        self, source: Source, urls: Iterator[str] | list[str], default_pattern: re.Pattern[str] | None = None
+        self, source: Source, urls: Iterator[str] | list[str], default_pattern: Pattern | None = None
     ) -> Iterator[Request]:
+        limit = self.settings.getint("URLLENGTH_LIMIT")
         for url in urls:
+            if too_long(url, limit):
+                self._stat(source, "skipped_long_url")
+                logger.debug("Source %s: link of %d characters skipped (URLLENGTH_LIMIT)", source.name, len(url))
+                continue
             canonical = canonicalize(url)
             if canonical in self.seen or not source.takes_article(canonical, default_pattern):
                 continue
