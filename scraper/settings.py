@@ -65,6 +65,8 @@ MALLOC_MMAP_THRESHOLD = 128 * 1024
 
 # --- Safety and politeness --------------------------------------------------
 ALLOW_PRIVATE_ADDRESSES = False  # refuse private, loopback and link-local targets
+# Connections go only to the addresses this resolver vetted (DNS rebinding cannot slip past).
+TWISTED_DNS_RESOLVER = "scraper.resolver.GuardedResolver"
 CONTACT_URL = "https://github.com/news-archiver/news-archiver"  # goes in the User-Agent
 USER_AGENT = "news-archiver/0.1 (+{contact_url})"  # {contact_url} becomes CONTACT_URL
 ROBOTSTXT_OBEY = True

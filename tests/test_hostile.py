@@ -14,6 +14,7 @@ from warcio.archiveiterator import ArchiveIterator
 from sitefixture import FixtureServer, Resource, pages
 from sitefixture.server import gzip_bomb as make_gzip_bomb
 from tests.conftest import crawl
+from tests.fakedns import fake_dns
 
 ARTICLE = "/news/2026/11/20/a-story"
 MiB = 1 << 20
@@ -241,6 +242,15 @@ def test_links_of_a_page_whose_charset_is_only_in_the_http_header_are_asked_for_
         asked = server.paths()
     assert quoted in asked, asked
     assert [entry["url"] for entry in result.manifest()] == [server.url(quoted)]
+
+
+def test_a_source_with_a_unicode_host_is_crawled_under_its_idna_name(tmp_path: Path) -> None:
+    with FixtureServer() as server:
+        one_article_site(server, Resource(STORY))
+        sources = f'[[source]]\nname = "idn"\nurl = "http://b\u00fccher.test:{server.port}/"\n'
+        settings = fake_dns({"xn--bcher-kva.test": ["127.0.0.1"]}, ALLOW_PRIVATE_ADDRESSES="True")
+        result = crawl(tmp_path, sources, settings)
+    assert [entry["url"] for entry in result.manifest()] == [f"http://xn--bcher-kva.test:{server.port}{ARTICLE}"]
 
 
 def test_a_pattern_that_backtracks_forever_in_python_runs_in_linear_time(tmp_path: Path) -> None:
