@@ -163,32 +163,58 @@ def _defused(data: bytes) -> tuple[bytes, int]:
     return _NAMED_REFERENCE.sub(b"&#xFFFD;", data), declared
 
 
-def parse_sitemap(body: bytes, base_url: str) -> Sitemap | None:
-    """Parse a sitemap index or urlset (plain or gzipped, Google News tags read), as a stream."""
+class SitemapStream:
+    """A sitemap being read: its ``kind`` (``sitemapindex`` or ``urlset``), then its entries
+    one at a time as the stream is parsed. ``refused`` counts, so far, the entity declarations
+    dropped and the entries left out for using an entity no one declared."""
+
+    def __init__(self, kind: str, elements: Iterator[etree._Element], base_url: str, refused: int) -> None:
+        self.kind = kind
+        self.refused = refused
+        self._elements = elements
+        self._base_url = base_url
+
+    def __iter__(self) -> Iterator[Entry]:
+        try:
+            for element in self._elements:
+                if _local(element.tag) not in ("sitemap", "url"):
+                    continue
+                loc = _child_text(element, "loc")
+                if loc and _UNRESOLVED in loc:
+                    self.refused += 1
+                elif loc:
+                    modified = parse_date(_child_text(element, "publication_date", "lastmod"))
+                    yield Entry(urljoin(self._base_url, loc), modified)
+        except etree.XMLSyntaxError:
+            return
+
+
+def iter_sitemap(body: bytes, base_url: str) -> SitemapStream | None:
+    """A sitemap index or urlset (plain or gzipped, Google News dates read) whose entries are
+    read from the stream when asked for; ``None`` if it is not a sitemap."""
     data = _maybe_gunzip(body)
     if not data.strip():
         return None
     data, refused = _defused(data)
     elements = _streamed(data)
-    entries = []
     try:
         kind = _local(next(elements).tag)
-        if kind not in ("sitemapindex", "urlset"):
-            return None
-        for element in elements:
-            if _local(element.tag) not in ("sitemap", "url"):
-                continue
-            loc = _child_text(element, "loc")
-            if loc and _UNRESOLVED in loc:
-                refused += 1
-            elif loc:
-                modified = parse_date(_child_text(element, "publication_date", "lastmod"))
-                entries.append(Entry(urljoin(base_url, loc), modified))
     except (StopIteration, etree.XMLSyntaxError):
         return None
-    if kind == "sitemapindex":
-        return Sitemap(sitemaps=entries, pages=[], refused=refused)
-    return Sitemap(sitemaps=[], pages=entries, refused=refused)
+    if kind not in ("sitemapindex", "urlset"):
+        return None
+    return SitemapStream(kind, elements, base_url, refused)
+
+
+def parse_sitemap(body: bytes, base_url: str) -> Sitemap | None:
+    """Parse a sitemap index or urlset whole (see ``iter_sitemap``)."""
+    stream = iter_sitemap(body, base_url)
+    if stream is None:
+        return None
+    found = list(stream)
+    if stream.kind == "sitemapindex":
+        return Sitemap(sitemaps=found, pages=[], refused=stream.refused)
+    return Sitemap(sitemaps=[], pages=found, refused=stream.refused)
 
 
 def parse_feed(body: bytes, base_url: str) -> list[Entry] | None:

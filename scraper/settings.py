@@ -63,6 +63,12 @@ CORPUS_MAX_LINK_RATIO = 0.5  # a text whose words are mostly link texts is a lis
 # 0 keeps glibc's sliding threshold. No effect without glibc.
 MALLOC_MMAP_THRESHOLD = 128 * 1024
 
+# --- Discovery limits (per source and run; a source's sources.toml field overrides; 0: none)
+SITEMAP_MAX_DEPTH = 3  # max_sitemap_depth: index levels followed below robots.txt's or configured sitemaps
+SITEMAP_MAX_COUNT = 200  # max_sitemaps: sitemaps fetched
+SITEMAP_MAX_URLS = 50_000  # max_sitemap_urls: entries read from one sitemap (the protocol's own maximum)
+ARTICLES_MAX_PER_RUN = 2000  # max_articles: new article URLs requested
+
 # --- Safety and politeness --------------------------------------------------
 ALLOW_PRIVATE_ADDRESSES = False  # refuse private, loopback and link-local targets
 # Connections go only to the addresses this resolver vetted (DNS rebinding cannot slip past).

@@ -19,6 +19,7 @@ from corpus.boilerplate import compiled_selector
 from corpus.filters import TopicFilter
 from corpus.options import HEADLINE_CHOICES, ExtractionOptions
 from corpus.urls import same_site
+from scraper.limits import LIMIT_SETTINGS
 from scraper.linear import Pattern, compile_linear
 
 NAME = re.compile(r"^[a-z0-9-]+$")
@@ -41,6 +42,10 @@ OPTIONAL_FIELDS = {
     "body_selector": str,
     "exclude_selectors": list,
     "headline": str,
+    "max_sitemap_depth": int,
+    "max_sitemaps": int,
+    "max_sitemap_urls": int,
+    "max_articles": int,
 }
 REQUIRED_FIELDS = {"name": str, "url": str}
 
@@ -70,6 +75,11 @@ class Source:
     body_selector: str | None = None
     exclude_selectors: list[str] = field(default_factory=list)
     headline: str = "auto"
+    # Discovery limits (scraper.limits); None takes the setting's default.
+    max_sitemap_depth: int | None = None
+    max_sitemaps: int | None = None
+    max_sitemap_urls: int | None = None
+    max_articles: int | None = None
 
     @property
     def host(self) -> str:
@@ -193,7 +203,7 @@ def _check_field(key: str, value: Any) -> Any:
                 raise ValueError(f"invalid CSS selector {selector!r}: {error}") from None
     if key == "headline" and value not in HEADLINE_CHOICES:
         raise ValueError(f"{value!r} is not one of {', '.join(map(repr, HEADLINE_CHOICES))}")
-    if key in ("max_age_days", "min_words", "max_section_pages", "recrawl_after_days") and value < 0:
+    if key in ("max_age_days", "min_words", "max_section_pages", "recrawl_after_days", *LIMIT_SETTINGS) and value < 0:
         raise ValueError("must not be negative")
     return value
 

@@ -50,9 +50,11 @@ def summary_line(figures: dict[str, Any]) -> str:
     """One source's figures as the summary prints them."""
     status = " ".join(f"{code}:{count}" for code, count in figures["status"].items()) or "-"
     filtered = " ".join(f"{k}:{v}" for k, v in figures["filtered"].items()) or "-"
+    cut = " ".join(f"{k}:{v}" for k, v in figures.get("cut", {}).items())
     return (
         f"discovered {figures['discovered']} ({figures['known']} known), fetched {figures['fetched']} ({status}), "
         f"written {figures['written']}, updated {figures['updated']}, filtered {filtered}, errors {figures['errors']}"
+        + (f", cut by limits {cut}" if cut else "")
     )
 
 
@@ -117,6 +119,7 @@ class SourceSummary:
             "filtered": {k[9:]: v for k, v in sorted(values.items()) if k.startswith("filtered/")},
             "examples": dict(sorted(self.examples.get(name, {}).items())),
             "errors": sum(v for k, v in values.items() if k == "errors" or k.startswith("errors/")),
+            "cut": {k[4:]: v for k, v in sorted(values.items()) if k.startswith("cut/")},
         }
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
@@ -137,6 +140,10 @@ class SourceSummary:
         outcome = f"Exit code {code}: {MEANINGS[code]}"
         lines.append(outcome + (f" ({', '.join(failed)})" if code in (PARTIAL, FAILED) else ""))
         logger.log(logging.WARNING if code else logging.INFO, "\n".join(lines))
+        for name, source in figures.items():
+            if source["cut"]:
+                cut = ", ".join(f"{count} {what.replace('_', ' ')}" for what, count in source["cut"].items())
+                logger.warning("Source %s: discovery limits left out %s (see max_* in sources.toml)", name, cut)
         for name, reasons in attention.items():
             for text in reasons:
                 self.stats.inc_value(f"news/{name}/attention")

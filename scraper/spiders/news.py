@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from scraper import discovery
 from scraper.extensions.crawlstate import crawl_state
 from scraper.failures import write_failed
 from scraper.items import PageItem, unfit_for_extraction
+from scraper.limits import DiscoveryLimits, over
 from scraper.linear import Pattern, too_long
 from scraper.replay.handler import read_from_archive
 from scraper.signals import article_filtered
@@ -61,6 +63,10 @@ class NewsSpider(Spider):
         self.seen: set[str] = set()
         self.yielded = itertools.count()
         self.state: CrawlState | None = None
+        self.limits: dict[str, DiscoveryLimits] = {}
+        self.sitemaps_asked: dict[str, set[str]] = {}
+        self.articles_asked: Counter[str] = Counter()
+        self.cut_warned: set[tuple[str, str]] = set()
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -84,6 +90,7 @@ class NewsSpider(Spider):
         configured = load_sources(crawler.settings.get("SOURCES_FILE", "sources.toml"))
         selected = select_sources(configured, spider.source_names)
         spider.sources = {source.name: source for source in selected}
+        spider.limits = {source.name: DiscoveryLimits.of(source, crawler.settings) for source in selected}
         spider.allowed_domains = sorted({s.host.removeprefix("www.") for s in selected})
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
         return spider
@@ -111,7 +118,8 @@ class NewsSpider(Spider):
             for url in source.feeds:
                 yield self._request(url, source, "feed", self.parse_feed)
             for url in source.sitemaps:
-                yield self._request(url, source, "sitemap", self.parse_sitemap)
+                for request in self._sitemap_requests(url, source, depth=0):
+                    yield request
             for url in source.start_urls:
                 yield self._request(url, source, "section", self.parse_section, page=1)
 
@@ -123,6 +131,30 @@ class NewsSpider(Spider):
 
     def _filtered(self, source: Source, reason: str, url: str) -> None:
         self.crawler.signals.send_catch_log(article_filtered, source=source.name, reason=reason, url=url)
+
+    def _cut(self, source: Source, what: str, message: str) -> None:
+        """Count one thing a discovery limit left out (``cut/<what>``); warn the first time."""
+        self._stat(source, f"cut/{what}")
+        if (source.name, what) not in self.cut_warned:
+            self.cut_warned.add((source.name, what))
+            logger.warning("Source %s: %s", source.name, message)
+
+    def _sitemap_requests(self, url: str, source: Source, depth: int) -> Iterator[Request]:
+        """The request of a sitemap, unless it was asked for already or a limit says no."""
+        asked = self.sitemaps_asked.setdefault(source.name, set())
+        if url in asked:
+            return
+        limits = self.limits[source.name]
+        if limits.max_sitemap_depth and depth > limits.max_sitemap_depth:
+            self._cut(source, "sitemap_depth", f"sitemap {url} is {depth} indexes deep, past max_sitemap_depth "
+                      f"({limits.max_sitemap_depth}): not fetched, nor any like it")
+            return
+        if over(len(asked), limits.max_sitemaps):
+            self._cut(source, "sitemaps", f"{limits.max_sitemaps} sitemaps fetched (max_sitemaps): "
+                      f"{url} and any further ones are not")
+            return
+        asked.add(url)
+        yield self._request(url, source, "sitemap", self.parse_sitemap, sitemap_depth=depth)
 
     def _recrawl_requests(self, source: Source) -> Iterator[Request]:
         if self.state is None or source.recrawl_after_days is None:
@@ -155,6 +187,12 @@ class NewsSpider(Spider):
             if self._done(canonical):
                 self._stat(source, "known")
                 continue
+            limit = self.limits[source.name].max_articles
+            if over(self.articles_asked[source.name], limit):
+                self._cut(source, "articles", f"{limit} new articles asked for this run (max_articles): "
+                          "the others wait for the next run")
+                continue
+            self.articles_asked[source.name] += 1
             yield self._request(canonical, source, "article", self.parse_article)
 
     # --- discovery callbacks ---------------------------------------------
@@ -165,12 +203,13 @@ class NewsSpider(Spider):
         if source is None or parser is None:
             return
         for url in getattr(parser, "sitemaps", []):
-            self.crawler.engine.crawl(self._request(url, source, "sitemap", self.parse_sitemap))
+            for sitemap in self._sitemap_requests(url, source, depth=0):
+                self.crawler.engine.crawl(sitemap)
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
         source = self._source(response)
         for url in discovery.sitemaps_from_robots(response.text if isinstance(response, TextResponse) else "", response.url):
-            yield self._request(url, source, "sitemap", self.parse_sitemap)
+            yield from self._sitemap_requests(url, source, depth=0)
 
     def parse_home(self, response: Response) -> Iterator[Request]:
         source = self._source(response)
@@ -209,24 +248,37 @@ class NewsSpider(Spider):
         yield from self._article_requests(source, fresh)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        """Requests for a sitemap's entries, made as they are read: the first articles go out
+        while the rest is still unread, and memory holds one entry at a time."""
         source = self._source(response)
-        sitemap = discovery.parse_sitemap(response.body, response.url)
-        if sitemap is None:
+        stream = discovery.iter_sitemap(response.body, response.url)
+        if stream is None:
             logger.warning("Source %s: %s is not a sitemap", source.name, response.url)
             self._stat(source, "errors/bad_sitemap")
             return
-        if sitemap.refused:
+        yield from self._sitemap_entries(stream, source, response)
+        if stream.refused:
             logger.warning(
                 "Source %s: %s: left out %d entity declaration(s) and entries using undeclared entities",
-                source.name, response.url, sitemap.refused,
+                source.name, response.url, stream.refused,
             )
             self._stat(source, "errors/sitemap_entities")
-        for entry in sitemap.sitemaps:
-            if not source.is_too_old(entry.modified) and same_site(entry.url, source.host):
-                yield self._request(entry.url, source, "sitemap", self.parse_sitemap)
-        fresh = [entry.url for entry in sitemap.pages if not source.is_too_old(entry.modified)]
-        self._stat(source, "skipped_old", len(sitemap.pages) - len(fresh))
-        yield from self._article_requests(source, fresh)
+
+    def _sitemap_entries(self, stream: discovery.SitemapStream, source: Source, response: Response) -> Iterator[Request]:
+        depth = response.meta.get("sitemap_depth", 0)
+        limit = self.limits[source.name].max_sitemap_urls
+        for taken, entry in enumerate(stream):
+            if over(taken, limit):
+                self._cut(source, "sitemap_urls", f"{response.url} holds more than {limit} URLs (max_sitemap_urls): "
+                          "the rest is not read")
+                return
+            if source.is_too_old(entry.modified):
+                self._stat(source, "skipped_old")
+            elif stream.kind == "sitemapindex":
+                if same_site(entry.url, source.host):
+                    yield from self._sitemap_requests(entry.url, source, depth + 1)
+            else:
+                yield from self._article_requests(source, (entry.url,))
 
     # --- articles ----------------------------------------------------------
 
