@@ -18,9 +18,9 @@ from zope.interface import implementer
 from scraper.downloadermiddlewares.addressguard import AddressGuardMiddleware, is_public
 from scraper.resolver import GuardedResolver
 from sitefixture import FixtureServer, Resource, pages
+from sitefixture.fakedns import Script, fake_dns
 from sitefixture.server import free_port
 from tests.conftest import ServedSite, crawl
-from tests.fakedns import Script, fake_dns
 
 EMBEDDED_LOOPBACK = ["::127.0.0.1", "64:ff9b::7f00:1", "2002:7f00:1::", "::ffff:127.0.0.1"]
 

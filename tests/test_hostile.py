@@ -12,9 +12,9 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from sitefixture import FixtureServer, Resource, pages
+from sitefixture.fakedns import fake_dns
 from sitefixture.server import gzip_bomb as make_gzip_bomb
 from tests.conftest import crawl
-from tests.fakedns import fake_dns
 
 ARTICLE = "/news/2026/11/20/a-story"
 MiB = 1 << 20

@@ -80,7 +80,7 @@ def fake_dns(answers: dict[str, list[str]], public: Sequence[str] = (), **settin
     ``settings`` say otherwise."""
     return {
         "ALLOW_PRIVATE_ADDRESSES": "False",
-        "TWISTED_DNS_RESOLVER": "tests.fakedns.ScriptedResolver",
+        "TWISTED_DNS_RESOLVER": "sitefixture.fakedns.ScriptedResolver",
         "FAKE_DNS": json.dumps(answers),
         "FAKE_PUBLIC": ",".join(public),
         **settings,
