@@ -22,9 +22,10 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
+from benchmarks import hardening
 from sitefixture import FixtureServer, Resource, pages
-from sitefixture.server import gzip_bomb
 from sitefixture.scrapyrun import crawl
+from sitefixture.server import gzip_bomb
 from sitefixture.text import paragraphs
 
 MiB = 1 << 20
@@ -142,6 +143,8 @@ def main() -> None:
         total_lost += max(lost, 0)
         print(f"| {fault.name} | {fault.count} | {len(owned)} | {stored} | {in_corpus} / {expected} | {lost} |")
     print(f"\ndata lost in total: {total_lost}; corpus: {len(corpus)} articles")
+    print("\nAttacks of issue 19, one crawl each (python -m benchmarks.hardening):")
+    hardening.report()
 
 
 if __name__ == "__main__":
