@@ -73,7 +73,7 @@ def _crawl(workdir: Path, servers: list[FixtureServer], sources: str, settings: 
                 pass
     manifest = data / "corpus" / "index.jsonl"
     written = len(manifest.read_text().splitlines()) if manifest.exists() else 0
-    hung = run.returncode in (124, 137)
+    hung = run.returncode in (124, 137, -9)
     return Row(answered, archived, written, expected, "hung" if hung else str(run.returncode),
                run.seconds, run.peak_rss / MiB, note=_note(run.output))
 
