@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from sitefixture.news import build_news_site
-from sitefixture.scrapyrun import run_scrapy
+from sitefixture.scrapyrun import CrawlResult, run_scrapy
 from tests.conftest import ServedSite
 
 BASE = "http://127.0.0.1:8000"
@@ -70,3 +70,18 @@ def test_unreachable_url_and_bad_usage(tmp_path: Path) -> None:
     assert code == 3 and "error: http://127.0.0.1:9/story: " in err
     code, _, err = extract(tmp_path, "--url", "http://127.0.0.1:9/a", "a.html", "b.html")
     assert code == 2 and "--url" in err
+
+
+def test_what_extract_shows_is_what_a_crawl_wrote(tmp_path: Path, crawled: tuple[ServedSite, CrawlResult]) -> None:
+    served, result = crawled
+    (tmp_path / "sources.toml").write_text(served.site.source_toml(served.server.base_url))
+    urls = [served.url(article.path) for key, article in served.site.articles.items() if key != "p"]
+    code, out, err = extract(tmp_path, "--jsonl", *urls)
+    assert code == 0, err
+    shown = {record["url"]: record for record in map(json.loads, out.splitlines())}
+    written = {entry["url"]: entry for entry in result.manifest()}
+    assert written and set(written) <= {url for url, record in shown.items() if record["verdict"] == "written"}
+    for url, entry in written.items():
+        assert shown[url]["text"] == (result.corpus / entry["file"]).read_text(encoding="utf-8")
+        assert shown[url]["title"] == entry["title"] and shown[url]["authors"] == entry["authors"]
+    assert any(record["verdict"] == "filtered:off-topic" for record in shown.values())
