@@ -68,6 +68,8 @@ SITEMAP_MAX_DEPTH = 3  # max_sitemap_depth: index levels followed below robots.t
 SITEMAP_MAX_COUNT = 200  # max_sitemaps: sitemaps fetched
 SITEMAP_MAX_URLS = 50_000  # max_sitemap_urls: entries read from one sitemap (the protocol's own maximum)
 ARTICLES_MAX_PER_RUN = 2000  # max_articles: new article URLs requested
+# Scrapy's 5 MB would hold every download while one big sitemap is read: room for one of DOWNLOAD_MAXSIZE.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 32 * 1024 * 1024
 
 # --- Safety and politeness --------------------------------------------------
 ALLOW_PRIVATE_ADDRESSES = False  # refuse private, loopback and link-local targets

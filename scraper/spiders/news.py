@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 from collections import Counter
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 GONE = (404, 410)  # an article answering these is not asked for again
+SITEMAP_BATCH = 200  # sitemap entries read between two turns of the reactor
 
 
 def _requested_url(response: Response) -> str:
@@ -247,16 +249,21 @@ class NewsSpider(Spider):
         self._stat(source, "skipped_old", len(entries) - len(fresh))
         yield from self._article_requests(source, fresh)
 
-    def parse_sitemap(self, response: Response) -> Iterator[Request]:
-        """Requests for a sitemap's entries, made as they are read: the first articles go out
-        while the rest is still unread, and memory holds one entry at a time."""
+    async def parse_sitemap(self, response: Response) -> AsyncIterator[Request]:
+        """Requests for a sitemap's entries, made as they are read; every ``SITEMAP_BATCH``
+        entries the reactor runs, so the first articles are fetched while the rest is still
+        unread. Memory holds one entry at a time."""
         source = self._source(response)
         stream = discovery.iter_sitemap(response.body, response.url)
         if stream is None:
             logger.warning("Source %s: %s is not a sitemap", source.name, response.url)
             self._stat(source, "errors/bad_sitemap")
             return
-        yield from self._sitemap_entries(stream, source, response)
+        for request in self._sitemap_entries(stream, source, response):
+            if request is None:
+                await asyncio.sleep(0)
+            else:
+                yield request
         if stream.refused:
             logger.warning(
                 "Source %s: %s: left out %d entity declaration(s) and entries using undeclared entities",
@@ -264,7 +271,10 @@ class NewsSpider(Spider):
             )
             self._stat(source, "errors/sitemap_entities")
 
-    def _sitemap_entries(self, stream: discovery.SitemapStream, source: Source, response: Response) -> Iterator[Request]:
+    def _sitemap_entries(
+        self, stream: discovery.SitemapStream, source: Source, response: Response
+    ) -> Iterator[Request | None]:
+        """The requests of a sitemap's entries, and ``None`` every ``SITEMAP_BATCH`` entries."""
         depth = response.meta.get("sitemap_depth", 0)
         limit = self.limits[source.name].max_sitemap_urls
         for taken, entry in enumerate(stream):
@@ -272,6 +282,8 @@ class NewsSpider(Spider):
                 self._cut(source, "sitemap_urls", f"{response.url} holds more than {limit} URLs (max_sitemap_urls): "
                           "the rest is not read")
                 return
+            if taken % SITEMAP_BATCH == SITEMAP_BATCH - 1:
+                yield None  # a pause for the reactor, even while entries are known or too old
             if source.is_too_old(entry.modified):
                 self._stat(source, "skipped_old")
             elif stream.kind == "sitemapindex":
