@@ -9,12 +9,14 @@ and they die with their parent: on Linux the kernel sends SIGKILL when the paren
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import os
 import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
 _WATCH_SECONDS = 0.5
@@ -26,16 +28,42 @@ def ignore_stop_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
-def die_with_parent(parent: int) -> None:
-    """Have the kernel kill this process when its parent ``parent`` dies (Linux only)."""
+def die_with_parent(parent: int, sig: int = signal.SIGKILL) -> None:
+    """Have the kernel send ``sig`` to this process when its parent ``parent`` dies (Linux only)."""
     if sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
         except (OSError, AttributeError):
             pass
     if os.getppid() != parent:  # it died before the request took effect
         os._exit(1)
+
+
+def _children() -> list[int]:
+    """This process's children, read from ``/proc`` (none where there is no ``/proc``)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                found.append(int(entry.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def kill_children() -> None:
+    """SIGKILL this process's children: workers still starting have set no parent-death signal yet."""
+    for pid in _children():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _orphaned(signum: int, frame: object) -> None:
+    kill_children()
+    os._exit(1)
 
 
 def _watch(parent: int) -> None:
@@ -50,9 +78,15 @@ def watch_parent(parent: int) -> None:
 
 
 def bind_fork_server() -> None:
-    """Run in the fork server as it starts (it imports :mod:`corpus.preload`)."""
+    """Run in the fork server as it starts (it imports :mod:`corpus.preload`).
+
+    When the crawl dies the fork server takes its children along: the kernel signals
+    it (SIGUSR1) on Linux; elsewhere it exits when its pipe from the crawl reads EOF.
+    """
     ignore_stop_signals()
-    die_with_parent(os.getppid())
+    signal.signal(signal.SIGUSR1, _orphaned)
+    atexit.register(kill_children)
+    die_with_parent(os.getppid(), signal.SIGUSR1)
 
 
 def bind_worker() -> None:
