@@ -22,7 +22,7 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from benchmarks import hardening
+from benchmarks import hardening, runfaults
 from sitefixture import FixtureServer, Resource, pages
 from sitefixture.scrapyrun import crawl
 from sitefixture.server import gzip_bomb
@@ -145,6 +145,8 @@ def main() -> None:
     print(f"\ndata lost in total: {total_lost}; corpus: {len(corpus)} articles")
     print("\nAttacks of issue 19, one crawl each (python -m benchmarks.hardening):")
     hardening.report()
+    print("\nFaults of the run itself, one crawl each (python -m benchmarks.runfaults):")
+    runfaults.main()
 
 
 if __name__ == "__main__":
