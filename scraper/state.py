@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -177,6 +177,17 @@ class CrawlState(FetchRecorder):
             self.db.executescript(SCHEMA)
         except sqlite3.DatabaseError as error:
             raise StateUnusable(f"{self.path}: {error}") from error
+
+    @classmethod
+    def reader(cls, path: str | os.PathLike[str]) -> CrawlState:
+        """Open the existing state at ``path`` for reading only: nothing is created or written."""
+        state = cls.__new__(cls)
+        state.path = Path(path)
+        # immutable: SQLite makes no -wal or -shm file, so a read-only DATA_DIR can be read and
+        # a writable one is left as it was. A run still going may not be seen: it records at its end.
+        uri = f"{state.path.resolve().as_uri()}?immutable=1"
+        state.db = sqlite3.connect(uri, uri=True, isolation_level=None)
+        return state
 
     def close(self) -> None:
         self.db.close()

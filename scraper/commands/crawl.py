@@ -12,6 +12,7 @@ from scrapy.spiders import Spider
 
 from corpus.store import CorpusStore, ManifestError
 from scraper import exitcodes
+from scraper.commandline import CheckedCommand
 from scraper.lock import DataDirBusy, DataDirLock
 from scraper.extensions.crawlstate import state_path
 from scraper.paths import corpus_dir, data_dir
@@ -21,7 +22,7 @@ from scraper.sources import SourcesError, load_sources, select_sources
 from scraper.state import StateUnusable, check_state
 
 
-class Command(ScrapyCrawlCommand):
+class Command(CheckedCommand, ScrapyCrawlCommand):
     """Scrapy's crawl command; a bad ``SOURCES_FILE``, a busy ``DATA_DIR``, an unusable
     ``REPLAY_ARCHIVE``, an unreachable ``REDIS_URL`` or a damaged corpus manifest stops it
     with one line; the exit code says how the run went (:mod:`scraper.exitcodes`)."""
@@ -68,6 +69,10 @@ class Command(ScrapyCrawlCommand):
             except DataDirBusy as error:
                 print(f"error: {error}", file=sys.stderr)
                 self.exitcode = exitcodes.BUSY
+                return
+            except OSError as error:
+                print(f"error: DATA_DIR: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
+                self.exitcode = exitcodes.IO_ERROR
                 return
             try:
                 if not shared and self.settings.getbool("CRAWL_STATE_ENABLED", True):

@@ -9,6 +9,7 @@ from pathlib import Path
 from scrapy.commands import BaseRunSpiderCommand
 
 from scraper import exitcodes
+from scraper.commandline import CheckedCommand
 from scraper.paths import archive_dir, data_dir
 from scraper.replay.preflight import refusal
 from scraper.replay.spider import ReplaySpider
@@ -17,7 +18,7 @@ from scraper.sources import SourcesError, load_sources, select_sources
 DEFAULT_CORPUS = "corpus-replay"  # under DATA_DIR
 
 
-class Command(BaseRunSpiderCommand):
+class Command(CheckedCommand, BaseRunSpiderCommand):
     """Run every archived article through extraction, filters and the corpus store again."""
 
     requires_project = True

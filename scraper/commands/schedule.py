@@ -16,6 +16,7 @@ from scrapy.commands import BaseRunSpiderCommand
 from scrapy.exceptions import UsageError
 
 from scraper import exitcodes
+from scraper.commandline import CheckedCommand
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def parse_duration(text: str) -> float:
     return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
-class Command(BaseRunSpiderCommand):
+class Command(CheckedCommand, BaseRunSpiderCommand):
     """Run the news crawl every interval, with jitter, until stopped (SIGINT or SIGTERM).
 
     Each run is a new ``scrapy crawl news`` process, since Scrapy's reactor cannot

@@ -7,6 +7,9 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
+import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,6 +18,7 @@ from scrapy.commands import ScrapyCommand
 from archive.cdxj import INDEX_FOLDER, ensure_indexes
 from archive.reader import archive_files
 from scraper import exitcodes
+from scraper.commandline import CheckedCommand
 from scraper.paths import archive_dir, data_dir
 
 COLLECTION = "news"
@@ -45,7 +49,7 @@ def wayback_command(configured: str) -> list[str] | None:
     return [found] if found else None
 
 
-class Command(ScrapyCommand):
+class Command(CheckedCommand, ScrapyCommand):
     """Index any WARC file not indexed yet, write pywb's config under ``DATA_DIR/pywb`` and run pywb."""
 
     requires_project = True
@@ -89,6 +93,44 @@ class Command(ScrapyCommand):
         config = data_dir(self.settings) / "pywb" / "config.yaml"
         config.parent.mkdir(parents=True, exist_ok=True)
         config.write_text(json.dumps(pywb_config(archive), indent=2) + "\n")  # JSON is YAML
+        taken = port_problem(opts.bind, opts.port)
+        if taken:
+            print(f"error: cannot listen on {opts.bind}:{opts.port}: {taken} (pass another --port)", file=sys.stderr)
+            self.exitcode = exitcodes.CONFIG
+            return
         print(f"Serving {archive} at http://{opts.bind}:{opts.port}/{COLLECTION}/ (pywb config: {config})", flush=True)
         command = [*wayback, "--port", str(opts.port), "--bind", opts.bind]
-        os.execve(command[0], command, {**os.environ, "PYWB_CONFIG_FILE": str(config.resolve())})
+        self.exitcode = run_until_stopped(command, {**os.environ, "PYWB_CONFIG_FILE": str(config.resolve())})
+
+
+def port_problem(bind: str, port: int) -> str | None:
+    """Why pywb could not listen on ``bind:port`` (in use, no such address), or None."""
+    family = socket.AF_INET6 if ":" in bind else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as pywb's server does
+        try:
+            probe.bind((bind, port))
+        except OSError as error:
+            return error.strerror or str(error)
+    return None
+
+
+def run_until_stopped(command: list[str], env: dict[str, str]) -> int:
+    """Run the server until it ends or Ctrl-C / SIGTERM stops it; return the exit code."""
+    # Its own session: a Ctrl-C reaches only us, and pywb gets one SIGTERM (no traceback).
+    server = subprocess.Popen(command, env=env, start_new_session=True)
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        server.terminate()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
+    code = server.wait()
+    if stopping:
+        print("Stopped serving.", file=sys.stderr)
+        return exitcodes.OK
+    print(f"error: pywb ({command[0]}) ended with exit code {code}", file=sys.stderr)
+    return exitcodes.FAILED

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 
 from scrapy.commands import ScrapyCommand
 
 from scraper import exitcodes
+from scraper.commandline import CheckedCommand
 from scraper.extensions.crawlstate import open_state, state_path
 from scraper.extensions.summary import summary_line
 from scraper.shared.connection import SharedCrawlError
 from scraper.sources import SourcesError, load_sources
+from scraper.state import CrawlState
 
 
-class Command(ScrapyCommand):
+class Command(CheckedCommand, ScrapyCommand):
     """Validate ``SOURCES_FILE``; print each source, its URL and its last run's figures."""
 
     requires_project = True
+    requires_crawler_process = False  # it reads, and prints only its list
 
     def syntax(self) -> str:
         return ""
@@ -37,10 +41,18 @@ class Command(ScrapyCommand):
         print(f"{path}: {len(sources)} sources, valid")
         shared = bool(self.settings.get("REDIS_URL"))
         try:
-            state = open_state(self.settings) if shared or state_path(self.settings).exists() else None
+            if shared:
+                state = open_state(self.settings)
+            else:
+                path = state_path(self.settings)
+                state = CrawlState.reader(path) if path.exists() else None
         except SharedCrawlError as error:
             print(f"error: {error}", file=sys.stderr)
             self.exitcode = exitcodes.FAILED
+            return
+        except sqlite3.Error as error:
+            print(f"error: {path}: cannot read the crawl state: {error}", file=sys.stderr)
+            self.exitcode = exitcodes.IO_ERROR
             return
         try:
             width = max((len(source.name) for source in sources), default=0)

@@ -17,6 +17,7 @@ from archive.wacz import Page, write_wacz
 from archive.writer import repair_torn_tail
 from corpus.store import MANIFEST, is_corpus_file_name, read_manifest
 from scraper import exitcodes
+from scraper.commandline import CheckedCommand
 from scraper.paths import archive_dir, corpus_dir
 
 DEFAULT_TITLE = "News archive"
@@ -67,7 +68,7 @@ def _software() -> str:
         return "news-archiver"
 
 
-class Command(ScrapyCommand):
+class Command(CheckedCommand, ScrapyCommand):
     """Write every finished WARC file, one CDXJ index and the corpus's pages into a WACZ file."""
 
     requires_project = True

@@ -6,10 +6,12 @@ import argparse
 
 from scrapy.commands import ScrapyCommand
 
+from scraper.commandline import CheckedCommand
+
 DEFAULT_SAMPLES = 5
 
 
-class ProbeCommand(ScrapyCommand):
+class ProbeCommand(CheckedCommand, ScrapyCommand):
     """Offers ``--samples`` and logs warnings only, unless ``-L`` asks otherwise: the report is the output."""
 
     requires_project = True

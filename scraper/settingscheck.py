@@ -1,0 +1,98 @@
+"""Check the settings before a command runs: a value of the wrong type, and names close to ours."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from scrapy.settings import BaseSettings, default_settings
+
+from scraper import settings as project_settings
+
+# Bounds of numeric settings beyond their type: (lowest, highest), None for no bound.
+BOUNDS: dict[str, tuple[float | None, float | None]] = {
+    "WARC_GZIP_LEVEL": (0, 9),
+    "WARC_MAX_SIZE": (1, None),
+    "EXTRACTION_PROCESSES": (1, None),
+    "CORPUS_MIN_WORDS": (0, None),
+    "CORPUS_MAX_LINK_RATIO": (0, 1),
+    "ATTENTION_IDLE_RUNS": (0, None),
+    "ATTENTION_MIN_RESPONSES": (0, None),
+    "REDIS_IDLE_TIMEOUT": (0, None),
+    "REDIS_WORKER_TIMEOUT": (1, None),
+    "MALLOC_MMAP_THRESHOLD": (0, None),
+    "DOWNLOAD_DELAY": (0, None),
+    "DOWNLOAD_TIMEOUT": (0, None),
+    "CONCURRENT_REQUESTS": (1, None),
+    "CONCURRENT_REQUESTS_PER_DOMAIN": (1, None),
+    "RETRY_TIMES": (0, None),
+    "RETRY_AFTER_MAX": (0, None),
+}
+CLOSE_ENOUGH = 0.85  # difflib ratio above which an unknown name is taken for a typo
+
+
+def _defaults(module: Any) -> dict[str, Any]:
+    return {name: getattr(module, name) for name in dir(module) if name.isupper()}
+
+
+PROJECT_DEFAULTS = _defaults(project_settings)
+KNOWN_NAMES = frozenset(PROJECT_DEFAULTS) | frozenset(_defaults(default_settings))
+
+
+def _kind(default: Any) -> str | None:
+    if isinstance(default, bool):
+        return "bool"
+    if isinstance(default, int):
+        return "int"
+    if isinstance(default, float):
+        return "float"
+    return None
+
+
+def settings_error(settings: BaseSettings, defaults: Mapping[str, Any] = PROJECT_DEFAULTS) -> str | None:
+    """Say what is wrong with the first setting of ``defaults`` whose value has the wrong type or range."""
+    getters = {"bool": settings.getbool, "int": settings.getint, "float": settings.getfloat}
+    expected = {
+        "bool": "True or False (also 1/0, true/false)",
+        "int": "a whole number",
+        "float": "a number",
+    }
+    for name, default in defaults.items():
+        kind = _kind(default)
+        if kind is None or settings.get(name) is None:
+            continue
+        try:
+            value = getters[kind](name)
+        except (TypeError, ValueError):
+            return f"setting {name}: {settings.get(name)!r} is not {expected[kind]}"
+        low, high = BOUNDS.get(name, (None, None))
+        if (low is not None and value < low) or (high is not None and value > high):
+            span = f"from {low} to {high}" if high is not None else f"{low} or more"
+            return f"setting {name}: {value!r} is out of range ({span})"
+    return None
+
+
+def close_names(names: Iterable[str], known: Iterable[str] = KNOWN_NAMES) -> dict[str, str]:
+    """Map each name of ``names`` that is not a known setting but close to one to that one."""
+    known = sorted(known)
+    found = {}
+    for name in names:
+        if name in known:
+            continue
+        match = difflib.get_close_matches(name.upper(), known, n=1, cutoff=CLOSE_ENOUGH)
+        if match:
+            found[name] = match[0]
+    return found
+
+
+def unknown_argument(arguments: Iterable[str], accepted: Iterable[str]) -> str | None:
+    """Say which spider argument (``-a NAME=...``) is not one of ``accepted``, if any."""
+    accepted = sorted(accepted)
+    for name in arguments:
+        if name not in accepted:
+            match = difflib.get_close_matches(name, accepted, n=1, cutoff=0.6)
+            hint = f"; did you mean -a {match[0]}=...?" if match else ""
+            takes = ", ".join(f"-a {a}=..." for a in accepted) or "no -a arguments"
+            return f"unknown spider argument -a {name}=...{hint} (this command takes {takes})"
+    return None

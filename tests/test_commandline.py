@@ -1,0 +1,120 @@
+"""A mistake on the command line or in the machine's state ends a command with one line."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from scrapy.settings import Settings
+
+from scraper import exitcodes
+from scraper.settingscheck import close_names, settings_error, unknown_argument
+from sitefixture.scrapyrun import CrawlResult, run_scrapy, scrapy_command
+from tests.conftest import ServedSite, crawl
+
+
+def test_a_value_of_the_wrong_type_or_range_is_named() -> None:
+    assert settings_error(Settings({"ALLOW_PRIVATE_ADDRESSES": "yes"})) == (
+        "setting ALLOW_PRIVATE_ADDRESSES: 'yes' is not True or False (also 1/0, true/false)"
+    )
+    assert settings_error(Settings({"WARC_GZIP_LEVEL": "abc"})) == "setting WARC_GZIP_LEVEL: 'abc' is not a whole number"
+    assert settings_error(Settings({"WARC_GZIP_LEVEL": "10"})) == "setting WARC_GZIP_LEVEL: 10 is out of range (from 0 to 9)"
+    assert settings_error(Settings({"DOWNLOAD_DELAY": "fast"})) == "setting DOWNLOAD_DELAY: 'fast' is not a number"
+    assert settings_error(Settings({"WARC_GZIP_LEVEL": "9", "ALLOW_PRIVATE_ADDRESSES": "true"})) is None
+
+
+def test_a_name_close_to_a_known_setting_is_found() -> None:
+    names = ["ALLOW_PRIVATE_ADDRESS", "DOWNLOAD_DELAY", "download_delay", "MY_OWN_EXTENSION_KNOB"]
+    assert close_names(names) == {"ALLOW_PRIVATE_ADDRESS": "ALLOW_PRIVATE_ADDRESSES", "download_delay": "DOWNLOAD_DELAY"}
+
+
+def test_an_unknown_spider_argument_is_named() -> None:
+    assert unknown_argument(["source"], ["source"]) is None
+    assert unknown_argument(["sources"], ["source"]) == (
+        "unknown spider argument -a sources=...; did you mean -a source=...? (this command takes -a source=...)"
+    )
+
+
+def _one_error_line(stderr: str) -> str:
+    assert "Traceback" not in stderr, stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, stderr
+    return errors[0]
+
+
+def test_a_bad_setting_value_stops_the_crawl_before_it_starts(news_site: ServedSite, tmp_path: Path) -> None:
+    result = crawl(tmp_path, news_site.site.source_toml(news_site.server.base_url), {"WARC_GZIP_LEVEL": "abc"})
+    assert result.returncode == exitcodes.CONFIG
+    assert _one_error_line(result.log) == "error: setting WARC_GZIP_LEVEL: 'abc' is not a whole number"
+    assert not news_site.server.paths()
+
+
+def test_an_unknown_spider_argument_stops_the_crawl(news_site: ServedSite, tmp_path: Path) -> None:
+    result = crawl(tmp_path, news_site.site.source_toml(news_site.server.base_url), args=["-a", "sources=x"])
+    assert result.returncode == exitcodes.CONFIG
+    assert "did you mean -a source=...?" in _one_error_line(result.log)
+    assert not news_site.server.paths()
+
+
+def test_a_setting_name_with_a_typo_is_warned_about(tmp_path: Path) -> None:
+    (tmp_path / "sources.toml").write_text('[[source]]\nname = "a"\nurl = "http://127.0.0.1:9/"\n')
+    done = run_scrapy(["sources"], tmp_path, {"ALLOW_PRIVATE_ADDRESS": "True", "DATA_DIR": str(tmp_path / "data")})
+    assert done.returncode == exitcodes.OK, done.stderr
+    assert "warning: unknown setting ALLOW_PRIVATE_ADDRESS; did you mean ALLOW_PRIVATE_ADDRESSES?" in done.stderr
+
+
+def test_a_data_dir_that_cannot_be_written_is_one_line(news_site: ServedSite, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = crawl(tmp_path, news_site.site.source_toml(news_site.server.base_url), {"DATA_DIR": str(blocker / "data")})
+    assert result.returncode == exitcodes.IO_ERROR
+    assert _one_error_line(result.log).startswith(f"error: DATA_DIR: cannot write {blocker / 'data'}: ")
+
+
+def test_sources_only_reads_the_crawl_state(news_site: ServedSite, tmp_path: Path) -> None:
+    result = crawl(tmp_path, news_site.site.source_toml(news_site.server.base_url))
+    # Root can write into a read-only folder; a folder where SQLite would make its -wal
+    # file stands for one: reading must not need to create it.
+    (result.data_dir / "state.sqlite-wal").mkdir()
+    before = sorted(p.name for p in result.data_dir.iterdir())
+    done = run_scrapy(["sources"], tmp_path, {"SOURCES_FILE": str(tmp_path / "sources.toml"), "DATA_DIR": str(result.data_dir)})
+    assert done.returncode == exitcodes.OK, done.stderr
+    assert "last run " in done.stdout and "written 8," in done.stdout
+    assert sorted(p.name for p in result.data_dir.iterdir()) == before
+
+
+def _archive(tmp_path: Path, news_site: ServedSite) -> CrawlResult:
+    return crawl(tmp_path, news_site.site.source_toml(news_site.server.base_url))
+
+
+def test_serve_on_a_port_in_use_is_one_line(news_site: ServedSite, tmp_path: Path) -> None:
+    result = _archive(tmp_path, news_site)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_scrapy(
+            ["serve", "--port", str(port), "--archive", str(result.archive)], tmp_path, {"PYWB_WAYBACK": sys.executable}
+        )
+    assert done.returncode == exitcodes.CONFIG
+    assert _one_error_line(done.stderr) == f"error: cannot listen on 127.0.0.1:{port}: Address already in use (pass another --port)"
+
+
+def test_serve_stops_on_ctrl_c_without_a_traceback(news_site: ServedSite, tmp_path: Path) -> None:
+    result = _archive(tmp_path, news_site)
+    server = tmp_path / "fake-wayback"
+    marker = tmp_path / "started"
+    server.write_text(f"#!{sys.executable}\nimport pathlib, time\npathlib.Path({str(marker)!r}).touch()\ntime.sleep(60)\n")
+    server.chmod(0o755)
+    command, env = scrapy_command(["serve", "--port", "0", "--archive", str(result.archive)], {"PYWB_WAYBACK": str(server)})
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while not marker.exists() and process.poll() is None:
+        subprocess.run(["sleep", "0.2"])
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == exitcodes.OK, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert err.strip().endswith("Stopped serving.")
