@@ -119,6 +119,7 @@ EXTENSIONS = {
     "scraper.extensions.crawlstate.CrawlStateExtension": 100,
     "scraper.extensions.summary.SourceSummary": 500,
     "scraper.extensions.report.ReportExtension": 510,
+    "scraper.extensions.stopping.StopReport": 520,
 }
 
 # An unattended crawler opens no control ports.

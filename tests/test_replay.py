@@ -94,3 +94,17 @@ def test_replay_reads_around_damage_in_a_warc_file(tmp_path: Path) -> None:
     assert f"{warc}: bytes " in log and "hold no whole WARC record (damaged or cut short); left out" in log
     rebuilt = list(read_manifest(tmp_path / "data" / "corpus-replay"))
     assert len(live.manifest()) - 1 <= len(rebuilt) <= len(live.manifest())  # one record at most is lost
+
+
+def _filtered(log: str) -> str:
+    line = next(line for line in log.splitlines() if line.strip().startswith("fixture: "))
+    return line[line.index("filtered "):line.index(", errors")]
+
+
+def test_replay_filters_what_the_live_crawl_filtered(news_site: ServedSite, tmp_path: Path) -> None:
+    live = crawl(tmp_path, news_site.site.source_toml(news_site.server.base_url))
+    code, log = replay(tmp_path)
+    assert code == 0, log
+    # robots.txt is archived as robots of its source: the replay does not judge it as an article.
+    assert _filtered(log) == _filtered(live.log), log
+    assert "not-html" not in log

@@ -29,8 +29,8 @@ class Command(ProbeCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("--name", help="source name, [a-z0-9-]+ (default: from the host name)")
-        parser.add_argument("--language", help="language code written to the source (default: detected)")
+        parser.add_argument("--name", help="source name, [a-z0-9-]+ (default from the host name)")
+        parser.add_argument("--language", help="language code written to the source (default detected)")
         parser.add_argument(
             "--keywords", action="append", default=[], metavar="TERM,TERM",
             help="a group of topic terms, comma-separated; repeat for more groups (an article needs a term of each)",

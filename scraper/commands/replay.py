@@ -31,9 +31,9 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("--archive", help="WARC files to read (default: ARCHIVE_DIR)")
+        parser.add_argument("--archive", help="WARC files to read (default ARCHIVE_DIR)")
         parser.add_argument(
-            "--corpus", help=f"new corpus to write; must not hold one yet (default: DATA_DIR/{DEFAULT_CORPUS})"
+            "--corpus", help=f"new corpus to write; must not hold one yet (default DATA_DIR/{DEFAULT_CORPUS})"
         )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:

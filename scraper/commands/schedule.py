@@ -53,9 +53,9 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("--every", required=True, help="interval between run starts: 30m, 1h, 1d")
-        parser.add_argument("--jitter", default=None, help="random extra wait before each run (default: a tenth of --every)")
-        parser.add_argument("--runs", type=int, default=0, help="stop after this many runs (default: never)")
+        parser.add_argument("--every", required=True, help="interval between run starts, as in 30m, 1h or 1d")
+        parser.add_argument("--jitter", default=None, help="random extra wait before each run (default a tenth of --every)")
+        parser.add_argument("--runs", type=int, default=0, help="stop after this many runs (default never)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         every = parse_duration(opts.every)

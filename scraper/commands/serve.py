@@ -63,9 +63,9 @@ class Command(CheckedCommand, ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default: {DEFAULT_PORT})")
-        parser.add_argument("--bind", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-        parser.add_argument("--archive", help="WARC files to serve (default: ARCHIVE_DIR)")
+        parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})")
+        parser.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+        parser.add_argument("--archive", help="WARC files to serve (default ARCHIVE_DIR)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None

@@ -82,9 +82,9 @@ class Command(CheckedCommand, ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("--archive", help="WARC files to package (default: ARCHIVE_DIR)")
-        parser.add_argument("--corpus", help="corpus whose articles become the pages (default: CORPUS_DIR)")
-        parser.add_argument("--title", default=DEFAULT_TITLE, help=f"collection title (default: {DEFAULT_TITLE!r})")
+        parser.add_argument("--archive", help="WARC files to package (default ARCHIVE_DIR)")
+        parser.add_argument("--corpus", help="corpus whose articles become the pages (default CORPUS_DIR)")
+        parser.add_argument("--title", default=DEFAULT_TITLE, help=f"collection title (default {DEFAULT_TITLE!r})")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None

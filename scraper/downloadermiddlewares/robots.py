@@ -45,7 +45,8 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
         robots = Request(
             f"{urlparse_cached(request).scheme}://{netloc}/robots.txt",
             priority=self.DOWNLOAD_PRIORITY,
-            meta={"dont_obey_robotstxt": True},
+            # Archived with the source that asked first, so a replay knows the record.
+            meta={"dont_obey_robotstxt": True, "source": request.meta.get("source"), "kind": "robots"},
             callback=NO_CALLBACK,
         )
         self._stats.inc_value("robotstxt/request_count")

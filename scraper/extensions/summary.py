@@ -75,6 +75,7 @@ class SourceSummary:
         self.idle_runs = crawler.settings.getint("ATTENTION_IDLE_RUNS", 5)
         self.min_responses = crawler.settings.getint("ATTENTION_MIN_RESPONSES", 5)
         self.examples: dict[str, dict[str, list[str]]] = {}
+        self.final_lines: list[tuple[int, str]] = []  # (level, message) logged when the engine stops
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SourceSummary:
@@ -82,6 +83,7 @@ class SourceSummary:
         crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(extension.article_filtered, signal=article_filtered)
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
 
     def _source_of(self, request: Request, spider: Spider) -> str | None:
@@ -139,15 +141,22 @@ class SourceSummary:
         failed = [name for name in figures if source_failed(figures[name])]
         outcome = f"Exit code {code}: {MEANINGS[code]}"
         lines.append(outcome + (f" ({', '.join(failed)})" if code in (PARTIAL, FAILED) else ""))
-        logger.log(logging.WARNING if code else logging.INFO, "\n".join(lines))
+        self.final_lines = [(logging.WARNING if code else logging.INFO, "\n".join(lines))]
         for name, source in figures.items():
             if source["cut"]:
                 cut = ", ".join(f"{count} {what.replace('_', ' ')}" for what, count in source["cut"].items())
-                logger.warning("Source %s: discovery limits left out %s (see max_* in sources.toml)", name, cut)
+                self.final_lines.append(
+                    (logging.WARNING, f"Source {name}: discovery limits left out {cut} (see max_* in sources.toml)")
+                )
         for name, reasons in attention.items():
             for text in reasons:
                 self.stats.inc_value(f"news/{name}/attention")
-                logger.warning("Source %s needs attention: %s", name, text)
+                self.final_lines.append((logging.WARNING, f"Source {name} needs attention: {text}"))
+
+    def engine_stopped(self) -> None:
+        # Logged last, after Scrapy's stats dump: the summary is what a reader of the log looks for.
+        for level, message in self.final_lines:
+            logger.log(level, message)
 
     def _record(
         self, state: CrawlState | RedisCrawlState | None, figures: dict[str, dict[str, Any]]
