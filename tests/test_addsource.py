@@ -129,3 +129,29 @@ def test_dry_run_changes_nothing_and_keywords_are_written(tmp_path: Path, served
     assert code == 0
     text = (tmp_path / "sources.toml").read_text()
     assert 'name = "127-0-0-1"' in text and 'language = "es"' in text and 'keywords = [["Venezuela"]]' in text
+
+
+def test_samples_are_judged_with_the_inherited_keywords(tmp_path: Path) -> None:
+    sources = tmp_path / "sources.toml"
+    sources.write_bytes(SOURCES_HEADER.replace(b"max_age_days = 30\n", b'max_age_days = 30\nkeywords = [["Zanzibar"]]\n'))
+    with FixtureServer() as server:
+        server.routes.update(build_shaped_site("feed", server.base_url).routes)
+        code, out, err = addsource(tmp_path, server.url("/"), "--dry-run")
+    assert code == 0, err
+    samples = [line for line in out.splitlines() if line.strip().startswith(("ok ", "off-topic "))]
+    assert samples and all(line.strip().startswith("off-topic") for line in samples), out
+    assert '    keywords          [["Zanzibar"]]  (from [defaults])' in out
+    assert "    max_age_days      30  (from [defaults])" in out
+    assert f"warning: none of the {len(samples)} sampled pages would enter the corpus (off-topic {len(samples)})" in err
+    assert "widen the keywords" in err
+
+
+def test_keywords_given_are_judged_and_not_marked_inherited(tmp_path: Path) -> None:
+    sources = tmp_path / "sources.toml"
+    sources.write_bytes(SOURCES_HEADER.replace(b"max_age_days = 30\n", b'max_age_days = 30\nkeywords = [["Zanzibar"]]\n'))
+    with FixtureServer() as server:
+        server.routes.update(build_shaped_site("feed", server.base_url).routes)
+        code, out, err = addsource(tmp_path, server.url("/"), "--dry-run", "--keywords", "the,a,of")
+    assert code == 0, err
+    assert '    keywords          [["the", "a", "of"]]\n' in out
+    assert "warning" not in err

@@ -37,3 +37,16 @@ def test_unknown_source_and_unreachable_site(tmp_path: Path) -> None:
     assert code == 2 and "unknown source(s): nope (configured: gone)" in err
     code, _, err = checksource(tmp_path, "gone")
     assert code == 3 and "error: source 'gone': http://127.0.0.1:9/ does not answer: " in err
+
+
+def test_shows_the_inherited_configuration_and_warns_when_nothing_enters(tmp_path: Path, news_site: ServedSite) -> None:
+    block = news_site.site.source_toml(news_site.server.base_url)
+    block = "\n".join(line for line in block.splitlines() if not line.startswith("keywords"))
+    (tmp_path / "sources.toml").write_text('[defaults]\nkeywords = [["Zanzibar"]]\nmin_words = 50\n\n' + block + "\n")
+    code, out, err = checksource(tmp_path, "fixture")
+    assert code == 0, err
+    assert '    keywords          [["Zanzibar"]]  (from [defaults])' in out
+    assert "    min_words         50  (from [defaults])" in out
+    assert "    max_age_days      30\n" in out  # the source's own
+    assert "fixture: 0 of 6 sampled pages would enter the corpus" in out
+    assert "warning: none of the 6 sampled pages would enter the corpus (off-topic " in err

@@ -11,11 +11,21 @@ from scrapy.exceptions import UsageError
 
 from scraper import exitcodes
 from scraper.onboarding.command import ProbeCommand
+from scraper.onboarding.effective import (
+    describe_configuration,
+    inherited_fields,
+    nothing_kept_warning,
+)
 from scraper.onboarding.findings import Findings, describe
 from scraper.onboarding.probe import run_probe
-from scraper.onboarding.sourcefile import append_source, check_new_source, default_name, render_source
+from scraper.onboarding.sourcefile import (
+    append_source,
+    check_new_source,
+    default_name,
+    effective_source,
+    render_source,
+)
 from scraper.sources import NAME, Source, SourcesError, check_url, load_sources
-
 
 
 class Command(ProbeCommand):
@@ -53,10 +63,14 @@ class Command(ProbeCommand):
             return
         pattern = findings.proposed_pattern() if findings.articles else None
         print("\n".join(describe(findings, pattern)))
+        print("\n".join(describe_configuration(source, inherited_fields(path, self._own_fields(source, opts)))))
+        warning = nothing_kept_warning(findings.samples)
+        if warning:
+            print(warning, file=sys.stderr)
         if not findings.articles and not opts.force:
             self._refuse(f"nothing article-like found at {source.url} (use --force to add it anyway)")
             return
-        fields = self._fields(source, findings, pattern)
+        fields = self._fields(source, findings, pattern, self._own_fields(source, opts))
         if opts.dry_run:
             print(f"\nDry run: {path} is unchanged; this block would be appended:\n\n{render_source(fields)}", end="")
             return
@@ -80,12 +94,24 @@ class Command(ProbeCommand):
             raise SourcesError(f"source name {name!r} must match [a-z0-9-]+")
         check_new_source(existing, name, url)
         keywords = [[term.strip() for term in group.split(",") if term.strip()] for group in opts.keywords]
-        return Source(name=name, url=url, language=opts.language, keywords=[g for g in keywords if g]), path
+        given: dict[str, Any] = {"name": name, "url": url}
+        if opts.language:
+            given["language"] = opts.language
+        if any(keywords):
+            given["keywords"] = [group for group in keywords if group]
+        # Judged as the crawl will judge it: with what [defaults] adds to the block we write.
+        return effective_source(path, given), path
 
     @staticmethod
-    def _fields(source: Source, findings: Findings, pattern: str | None) -> dict[str, Any]:
+    def _own_fields(source: Source, opts: argparse.Namespace) -> set[str]:
+        """The fields the appended block sets itself (the rest come from ``[defaults]``)."""
+        own = {"name", "url", "feeds", "sitemaps", "start_urls", "article_pattern"}
+        return own | ({"language"} if opts.language else set()) | ({"keywords"} if opts.keywords else set())
+
+    @staticmethod
+    def _fields(source: Source, findings: Findings, pattern: str | None, own: set[str]) -> dict[str, Any]:
         fields: dict[str, Any] = {"name": source.name, "url": source.url}
-        language = source.language or findings.language
+        language = (source.language if "language" in own else None) or findings.language
         if language:
             fields["language"] = language
         if findings.feeds:
@@ -96,7 +122,7 @@ class Command(ProbeCommand):
             fields["start_urls"] = findings.sections
         if pattern:
             fields["article_pattern"] = pattern
-        if source.keywords:
+        if source.keywords and "keywords" in own:
             fields["keywords"] = source.keywords
         return fields
 

@@ -5,11 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
+from pathlib import Path
 
 from scrapy.exceptions import UsageError
 
 from scraper import exitcodes
 from scraper.onboarding.command import ProbeCommand
+from scraper.onboarding.effective import (
+    describe_configuration,
+    inherited_fields,
+    nothing_kept_warning,
+)
 from scraper.onboarding.findings import SampledPage, describe_discovery, sample_line
 from scraper.onboarding.probe import run_probe
 from scraper.sources import SourcesError, load_sources, select_sources
@@ -42,10 +48,15 @@ class Command(ProbeCommand):
             self.exitcode = exitcodes.FAILED
             return
         print("\n".join(describe_discovery(findings)))
+        path = Path(self.settings.get("SOURCES_FILE", "sources.toml"))
+        print("\n".join(describe_configuration(source, inherited_fields(path, name=source.name))))
         for page in findings.samples:
             print("\n".join(_details(page)))
         kept = sum(page.verdict is None and page.status == 200 for page in findings.samples)
         print(f"\n{source.name}: {kept} of {len(findings.samples)} sampled pages would enter the corpus")
+        warning = nothing_kept_warning(findings.samples)
+        if warning:
+            print(warning, file=sys.stderr)
 
 
 def _details(page: SampledPage) -> list[str]:

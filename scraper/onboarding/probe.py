@@ -251,7 +251,9 @@ class ProbeSpider(LookingSpider):
         if response.status != 200:
             return page
         encoding = response.encoding if isinstance(response, TextResponse) else None
-        from corpus.extract import extract_article  # not at import: every scrapy command loads this module
+        from corpus.extract import (
+            extract_article,  # not at import: every scrapy command loads this module
+        )
 
         page.article = extract_article(response.body, response.url, encoding, self.source.extraction_options())
         page.verdict = Judge.from_settings(self.settings).reason(page.article, self.source)

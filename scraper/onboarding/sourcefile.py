@@ -59,15 +59,25 @@ def render_source(fields: dict[str, Any]) -> str:
     return tomlkit.dumps(document)
 
 
+def with_block(path: Path, block: str) -> str:
+    """The text of the sources file at ``path`` (or of a new one) with ``block`` appended."""
+    old = path.read_bytes().decode("utf-8") if path.exists() else NEW_FILE_HEADER
+    separator = "" if not old or old.endswith("\n\n") else "\n" if old.endswith("\n") else "\n\n"
+    return old + separator + block
+
+
+def effective_source(path: Path, fields: dict[str, Any]) -> Source:
+    """The source ``fields`` would be once appended to ``path``: its ``[defaults]`` filled in."""
+    return parse_sources(with_block(path, render_source(fields)), path)[-1]
+
+
 def append_source(path: Path, fields: dict[str, Any]) -> str:
     """Append ``fields`` as a source to ``path`` (created if missing); return the block added.
 
     Raises :class:`SourcesError` and leaves the file unchanged if the result does not validate.
     """
-    old = path.read_bytes().decode("utf-8") if path.exists() else NEW_FILE_HEADER
     block = render_source(fields)
-    separator = "" if not old or old.endswith("\n\n") else "\n" if old.endswith("\n") else "\n\n"
-    new = old + separator + block
+    new = with_block(path, block)
     parse_sources(new, path)
     directory = path.resolve().parent
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
