@@ -108,3 +108,29 @@ def test_replay_filters_what_the_live_crawl_filtered(news_site: ServedSite, tmp_
     # robots.txt is archived as robots of its source: the replay does not judge it as an article.
     assert _filtered(log) == _filtered(live.log), log
     assert "not-html" not in log
+
+
+def test_replay_in_place_adds_what_passes_the_current_filters(news_site: ServedSite, tmp_path: Path) -> None:
+    narrow = news_site.site.source_toml(news_site.server.base_url)
+    live = crawl(tmp_path, narrow)
+    assert "filtered listing:1 off-topic:2" in live.log, live.log
+    before = corpus_bytes(live.corpus)
+    (tmp_path / "sources.toml").write_text("\n".join(line for line in narrow.splitlines() if not line.startswith("keywords")))
+    asked = len(news_site.server.paths())
+    code, log = replay(tmp_path, "--in-place")
+    assert code == 0, log
+    assert "Judged 3 archived article(s) again: 2 added to " in log
+    assert "fixture: discovered 0 (8 known)" in log and "written 2," in log
+    assert len(news_site.server.paths()) == asked  # from the archive alone
+    manifest = live.manifest()
+    assert [entry["id"] for entry in manifest] == list(range(10))
+    after = corpus_bytes(live.corpus)
+    articles = [name for name in before if name.endswith(".txt")]
+    assert len(articles) == 8 and {name: after[name] for name in articles} == {name: before[name] for name in articles}
+    assert after["index.jsonl"].startswith(before["index.jsonl"])
+    code, log = replay(tmp_path, "--in-place")
+    assert code == 0 and "Judged 1 archived article(s) again: 0 added to " in log, log
+    # The crawl state knows: the next crawl asks for none of the articles again.
+    again = crawl(tmp_path, (tmp_path / "sources.toml").read_text())
+    assert "written 0," in again.log and "filtered -," in again.log, again.log
+    assert len(again.manifest()) == 10

@@ -7,11 +7,14 @@ import sys
 from pathlib import Path
 
 from scrapy.commands import BaseRunSpiderCommand
+from scrapy.crawler import Crawler
 
 from scraper import exitcodes
 from scraper.commandline import CheckedCommand
-from scraper.paths import archive_dir, data_dir
-from scraper.replay.preflight import refusal
+from scraper.lock import DataDirBusy, DataDirLock
+from scraper.paths import archive_dir, corpus_dir, data_dir
+from scraper.replay.preflight import archive_refusal, refusal
+from scraper.replay.rejudge import RejudgeSpider
 from scraper.replay.spider import ReplaySpider
 from scraper.sources import SourcesError, load_sources, select_sources
 
@@ -24,7 +27,7 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
     requires_project = True
 
     def syntax(self) -> str:
-        return "[--archive DIR] [--corpus DIR] [-a source=NAME[,NAME]]"
+        return "[--archive DIR] [--corpus DIR | --in-place] [-a source=NAME[,NAME]]"
 
     def short_desc(self) -> str:
         return "Rebuild the corpus from the WARC archive, with no network"
@@ -34,6 +37,11 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
         parser.add_argument("--archive", help="WARC files to read (default ARCHIVE_DIR)")
         parser.add_argument(
             "--corpus", help=f"new corpus to write; must not hold one yet (default DATA_DIR/{DEFAULT_CORPUS})"
+        )
+        parser.add_argument(
+            "--in-place", action="store_true",
+            help="judge the archived articles the crawl filtered again under the current sources file "
+            "and add those that pass now to CORPUS_DIR, updating the crawl state",
         )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -45,6 +53,9 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
             self.exitcode = exitcodes.CONFIG
             return
         archive = Path(opts.archive) if opts.archive else archive_dir(self.settings)
+        if opts.in_place:
+            self._in_place(archive, opts)
+            return
         corpus = Path(opts.corpus) if opts.corpus else data_dir(self.settings) / DEFAULT_CORPUS
         refused = refusal(archive, corpus, "replay", "pass another --corpus")
         if refused:
@@ -52,10 +63,51 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
             self.exitcode = exitcodes.CONFIG
             return
         self.settings.set("CORPUS_DIR", str(corpus), priority="cmdline")
-        self.crawler_process.crawl(ReplaySpider, archive=archive, **opts.spargs)
+        crawler = self.crawler_process.create_crawler(ReplaySpider)
+        self.crawler_process.crawl(crawler, archive=archive, **opts.spargs)
         self.crawler_process.start()
-        if self.crawler_process.bootstrap_failed:
-            self.exitcode = exitcodes.FAILED
-            return
-        print(f"Replayed {archive} into {corpus}")
+        self.exitcode = _exit_code(self.crawler_process.bootstrap_failed, crawler)
+        if self.exitcode in (exitcodes.OK, exitcodes.PARTIAL):
+            print(f"Replayed {archive} into {corpus}")
 
+
+    def _in_place(self, archive: Path, opts: argparse.Namespace) -> None:
+        """Judge again what the crawl filtered, into the live corpus, holding ``DATA_DIR``'s lock."""
+        assert self.settings is not None and self.crawler_process is not None
+        problem = "--in-place adds to CORPUS_DIR: drop --corpus" if opts.corpus else archive_refusal(archive)
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            self.exitcode = exitcodes.CONFIG
+            return
+        lock = DataDirLock(data_dir(self.settings))
+        try:
+            lock.acquire()
+        except DataDirBusy as error:
+            print(f"error: {error}", file=sys.stderr)
+            self.exitcode = exitcodes.BUSY
+            return
+        except OSError as error:
+            print(f"error: DATA_DIR: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
+            self.exitcode = exitcodes.IO_ERROR
+            return
+        try:
+            crawler = self.crawler_process.create_crawler(RejudgeSpider)
+            self.crawler_process.crawl(crawler, archive=archive, **opts.spargs)
+            self.crawler_process.start()
+        finally:
+            lock.release()
+        self.exitcode = _exit_code(self.crawler_process.bootstrap_failed, crawler)
+        if self.exitcode not in (exitcodes.OK, exitcodes.PARTIAL):
+            return
+        stats = crawler.stats.get_stats()
+        added = sum(v for k, v in stats.items() if k.startswith("news/") and k.endswith("/written"))
+        judged = stats.get("replay/pages", 0)
+        print(f"Judged {judged} archived article(s) again: {added} added to {corpus_dir(self.settings)}")
+
+
+def _exit_code(bootstrap_failed: bool, crawler: Crawler) -> int:
+    """The code of a replay: the summary's, as for a crawl; 3 when it could not start."""
+    if bootstrap_failed or crawler.stats is None:
+        return exitcodes.FAILED
+    # No code means the summary never ran: a forced shutdown (a second Ctrl-C).
+    return crawler.stats.get_value(exitcodes.STAT, exitcodes.INTERRUPTED)

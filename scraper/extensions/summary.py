@@ -128,7 +128,8 @@ class SourceSummary:
         figures = {name: self.figures(name) for name in getattr(spider, "sources", {})}
         code = crawl_exit_code(self.stats.get_value(REASON_STAT) or reason, figures)
         state = crawl_state(self.crawler)
-        attention = self._record(state, figures)
+        # A replay --in-place is not a run of the crawl: it keeps no figures and judges no health.
+        attention = self._record(state if getattr(spider, "records_runs", True) else None, figures)
         lines = [f"Crawl finished ({reason}). Summary per source:"]
         lines += [f"  {name}: {summary_line(figures[name])}" for name in figures]
         report = self.crawler.get_extension(ReportExtension)

@@ -13,10 +13,18 @@ def refusal(archive: Path, corpus: Path, reader: str, how_to_change: str) -> str
 
     ``how_to_change`` tells the user how to point at another corpus directory.
     """
+    missing = archive_refusal(archive)
+    if missing:
+        return missing
+    if (corpus / MANIFEST).exists():
+        return f"{corpus} already holds a corpus; {reader} writes a new one: {how_to_change} or remove it"
+    return None
+
+
+def archive_refusal(archive: Path) -> str | None:
+    """Why ``archive`` cannot be read back (missing, no finished WARC file), or ``None``."""
     if not archive.is_dir():
         return f"no archive at {archive}"
     if not archive_files(archive):
         return f"{archive} holds no finished WARC file (*.warc.gz, *.warc)"
-    if (corpus / MANIFEST).exists():
-        return f"{corpus} already holds a corpus; {reader} writes a new one: {how_to_change} or remove it"
     return None

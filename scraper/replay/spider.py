@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
@@ -27,6 +28,7 @@ from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
 from scraper.downloadermiddlewares.warc import WarcMiddleware
 from scraper.extensions.crawlstate import CrawlStateExtension
 from scraper.extensions.report import ReportExtension
+from scraper.extensions.summary import ROBOTS_PATH
 from scraper.items import PageItem, unfit_for_extraction
 from scraper.sources import Source, load_sources, select_sources, source_for_url
 
@@ -99,12 +101,18 @@ class ReplaySpider(Spider):
             return None
         self._stat(source, "fetched")
         self._stat(source, f"status/{page.status}")
+        served = 200 <= page.status < 300 or page.status == 304
+        if served and page.context.kind != "robots" and urlsplit(page.url).path != ROBOTS_PATH:
+            self._stat(source, "answered")  # as live: the exit code reads it
         if page.context.kind not in (None, "article"):
             return None
         if page.context.recrawl and page.status == 304:
             self._stat(source, "filtered/unchanged")  # as live: the corpus text stands
             return None
         if page.status != 200:
+            return None
+        if self.settled(page):
+            self._stat(source, "known")
             return None
         try:
             response = self.response_of(page)
@@ -128,6 +136,10 @@ class ReplaySpider(Spider):
             recrawl=page.context.recrawl,
             sequence=next(self.yielded),
         )
+
+    def settled(self, page: ArchivedPage) -> bool:
+        """Whether an archived article is left alone; a replay into a new corpus judges all."""
+        return False
 
     def response_of(self, page: ArchivedPage) -> Response:
         """A Scrapy response as the live crawl's spider saw it: decoded, of the right class."""
