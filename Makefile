@@ -1,5 +1,5 @@
 # Quick start: `make crawl` runs the default crawl, `make test` runs the tests.
-# Each target creates .venv and installs what it needs first.
+# Each target creates .venv and installs what it needs first (`make crawl` only what a crawl needs).
 
 PYTHON ?= python3
 VENV := .venv
@@ -10,9 +10,14 @@ PYWB_VENV := .venv-pywb
 
 .PHONY: crawl test install redis-server quality
 
+# What a crawl needs; the test extras (pytest, the reference tools, scrapy-redis) come on top.
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(BIN)/.installed-test: $(BIN)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
@@ -21,7 +26,7 @@ $(PYWB_VENV)/.installed:
 	$(PYWB_VENV)/bin/pip install --quiet 'pywb>=2.8'
 	touch $@
 
-install: $(BIN)/.installed
+install: $(BIN)/.installed-test
 
 # The shared-crawl tests run a real redis-server: install it from Debian's packages when
 # we may; without it those tests are skipped with the reason (outside CI only).
@@ -33,7 +38,7 @@ redis-server:
 crawl: $(BIN)/.installed
 	$(BIN)/scrapy crawl news
 
-test: $(BIN)/.installed $(PYWB_VENV)/.installed redis-server
+test: $(BIN)/.installed-test $(PYWB_VENV)/.installed redis-server
 	PYWB_WAYBACK=$(CURDIR)/$(PYWB_VENV)/bin/wayback $(BIN)/python -m pytest
 
 # Extraction quality on folders of real pages (not in the repository): F1 against hand-written
