@@ -13,8 +13,8 @@ from scrapy.spiders import Spider
 from corpus.store import CorpusStore, ManifestError
 from scraper import exitcodes
 from scraper.commandline import CheckedCommand
-from scraper.lock import DataDirBusy, DataDirLock
 from scraper.extensions.crawlstate import state_path
+from scraper.lock import DataDirBusy, DataDirLock
 from scraper.paths import corpus_dir, data_dir
 from scraper.replay.preflight import refusal
 from scraper.shared.connection import SharedCrawlError, connect
