@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # accepts, so it gets a virtualenv of its own.
 PYWB_VENV := .venv-pywb
 
-.PHONY: crawl test install redis-server quality
+.PHONY: crawl demo test install redis-server quality
 
 # What a crawl needs; the test extras (pytest, the reference tools, scrapy-redis) come on top.
 $(BIN)/.installed: pyproject.toml
@@ -37,6 +37,12 @@ redis-server:
 
 crawl: $(BIN)/.installed
 	$(BIN)/scrapy crawl news
+
+# The whole product on the bundled fixture site, offline: crawl, archive, corpus, then pywb
+# replay for DEMO_SECONDS (or until Ctrl-C). Everything goes to demo/; nothing is left running.
+DEMO_SECONDS ?= 300
+demo: $(BIN)/.installed $(PYWB_VENV)/.installed
+	$(BIN)/python -m sitefixture.demo --dir demo --wayback $(CURDIR)/$(PYWB_VENV)/bin/wayback --serve-seconds $(DEMO_SECONDS)
 
 test: $(BIN)/.installed-test $(PYWB_VENV)/.installed redis-server
 	PYWB_WAYBACK=$(CURDIR)/$(PYWB_VENV)/bin/wayback $(BIN)/python -m pytest
