@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from scrapy.settings import Settings
 
 from scraper import exitcodes
@@ -103,13 +104,18 @@ def test_serve_on_a_port_in_use_is_one_line(news_site: ServedSite, tmp_path: Pat
     assert _one_error_line(done.stderr) == f"error: cannot listen on 127.0.0.1:{port}: Address already in use (pass another --port)"
 
 
-def test_serve_stops_on_ctrl_c_without_a_traceback(news_site: ServedSite, tmp_path: Path) -> None:
+@pytest.mark.parametrize("found", ["PYWB_WAYBACK", ".venv-pywb"])
+def test_serve_stops_on_ctrl_c_without_a_traceback(news_site: ServedSite, tmp_path: Path, found: str) -> None:
+    """pywb is the program PYWB_WAYBACK names, else the project's own .venv-pywb (as make builds it)."""
     result = _archive(tmp_path, news_site)
-    server = tmp_path / "fake-wayback"
+    server = tmp_path / "fake-wayback" if found == "PYWB_WAYBACK" else tmp_path / ".venv-pywb" / "bin" / "wayback"
+    server.parent.mkdir(parents=True, exist_ok=True)
     marker = tmp_path / "started"
     server.write_text(f"#!{sys.executable}\nimport pathlib, time\npathlib.Path({str(marker)!r}).touch()\ntime.sleep(60)\n")
     server.chmod(0o755)
-    command, env = scrapy_command(["serve", "--port", "0", "--archive", str(result.archive)], {"PYWB_WAYBACK": str(server)})
+    settings = {"PYWB_WAYBACK": str(server)} if found == "PYWB_WAYBACK" else {}
+    command, env = scrapy_command(["serve", "--port", "0", "--archive", str(result.archive)], settings)
+    env.pop("PYWB_WAYBACK", None)
     process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     while not marker.exists() and process.poll() is None:
         subprocess.run(["sleep", "0.2"])

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
+from scrapy.utils.conf import closest_scrapy_cfg
 
 from archive.cdxj import INDEX_FOLDER, ensure_indexes
 from archive.reader import archive_files
@@ -22,6 +23,8 @@ from scraper.commandline import CheckedCommand
 from scraper.paths import archive_dir, data_dir
 
 COLLECTION = "news"
+PYWB_VENV = ".venv-pywb"  # the Makefile builds the same one for the tests
+PYWB_REQUIREMENT = "pywb>=2.8"
 DEFAULT_PORT = 8080
 
 
@@ -38,15 +41,38 @@ def pywb_config(archive: Path) -> dict[str, object]:
     }
 
 
+def pywb_venv() -> Path:
+    """``.venv-pywb`` beside the project's ``scrapy.cfg``: pywb's own environment (it pins an old redis)."""
+    cfg = closest_scrapy_cfg()
+    return (Path(cfg).parent if cfg else Path.cwd()) / PYWB_VENV
+
+
 def wayback_command(configured: str) -> list[str] | None:
-    """How to start pywb's ``wayback`` server: ``PYWB_WAYBACK``, else pywb in this Python, else on PATH."""
+    """How to start pywb's ``wayback`` server: ``PYWB_WAYBACK``, else pywb in this Python, else
+    the project's ``.venv-pywb``, else ``wayback`` on PATH."""
     if configured:
         found = shutil.which(configured)
         return [found] if found else None
     if importlib.util.find_spec("pywb") is not None:
         return [sys.executable, "-m", "pywb.apps.cli"]
+    own = pywb_venv() / "bin" / "wayback"
+    if own.exists():
+        return [str(own)]
     found = shutil.which("wayback")
     return [found] if found else None
+
+
+def build_pywb_venv() -> list[str] | None:
+    """Install pywb into the project's ``.venv-pywb`` (once, with pip); its ``wayback``, or None."""
+    venv = pywb_venv()
+    log = venv.parent / f"{PYWB_VENV}.log"
+    print(f"pywb is not installed: installing it once into {venv}, its own environment (a minute or two; log {log})", flush=True)
+    with log.open("w") as output:
+        for step in ([sys.executable, "-m", "venv", str(venv)], [str(venv / "bin" / "pip"), "install", PYWB_REQUIREMENT]):
+            if subprocess.run(step, stdout=output, stderr=subprocess.STDOUT).returncode != 0:
+                return None
+    wayback = venv / "bin" / "wayback"
+    return [str(wayback)] if wayback.exists() else None
 
 
 class Command(CheckedCommand, ScrapyCommand):
@@ -81,12 +107,14 @@ class Command(CheckedCommand, ScrapyCommand):
             self.exitcode = exitcodes.CONFIG
             return
         if wayback is None:
+            wayback = build_pywb_venv()
+        if wayback is None:
             print(
-                "error: scrapy serve runs pywb, which is not installed: pip install 'news-archiver[replay]', "
-                "or install pywb in an environment of its own and set PYWB_WAYBACK to its wayback program",
+                f"error: pywb could not be installed into {pywb_venv()} (see {pywb_venv()}.log); "
+                "install pywb in an environment of its own and set PYWB_WAYBACK to its wayback program",
                 file=sys.stderr,
             )
-            self.exitcode = exitcodes.CONFIG
+            self.exitcode = exitcodes.FAILED
             return
         for index in ensure_indexes(archive):
             print(f"Indexed {index.name}")
