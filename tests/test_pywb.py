@@ -60,3 +60,21 @@ def test_serve_names_a_pywb_program_it_cannot_run(crawled: tuple[ServedSite, Cra
     done = run_scrapy(["serve", "--archive", str(result.archive)], tmp_path, {"PYWB_WAYBACK": str(tmp_path / "no-wayback")})
     assert done.returncode == 2
     assert done.stderr == f"error: PYWB_WAYBACK {tmp_path / 'no-wayback'} is not a program that can be run\n"
+
+
+def test_a_304_capture_is_shown_as_the_page_it_stands_for(news_site: ServedSite, tmp_path: Path) -> None:
+    from tests.conftest import crawl
+
+    text = news_site.site.source_toml(news_site.server.base_url)
+    first = crawl(tmp_path, text)
+    again = crawl(tmp_path, text)
+    assert first.returncode == 0 and again.returncode == 0, again.log
+    home = news_site.url("/")
+    [revisit] = [e for e in read_index(again.archive) if e.url == home and e.fields.get("status") == "304"]
+    (tmp_path / "serve").mkdir()
+    with wayback(again.archive, tmp_path / "serve") as base:
+        status, headers, body = fetch(f"{base}/news/{revisit.timestamp}id_/{home}")
+    assert status == 200, (status, headers)
+    if headers.get("Content-Encoding") == "gzip":
+        body = gzip.decompress(body)
+    assert body == news_site.server.routes["/"].body

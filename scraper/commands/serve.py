@@ -18,6 +18,7 @@ from scrapy.utils.conf import closest_scrapy_cfg
 
 from archive.cdxj import INDEX_FOLDER, ensure_indexes
 from archive.reader import archive_files
+from archive.replayindex import write_replay_index
 from scraper import exitcodes
 from scraper.commandline import CheckedCommand
 from scraper.paths import archive_dir, data_dir
@@ -28,13 +29,13 @@ PYWB_REQUIREMENT = "pywb>=2.8"
 DEFAULT_PORT = 8080
 
 
-def pywb_config(archive: Path) -> dict[str, object]:
-    """pywb's configuration: one collection over the WARC files and their CDXJ indexes."""
+def pywb_config(archive: Path, indexes: Path) -> dict[str, object]:
+    """pywb's configuration: one collection over the WARC files and the replay index in ``indexes``."""
     return {
         "collections": {
             COLLECTION: {
                 "archive_paths": str(archive.resolve()) + os.sep,
-                "index_paths": str((archive / INDEX_FOLDER).resolve()) + os.sep,
+                "index_paths": str(indexes.resolve()) + os.sep,
             }
         },
         "enable_memento": True,
@@ -120,7 +121,9 @@ class Command(CheckedCommand, ScrapyCommand):
             print(f"Indexed {index.name}")
         config = data_dir(self.settings) / "pywb" / "config.yaml"
         config.parent.mkdir(parents=True, exist_ok=True)
-        config.write_text(json.dumps(pywb_config(archive), indent=2) + "\n")  # JSON is YAML
+        # 304 revisits point at their originals there, so pywb shows the page, not an empty 304.
+        indexes = write_replay_index(archive, config.parent / INDEX_FOLDER).parent
+        config.write_text(json.dumps(pywb_config(archive, indexes), indent=2) + "\n")  # JSON is YAML
         taken = port_problem(opts.bind, opts.port)
         if taken:
             print(f"error: cannot listen on {opts.bind}:{opts.port}: {taken} (pass another --port)", file=sys.stderr)
