@@ -124,3 +124,11 @@ def test_serve_stops_on_ctrl_c_without_a_traceback(news_site: ServedSite, tmp_pa
     assert process.returncode == exitcodes.OK, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert err.strip().endswith("Stopped serving.")
+
+
+@pytest.mark.parametrize("command", [["extract", "page.html"], ["report"]])
+def test_extract_and_report_check_their_settings_too(command: list[str], tmp_path: Path) -> None:
+    (tmp_path / "page.html").write_text("<html><body><p>Text.</p></body></html>")
+    done = run_scrapy([*command, "-s", "WARC_GZIP_LEVEL=abc"], tmp_path)
+    assert done.returncode == exitcodes.CONFIG, done.stderr
+    assert _one_error_line(done.stderr) == "error: setting WARC_GZIP_LEVEL: 'abc' is not a whole number"

@@ -20,6 +20,7 @@ from scrapy.http import HtmlResponse, Response
 from corpus.article import Article
 from corpus.options import ExtractionOptions
 from scraper import exitcodes
+from scraper.commandline import CheckedCommand
 from scraper.items import unfit_for_extraction
 from scraper.judge import Judge
 from scraper.onboarding.probe import LookingSpider
@@ -65,7 +66,7 @@ def _read(path: Path) -> bytes:
     return gzip.decompress(data) if path.suffix == ".gz" else data
 
 
-class Command(ScrapyCommand):
+class Command(CheckedCommand, ScrapyCommand):
     """Run saved pages or live URLs through the crawl's extraction and filters; writes nothing."""
 
     requires_project = True

@@ -10,13 +10,14 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 
 from scraper import exitcodes
+from scraper.commandline import CheckedCommand
 from scraper.extensions.crawlstate import open_state, state_path
 from scraper.extensions.report import report_path, write_report
 from scraper.shared.connection import SharedCrawlError
 from scraper.sources import SourcesError, load_sources, select_sources
 
 
-class Command(ScrapyCommand):
+class Command(CheckedCommand, ScrapyCommand):
     """Write the report of ``DATA_DIR`` (crawl state and corpus manifest) to one HTML file."""
 
     requires_project = True
