@@ -97,7 +97,9 @@ def test_refusals_leave_the_file_byte_for_byte(tmp_path: Path, served_feed_site:
     assert "already configured as source 'known'" in _refused(tmp_path, "http://www.known.example/news")
     port = _free_port()
     err = _refused(tmp_path, f"http://127.0.0.1:{port}/", code=3)
-    assert f"http://127.0.0.1:{port}/ does not answer: " in err and "Connection refused" in err
+    error = next(line for line in err.splitlines() if line.startswith("error: "))
+    assert f"http://127.0.0.1:{port}/ does not answer: robots.txt cannot be read (" in error
+    assert "Connection refused" in error and "Forbidden by robots.txt" not in err
     err = _refused(tmp_path, served_feed_site.url("/"), settings={"ALLOW_PRIVATE_ADDRESSES": "False"}, code=3)
     assert f"{served_feed_site.url('/')} does not answer:" in err and "ALLOW_PRIVATE_ADDRESSES" in err
     assert served_feed_site.requests == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
@@ -13,6 +14,9 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +34,16 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
     - 4xx: no robots.txt, everything is allowed; an error page is not parsed as rules.
     - Past ``MAX_ROBOTS_BYTES``, the rest of the file is ignored.
     """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self._unreachable_why: dict[str, str] = {}
+
+    def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
+        why = self._unreachable_why.get(urlparse_cached(request).netloc)
+        if why is not None:
+            raise IgnoreRequest(f"robots.txt cannot be read ({why}): nothing is fetched from its host this run")
+        super().process_request_2(rp, request)
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
         netloc = urlparse_cached(request).netloc
@@ -73,6 +87,7 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
             netloc, reason, netloc,
         )
         self._stats.inc_value("robotstxt/unavailable")
+        self._unreachable_why[netloc] = reason
         source = request.meta.get("source")
         if source:
             self._stats.inc_value(f"news/{source}/errors/robots_unavailable")
