@@ -5,8 +5,7 @@ known blocks, and captions and picture figures go (a figure holding text stays).
 After extraction, a line is dropped when it repeats the headline, is mostly the
 text of a link (related articles, "read also" lists, tag clouds, menus), is a
 known prompt (subscribe, comment, read more, report an error), an image credit,
-a byline or dateline, or a paragraph repeated whole. Leading short lines that are
-no sentence (kickers, bylines, dates) go too. Each rule has a name in
+a byline or dateline, or a paragraph repeated whole. Each rule has a name in
 :data:`RULES`, by which the benchmark switches it off to measure what it earns.
 """
 
@@ -64,10 +63,8 @@ BYLINE = re.compile(r"^(?:by|von|por|par|af|av|di|door|autor|author)\s+\S", re.I
 FIGURE_TEXT = ".//p | .//blockquote | .//table | .//ul | .//ol | .//pre"
 FIGURE_MIN_WORDS = 8
 SHORT_LINE_WORDS = 8
-LEAD_MIN_WORDS = 10
 LINK_SHARE = 0.6
 SENTENCE_WORDS = 10
-SENTENCE_ENDS = (".", "!", "?", "。", "…", '"', "”", "»", "“", "«")
 
 
 @lru_cache(maxsize=256)
@@ -160,10 +157,6 @@ def _headline(line: str, page: PageSignals) -> bool:
     return line in page.headlines
 
 
-def _anchor(line: str, page: PageSignals) -> bool:
-    return line in page.anchors and not _is_sentence(line)
-
-
 def _prompt(line: str, page: PageSignals) -> bool:
     return bool(len(line) < 200 and PROMPT.match(line) or LABEL.match(line))
 
@@ -184,7 +177,6 @@ def _mostly_link_rule(line: str, page: PageSignals) -> bool:
 
 _LINE_RULES: tuple[tuple[str, Callable[[str, PageSignals], bool]], ...] = (
     ("headline", _headline),
-    ("anchor", _anchor),
     ("prompt", _prompt),
     ("caption-credit", _caption_credit),
     ("byline-dateline", _byline_dateline),
@@ -195,7 +187,6 @@ RULES: tuple[str, ...] = (
     "figures",
     *(name for name, _ in _LINE_RULES),
     "repeats",
-    "leading-short",
     "standfirst",
     "declared-body",
     "guard",
@@ -215,7 +206,7 @@ def _mostly_link(line: str, anchors: set[str]) -> bool:
 
 
 def clean_lines(lines: Iterable[str], page: PageSignals, off: frozenset[str] = frozenset()) -> list[str]:
-    """Drop furniture, repeated paragraphs, and short lines that are no sentence before the first one."""
+    """Drop furniture lines and repeated paragraphs."""
     kept: list[str] = []
     seen: set[str] = set()
     for line in map(normalize, lines):
@@ -223,16 +214,9 @@ def clean_lines(lines: Iterable[str], page: PageSignals, off: frozenset[str] = f
             continue
         seen.add(line)
         kept.append(line)
-    if "leading-short" in off:
-        return kept
-    start = next((i for i, line in enumerate(kept) if word_count(line) >= LEAD_MIN_WORDS or _ends_sentence(line)), 0)
-    return kept[start:]
+    return kept
 
 
 def _repeat(line: str, seen: set[str]) -> bool:
     """A paragraph met before: a block the template shows twice (short lines repeat in lists)."""
     return line in seen and word_count(line) >= SENTENCE_WORDS
-
-
-def _ends_sentence(line: str) -> bool:
-    return line.endswith(SENTENCE_ENDS)
