@@ -187,7 +187,6 @@ RULES: tuple[str, ...] = (
     "figures",
     *(name for name, _ in _LINE_RULES),
     "repeats",
-    "standfirst",
     "declared-body",
     "guard",
 )

@@ -6,9 +6,8 @@ The steps, each general rather than tuned to a site:
 2. narrow the tree with the source's CSS selectors and drop captions and picture
    figures (:func:`corpus.boilerplate.narrow`);
 3. extract the body with trafilatura (balanced focus, no metadata pass);
-4. drop furniture lines (:func:`corpus.boilerplate.clean_lines`), the standfirst
-   when it stands apart from the body (it is the page's description), and, when
-   the page declares an ``articleBody``, lines that share nothing with it;
+4. drop furniture lines (:func:`corpus.boilerplate.clean_lines`) and, when the
+   page declares an ``articleBody``, lines that share nothing with it;
 5. check the result (:mod:`corpus.quality`): an empty or truncated extraction is
    retried with the declared ``articleBody`` or trafilatura's recall focus, and
    a paywall stub or cookie wall is marked so the filters leave it out; a page
@@ -38,7 +37,13 @@ from corpus.authors import is_publisher, looks_like_full_name, split_authors, wi
 from corpus.boilerplate import PageSignals, clean_lines, narrow
 from corpus.bylines import bold_byline, labeled_byline, linked_authors, marked_byline
 from corpus.embedded import embedded_document
-from corpus.metadata import StructuredData, choose_headline, iso_datetime, page_kind, read_structured_data
+from corpus.metadata import (
+    StructuredData,
+    choose_headline,
+    iso_datetime,
+    page_kind,
+    read_structured_data,
+)
 from corpus.options import ExtractionOptions
 from corpus.urls import canonicalize, same_site
 
@@ -47,9 +52,6 @@ _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.IGNORE
 _CHARSET_BYTES = 4096
 # What browsers assume for an undeclared page that is not UTF-8.
 _FALLBACK_ENCODING = "cp1252"
-# A paragraph with this many siblings of real text is part of the body, not a standfirst.
-_BODY_SIBLINGS = 2
-_BODY_SIBLING_CHARS = 80
 _LANGUAGE_MIN_WORDS = 20
 DEFAULT_OPTIONS = ExtractionOptions()
 # py3langid is as sure on the first few hundred characters as on the whole text.
@@ -116,39 +118,6 @@ def _trafilatura_body(tree: lxml.html.HtmlElement, url: str, options: Extraction
     return document.text.splitlines()
 
 
-def _similar(line: str, description: str) -> bool:
-    if line == description:
-        return True
-    longer = max(len(line), len(description))
-    return len(line) > 30 and (line in description or description in line) and abs(len(line) - len(description)) < 0.2 * longer
-
-
-def _standfirst_in_body(tree: lxml.html.HtmlElement, description: str) -> bool:
-    """Whether the paragraph repeating the description sits among body paragraphs."""
-    for paragraph in tree.iter("p"):
-        parent = paragraph.getparent()
-        if parent is None or not _similar(normalize(paragraph.text_content()), description):
-            continue
-        siblings = [
-            other for other in parent
-            if other is not paragraph and other.tag == "p"
-            and len(normalize(other.text_content())) > _BODY_SIBLING_CHARS
-        ]
-        if len(siblings) >= _BODY_SIBLINGS:
-            return True
-    return False
-
-
-def drop_standfirst(lines: list[str], description: str | None, tree: lxml.html.HtmlElement) -> list[str]:
-    """Drop the line repeating the page's description unless it is a body paragraph."""
-    if not description:
-        return lines
-    summary = normalize(description)
-    if not any(_similar(line, summary) for line in lines) or _standfirst_in_body(tree, summary):
-        return lines
-    return [line for line in lines if not _similar(line, summary)]
-
-
 @dataclass
 class Body:
     """The body lines of a page and what trafilatura itself extracted."""
@@ -170,8 +139,6 @@ def extract_body(
     narrowed = narrow(tree, options.body_selector, options.exclude_selectors, off)
     raw = _trafilatura_body(narrowed, url, options)
     lines = clean_lines(raw, signals, off)
-    if "standfirst" not in off:
-        lines = drop_standfirst(lines, data.description, tree)
     if "declared-body" not in off:
         lines = quality.keep_declared_body(lines, data.article_body)
     if quality.looks_truncated(lines, data.article_body):
