@@ -24,6 +24,11 @@ DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 MAX_ROBOTS_BYTES = 500 * 1024  # RFC 9309: at least 500 KiB must be parsed; we parse no more
 
 
+def _pass_on(parser: RobotParser | None, waiter: Deferred[RobotParser | None]) -> RobotParser | None:
+    waiter.callback(parser)
+    return parser
+
+
 class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
     """RobotsTxtMiddleware that does not read rules into error answers.
 
@@ -52,7 +57,11 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
             await self._fetch_robots(request, netloc)
         parser = self._parsers[netloc]
         if isinstance(parser, Deferred):
-            return await maybe_deferred_to_future(parser)
+            # Awaiting a Deferred as a Future consumes its result (the next waiter would get
+            # None, which means "no robots.txt, all allowed"): each waiter gets its own.
+            waiter: Deferred[RobotParser | None] = Deferred()
+            parser.addCallback(_pass_on, waiter)
+            return await maybe_deferred_to_future(waiter)
         return parser
 
     async def _fetch_robots(self, request: Request, netloc: str) -> None:
