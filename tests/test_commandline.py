@@ -132,3 +132,15 @@ def test_extract_and_report_check_their_settings_too(command: list[str], tmp_pat
     done = run_scrapy([*command, "-s", "WARC_GZIP_LEVEL=abc"], tmp_path)
     assert done.returncode == exitcodes.CONFIG, done.stderr
     assert _one_error_line(done.stderr) == "error: setting WARC_GZIP_LEVEL: 'abc' is not a whole number"
+
+
+@pytest.mark.parametrize("command", ["sources", "report"])
+def test_a_state_file_that_is_no_database_is_named_by_sources_and_report(command: str, tmp_path: Path) -> None:
+    (tmp_path / "sources.toml").write_text('[[source]]\nname = "a"\nurl = "http://127.0.0.1:9/"\n')
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "state.sqlite").write_bytes(b"not a database at all, " * 300)
+    done = run_scrapy([command], tmp_path, {"DATA_DIR": str(tmp_path / "data")})
+    assert done.returncode == exitcodes.CONFIG, done.stderr
+    assert _one_error_line(done.stderr) == (
+        f"error: {tmp_path / 'data' / 'state.sqlite'}: cannot read the crawl state: file is not a database"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ from scraper.extensions.crawlstate import open_state, state_path
 from scraper.extensions.report import report_path, write_report
 from scraper.shared.connection import SharedCrawlError
 from scraper.sources import SourcesError, load_sources, select_sources
+from scraper.state import CrawlState
 
 
 class Command(CheckedCommand, ScrapyCommand):
@@ -72,10 +74,12 @@ class Command(CheckedCommand, ScrapyCommand):
             self.exitcode = exitcodes.CONFIG
             return
         shared = bool(self.settings.get("REDIS_URL"))
+        path = state_path(self.settings)
         try:
-            state = (
-                open_state(self.settings) if shared or state_path(self.settings).exists() else None
-            )
+            if shared:
+                state = open_state(self.settings)
+            else:
+                state = CrawlState.reader(path) if path.exists() else None
         except SharedCrawlError as error:
             print(f"error: {error}", file=sys.stderr)
             self.exitcode = exitcodes.FAILED
@@ -88,6 +92,10 @@ class Command(CheckedCommand, ScrapyCommand):
                 f"error: report not written to {output}: {error.strerror or error}", file=sys.stderr
             )
             self.exitcode = exitcodes.IO_ERROR
+            return
+        except sqlite3.DatabaseError as error:
+            print(f"error: {path}: cannot read the crawl state: {error}", file=sys.stderr)
+            self.exitcode = exitcodes.CONFIG
             return
         finally:
             if state is not None:

@@ -61,6 +61,9 @@ class Command(CheckedCommand, ScrapyCommand):
                 last = state.last_run(source.name) if state else None
                 run = f"last run {last[0]}: {summary_line(last[1])}" if last else "never crawled"
                 print(f"  {source.name:<{width}}  {source.url}{flag}\n  {'':<{width}}  {run}")
+        except sqlite3.DatabaseError as error:
+            print(f"error: {path}: cannot read the crawl state: {error}", file=sys.stderr)
+            self.exitcode = exitcodes.CONFIG
         finally:
             if state is not None:
                 state.close()
