@@ -9,7 +9,7 @@ from scrapy.settings import Settings
 from scraper.limits import DiscoveryLimits
 from scraper.sources import parse_sources
 from sitefixture import FixtureServer, Resource, pages
-from tests.conftest import crawl
+from tests.conftest import ServedSite, crawl
 
 XML = "application/xml"
 
@@ -70,3 +70,12 @@ def test_limits_default_to_the_settings_and_a_source_overrides_them() -> None:
     settings = Settings({"SITEMAP_MAX_DEPTH": 3, "SITEMAP_MAX_COUNT": 200, "SITEMAP_MAX_URLS": 50_000, "ARTICLES_MAX_PER_RUN": 2000})
     (source,) = parse_sources('[[source]]\nname = "a"\nurl = "https://a.example/"\nmax_articles = 0\n')
     assert DiscoveryLimits.of(source, settings) == DiscoveryLimits(3, 200, 50_000, 0)
+
+
+def test_a_max_articles_above_what_the_site_has_changes_nothing(news_site: ServedSite, tmp_path: Path) -> None:
+    """The article limit is not the URL length limit: every link of usual length is still read."""
+    text = news_site.site.source_toml(news_site.server.base_url, max_articles="50")
+    result = crawl(tmp_path, text)
+    assert result.returncode == 0, result.log
+    assert "skipped_long_url" not in result.log
+    assert "fixture: discovered 11 " in result.log and "written 8," in result.log

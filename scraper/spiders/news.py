@@ -175,9 +175,10 @@ class NewsSpider(Spider):
     def _article_requests(
         self, source: Source, urls: Iterator[str] | list[str], default_pattern: Pattern | None = None
     ) -> Iterator[Request]:
-        limit = self.settings.getint("URLLENGTH_LIMIT")
+        length_limit = self.settings.getint("URLLENGTH_LIMIT")
+        most = self.limits[source.name].max_articles
         for url in urls:
-            if too_long(url, limit):
+            if too_long(url, length_limit):
                 self._stat(source, "skipped_long_url")
                 logger.debug("Source %s: link of %d characters skipped (URLLENGTH_LIMIT)", source.name, len(url))
                 continue
@@ -189,9 +190,8 @@ class NewsSpider(Spider):
             if self._done(canonical):
                 self._stat(source, "known")
                 continue
-            limit = self.limits[source.name].max_articles
-            if over(self.articles_asked[source.name], limit):
-                self._cut(source, "articles", f"{limit} new articles asked for this run (max_articles): "
+            if over(self.articles_asked[source.name], most):
+                self._cut(source, "articles", f"{most} new articles asked for this run (max_articles): "
                           "the others wait for the next run")
                 continue
             self.articles_asked[source.name] += 1
