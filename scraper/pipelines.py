@@ -114,7 +114,13 @@ class ExtractionPipeline:
             return
         self.crawler.stats.inc_value("extraction/pool_restarts")
         logger.warning("An extraction worker died; started a new pool and extracting its items again")
+        # The broken pool's manager thread stops its workers with SIGTERM, which they ignore,
+        # then joins them: one left waiting on a queue lock the dead worker held would hang
+        # that join, and the crawl's exit with it. SIGKILL is what they cannot ignore.
+        survivors = list((getattr(broken, "_processes", None) or {}).values())
         broken.shutdown(wait=False, cancel_futures=True)
+        for process in survivors:
+            process.kill()
         self.pool = self._new_pool()
 
 
