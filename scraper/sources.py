@@ -165,6 +165,8 @@ def check_url(value: Any) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{value!r} is not an http(s) URL")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"{parts.scheme}://{parts.hostname}/: a user name or password in the URL is refused")
     if parts.hostname.isascii():
         return value
     safe = safe_url_string(value)

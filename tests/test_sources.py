@@ -49,6 +49,8 @@ def test_only_name_and_url_are_required() -> None:
          "conf/sources.toml:4: source 'a' field 'colour': unknown field"),
         ('[[source]]\nname = "a"\nurl = "ftp://a.example/"\n',
          "conf/sources.toml:3: source 'a' field 'url': 'ftp://a.example/' is not an http(s) URL"),
+        ('[[source]]\nname = "a"\nurl = "http://user:secret@a.example/"\n',
+         "conf/sources.toml:3: source 'a' field 'url': http://a.example/: a user name or password in the URL is refused"),
         ('[[source]]\nname = "a"\nurl = "https://a.example/"\n\n[[source]]\nname = "a"\nurl = "https://b.example/"\n',
          "conf/sources.toml:6: source 'a': duplicate name"),
         ('[[source]]\nname = "a"\nurl = "https://a.example/"\narticle_pattern = "(["\n',
@@ -87,12 +89,12 @@ def test_errors_name_file_line_and_field(text: str, expected: str) -> None:
 def test_unicode_hosts_become_punycode_so_their_links_count_as_on_site() -> None:
     (source,) = parse_sources(
         '[[source]]\nname = "b"\nurl = "http://B\u00fccher.example:8080/Neu/"\n'
-        'feeds = ["http://b\u00fccher.example:8080/feed"]\nstart_urls = ["http://user@stra\u00dfe.example/x"]\n'
+        'feeds = ["http://b\u00fccher.example:8080/feed"]\nstart_urls = ["http://stra\u00dfe.example/x"]\n'
     )
     assert source.url == "http://xn--bcher-kva.example:8080/Neu/"
     assert source.host == "xn--bcher-kva.example"
     assert source.feeds == ["http://xn--bcher-kva.example:8080/feed"]
-    assert source.start_urls == ["http://user@strasse.example/x"]
+    assert source.start_urls == ["http://strasse.example/x"]
     assert source.takes_article("http://xn--bcher-kva.example:8080/2026/11/20/a-story")
 
 
