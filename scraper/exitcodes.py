@@ -40,12 +40,18 @@ def source_failed(figures: Mapping[str, Any]) -> bool:
     return bool(figures.get("errors")) or not figures.get("answered")
 
 
+def idle(figures: Mapping[str, Any]) -> bool:
+    """Whether this process did nothing for a source: a shared crawl's other workers may have."""
+    return not figures.get("fetched") and not figures.get("errors")
+
+
 def crawl_exit_code(reason: str, figures: Mapping[str, Mapping[str, Any]]) -> int:
-    """The code of a run that closed with ``reason``, from each source's summary figures."""
+    """The code of a run that closed with ``reason``, from the figures of each source it worked on."""
     if reason == WRITE_FAILED:
         return IO_ERROR
     if reason == SHUTDOWN:
         return INTERRUPTED
+    figures = {name: source for name, source in figures.items() if not idle(source)}
     if not figures:
         return OK
     if not any(source.get("answered") for source in figures.values()):

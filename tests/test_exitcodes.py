@@ -12,15 +12,23 @@ from sitefixture.scrapyrun import scrapy_command
 from sitefixture.server import free_port
 from tests.conftest import ServedSite, crawl
 
-GOOD = {"answered": 5, "errors": 0}
-UNREACHABLE = {"answered": 0, "errors": 2}
+GOOD = {"fetched": 6, "answered": 5, "errors": 0}
+UNREACHABLE = {"fetched": 0, "answered": 0, "errors": 2}
+IDLE = {"fetched": 0, "answered": 0, "errors": 0}
 
 
 def test_the_code_follows_the_sources_figures() -> None:
     assert crawl_exit_code("finished", {"a": GOOD, "b": GOOD}) == exitcodes.OK
     assert crawl_exit_code("finished", {"a": GOOD, "b": UNREACHABLE}) == exitcodes.PARTIAL
-    assert crawl_exit_code("finished", {"a": GOOD, "b": {"answered": 3, "errors": 1}}) == exitcodes.PARTIAL
-    assert crawl_exit_code("finished", {"a": UNREACHABLE, "b": {"answered": 0, "errors": 0}}) == exitcodes.FAILED
+    assert crawl_exit_code("finished", {"a": GOOD, "b": {"fetched": 4, "answered": 3, "errors": 1}}) == exitcodes.PARTIAL
+    assert crawl_exit_code("finished", {"a": UNREACHABLE, "b": {"fetched": 2, "answered": 0}}) == exitcodes.FAILED
+
+
+def test_a_source_this_worker_never_touched_is_no_failure() -> None:
+    """In a shared crawl another worker may have done all of a source's requests."""
+    assert crawl_exit_code("finished", {"a": GOOD, "b": IDLE}) == exitcodes.OK
+    assert crawl_exit_code("finished", {"a": IDLE, "b": IDLE}) == exitcodes.OK
+    assert crawl_exit_code("finished", {"a": UNREACHABLE, "b": IDLE}) == exitcodes.FAILED
 
 
 def test_an_interruption_or_a_failed_write_outranks_the_figures() -> None:
