@@ -85,8 +85,16 @@ def _mime(content_type: str | None) -> str | None:
 
 
 def make_entry(
-    *, url: str, date: str, rec_type: str, content_type: str | None, status: str | None,
-    digest: str | None, filename: str, offset: int, length: int,
+    *,
+    url: str,
+    date: str,
+    rec_type: str,
+    content_type: str | None,
+    status: str | None,
+    digest: str | None,
+    filename: str,
+    offset: int,
+    length: int,
 ) -> IndexEntry:
     """The entry of one record; ``content_type`` is the HTTP one for HTTP records."""
     fields = {"url": url}
@@ -105,7 +113,9 @@ def _indexed(rec_type: str, url: str | None, content_type: str | None) -> bool:
     return not (rec_type in ("resource", "metadata") and content_type == "application/warc-fields")
 
 
-def entry_for_record(record: WarcRecord, filename: str, offset: int, length: int) -> IndexEntry | None:
+def entry_for_record(
+    record: WarcRecord, filename: str, offset: int, length: int
+) -> IndexEntry | None:
     """The entry of a record we write, from its headers and block; ``None`` for unindexed types."""
     rec_type = record.header("WARC-Type") or ""
     content_type, status = record.content_type, None
@@ -118,9 +128,15 @@ def entry_for_record(record: WarcRecord, filename: str, offset: int, length: int
         typed = _CONTENT_TYPE.search(head)
         content_type = typed.group(1).decode("latin-1") if typed else None
     return make_entry(
-        url=record.header("WARC-Target-URI") or "", date=record.date, rec_type=rec_type,
-        content_type=content_type, status=status, digest=record.header("WARC-Payload-Digest"),
-        filename=filename, offset=offset, length=length,
+        url=record.header("WARC-Target-URI") or "",
+        date=record.date,
+        rec_type=rec_type,
+        content_type=content_type,
+        status=status,
+        digest=record.header("WARC-Payload-Digest"),
+        filename=filename,
+        offset=offset,
+        length=length,
     )
 
 
@@ -135,17 +151,24 @@ def iter_index_warc(path: str | os.PathLike[str]) -> Iterator[IndexEntry]:
     for record, content, offset, length in iter_whole_records(path):
         headers = record.rec_headers
         rec_type = record.rec_type
-        if not _indexed(rec_type, headers.get_header("WARC-Target-URI"), headers.get_header("Content-Type")):
+        if not _indexed(
+            rec_type, headers.get_header("WARC-Target-URI"), headers.get_header("Content-Type")
+        ):
             continue
         http = record.http_headers if rec_type in ("response", "revisit") else None
         yield make_entry(
-            url=headers.get_header("WARC-Target-URI"), date=headers.get_header("WARC-Date") or "",
+            url=headers.get_header("WARC-Target-URI"),
+            date=headers.get_header("WARC-Date") or "",
             rec_type=rec_type,
-            content_type=http.get_header("Content-Type") if http else headers.get_header("Content-Type"),
+            content_type=http.get_header("Content-Type")
+            if http
+            else headers.get_header("Content-Type"),
             status=http.get_statuscode() if http else None,
             # As cdxj-indexer: a record without a payload digest is indexed with a computed one.
             digest=headers.get_header("WARC-Payload-Digest") or sha1_digest(content),
-            filename=name, offset=offset, length=length,
+            filename=name,
+            offset=offset,
+            length=length,
         )
 
 
@@ -209,7 +232,9 @@ def index_path(warc: str | os.PathLike[str]) -> Path:
     return path.parent / INDEX_FOLDER / (path.name + INDEX_SUFFIX)
 
 
-def write_index(warc: str | os.PathLike[str], entries: Iterable[IndexEntry] | IndexSorter | None = None) -> Path:
+def write_index(
+    warc: str | os.PathLike[str], entries: Iterable[IndexEntry] | IndexSorter | None = None
+) -> Path:
     """Write the sorted index of ``warc`` (read from the file unless ``entries`` are given), atomically."""
     target = index_path(warc)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -331,7 +356,10 @@ class SortedIndex:
 
     def entries(self, urlkey: str) -> list[IndexEntry]:
         """The entries of ``urlkey``, in file order."""
-        return [IndexEntry.parse(line.decode("utf-8")) for line in self.lines_with(urlkey.encode("utf-8") + b" ")]
+        return [
+            IndexEntry.parse(line.decode("utf-8"))
+            for line in self.lines_with(urlkey.encode("utf-8") + b" ")
+        ]
 
     def __len__(self) -> int:
         count, position = 0, 0

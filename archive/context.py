@@ -26,10 +26,18 @@ class CrawlContext:
 
     def fields(self) -> list[tuple[str, str]]:
         """The named fields to add to the request record."""
-        fields = [(name, value) for name, value in ((SOURCE_FIELD, self.source), (KIND_FIELD, self.kind)) if value]
+        fields = [
+            (name, value)
+            for name, value in ((SOURCE_FIELD, self.source), (KIND_FIELD, self.kind))
+            if value
+        ]
         return fields + [(RECRAWL_FIELD, "true")] if self.recrawl else fields
 
     @classmethod
     def from_record(cls, header: Callable[[str], str | None]) -> CrawlContext:
         """Read the context back with ``header(name)``, e.g. warcio's ``rec_headers.get_header``."""
-        return cls(header(SOURCE_FIELD) or None, header(KIND_FIELD) or None, header(RECRAWL_FIELD) == "true")
+        return cls(
+            header(SOURCE_FIELD) or None,
+            header(KIND_FIELD) or None,
+            header(RECRAWL_FIELD) == "true",
+        )

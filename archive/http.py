@@ -20,9 +20,7 @@ def reason_phrase(status: int) -> str:
 
 
 def _header_lines(headers: Iterable[tuple[str, str]]) -> bytes:
-    return b"".join(
-        f"{name}: {value}\r\n".encode("latin-1", "replace") for name, value in headers
-    )
+    return b"".join(f"{name}: {value}\r\n".encode("latin-1", "replace") for name, value in headers)
 
 
 def stored_response_headers(headers: Headers, body_length: int) -> Headers:

@@ -31,7 +31,9 @@ class CaptureIndex:
         self.directory = Path(directory)
         ensure_indexes(self.directory)
         self._indexes = [
-            SortedIndex(index_path(warc)) for warc in archive_files(self.directory) if index_path(warc).exists()
+            SortedIndex(index_path(warc))
+            for warc in archive_files(self.directory)
+            if index_path(warc).exists()
         ]
 
     def __len__(self) -> int:
@@ -52,7 +54,9 @@ class CaptureIndex:
         key = url_key(url)
         captures = [entry for index in self._indexes for entry in index.entries(key)]
         captures.sort(key=lambda entry: entry.timestamp)  # stable: file order within a second
-        return [entry for entry in captures if entry.url != url] + [entry for entry in captures if entry.url == url]
+        return [entry for entry in captures if entry.url != url] + [
+            entry for entry in captures if entry.url == url
+        ]
 
     def page(self, url: str) -> ArchivedPage | None:
         """The latest archived response for ``url``, revisits resolved; ``None`` when there is none."""
@@ -63,18 +67,28 @@ class CaptureIndex:
         return None
 
     def _read(self, entry: IndexEntry) -> ArchivedPage | None:
-        page, headers = read_capture(self.directory / entry.fields["filename"], int(entry.fields["offset"]))
+        page, headers = read_capture(
+            self.directory / entry.fields["filename"], int(entry.fields["offset"])
+        )
         if not entry.is_revisit:
             return page
         refers_to = headers.get_header("WARC-Refers-To-Target-URI") or page.url
         original_entry = self._original(
-            refers_to, entry.fields.get("digest", ""), timestamp(headers.get_header("WARC-Refers-To-Date") or ""),
+            refers_to,
+            entry.fields.get("digest", ""),
+            timestamp(headers.get_header("WARC-Refers-To-Date") or ""),
             entry.timestamp,
         )
         if original_entry is None:
-            logger.warning("Revisit of %s in %s: its original is not in the archive", page.url, entry.fields["filename"])
+            logger.warning(
+                "Revisit of %s in %s: its original is not in the archive",
+                page.url,
+                entry.fields["filename"],
+            )
             return None
-        original, _ = read_capture(self.directory / original_entry.fields["filename"], int(original_entry.fields["offset"]))
+        original, _ = read_capture(
+            self.directory / original_entry.fields["filename"], int(original_entry.fields["offset"])
+        )
         if page.status == 304:  # server-not-modified: the original answer stands
             return original
         page.payload = original.payload
@@ -83,8 +97,11 @@ class CaptureIndex:
 
     def _original(self, url: str, digest: str, refers_date: str, before: str) -> IndexEntry | None:
         candidates = [
-            entry for entry in self.captures(url)
-            if not entry.is_revisit and entry.fields.get("digest") == digest and entry.timestamp <= before
+            entry
+            for entry in self.captures(url)
+            if not entry.is_revisit
+            and entry.fields.get("digest") == digest
+            and entry.timestamp <= before
         ]
         exact = [entry for entry in candidates if entry.timestamp == refers_date]
         return (exact or candidates or [None])[-1]

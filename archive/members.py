@@ -67,13 +67,20 @@ def next_record_member(stream: BinaryIO, position: int) -> int | None:
     """The offset of the next gzip member at or after ``position`` that starts a WARC record."""
     while True:
         stream.seek(position)
-        data = stream.read(_SCAN_CHUNK + 4096)  # overlap: a member start near the end is checked whole
+        data = stream.read(
+            _SCAN_CHUNK + 4096
+        )  # overlap: a member start near the end is checked whole
         if not data:
             return None
         found = data.find(_GZIP_MAGIC)
         while 0 <= found < _SCAN_CHUNK:
             try:
-                if zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data[found : found + 4096], 5) == b"WARC/":
+                if (
+                    zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(
+                        data[found : found + 4096], 5
+                    )
+                    == b"WARC/"
+                ):
                     return position + found
             except zlib.error:
                 pass

@@ -78,7 +78,9 @@ class _Payloads:
             self.by_digest[(page.url, digest)] = place
             self.by_digest.setdefault(("", digest), place)
 
-    def resolve(self, page: ArchivedPage, refers_to: str | None, refers_to_uri: str | None, digest: str) -> bool:
+    def resolve(
+        self, page: ArchivedPage, refers_to: str | None, refers_to_uri: str | None, digest: str
+    ) -> bool:
         """Give revisit ``page`` the payload it stands for; ``False`` if the original is not here."""
         place = (
             self.by_id.get(refers_to or "")
@@ -104,7 +106,9 @@ def _payload(record: ArcWarcRecord, block: bytes) -> bytes:
     return block
 
 
-def read_capture(path: str | os.PathLike[str], offset: int) -> tuple[ArchivedPage, StatusAndHeaders]:
+def read_capture(
+    path: str | os.PathLike[str], offset: int
+) -> tuple[ArchivedPage, StatusAndHeaders]:
     """The response or revisit record at ``offset`` of ``path`` and its WARC headers.
 
     A revisit comes back with an empty payload: resolving it is the caller's part.
@@ -114,10 +118,14 @@ def read_capture(path: str | os.PathLike[str], offset: int) -> tuple[ArchivedPag
         iterator = ArchiveIterator(stream)
         record = next(iter(iterator))
         if record.rec_type not in ("response", "revisit") or record.http_headers is None:
-            raise ValueError(f"{path} at offset {offset}: a {record.rec_type} record, not an HTTP response")
+            raise ValueError(
+                f"{path} at offset {offset}: a {record.rec_type} record, not an HTTP response"
+            )
         block = record.raw_stream.read()
         iterator.read_to_end(record)
-        return _page(record, Path(path), block, offset, iterator.get_record_length()), record.rec_headers
+        return _page(
+            record, Path(path), block, offset, iterator.get_record_length()
+        ), record.rec_headers
 
 
 def iter_pages(paths: Iterable[str | os.PathLike[str]]) -> Iterator[ArchivedPage]:
@@ -136,7 +144,10 @@ def _file_pages(path: Path, payloads: _Payloads) -> Iterator[ArchivedPage]:
     for record, block, offset, length in iter_whole_records(path):
         headers = record.rec_headers
         if record.rec_type == "request":
-            if held is not None and headers.get_header("WARC-Concurrent-To") == held.location["record_id"]:
+            if (
+                held is not None
+                and headers.get_header("WARC-Concurrent-To") == held.location["record_id"]
+            ):
                 held.context = CrawlContext.from_record(headers.get_header)
                 yield held
                 held = None
@@ -158,9 +169,16 @@ def _file_pages(path: Path, payloads: _Payloads) -> Iterator[ArchivedPage]:
             headers.get_header("WARC-Refers-To-Target-URI"),
             headers.get_header("WARC-Payload-Digest") or "",
         ):
-            logger.warning("%s: revisit of %s at offset %s: its original is not in the archive", path, page.url, offset)
+            logger.warning(
+                "%s: revisit of %s at offset %s: its original is not in the archive",
+                path,
+                page.url,
+                offset,
+            )
             continue
-        request = requests.get(headers.get_header("WARC-Concurrent-To") or "") or requests.get(str(page.location["record_id"]))
+        request = requests.get(headers.get_header("WARC-Concurrent-To") or "") or requests.get(
+            str(page.location["record_id"])
+        )
         if request is not None:
             page.context = CrawlContext.from_record(request.rec_headers.get_header)
             yield page
@@ -170,14 +188,18 @@ def _file_pages(path: Path, payloads: _Payloads) -> Iterator[ArchivedPage]:
         yield held
 
 
-def _page(record: ArcWarcRecord, path: Path, block: bytes, offset: int, length: int) -> ArchivedPage:
+def _page(
+    record: ArcWarcRecord, path: Path, block: bytes, offset: int, length: int
+) -> ArchivedPage:
     assert record.http_headers is not None
     headers = record.rec_headers
     return ArchivedPage(
         url=headers.get_header("WARC-Target-URI"),
         date=headers.get_header("WARC-Date"),
         status=int(record.http_headers.get_statuscode() or 0),
-        headers=[(k, v) for k, v in record.http_headers.headers if k.lower() != "transfer-encoding"],
+        headers=[
+            (k, v) for k, v in record.http_headers.headers if k.lower() != "transfer-encoding"
+        ],
         payload=_payload(record, block) if record.rec_type == "response" else b"",
         location={
             "filename": path.name,

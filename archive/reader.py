@@ -27,7 +27,9 @@ def archive_files(directory: Path) -> list[Path]:
     return sorted(files, key=lambda path: path.name)
 
 
-def iter_whole_records(path: str | os.PathLike[str]) -> Iterator[tuple[ArcWarcRecord, bytes, int, int]]:
+def iter_whole_records(
+    path: str | os.PathLike[str],
+) -> Iterator[tuple[ArcWarcRecord, bytes, int, int]]:
     """Yield ``(record, content, offset, length)`` for each whole record of ``path``.
 
     ``content`` is what follows the HTTP head (the whole block for other records).
@@ -54,17 +56,26 @@ def iter_whole_records(path: str | os.PathLike[str]) -> Iterator[tuple[ArcWarcRe
 
 
 def _damaged(path: str | os.PathLike[str], start: int, end: int) -> None:
-    logger.error("%s: bytes %d-%d hold no whole WARC record (damaged or cut short); left out", path, start, end)
+    logger.error(
+        "%s: bytes %d-%d hold no whole WARC record (damaged or cut short); left out",
+        path,
+        start,
+        end,
+    )
 
 
-def _iter_plain_records(path: str | os.PathLike[str]) -> Iterator[tuple[ArcWarcRecord, bytes, int, int]]:
+def _iter_plain_records(
+    path: str | os.PathLike[str],
+) -> Iterator[tuple[ArcWarcRecord, bytes, int, int]]:
     """An uncompressed WARC file's records, up to the first that cannot be read."""
     with open(path, "rb") as stream:
         iterator = ArchiveIterator(stream)
         end = 0
         try:
             for record in iterator:
-                if not record.format.startswith("warc"):  # warcio would take any text for an ARC record
+                if not record.format.startswith(
+                    "warc"
+                ):  # warcio would take any text for an ARC record
                     raise ArchiveLoadFailed(f"not a WARC record: {record.format}")
                 content = record.raw_stream.read()
                 iterator.read_to_end(record)

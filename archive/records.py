@@ -13,7 +13,13 @@ WARC_VERSION = "WARC/1.1"
 PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 
-_LEADING_HEADERS = {"WARC-Type", "WARC-Record-ID", "WARC-Date", "WARC-Target-URI", "WARC-IP-Address"}
+_LEADING_HEADERS = {
+    "WARC-Type",
+    "WARC-Record-ID",
+    "WARC-Date",
+    "WARC-Target-URI",
+    "WARC-IP-Address",
+}
 
 Clock = Callable[[], datetime]
 IdFactory = Callable[[], str]
@@ -131,7 +137,11 @@ class RecordFactory:
         return WarcRecord(headers, block, "application/http; msgtype=response")
 
     def request(
-        self, url: str, block: bytes, concurrent_to: WarcRecord, extra: list[tuple[str, str]] | None = None
+        self,
+        url: str,
+        block: bytes,
+        concurrent_to: WarcRecord,
+        extra: list[tuple[str, str]] | None = None,
     ) -> WarcRecord:
         """Return the request record that goes with ``concurrent_to``; ``extra`` named fields last."""
         headers = self._common(

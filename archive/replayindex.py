@@ -36,7 +36,11 @@ def resolved(entries: list[IndexEntry]) -> list[IndexEntry]:
                 if original.timestamp <= entry.timestamp
             ]
             if earlier:
-                pointer = {name: earlier[-1].fields[name] for name in POINTER_FIELDS if name in earlier[-1].fields}
+                pointer = {
+                    name: earlier[-1].fields[name]
+                    for name in POINTER_FIELDS
+                    if name in earlier[-1].fields
+                }
                 entry = IndexEntry(entry.urlkey, entry.timestamp, {**entry.fields, **pointer})
         out.append(entry)
     return out

@@ -40,7 +40,13 @@ def _pages_jsonl(pages: Iterable[Page], title: str) -> bytes:
     header = {"format": "json-pages-1.0", "id": "pages", "title": title, "hasText": True}
     lines = [json.dumps(header, ensure_ascii=False)]
     for number, page in enumerate(pages):
-        record = {"id": f"page-{number}", "url": page.url, "ts": page.ts, "title": page.title, "text": page.text}
+        record = {
+            "id": f"page-{number}",
+            "url": page.url,
+            "ts": page.ts,
+            "title": page.title,
+            "text": page.text,
+        }
         lines.append(json.dumps(record, ensure_ascii=False))
     return ("\n".join(lines) + "\n").encode("utf-8")
 
@@ -59,20 +65,34 @@ def _sha256(path_or_data: Path | bytes) -> tuple[int, str]:
 
 
 def write_wacz(
-    out: str | os.PathLike[str], warcs: Sequence[Path], pages: Iterable[Page], *,
-    title: str, software: str, created: datetime | None = None,
+    out: str | os.PathLike[str],
+    warcs: Sequence[Path],
+    pages: Iterable[Page],
+    *,
+    title: str,
+    software: str,
+    created: datetime | None = None,
 ) -> dict[str, object]:
     """Write the WACZ file ``out`` (atomically) and return its ``datapackage.json``."""
     target = Path(out)
     partial = target.with_name(target.name + ".part")
-    index = "".join(sorted(entry.line() + "\n" for warc in warcs for entry in warc_entries(warc))).encode("utf-8")
+    index = "".join(
+        sorted(entry.line() + "\n" for warc in warcs for entry in warc_entries(warc))
+    ).encode("utf-8")
     pages_data = _pages_jsonl(pages, title)
     resources = []
     with zipfile.ZipFile(partial, "w", allowZip64=True) as package:
         for warc in warcs:
             package.write(warc, f"archive/{warc.name}", compress_type=zipfile.ZIP_STORED)
             size, digest = _sha256(warc)
-            resources.append({"name": warc.name.lower(), "path": f"archive/{warc.name}", "hash": digest, "bytes": size})
+            resources.append(
+                {
+                    "name": warc.name.lower(),
+                    "path": f"archive/{warc.name}",
+                    "hash": digest,
+                    "bytes": size,
+                }
+            )
         for path, data, compression in (
             (INDEX_PATH, index, zipfile.ZIP_STORED),
             (PAGES_PATH, pages_data, zipfile.ZIP_DEFLATED),
@@ -91,6 +111,10 @@ def write_wacz(
         described = json.dumps(datapackage, indent=2).encode("utf-8")
         package.writestr("datapackage.json", described, compress_type=zipfile.ZIP_DEFLATED)
         digest_file = {"path": "datapackage.json", "hash": _sha256(described)[1]}
-        package.writestr("datapackage-digest.json", json.dumps(digest_file, indent=2), compress_type=zipfile.ZIP_DEFLATED)
+        package.writestr(
+            "datapackage-digest.json",
+            json.dumps(digest_file, indent=2),
+            compress_type=zipfile.ZIP_DEFLATED,
+        )
     os.replace(partial, target)
     return datapackage

@@ -40,7 +40,12 @@ class RecordLocation:
 
     def to_dict(self) -> dict[str, str | int]:
         """The ``warc`` provenance of a manifest entry."""
-        return {"filename": self.filename, "offset": self.offset, "length": self.length, "record_id": self.record_id}
+        return {
+            "filename": self.filename,
+            "offset": self.offset,
+            "length": self.length,
+            "record_id": self.record_id,
+        }
 
 
 class WarcWriter:
@@ -86,7 +91,9 @@ class WarcWriter:
         self._file: BinaryIO | None = None
         self._size = 0
         self._warcinfo_id = ""
-        self._entries = IndexSorter(self.directory / INDEX_FOLDER)  # memory bounded however big the file
+        self._entries = IndexSorter(
+            self.directory / INDEX_FOLDER
+        )  # memory bounded however big the file
 
     def _new_name(self) -> str:
         self.serial += 1
@@ -194,7 +201,9 @@ class WarcWriter:
         try:
             write_index(final, self._entries)
         except OSError as error:
-            logger.error("%s: its CDXJ index could not be written (%s)", final, error.strerror or error)
+            logger.error(
+                "%s: its CDXJ index could not be written (%s)", final, error.strerror or error
+            )
         self._entries.close()
         logger.info("Closed WARC file %s (%d bytes) and indexed it", final, self._size)
 

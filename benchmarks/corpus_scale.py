@@ -36,7 +36,46 @@ from corpus.urls import url_hash
 MiB = 2**20
 ADDS = 1000
 MANIFEST = "index.jsonl"
-_WORDS = ["government", "minister", "talks", "oil", "deal", "agreement", "economy", "market", "election", "court", "police", "city", "council", "parliament", "energy", "prices", "inflation", "budget", "report", "president", "union", "trade", "border", "security", "army", "school", "hospital", "water", "climate", "summit", "bank", "strike", "protest", "vote", "reform", "tax", "workers", "company"]
+_WORDS = [
+    "government",
+    "minister",
+    "talks",
+    "oil",
+    "deal",
+    "agreement",
+    "economy",
+    "market",
+    "election",
+    "court",
+    "police",
+    "city",
+    "council",
+    "parliament",
+    "energy",
+    "prices",
+    "inflation",
+    "budget",
+    "report",
+    "president",
+    "union",
+    "trade",
+    "border",
+    "security",
+    "army",
+    "school",
+    "hospital",
+    "water",
+    "climate",
+    "summit",
+    "bank",
+    "strike",
+    "protest",
+    "vote",
+    "reform",
+    "tax",
+    "workers",
+    "company",
+]
 
 
 def _text(number: int, rng: random.Random) -> tuple[str, list[str]]:
@@ -55,13 +94,26 @@ def _entry(number: int, rng: random.Random, text: bytes, title: str) -> dict[str
     source = f"source{number % 30:02d}"
     url = _url(number)
     return {
-        "authors": [f"Author {number % 997}"], "canonical_url": url,
-        "fetched_at": f"2026-{1 + number % 12:02d}-{1 + number % 28:02d}T10:00:00Z", "file": f"{number:03d}_{url_hash(url)}.txt",
-        "id": number, "language": "en", "published": f"2026-{1 + number % 12:02d}-{1 + number % 28:02d}T08:00:00+00:00",
-        "sha1": hashlib.sha1(text).hexdigest(), "simhash": f"{rng.getrandbits(64):016x}", "source": source,
-        "title": title, "url": url, "version": 1, "words": 360,
-        "warc": {"filename": f"news-20260101000000-{number // 30000:05d}-host-1.warc.gz", "length": 9000 + number % 5000,
-                 "offset": (number % 30000) * 30000, "record_id": f"<urn:uuid:{rng.getrandbits(128):032x}>"},
+        "authors": [f"Author {number % 997}"],
+        "canonical_url": url,
+        "fetched_at": f"2026-{1 + number % 12:02d}-{1 + number % 28:02d}T10:00:00Z",
+        "file": f"{number:03d}_{url_hash(url)}.txt",
+        "id": number,
+        "language": "en",
+        "published": f"2026-{1 + number % 12:02d}-{1 + number % 28:02d}T08:00:00+00:00",
+        "sha1": hashlib.sha1(text).hexdigest(),
+        "simhash": f"{rng.getrandbits(64):016x}",
+        "source": source,
+        "title": title,
+        "url": url,
+        "version": 1,
+        "words": 360,
+        "warc": {
+            "filename": f"news-20260101000000-{number // 30000:05d}-host-1.warc.gz",
+            "length": 9000 + number % 5000,
+            "offset": (number % 30000) * 30000,
+            "record_id": f"<urn:uuid:{rng.getrandbits(128):032x}>",
+        },
     }
 
 
@@ -79,9 +131,21 @@ def build_corpus(corpus: Path, size: int) -> None:
             os.close(fd)
             manifest.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
             if number % 20 == 7:
-                manifest.write(json.dumps({**entry, "version": 2, "sha1": hashlib.sha1(text + b"x").hexdigest()}, sort_keys=True) + "\n")
+                manifest.write(
+                    json.dumps(
+                        {**entry, "version": 2, "sha1": hashlib.sha1(text + b"x").hexdigest()},
+                        sort_keys=True,
+                    )
+                    + "\n"
+                )
             if number % 33 == 5:
-                manifest.write(json.dumps({**entry, "duplicates": [entry["url"].replace("www.", "amp.")]}, sort_keys=True) + "\n")
+                manifest.write(
+                    json.dumps(
+                        {**entry, "duplicates": [entry["url"].replace("www.", "amp.")]},
+                        sort_keys=True,
+                    )
+                    + "\n"
+                )
 
 
 def restore(data_dir: Path, manifest_size: int, size: int) -> None:
@@ -91,7 +155,9 @@ def restore(data_dir: Path, manifest_size: int, size: int) -> None:
     with manifest.open("rb") as stream:
         stream.seek(manifest_size)
         entries = [json.loads(line) for line in stream if line.endswith(b"\n")]
-    added = [entry["file"] for entry in entries if entry["id"] >= size]  # not the copies noted on old ones
+    added = [
+        entry["file"] for entry in entries if entry["id"] >= size
+    ]  # not the copies noted on old ones
     os.truncate(manifest, manifest_size)
     for name in set(added):
         (corpus / name).unlink(missing_ok=True)
@@ -116,21 +182,43 @@ def _articles(size: int) -> list[tuple[str, Article]]:
     made: list[tuple[str, Article]] = []
     for k in range(ADDS):
         if k % 10 == 3:  # an AMP page declaring a corpus article's URL canonical
-            made.append(("copy", Article(url=f"https://amp.example/{k}", title="Copy", paragraphs=["Copy."],
-                                          canonical_url=_url(k * 7919 % size))))
+            made.append(
+                (
+                    "copy",
+                    Article(
+                        url=f"https://amp.example/{k}",
+                        title="Copy",
+                        paragraphs=["Copy."],
+                        canonical_url=_url(k * 7919 % size),
+                    ),
+                )
+            )
         elif k % 10 == 6:  # another site's copy of the article stored two steps earlier
             original = made[-2][1]
             body = [*original.paragraphs[:-1], original.paragraphs[-1].replace("(", "[", 1)]
-            made.append(("near", Article(url=f"https://wire.example/{k}", title=original.title, paragraphs=body,
-                                          canonical_url=f"https://wire.example/{k}")))
+            made.append(
+                (
+                    "near",
+                    Article(
+                        url=f"https://wire.example/{k}",
+                        title=original.title,
+                        paragraphs=body,
+                        canonical_url=f"https://wire.example/{k}",
+                    ),
+                )
+            )
         else:
             title, paragraphs = _text(10**9 + k, rng)
             url = f"https://new.example/{size}/story-{k}"
-            made.append(("new", Article(url=url, title=title, paragraphs=paragraphs, canonical_url=url)))
+            made.append(
+                ("new", Article(url=url, title=title, paragraphs=paragraphs, canonical_url=url))
+            )
     return made
 
 
-def store_like_the_pipeline(store: Any, article: Article, fields: dict[str, Any]) -> tuple[str, int]:
+def store_like_the_pipeline(
+    store: Any, article: Article, fields: dict[str, Any]
+) -> tuple[str, int]:
     """What ``CorpusPipeline._store`` does with a new article: the answer and the article number."""
     existing = store.entry_for(article.canonical_url)
     if existing is not None:
@@ -158,8 +246,16 @@ def probe(corpus: Path, size: int, first: bool) -> dict[str, Any]:
     gc.collect()
     result: dict[str, Any] = {"open_s": opened, "added_bytes": _pss() - before}
     if not first:
-        fields = {"source": "bench", "fetched_at": "2026-11-30T10:00:00Z",
-                  "warc": {"filename": "x.warc.gz", "offset": 0, "length": 1, "record_id": "<urn:uuid:x>"}}
+        fields = {
+            "source": "bench",
+            "fetched_at": "2026-11-30T10:00:00Z",
+            "warc": {
+                "filename": "x.warc.gz",
+                "offset": 0,
+                "length": 1,
+                "record_id": "<urn:uuid:x>",
+            },
+        }
         answers = []
         started = time.perf_counter()
         for _, article in made:
@@ -173,8 +269,18 @@ def probe(corpus: Path, size: int, first: bool) -> dict[str, Any]:
 
 
 def _run_probe(corpus: Path, size: int, first: bool) -> dict[str, Any]:
-    command = [sys.executable, "-m", "benchmarks.corpus_scale", "--probe", str(corpus), "--size", str(size)]
-    done = subprocess.run(command + (["--first"] if first else []), capture_output=True, text=True, check=False)
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.corpus_scale",
+        "--probe",
+        str(corpus),
+        "--size",
+        str(size),
+    ]
+    done = subprocess.run(
+        command + (["--first"] if first else []), capture_output=True, text=True, check=False
+    )
     if done.returncode:
         raise SystemExit(f"probe failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.splitlines()[-1])
@@ -191,11 +297,15 @@ def crawl_on_top(data_dir: Path, workdir: Path) -> tuple[float, int, str]:
         server.routes.update(site.routes)
         sources = workdir / "sources.toml"
         sources.write_text(site.source_toml(server.base_url))
-        command, env = scrapy_command(["crawl", "news"], {"SOURCES_FILE": str(sources), "DATA_DIR": str(data_dir)})
+        command, env = scrapy_command(
+            ["crawl", "news"], {"SOURCES_FILE": str(sources), "DATA_DIR": str(data_dir)}
+        )
         started = time.monotonic()
         result = measure(command, workdir, env, timeout=3600)
         if result.returncode:
-            raise SystemExit(f"crawl failed with exit code {result.returncode}:\n{result.output[-3000:]}")
+            raise SystemExit(
+                f"crawl failed with exit code {result.returncode}:\n{result.output[-3000:]}"
+            )
         first = server.requests[0].at - started if server.requests else float("nan")
     return first, result.peak_rss, result.peak_breakdown()
 
@@ -218,10 +328,19 @@ def run_size(root: Path, size: int) -> dict[str, Any]:
         to_first, peak, parts = crawl_on_top(data_dir, root / f"corpus-{size}")
     finally:
         restore(data_dir, manifest_size, size)
-    row = {"size": size, "first_open_s": first["open_s"], **again, "first_request_s": to_first, "peak": peak}
-    print(f"{size:>9}: first open {first['open_s']:.2f} s, open {again['open_s']:.3f} s "
-          f"(+{again['added_bytes'] / MiB:.0f} MiB), add {again['add_ms']:.2f} ms/article, answers {again['answers']}, "
-          f"crawl: first request after {to_first:.2f} s, peak PSS {peak / MiB:.0f} MiB ({parts})", flush=True)
+    row = {
+        "size": size,
+        "first_open_s": first["open_s"],
+        **again,
+        "first_request_s": to_first,
+        "peak": peak,
+    }
+    print(
+        f"{size:>9}: first open {first['open_s']:.2f} s, open {again['open_s']:.3f} s "
+        f"(+{again['added_bytes'] / MiB:.0f} MiB), add {again['add_ms']:.2f} ms/article, answers {again['answers']}, "
+        f"crawl: first request after {to_first:.2f} s, peak PSS {peak / MiB:.0f} MiB ({parts})",
+        flush=True,
+    )
     return row
 
 
@@ -244,7 +363,9 @@ def layout(corpus: Path, size: int) -> None:
             if not folder.exists():
                 folder.mkdir()
             os.link(corpus / name, folder / name)
-        print(f"layout: linked {len(names)} files into {sharded.name}/NNNN/ in {time.perf_counter() - started:.0f} s")
+        print(
+            f"layout: linked {len(names)} files into {sharded.name}/NNNN/ in {time.perf_counter() - started:.0f} s"
+        )
         shard = lambda name: sharded / f"{int(name.split('_')[0]) // 1000:04d}" / name
         rows = {
             "list the folder (os.scandir)": (
@@ -260,7 +381,8 @@ def layout(corpus: Path, size: int) -> None:
                 lambda: [shard("9" + name).exists() for name in sample],
             ),
             "create, rename and remove 1,000 files": (
-                lambda: _churn(corpus, size), lambda: _churn(sharded / f"{size // 1000:04d}", size),
+                lambda: _churn(corpus, size),
+                lambda: _churn(sharded / f"{size // 1000:04d}", size),
             ),
         }
         print(f"{'':40}{'flat':>10}{'sharded':>10}")
@@ -281,9 +403,15 @@ def _churn(folder: Path, size: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000", help="comma-separated corpus sizes (articles)")
-    parser.add_argument("--workdir", type=Path, help="keep the built corpora here (default: a temporary folder)")
-    parser.add_argument("--layout", action="store_true", help="also time listing and opening in the largest folder")
+    parser.add_argument(
+        "--sizes", default="10000,100000", help="comma-separated corpus sizes (articles)"
+    )
+    parser.add_argument(
+        "--workdir", type=Path, help="keep the built corpora here (default: a temporary folder)"
+    )
+    parser.add_argument(
+        "--layout", action="store_true", help="also time listing and opening in the largest folder"
+    )
     parser.add_argument("--probe", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--first", action="store_true", help=argparse.SUPPRESS)
@@ -296,14 +424,20 @@ def main() -> None:
         root = args.workdir or Path(scratch)
         root.mkdir(parents=True, exist_ok=True)
         rows = [run_size(root, size) for size in sizes]
-        print(f"\n{'articles':>9} {'1st open':>9} {'open':>7} {'memory':>8} {'add/article':>12} {'answers':>13}"
-              f" {'1st request':>12} {'crawl peak PSS':>15}")
+        print(
+            f"\n{'articles':>9} {'1st open':>9} {'open':>7} {'memory':>8} {'add/article':>12} {'answers':>13}"
+            f" {'1st request':>12} {'crawl peak PSS':>15}"
+        )
         for row in rows:
-            print(f"{row['size']:>9} {row['first_open_s']:>8.2f}s {row['open_s']:>6.3f}s {row['added_bytes'] / MiB:>5.0f} MiB"
-                  f" {row['add_ms']:>9.2f} ms {row['answers']:>13} {row['first_request_s']:>11.2f}s {row['peak'] / MiB:>11.0f} MiB")
+            print(
+                f"{row['size']:>9} {row['first_open_s']:>8.2f}s {row['open_s']:>6.3f}s {row['added_bytes'] / MiB:>5.0f} MiB"
+                f" {row['add_ms']:>9.2f} ms {row['answers']:>13} {row['first_request_s']:>11.2f}s {row['peak'] / MiB:>11.0f} MiB"
+            )
         if len(rows) > 1:
-            print(f"from {rows[0]['size']} to {rows[-1]['size']}: crawl peak PSS "
-                  f"{(rows[-1]['peak'] - rows[0]['peak']) / MiB:+.0f} MiB")
+            print(
+                f"from {rows[0]['size']} to {rows[-1]['size']}: crawl peak PSS "
+                f"{(rows[-1]['peak'] - rows[0]['peak']) / MiB:+.0f} MiB"
+            )
         if args.layout:
             layout(root / f"corpus-{sizes[-1]}" / "data" / "corpus", sizes[-1])
 

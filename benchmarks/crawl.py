@@ -29,7 +29,13 @@ from urllib.parse import urlsplit
 from benchmarks.metrics import aggregate, match
 from benchmarks.peers import extraction_limit, trafilatura_cli, wget_archive
 from benchmarks.proctree import Measured, measure
-from benchmarks.sharedsite import SharedPage, build_shared_site, load_pages, source_toml, with_copies
+from benchmarks.sharedsite import (
+    SharedPage,
+    build_shared_site,
+    load_pages,
+    source_toml,
+    with_copies,
+)
 from benchmarks.webserver import serve
 from corpus.store import read_manifest
 from sitefixture.scrapyrun import scrapy_command
@@ -38,13 +44,18 @@ MIN_WORDS = 40  # the default CORPUS_MIN_WORDS: shorter bodies are not expected 
 MiB = 2**20
 
 
-def crawl_measured(workdir: Path, sources: str, processes: str, extra: dict[str, str] | None = None) -> Measured:
+def crawl_measured(
+    workdir: Path, sources: str, processes: str, extra: dict[str, str] | None = None
+) -> Measured:
     """``scrapy crawl news`` into ``workdir/data``, politeness delays off, measured."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "sources.toml").write_text(sources)
     settings = {
-        "SOURCES_FILE": str(workdir / "sources.toml"), "DATA_DIR": str(workdir / "data"),
-        "CONCURRENT_REQUESTS": "16", "CONCURRENT_REQUESTS_PER_DOMAIN": "16", "LOGSTATS_INTERVAL": "10",
+        "SOURCES_FILE": str(workdir / "sources.toml"),
+        "DATA_DIR": str(workdir / "data"),
+        "CONCURRENT_REQUESTS": "16",
+        "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+        "LOGSTATS_INTERVAL": "10",
     }
     if processes != "0":
         settings["EXTRACTION_PROCESSES"] = processes
@@ -53,7 +64,9 @@ def crawl_measured(workdir: Path, sources: str, processes: str, extra: dict[str,
     result = measure(command, workdir, env)
     (workdir / "crawl.log").write_text(result.output)
     if result.returncode:
-        raise SystemExit(f"crawl failed with exit code {result.returncode}:\n{result.output[-3000:]}")
+        raise SystemExit(
+            f"crawl failed with exit code {result.returncode}:\n{result.output[-3000:]}"
+        )
     return result
 
 
@@ -61,34 +74,62 @@ def rate(count: int, seconds: float) -> str:
     return f"{count / seconds:7.1f} pages/s"
 
 
-def run_size(site_pages: list[SharedPage], copies: int, workdir: Path, args: argparse.Namespace) -> tuple[int, Measured]:
+def run_size(
+    site_pages: list[SharedPage], copies: int, workdir: Path, args: argparse.Namespace
+) -> tuple[int, Measured]:
     pages = with_copies(site_pages, copies)
     cores = os.cpu_count() or 1
     print(f"\n== {len(pages)} article pages ({len(site_pages)} x {copies}) ==")
     limit = extraction_limit([page.html for page in pages], cores)
-    print(f"limit: plain trafilatura.extract, {cores} processes, from memory   {limit:7.1f} pages/s")
+    print(
+        f"limit: plain trafilatura.extract, {cores} processes, from memory   {limit:7.1f} pages/s"
+    )
     with serve(lambda base: build_shared_site(base, pages), workdir / "site") as site:
         print(f"server: {site.server} at {site.base_url}")
-        ours = crawl_measured(workdir / "ours", source_toml(site.base_url, pages), args.processes, dict(args.set))
+        ours = crawl_measured(
+            workdir / "ours", source_toml(site.base_url, pages), args.processes, dict(args.set)
+        )
         requests = site.requests()
-        print(f"ours: full crawl, {requests} requests in {ours.seconds:.1f} s   {rate(len(pages), ours.seconds)}"
-              f"   CPU {ours.cpu_seconds:.0f} s   peak PSS {ours.peak_rss / MiB:.0f} MiB")
+        print(
+            f"ours: full crawl, {requests} requests in {ours.seconds:.1f} s   {rate(len(pages), ours.seconds)}"
+            f"   CPU {ours.cpu_seconds:.0f} s   peak PSS {ours.peak_rss / MiB:.0f} MiB"
+        )
         print(f"ours: peak PSS by process: {ours.peak_breakdown()}")
         if args.peers:
-            cli = trafilatura_cli([site.base_url + page.path for page in pages], workdir / "trafilatura", cores)
-            print(f"trafilatura -i URLS --parallel {cores}: {cli.seconds:.1f} s   {rate(len(pages), cli.seconds)}"
-                  f"   CPU {cli.cpu_seconds:.0f} s   peak PSS {cli.peak_rss / MiB:.0f} MiB")
+            cli = trafilatura_cli(
+                [site.base_url + page.path for page in pages], workdir / "trafilatura", cores
+            )
+            print(
+                f"trafilatura -i URLS --parallel {cores}: {cli.seconds:.1f} s   {rate(len(pages), cli.seconds)}"
+                f"   CPU {cli.cpu_seconds:.0f} s   peak PSS {cli.peak_rss / MiB:.0f} MiB"
+            )
             before = site.requests()
             fetched = wget_archive(site.base_url, workdir / "wget")
             wget_requests = site.requests() - before
-            print(f"wget --recursive --warc-file: {wget_requests} requests in {fetched.seconds:.1f} s"
-                  f"   {wget_requests / fetched.seconds:7.1f} requests/s (no extraction)")
+            print(
+                f"wget --recursive --warc-file: {wget_requests} requests in {fetched.seconds:.1f} s"
+                f"   {wget_requests / fetched.seconds:7.1f} requests/s (no extraction)"
+            )
     ours_rate = len(pages) / ours.seconds
     print(f"ratios: ours / limit {ours_rate / limit:.2f}", end="")
-    print(f", ours / trafilatura CLI {ours_rate / (len(pages) / cli.seconds):.2f}" if args.peers else "")
+    print(
+        f", ours / trafilatura CLI {ours_rate / (len(pages) / cli.seconds):.2f}"
+        if args.peers
+        else ""
+    )
     if copies == 1:
-        manifest = {urlsplit(entry["url"]).path: entry for entry in read_manifest(workdir / "ours" / "data" / "corpus")}
-        report(site_pages, manifest, workdir / "ours" / "data" / "corpus", requests, ours.seconds, ours.output)
+        manifest = {
+            urlsplit(entry["url"]).path: entry
+            for entry in read_manifest(workdir / "ours" / "data" / "corpus")
+        }
+        report(
+            site_pages,
+            manifest,
+            workdir / "ours" / "data" / "corpus",
+            requests,
+            ours.seconds,
+            ours.output,
+        )
     return len(pages), ours
 
 
@@ -101,37 +142,64 @@ def _setting(text: str) -> tuple[str, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=Path, required=True, help="folder with pages.jsonl and *.html.gz")
-    parser.add_argument("--copies", type=int, default=1, help="serve every page this many times (default 1)")
-    parser.add_argument("--sizes", help="comma-separated sizes in article pages, e.g. 2000,10000 (overrides --copies)")
-    parser.add_argument("--no-peers", dest="peers", action="store_false", help="skip trafilatura's CLI and wget")
-    parser.add_argument("--workdir", type=Path, help="keep everything here (default: a temporary folder)")
+    parser.add_argument(
+        "--pages", type=Path, required=True, help="folder with pages.jsonl and *.html.gz"
+    )
+    parser.add_argument(
+        "--copies", type=int, default=1, help="serve every page this many times (default 1)"
+    )
+    parser.add_argument(
+        "--sizes",
+        help="comma-separated sizes in article pages, e.g. 2000,10000 (overrides --copies)",
+    )
+    parser.add_argument(
+        "--no-peers", dest="peers", action="store_false", help="skip trafilatura's CLI and wget"
+    )
+    parser.add_argument(
+        "--workdir", type=Path, help="keep everything here (default: a temporary folder)"
+    )
     parser.add_argument("--processes", default="0", help="EXTRACTION_PROCESSES (0: one per core)")
     parser.add_argument(
-        "--set", action="append", default=[], type=_setting, metavar="NAME=VALUE",
+        "--set",
+        action="append",
+        default=[],
+        type=_setting,
+        metavar="NAME=VALUE",
         help="a setting for our crawl, as scrapy's -s (repeatable), e.g. WARC_GZIP_LEVEL=1",
     )
     args = parser.parse_args()
 
     site_pages = load_pages(args.pages)
     all_copies = (
-        [math.ceil(int(size) / len(site_pages)) for size in args.sizes.split(",")] if args.sizes else [args.copies]
+        [math.ceil(int(size) / len(site_pages)) for size in args.sizes.split(",")]
+        if args.sizes
+        else [args.copies]
     )
     with tempfile.TemporaryDirectory() as scratch:
         root = args.workdir or Path(scratch)
-        runs = [run_size(site_pages, copies, root / f"copies-{copies}", args) for copies in all_copies]
+        runs = [
+            run_size(site_pages, copies, root / f"copies-{copies}", args) for copies in all_copies
+        ]
     if len(runs) > 1:
         print("\n   pages   seconds   pages/s   peak PSS")
         for count, measured in runs:
-            print(f"{count:8} {measured.seconds:9.1f} {count / measured.seconds:9.1f} {measured.peak_rss / MiB:8.0f} MiB")
+            print(
+                f"{count:8} {measured.seconds:9.1f} {count / measured.seconds:9.1f} {measured.peak_rss / MiB:8.0f} MiB"
+            )
         first, last = runs[0][1], runs[-1][1]
-        print(f"from {runs[0][0]} to {runs[-1][0]} pages: time x{last.seconds / first.seconds:.2f}, "
-              f"peak PSS {100 * (last.peak_rss / first.peak_rss - 1):+.0f}%")
+        print(
+            f"from {runs[0][0]} to {runs[-1][0]} pages: time x{last.seconds / first.seconds:.2f}, "
+            f"peak PSS {100 * (last.peak_rss / first.peak_rss - 1):+.0f}%"
+        )
 
 
 def report(
-    site_pages: list[SharedPage], manifest: dict[str, dict[str, Any]], corpus: Path,
-    requests: int, elapsed: float, log: str,
+    site_pages: list[SharedPage],
+    manifest: dict[str, dict[str, Any]],
+    corpus: Path,
+    requests: int,
+    elapsed: float,
+    log: str,
 ) -> None:
     expected = [p for p in site_pages if len(p.body.split()) >= MIN_WORDS]
     found = [p for p in expected if p.path in manifest]
@@ -146,13 +214,21 @@ def report(
     peak = re.search(r"'memusage/max': (\d+)", log)
     print(f"pages served        {len(site_pages)}")
     print(f"articles expected   {len(expected)} (bodies of {MIN_WORDS}+ words)")
-    print(f"articles found      {len(found)} of expected, {len(extra)} more, {len(manifest)} in corpus")
+    print(
+        f"articles found      {len(found)} of expected, {len(extra)} more, {len(manifest)} in corpus"
+    )
     missing = [p.path for p in expected if p.path not in manifest]
-    copies = {urlsplit(url).path: entry["url"] for entry in manifest.values() for url in entry.get("duplicates", [])}
+    copies = {
+        urlsplit(url).path: entry["url"]
+        for entry in manifest.values()
+        for url in entry.get("duplicates", [])
+    }
     for path in missing[:10]:
         kept = f" (a copy of {urlsplit(copies[path]).path})" if path in copies else ""
         print(f"  missing           {path}{kept}")
-    print(f"body F1             {scores.f1:.3f} (precision {scores.precision:.3f}, recall {scores.recall:.3f}) over all pages")
+    print(
+        f"body F1             {scores.f1:.3f} (precision {scores.precision:.3f}, recall {scores.recall:.3f}) over all pages"
+    )
     print(f"requests            {requests} in {elapsed:.1f} s: {requests / elapsed:.1f} pages/s")
     if peak:
         print(f"peak RSS (crawler)  {int(peak.group(1)) / 2**20:.0f} MiB")

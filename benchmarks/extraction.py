@@ -93,7 +93,14 @@ class PageSet:
 def shared_set(folder: Path) -> PageSet:
     """Pages with a hand-written parser's body, scored by shingles."""
     pages = [
-        Page(p.path.removeprefix("/articles/"), p.html, p.url, p.publisher, lambda text, b=p.body: match(b, text), p)
+        Page(
+            p.path.removeprefix("/articles/"),
+            p.html,
+            p.url,
+            p.publisher,
+            lambda text, b=p.body: match(b, text),
+            p,
+        )
         for p in load_pages(folder)
     ]
     return PageSet(str(folder), pages, aggregate)
@@ -139,7 +146,10 @@ def _timed(function: Callable[[], Any]) -> tuple[Any, float]:
     return result, time.perf_counter() - start
 
 
-_QUOTES = str.maketrans({c: "'" for c in "\u2018\u2019\u201a\u201b"} | {c: '"' for c in "\u201c\u201d\u201e\u201f\u00ab\u00bb"})
+_QUOTES = str.maketrans(
+    {c: "'" for c in "\u2018\u2019\u201a\u201b"}
+    | {c: '"' for c in "\u201c\u201d\u201e\u201f\u00ab\u00bb"}
+)
 
 
 def _comparable(text: str) -> str:
@@ -216,19 +226,28 @@ def report(result: Result) -> str:
     lines = [f"{'extractor':<30} {'F1':>6} {'prec':>6} {'recall':>6} {'pages/s':>8}"]
     for run_ in result.runs.values():
         s = run_.scores(combine)
-        lines.append(f"{run_.name:<30} {s.f1:6.4f} {s.precision:6.4f} {s.recall:6.4f} {run_.pages_per_second:8.1f}")
+        lines.append(
+            f"{run_.name:<30} {s.f1:6.4f} {s.precision:6.4f} {s.recall:6.4f} {run_.pages_per_second:8.1f}"
+        )
     reference = result.runs.get(next(iter(PLAIN)))
     if reference is not None:
-        lines.append(f"speed ours / plain default: {result.runs[OURS].pages_per_second / reference.pages_per_second:.2f}")
+        lines.append(
+            f"speed ours / plain default: {result.runs[OURS].pages_per_second / reference.pages_per_second:.2f}"
+        )
     total = len(result.pages.pages)
     if result.agreement:
         lines.append(
             "metadata right on "
-            + ", ".join(f"{name} {count}/{total} ({count / total:.0%})" for name, count in result.agreement.items())
+            + ", ".join(
+                f"{name} {count}/{total} ({count / total:.0%})"
+                for name, count in result.agreement.items()
+            )
         )
     lines.append("10 worst pages (ours):")
     for page, scores in result.worst:
-        lines.append(f"  {scores.f1:5.3f} P {scores.precision:5.3f} R {scores.recall:5.3f}  {page.name}")
+        lines.append(
+            f"  {scores.f1:5.3f} P {scores.precision:5.3f} R {scores.recall:5.3f}  {page.name}"
+        )
     return "\n".join(lines)
 
 
@@ -247,7 +266,11 @@ def trafilatura_once() -> Iterator[None]:
     original = corpus.extract._trafilatura_body
 
     def cached(tree: Any, url: str, options: ExtractionOptions, recall: bool = False) -> list[str]:
-        key = (hashlib.sha1(lxml.html.tostring(tree)).digest(), recall, replace(options, rules_off=frozenset()))
+        key = (
+            hashlib.sha1(lxml.html.tostring(tree)).digest(),
+            recall,
+            replace(options, rules_off=frozenset()),
+        )
         if key not in runs:
             runs[key] = original(tree, url, options, recall)
         return runs[key]
@@ -269,20 +292,25 @@ def ablate(pages: PageSet) -> dict[str | None, list[Any]]:
     return scores
 
 
-def publisher_check(pages: PageSet, scores: dict[str | None, list[Any]], rule: str) -> tuple[float, str]:
+def publisher_check(
+    pages: PageSet, scores: dict[str | None, list[Any]], rule: str
+) -> tuple[float, str]:
     """The rule's smallest F1 gain with one publisher's pages left out, and that publisher."""
     worst = (float("inf"), "")
     for publisher in sorted({page.publisher for page in pages.pages}):
         keep = [i for i, page in enumerate(pages.pages) if page.publisher != publisher]
         gain = (
-            pages.combine([scores[None][i] for i in keep]).f1 - pages.combine([scores[rule][i] for i in keep]).f1
+            pages.combine([scores[None][i] for i in keep]).f1
+            - pages.combine([scores[rule][i] for i in keep]).f1
         )
         worst = min(worst, (gain, publisher))
     return worst
 
 
 def ablation_report(sets: list[PageSet], scores: list[dict[str | None, list[Any]]]) -> str:
-    header = f"{'rule (switched off alone)':<26}" + "".join(f" {'gain ' + Path(s.name).name:>18}" for s in sets)
+    header = f"{'rule (switched off alone)':<26}" + "".join(
+        f" {'gain ' + Path(s.name).name:>18}" for s in sets
+    )
     publishers = next((i for i, s in enumerate(sets) if any(p.publisher for p in s.pages)), None)
     if publishers is not None:
         header += "  leave-one-publisher-out: min gain (publisher)"
@@ -301,13 +329,30 @@ def ablation_report(sets: list[PageSet], scores: list[dict[str | None, list[Any]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.extraction", description=__doc__.split("\n")[0])
-    parser.add_argument("--pages", type=Path, help="folder with pages.jsonl (true bodies) and *.html.gz")
-    parser.add_argument("--evalpages", type=Path, help="folder with pages.jsonl (with/without snippets) and html/")
-    parser.add_argument("--min-f1", type=float, default=None, help="exit 1 when our F1 on --pages is lower")
-    parser.add_argument("--min-eval-f1", type=float, default=None, help="exit 1 when our F1 on --evalpages is lower")
-    parser.add_argument("--ablate", action="store_true", help="F1 change of each cleaning rule switched off")
-    parser.add_argument("--plain", choices=("all", "default", "none"), default="all", help="plain configurations to run")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.extraction", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--pages", type=Path, help="folder with pages.jsonl (true bodies) and *.html.gz"
+    )
+    parser.add_argument(
+        "--evalpages", type=Path, help="folder with pages.jsonl (with/without snippets) and html/"
+    )
+    parser.add_argument(
+        "--min-f1", type=float, default=None, help="exit 1 when our F1 on --pages is lower"
+    )
+    parser.add_argument(
+        "--min-eval-f1", type=float, default=None, help="exit 1 when our F1 on --evalpages is lower"
+    )
+    parser.add_argument(
+        "--ablate", action="store_true", help="F1 change of each cleaning rule switched off"
+    )
+    parser.add_argument(
+        "--plain",
+        choices=("all", "default", "none"),
+        default="all",
+        help="plain configurations to run",
+    )
     args = parser.parse_args(argv)
     if not (args.pages or args.evalpages):
         parser.error("give --pages, --evalpages or both")

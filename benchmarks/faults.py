@@ -61,6 +61,7 @@ def _chain(hops: int, loop: bool) -> Callable[[str, str], dict[str, Resource]]:
         if not loop:
             routes[f"{path}/hop{hops + 1}"] = Resource(story(key).encode())
         return routes
+
     return build
 
 
@@ -68,27 +69,112 @@ def faults(bomb: bytes) -> list[Fault]:
     noise = random.Random(7).randbytes(30_000)
     return [
         Fault("none (control)", 4, _one(lambda k: Resource(story(k).encode())), True),
-        Fault("429 + Retry-After: 1, then 200", 3, _one(lambda k: Resource(story(k).encode(), faults=[
-            Resource(b"slow down", status=429, headers=[("Retry-After", "1")], content_type="text/plain")])), True),
-        Fault("500, 503, then 200", 3, _one(lambda k: Resource(story(k).encode(), faults=[
-            Resource(b"oops", status=500), Resource(b"busy", status=503)])), True),
-        Fault("connection reset mid-body, then 200", 3, _one(lambda k: Resource(story(k).encode(), faults=[
-            Resource(story(k).encode(), cut_at=400)])), True),
-        Fault("connection reset mid-body, always", 2, _one(lambda k: Resource(story(k).encode(), cut_at=400)), False),
-        Fault("timeout, then 200", 2, _one(lambda k: Resource(story(k).encode(), faults=[
-            Resource(story(k).encode(), delay=3)])), True, timeouts=1),
+        Fault(
+            "429 + Retry-After: 1, then 200",
+            3,
+            _one(
+                lambda k: Resource(
+                    story(k).encode(),
+                    faults=[
+                        Resource(
+                            b"slow down",
+                            status=429,
+                            headers=[("Retry-After", "1")],
+                            content_type="text/plain",
+                        )
+                    ],
+                )
+            ),
+            True,
+        ),
+        Fault(
+            "500, 503, then 200",
+            3,
+            _one(
+                lambda k: Resource(
+                    story(k).encode(),
+                    faults=[Resource(b"oops", status=500), Resource(b"busy", status=503)],
+                )
+            ),
+            True,
+        ),
+        Fault(
+            "connection reset mid-body, then 200",
+            3,
+            _one(
+                lambda k: Resource(
+                    story(k).encode(), faults=[Resource(story(k).encode(), cut_at=400)]
+                )
+            ),
+            True,
+        ),
+        Fault(
+            "connection reset mid-body, always",
+            2,
+            _one(lambda k: Resource(story(k).encode(), cut_at=400)),
+            False,
+        ),
+        Fault(
+            "timeout, then 200",
+            2,
+            _one(
+                lambda k: Resource(story(k).encode(), faults=[Resource(story(k).encode(), delay=3)])
+            ),
+            True,
+            timeouts=1,
+        ),
         Fault("redirect loop", 2, _chain(2, loop=True), False),
         Fault("redirect chain of 5 hops", 2, _chain(4, loop=False), True),
-        Fault(f"gzip bomb ({len(bomb) // 1024} KiB -> 1 GiB)", 1, _one(lambda k: Resource(bomb, headers=[("Content-Encoding", "gzip")])), False),
-        Fault("oversized page (12 MiB, cap 8 MiB)", 1, _one(lambda k: Resource((story(k) * 4000).encode()[: 12 * MiB])), False),
-        Fault("windows-1252, declared in <meta> only", 2, _one(lambda k: Resource(
-            story(k).replace("<head>", '<head><meta charset="windows-1252">').replace("</h1>", "</h1><p>“Gómez”</p>").encode("cp1252"),
-            content_type="text/html")), True),
-        Fault("iso-8859-1, undeclared", 2, _one(lambda k: Resource(
-            story(k).replace("</h1>", "</h1><p>Moscú, Gómez</p>").encode("iso-8859-1"), content_type="text/html")), True),
-        Fault("invalid UTF-8 bytes", 1, _one(lambda k: Resource(story(k).encode() + b"\xff\xfe\xfa")), True),
+        Fault(
+            f"gzip bomb ({len(bomb) // 1024} KiB -> 1 GiB)",
+            1,
+            _one(lambda k: Resource(bomb, headers=[("Content-Encoding", "gzip")])),
+            False,
+        ),
+        Fault(
+            "oversized page (12 MiB, cap 8 MiB)",
+            1,
+            _one(lambda k: Resource((story(k) * 4000).encode()[: 12 * MiB])),
+            False,
+        ),
+        Fault(
+            "windows-1252, declared in <meta> only",
+            2,
+            _one(
+                lambda k: Resource(
+                    story(k)
+                    .replace("<head>", '<head><meta charset="windows-1252">')
+                    .replace("</h1>", "</h1><p>“Gómez”</p>")
+                    .encode("cp1252"),
+                    content_type="text/html",
+                )
+            ),
+            True,
+        ),
+        Fault(
+            "iso-8859-1, undeclared",
+            2,
+            _one(
+                lambda k: Resource(
+                    story(k).replace("</h1>", "</h1><p>Moscú, Gómez</p>").encode("iso-8859-1"),
+                    content_type="text/html",
+                )
+            ),
+            True,
+        ),
+        Fault(
+            "invalid UTF-8 bytes",
+            1,
+            _one(lambda k: Resource(story(k).encode() + b"\xff\xfe\xfa")),
+            True,
+        ),
         Fault("binary served as text/html", 2, _one(lambda k: Resource(noise)), False),
-        Fault("PDF", 2, _one(lambda k: Resource(b"%PDF-1.7\n" + noise, content_type="application/pdf")), False),
+        Fault(
+            "PDF",
+            2,
+            _one(lambda k: Resource(b"%PDF-1.7\n" + noise, content_type="application/pdf")),
+            False,
+        ),
     ]
 
 
@@ -106,7 +192,9 @@ def archived(warc_files: list[Path]) -> dict[str, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", type=Path, help="keep the crawl here (default: a temporary folder)")
+    parser.add_argument(
+        "--workdir", type=Path, help="keep the crawl here (default: a temporary folder)"
+    )
     args = parser.parse_args()
     kinds = faults(gzip_bomb(1024))
     with tempfile.TemporaryDirectory() as scratch, FixtureServer() as server:
@@ -119,9 +207,13 @@ def main() -> None:
                 server.routes.update(fault.build(path, f"{number}-{n}"))
                 links.append((path, f"{fault.name} {n}"))
             groups.append((fault, paths))
-        server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", content_type="text/plain")
+        server.routes["/robots.txt"] = Resource(
+            b"User-agent: *\nAllow: /\n", content_type="text/plain"
+        )
         server.routes["/"] = Resource(pages.listing_html("Home", links).encode())
-        sources = f'[[source]]\nname = "faults"\nurl = "{server.url("/")}"\narticle_pattern = "/news/"\n'
+        sources = (
+            f'[[source]]\nname = "faults"\nurl = "{server.url("/")}"\narticle_pattern = "/news/"\n'
+        )
         started = time.perf_counter()
         result = crawl(workdir, sources, SETTINGS, timeout=1800)
         seconds = time.perf_counter() - started
@@ -135,13 +227,23 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     total_lost = 0
     for fault, paths in groups:
-        owned = [p for p in answered if any(p == path or p.startswith(path + "/") for path in paths)]
-        stored = sum(count for url, count in records.items() if any(url.endswith(path) or (path + "/") in url for path in paths))
-        in_corpus = sum(1 for url in corpus if any(url.endswith(path) or (path + "/") in url for path in paths))
+        owned = [
+            p for p in answered if any(p == path or p.startswith(path + "/") for path in paths)
+        ]
+        stored = sum(
+            count
+            for url, count in records.items()
+            if any(url.endswith(path) or (path + "/") in url for path in paths)
+        )
+        in_corpus = sum(
+            1 for url in corpus if any(url.endswith(path) or (path + "/") in url for path in paths)
+        )
         expected = fault.count if fault.expected_in_corpus else 0
         lost = len(owned) - fault.timeouts * fault.count - stored
         total_lost += max(lost, 0)
-        print(f"| {fault.name} | {fault.count} | {len(owned)} | {stored} | {in_corpus} / {expected} | {lost} |")
+        print(
+            f"| {fault.name} | {fault.count} | {len(owned)} | {stored} | {in_corpus} / {expected} | {lost} |"
+        )
     print(f"\ndata lost in total: {total_lost}; corpus: {len(corpus)} articles")
     print("\nAttacks of issue 19, one crawl each (python -m benchmarks.hardening):")
     hardening.report()

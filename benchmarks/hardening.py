@@ -53,13 +53,24 @@ class Row:
     note: str = ""
 
 
-def _crawl(workdir: Path, servers: list[FixtureServer], sources: str, settings: dict[str, str], expected: int) -> Row:
+def _crawl(
+    workdir: Path,
+    servers: list[FixtureServer],
+    sources: str,
+    settings: dict[str, str],
+    expected: int,
+) -> Row:
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "sources.toml").write_text(sources)
     data = workdir / "data"
     command, env = scrapy_command(
         ["crawl", "news"],
-        {"SOURCES_FILE": str(workdir / "sources.toml"), "DATA_DIR": str(data), "EXTRACTION_PROCESSES": "1", **settings},
+        {
+            "SOURCES_FILE": str(workdir / "sources.toml"),
+            "DATA_DIR": str(data),
+            "EXTRACTION_PROCESSES": "1",
+            **settings,
+        },
     )
     # timeout(1): TERM at TIMEOUT, KILL 10 s later if the reactor is too stuck to stop.
     run = measure(["timeout", "-k", "10", str(TIMEOUT), *command], workdir, env)
@@ -68,94 +79,157 @@ def _crawl(workdir: Path, servers: list[FixtureServer], sources: str, settings: 
     for warc in sorted((data / "archive").glob("*.warc.gz*")):
         with warc.open("rb") as stream:
             try:
-                archived += sum(1 for record in ArchiveIterator(stream) if record.rec_type in ("response", "revisit"))
+                archived += sum(
+                    1
+                    for record in ArchiveIterator(stream)
+                    if record.rec_type in ("response", "revisit")
+                )
             except Exception:  # noqa: BLE001, S110 - a killed crawl may leave a torn tail
                 pass
     manifest = data / "corpus" / "index.jsonl"
     written = len(manifest.read_text().splitlines()) if manifest.exists() else 0
     hung = run.returncode in (124, 137, -9)
-    return Row(answered, archived, written, expected, "hung" if hung else str(run.returncode),
-               run.seconds, run.peak_rss / MiB, note=_note(run.output))
+    return Row(
+        answered,
+        archived,
+        written,
+        expected,
+        "hung" if hung else str(run.returncode),
+        run.seconds,
+        run.peak_rss / MiB,
+        note=_note(run.output),
+    )
 
 
 def _note(log: str) -> str:
-    summary = log.split("Summary per source:")[1].splitlines()[1].split(": ", 1)[1] if "Summary per source:" in log else ""
+    summary = (
+        log.split("Summary per source:")[1].splitlines()[1].split(": ", 1)[1]
+        if "Summary per source:" in log
+        else ""
+    )
     cut = re.search(r"cut by limits (.*)", summary)
     errors = re.search(r"errors (\d+)", summary)
-    return ("errors " + errors.group(1) if errors else "") + (f"; cut {cut.group(1)}" if cut else "")
+    return ("errors " + errors.group(1) if errors else "") + (
+        f"; cut {cut.group(1)}" if cut else ""
+    )
 
 
-def _one_article_site(server: FixtureServer, home_links: list[tuple[str, str]], article: str) -> None:
+def _one_article_site(
+    server: FixtureServer, home_links: list[tuple[str, str]], article: str
+) -> None:
     server.routes["/robots.txt"] = ROBOTS
-    server.routes["/"] = Resource(pages.listing_html("Home", [*home_links, (article, "A story")]).encode())
+    server.routes["/"] = Resource(
+        pages.listing_html("Home", [*home_links, (article, "A story")]).encode()
+    )
     server.routes[article] = Resource(story("a"))
 
 
 def rebinding(workdir: Path) -> Row | str:
     if not GUARDED:
-        return "not run: the old guard resolves names itself (real DNS); issue 19 saw 11 pages fetched"
+        return (
+            "not run: the old guard resolves names itself (real DNS); issue 19 saw 11 pages fetched"
+        )
     port = free_port()
     close = [("Connection", "close")]
     with FixtureServer(host="127.0.0.2", port=port) as outside, FixtureServer(port=port) as inside:
         for server in (outside, inside):
-            server.routes["/robots.txt"] = Resource(ROBOTS.body, content_type="text/plain", headers=close)
-            server.routes["/"] = Resource(pages.listing_html("Home", [("/news/2026/11/20/a-story-here", "A")]).encode(), headers=close)
+            server.routes["/robots.txt"] = Resource(
+                ROBOTS.body, content_type="text/plain", headers=close
+            )
+            server.routes["/"] = Resource(
+                pages.listing_html("Home", [("/news/2026/11/20/a-story-here", "A")]).encode(),
+                headers=close,
+            )
             server.routes["/news/2026/11/20/a-story-here"] = Resource(story("a"), headers=close)
         settings = {
-            "ALLOW_PRIVATE_ADDRESSES": "False", "TWISTED_DNS_RESOLVER": "sitefixture.fakedns.ScriptedResolver",
-            "FAKE_DNS": json.dumps({"rebind.test": ["127.0.0.2", "127.0.0.1"]}), "FAKE_PUBLIC": "127.0.0.2",
+            "ALLOW_PRIVATE_ADDRESSES": "False",
+            "TWISTED_DNS_RESOLVER": "sitefixture.fakedns.ScriptedResolver",
+            "FAKE_DNS": json.dumps({"rebind.test": ["127.0.0.2", "127.0.0.1"]}),
+            "FAKE_PUBLIC": "127.0.0.2",
             "DNSCACHE_ENABLED": "False",
         }
-        row = _crawl(workdir, [outside, inside], f'[[source]]\nname = "rebind"\nurl = "http://rebind.test:{port}/"\n', settings, 0)
+        row = _crawl(
+            workdir,
+            [outside, inside],
+            f'[[source]]\nname = "rebind"\nurl = "http://rebind.test:{port}/"\n',
+            settings,
+            0,
+        )
         row.note = f"loopback server reached {len(inside.requests)} times; " + row.note
     return row
 
 
 def long_link(workdir: Path) -> Row:
     with FixtureServer() as server:
-        _one_article_site(server, [("/news/" + "a" * 20_000 + "/", "trap")], "/news/2026/11/20/a-story")
-        return _crawl(workdir, [server], f'[[source]]\nname = "link"\nurl = "{server.base_url}/"\n', {}, 1)
+        _one_article_site(
+            server, [("/news/" + "a" * 20_000 + "/", "trap")], "/news/2026/11/20/a-story"
+        )
+        return _crawl(
+            workdir, [server], f'[[source]]\nname = "link"\nurl = "{server.base_url}/"\n', {}, 1
+        )
 
 
 def nested_quantifier(workdir: Path) -> Row:
     with FixtureServer() as server:
         _one_article_site(server, [("/news/" + "a" * 40 + "!", "trap")], "/news/2026/11/20/story-a")
-        sources = f'[[source]]\nname = "regex"\nurl = "{server.base_url}/"\narticle_pattern = "(a+)+$"\n'
+        sources = (
+            f'[[source]]\nname = "regex"\nurl = "{server.base_url}/"\narticle_pattern = "(a+)+$"\n'
+        )
         return _crawl(workdir, [server], sources, {}, 1)
 
 
 def endless_index(workdir: Path) -> Row:
     with FixtureServer() as server:
         server.routes["/robots.txt"] = Resource(
-            f"User-agent: *\nAllow: /\nSitemap: {server.url('/maze/0.xml')}\n".encode(), content_type="text/plain"
+            f"User-agent: *\nAllow: /\nSitemap: {server.url('/maze/0.xml')}\n".encode(),
+            content_type="text/plain",
         )
         server.routes["/"] = Resource(pages.listing_html("Home", []).encode())
         for level in range(2000):
             server.routes[f"/maze/{level}.xml"] = Resource(
-                pages.sitemap_index([server.url(f"/maze/{level + 1}.xml")]).encode(), content_type=XML
+                pages.sitemap_index([server.url(f"/maze/{level + 1}.xml")]).encode(),
+                content_type=XML,
             )
-        row = _crawl(workdir, [server], f'[[source]]\nname = "maze"\nurl = "{server.base_url}/"\n', {}, 0)
-        row.note = f"{sum(1 for p in server.paths() if p.startswith('/maze/'))} sitemaps fetched; " + row.note
+        row = _crawl(
+            workdir, [server], f'[[source]]\nname = "maze"\nurl = "{server.base_url}/"\n', {}, 0
+        )
+        row.note = (
+            f"{sum(1 for p in server.paths() if p.startswith('/maze/'))} sitemaps fetched; "
+            + row.note
+        )
     return row
 
 
 def huge_sitemap(workdir: Path) -> Row:
     with FixtureServer() as server:
         server.routes["/robots.txt"] = Resource(
-            f"User-agent: *\nAllow: /\nSitemap: {server.url('/sitemap.xml')}\n".encode(), content_type="text/plain"
+            f"User-agent: *\nAllow: /\nSitemap: {server.url('/sitemap.xml')}\n".encode(),
+            content_type="text/plain",
         )
         server.routes["/"] = Resource(pages.listing_html("Home", []).encode())
-        entries = "".join(f"<url><loc>{server.base_url}/news/2026/11/20/story-{n}</loc></url>" for n in range(200_000))
+        entries = "".join(
+            f"<url><loc>{server.base_url}/news/2026/11/20/story-{n}</loc></url>"
+            for n in range(200_000)
+        )
         server.routes["/sitemap.xml"] = Resource(
             f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'.encode(),
             content_type=XML,
         )
         # Articles answer 404: the row is about discovery; the crawl closes after 300 responses.
-        row = _crawl(workdir, [server], f'[[source]]\nname = "huge"\nurl = "{server.base_url}/"\n',
-                     {"CLOSESPIDER_PAGECOUNT": "300"}, 0)
+        row = _crawl(
+            workdir,
+            [server],
+            f'[[source]]\nname = "huge"\nurl = "{server.base_url}/"\n',
+            {"CLOSESPIDER_PAGECOUNT": "300"},
+            0,
+        )
         times = {r.path: r.at for r in server.requests}
         first = min((r.at for r in server.requests if r.path.startswith("/news/")), default=None)
-        delay = f"first article asked {first - times['/sitemap.xml']:.1f} s after the sitemap" if first else "no article asked"
+        delay = (
+            f"first article asked {first - times['/sitemap.xml']:.1f} s after the sitemap"
+            if first
+            else "no article asked"
+        )
         row.note = f"{delay}; " + row.note
     return row
 
@@ -163,9 +237,15 @@ def huge_sitemap(workdir: Path) -> Row:
 def unreachable_robots(workdir: Path) -> Row:
     with FixtureServer() as server:
         _one_article_site(server, [], "/news/2026/11/20/a-story")
-        server.routes["/robots.txt"] = Resource(b"User-agent: *\nDisallow: /news/\n" * 20, content_type="text/plain", cut_at=5)
-        row = _crawl(workdir, [server], f'[[source]]\nname = "robots"\nurl = "{server.base_url}/"\n', {}, 0)
-        row.note = f"article fetched {server.paths().count('/news/2026/11/20/a-story')} times; " + row.note
+        server.routes["/robots.txt"] = Resource(
+            b"User-agent: *\nDisallow: /news/\n" * 20, content_type="text/plain", cut_at=5
+        )
+        row = _crawl(
+            workdir, [server], f'[[source]]\nname = "robots"\nurl = "{server.base_url}/"\n', {}, 0
+        )
+        row.note = (
+            f"article fetched {server.paths().count('/news/2026/11/20/a-story')} times; " + row.note
+        )
     return row
 
 
@@ -177,7 +257,9 @@ def header_charset(workdir: Path) -> Row:
         home = pages.listing_html("Home", [(path, "Über")]).replace('<meta charset="utf-8">', "")
         server.routes["/"] = Resource(home.encode(), content_type="text/html; charset=utf-8")
         server.routes[quoted] = Resource(story("b"))
-        row = _crawl(workdir, [server], f'[[source]]\nname = "charset"\nurl = "{server.base_url}/"\n', {}, 1)
+        row = _crawl(
+            workdir, [server], f'[[source]]\nname = "charset"\nurl = "{server.base_url}/"\n', {}, 1
+        )
         asked = [p for p in server.paths() if p.startswith("/news/")]
         row.note = f"asked {asked[0] if asked else 'nothing'}; " + row.note
     return row
@@ -188,9 +270,17 @@ def idn_host(workdir: Path) -> Row | str:
         return "not run: the old tree would ask real DNS for the name"
     with FixtureServer() as server:
         _one_article_site(server, [], "/news/2026/11/20/a-story")
-        settings = {"TWISTED_DNS_RESOLVER": "sitefixture.fakedns.ScriptedResolver",
-                    "FAKE_DNS": json.dumps({"xn--bcher-kva.test": ["127.0.0.1"]})}
-        return _crawl(workdir, [server], f'[[source]]\nname = "idn"\nurl = "http://bücher.test:{server.port}/"\n', settings, 1)
+        settings = {
+            "TWISTED_DNS_RESOLVER": "sitefixture.fakedns.ScriptedResolver",
+            "FAKE_DNS": json.dumps({"xn--bcher-kva.test": ["127.0.0.1"]}),
+        }
+        return _crawl(
+            workdir,
+            [server],
+            f'[[source]]\nname = "idn"\nurl = "http://bücher.test:{server.port}/"\n',
+            settings,
+            1,
+        )
 
 
 CASES: list[tuple[str, Callable[[Path], Row | str]]] = [
@@ -207,7 +297,9 @@ CASES: list[tuple[str, Callable[[Path], Row | str]]] = [
 
 def report() -> None:
     """Run every case and print the table."""
-    print("\n| attack (issue 19 item) | answered | archived | written / expected | lost | exit | s | peak MiB | what happened |")
+    print(
+        "\n| attack (issue 19 item) | answered | archived | written / expected | lost | exit | s | peak MiB | what happened |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     with tempfile.TemporaryDirectory() as scratch:
         for number, (name, case) in enumerate(CASES):

@@ -23,14 +23,18 @@ HELD_BACK = 10
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=Path, required=True, help="folder with pages.jsonl and *.html.gz")
+    parser.add_argument(
+        "--pages", type=Path, required=True, help="folder with pages.jsonl and *.html.gz"
+    )
     args = parser.parse_args()
     site_pages = load_pages(args.pages)
     with tempfile.TemporaryDirectory() as scratch, FixtureServer() as server:
         workdir = Path(scratch)
         sources = source_toml(server.base_url, site_pages)
         settings = {"CONCURRENT_REQUESTS_PER_DOMAIN": "16"}
-        print(f"{'run':<5}{'requests':>10}{'articles':>10}{'revisits':>10}{'written':>9}{'seconds':>9}")
+        print(
+            f"{'run':<5}{'requests':>10}{'articles':>10}{'revisits':>10}{'written':>9}{'seconds':>9}"
+        )
         for number in (1, 2, 3):
             visible = site_pages if number > 1 else site_pages[:-HELD_BACK]
             server.routes.clear()

@@ -59,15 +59,34 @@ def trafilatura_cli(urls: list[str], workdir: Path, parallel: int) -> Measured:
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "urls.txt").write_text("\n".join(urls) + "\n")
     (workdir / "settings.cfg").write_text(TRAFILATURA_CONFIG)
-    command = [str(BIN / "trafilatura"), "-i", "urls.txt", "--parallel", str(parallel),
-               "--config-file", "settings.cfg", "-o", "out"]
+    command = [
+        str(BIN / "trafilatura"),
+        "-i",
+        "urls.txt",
+        "--parallel",
+        str(parallel),
+        "--config-file",
+        "settings.cfg",
+        "-o",
+        "out",
+    ]
     return measure(command, workdir)
 
 
 def wget_archive(base_url: str, workdir: Path) -> Measured:
     """``wget --recursive --warc-file`` over the whole site: fetching and archiving, no extraction."""
     workdir.mkdir(parents=True, exist_ok=True)
-    command = ["wget", "--quiet", "--recursive", "--level=inf", "--no-parent", "--delete-after",
-               "--no-host-directories", "--directory-prefix=files", "--warc-file=site", "--no-warc-keep-log",
-               base_url + "/"]
+    command = [
+        "wget",
+        "--quiet",
+        "--recursive",
+        "--level=inf",
+        "--no-parent",
+        "--delete-after",
+        "--no-host-directories",
+        "--directory-prefix=files",
+        "--warc-file=site",
+        "--no-warc-keep-log",
+        base_url + "/",
+    ]
     return measure(command, workdir)

@@ -21,12 +21,16 @@ class Measured:
     cpu_seconds: float
     peak_rss: int  # bytes: proportional set size (PSS) of the process and its descendants at the worst moment
     output: str
-    peak_parts: dict[str, tuple[int, int]] = field(default_factory=dict)  # at that moment: role -> (processes, PSS bytes)
+    peak_parts: dict[str, tuple[int, int]] = field(
+        default_factory=dict
+    )  # at that moment: role -> (processes, PSS bytes)
 
     def peak_breakdown(self) -> str:
         """The peak by role: "crawl 201 MiB, fork server 48 MiB, 2 x extraction worker 290 MiB"."""
         return ", ".join(
-            f"{count} x {role} {size / 2**20:.0f} MiB" if count > 1 else f"{role} {size / 2**20:.0f} MiB"
+            f"{count} x {role} {size / 2**20:.0f} MiB"
+            if count > 1
+            else f"{role} {size / 2**20:.0f} MiB"
             for role, (count, size) in self.peak_parts.items()
         )
 
@@ -80,7 +84,9 @@ def _role(pid: int, tree: dict[int, list[str]], root: int) -> str:
     return "other"
 
 
-def _parts(tree: dict[int, list[str]], sizes: dict[int, int], root: int) -> dict[str, tuple[int, int]]:
+def _parts(
+    tree: dict[int, list[str]], sizes: dict[int, int], root: int
+) -> dict[str, tuple[int, int]]:
     """Processes and PSS bytes of each role in the tree."""
     parts: dict[str, tuple[int, int]] = {}
     for pid in tree:
@@ -89,11 +95,15 @@ def _parts(tree: dict[int, list[str]], sizes: dict[int, int], root: int) -> dict
     return parts
 
 
-def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 7200) -> Measured:
+def measure(
+    command: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 7200
+) -> Measured:
     """Run ``command`` to its end, sampling the memory of its process tree ten times a second."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     peak = 0
     peak_parts: dict[str, tuple[int, int]] = {}
     cpu_ticks: dict[int, int] = {}  # per process ever seen in the tree, its own user + system time
@@ -121,4 +131,6 @@ def measure(command: list[str], cwd: Path, env: dict[str, str] | None = None, ti
     # RUSAGE_CHILDREN; the samples have them, up to the last tenth of a second.
     waited = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     cpu = max(waited, sum(cpu_ticks.values()) / TICKS)
-    return Measured(process.returncode, seconds, cpu, peak, output.decode("utf-8", "replace"), peak_parts)
+    return Measured(
+        process.returncode, seconds, cpu, peak, output.decode("utf-8", "replace"), peak_parts
+    )

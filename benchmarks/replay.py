@@ -58,13 +58,19 @@ def replay(workdir: Path, settings: dict[str, str], corpus: Path) -> float:
 
 
 def timed(label: str, count: int, seconds: float) -> str:
-    return f"{label:<38} {count:>5} article pages in {seconds:6.1f} s = {count / seconds:6.1f} pages/s"
+    return (
+        f"{label:<38} {count:>5} article pages in {seconds:6.1f} s = {count / seconds:6.1f} pages/s"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=Path, required=True, help="folder with pages.jsonl and *.html.gz")
-    parser.add_argument("--workdir", type=Path, help="keep the data here (default: a temporary folder)")
+    parser.add_argument(
+        "--pages", type=Path, required=True, help="folder with pages.jsonl and *.html.gz"
+    )
+    parser.add_argument(
+        "--workdir", type=Path, help="keep the data here (default: a temporary folder)"
+    )
     args = parser.parse_args()
 
     site_pages = load_pages(args.pages)
@@ -73,20 +79,27 @@ def main() -> None:
         with FixtureServer() as server:
             server.routes.update(build_shared_site(server.base_url, site_pages))
             sources = source_toml(server.base_url, site_pages)
-            live = crawl(workdir / "live", sources, {"CONCURRENT_REQUESTS_PER_DOMAIN": "16"}, timeout=3600)
+            live = crawl(
+                workdir / "live", sources, {"CONCURRENT_REQUESTS_PER_DOMAIN": "16"}, timeout=3600
+            )
         if live.returncode:
             raise SystemExit(f"crawl failed:\n{live.log[-3000:]}")
         responses = sum(1 for _ in iter_pages(archive_files(live.archive)))
         articles = archived_articles(live.archive)
 
-        settings = {"SOURCES_FILE": str(workdir / "live" / "sources.toml"), "DATA_DIR": str(live.data_dir)}
+        settings = {
+            "SOURCES_FILE": str(workdir / "live" / "sources.toml"),
+            "DATA_DIR": str(live.data_dir),
+        }
         replay_seconds = replay(workdir, settings, live.data_dir / "corpus-replay")
         one_process_seconds = replay(
             workdir, {**settings, "EXTRACTION_PROCESSES": "1"}, live.data_dir / "corpus-replay-1"
         )
 
         started = time.perf_counter()
-        offline = crawl(workdir / "offline", sources, {"REPLAY_ARCHIVE": str(live.archive)}, timeout=3600)
+        offline = crawl(
+            workdir / "offline", sources, {"REPLAY_ARCHIVE": str(live.archive)}, timeout=3600
+        )
         offline_seconds = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -95,14 +108,21 @@ def main() -> None:
 
         rebuilt = live.data_dir / "corpus-replay"
         same_files = corpus_bytes(rebuilt) == corpus_bytes(live.corpus)
-        print(f"archive: {responses} responses, {len(articles)} article pages; live corpus: {len(live.manifest())} articles")
+        print(
+            f"archive: {responses} responses, {len(articles)} article pages; live corpus: {len(live.manifest())} articles"
+        )
         print(timed("scrapy replay (all cores, wall clock)", len(articles), replay_seconds))
         print(timed("scrapy replay (one extraction process)", len(articles), one_process_seconds))
         print(timed("crawl from the archive (wall clock)", len(articles), offline_seconds))
-        print(timed("extraction alone (one process)", len(articles), extraction_seconds), f"({extracted} with text)")
+        print(
+            timed("extraction alone (one process)", len(articles), extraction_seconds),
+            f"({extracted} with text)",
+        )
         print(f"replay / extraction alone: {extraction_seconds / replay_seconds:.2f}")
-        print(f"identity: corpus-replay/ against corpus/ (texts and index.jsonl): "
-              f"{'byte for byte identical' if same_files else 'DIFFERENT'}")
+        print(
+            f"identity: corpus-replay/ against corpus/ (texts and index.jsonl): "
+            f"{'byte for byte identical' if same_files else 'DIFFERENT'}"
+        )
         print(f"crawl from the archive: {offline.returncode=}, {len(offline.manifest())} articles")
 
 

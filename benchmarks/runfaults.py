@@ -42,9 +42,14 @@ class Row:
 
 def _said(log: str) -> str:
     if "Traceback" in log:
-        return "a traceback: " + next((line for line in reversed(log.splitlines()) if "Error" in line), "")[:80]
+        return (
+            "a traceback: "
+            + next((line for line in reversed(log.splitlines()) if "Error" in line), "")[:80]
+        )
     lines = [line for line in log.splitlines() if "ERROR" in line or line.startswith("error:")]
-    lines = lines or [line for line in log.splitlines() if "WARNING" in line and "[scrapy." not in line]
+    lines = lines or [
+        line for line in log.splitlines() if "WARNING" in line and "[scrapy." not in line
+    ]
     return (lines[0].split("ERROR: ")[-1].split("WARNING: ")[-1] if lines else "-")[:110]
 
 
@@ -53,8 +58,10 @@ def _readable(archive: Path) -> int:
     from archive.reader import iter_whole_records
 
     return sum(
-        1 for warc in sorted(archive.glob("*.warc.gz"))
-        for record, _, _, _ in iter_whole_records(warc) if record.rec_type == "response"
+        1
+        for warc in sorted(archive.glob("*.warc.gz"))
+        for record, _, _, _ in iter_whole_records(warc)
+        if record.rec_type == "response"
     )
 
 
@@ -63,7 +70,9 @@ def _dangling(data: Path) -> int:
     places = []
     if (data / "state.sqlite").exists():
         db = sqlite3.connect(data / "state.sqlite")
-        places += db.execute("SELECT warc_filename, warc_offset, warc_length FROM urls WHERE warc_filename IS NOT NULL")
+        places += db.execute(
+            "SELECT warc_filename, warc_offset, warc_length FROM urls WHERE warc_filename IS NOT NULL"
+        )
         db.close()
     manifest = data / "corpus" / "index.jsonl"
     if manifest.exists():
@@ -125,11 +134,23 @@ class Site:
         self.server.delay = 0.15
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "sources.toml").write_text(self.sources)
-        command, env = scrapy_command(["crawl", "news"], {
-            **settings, "SOURCES_FILE": str(workdir / "sources.toml"), "DATA_DIR": str(workdir / "data"),
-        })
-        return subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, start_new_session=True)
+        command, env = scrapy_command(
+            ["crawl", "news"],
+            {
+                **settings,
+                "SOURCES_FILE": str(workdir / "sources.toml"),
+                "DATA_DIR": str(workdir / "data"),
+            },
+        )
+        return subprocess.Popen(
+            command,
+            cwd=workdir,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
 
 
 def _wait_for_pool(process: subprocess.Popen[str]) -> list[int]:
@@ -161,8 +182,14 @@ def full_disk(workdir: Path, extra: dict[str, str], name: str) -> Row:
         written = len(CrawlResult(0, "", data).manifest())
         again = crawl(workdir, site.sources, SETTINGS)
         complete = len({entry["canonical_url"] for entry in again.manifest()})
-    return Row(name, process.returncode, archived, f"{written} / {site.expected} (next run {complete})",
-               dangling, _said(log))
+    return Row(
+        name,
+        process.returncode,
+        archived,
+        f"{written} / {site.expected} (next run {complete})",
+        dangling,
+        _said(log),
+    )
 
 
 def worker_killed(workdir: Path) -> Row:
@@ -174,8 +201,14 @@ def worker_killed(workdir: Path) -> Row:
         log, _ = process.communicate(timeout=300)
         result = CrawlResult(process.returncode, log, workdir / "data")
         written = len({entry["canonical_url"] for entry in result.manifest()})
-    return Row("an extraction worker SIGKILLed mid-crawl", process.returncode, _readable(result.archive),
-               f"{written} / {site.expected}", site.expected - written, _said(log))
+    return Row(
+        "an extraction worker SIGKILLed mid-crawl",
+        process.returncode,
+        _readable(result.archive),
+        f"{written} / {site.expected}",
+        site.expected - written,
+        _said(log),
+    )
 
 
 def stopped(workdir: Path, stop: signal.Signals) -> Row:
@@ -192,8 +225,14 @@ def stopped(workdir: Path, stop: signal.Signals) -> Row:
         written = len(result.manifest())
         again = crawl(workdir, site.sources, SETTINGS)
         complete = len({entry["canonical_url"] for entry in again.manifest()})
-    return Row(f"{stop.name} to the process group mid-crawl", process.returncode, _readable(result.archive),
-               f"{written} / {site.expected} (next run {complete})", f"{len(left)} procs left", _said(log))
+    return Row(
+        f"{stop.name} to the process group mid-crawl",
+        process.returncode,
+        _readable(result.archive),
+        f"{written} / {site.expected} (next run {complete})",
+        f"{len(left)} procs left",
+        _said(log),
+    )
 
 
 def killed(workdir: Path) -> Row:
@@ -224,7 +263,9 @@ def damaged_warc(workdir: Path) -> Row:
         body = f"<html><body><p>{random.Random(n).randbytes(1500).hex()}</p></body></html>".encode()
         block, offset = response_block(200, [("Content-Type", "text/html")], body)
         response = writer.factory.response(url, block, offset)
-        writer.write([response, writer.factory.request(url, request_block("GET", url, []), response)])
+        writer.write(
+            [response, writer.factory.request(url, request_block("GET", url, []), response)]
+        )
     writer.close()
     whole = (workdir / "archive" / writer.finished[0]).read_bytes()
     path = workdir / "damaged.warc.gz"
@@ -237,8 +278,14 @@ def damaged_warc(workdir: Path) -> Row:
             path.write_bytes(bytes(data))
             fewest_read = min(fewest_read, sum(1 for _ in iter_pages([path])))
             fewest_indexed = min(fewest_indexed, len(index_warc(path)))
-    return Row(f"4 KiB of garbage inside a {len(whole) / 2**20:.1f} MiB WARC (300 pages), worst of 30", "-",
-               f"{fewest_indexed} indexed", f"{fewest_read} / 300 replayed", 300 - min(fewest_read, fewest_indexed), "-")
+    return Row(
+        f"4 KiB of garbage inside a {len(whole) / 2**20:.1f} MiB WARC (300 pages), worst of 30",
+        "-",
+        f"{fewest_indexed} indexed",
+        f"{fewest_read} / 300 replayed",
+        300 - min(fewest_read, fewest_indexed),
+        "-",
+    )
 
 
 def _one_site(server: FixtureServer, routes: dict[str, Resource], extra: str = "") -> str:
@@ -248,7 +295,9 @@ def _one_site(server: FixtureServer, routes: dict[str, Resource], extra: str = "
 
 
 def _story(title: str, words: str) -> bytes:
-    body = "".join(f"<p>{words} on day {n}, and both sides said the talks went well.</p>" for n in range(20))
+    body = "".join(
+        f"<p>{words} on day {n}, and both sides said the talks went well.</p>" for n in range(20)
+    )
     return f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{body}</article></body></html>".encode()
 
 
@@ -260,34 +309,57 @@ def bad_input(workdir: Path, case: str) -> Row:
     """One crawl of a small site with one broken input; two articles expected unless the input is the config."""
     with FixtureServer() as server:
         home = Resource(pages.listing_html("Home", [(A, "A"), (B, "B")]).encode())
-        story_a, story_b = _story("A story", "Caracas and Moscow talked"), _story("B story", "Tankers left the port")
+        story_a, story_b = (
+            _story("A story", "Caracas and Moscow talked"),
+            _story("B story", "Tankers left the port"),
+        )
         routes = {"/": home, A: Resource(story_a), B: Resource(story_b)}
         extra, expected, prepare = "", 2, None
         if case == "billion-laughs sitemap":
-            entities = '<!ENTITY l0 "lol">' + "".join(f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10))
-            sitemap = (f'<?xml version="1.0"?><!DOCTYPE urlset [{entities}]><urlset>'
-                       f"<url><loc>{server.url('/x/')}&l9;</loc></url><url><loc>{server.url(A)}</loc></url>"
-                       f"<url><loc>{server.url(B)}</loc></url></urlset>")
-            routes.update({"/": Resource(pages.listing_html("Home", []).encode()),
-                           "/sitemap.xml": Resource(sitemap.encode(), content_type="application/xml")})
+            entities = '<!ENTITY l0 "lol">' + "".join(
+                f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10)
+            )
+            sitemap = (
+                f'<?xml version="1.0"?><!DOCTYPE urlset [{entities}]><urlset>'
+                f"<url><loc>{server.url('/x/')}&l9;</loc></url><url><loc>{server.url(A)}</loc></url>"
+                f"<url><loc>{server.url(B)}</loc></url></urlset>"
+            )
+            routes.update(
+                {
+                    "/": Resource(pages.listing_html("Home", []).encode()),
+                    "/sitemap.xml": Resource(sitemap.encode(), content_type="application/xml"),
+                }
+            )
             extra = f'sitemaps = ["{server.url("/sitemap.xml")}"]\n'
         elif case == "unescaped & in <loc>":
             sitemap = f"<urlset><url><loc>{server.url(A)}?a=1&b=2</loc></url><url><loc>{server.url(B)}</loc></url></urlset>"
-            routes.update({"/": Resource(pages.listing_html("Home", []).encode()),
-                           "/sitemap.xml": Resource(sitemap.encode(), content_type="application/xml")})
+            routes.update(
+                {
+                    "/": Resource(pages.listing_html("Home", []).encode()),
+                    "/sitemap.xml": Resource(sitemap.encode(), content_type="application/xml"),
+                }
+            )
             extra = f'sitemaps = ["{server.url("/sitemap.xml")}"]\n'
         elif case == "status code of 21 digits":
             routes[B] = Resource(story_b, status=10**20)
             expected = 1
         elif case == "JSON-LD 100k deep":
-            deep = b'<script type="application/ld+json">' + b"[" * 100_000 + b"]" * 100_000 + b"</script>"
+            deep = (
+                b'<script type="application/ld+json">'
+                + b"[" * 100_000
+                + b"]" * 100_000
+                + b"</script>"
+            )
             routes[A] = Resource(story_a.replace(b"</head>", deep + b"</head>"))
         elif case == "state.sqlite not a database":
+
             def prepare() -> None:
                 (workdir / "data").mkdir(parents=True, exist_ok=True)
                 (workdir / "data" / "state.sqlite").write_bytes(b"not a database\n" * 500)
+
             expected = 0
         elif case == "state.sqlite with garbage inside":
+
             def prepare() -> None:
                 crawl(workdir, sources, SETTINGS)
                 (workdir / "data" / "corpus").rename(workdir / "corpus-first")
@@ -298,6 +370,7 @@ def bad_input(workdir: Path, case: str) -> Row:
                 raw = bytearray(state.read_bytes())
                 raw[4196 : 3 * 4096] = b"\xa5" * (3 * 4096 - 4196)
                 state.write_bytes(bytes(raw))
+
             expected = 0
         sources = _one_site(server, routes, extra)
         if case == "empty sources file":
@@ -309,24 +382,49 @@ def bad_input(workdir: Path, case: str) -> Row:
         result = crawl(workdir, sources, SETTINGS)
         asked = server.paths()
     written = len(result.manifest())
-    mangled = sum(1 for path in asked if path.startswith("/x/"))  # an entity's text requested as a URL
+    mangled = sum(
+        1 for path in asked if path.startswith("/x/")
+    )  # an entity's text requested as a URL
     mangled += sum(1 for path in asked if path.endswith("a=1=2"))  # "?a=1&b=2" read as "?a=1=2"
-    return Row(case, result.returncode, _readable(result.archive) if result.archive.exists() else 0,
-               f"{written} / {expected}", max(expected - written, 0) + mangled, _said(result.log))
+    return Row(
+        case,
+        result.returncode,
+        _readable(result.archive) if result.archive.exists() else 0,
+        f"{written} / {expected}",
+        max(expected - written, 0) + mangled,
+        _said(result.log),
+    )
 
 
 CASES: list[tuple[str, Callable[[Path], Row]]] = [
-    ("full disk, state first", lambda w: full_disk(w, {}, "full disk (EFBIG), the state's journal first")),
-    ("full disk, WARC first", lambda w: full_disk(w, {"CRAWL_STATE_ENABLED": "False"}, "full disk (EFBIG), the WARC file first")),
+    (
+        "full disk, state first",
+        lambda w: full_disk(w, {}, "full disk (EFBIG), the state's journal first"),
+    ),
+    (
+        "full disk, WARC first",
+        lambda w: full_disk(
+            w, {"CRAWL_STATE_ENABLED": "False"}, "full disk (EFBIG), the WARC file first"
+        ),
+    ),
     ("worker killed", worker_killed),
     ("SIGINT", lambda w: stopped(w, signal.SIGINT)),
     ("SIGTERM", lambda w: stopped(w, signal.SIGTERM)),
     ("kill -9", killed),
     ("damaged WARC", damaged_warc),
-    *[(case, lambda w, case=case: bad_input(w, case)) for case in (
-        "billion-laughs sitemap", "unescaped & in <loc>", "status code of 21 digits", "JSON-LD 100k deep",
-        "state.sqlite not a database", "state.sqlite with garbage inside", "empty sources file", "every source disabled",
-    )],
+    *[
+        (case, lambda w, case=case: bad_input(w, case))
+        for case in (
+            "billion-laughs sitemap",
+            "unescaped & in <loc>",
+            "status code of 21 digits",
+            "JSON-LD 100k deep",
+            "state.sqlite not a database",
+            "state.sqlite with garbage inside",
+            "empty sources file",
+            "every source disabled",
+        )
+    ],
 ]
 
 
@@ -339,9 +437,19 @@ def main() -> None:
             try:
                 row = case(Path(scratch))
             except Exception as error:  # noqa: BLE001 - an old version may fail a case outright: that is its row
-                row = Row(name, "-", "-", "-", "-", f"the case failed: {type(error).__name__}: {str(error)[:80]}")
+                row = Row(
+                    name,
+                    "-",
+                    "-",
+                    "-",
+                    "-",
+                    f"the case failed: {type(error).__name__}: {str(error)[:80]}",
+                )
         said = row.said.replace("|", "/").replace(scratch, "…")
-        print(f"| {row.case} | {row.exit_code} | {row.archived} | {row.written} | {row.lost} | {said} |", flush=True)
+        print(
+            f"| {row.case} | {row.exit_code} | {row.archived} | {row.written} | {row.lost} | {said} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -62,7 +62,11 @@ def load_pages(folder: Path) -> list[SharedPage]:
 
 def _iso(published: str) -> str:
     try:
-        return datetime.fromisoformat(published).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return (
+            datetime.fromisoformat(published)
+            .astimezone(timezone.utc)
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+        )
     except ValueError:
         return "2024-01-01T00:00:00Z"
 
@@ -78,19 +82,28 @@ def build_shared_site(base_url: str, site_pages: list[SharedPage]) -> dict[str, 
     for country in countries:
         routes.update(_section(country, [p for p in site_pages if p.country == country]))
     rss_items = [
-        (base_url + p.path, p.title, format_datetime(datetime.fromisoformat(_iso(p.published).replace("Z", "+00:00"))))
+        (
+            base_url + p.path,
+            p.title,
+            format_datetime(datetime.fromisoformat(_iso(p.published).replace("Z", "+00:00"))),
+        )
         for p in site_pages[:50]
     ]
-    routes["/feed.rss"] = Resource(pages.rss(base_url, rss_items).encode(), content_type="application/rss+xml")
+    routes["/feed.rss"] = Resource(
+        pages.rss(base_url, rss_items).encode(), content_type="application/rss+xml"
+    )
     routes["/robots.txt"] = Resource(
         f"User-agent: *\nDisallow: /private/\nSitemap: {base_url}/sitemap_index.xml\n".encode(),
         content_type="text/plain",
     )
     routes["/sitemap_index.xml"] = Resource(
-        pages.sitemap_index([f"{base_url}/sitemaps/news.xml"]).encode(), content_type="application/xml"
+        pages.sitemap_index([f"{base_url}/sitemaps/news.xml"]).encode(),
+        content_type="application/xml",
     )
     news = [(base_url + p.path, p.title, _iso(p.published)) for p in site_pages]
-    routes["/sitemaps/news.xml"] = Resource(pages.news_sitemap(news).encode(), content_type="application/xml")
+    routes["/sitemaps/news.xml"] = Resource(
+        pages.news_sitemap(news).encode(), content_type="application/xml"
+    )
     return routes
 
 
@@ -99,9 +112,15 @@ def _section(country: str, members: list[SharedPage]) -> dict[str, Resource]:
     chunks = [members[i : i + SECTION_PAGE_SIZE] for i in range(0, len(members), SECTION_PAGE_SIZE)]
     for number, chunk in enumerate(chunks, start=1):
         path = f"/section/{country}/" + ("" if number == 1 else f"page/{number}/")
-        head = f'<link rel="next" href="/section/{country}/page/{number + 1}/">' if number < len(chunks) else ""
+        head = (
+            f'<link rel="next" href="/section/{country}/page/{number + 1}/">'
+            if number < len(chunks)
+            else ""
+        )
         routes[path] = Resource(
-            pages.listing_html(f"{country.upper()}, page {number}", [(p.path, p.title) for p in chunk], head).encode()
+            pages.listing_html(
+                f"{country.upper()}, page {number}", [(p.path, p.title) for p in chunk], head
+            ).encode()
         )
     return routes
 

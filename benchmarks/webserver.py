@@ -82,8 +82,11 @@ def _nginx(binary: str, build: Callable[[str], Routes], workdir: Path) -> Iterat
         target.write_bytes(resource.body)
     _let_nginx_workers_in(root)
     (state / "nginx.conf").write_text(NGINX_CONF.format(dir=state, port=port, root=root))
-    process = subprocess.Popen([binary, "-c", str(state / "nginx.conf"), "-p", str(state)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [binary, "-c", str(state / "nginx.conf"), "-p", str(state)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 10
         while True:
@@ -92,7 +95,9 @@ def _nginx(binary: str, build: Callable[[str], Routes], workdir: Path) -> Iterat
                 break
             except OSError:
                 if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"nginx did not start: {(state / 'error.log').read_text()[-2000:]}") from None
+                    raise RuntimeError(
+                        f"nginx did not start: {(state / 'error.log').read_text()[-2000:]}"
+                    ) from None
                 time.sleep(0.1)
         log = state / "access.log"
         offset = len(log.read_bytes().splitlines())
@@ -110,11 +115,15 @@ def _nginx(binary: str, build: Callable[[str], Routes], workdir: Path) -> Iterat
 @contextmanager
 def serve(build: Callable[[str], Routes], workdir: Path) -> Iterator[ServedSite]:
     """Serve ``build(base_url)``; from nginx if Debian's package is installed."""
-    binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    binary = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
     if binary:
         with _nginx(binary, build, workdir) as site:
             yield site
         return
     with FixtureServer() as server:
         server.routes.update(build(server.base_url))
-        yield ServedSite(server.base_url, "Python fixture server (install nginx for a faster one)", server.paths)
+        yield ServedSite(
+            server.base_url, "Python fixture server (install nginx for a faster one)", server.paths
+        )

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from corpus.metadata import StructuredData
 
 # A byline word before the name ("By", "Von", "Autor"); capitalised only, so "von der Leyen" stays.
-_BYLINE_WORD = re.compile(r"^(?:.{0,30}\s)?(?:By|by|Von|Par|Por|Door|Autor|Autorin|Author|Reporter):?\s+(?=\w)")
+_BYLINE_WORD = re.compile(
+    r"^(?:.{0,30}\s)?(?:By|by|Von|Par|Por|Door|Autor|Autorin|Author|Reporter):?\s+(?=\w)"
+)
 # A label that says what the person did, at the start only: "Text: Jane Doe", "Текст Венера Ерофеева".
 _LABEL = re.compile(
     r"^(?:Text|Texte|Texto|Testo|Tekst|Teksti|Words|Reporting by|Written by|Текст|Автор|Авторы)\s*:?\s+(?=\w)"
@@ -29,7 +31,24 @@ _HANDLE = re.compile(r"(?<!\S)@\w+")  # a social media handle beside the name
 _PARENTHESIS = re.compile(r"\s*\([^)]*\)")
 # A full stop closing a name of two words or more (not an initial, not "Dr."), then more text.
 _AFFILIATION = re.compile(r"^((?:\S+\s+)+?\S*[^\W\d_]{2})\.\s+(?=\S)")
-_TLDS = ("de", "com", "ch", "at", "fr", "es", "it", "co", "uk", "net", "org", "tv", "jp", "no", "tr", "lt")
+_TLDS = (
+    "de",
+    "com",
+    "ch",
+    "at",
+    "fr",
+    "es",
+    "it",
+    "co",
+    "uk",
+    "net",
+    "org",
+    "tv",
+    "jp",
+    "no",
+    "tr",
+    "lt",
+)
 _HOST_NAME = re.compile(r"^(?:www\.)?[\w-]+(?:\.[\w-]+)*\.[a-z]{2,6}$", re.IGNORECASE)
 # Nouns of a job title in a few languages, with their plural and feminine endings.
 _ROLE = re.compile(
@@ -39,7 +58,25 @@ _ROLE = re.compile(
     r"|redattore|redattrice|jornalista|repórter|корреспондент|журналист|редактор|обозреватель|muhabir"
     r"|dziennikar(?:z|ka)|redaktør|skribent)(?:s|es|in|innen|a|as|ка|ки|ы)?$"
 )
-_NAME_PARTICLES = {"van", "von", "der", "den", "de", "da", "di", "du", "del", "la", "le", "bin", "al", "el", "y", "e", "zu"}
+_NAME_PARTICLES = {
+    "van",
+    "von",
+    "der",
+    "den",
+    "de",
+    "da",
+    "di",
+    "du",
+    "del",
+    "la",
+    "le",
+    "bin",
+    "al",
+    "el",
+    "y",
+    "e",
+    "zu",
+}
 _MAX_NAME_WORDS = 5
 _NOT_IN_NAMES = re.compile(r"[\d:]")
 
@@ -65,7 +102,10 @@ def is_person_name(name: str) -> bool:
     words = name.split()
     if not looks_like_full_name(name) or len(words) > _MAX_NAME_WORDS or _NOT_IN_NAMES.search(name):
         return False
-    return all(word[:1].isupper() or word.casefold() in _NAME_PARTICLES or not word[:1].isalpha() for word in words)
+    return all(
+        word[:1].isupper() or word.casefold() in _NAME_PARTICLES or not word[:1].isalpha()
+        for word in words
+    )
 
 
 def is_role(name: str) -> bool:
@@ -156,4 +196,10 @@ def is_publisher(name: str, data: StructuredData, host: str) -> bool:
     keys = _publisher_keys(data, host)
     words = name.split()
     initials = "".join(word[0] for word in words if word[0].isupper())
-    return _key(name) in keys or bool(words) and _key(words[0]) in keys or len(initials) >= 2 and _key(initials) in keys
+    return (
+        _key(name) in keys
+        or bool(words)
+        and _key(words[0]) in keys
+        or len(initials) >= 2
+        and _key(initials) in keys
+    )

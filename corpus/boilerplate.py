@@ -113,7 +113,9 @@ def clear_figures(tree: lxml.html.HtmlElement) -> None:
             _drop(figure)
 
 
-def with_head_of(tree: lxml.html.HtmlElement, document: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+def with_head_of(
+    tree: lxml.html.HtmlElement, document: lxml.html.HtmlElement
+) -> lxml.html.HtmlElement:
     """``document`` with a copy of ``tree``'s ``<head>`` (title, meta tags, language) put first."""
     head = tree.find("head")
     if head is not None:
@@ -135,7 +137,9 @@ class PageSignals:
     authors: list[str] = field(default_factory=list)
 
     @classmethod
-    def of(cls, tree: lxml.html.HtmlElement, headlines: Iterable[str | None], authors: Iterable[str]) -> PageSignals:
+    def of(
+        cls, tree: lxml.html.HtmlElement, headlines: Iterable[str | None], authors: Iterable[str]
+    ) -> PageSignals:
         anchors = {normalize(a.text_content()) for a in tree.iter("a")} - {""}
         return cls({h for h in headlines if h}, anchors, [a for a in authors if a])
 
@@ -204,12 +208,19 @@ def _mostly_link(line: str, anchors: set[str]) -> bool:
     return any(len(anchor) >= floor and anchor in line for anchor in anchors if len(anchor) > 12)
 
 
-def clean_lines(lines: Iterable[str], page: PageSignals, off: frozenset[str] = frozenset()) -> list[str]:
+def clean_lines(
+    lines: Iterable[str], page: PageSignals, off: frozenset[str] = frozenset()
+) -> list[str]:
     """Drop furniture lines and repeated paragraphs."""
     kept: list[str] = []
     seen: set[str] = set()
     for line in map(normalize, lines):
-        if not line or "repeats" not in off and _repeat(line, seen) or furniture_rule(line, page, off):
+        if (
+            not line
+            or "repeats" not in off
+            and _repeat(line, seen)
+            or furniture_rule(line, page, off)
+        ):
             continue
         seen.add(line)
         kept.append(line)

@@ -76,7 +76,9 @@ def linked_authors(tree: lxml.html.HtmlElement) -> list[str]:
     return [name for name in dict.fromkeys(names) if is_person_name(name)][:3]
 
 
-_LABELED = re.compile(r"^(?:Autorin/Autor|Autorin|Autor|Author|Written by|By|Par|Por|Door)\s*:?\s+(\S.*)$")
+_LABELED = re.compile(
+    r"^(?:Autorin/Autor|Autorin|Autor|Author|Written by|By|Par|Por|Door)\s*:?\s+(\S.*)$"
+)
 _SHORT_LINES = "//*[self::li or self::p or self::span][not(*[self::div or self::p or self::ul or self::ol or self::table])][string-length(normalize-space()) < 70]"
 
 
@@ -105,7 +107,9 @@ class _Mark(NamedTuple):
     tags: frozenset[str] | None  # None: any element
     classes: re.Pattern[str]
     ids: re.Pattern[str]
-    attributes: dict[str, str | tuple[str, ...]]  # a substring of the value, or the values themselves
+    attributes: dict[
+        str, str | tuple[str, ...]
+    ]  # a substring of the value, or the values themselves
     names: frozenset[str] = frozenset()  # elements that are a byline by their name alone
 
 
@@ -120,7 +124,9 @@ _MARKS = (
     ),
     _Mark(
         frozenset({"a", "div", "h3", "h4", "p", "span"}),
-        re.compile(r"^(?:byline|username|byl|BBL)$|author|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|journalist-name"),
+        re.compile(
+            r"^(?:byline|username|byl|BBL)$|author|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|journalist-name"
+        ),
         re.compile(r"author|zuozhe|bianji|xiaobian"),
         {"itemprop": "author"},
     ),
@@ -145,8 +151,10 @@ _MAX_MARKED_CHARS = 120
 
 def _is_aside(element: lxml.html.HtmlElement) -> bool:
     tag = element.tag
-    return tag in _ASIDE_TAGS or tag in _ASIDE_HOLDERS and bool(
-        _ASIDE.search(element.get("class", "")) or _ASIDE.search(element.get("id", ""))
+    return (
+        tag in _ASIDE_TAGS
+        or tag in _ASIDE_HOLDERS
+        and bool(_ASIDE.search(element.get("class", "")) or _ASIDE.search(element.get("id", "")))
     )
 
 

@@ -43,7 +43,11 @@ def embedded_html(tree: lxml.html.HtmlElement) -> str | None:
             if len(_ESCAPED_PARAGRAPH.findall(found.group(1))) < MIN_PARAGRAPHS:
                 continue
             text = _decoded(found.group(1))
-            if text and len(_PARAGRAPH.findall(text)) >= MIN_PARAGRAPHS and len(text) > len(best or ""):
+            if (
+                text
+                and len(_PARAGRAPH.findall(text)) >= MIN_PARAGRAPHS
+                and len(text) > len(best or "")
+            ):
                 best = text
     return best
 
@@ -53,4 +57,6 @@ def embedded_document(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement | No
     html = embedded_html(tree)
     if html is None:
         return None
-    return with_head_of(tree, lxml.html.document_fromstring(f"<html><body><article>{html}</article></body></html>"))
+    return with_head_of(
+        tree, lxml.html.document_fromstring(f"<html><body><article>{html}</article></body></html>")
+    )

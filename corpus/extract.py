@@ -94,15 +94,19 @@ def identify_language(text: str) -> str | None:
 
 
 def declared_language(tree: lxml.html.HtmlElement, data: StructuredData) -> str | None:
-    lang = data.language or tree.get("lang") or next(
-        iter(tree.xpath("//meta[@property='og:locale']/@content")), None
+    lang = (
+        data.language
+        or tree.get("lang")
+        or next(iter(tree.xpath("//meta[@property='og:locale']/@content")), None)
     )
     if not lang:
         return None
     return lang.replace("_", "-").split("-")[0].lower() or None
 
 
-def _trafilatura_body(tree: lxml.html.HtmlElement, url: str, options: ExtractionOptions, recall: bool = False) -> list[str]:
+def _trafilatura_body(
+    tree: lxml.html.HtmlElement, url: str, options: ExtractionOptions, recall: bool = False
+) -> list[str]:
     document = trafilatura.bare_extraction(
         tree,
         url=url,
@@ -145,7 +149,9 @@ def extract_body(
         lines = quality.retry(
             lines,
             data.article_body,
-            lambda: clean_lines(_trafilatura_body(narrowed, url, options, recall=True), signals, off),
+            lambda: clean_lines(
+                _trafilatura_body(narrowed, url, options, recall=True), signals, off
+            ),
         )
     if "guard" not in off and quality.lost_text(lines, raw):
         lines = [line for line in map(normalize, raw) if line]
@@ -194,14 +200,20 @@ def _authors(tree: lxml.html.HtmlElement, url: str, data: StructuredData) -> lis
 
 
 def _article(
-    tree: lxml.html.HtmlElement, url: str, data: StructuredData, lines: list[str], headline: str = "auto"
+    tree: lxml.html.HtmlElement,
+    url: str,
+    data: StructuredData,
+    lines: list[str],
+    headline: str = "auto",
 ) -> Article:
     """Assemble the article; trafilatura and htmldate fill in only what structured data lacks."""
     authors = _authors(tree, url, data)
     published = iso_datetime(data.published) or iso_datetime(
         find_date(tree, url=url, original_date=True, extensive_search=False)
     )
-    title = choose_headline(data, None if data.headline or data.h1 else extract_title(tree), headline)
+    title = choose_headline(
+        data, None if data.headline or data.h1 else extract_title(tree), headline
+    )
     if lines and title and lines[0] == title:
         lines = lines[1:]
     sample = " ".join(lines)[:_LANGUAGE_SAMPLE_CHARS]

@@ -52,7 +52,9 @@ def _signed(fingerprint: int) -> int:
 
 def _band_keys(fingerprint: int) -> list[int]:
     mask = (1 << _BAND_BITS) - 1
-    return [band << _BAND_BITS | (fingerprint >> (band * _BAND_BITS) & mask) for band in range(_BANDS)]
+    return [
+        band << _BAND_BITS | (fingerprint >> (band * _BAND_BITS) & mask) for band in range(_BANDS)
+    ]
 
 
 class ManifestIndex:
@@ -105,16 +107,22 @@ class ManifestIndex:
 
     def covered(self) -> tuple[int, int, int, str, int]:
         """Manifest bytes and lines covered, the last line's offset and digest, the next free number."""
-        return self.db.execute("SELECT bytes, lines, tail_offset, tail, next_number FROM covered").fetchone()
+        return self.db.execute(
+            "SELECT bytes, lines, tail_offset, tail, next_number FROM covered"
+        ).fetchone()
 
     def reset(self) -> None:
         """Forget everything: the manifest will be read again from its first line."""
         for table in ("latest", "urls", "bands"):
             self.db.execute(f"DELETE FROM {table}")
-        self.db.execute("UPDATE covered SET bytes = 0, lines = 0, tail_offset = 0, tail = '', next_number = 0")
+        self.db.execute(
+            "UPDATE covered SET bytes = 0, lines = 0, tail_offset = 0, tail = '', next_number = 0"
+        )
         self.fresh = True
 
-    def take_in(self, entries: Iterable[tuple[dict[str, Any], int, int]], *, known: bool = False) -> None:
+    def take_in(
+        self, entries: Iterable[tuple[dict[str, Any], int, int]], *, known: bool = False
+    ) -> None:
         """Index ``(entry, offset, length)`` of manifest lines, in manifest order.
 
         ``known``: the entry's URL and SimHash are indexed for its article already
@@ -148,7 +156,8 @@ class ManifestIndex:
 
     def set_covered(self, size: int, lines: int, tail_offset: int, tail: str) -> None:
         self.db.execute(
-            "UPDATE covered SET bytes = ?, lines = ?, tail_offset = ?, tail = ?", (size, lines, tail_offset, tail)
+            "UPDATE covered SET bytes = ?, lines = ?, tail_offset = ?, tail = ?",
+            (size, lines, tail_offset, tail),
         )
 
     def raise_next_number(self, number: int) -> None:
@@ -156,13 +165,16 @@ class ManifestIndex:
 
     def number_of(self, canonical_url: str) -> int | None:
         row = self.db.execute(  # the URL's latest article, as a dict filled in manifest order
-            "SELECT id FROM urls WHERE canonical_url = ? ORDER BY rowid DESC LIMIT 1", (canonical_url,)
+            "SELECT id FROM urls WHERE canonical_url = ? ORDER BY rowid DESC LIMIT 1",
+            (canonical_url,),
         ).fetchone()
         return None if row is None else row[0]
 
     def latest_line(self, number: int) -> tuple[int, int] | None:
         """Offset and length of the manifest line that describes article ``number`` now."""
-        return self.db.execute("SELECT offset, length FROM latest WHERE id = ?", (number,)).fetchone()
+        return self.db.execute(
+            "SELECT offset, length FROM latest WHERE id = ?", (number,)
+        ).fetchone()
 
     def listed_file(self, number: int) -> str | None:
         row = self.db.execute("SELECT file FROM latest WHERE id = ?", (number,)).fetchone()
@@ -212,4 +224,3 @@ def remove_index(directory: Path) -> None:
     """Delete the lookup index of the corpus in ``directory`` (it is rebuilt on the next open)."""
     for suffix in ("", "-wal", "-shm"):
         (directory / f"{LOOKUP}{suffix}").unlink(missing_ok=True)
-

@@ -38,7 +38,9 @@ def parse_entry(line: bytes, path: Path, number: int, *, store: bool = True) -> 
     if not isinstance(entry, dict):
         raise ManifestError(f"{path} line {number}: not a JSON object")
     wrong = next(field for field, kind in _REQUIRED.items() if type(entry.get(field)) is not kind)
-    raise ManifestError(f"{path} line {number}: field {wrong!r} missing or not a {_REQUIRED[wrong].__name__}")
+    raise ManifestError(
+        f"{path} line {number}: field {wrong!r} missing or not a {_REQUIRED[wrong].__name__}"
+    )
 
 
 def entry_line(entry: dict[str, Any]) -> bytes:
@@ -82,7 +84,9 @@ def read_manifest(directory: str | os.PathLike[str]) -> Iterator[dict[str, Any]]
                     raise
                 entry = None
             if entry is None:
-                logger.warning("%s line %d: skipped a torn last line (%d bytes)", path, number, len(line))
+                logger.warning(
+                    "%s line %d: skipped a torn last line (%d bytes)", path, number, len(line)
+                )
             else:
                 yield entry
             line = following

@@ -54,7 +54,9 @@ class StructuredData:
     title: str | None = None  # the <title> element
     h1: list[str] = field(default_factory=list)
     canonical_url: str | None = None
-    publishers: list[str] = field(default_factory=list)  # site and publisher names, to tell from authors
+    publishers: list[str] = field(
+        default_factory=list
+    )  # site and publisher names, to tell from authors
     free: bool = True
     is_article: bool = False  # JSON-LD, Open Graph or microdata say "article"
     declares_article: bool = False  # a JSON-LD article that is not an item of a list
@@ -152,7 +154,10 @@ def _is_logo(h1: lxml.html.HtmlElement, text: str, data: StructuredData) -> bool
     or it is a link to a homepage."""
     if _folded(text) in _site_names(data):
         return True
-    return any(urlsplit(href).path in ("", "/") and not urlsplit(href).query for href in h1.xpath(".//a/@href"))
+    return any(
+        urlsplit(href).path in ("", "/") and not urlsplit(href).query
+        for href in h1.xpath(".//a/@href")
+    )
 
 
 def read_structured_data(tree: lxml.html.HtmlElement) -> StructuredData:
@@ -175,7 +180,9 @@ def read_structured_data(tree: lxml.html.HtmlElement) -> StructuredData:
             data.free = str(node.get("isAccessibleForFree", True)).casefold() not in ("false", "0")
     data.og_title = _meta(tree, "og:title", "twitter:title")
     data.title = clean(next(iter(tree.xpath("//head/title/text()")), None))
-    site_names = [name for name in (_meta(tree, "og:site_name"), _meta(tree, "application-name")) if name]
+    site_names = [
+        name for name in (_meta(tree, "og:site_name"), _meta(tree, "application-name")) if name
+    ]
     data.publishers += site_names
     data.sitename = data.sitename or (site_names or [None])[0]
     data.description = data.description or _meta(tree, "og:description", "description")
@@ -185,9 +192,17 @@ def read_structured_data(tree: lxml.html.HtmlElement) -> StructuredData:
     if not data.authors:
         author = _meta(tree, "author", "article:author", "dc.creator", "sailthru.author")
         data.authors = _names(author)
-    data.is_article = data.is_article or _meta(tree, "og:type") == "article" or bool(_MICRODATA_ARTICLE(tree))
-    data.canonical_url = clean(next(iter(tree.xpath('//link[@rel="canonical"]/@href')), None)) or _meta(tree, "og:url")
-    data.h1 = [text for h in tree.iter("h1") if (text := clean(h.text_content())) and not _is_logo(h, text, data)]
+    data.is_article = (
+        data.is_article or _meta(tree, "og:type") == "article" or bool(_MICRODATA_ARTICLE(tree))
+    )
+    data.canonical_url = clean(
+        next(iter(tree.xpath('//link[@rel="canonical"]/@href')), None)
+    ) or _meta(tree, "og:url")
+    data.h1 = [
+        text
+        for h in tree.iter("h1")
+        if (text := clean(h.text_content())) and not _is_logo(h, text, data)
+    ]
     return data
 
 
@@ -230,7 +245,12 @@ def without_site_name(title: str, sitename: str | None = None) -> str:
         return title
     suffix = title[position + len(separator) :].casefold().strip()
     site = (sitename or "").casefold()
-    if site and (suffix in site or site in suffix) or separator in (" | ", "｜") and len(suffix) <= 40:
+    if (
+        site
+        and (suffix in site or site in suffix)
+        or separator in (" | ", "｜")
+        and len(suffix) <= 40
+    ):
         return title[:position].strip()
     return title
 
@@ -249,10 +269,15 @@ def choose_headline(data: StructuredData, fallback: str | None = None, prefer: s
         return ""
 
     def same(a: str, b: str) -> bool:
-        return a.casefold() == b.casefold() or a.casefold() == without_site_name(b, data.sitename).casefold()
+        return (
+            a.casefold() == b.casefold()
+            or a.casefold() == without_site_name(b, data.sitename).casefold()
+        )
 
     best = max(candidates, key=lambda c: sum(same(c, other) for other in candidates))
-    if best in (data.og_title, fallback) and not any(same(best, c) for c in [data.headline, *data.h1] if c):
+    if best in (data.og_title, fallback) and not any(
+        same(best, c) for c in [data.headline, *data.h1] if c
+    ):
         return without_site_name(best, data.sitename)
     return best
 

@@ -18,6 +18,8 @@ class ExtractionOptions:
     fast: bool = False
     body_selector: str | None = None
     exclude_selectors: tuple[str, ...] = ()
-    headline: str = "auto"  # or "h1", "og", "ld": where the headline comes from when the page has it
+    headline: str = (
+        "auto"  # or "h1", "og", "ld": where the headline comes from when the page has it
+    )
     # Names of cleaning rules (corpus.boilerplate.RULES) switched off, for the benchmark's ablation.
     rules_off: frozenset[str] = frozenset()

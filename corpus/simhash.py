@@ -27,8 +27,13 @@ _TOKEN = re.compile(r"\w+")
 def simhash(text: str) -> int:
     """Fingerprint ``text`` from its word 3-shingles, case and punctuation ignored."""
     tokens = _TOKEN.findall(text.casefold())
-    grams = [" ".join(tokens[i : i + SHINGLE_WORDS]) for i in range(max(1, len(tokens) - SHINGLE_WORDS + 1))]
-    digests = b"".join(hashlib.blake2b(gram.encode(), digest_size=_BYTES).digest() for gram in grams)
+    grams = [
+        " ".join(tokens[i : i + SHINGLE_WORDS])
+        for i in range(max(1, len(tokens) - SHINGLE_WORDS + 1))
+    ]
+    digests = b"".join(
+        hashlib.blake2b(gram.encode(), digest_size=_BYTES).digest() for gram in grams
+    )
     # Count each byte value per position once, then weigh its bits: 8 steps per gram, not 64.
     counts = Counter(zip(cycle(range(_BYTES)), digests))
     weights = [0] * BITS

@@ -27,7 +27,14 @@ from corpus.urls import canonicalize, url_hash
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MANIFEST", "CorpusStore", "ManifestError", "corpus_file_name", "is_corpus_file_name", "read_manifest"]
+__all__ = [
+    "MANIFEST",
+    "CorpusStore",
+    "ManifestError",
+    "corpus_file_name",
+    "is_corpus_file_name",
+    "read_manifest",
+]
 
 SEQUENCE = ".sequence"
 LOCK = ".lock"
@@ -82,7 +89,9 @@ class CorpusStore:
     shared by crawlers on several machines).
     """
 
-    def __init__(self, directory: str | os.PathLike[str], numbers: Callable[[int], int] | None = None) -> None:
+    def __init__(
+        self, directory: str | os.PathLike[str], numbers: Callable[[int], int] | None = None
+    ) -> None:
         self.directory = Path(directory)
         self.next_number = 0
         self.numbers = numbers
@@ -102,7 +111,9 @@ class CorpusStore:
         """
         self.directory.mkdir(parents=True, exist_ok=True)
         self._lock = os.open(self.directory / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-        self._manifest = os.open(self.directory / MANIFEST, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        self._manifest = os.open(
+            self.directory / MANIFEST, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644
+        )
         try:
             with self.transaction():
                 (self.directory / (SEQUENCE + ".tmp")).unlink(missing_ok=True)
@@ -155,10 +166,17 @@ class CorpusStore:
         size = os.fstat(self._manifest).st_size
         self._read_to, self._lines, tail_offset, tail, _ = index.covered()
         # Others only append, under the lock: the manifest is checked against the index once.
-        if self._read_to > size or not self._checked and line_digest(
-            os.pread(self._manifest, self._read_to - tail_offset, tail_offset)
-        ) != (tail or line_digest(b"")):
-            logger.warning("%s changed beneath its lookup index: rebuilding %s", self.directory / MANIFEST, LOOKUP)
+        if (
+            self._read_to > size
+            or not self._checked
+            and line_digest(os.pread(self._manifest, self._read_to - tail_offset, tail_offset))
+            != (tail or line_digest(b""))
+        ):
+            logger.warning(
+                "%s changed beneath its lookup index: rebuilding %s",
+                self.directory / MANIFEST,
+                LOOKUP,
+            )
             index.reset()
             self._read_to = self._lines = 0
         if size - self._read_to > _BULK_BYTES:
@@ -209,7 +227,10 @@ class CorpusStore:
             self._take_in(batch, tail)
 
     def _take_in(
-        self, batch: list[tuple[dict[str, Any], int, int]], tail: tuple[int, bytes], known: bool = False
+        self,
+        batch: list[tuple[dict[str, Any], int, int]],
+        tail: tuple[int, bytes],
+        known: bool = False,
     ) -> None:
         self.index.take_in(batch, known=known)
         self.index.set_covered(self._read_to, self._lines, tail[0], line_digest(tail[1]))

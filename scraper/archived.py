@@ -8,7 +8,9 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
 
-def archived_response(url: str, status: int, headers: list[tuple[str, str]], body: bytes, **kwargs: Any) -> Response:
+def archived_response(
+    url: str, status: int, headers: list[tuple[str, str]], body: bytes, **kwargs: Any
+) -> Response:
     """A response of the class Scrapy would have made (HtmlResponse, XmlResponse...), repeated headers kept."""
     scrapy_headers = Headers()
     for name, value in headers:

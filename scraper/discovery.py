@@ -18,7 +18,9 @@ from scraper.linear import compile_linear
 MAX_XML_BYTES = 50 * 1024 * 1024
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
 
-_SAFE_XML_OPTIONS = dict(resolve_entities=False, no_network=True, huge_tree=False, recover=True, remove_comments=True)
+_SAFE_XML_OPTIONS = dict(
+    resolve_entities=False, no_network=True, huge_tree=False, recover=True, remove_comments=True
+)
 _SAFE_XML = etree.XMLParser(**_SAFE_XML_OPTIONS)
 _STREAM_CHUNK = 64 * 1024
 # lxml refuses text that still declares its encoding.
@@ -168,7 +170,9 @@ class SitemapStream:
     one at a time as the stream is parsed. ``refused`` counts, so far, the entity declarations
     dropped and the entries left out for using an entity no one declared."""
 
-    def __init__(self, kind: str, elements: Iterator[etree._Element], base_url: str, refused: int) -> None:
+    def __init__(
+        self, kind: str, elements: Iterator[etree._Element], base_url: str, refused: int
+    ) -> None:
         self.kind = kind
         self.refused = refused
         self._elements = elements
@@ -261,7 +265,9 @@ def _atom_link(entry: etree._Element) -> str | None:
     return links[0].get("href") if links else None
 
 
-def parse_html(body: bytes | str, base_url: str, encoding: str | None = None) -> lxml.html.HtmlElement | None:
+def parse_html(
+    body: bytes | str, base_url: str, encoding: str | None = None
+) -> lxml.html.HtmlElement | None:
     """Parse an HTML page with links made absolute; ``None`` if it is not HTML.
 
     ``encoding`` (the response's, from its header or markup) decodes ``body``; without it
@@ -318,7 +324,9 @@ DEFAULT_ARTICLE_PATH = compile_linear(
 )
 
 
-_NAVIGATION = "//nav//a | //header//a | //*[@role='navigation']//a | //*[contains(@class, 'menu')]//a"
+_NAVIGATION = (
+    "//nav//a | //header//a | //*[@role='navigation']//a | //*[contains(@class, 'menu')]//a"
+)
 _FURNITURE = _NAVIGATION + " | //footer//a | //*[@role='contentinfo']//a"
 
 

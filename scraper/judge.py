@@ -27,12 +27,19 @@ class Judge:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Judge:
-        return cls(settings.getint("CORPUS_MIN_WORDS", MIN_WORDS), settings.getfloat("CORPUS_MAX_LINK_RATIO", 0.5))
+        return cls(
+            settings.getint("CORPUS_MIN_WORDS", MIN_WORDS),
+            settings.getfloat("CORPUS_MAX_LINK_RATIO", 0.5),
+        )
 
     def reason(self, article: Article | None, source: Source | None) -> str | None:
         """The filter's reason to leave ``article`` out, or ``None`` to write it; with no source,
         the defaults and no topic filter."""
-        min_words = source.min_words if source is not None and source.min_words is not None else self.min_words
+        min_words = (
+            source.min_words
+            if source is not None and source.min_words is not None
+            else self.min_words
+        )
         return rejection_reason(
             article,
             min_words=min_words,

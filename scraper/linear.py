@@ -15,7 +15,11 @@ def compile_linear(pattern: str) -> Pattern:
     try:
         return re2.compile(pattern, _OPTIONS)
     except re2.error as error:
-        reason = error.args[0].decode(errors="replace") if error.args and isinstance(error.args[0], bytes) else str(error)
+        reason = (
+            error.args[0].decode(errors="replace")
+            if error.args and isinstance(error.args[0], bytes)
+            else str(error)
+        )
         raise ValueError(
             f"invalid regex {pattern!r}: {reason} (RE2 syntax: no backreferences or lookaround)"
         ) from None

@@ -37,8 +37,14 @@ class DataDirLock:
         except BlockingIOError:
             holder = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
             os.close(fd)
-            who = "workers of a shared crawl are" if holder == "shared" else f"another crawl (pid {holder}) is"
-            raise DataDirBusy(f"{who} using {self.path.parent}; they hold {self.path}. Wait for them to finish.") from None
+            who = (
+                "workers of a shared crawl are"
+                if holder == "shared"
+                else f"another crawl (pid {holder}) is"
+            )
+            raise DataDirBusy(
+                f"{who} using {self.path.parent}; they hold {self.path}. Wait for them to finish."
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, b"shared\n" if self.shared else f"{os.getpid()}\n".encode(), 0)
         self._fd = fd

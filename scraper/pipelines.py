@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def extract_for_corpus(body: bytes, url: str, encoding: str | None, options: ExtractionOptions) -> Article | None:
+def extract_for_corpus(
+    body: bytes, url: str, encoding: str | None, options: ExtractionOptions
+) -> Article | None:
     """Extract in a pool process, with the body's fingerprint computed there, off the reactor."""
     # Imported here, in the pool's processes: the crawl process never loads trafilatura (about 20 MB).
     from corpus.extract import extract_article
@@ -89,13 +91,18 @@ class ExtractionPipeline:
                 self.crawler.stats.inc_value(f"news/{item.source}/errors/extraction")
                 logger.error(
                     "Extraction of %s failed: a worker died under it twice (%s); the next run tries again",
-                    item.url, error,
+                    item.url,
+                    error,
                 )
                 raise DropItem(f"extraction failed: {item.url}", log_level="DEBUG") from error
-        except Exception as error:  # a page the extractor cannot take fails the same way every run: settle it
+        except (
+            Exception
+        ) as error:  # a page the extractor cannot take fails the same way every run: settle it
             item.outcome = "filtered:extraction_failed"
             self.crawler.stats.inc_value(f"news/{item.source}/errors/extraction")
-            logger.error("Extraction of %s failed: %s: %s", item.url, type(error).__name__, str(error)[:200])
+            logger.error(
+                "Extraction of %s failed: %s: %s", item.url, type(error).__name__, str(error)[:200]
+            )
             raise DropItem(f"extraction failed: {item.url}", log_level="DEBUG") from error
         return item
 
@@ -103,7 +110,9 @@ class ExtractionPipeline:
         pool = self.pool
         assert pool is not None
         try:
-            return await asyncio.wrap_future(pool.submit(extract_for_corpus, item.body, item.url, item.encoding, options))
+            return await asyncio.wrap_future(
+                pool.submit(extract_for_corpus, item.body, item.url, item.encoding, options)
+            )
         except BrokenProcessPool:
             self._renew(pool)
             raise
@@ -113,7 +122,9 @@ class ExtractionPipeline:
         if self.pool is not broken:
             return
         self.crawler.stats.inc_value("extraction/pool_restarts")
-        logger.warning("An extraction worker died; started a new pool and extracting its items again")
+        logger.warning(
+            "An extraction worker died; started a new pool and extracting its items again"
+        )
         # The broken pool's manager thread stops its workers with SIGTERM, which they ignore,
         # then joins them: one left waiting on a queue lock the dead worker held would hang
         # that join, and the crawl's exit with it. SIGKILL is what they cannot ignore.
@@ -141,7 +152,9 @@ class FilterPipeline:
         if reason:
             item.outcome = f"filtered:{reason}"
             self.stats.inc_value(f"news/{item.source}/filtered/{reason}")
-            self.crawler.signals.send_catch_log(article_filtered, source=item.source, reason=reason, url=item.url)
+            self.crawler.signals.send_catch_log(
+                article_filtered, source=item.source, reason=reason, url=item.url
+            )
             raise DropItem(f"{reason}: {item.url}", log_level="DEBUG")
         return item
 
@@ -170,7 +183,9 @@ class CorpusPipeline:
             from scraper.shared.connection import connect, keys
             from scraper.shared.numbers import SharedNumbers
 
-            numbers = SharedNumbers(connect(crawler.settings), keys(crawler.settings).corpus_numbers)
+            numbers = SharedNumbers(
+                connect(crawler.settings), keys(crawler.settings).corpus_numbers
+            )
         pipeline = cls(CorpusStore(corpus_dir(crawler.settings), numbers), crawler.stats)
         pipeline.crawler = crawler
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
@@ -193,7 +208,10 @@ class CorpusPipeline:
         try:
             with self.store.transaction():  # other crawlers may share the corpus folder
                 return self._store(item)
-        except (OSError, sqlite3.OperationalError) as error:  # a full disk, under the files or the index
+        except (
+            OSError,
+            sqlite3.OperationalError,
+        ) as error:  # a full disk, under the files or the index
             item.outcome = None  # not settled: the next run extracts it again
             if isinstance(error, OSError):
                 failure = f"{error.filename or self.store.directory}: {error.strerror or error}"
@@ -233,5 +251,7 @@ class CorpusPipeline:
             self.store.add_duplicate(kept["id"], item.url)
         self.stats.inc_value(f"news/{item.source}/filtered/{reason}")
         if self.crawler is not None:
-            self.crawler.signals.send_catch_log(article_filtered, source=item.source, reason=reason, url=item.url)
+            self.crawler.signals.send_catch_log(
+                article_filtered, source=item.source, reason=reason, url=item.url
+            )
         raise DropItem(f"{reason}: {item.url} is corpus article {kept['id']}", log_level="DEBUG")

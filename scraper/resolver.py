@@ -73,7 +73,9 @@ class GuardedResolver:
         self.reactor = reactor
         self.upstream: IHostnameResolver = reactor.nameResolver
         self.allow_private = allow_private
-        self.cache: LocalCache[str, list[IAddress]] | None = LocalCache(cache_size) if cache_size else None
+        self.cache: LocalCache[str, list[IAddress]] | None = (
+            LocalCache(cache_size) if cache_size else None
+        )
         self.refusals: dict[str, str] = {}
 
     @classmethod
@@ -125,11 +127,17 @@ class GuardedResolver:
             self._deliver(resolutionReceiver, addresses, portNumber)
 
         return self.upstream.resolveHostName(
-            _Collector(resolutionReceiver, done), hostName, portNumber, addressTypes, transportSemantics
+            _Collector(resolutionReceiver, done),
+            hostName,
+            portNumber,
+            addressTypes,
+            transportSemantics,
         )
 
     @staticmethod
     def _deliver(receiver: IResolutionReceiver, addresses: list[IAddress], port: int) -> None:
         for address in addresses:
-            receiver.addressResolved(attr.evolve(address, port=port) if address.port != port else address)
+            receiver.addressResolved(
+                attr.evolve(address, port=port) if address.port != port else address
+            )
         receiver.resolutionComplete()

@@ -54,7 +54,9 @@ REDIS_WORKER_TIMEOUT = 60  # seconds without a heartbeat before a worker counts 
 
 # --- Corpus -----------------------------------------------------------------
 EXTRACTION_PROCESSES = os.cpu_count() or 1  # size of the extraction process pool
-CORPUS_MIN_WORDS = 40  # default for a source's min_words (below 100 words a page must mark itself as an article)
+CORPUS_MIN_WORDS = (
+    40  # default for a source's min_words (below 100 words a page must mark itself as an article)
+)
 CORPUS_MAX_LINK_RATIO = 0.5  # a text whose words are mostly link texts is a listing
 
 # --- Memory -------------------------------------------------------------------
@@ -64,9 +66,13 @@ CORPUS_MAX_LINK_RATIO = 0.5  # a text whose words are mostly link texts is a lis
 MALLOC_MMAP_THRESHOLD = 128 * 1024
 
 # --- Discovery limits (per source and run; a source's sources.toml field overrides; 0: none)
-SITEMAP_MAX_DEPTH = 3  # max_sitemap_depth: index levels followed below robots.txt's or configured sitemaps
+SITEMAP_MAX_DEPTH = (
+    3  # max_sitemap_depth: index levels followed below robots.txt's or configured sitemaps
+)
 SITEMAP_MAX_COUNT = 200  # max_sitemaps: sitemaps fetched
-SITEMAP_MAX_URLS = 50_000  # max_sitemap_urls: entries read from one sitemap (the protocol's own maximum)
+SITEMAP_MAX_URLS = (
+    50_000  # max_sitemap_urls: entries read from one sitemap (the protocol's own maximum)
+)
 ARTICLES_MAX_PER_RUN = 2000  # max_articles: new article URLs requested
 # Scrapy's 5 MB would hold every download while one big sitemap is read: room for one of DOWNLOAD_MAXSIZE.
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 32 * 1024 * 1024
@@ -91,8 +97,12 @@ COOKIES_ENABLED = False
 REDIRECT_MAX_TIMES = 10
 RETRY_TIMES = 2
 RETRY_AFTER_MAX = 600  # seconds; a 429/503 asking to wait longer is not retried
-URLLENGTH_LIMIT = 2083  # longer links are skipped before article patterns see them (Scrapy's default)
-DOWNLOAD_FAIL_ON_DATALOSS = False  # keep what arrived of a broken body: archived, retried, not extracted
+URLLENGTH_LIMIT = (
+    2083  # longer links are skipped before article patterns see them (Scrapy's default)
+)
+DOWNLOAD_FAIL_ON_DATALOSS = (
+    False  # keep what arrived of a broken body: archived, retried, not extracted
+)
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,

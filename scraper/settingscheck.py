@@ -50,7 +50,9 @@ def _kind(default: Any) -> str | None:
     return None
 
 
-def settings_error(settings: BaseSettings, defaults: Mapping[str, Any] = PROJECT_DEFAULTS) -> str | None:
+def settings_error(
+    settings: BaseSettings, defaults: Mapping[str, Any] = PROJECT_DEFAULTS
+) -> str | None:
     """Say what is wrong with the first setting of ``defaults`` whose value has the wrong type or range."""
     getters = {"bool": settings.getbool, "int": settings.getint, "float": settings.getfloat}
     expected = {

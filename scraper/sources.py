@@ -104,7 +104,11 @@ class Source:
         """Whether ``url`` is one of this source's articles: on its site, not denied, and
         matching ``article_pattern`` (else ``default_pattern``, when given)."""
         pattern = self.article_regex or default_pattern
-        return same_site(url, self.host) and not self.is_denied(url) and not (pattern and not pattern.search(url))
+        return (
+            same_site(url, self.host)
+            and not self.is_denied(url)
+            and not (pattern and not pattern.search(url))
+        )
 
     def is_too_old(self, modified: datetime | None) -> bool:
         """Whether ``max_age_days`` keeps the crawl from a page dated ``modified``."""
@@ -115,7 +119,9 @@ class Source:
     def extraction_options(self) -> ExtractionOptions:
         """Extraction options carrying this source's CSS selectors and headline choice."""
         return ExtractionOptions(
-            body_selector=self.body_selector, exclude_selectors=tuple(self.exclude_selectors), headline=self.headline
+            body_selector=self.body_selector,
+            exclude_selectors=tuple(self.exclude_selectors),
+            headline=self.headline,
         )
 
 
@@ -130,12 +136,22 @@ class _Locator:
             if re.match(r"^\s*\[\[\s*source\s*\]\]", line)
         ]
         self.defaults = next(
-            (n for n, line in enumerate(self.lines, 1) if re.match(r"^\s*\[\s*defaults\s*\]", line)),
+            (
+                n
+                for n, line in enumerate(self.lines, 1)
+                if re.match(r"^\s*\[\s*defaults\s*\]", line)
+            ),
             None,
         )
 
     def line(self, index: int | None, key: str | None = None) -> int | None:
-        start = self.defaults if index is None else self.headers[index] if index < len(self.headers) else None
+        start = (
+            self.defaults
+            if index is None
+            else self.headers[index]
+            if index < len(self.headers)
+            else None
+        )
         if start is None:
             return None
         if key is None:
@@ -166,12 +182,16 @@ def check_url(value: Any) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{value!r} is not an http(s) URL")
     if parts.username is not None or parts.password is not None:
-        raise ValueError(f"{parts.scheme}://{parts.hostname}/: a user name or password in the URL is refused")
+        raise ValueError(
+            f"{parts.scheme}://{parts.hostname}/: a user name or password in the URL is refused"
+        )
     if parts.hostname.isascii():
         return value
     safe = safe_url_string(value)
     if not (urlsplit(safe).hostname or "").isascii():
-        raise ValueError(f"{value!r}: the host {parts.hostname!r} is not a valid internationalised domain name")
+        raise ValueError(
+            f"{value!r}: the host {parts.hostname!r} is not a valid internationalised domain name"
+        )
     return safe
 
 
@@ -179,7 +199,9 @@ def _check_field(key: str, value: Any) -> Any:
     """Return ``value`` checked and normalised for field ``key``; raise on a bad one."""
     expected = {**REQUIRED_FIELDS, **OPTIONAL_FIELDS}.get(key)
     if expected is None:
-        raise KeyError(f"unknown field (known: {', '.join(sorted({**REQUIRED_FIELDS, **OPTIONAL_FIELDS}))})")
+        raise KeyError(
+            f"unknown field (known: {', '.join(sorted({**REQUIRED_FIELDS, **OPTIONAL_FIELDS}))})"
+        )
     if expected is int and isinstance(value, bool) or not isinstance(value, expected):
         raise TypeError(f"must be {expected.__name__}, not {type(value).__name__}")
     if key == "name" and not NAME.match(value):
@@ -205,7 +227,11 @@ def _check_field(key: str, value: Any) -> Any:
                 raise ValueError(f"invalid CSS selector {selector!r}: {error}") from None
     if key == "headline" and value not in HEADLINE_CHOICES:
         raise ValueError(f"{value!r} is not one of {', '.join(map(repr, HEADLINE_CHOICES))}")
-    if key in ("max_age_days", "min_words", "max_section_pages", "recrawl_after_days", *LIMIT_SETTINGS) and value < 0:
+    if (
+        key
+        in ("max_age_days", "min_words", "max_section_pages", "recrawl_after_days", *LIMIT_SETTINGS)
+        and value < 0
+    ):
         raise ValueError("must not be negative")
     return value
 
@@ -226,22 +252,36 @@ def parse_sources(text: str, path: str | Path = "sources.toml") -> list[Source]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         match = re.search(r"at line (\d+)", str(error))
-        raise _fail(path, int(match.group(1)) if match else None, "syntax error", str(error)) from None
+        raise _fail(
+            path, int(match.group(1)) if match else None, "syntax error", str(error)
+        ) from None
     locate = _Locator(text)
     unknown = set(data) - {"defaults", "source"}
     if unknown:
-        raise _fail(path, None, "top level", f"unknown table(s) {', '.join(sorted(unknown))}; expected [defaults] and [[source]]")
+        raise _fail(
+            path,
+            None,
+            "top level",
+            f"unknown table(s) {', '.join(sorted(unknown))}; expected [defaults] and [[source]]",
+        )
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):
         raise _fail(path, None, "defaults", "must be a table")
     checked_defaults: dict[str, Any] = {}
     for key, value in defaults.items():
         if key in REQUIRED_FIELDS:
-            raise _fail(path, locate.line(None, key), f"[defaults] field {key!r}", "only a source can set it")
+            raise _fail(
+                path,
+                locate.line(None, key),
+                f"[defaults] field {key!r}",
+                "only a source can set it",
+            )
         try:
             checked_defaults[key] = _check_field(key, value)
         except (KeyError, TypeError, ValueError) as error:
-            raise _fail(path, locate.line(None, key), f"[defaults] field {key!r}", _message(error)) from None
+            raise _fail(
+                path, locate.line(None, key), f"[defaults] field {key!r}", _message(error)
+            ) from None
     entries = data.get("source", [])
     if not isinstance(entries, list):
         raise _fail(path, None, "source", "use [[source]] tables")
@@ -258,12 +298,21 @@ def parse_sources(text: str, path: str | Path = "sources.toml") -> list[Source]:
             try:
                 fields[key] = _check_field(key, value)
             except (KeyError, TypeError, ValueError) as error:
-                raise _fail(path, locate.line(index, key), f"{label} field {key!r}", _message(error)) from None
+                raise _fail(
+                    path, locate.line(index, key), f"{label} field {key!r}", _message(error)
+                ) from None
         if fields["name"] in names:
-            raise _fail(path, locate.line(index, "name"), label, f"duplicate name (first at source #{names[fields['name']] + 1})")
+            raise _fail(
+                path,
+                locate.line(index, "name"),
+                label,
+                f"duplicate name (first at source #{names[fields['name']] + 1})",
+            )
         host_path = fields["url"].rstrip("/")
         if host_path in urls:
-            raise _fail(path, locate.line(index, "url"), label, f"same url as source {urls[host_path]!r}")
+            raise _fail(
+                path, locate.line(index, "url"), label, f"same url as source {urls[host_path]!r}"
+            )
         names[fields["name"]] = index
         urls[host_path] = fields["name"]
         sources.append(Source(**fields))
@@ -290,7 +339,9 @@ def select_sources(sources: list[Source], names: str | None) -> list[Source]:
     known = {source.name: source for source in sources}
     missing = [name for name in wanted if name not in known]
     if missing:
-        raise SourcesError(f"unknown source(s): {', '.join(missing)} (configured: {', '.join(known)})")
+        raise SourcesError(
+            f"unknown source(s): {', '.join(missing)} (configured: {', '.join(known)})"
+        )
     return [known[name] for name in wanted]
 
 

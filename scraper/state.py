@@ -94,7 +94,9 @@ class Capture:
 
     @property
     def location(self) -> RecordLocation:
-        return RecordLocation(self.warc_filename, self.warc_offset, self.warc_length, self.record_id)
+        return RecordLocation(
+            self.warc_filename, self.warc_offset, self.warc_length, self.record_id
+        )
 
 
 @dataclass(frozen=True)
@@ -152,8 +154,12 @@ class FetchRecorder(ABC):
         if not 0 <= status <= MAX_STATUS:  # no HTTP status, and past what SQLite's INTEGER holds
             status = -1
         values: dict[str, Any] = {
-            "source": source, "kind": kind, "fetched_at": fetched_at, "status": status,
-            "etag": etag, "last_modified": last_modified,
+            "source": source,
+            "kind": kind,
+            "fetched_at": fetched_at,
+            "status": status,
+            "etag": etag,
+            "last_modified": last_modified,
         }
         if capture is not None:
             values.update(asdict(capture))
@@ -203,14 +209,18 @@ class CrawlState(FetchRecorder):
             raise StateWriteFailed(f"{self.path}: {error}") from error
 
     def get(self, url: str) -> UrlState | None:
-        row = self.db.execute(f"SELECT {', '.join(_COLUMNS)} FROM urls WHERE url = ?", (url,)).fetchone()
+        row = self.db.execute(
+            f"SELECT {', '.join(_COLUMNS)} FROM urls WHERE url = ?", (url,)
+        ).fetchone()
         return UrlState(*row) if row else None
 
     def _write_fetch(self, url: str, values: dict[str, Any], keep: set[str]) -> None:
         values = {"url": url, **values}
         names = ", ".join(values)
         updates = ", ".join(
-            f"{name} = COALESCE(excluded.{name}, {name})" if name in keep else f"{name} = excluded.{name}"
+            f"{name} = COALESCE(excluded.{name}, {name})"
+            if name in keep
+            else f"{name} = excluded.{name}"
             for name in values
             if name != "url"
         )
@@ -249,20 +259,23 @@ class CrawlState(FetchRecorder):
     def last_run(self, source: str) -> tuple[str, dict[str, Any]] | None:
         """Return the start time and figures of the last run of ``source``, if any."""
         row = self.db.execute(
-            "SELECT run, figures FROM source_runs WHERE source = ? ORDER BY run DESC LIMIT 1", (source,)
+            "SELECT run, figures FROM source_runs WHERE source = ? ORDER BY run DESC LIMIT 1",
+            (source,),
         ).fetchone()
         return None if row is None else (row[0], json.loads(row[1]))
 
     def recent_runs(self, source: str, count: int) -> list[dict[str, Any]]:
         """Return the figures of the last ``count`` runs of ``source``, newest first."""
         rows = self.db.execute(
-            "SELECT figures FROM source_runs WHERE source = ? ORDER BY run DESC LIMIT ?", (source, count)
+            "SELECT figures FROM source_runs WHERE source = ? ORDER BY run DESC LIMIT ?",
+            (source, count),
         )
         return [json.loads(figures) for (figures,) in rows]
 
     def runs_since(self, source: str, since: str) -> list[tuple[str, dict[str, Any]]]:
         """Return the start times and figures of the runs of ``source`` started at ``since`` or later, newest first."""
         rows = self.db.execute(
-            "SELECT run, figures FROM source_runs WHERE source = ? AND run >= ? ORDER BY run DESC", (source, since)
+            "SELECT run, figures FROM source_runs WHERE source = ? AND run >= ? ORDER BY run DESC",
+            (source, since),
         )
         return [(run, json.loads(figures)) for run, figures in rows]

@@ -42,14 +42,18 @@ def _show_corpus(corpus: Path) -> None:
 
 def _serve(data: Path, wayback: str, seconds: float, article_url: str) -> int:
     port = free_port()
-    command, env = scrapy_command(["serve", "--port", str(port)], {"DATA_DIR": str(data), "PYWB_WAYBACK": wayback})
+    command, env = scrapy_command(
+        ["serve", "--port", str(port)], {"DATA_DIR": str(data), "PYWB_WAYBACK": wayback}
+    )
     server = subprocess.Popen(command, cwd=data.parent, env=env, start_new_session=True)
     if not _listening(port, server):
         print("error: the replay server did not start", file=sys.stderr)
         return 3
     base = f"http://127.0.0.1:{port}/news"
     _say(f"Replay: point a browser at {base}/*/{quote(article_url, safe=':/')}")
-    print(f"  (every capture of a page: {base}/*/<url>; the original bytes: {base}/<timestamp>id_/<url>)")
+    print(
+        f"  (every capture of a page: {base}/*/<url>; the original bytes: {base}/<timestamp>id_/<url>)"
+    )
     print(f"  Serving for {seconds:.0f} s; Ctrl-C stops it sooner.", flush=True)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -78,10 +82,19 @@ def _listening(port: int, server: subprocess.Popen[bytes], timeout: float = 120)
 
 def main(argv: list[str] | None = None) -> int:
     """Run the demo; return its exit code."""
-    parser = argparse.ArgumentParser(prog="python -m sitefixture.demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--dir", default="demo", help="where the demo's sources file and data go (default demo)")
+    parser = argparse.ArgumentParser(
+        prog="python -m sitefixture.demo", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--dir", default="demo", help="where the demo's sources file and data go (default demo)"
+    )
     parser.add_argument("--wayback", default="", help="pywb's wayback program, for the replay step")
-    parser.add_argument("--serve-seconds", type=float, default=300, help="how long to serve the replay (default 300)")
+    parser.add_argument(
+        "--serve-seconds",
+        type=float,
+        default=300,
+        help="how long to serve the replay (default 300)",
+    )
     opts = parser.parse_args(argv)
     workdir = Path(opts.dir).resolve()
     shutil.rmtree(workdir / "data", ignore_errors=True)
@@ -94,7 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         data = workdir / "data"
         _say(f"Crawl: the fixture news site at {server.base_url}/ (sources: {sources})")
         command, env = scrapy_command(
-            ["crawl", "news", "--loglevel", "WARNING"], {"SOURCES_FILE": str(sources), "DATA_DIR": str(data)}
+            ["crawl", "news", "--loglevel", "WARNING"],
+            {"SOURCES_FILE": str(sources), "DATA_DIR": str(data)},
         )
         crawl = subprocess.run(command, cwd=workdir, env=env, stderr=subprocess.PIPE, text=True)
         if crawl.returncode != 0:
@@ -103,7 +117,10 @@ def main(argv: list[str] | None = None) -> int:
             return crawl.returncode
         summary = subprocess.run(
             scrapy_command(["sources"], {"SOURCES_FILE": str(sources), "DATA_DIR": str(data)})[0],
-            cwd=workdir, env=env, capture_output=True, text=True,
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            text=True,
         )
         print(summary.stdout, end="")
         _say(f"Archive: {data / 'archive'}")
@@ -112,7 +129,9 @@ def main(argv: list[str] | None = None) -> int:
         _say(f"Corpus: {data / 'corpus'}")
         _show_corpus(data / "corpus")
         if not opts.wayback:
-            print("\nNo pywb given (--wayback): replay skipped. `make demo` passes the one of .venv-pywb.")
+            print(
+                "\nNo pywb given (--wayback): replay skipped. `make demo` passes the one of .venv-pywb."
+            )
             return 0
         first = next(iter(site.articles.values()))
         return _serve(data, opts.wayback, opts.serve_seconds, server.url(first.path))

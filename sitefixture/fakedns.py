@@ -49,7 +49,11 @@ class Script:
         count = self.lookups.get(hostName, 0)
         self.lookups[hostName] = count + 1
         for text in filter(None, script[min(count, len(script) - 1)].split(",")):
-            kind = IPv6Address if isinstance(ipaddress.ip_address(text), ipaddress.IPv6Address) else IPv4Address
+            kind = (
+                IPv6Address
+                if isinstance(ipaddress.ip_address(text), ipaddress.IPv6Address)
+                else IPv4Address
+            )
             resolutionReceiver.addressResolved(kind("TCP", text, portNumber))
         resolutionReceiver.resolutionComplete()
         return resolution
@@ -59,7 +63,14 @@ class ScriptedResolver(GuardedResolver):
     """The crawl's GuardedResolver over a ``Script`` from setting ``FAKE_DNS`` (JSON: name -> answers);
     addresses in setting ``FAKE_PUBLIC`` count as public, so loopback can stand in for the internet."""
 
-    def __init__(self, reactor: Any, allow_private: bool, cache_size: int, answers: dict[str, list[str]], public: list[str]) -> None:
+    def __init__(
+        self,
+        reactor: Any,
+        allow_private: bool,
+        cache_size: int,
+        answers: dict[str, list[str]],
+        public: list[str],
+    ) -> None:
         super().__init__(reactor, allow_private, cache_size)
         self.upstream = Script(answers)
         self.public = set(public)
@@ -69,13 +80,21 @@ class ScriptedResolver(GuardedResolver):
         guarded = GuardedResolver.from_crawler(crawler, reactor)
         settings = crawler.settings
         cache = guarded.cache.limit if guarded.cache is not None else 0
-        return cls(reactor, guarded.allow_private, cache, settings.getdict("FAKE_DNS"), settings.getlist("FAKE_PUBLIC"))
+        return cls(
+            reactor,
+            guarded.allow_private,
+            cache,
+            settings.getdict("FAKE_DNS"),
+            settings.getlist("FAKE_PUBLIC"),
+        )
 
     def allowed(self, address: str) -> bool:
         return address in self.public or super().allowed(address)
 
 
-def fake_dns(answers: dict[str, list[str]], public: Sequence[str] = (), **settings: str) -> dict[str, str]:
+def fake_dns(
+    answers: dict[str, list[str]], public: Sequence[str] = (), **settings: str
+) -> dict[str, str]:
     """Crawl settings that resolve through ``ScriptedResolver``, with the address guard on unless
     ``settings`` say otherwise."""
     return {

@@ -40,7 +40,9 @@ class NewsSite:
         return "\n".join(lines) + "\n"
 
 
-def _article(key: str, day: datetime, title: str, *, section: str = "world", on_topic: bool = True) -> FixtureArticle:
+def _article(
+    key: str, day: datetime, title: str, *, section: str = "world", on_topic: bool = True
+) -> FixtureArticle:
     slug = title.lower().replace(" ", "-").replace(",", "")
     return FixtureArticle(
         path=f"/news/{day:%Y/%m/%d}/{slug}",
@@ -68,16 +70,22 @@ def build_news_site(
         "a3": _article("a3", d[3], "Moscow sends engineers to Venezuelan oil fields"),
         "a4": _article("a4", d[4], "Lavrov defends Caracas at the United Nations"),
         "a5": _article("a5", d[5], "Russian banks open branches in Caracas", section="economy"),
-        "a6": _article("a6", d[6], "Local team wins the regional cup final", section="economy", on_topic=False),
+        "a6": _article(
+            "a6", d[6], "Local team wins the regional cup final", section="economy", on_topic=False
+        ),
         "a7": _article("a7", d[7], "Putin and Maduro speak by phone about oil"),
         "a8": _article("a8", d[8], "City opens a new cycling lane", on_topic=False),
         "a9": _article("a9", d[9], "Venezuelan lawmakers praise the Kremlin partnership"),
-        "a10": _article("a10", now - timedelta(days=400), "Old news about Venezuela and Russia from last year"),
+        "a10": _article(
+            "a10", now - timedelta(days=400), "Old news about Venezuela and Russia from last year"
+        ),
         "a11": _article("a11", d[10], "Russian aircraft land in Venezuela for joint drills"),
         "p": _article("p", d[2], "Insider report on Venezuela Russia deals"),
     }
     if later:
-        arts["a12"] = _article("a12", now - timedelta(hours=1), "Kremlin envoy lands in Caracas for talks")
+        arts["a12"] = _article(
+            "a12", now - timedelta(hours=1), "Kremlin envoy lands in Caracas for talks"
+        )
     arts["p"].path = "/private/insider-report-on-venezuela-russia-deals"
     old_path = f"/news/{d[10]:%Y/%m/%d}/russian-aircraft-old-address"
     listing_path = f"/news/{d[1]:%Y/%m/%d}/live-updates-all-stories-of-the-day"
@@ -98,14 +106,18 @@ def build_news_site(
         f'<link rel="alternate" type="application/atom+xml" title="Atom" href="/atom.xml">'
     )
     home_items = [(arts[k].path, arts[k].title) for k in ("a1", "a2", "a5")]
-    home_items += [(arts["p"].path, arts["p"].title), (offsite, "Offsite story on Venezuela and Russia")]
+    home_items += [
+        (arts["p"].path, arts["p"].title),
+        (offsite, "Offsite story on Venezuela and Russia"),
+    ]
     routes["/"] = Resource(
         pages.listing_html("Fixture News", home_items, feed_head).encode(), chunked=True
     )
     world = [arts[k] for k in ("a12", "a1", "a2", "a3", "a4") if k in arts]
     routes["/section/world/"] = Resource(
         pages.listing_html(
-            "World", [(a.path, a.title) for a in world[:-2]],
+            "World",
+            [(a.path, a.title) for a in world[:-2]],
             '<link rel="next" href="/section/world/?page=2">',
         ).encode()
     )
@@ -116,15 +128,28 @@ def build_news_site(
         ).encode()
     )
     routes["/section/economy/"] = Resource(
-        pages.listing_html("Economy", [(arts[k].path, arts[k].title) for k in ("a5", "a6")]).encode()
+        pages.listing_html(
+            "Economy", [(arts[k].path, arts[k].title) for k in ("a5", "a6")]
+        ).encode()
     )
-    routes[old_path] = Resource(status=301, headers=[("Location", base_url + arts["a11"].path)], conditional=False)
+    routes[old_path] = Resource(
+        status=301, headers=[("Location", base_url + arts["a11"].path)], conditional=False
+    )
     routes[listing_path] = Resource(
-        pages.listing_html("Live updates", [(a.path, a.title * 2) for a in arts.values()] * 3).encode()
+        pages.listing_html(
+            "Live updates", [(a.path, a.title * 2) for a in arts.values()] * 3
+        ).encode()
     )
     routes["/about"] = Resource(pages.listing_html("About us", []).encode())
     routes["/feed.rss"] = Resource(
-        pages.rss(base_url, [(url(arts[k]) + "?utm_source=rss&utm_medium=feed", arts[k].title, rfc(arts[k])) for k in ("a12", "a1", "a5", "a7") if k in arts]).encode(),
+        pages.rss(
+            base_url,
+            [
+                (url(arts[k]) + "?utm_source=rss&utm_medium=feed", arts[k].title, rfc(arts[k]))
+                for k in ("a12", "a1", "a5", "a7")
+                if k in arts
+            ],
+        ).encode(),
         content_type="application/rss+xml; charset=utf-8",
         gzip=True,
     )
@@ -138,13 +163,20 @@ def build_news_site(
         content_type="text/plain",
     )
     routes["/sitemap_index.xml"] = Resource(
-        pages.sitemap_index([base_url + "/sitemaps/news.xml"]).encode(), content_type="application/xml"
+        pages.sitemap_index([base_url + "/sitemaps/news.xml"]).encode(),
+        content_type="application/xml",
     )
     news_items = [(url(arts[k]), arts[k].title, arts[k].published) for k in ("a1", "a9", "a10")]
-    news_items.append((base_url + listing_path, "Live updates", d[1].strftime("%Y-%m-%dT%H:%M:%S+00:00")))
-    routes["/sitemaps/news.xml"] = Resource(pages.news_sitemap(news_items).encode(), content_type="application/xml")
+    news_items.append(
+        (base_url + listing_path, "Live updates", d[1].strftime("%Y-%m-%dT%H:%M:%S+00:00"))
+    )
+    routes["/sitemaps/news.xml"] = Resource(
+        pages.news_sitemap(news_items).encode(), content_type="application/xml"
+    )
 
-    corpus = [arts[k].path for k in ("a1", "a2", "a3", "a4", "a5", "a7", "a9", "a11", "a12") if k in arts]
+    corpus = [
+        arts[k].path for k in ("a1", "a2", "a3", "a4", "a5", "a7", "a9", "a11", "a12") if k in arts
+    ]
     return NewsSite(
         routes=routes,
         articles=arts,

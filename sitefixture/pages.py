@@ -42,8 +42,11 @@ def article_html(article: FixtureArticle, base_url: str, related: Iterable[Fixtu
     """Return an article page wrapped in the boilerplate the seeds show."""
     url = base_url + article.path
     ld = {
-        "@context": "https://schema.org", "@type": "NewsArticle", "headline": article.title,
-        "datePublished": article.published, "author": [{"@type": "Person", "name": a} for a in article.authors],
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": article.title,
+        "datePublished": article.published,
+        "author": [{"@type": "Person", "name": a} for a in article.authors],
     }
     body = "\n".join(f"<p>{escape(p)}</p>" for p in article.paragraphs)
     links = "\n".join(f'<li><a href="{r.path}">{escape(r.title)}</a></li>' for r in related)
@@ -51,14 +54,14 @@ def article_html(article: FixtureArticle, base_url: str, related: Iterable[Fixtu
 <html lang="en"><head><meta charset="utf-8"><title>{escape(article.title)} | Fixture News</title>
 <link rel="canonical" href="{url}">
 <meta property="og:type" content="article"><meta property="og:title" content="{escape(article.title)}">
-<meta name="author" content="{escape(', '.join(article.authors))}">
+<meta name="author" content="{escape(", ".join(article.authors))}">
 <meta property="article:published_time" content="{article.published}">
 <script type="application/ld+json">{json.dumps(ld)}</script>
 </head><body>{BOILERPLATE_TOP}
 <div class="tags"><a href="/tag/venezuela">Venezuela</a> <a href="/tag/russia">Russia</a> <a href="/tag/oil">Oil</a></div>
 <main id="main"><article>
 <h1>{escape(article.title)}</h1>
-<p class="byline">By {escape(', '.join(article.authors))} · <time datetime="{article.published}">{article.published[:10]}</time></p>
+<p class="byline">By {escape(", ".join(article.authors))} · <time datetime="{article.published}">{article.published[:10]}</time></p>
 <div class="article-body">
 {body}
 </div></article>
@@ -67,9 +70,13 @@ def article_html(article: FixtureArticle, base_url: str, related: Iterable[Fixtu
 </ul></aside></main>{BOILERPLATE_BOTTOM}</body></html>"""
 
 
-def listing_html(title: str, items: Iterable[tuple[str, str]], extra_head: str = "", extra_body: str = "") -> str:
+def listing_html(
+    title: str, items: Iterable[tuple[str, str]], extra_head: str = "", extra_body: str = ""
+) -> str:
     """Return a listing page (homepage, section, tag) linking to ``(path, title)`` items."""
-    links = "\n".join(f'<li><h2><a href="{path}">{escape(text)}</a></h2></li>' for path, text in items)
+    links = "\n".join(
+        f'<li><h2><a href="{path}">{escape(text)}</a></h2></li>' for path, text in items
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>
 <meta property="og:type" content="website">{extra_head}</head>

@@ -15,7 +15,13 @@ def _stat(pid: int) -> list[str] | None:
 
 def _cmdline(pid: int) -> str:
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        return (
+            Path(f"/proc/{pid}/cmdline")
+            .read_bytes()
+            .replace(b"\0", b" ")
+            .decode(errors="replace")
+            .strip()
+        )
     except OSError:
         return ""
 
@@ -55,5 +61,9 @@ def in_session(session: int) -> dict[int, str]:
 def extraction_workers(crawl: int) -> list[int]:
     """The extraction pool's workers of crawl process ``crawl``: the children of its fork server."""
     living = _living()
-    servers = {pid for pid, fields in living.items() if int(fields[1]) == crawl and "forkserver" in _cmdline(pid)}
+    servers = {
+        pid
+        for pid, fields in living.items()
+        if int(fields[1]) == crawl and "forkserver" in _cmdline(pid)
+    }
     return sorted(pid for pid, fields in living.items() if int(fields[1]) in servers)

@@ -43,7 +43,9 @@ class CrawlResult:
         return sorted(self.archive.glob("*.warc.gz"))
 
 
-def scrapy_command(args: list[str], settings: dict[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
+def scrapy_command(
+    args: list[str], settings: dict[str, str] | None = None
+) -> tuple[list[str], dict[str, str]]:
     """Return the command line and environment of ``scrapy ARGS`` with ``LOCAL_SETTINGS`` plus ``settings``."""
     command = [sys.executable, "-m", "scrapy", *args]
     for name, value in {**LOCAL_SETTINGS, **(settings or {})}.items():
@@ -57,7 +59,9 @@ def run_scrapy(
 ) -> subprocess.CompletedProcess[str]:
     """Run ``scrapy ARGS`` in ``workdir`` and wait for it."""
     command, env = scrapy_command(args, settings)
-    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def crawl(

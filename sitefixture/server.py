@@ -42,7 +42,6 @@ class Resource:
     cut_at: int | None = None  # close the connection after this many body bytes
     delay: float = 0.0  # seconds to wait before answering
 
-
     @property
     def etag(self) -> str:
         return '"' + hashlib.sha1(self.body).hexdigest()[:16] + '"'
@@ -77,7 +76,11 @@ class _Handler(BaseHTTPRequestHandler):
             resource = resource.faults.pop(0)
         if resource.delay:
             time.sleep(resource.delay)
-        if resource.conditional and resource.status == 200 and self.headers.get("If-None-Match") == resource.etag:
+        if (
+            resource.conditional
+            and resource.status == 200
+            and self.headers.get("If-None-Match") == resource.etag
+        ):
             self.send_response(304)
             self.send_header("ETag", resource.etag)
             self.send_header("Content-Length", "0")
@@ -119,7 +122,9 @@ class FixtureServer:
     Use as a context manager; ``url(path)`` builds absolute URLs.
     """
 
-    def __init__(self, routes: dict[str, Resource] | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, routes: dict[str, Resource] | None = None, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.routes: dict[str, Resource] = dict(routes or {})
         self.delay = 0.0  # seconds to wait before answering each request
         self.requests: list[LoggedRequest] = []

@@ -54,8 +54,13 @@ PATHS: dict[str, Callable[[int, datetime, str], str]] = {
 
 
 def _page(title: str, menu: list[str], items: list[tuple[str, str]], head: str = "") -> str:
-    nav = "".join(f'<li><a href="{path}">{escape(path.strip("/").title() or "Home")}</a></li>' for path in menu)
-    links = "".join(f'<li><h2><a href="{path}">{escape(text)}</a></h2></li>' for path, text in items)
+    nav = "".join(
+        f'<li><a href="{path}">{escape(path.strip("/").title() or "Home")}</a></li>'
+        for path in menu
+    )
+    links = "".join(
+        f'<li><h2><a href="{path}">{escape(text)}</a></h2></li>' for path, text in items
+    )
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>{head}</head>'
         f'<body><header><nav><ul><li><a href="/">Home</a></li>{nav}</ul></nav></header>'
@@ -73,11 +78,18 @@ def build_shaped_site(shape: str, base_url: str, now: datetime | None = None) ->
     for n, title in enumerate(TITLES):
         day = now - timedelta(days=n + 1)
         articles.append(
-            FixtureArticle(PATHS[shape](n, day, title), title, paragraphs(f"{shape}-{n}", True), day.isoformat())
+            FixtureArticle(
+                PATHS[shape](n, day, title),
+                title,
+                paragraphs(f"{shape}-{n}", True),
+                day.isoformat(),
+            )
         )
     routes: dict[str, Resource] = {}
     for article in articles:
-        routes[article.path] = Resource(pages.article_html(article, base_url, articles[:2]).encode())
+        routes[article.path] = Resource(
+            pages.article_html(article, base_url, articles[:2]).encode()
+        )
     items = [(article.path, article.title) for article in articles]
     sections = ["/world/", "/economy/"] if shape == "sections" else []
     menu = [*sections, "/tag/venezuela", "/tag/russia", "/about"]
@@ -90,7 +102,13 @@ def build_shaped_site(shape: str, base_url: str, now: datetime | None = None) ->
         routes[section] = Resource(_page(section.strip("/").title(), menu, listed).encode())
     for path in NON_ARTICLES:
         routes[path] = Resource(_page(path.strip("/").title(), menu, []).encode())
-    feed = pages.rss(base_url, [(base_url + a.path, a.title, format_datetime(datetime.fromisoformat(a.published))) for a in articles])
+    feed = pages.rss(
+        base_url,
+        [
+            (base_url + a.path, a.title, format_datetime(datetime.fromisoformat(a.published)))
+            for a in articles
+        ],
+    )
     if shape == "feed":
         routes["/feeds/latest.rss"] = Resource(feed.encode(), content_type="application/rss+xml")
     if shape == "common-feed":
@@ -99,6 +117,8 @@ def build_shaped_site(shape: str, base_url: str, now: datetime | None = None) ->
     if shape == "sitemap":
         robots += f"\nSitemap: {base_url}/maps/articles.xml\n"
         entries = [(base_url + a.path, a.title, a.published) for a in articles]
-        routes["/maps/articles.xml"] = Resource(pages.news_sitemap(entries).encode(), content_type="application/xml")
+        routes["/maps/articles.xml"] = Resource(
+            pages.news_sitemap(entries).encode(), content_type="application/xml"
+        )
     routes["/robots.txt"] = Resource(robots.encode(), content_type="text/plain")
     return ShapedSite(shape, routes, [a.path for a in articles], list(NON_ARTICLES))

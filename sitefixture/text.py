@@ -33,7 +33,9 @@ def paragraphs(seed: str, on_topic: bool, count: int = 6) -> list[str]:
     result = []
     for index in range(count):
         sentences = [
-            rng.choice(pool).format(n=rng.randint(2, 90), day=rng.choice(DAYS), month=rng.choice(MONTHS))
+            rng.choice(pool).format(
+                n=rng.randint(2, 90), day=rng.choice(DAYS), month=rng.choice(MONTHS)
+            )
             for _ in range(3)
         ]
         result.append(f"({seed}-{index}) " + " ".join(sentences))

@@ -14,9 +14,20 @@ def wget_archive(url: str, folder: Path, name: str = "site") -> Path:
     """
     folder.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        ["wget", "--quiet", "--recursive", "--level=3", "--delete-after", "--no-host-directories",
-         f"--directory-prefix={folder / 'files'}", f"--warc-file={folder / name}", "--no-warc-keep-log", url],
-        check=False, timeout=120,  # wget exits non-zero for the fixture's 404s and 500s
+        [
+            "wget",
+            "--quiet",
+            "--recursive",
+            "--level=3",
+            "--delete-after",
+            "--no-host-directories",
+            f"--directory-prefix={folder / 'files'}",
+            f"--warc-file={folder / name}",
+            "--no-warc-keep-log",
+            url,
+        ],
+        check=False,
+        timeout=120,  # wget exits non-zero for the fixture's 404s and 500s
     )
     warc = folder / f"{name}.warc.gz"
     if not warc.exists():

@@ -17,7 +17,12 @@ from sitefixture.news import NewsSite, build_news_site
 TEST_SETTINGS = {"EXTRACTION_PROCESSES": "2"}
 
 
-def crawl(workdir: Path, sources_text: str, settings: dict[str, str] | None = None, args: list[str] | None = None) -> CrawlResult:
+def crawl(
+    workdir: Path,
+    sources_text: str,
+    settings: dict[str, str] | None = None,
+    args: list[str] | None = None,
+) -> CrawlResult:
     """Crawl ``sources_text`` into ``workdir/data`` with the test settings."""
     return scrapyrun.crawl(workdir, sources_text, {**TEST_SETTINGS, **(settings or {})}, args)
 
@@ -31,8 +36,16 @@ def missing(reason: str) -> None:
 
 def warcio_check(paths: list[Path]) -> str:
     """What ``warcio check`` says of ``paths``; empty when it finds them valid."""
-    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", *map(str, paths)], capture_output=True, text=True)
-    return "" if check.returncode == 0 else check.stdout + check.stderr or f"exit code {check.returncode}"
+    check = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", *map(str, paths)],
+        capture_output=True,
+        text=True,
+    )
+    return (
+        ""
+        if check.returncode == 0
+        else check.stdout + check.stderr or f"exit code {check.returncode}"
+    )
 
 
 @dataclass

@@ -18,7 +18,9 @@ from tests.conftest import missing
 def redis_server(workdir: Path) -> Iterator[str]:
     """Run redis-server on 127.0.0.1 without persistence; yield its URL."""
     if redis_server_program() is None:
-        missing("redis-server is not installed (apt-get install redis-server; make test and .ci/run install it)")
+        missing(
+            "redis-server is not installed (apt-get install redis-server; make test and .ci/run install it)"
+        )
     if importlib.util.find_spec("scrapy_redis") is None:
         pytest.fail("scrapy-redis is not installed: pip install -e '.[test]'")
     with start_redis_server(workdir) as url:

@@ -27,10 +27,22 @@ EMBEDDED_LOOPBACK = ["::127.0.0.1", "64:ff9b::7f00:1", "2002:7f00:1::", "::ffff:
 
 @pytest.mark.parametrize(
     ("address", "public"),
-    [("127.0.0.1", False), ("10.1.2.3", False), ("192.168.0.1", False), ("169.254.1.1", False),
-     ("224.0.0.1", False), ("::1", False), ("fe80::1", False), ("0.0.0.0", False), ("::", False),
-     *[(address, False) for address in EMBEDDED_LOOPBACK], ("2002:a00:1::", False),
-     ("93.184.216.34", True), ("2606:4700::1111", True), ("64:ff9b::5db8:d822", True)],
+    [
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("192.168.0.1", False),
+        ("169.254.1.1", False),
+        ("224.0.0.1", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("0.0.0.0", False),
+        ("::", False),
+        *[(address, False) for address in EMBEDDED_LOOPBACK],
+        ("2002:a00:1::", False),
+        ("93.184.216.34", True),
+        ("2606:4700::1111", True),
+        ("64:ff9b::5db8:d822", True),
+    ],
 )
 def test_is_public(address: str, public: bool) -> None:
     # Pure classification: nothing is sent to these addresses.
@@ -80,13 +92,17 @@ def test_the_resolver_hands_connections_public_addresses_only_at_every_lookup() 
     }
     resolver = GuardedResolver(Reactor(answers), allow_private=False, cache_size=0)
     assert lookups(resolver, "late.test", 2) == [[], []]
-    assert resolver.refusals["late.test"].startswith("late.test resolves to non-public address 127.0.0.1")
+    assert resolver.refusals["late.test"].startswith(
+        "late.test resolves to non-public address 127.0.0.1"
+    )
     assert lookups(resolver, "flip.test", 2) == [["93.184.216.34"], []]
     assert lookups(resolver, "mixed.test", 1) == [[]]
     assert "10.0.0.1" in resolver.refusals["mixed.test"]
     for n in range(len(EMBEDDED_LOOPBACK)):
         assert lookups(resolver, f"v6-{n}.test", 1) == [[]]
-    assert lookups(GuardedResolver(Reactor(answers), allow_private=True, cache_size=0), "late.test", 2) == [[], ["127.0.0.1"]]
+    assert lookups(
+        GuardedResolver(Reactor(answers), allow_private=True, cache_size=0), "late.test", 2
+    ) == [[], ["127.0.0.1"]]
 
 
 def test_a_vetted_answer_is_pinned_for_the_run_by_the_cache() -> None:
@@ -99,24 +115,35 @@ def test_a_vetted_answer_is_pinned_for_the_run_by_the_cache() -> None:
 def closing_site(server: FixtureServer, article: str = "/news/2026/11/20/a-story") -> None:
     """A one-article site that closes every connection, so each request resolves again."""
     close = [("Connection", "close")]
-    server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", content_type="text/plain", headers=close)
-    server.routes["/"] = Resource(pages.listing_html("Home", [(article, "A story")]).encode(), headers=close)
+    server.routes["/robots.txt"] = Resource(
+        b"User-agent: *\nAllow: /\n", content_type="text/plain", headers=close
+    )
+    server.routes["/"] = Resource(
+        pages.listing_html("Home", [(article, "A story")]).encode(), headers=close
+    )
     server.routes[article] = Resource(b"<html><body><p>story</p></body></html>", headers=close)
 
 
-def test_a_name_rebound_to_loopback_mid_crawl_is_refused_before_any_connection(tmp_path: Path) -> None:
+def test_a_name_rebound_to_loopback_mid_crawl_is_refused_before_any_connection(
+    tmp_path: Path,
+) -> None:
     """rebind.test answers 127.0.0.2 (public for this test) once, then 127.0.0.1."""
     port = free_port()
     with FixtureServer(host="127.0.0.2", port=port) as outside, FixtureServer(port=port) as inside:
         closing_site(outside)
         closing_site(inside)
         sources = f'[[source]]\nname = "rebind"\nurl = "http://rebind.test:{port}/"\n'
-        settings = fake_dns({"rebind.test": ["127.0.0.2", "127.0.0.1"]}, ["127.0.0.2"], DNSCACHE_ENABLED="False")
+        settings = fake_dns(
+            {"rebind.test": ["127.0.0.2", "127.0.0.1"]}, ["127.0.0.2"], DNSCACHE_ENABLED="False"
+        )
         result = crawl(tmp_path, sources, settings)
         reached_inside, reached_outside = inside.paths(), outside.paths()
     assert reached_inside == []
     assert reached_outside == ["/robots.txt"]
-    assert f"Refused http://rebind.test:{port}/: rebind.test resolves to non-public address 127.0.0.1" in result.log
+    assert (
+        f"Refused http://rebind.test:{port}/: rebind.test resolves to non-public address 127.0.0.1"
+        in result.log
+    )
     assert "'news/rebind/errors/refused_address': 1" in result.log
     assert result.returncode != 0
 
@@ -125,11 +152,16 @@ def test_a_name_that_fails_first_then_points_at_loopback_stays_refused(tmp_path:
     with FixtureServer() as inside:
         closing_site(inside)
         sources = f'[[source]]\nname = "late"\nurl = "http://late.test:{inside.port}/"\n'
-        settings = fake_dns({"late.test": ["", "127.0.0.1"]}, ROBOTSTXT_OBEY="False", DNSCACHE_ENABLED="False")
+        settings = fake_dns(
+            {"late.test": ["", "127.0.0.1"]}, ROBOTSTXT_OBEY="False", DNSCACHE_ENABLED="False"
+        )
         result = crawl(tmp_path, sources, settings)
         reached = inside.paths()
     assert reached == []
-    assert f"Refused http://late.test:{inside.port}/: late.test resolves to non-public address 127.0.0.1" in result.log
+    assert (
+        f"Refused http://late.test:{inside.port}/: late.test resolves to non-public address 127.0.0.1"
+        in result.log
+    )
     assert result.returncode != 0
 
 
@@ -137,20 +169,31 @@ def test_a_redirect_to_a_name_of_a_private_address_is_refused_at_that_hop(tmp_pa
     port = free_port()
     with FixtureServer(host="127.0.0.2", port=port) as outside, FixtureServer(port=port) as inside:
         closing_site(inside)
-        outside.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", content_type="text/plain")
-        outside.routes["/"] = Resource(status=302, headers=[("Location", f"http://inside.outside.test:{port}/")])
+        outside.routes["/robots.txt"] = Resource(
+            b"User-agent: *\nAllow: /\n", content_type="text/plain"
+        )
+        outside.routes["/"] = Resource(
+            status=302, headers=[("Location", f"http://inside.outside.test:{port}/")]
+        )
         sources = f'[[source]]\nname = "hop"\nurl = "http://outside.test:{port}/"\n'
         answers = {"outside.test": ["127.0.0.2"], "inside.outside.test": ["127.0.0.1"]}
         result = crawl(tmp_path, sources, fake_dns(answers, ["127.0.0.2"]))
         reached = inside.paths()
     assert reached == []
-    assert f"Refused http://inside.outside.test:{port}/: inside.outside.test resolves to non-public address 127.0.0.1" in result.log
+    assert (
+        f"Refused http://inside.outside.test:{port}/: inside.outside.test resolves to non-public address 127.0.0.1"
+        in result.log
+    )
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "localhost.", "[::ffff:127.0.0.1]"])
-def test_guard_on_refuses_loopback_and_sends_nothing(news_site: ServedSite, tmp_path: Path, host: str) -> None:
+def test_guard_on_refuses_loopback_and_sends_nothing(
+    news_site: ServedSite, tmp_path: Path, host: str
+) -> None:
     base = news_site.server.base_url.replace("127.0.0.1", host)
-    result = crawl(tmp_path, news_site.site.source_toml(base), settings={"ALLOW_PRIVATE_ADDRESSES": "False"})
+    result = crawl(
+        tmp_path, news_site.site.source_toml(base), settings={"ALLOW_PRIVATE_ADDRESSES": "False"}
+    )
     assert result.returncode == 3, result.log  # nothing worked: every request was refused
     assert f"Refused {base}/" in result.log
     assert "non-public address" in result.log or "loopback name" in result.log
@@ -165,9 +208,13 @@ def test_every_redirect_hop_is_checked_again() -> None:
     crawler.spider = Spider("guard")
     guard = AddressGuardMiddleware.from_crawler(crawler)
     redirects = RedirectMiddleware.from_crawler(crawler)
-    first = Request("http://93.184.216.34/story")  # a public literal address: nothing is resolved or sent
+    first = Request(
+        "http://93.184.216.34/story"
+    )  # a public literal address: nothing is resolved or sent
     guard.process_request(first)
-    answer = Response(first.url, status=302, headers={"Location": "http://127.0.0.1:9/admin"}, request=first)
+    answer = Response(
+        first.url, status=302, headers={"Location": "http://127.0.0.1:9/admin"}, request=first
+    )
     hop = redirects.process_response(first, answer)
     assert isinstance(hop, Request) and hop.url == "http://127.0.0.1:9/admin"
     with pytest.raises(IgnoreRequest, match="non-public address 127.0.0.1"):

@@ -13,7 +13,13 @@ from tests.conftest import ServedSite, crawl
 def items(result: CrawlResult) -> dict[str, tuple]:
     """What the corpus says of each article, by URL; leaves out when and where it was written."""
     return {
-        entry["url"]: (entry["title"], entry["authors"], entry["published"], entry["words"], entry["sha1"])
+        entry["url"]: (
+            entry["title"],
+            entry["authors"],
+            entry["published"],
+            entry["words"],
+            entry["sha1"],
+        )
         for entry in result.manifest()
     }
 
@@ -36,20 +42,30 @@ def test_a_crawl_from_the_archive_finds_what_the_live_crawl_found(tmp_path: Path
     assert not offline.archive.exists()  # nothing is archived twice
 
 
-def test_after_recrawls_the_archive_answers_with_the_latest_capture(news_site: ServedSite, tmp_path: Path) -> None:
+def test_after_recrawls_the_archive_answers_with_the_latest_capture(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
     served = news_site.server
     sources = news_site.site.source_toml(served.base_url, recrawl_after_days="0")
     live = tmp_path / "live"
     assert crawl(live, sources).returncode == 0
     a1 = served.routes[news_site.site.articles["a1"].path]
-    a1.body = a1.body.replace(b'<div class="article-body">\n<p>', b'<div class="article-body">\n<p>Update: talks resumed. ', 1)
-    served.routes[news_site.site.articles["a2"].path].conditional = False  # 200 again: an identical-payload revisit
+    a1.body = a1.body.replace(
+        b'<div class="article-body">\n<p>',
+        b'<div class="article-body">\n<p>Update: talks resumed. ',
+        1,
+    )
+    served.routes[
+        news_site.site.articles["a2"].path
+    ].conditional = False  # 200 again: an identical-payload revisit
     second = crawl(live, sources)
     assert "'warc/revisits'" in second.log
     offline = from_archive(tmp_path / "offline", second.archive, sources)
     assert offline.returncode == 0, offline.log
     texts = {entry["url"]: entry["sha1"] for entry in offline.manifest()}
-    latest = {entry["url"]: entry["sha1"] for entry in second.manifest()}  # later versions overwrite earlier ones
+    latest = {
+        entry["url"]: entry["sha1"] for entry in second.manifest()
+    }  # later versions overwrite earlier ones
     assert texts == latest and len(texts) == 8
 
 
@@ -57,19 +73,32 @@ def test_a_url_the_archive_lacks_gets_a_404(news_site: ServedSite, tmp_path: Pat
     live = crawl(tmp_path / "live", news_site.site.source_toml(news_site.server.base_url))
     unknown = '[[source]]\nname = "elsewhere"\nurl = "http://127.0.0.3:9/"\n'
     offline = from_archive(tmp_path / "offline", live.archive, unknown)
-    assert offline.returncode == 3, offline.log  # nothing worked: the archive holds none of its pages
-    assert "'archive_replay/missing'" in offline.log and "'downloader/response_status_count/404'" in offline.log
+    assert offline.returncode == 3, (
+        offline.log
+    )  # nothing worked: the archive holds none of its pages
+    assert (
+        "'archive_replay/missing'" in offline.log
+        and "'downloader/response_status_count/404'" in offline.log
+    )
     assert "not in the archive and got a 404" in offline.log
     assert offline.manifest() == []
 
 
-def test_a_crawl_from_the_archive_refuses_a_missing_archive_or_a_used_corpus(tmp_path: Path) -> None:
+def test_a_crawl_from_the_archive_refuses_a_missing_archive_or_a_used_corpus(
+    tmp_path: Path,
+) -> None:
     sources = '[[source]]\nname = "a"\nurl = "http://127.0.0.1:9/"\n'
     missing = from_archive(tmp_path, tmp_path / "nowhere", sources)
-    assert missing.returncode == 2 and f"REPLAY_ARCHIVE: no archive at {tmp_path / 'nowhere'}" in missing.log
+    assert (
+        missing.returncode == 2
+        and f"REPLAY_ARCHIVE: no archive at {tmp_path / 'nowhere'}" in missing.log
+    )
     (tmp_path / "data" / "corpus").mkdir(parents=True)
     (tmp_path / "data" / "corpus" / "index.jsonl").write_text("")
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "x.warc.gz").write_bytes(b"")
     used = from_archive(tmp_path, tmp_path / "old", sources)
-    assert used.returncode == 2 and "already holds a corpus; a crawl from the archive writes a new one" in used.log
+    assert (
+        used.returncode == 2
+        and "already holds a corpus; a crawl from the archive writes a new one" in used.log
+    )

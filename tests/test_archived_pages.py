@@ -12,7 +12,11 @@ from archive.http import request_block, response_block
 from archive.pages import dechunk, iter_pages
 from archive.writer import RecordLocation, WarcWriter
 
-ARTICLE = b"<html><body><article><p>" + b"Caracas and Moscow signed a new accord. " * 30 + b"</p></article></body></html>"
+ARTICLE = (
+    b"<html><body><article><p>"
+    + b"Caracas and Moscow signed a new accord. " * 30
+    + b"</p></article></body></html>"
+)
 
 
 def record(kind: str, url: str, block: bytes, record_id: str, **fields: str) -> bytes:
@@ -35,31 +39,57 @@ def chunked(body: bytes, size: int = 100) -> bytes:
 
 
 def test_chunked_body_missing_reason_and_revisit_to_another_url(tmp_path: Path) -> None:
-    chunked_block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked(ARTICLE)
+    chunked_block = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + chunked(ARTICLE)
+    )
     bare_status = b"HTTP/1.1 200\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + ARTICLE
     revisit_head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n"
     warc = tmp_path / "other-tool.warc"
     warc.write_bytes(
         # wget's order: the request first, the response pointing back at it
         record("request", "http://a.test/x", b"GET /x HTTP/1.1\r\nHost: a.test\r\n\r\n", "1")
-        + record("response", "http://a.test/x", chunked_block, "2", WARC_Concurrent_To="<urn:uuid:1>", WARC_Payload_Digest="sha1:AAAA")
+        + record(
+            "response",
+            "http://a.test/x",
+            chunked_block,
+            "2",
+            WARC_Concurrent_To="<urn:uuid:1>",
+            WARC_Payload_Digest="sha1:AAAA",
+        )
         + record("response", "http://a.test/bare", bare_status, "3")
         + record(
-            "revisit", "http://a.test/copy", revisit_head, "4",
+            "revisit",
+            "http://a.test/copy",
+            revisit_head,
+            "4",
             WARC_Profile="http://netpreserve.org/warc/1.1/revisit/identical-payload-digest",
-            WARC_Refers_To="<urn:uuid:3>", WARC_Refers_To_Target_URI="http://a.test/bare", WARC_Payload_Digest="sha1:BBBB",
+            WARC_Refers_To="<urn:uuid:3>",
+            WARC_Refers_To_Target_URI="http://a.test/bare",
+            WARC_Payload_Digest="sha1:BBBB",
         )
-        + record("revisit", "http://a.test/lost", revisit_head, "5", WARC_Refers_To="<urn:uuid:99>", WARC_Payload_Digest="sha1:CCCC")
+        + record(
+            "revisit",
+            "http://a.test/lost",
+            revisit_head,
+            "5",
+            WARC_Refers_To="<urn:uuid:99>",
+            WARC_Payload_Digest="sha1:CCCC",
+        )
     )
     pages = list(iter_pages([warc]))
     assert [(page.url, page.status) for page in pages] == [
-        ("http://a.test/x", 200), ("http://a.test/bare", 200), ("http://a.test/copy", 200)
+        ("http://a.test/x", 200),
+        ("http://a.test/bare", 200),
+        ("http://a.test/copy", 200),
     ]
     first, bare, copy = pages
     assert first.payload == ARTICLE and first.header("Transfer-Encoding") is None
     assert bare.payload == ARTICLE and bare.header("Content-Type") == "text/html; charset=utf-8"
     assert copy.payload == ARTICLE and copy.revisit_of == "<urn:uuid:3>"
-    assert first.context.source is None and first.context.kind is None  # other tools say nothing of it
+    assert (
+        first.context.source is None and first.context.kind is None
+    )  # other tools say nothing of it
     assert first.location["filename"] == "other-tool.warc" and first.location["offset"] > 0
 
 
@@ -77,43 +107,70 @@ def damaged_copies(tmp_path: Path) -> tuple[Path, list[RecordLocation]]:
     locations = []
     for n in range(5):
         url = f"http://a.test/{n}"
-        block, offset = response_block(200, [("Content-Type", "text/html")], ARTICLE + str(n).encode())
+        block, offset = response_block(
+            200, [("Content-Type", "text/html")], ARTICLE + str(n).encode()
+        )
         response = writer.factory.response(url, block, offset)
-        locations.append(writer.write([response, writer.factory.request(url, request_block("GET", url, []), response)])[0])
+        locations.append(
+            writer.write(
+                [response, writer.factory.request(url, request_block("GET", url, []), response)]
+            )[0]
+        )
     writer.close()
     return tmp_path / "whole" / writer.finished[0], locations
 
 
-def test_a_file_cut_inside_a_record_is_read_up_to_it(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_file_cut_inside_a_record_is_read_up_to_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     whole, locations = damaged_copies(tmp_path)
     cut = tmp_path / "cut.warc.gz"
     cut.write_bytes(whole.read_bytes()[: locations[3].offset + locations[3].length // 2])
     assert [page.url for page in iter_pages([cut])] == [f"http://a.test/{n}" for n in range(3)]
-    assert f"{cut}: bytes {locations[3].offset}-{cut.stat().st_size} hold no whole WARC record" in caplog.text
+    assert (
+        f"{cut}: bytes {locations[3].offset}-{cut.stat().st_size} hold no whole WARC record"
+        in caplog.text
+    )
     assert [entry.url for entry in index_warc(cut)] == [f"http://a.test/{n}" for n in range(3)]
 
 
-def test_garbage_inside_a_file_costs_only_the_record_it_hit(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_garbage_inside_a_file_costs_only_the_record_it_hit(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     whole, locations = damaged_copies(tmp_path)
     data = whole.read_bytes()
     middle = locations[2].offset + locations[2].length // 2
     damaged = tmp_path / "damaged.warc.gz"
     damaged.write_bytes(data[:middle] + b"\x00\xffnot a record" * 50 + data[middle:])
-    assert [page.url for page in iter_pages([damaged])] == ["http://a.test/0", "http://a.test/1", "http://a.test/3", "http://a.test/4"]
-    resumed = locations[2].offset + locations[2].length + len(b"\x00\xffnot a record" * 50)  # at its request
-    assert f"{damaged}: bytes {locations[2].offset}-{resumed} hold no whole WARC record" in caplog.text
+    assert [page.url for page in iter_pages([damaged])] == [
+        "http://a.test/0",
+        "http://a.test/1",
+        "http://a.test/3",
+        "http://a.test/4",
+    ]
+    resumed = (
+        locations[2].offset + locations[2].length + len(b"\x00\xffnot a record" * 50)
+    )  # at its request
+    assert (
+        f"{damaged}: bytes {locations[2].offset}-{resumed} hold no whole WARC record" in caplog.text
+    )
     assert len(index_warc(damaged)) == 4
 
 
-def test_a_file_that_is_no_warc_at_all_yields_nothing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_file_that_is_no_warc_at_all_yields_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     bogus = tmp_path / "bogus.warc.gz"
     bogus.write_bytes(b"<html>an error page saved under a WARC name</html>")
     assert list(iter_pages([bogus])) == [] and index_warc(bogus) == []
     assert f"{bogus}: bytes 0-{bogus.stat().st_size} hold no whole WARC record" in caplog.text
 
 
-@pytest.mark.parametrize("garbage", [bytes(4096), random.Random(4).randbytes(4096), b"x" * 4096],
-                         ids=["zeros", "random", "text"])
+@pytest.mark.parametrize(
+    "garbage",
+    [bytes(4096), random.Random(4).randbytes(4096), b"x" * 4096],
+    ids=["zeros", "random", "text"],
+)
 def test_4_kib_overwritten_in_the_middle_of_a_file_loses_only_the_records_under_it(
     garbage: bytes, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -121,10 +178,16 @@ def test_4_kib_overwritten_in_the_middle_of_a_file_loses_only_the_records_under_
     locations = []
     for n in range(300):
         url = f"http://a.test/{n}"
-        body = ARTICLE + f"<p>{random.Random(n).randbytes(4000).hex()}</p>".encode()  # over 4 KiB compressed
+        body = (
+            ARTICLE + f"<p>{random.Random(n).randbytes(4000).hex()}</p>".encode()
+        )  # over 4 KiB compressed
         block, offset = response_block(200, [("Content-Type", "text/html")], body)
         response = writer.factory.response(url, block, offset)
-        locations.append(writer.write([response, writer.factory.request(url, request_block("GET", url, []), response)])[0])
+        locations.append(
+            writer.write(
+                [response, writer.factory.request(url, request_block("GET", url, []), response)]
+            )[0]
+        )
     writer.close()
     path = tmp_path / "whole" / writer.finished[0]
     data = bytearray(path.read_bytes())
@@ -133,7 +196,8 @@ def test_4_kib_overwritten_in_the_middle_of_a_file_loses_only_the_records_under_
     damaged = tmp_path / "damaged.warc.gz"
     damaged.write_bytes(bytes(data))
     hit = {
-        n for n, place in enumerate(locations)
+        n
+        for n, place in enumerate(locations)
         for at in (len(data) // 3, len(data) // 2, 2 * len(data) // 3)
         if place.offset < at + len(garbage) and at < place.offset + place.length
     }
@@ -141,4 +205,6 @@ def test_4_kib_overwritten_in_the_middle_of_a_file_loses_only_the_records_under_
     kept = [f"http://a.test/{n}" for n in range(300) if n not in hit]
     assert [page.url for page in iter_pages([damaged])] == kept
     assert [entry.url for entry in index_warc(damaged)] == kept
-    assert caplog.text.count(f"{damaged}: bytes ") == 2 * 3  # each of the two readings names the three spans
+    assert (
+        caplog.text.count(f"{damaged}: bytes ") == 2 * 3
+    )  # each of the two readings names the three spans

@@ -15,7 +15,10 @@ from tests.test_hostile import ARTICLE, STORY, one_article_site
 OTHER = "/news/2026/11/21/another-story"
 OTHER_STORY = (
     "<html><head><title>Another story</title></head><body><article><h1>Another story</h1>"
-    + "".join(f"<p>Oil tankers left Puerto La Cruz for Novorossiysk in week {n}, the port office said.</p>" for n in range(20))
+    + "".join(
+        f"<p>Oil tankers left Puerto La Cruz for Novorossiysk in week {n}, the port office said.</p>"
+        for n in range(20)
+    )
     + "</article></body></html>"
 ).encode()
 
@@ -32,7 +35,9 @@ def test_an_empty_sources_file_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_a_sources_file_with_every_source_disabled_is_a_config_error(tmp_path: Path) -> None:
-    result = crawl(tmp_path, '[[source]]\nname = "off"\nurl = "http://127.0.0.1:9/"\nenabled = false\n')
+    result = crawl(
+        tmp_path, '[[source]]\nname = "off"\nurl = "http://127.0.0.1:9/"\nenabled = false\n'
+    )
     assert result.returncode == exitcodes.CONFIG, result.log
     expected = f"error: {tmp_path / 'sources.toml'}: every source is disabled (enabled = false): nothing to crawl"
     assert errors_of(result.log) == [expected]
@@ -61,7 +66,9 @@ def test_a_state_file_damaged_inside_is_named_and_refused(tmp_path: Path) -> Non
         db.close()
         data = bytearray(state.read_bytes())
         page = 4096
-        data[page + 100 : 3 * page] = b"\xa5" * (2 * page - 100)  # garbage over the first table pages
+        data[page + 100 : 3 * page] = b"\xa5" * (
+            2 * page - 100
+        )  # garbage over the first table pages
         state.write_bytes(bytes(data))
         before = len(server.paths())
         result = crawl(tmp_path, sources)
@@ -75,7 +82,9 @@ def test_a_state_file_damaged_inside_is_named_and_refused(tmp_path: Path) -> Non
 def test_a_status_code_of_21_digits_is_an_error_of_its_source_not_a_crash(tmp_path: Path) -> None:
     with FixtureServer() as server:
         sources = one_article_site(server, Resource(STORY))
-        server.routes["/"] = Resource(pages.listing_html("Home", [(ARTICLE, "A"), (OTHER, "B")]).encode())
+        server.routes["/"] = Resource(
+            pages.listing_html("Home", [(ARTICLE, "A"), (OTHER, "B")]).encode()
+        )
         server.routes[OTHER] = Resource(OTHER_STORY, status=10**20)
         result = crawl(tmp_path, sources)
     assert result.returncode == exitcodes.PARTIAL, result.log
@@ -96,18 +105,34 @@ def test_json_ld_nested_100k_deep_is_passed_over_and_the_article_lands(tmp_path:
     assert [entry["title"] for entry in result.manifest()] == ["A story"]
 
 
-def test_a_billion_laughs_sitemap_keeps_the_urls_after_the_entity_with_a_warning(tmp_path: Path) -> None:
+def test_a_billion_laughs_sitemap_keeps_the_urls_after_the_entity_with_a_warning(
+    tmp_path: Path,
+) -> None:
     with FixtureServer() as server:
-        sources = one_article_site(server, Resource(STORY)) + f'sitemaps = ["{server.url("/sitemap.xml")}"]\n'
+        sources = (
+            one_article_site(server, Resource(STORY))
+            + f'sitemaps = ["{server.url("/sitemap.xml")}"]\n'
+        )
         server.routes["/"] = Resource(pages.listing_html("Home", []).encode())
-        sitemap = billion_laughs(server.url("/x/&lol9;")).replace(b"https://n.example/a", server.url(ARTICLE).encode())
-        server.routes["/sitemap.xml"] = Resource(sitemap.replace(b"https://n.example/b", server.url(OTHER).encode()),
-                                                 content_type="application/xml")
+        sitemap = billion_laughs(server.url("/x/&lol9;")).replace(
+            b"https://n.example/a", server.url(ARTICLE).encode()
+        )
+        server.routes["/sitemap.xml"] = Resource(
+            sitemap.replace(b"https://n.example/b", server.url(OTHER).encode()),
+            content_type="application/xml",
+        )
         server.routes[OTHER] = Resource(OTHER_STORY)
         result = crawl(tmp_path, sources)
         asked = server.paths()
-    assert result.returncode == exitcodes.PARTIAL, result.log  # the hostile sitemap is an error of the source
-    assert f"{server.url('/sitemap.xml')}: left out 11 entity declaration(s) and entries using undeclared entities" in result.log
+    assert result.returncode == exitcodes.PARTIAL, (
+        result.log
+    )  # the hostile sitemap is an error of the source
+    assert (
+        f"{server.url('/sitemap.xml')}: left out 11 entity declaration(s) and entries using undeclared entities"
+        in result.log
+    )
     assert "'news/hostile/errors/sitemap_entities': 1" in result.log
     assert not any(path.startswith("/x/") for path in asked)
-    assert sorted(entry["url"] for entry in result.manifest()) == sorted([server.url(ARTICLE), server.url(OTHER)])
+    assert sorted(entry["url"] for entry in result.manifest()) == sorted(
+        [server.url(ARTICLE), server.url(OTHER)]
+    )

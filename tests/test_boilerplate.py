@@ -20,7 +20,9 @@ TITLE = "Moscow and Caracas sign an energy deal"
 BODY = paragraphs("boilerplate", True)
 
 
-def page(before: str = "", after: str = "", middle: str = "", head: str = "", body: list[str] = BODY) -> str:
+def page(
+    before: str = "", after: str = "", middle: str = "", head: str = "", body: list[str] = BODY
+) -> str:
     """An article page with ``before``/``middle``/``after`` furniture inside its body markup."""
     half = len(body) // 2
     text = "\n".join(f"<p>{escape(p)}</p>" for p in body[:half]) + middle
@@ -42,7 +44,12 @@ def body_of(html: str, **options: object) -> list[str]:
 CASES = {
     # seed 003: navigation menus around the article
     "menu": dict(
-        before="<ul>" + "".join(f'<li><a href="/{w}">{w}</a></li>' for w in ("Trujillo", "Táchira", "Mérida", "Andes Legales")) + "</ul>",
+        before="<ul>"
+        + "".join(
+            f'<li><a href="/{w}">{w}</a></li>'
+            for w in ("Trujillo", "Táchira", "Mérida", "Andes Legales")
+        )
+        + "</ul>",
         forbidden=["Trujillo", "Táchira", "Andes Legales"],
     ),
     # seed 002: subscription prompts at the end
@@ -54,14 +61,22 @@ CASES = {
     # seed 004: a tag cloud first, "Related Posts" last
     "tags-and-related": dict(
         before="<p>Tags: Venezuela, Russia, Oil, Energy, Diplomacy</p>",
-        after="<h3>Related Posts</h3>" + links("Kremlin hosts Venezuelan delegation for talks", "Oil output rises again in the Orinoco belt"),
+        after="<h3>Related Posts</h3>"
+        + links(
+            "Kremlin hosts Venezuelan delegation for talks",
+            "Oil output rises again in the Orinoco belt",
+        ),
         forbidden=["Tags:", "Related Posts", "Kremlin hosts Venezuelan delegation", "Orinoco belt"],
     ),
     # "read also" links in the middle of the text
     "read-also": dict(
         middle='<p>Read also: <a href="/news/9">Russian banks open branches in Caracas this week</a></p>'
         + links("Lavrov defends Caracas at the United Nations general assembly"),
-        forbidden=["Read also", "Russian banks open branches", "Lavrov defends Caracas at the United"],
+        forbidden=[
+            "Read also",
+            "Russian banks open branches",
+            "Lavrov defends Caracas at the United",
+        ],
     ),
     # image credits and captions
     "captions": dict(
@@ -98,17 +113,27 @@ def test_a_standfirst_that_is_the_first_paragraph_stays() -> None:
     standalone = f"""<!DOCTYPE html><html lang="en"><head><title>{TITLE}</title>{head}</head><body><main>
 <div class="content"><h1>{TITLE}</h1><div class="intro"><p>{lead}</p></div>
 <div class="text">{"".join(f"<p>{escape(p)}</p>" for p in BODY)}</div></div></main></body></html>"""
-    assert body_of(standalone)[-len(BODY):] == BODY
+    assert body_of(standalone)[-len(BODY) :] == BODY
     # the description repeats the first paragraph of the body: that paragraph is article text
     assert body_of(page(head=head, body=[lead, *BODY])) == [lead, *BODY]
 
 
 def test_exclude_selectors_remove_blocks_and_body_selector_narrows() -> None:
-    furniture = '<div class="promo"><p>' + "An unrelated promotion for a travel package in the Caribbean. " * 3 + "</p></div>"
+    furniture = (
+        '<div class="promo"><p>'
+        + "An unrelated promotion for a travel package in the Caribbean. " * 3
+        + "</p></div>"
+    )
     html = page(middle=furniture)
     assert any("Caribbean" in line for line in body_of(html))
     assert body_of(html, exclude_selectors=(".promo",)) == BODY
-    two_columns = html.replace("</main>", '<div class="sidebar">' + "<p>" + "Sidebar text about football results. " * 20 + "</p></div></main>")
+    two_columns = html.replace(
+        "</main>",
+        '<div class="sidebar">'
+        + "<p>"
+        + "Sidebar text about football results. " * 20
+        + "</p></div></main>",
+    )
     assert body_of(two_columns, body_selector="div.content", exclude_selectors=(".promo",)) == BODY
     # a selector that matches nothing leaves the page whole rather than empty
     assert body_of(page(), body_selector="div.missing") == BODY
@@ -122,7 +147,10 @@ def test_metadata_comes_from_json_ld_first() -> None:
             {
                 "@type": "NewsArticle",
                 "headline": "Moscow and Caracas sign an energy deal",
-                "author": [{"@type": "Person", "name": "Ana Pérez"}, {"@type": "Person", "name": "Iván Gómez (ig)"}],
+                "author": [
+                    {"@type": "Person", "name": "Ana Pérez"},
+                    {"@type": "Person", "name": "Iván Gómez (ig)"},
+                ],
                 "datePublished": "2026-11-20T14:05:00+01:00",
                 "publisher": {"@type": "Organization", "name": "Fixture News"},
             },

@@ -23,7 +23,9 @@ INDEXER = Path(sys.executable).parent / "cdxj-indexer"
 
 def reference_lines(warc: Path) -> list[str]:
     """cdxj-indexer's sorted index of ``warc``: the reference pywb's own tools write."""
-    done = subprocess.run([str(INDEXER), "--sort", str(warc)], capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [str(INDEXER), "--sort", str(warc)], capture_output=True, text=True, check=True
+    )
     return done.stdout.splitlines()
 
 
@@ -31,9 +33,13 @@ def our_lines(warc: Path) -> list[str]:
     return index_path(warc).read_text().splitlines()
 
 
-def write_exchange(writer: WarcWriter, url: str, body: bytes, status: int = 200, headers: list | None = None):
+def write_exchange(
+    writer: WarcWriter, url: str, body: bytes, status: int = 200, headers: list | None = None
+):
     factory = writer.factory
-    block, offset = response_block(status, headers or [("Content-Type", "text/html; charset=utf-8")], body)
+    block, offset = response_block(
+        status, headers or [("Content-Type", "text/html; charset=utf-8")], body
+    )
     response = factory.response(url, block, offset)
     request = factory.request(url, request_block("GET", url, []), response)
     return writer.write([response, request])[0], response
@@ -42,12 +48,18 @@ def write_exchange(writer: WarcWriter, url: str, body: bytes, status: int = 200,
 def test_the_writer_indexes_each_file_it_finishes_as_cdxj_indexer_does(tmp_path: Path) -> None:
     writer = WarcWriter(tmp_path, max_size=1500)
     _, first = write_exchange(writer, "http://example.com/a?b=1&a=2", b"<p>alpha</p>" * 100)
-    write_exchange(writer, "http://example.com/moved", b"", 301, [("Location", "http://example.com/a")])
+    write_exchange(
+        writer, "http://example.com/moved", b"", 301, [("Location", "http://example.com/a")]
+    )
     write_exchange(writer, "http://example.com/none", b"no type", 404, [])
     head, _ = response_block(200, [("Content-Type", "text/html")], b"")
     revisit = writer.factory.revisit(
-        "http://example.com/a?b=1&a=2", head, profile=PROFILE_IDENTICAL, refers_to=first.record_id,
-        refers_to_uri=first.header("WARC-Target-URI"), refers_to_date=first.date,
+        "http://example.com/a?b=1&a=2",
+        head,
+        profile=PROFILE_IDENTICAL,
+        refers_to=first.record_id,
+        refers_to_uri=first.header("WARC-Target-URI"),
+        refers_to_date=first.date,
         payload_digest=first.header("WARC-Payload-Digest"),
     )
     writer.write([revisit])
@@ -61,7 +73,9 @@ def test_the_writer_indexes_each_file_it_finishes_as_cdxj_indexer_does(tmp_path:
     assert all(line.startswith("com,example)/") for line in lines)
 
 
-def test_a_crawl_leaves_an_index_beside_every_warc_file(crawled: tuple[ServedSite, CrawlResult]) -> None:
+def test_a_crawl_leaves_an_index_beside_every_warc_file(
+    crawled: tuple[ServedSite, CrawlResult],
+) -> None:
     _, result = crawled
     for warc in result.warc_files():
         assert our_lines(warc) == reference_lines(warc)
@@ -81,7 +95,9 @@ def test_a_repaired_file_is_indexed(tmp_path: Path) -> None:
     assert our_lines(repaired) == reference_lines(repaired)
 
 
-def test_other_tools_warc_files_are_indexed_when_missing_or_stale(news_site: ServedSite, tmp_path: Path) -> None:
+def test_other_tools_warc_files_are_indexed_when_missing_or_stale(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
     warc = wget_archive(news_site.url("/"), tmp_path)
     assert ensure_indexes(tmp_path) == [index_path(warc)]
     assert our_lines(warc) == reference_lines(warc)
@@ -105,14 +121,18 @@ def test_the_writer_holds_a_bounded_number_of_index_lines_and_sorts_them_all(
     [name] = writer.finished
     assert our_lines(tmp_path / name) == reference_lines(tmp_path / name)
     assert len(our_lines(tmp_path / name)) == 30
-    assert sorted(p.name for p in (tmp_path / "indexes").iterdir()) == [name + ".cdxj"]  # no runs left
+    assert sorted(p.name for p in (tmp_path / "indexes").iterdir()) == [
+        name + ".cdxj"
+    ]  # no runs left
 
 
 def test_a_sorted_index_is_searched_by_bisection_as_a_full_scan_would(tmp_path: Path) -> None:
     rng = random.Random(5)
     keys = ["com,a)/", "com,a)/x", "com,a)/x?y", "com,b)/", "org,z)/" + "p" * 20000]
     keys += [f"com,{rng.choice('abcde')})/{rng.randrange(50)}" for _ in range(400)]
-    lines = sorted(f"{key} 2026112{rng.randrange(10)}000000 {{\"url\": \"u{rng.randrange(99)}\"}}" for key in keys)
+    lines = sorted(
+        f'{key} 2026112{rng.randrange(10)}000000 {{"url": "u{rng.randrange(99)}"}}' for key in keys
+    )
     path = tmp_path / "x.cdxj"
     path.write_text("".join(line + "\n" for line in lines))
     index = SortedIndex(path)

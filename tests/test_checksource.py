@@ -32,17 +32,23 @@ def test_shows_what_the_corpus_would_get(tmp_path: Path, news_site: ServedSite) 
 
 
 def test_unknown_source_and_unreachable_site(tmp_path: Path) -> None:
-    (tmp_path / "sources.toml").write_text('[[source]]\nname = "gone"\nurl = "http://127.0.0.1:9/"\n')
+    (tmp_path / "sources.toml").write_text(
+        '[[source]]\nname = "gone"\nurl = "http://127.0.0.1:9/"\n'
+    )
     code, _, err = checksource(tmp_path, "nope")
     assert code == 2 and "unknown source(s): nope (configured: gone)" in err
     code, _, err = checksource(tmp_path, "gone")
     assert code == 3 and "error: source 'gone': http://127.0.0.1:9/ does not answer: " in err
 
 
-def test_shows_the_inherited_configuration_and_warns_when_nothing_enters(tmp_path: Path, news_site: ServedSite) -> None:
+def test_shows_the_inherited_configuration_and_warns_when_nothing_enters(
+    tmp_path: Path, news_site: ServedSite
+) -> None:
     block = news_site.site.source_toml(news_site.server.base_url)
     block = "\n".join(line for line in block.splitlines() if not line.startswith("keywords"))
-    (tmp_path / "sources.toml").write_text('[defaults]\nkeywords = [["Zanzibar"]]\nmin_words = 50\n\n' + block + "\n")
+    (tmp_path / "sources.toml").write_text(
+        '[defaults]\nkeywords = [["Zanzibar"]]\nmin_words = 50\n\n' + block + "\n"
+    )
     code, out, err = checksource(tmp_path, "fixture")
     assert code == 0, err
     assert '    keywords          [["Zanzibar"]]  (from [defaults])' in out

@@ -21,15 +21,30 @@ def test_a_value_of_the_wrong_type_or_range_is_named() -> None:
     assert settings_error(Settings({"ALLOW_PRIVATE_ADDRESSES": "yes"})) == (
         "setting ALLOW_PRIVATE_ADDRESSES: 'yes' is not True or False (also 1/0, true/false)"
     )
-    assert settings_error(Settings({"WARC_GZIP_LEVEL": "abc"})) == "setting WARC_GZIP_LEVEL: 'abc' is not a whole number"
-    assert settings_error(Settings({"WARC_GZIP_LEVEL": "10"})) == "setting WARC_GZIP_LEVEL: 10 is out of range (from 0 to 9)"
-    assert settings_error(Settings({"DOWNLOAD_DELAY": "fast"})) == "setting DOWNLOAD_DELAY: 'fast' is not a number"
-    assert settings_error(Settings({"WARC_GZIP_LEVEL": "9", "ALLOW_PRIVATE_ADDRESSES": "true"})) is None
+    assert (
+        settings_error(Settings({"WARC_GZIP_LEVEL": "abc"}))
+        == "setting WARC_GZIP_LEVEL: 'abc' is not a whole number"
+    )
+    assert (
+        settings_error(Settings({"WARC_GZIP_LEVEL": "10"}))
+        == "setting WARC_GZIP_LEVEL: 10 is out of range (from 0 to 9)"
+    )
+    assert (
+        settings_error(Settings({"DOWNLOAD_DELAY": "fast"}))
+        == "setting DOWNLOAD_DELAY: 'fast' is not a number"
+    )
+    assert (
+        settings_error(Settings({"WARC_GZIP_LEVEL": "9", "ALLOW_PRIVATE_ADDRESSES": "true"}))
+        is None
+    )
 
 
 def test_a_name_close_to_a_known_setting_is_found() -> None:
     names = ["ALLOW_PRIVATE_ADDRESS", "DOWNLOAD_DELAY", "download_delay", "MY_OWN_EXTENSION_KNOB"]
-    assert close_names(names) == {"ALLOW_PRIVATE_ADDRESS": "ALLOW_PRIVATE_ADDRESSES", "download_delay": "DOWNLOAD_DELAY"}
+    assert close_names(names) == {
+        "ALLOW_PRIVATE_ADDRESS": "ALLOW_PRIVATE_ADDRESSES",
+        "download_delay": "DOWNLOAD_DELAY",
+    }
 
 
 def test_an_unknown_spider_argument_is_named() -> None:
@@ -46,15 +61,23 @@ def _one_error_line(stderr: str) -> str:
     return errors[0]
 
 
-def test_a_bad_setting_value_stops_the_crawl_before_it_starts(news_site: ServedSite, tmp_path: Path) -> None:
-    result = crawl(tmp_path, news_site.site.source_toml(news_site.server.base_url), {"WARC_GZIP_LEVEL": "abc"})
+def test_a_bad_setting_value_stops_the_crawl_before_it_starts(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
+    result = crawl(
+        tmp_path, news_site.site.source_toml(news_site.server.base_url), {"WARC_GZIP_LEVEL": "abc"}
+    )
     assert result.returncode == exitcodes.CONFIG
-    assert _one_error_line(result.log) == "error: setting WARC_GZIP_LEVEL: 'abc' is not a whole number"
+    assert (
+        _one_error_line(result.log) == "error: setting WARC_GZIP_LEVEL: 'abc' is not a whole number"
+    )
     assert not news_site.server.paths()
 
 
 def test_an_unknown_spider_argument_stops_the_crawl(news_site: ServedSite, tmp_path: Path) -> None:
-    result = crawl(tmp_path, news_site.site.source_toml(news_site.server.base_url), args=["-a", "sources=x"])
+    result = crawl(
+        tmp_path, news_site.site.source_toml(news_site.server.base_url), args=["-a", "sources=x"]
+    )
     assert result.returncode == exitcodes.CONFIG
     assert "did you mean -a source=...?" in _one_error_line(result.log)
     assert not news_site.server.paths()
@@ -62,17 +85,30 @@ def test_an_unknown_spider_argument_stops_the_crawl(news_site: ServedSite, tmp_p
 
 def test_a_setting_name_with_a_typo_is_warned_about(tmp_path: Path) -> None:
     (tmp_path / "sources.toml").write_text('[[source]]\nname = "a"\nurl = "http://127.0.0.1:9/"\n')
-    done = run_scrapy(["sources"], tmp_path, {"ALLOW_PRIVATE_ADDRESS": "True", "DATA_DIR": str(tmp_path / "data")})
+    done = run_scrapy(
+        ["sources"], tmp_path, {"ALLOW_PRIVATE_ADDRESS": "True", "DATA_DIR": str(tmp_path / "data")}
+    )
     assert done.returncode == exitcodes.OK, done.stderr
-    assert "warning: unknown setting ALLOW_PRIVATE_ADDRESS; did you mean ALLOW_PRIVATE_ADDRESSES?" in done.stderr
+    assert (
+        "warning: unknown setting ALLOW_PRIVATE_ADDRESS; did you mean ALLOW_PRIVATE_ADDRESSES?"
+        in done.stderr
+    )
 
 
-def test_a_data_dir_that_cannot_be_written_is_one_line(news_site: ServedSite, tmp_path: Path) -> None:
+def test_a_data_dir_that_cannot_be_written_is_one_line(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    result = crawl(tmp_path, news_site.site.source_toml(news_site.server.base_url), {"DATA_DIR": str(blocker / "data")})
+    result = crawl(
+        tmp_path,
+        news_site.site.source_toml(news_site.server.base_url),
+        {"DATA_DIR": str(blocker / "data")},
+    )
     assert result.returncode == exitcodes.IO_ERROR
-    assert _one_error_line(result.log).startswith(f"error: DATA_DIR: cannot write {blocker / 'data'}: ")
+    assert _one_error_line(result.log).startswith(
+        f"error: DATA_DIR: cannot write {blocker / 'data'}: "
+    )
 
 
 def test_sources_only_reads_the_crawl_state(news_site: ServedSite, tmp_path: Path) -> None:
@@ -81,7 +117,11 @@ def test_sources_only_reads_the_crawl_state(news_site: ServedSite, tmp_path: Pat
     # file stands for one: reading must not need to create it.
     (result.data_dir / "state.sqlite-wal").mkdir()
     before = sorted(p.name for p in result.data_dir.iterdir())
-    done = run_scrapy(["sources"], tmp_path, {"SOURCES_FILE": str(tmp_path / "sources.toml"), "DATA_DIR": str(result.data_dir)})
+    done = run_scrapy(
+        ["sources"],
+        tmp_path,
+        {"SOURCES_FILE": str(tmp_path / "sources.toml"), "DATA_DIR": str(result.data_dir)},
+    )
     assert done.returncode == exitcodes.OK, done.stderr
     assert "last run " in done.stdout and "written 8," in done.stdout
     assert sorted(p.name for p in result.data_dir.iterdir()) == before
@@ -98,25 +138,42 @@ def test_serve_on_a_port_in_use_is_one_line(news_site: ServedSite, tmp_path: Pat
         taken.listen()
         port = taken.getsockname()[1]
         done = run_scrapy(
-            ["serve", "--port", str(port), "--archive", str(result.archive)], tmp_path, {"PYWB_WAYBACK": sys.executable}
+            ["serve", "--port", str(port), "--archive", str(result.archive)],
+            tmp_path,
+            {"PYWB_WAYBACK": sys.executable},
         )
     assert done.returncode == exitcodes.CONFIG
-    assert _one_error_line(done.stderr) == f"error: cannot listen on 127.0.0.1:{port}: Address already in use (pass another --port)"
+    assert (
+        _one_error_line(done.stderr)
+        == f"error: cannot listen on 127.0.0.1:{port}: Address already in use (pass another --port)"
+    )
 
 
 @pytest.mark.parametrize("found", ["PYWB_WAYBACK", ".venv-pywb"])
-def test_serve_stops_on_ctrl_c_without_a_traceback(news_site: ServedSite, tmp_path: Path, found: str) -> None:
+def test_serve_stops_on_ctrl_c_without_a_traceback(
+    news_site: ServedSite, tmp_path: Path, found: str
+) -> None:
     """pywb is the program PYWB_WAYBACK names, else the project's own .venv-pywb (as make builds it)."""
     result = _archive(tmp_path, news_site)
-    server = tmp_path / "fake-wayback" if found == "PYWB_WAYBACK" else tmp_path / ".venv-pywb" / "bin" / "wayback"
+    server = (
+        tmp_path / "fake-wayback"
+        if found == "PYWB_WAYBACK"
+        else tmp_path / ".venv-pywb" / "bin" / "wayback"
+    )
     server.parent.mkdir(parents=True, exist_ok=True)
     marker = tmp_path / "started"
-    server.write_text(f"#!{sys.executable}\nimport pathlib, time\npathlib.Path({str(marker)!r}).touch()\ntime.sleep(60)\n")
+    server.write_text(
+        f"#!{sys.executable}\nimport pathlib, time\npathlib.Path({str(marker)!r}).touch()\ntime.sleep(60)\n"
+    )
     server.chmod(0o755)
     settings = {"PYWB_WAYBACK": str(server)} if found == "PYWB_WAYBACK" else {}
-    command, env = scrapy_command(["serve", "--port", "0", "--archive", str(result.archive)], settings)
+    command, env = scrapy_command(
+        ["serve", "--port", "0", "--archive", str(result.archive)], settings
+    )
     env.pop("PYWB_WAYBACK", None)
-    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     while not marker.exists() and process.poll() is None:
         subprocess.run(["sleep", "0.2"])
     process.send_signal(signal.SIGINT)
@@ -131,11 +188,16 @@ def test_extract_and_report_check_their_settings_too(command: list[str], tmp_pat
     (tmp_path / "page.html").write_text("<html><body><p>Text.</p></body></html>")
     done = run_scrapy([*command, "-s", "WARC_GZIP_LEVEL=abc"], tmp_path)
     assert done.returncode == exitcodes.CONFIG, done.stderr
-    assert _one_error_line(done.stderr) == "error: setting WARC_GZIP_LEVEL: 'abc' is not a whole number"
+    assert (
+        _one_error_line(done.stderr)
+        == "error: setting WARC_GZIP_LEVEL: 'abc' is not a whole number"
+    )
 
 
 @pytest.mark.parametrize("command", ["sources", "report"])
-def test_a_state_file_that_is_no_database_is_named_by_sources_and_report(command: str, tmp_path: Path) -> None:
+def test_a_state_file_that_is_no_database_is_named_by_sources_and_report(
+    command: str, tmp_path: Path
+) -> None:
     (tmp_path / "sources.toml").write_text('[[source]]\nname = "a"\nurl = "http://127.0.0.1:9/"\n')
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "state.sqlite").write_bytes(b"not a database at all, " * 300)

@@ -20,7 +20,11 @@ def all_records(result: CrawlResult) -> list:
     for path in result.warc_files():
         with path.open("rb") as stream:
             for record in ArchiveIterator(stream, no_record_parse=False):
-                record.raw = record.content_stream().read() if record.rec_type != "request" else record.raw_stream.read()
+                record.raw = (
+                    record.content_stream().read()
+                    if record.rec_type != "request"
+                    else record.raw_stream.read()
+                )
                 records.append(record)
     return records
 
@@ -32,7 +36,9 @@ def test_crawl_succeeds_and_leaves_no_open_file(crawled: tuple[ServedSite, Crawl
     assert not list(result.archive.glob("*.open"))
 
 
-def test_corpus_holds_every_article_and_only_articles(crawled: tuple[ServedSite, CrawlResult]) -> None:
+def test_corpus_holds_every_article_and_only_articles(
+    crawled: tuple[ServedSite, CrawlResult],
+) -> None:
     served, result = crawled
     expected = {url_hash(canonicalize(served.url(path))) for path in served.site.corpus_paths}
     files = sorted(p.name for p in result.corpus.glob("*.txt"))
@@ -40,10 +46,14 @@ def test_corpus_holds_every_article_and_only_articles(crawled: tuple[ServedSite,
     assert sorted(int(name[:3]) for name in files) == list(range(len(expected)))
 
 
-def test_manifest_lists_exactly_the_files_with_their_metadata(crawled: tuple[ServedSite, CrawlResult]) -> None:
+def test_manifest_lists_exactly_the_files_with_their_metadata(
+    crawled: tuple[ServedSite, CrawlResult],
+) -> None:
     served, result = crawled
     manifest = result.manifest()
-    assert sorted(e["file"] for e in manifest) == sorted(p.name for p in result.corpus.glob("*.txt"))
+    assert sorted(e["file"] for e in manifest) == sorted(
+        p.name for p in result.corpus.glob("*.txt")
+    )
     by_url = {e["canonical_url"]: e for e in manifest}
     for path in served.site.corpus_paths:
         fixture = next(a for a in served.site.articles.values() if a.path == path)
@@ -53,10 +63,21 @@ def test_manifest_lists_exactly_the_files_with_their_metadata(crawled: tuple[Ser
         assert entry["title"] == fixture.title and entry["source"] == "fixture"
         assert entry["authors"] == ["Ana Pérez"] and entry["language"] == "en"
         assert entry["published"] == fixture.published
-        assert set(entry) >= {"id", "file", "url", "canonical_url", "fetched_at", "words", "sha1", "warc"}
+        assert set(entry) >= {
+            "id",
+            "file",
+            "url",
+            "canonical_url",
+            "fetched_at",
+            "words",
+            "sha1",
+            "warc",
+        }
 
 
-def test_provenance_points_at_the_archived_response(crawled: tuple[ServedSite, CrawlResult]) -> None:
+def test_provenance_points_at_the_archived_response(
+    crawled: tuple[ServedSite, CrawlResult],
+) -> None:
     _, result = crawled
     for entry in result.manifest():
         warc = entry["warc"]
@@ -69,7 +90,9 @@ def test_provenance_points_at_the_archived_response(crawled: tuple[ServedSite, C
         assert record.rec_headers.get_header("WARC-Date") == entry["fetched_at"]
 
 
-def test_disallowed_old_and_offsite_pages_are_never_requested(crawled: tuple[ServedSite, CrawlResult]) -> None:
+def test_disallowed_old_and_offsite_pages_are_never_requested(
+    crawled: tuple[ServedSite, CrawlResult],
+) -> None:
     served, _ = crawled
     requested = served.server.paths()
     for path in served.site.never_fetched:
@@ -85,7 +108,9 @@ def test_each_article_is_fetched_once(crawled: tuple[ServedSite, CrawlResult]) -
     assert not any("utm_" in p for p in requested)
 
 
-def test_every_exchange_is_archived_as_a_response_request_pair(crawled: tuple[ServedSite, CrawlResult]) -> None:
+def test_every_exchange_is_archived_as_a_response_request_pair(
+    crawled: tuple[ServedSite, CrawlResult],
+) -> None:
     served, result = crawled
     responses: list[str] = []
     for path in result.warc_files():
@@ -113,7 +138,9 @@ def _iter(stream):
         yield record.rec_type, headers["WARC-Record-ID"], headers, (record.http_headers, payload)
 
 
-def test_response_headers_describe_the_stored_bytes(crawled: tuple[ServedSite, CrawlResult]) -> None:
+def test_response_headers_describe_the_stored_bytes(
+    crawled: tuple[ServedSite, CrawlResult],
+) -> None:
     served, result = crawled
     gz = served.site.articles["a2"].path
     chunked = served.site.articles["a3"].path
@@ -126,7 +153,11 @@ def test_response_headers_describe_the_stored_bytes(crawled: tuple[ServedSite, C
                 url = headers["WARC-Target-URI"]
                 assert http.get_header("Content-Length") == str(len(payload))
                 assert http.get_header("Transfer-Encoding") is None
-                assert http.protocol == "HTTP/1.1" and http.statusline.split(" ", 1)[1] in ("OK", "Moved Permanently", "Not Found")
+                assert http.protocol == "HTTP/1.1" and http.statusline.split(" ", 1)[1] in (
+                    "OK",
+                    "Moved Permanently",
+                    "Not Found",
+                )
                 if url == served.url(gz):
                     assert http.get_header("Content-Encoding") == "gzip"
                     assert gzip.decompress(payload) == served.server.routes[gz].body
@@ -147,7 +178,9 @@ def test_request_records_carry_path_query_and_host(crawled: tuple[ServedSite, Cr
         with path.open("rb") as stream:
             for kind, _, headers, (http, _) in _iter(stream):
                 if kind == "request" and headers["WARC-Target-URI"].endswith("?page=2"):
-                    assert http.protocol == "GET" and http.statusline.startswith("/section/world/?page=2 ")
+                    assert http.protocol == "GET" and http.statusline.startswith(
+                        "/section/world/?page=2 "
+                    )
                     assert http.get_header("Host") == f"127.0.0.1:{served.server.port}"
                     assert "news-archiver" in http.get_header("User-Agent")
                     return
@@ -157,7 +190,11 @@ def test_request_records_carry_path_query_and_host(crawled: tuple[ServedSite, Cr
 def test_warcio_check_passes_on_every_file(crawled: tuple[ServedSite, CrawlResult]) -> None:
     _, result = crawled
     for path in result.warc_files():
-        check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", "-v", str(path)], capture_output=True, text=True)
+        check = subprocess.run(
+            [sys.executable, "-m", "warcio.cli", "check", "-v", str(path)],
+            capture_output=True,
+            text=True,
+        )
         assert check.returncode == 0, check.stdout + check.stderr
         assert "digest pass" in check.stdout and "fail" not in check.stdout
 
@@ -178,14 +215,20 @@ def test_bad_sources_file_stops_before_any_request(news_site: ServedSite, tmp_pa
     text = news_site.site.source_toml(news_site.server.base_url) + "article_patern = 'x'\n"
     result = crawl(tmp_path, text)
     assert result.returncode == 2
-    assert f"{tmp_path / 'sources.toml'}:9: source 'fixture' field 'article_patern': unknown field" in result.log
+    assert (
+        f"{tmp_path / 'sources.toml'}:9: source 'fixture' field 'article_patern': unknown field"
+        in result.log
+    )
     assert "Traceback" not in result.log
     assert news_site.server.paths() == []
     assert not result.data_dir.exists()
 
 
 def test_source_argument_limits_the_crawl(news_site: ServedSite, tmp_path: Path) -> None:
-    text = news_site.site.source_toml(news_site.server.base_url) + '\n[[source]]\nname = "other"\nurl = "http://127.0.0.3:9/"\n'
+    text = (
+        news_site.site.source_toml(news_site.server.base_url)
+        + '\n[[source]]\nname = "other"\nurl = "http://127.0.0.3:9/"\n'
+    )
     result = crawl(tmp_path, text, args=["-a", "source=fixture"])
     assert result.returncode == 0, result.log
     assert "other:" not in result.log and "fixture: discovered 11" in result.log

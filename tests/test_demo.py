@@ -21,8 +21,21 @@ def test_the_demo_shows_everything_and_leaves_nothing_running(tmp_path: Path) ->
     )
     wayback.chmod(0o755)
     done = subprocess.run(
-        [sys.executable, "-m", "sitefixture.demo", "--dir", str(tmp_path / "demo"), "--wayback", str(wayback), "--serve-seconds", "3"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "sitefixture.demo",
+            "--dir",
+            str(tmp_path / "demo"),
+            "--wayback",
+            str(wayback),
+            "--serve-seconds",
+            "3",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout

@@ -46,7 +46,10 @@ def test_a_large_sitemap_is_read_as_a_stream_without_keeping_its_tree() -> None:
     urls = [f"https://n.example/news/{n}" for n in range(20_000)]
     urlset = (
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><!-- made by hand -->'
-        + "".join(f"<url><loc>{url}</loc><lastmod>2026-11-0{1 + n % 9}</lastmod></url>" for n, url in enumerate(urls))
+        + "".join(
+            f"<url><loc>{url}</loc><lastmod>2026-11-0{1 + n % 9}</lastmod></url>"
+            for n, url in enumerate(urls)
+        )
         + "</urlset>"
     ).encode()
     assert len(urlset) > 20 * 64 * 1024  # many chunks
@@ -64,7 +67,13 @@ def test_a_sitemap_cut_short_gives_the_entries_before_the_cut() -> None:
     <url><loc>https://n.example/b</loc></url><url><loc>https://n.exa"""
     found = [entry.url for entry in discovery.parse_sitemap(urlset, "https://n.example/").pages]
     assert found[:2] == ["https://n.example/a", "https://n.example/b"]
-    assert discovery.parse_sitemap(b"<html><body><url><loc>https://n.example/a</loc></url></body></html>", "https://n.example/") is None
+    assert (
+        discovery.parse_sitemap(
+            b"<html><body><url><loc>https://n.example/a</loc></url></body></html>",
+            "https://n.example/",
+        )
+        is None
+    )
 
 
 def test_entities_are_never_expanded_nor_resolved() -> None:
@@ -76,9 +85,12 @@ def test_entities_are_never_expanded_nor_resolved() -> None:
 
 
 def test_robots_sitemap_lines() -> None:
-    text = "User-agent: *\nDisallow: /private/\nSitemap: https://n.example/sm.xml\nsitemap:/rel.xml\n"
+    text = (
+        "User-agent: *\nDisallow: /private/\nSitemap: https://n.example/sm.xml\nsitemap:/rel.xml\n"
+    )
     assert discovery.sitemaps_from_robots(text, "https://n.example/robots.txt") == [
-        "https://n.example/sm.xml", "https://n.example/rel.xml",
+        "https://n.example/sm.xml",
+        "https://n.example/rel.xml",
     ]
 
 
@@ -97,7 +109,9 @@ def test_html_feed_links_page_links_and_next() -> None:
 @pytest.mark.parametrize("encoding", ["utf-8", "iso-8859-1", "cp1252"])
 def test_links_are_decoded_with_the_encoding_of_the_response(encoding: str) -> None:
     """The charset named only in the HTTP header reaches the parser: no mojibake in links."""
-    body = '<html><body><a href="/news/\u00fcber-die-br\u00fccke">\u00dc</a></body></html>'.encode(encoding)
+    body = '<html><body><a href="/news/\u00fcber-die-br\u00fccke">\u00dc</a></body></html>'.encode(
+        encoding
+    )
     tree = discovery.parse_html(body, "http://n.example/", encoding)
     assert list(discovery.page_links(tree)) == ["http://n.example/news/\u00fcber-die-br\u00fccke"]
 
@@ -108,7 +122,9 @@ def test_default_article_path_heuristic() -> None:
     assert looks("https://n.example/story/3000000218734/title")
     assert looks("https://n.example/world/venezuela-expands-ties-with-russia")
     assert not looks("https://n.example/world/")
-    assert looks("https://n.example/welt/\u00fcber-die-br\u00fccke-von-morgen")  # slugs in any script
+    assert looks(
+        "https://n.example/welt/\u00fcber-die-br\u00fccke-von-morgen"
+    )  # slugs in any script
     assert not looks("https://n.example/tag/venezuela")
 
 
@@ -124,9 +140,17 @@ def billion_laughs(middle: str) -> bytes:
     ).encode()
 
 
-def test_a_billion_laughs_sitemap_keeps_the_urls_after_the_entity_and_counts_what_it_left_out() -> None:
-    parsed = discovery.parse_sitemap(billion_laughs("https://n.example/&lol9;"), "https://n.example/")
-    assert [entry.url for entry in parsed.pages] == ["https://n.example/a", "https://n.example/b", "https://n.example/c"]
+def test_a_billion_laughs_sitemap_keeps_the_urls_after_the_entity_and_counts_what_it_left_out() -> (
+    None
+):
+    parsed = discovery.parse_sitemap(
+        billion_laughs("https://n.example/&lol9;"), "https://n.example/"
+    )
+    assert [entry.url for entry in parsed.pages] == [
+        "https://n.example/a",
+        "https://n.example/b",
+        "https://n.example/c",
+    ]
     assert parsed.refused == 10 + 1  # ten declarations, one entry using them
     clean = discovery.parse_sitemap(billion_laughs("https://n.example/x"), "https://n.example/")
     assert len(clean.pages) == 4 and clean.refused == 10
@@ -141,6 +165,8 @@ def test_an_unescaped_ampersand_in_a_loc_is_read_as_written() -> None:
     )
     parsed = discovery.parse_sitemap(urlset, "https://n.example/")
     assert [entry.url for entry in parsed.pages] == [
-        "https://n.example/a?a=1&b=2", "https://n.example/b?a=1&b=2&c=3", "https://n.example/c?q=x&",
+        "https://n.example/a?a=1&b=2",
+        "https://n.example/b?a=1&b=2&c=3",
+        "https://n.example/c?q=x&",
     ]
     assert parsed.refused == 0

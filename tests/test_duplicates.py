@@ -45,19 +45,34 @@ def test_index_finds_the_closest_within_the_distance() -> None:
 def test_store_finds_a_near_duplicate_and_records_its_url_once(tmp_path: Path) -> None:
     store = CorpusStore(tmp_path).open()
     kept = store.add(article("https://a.example/story", BODY))
-    copy = article("https://aggregator.example/x/123", COPY, title="Syndicated: Moscow and Caracas sign a deal")
+    copy = article(
+        "https://aggregator.example/x/123", COPY, title="Syndicated: Moscow and Caracas sign a deal"
+    )
     assert store.near_duplicate(copy)["id"] == kept["id"]
-    assert store.near_duplicate(article("https://a.example/other", paragraphs("other", True))) is None
+    assert (
+        store.near_duplicate(article("https://a.example/other", paragraphs("other", True))) is None
+    )
     assert store.add_duplicate(kept["id"], copy.url)["duplicates"] == [copy.url]
     assert store.add_duplicate(kept["id"], copy.url + "?utm_source=x") is None
     assert store.add_duplicate(kept["id"], "https://a.example/story") is None
     # the page kept may be the AMP copy: the canonical page is then a copy worth noting
-    amp = store.add(Article(url="https://a.example/amp/2", title="T", paragraphs=["Other text entirely."], canonical_url="https://a.example/2"))
-    assert store.add_duplicate(amp["id"], "https://a.example/2")["duplicates"] == ["https://a.example/2"]
+    amp = store.add(
+        Article(
+            url="https://a.example/amp/2",
+            title="T",
+            paragraphs=["Other text entirely."],
+            canonical_url="https://a.example/2",
+        )
+    )
+    assert store.add_duplicate(amp["id"], "https://a.example/2")["duplicates"] == [
+        "https://a.example/2"
+    ]
     store.close()
     reopened = CorpusStore(tmp_path).open()
     assert reopened.near_duplicate(copy)["duplicates"] == [copy.url]
-    updated = reopened.update(kept["id"], article("https://a.example/story", [*BODY, "A correction."]))
+    updated = reopened.update(
+        kept["id"], article("https://a.example/story", [*BODY, "A correction."])
+    )
     assert updated["duplicates"] == [copy.url] and updated["version"] == 2
     reopened.close()
     assert [e["id"] for e in read_manifest(tmp_path)] == [0, 0, 1, 1, 0]
@@ -74,13 +89,37 @@ def test_crawl_keeps_one_copy_and_lists_the_others(tmp_path: Path) -> None:
         original = server.url("/news/deal")
         server.routes.update(
             {
-                "/": Resource(listing_html("Home", [("/news/deal", "Deal"), ("/news/amp/deal", "Deal (AMP)"), ("/news/wire/deal", "Deal (wire)"), ("/news/other", "Other")]).encode()),
+                "/": Resource(
+                    listing_html(
+                        "Home",
+                        [
+                            ("/news/deal", "Deal"),
+                            ("/news/amp/deal", "Deal (AMP)"),
+                            ("/news/wire/deal", "Deal (wire)"),
+                            ("/news/other", "Other"),
+                        ],
+                    ).encode()
+                ),
                 "/news/deal": Resource(_page("Moscow and Caracas sign a deal", BODY)),
                 # AMP and print versions declare the original as canonical
-                "/news/amp/deal": Resource(_page("Moscow and Caracas sign a deal", BODY, f'<link rel="canonical" href="{original}">')),
+                "/news/amp/deal": Resource(
+                    _page(
+                        "Moscow and Caracas sign a deal",
+                        BODY,
+                        f'<link rel="canonical" href="{original}">',
+                    )
+                ),
                 # a wire copy on an aggregator page: its own URL, other furniture, a cut and an edit
-                "/news/wire/deal": Resource(_page("Wire: Moscow and Caracas sign a deal", COPY, furniture="<p>Distributed by Wire Service.</p>")),
-                "/news/other": Resource(_page("Oil output rises in Venezuela", paragraphs("other", True))),
+                "/news/wire/deal": Resource(
+                    _page(
+                        "Wire: Moscow and Caracas sign a deal",
+                        COPY,
+                        furniture="<p>Distributed by Wire Service.</p>",
+                    )
+                ),
+                "/news/other": Resource(
+                    _page("Oil output rises in Venezuela", paragraphs("other", True))
+                ),
             }
         )
         source = f'[[source]]\nname = "dup"\nurl = "{server.base_url}/"\narticle_pattern = "/news/"\nstart_urls = ["{server.base_url}/"]\n'
@@ -94,4 +133,6 @@ def test_crawl_keeps_one_copy_and_lists_the_others(tmp_path: Path) -> None:
     assert deal["canonical_url"] in (original, server.url("/news/wire/deal"))
     line = next(l for l in result.log.splitlines() if l.strip().startswith("dup:"))
     assert "written 2," in line
-    assert sorted(result.corpus.glob("*.txt")) == sorted(result.corpus / e["file"] for e in latest.values())
+    assert sorted(result.corpus.glob("*.txt")) == sorted(
+        result.corpus / e["file"] for e in latest.values()
+    )

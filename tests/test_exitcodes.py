@@ -20,8 +20,14 @@ IDLE = {"fetched": 0, "answered": 0, "errors": 0}
 def test_the_code_follows_the_sources_figures() -> None:
     assert crawl_exit_code("finished", {"a": GOOD, "b": GOOD}) == exitcodes.OK
     assert crawl_exit_code("finished", {"a": GOOD, "b": UNREACHABLE}) == exitcodes.PARTIAL
-    assert crawl_exit_code("finished", {"a": GOOD, "b": {"fetched": 4, "answered": 3, "errors": 1}}) == exitcodes.PARTIAL
-    assert crawl_exit_code("finished", {"a": UNREACHABLE, "b": {"fetched": 2, "answered": 0}}) == exitcodes.FAILED
+    assert (
+        crawl_exit_code("finished", {"a": GOOD, "b": {"fetched": 4, "answered": 3, "errors": 1}})
+        == exitcodes.PARTIAL
+    )
+    assert (
+        crawl_exit_code("finished", {"a": UNREACHABLE, "b": {"fetched": 2, "answered": 0}})
+        == exitcodes.FAILED
+    )
 
 
 def test_a_source_this_worker_never_touched_is_no_failure() -> None:
@@ -40,7 +46,9 @@ def _unreachable_source(name: str) -> str:
     return f'\n[[source]]\nname = "{name}"\nurl = "http://127.0.0.1:{free_port()}/"\n'
 
 
-def test_a_crawl_with_one_unreachable_source_exits_partial(news_site: ServedSite, tmp_path: Path) -> None:
+def test_a_crawl_with_one_unreachable_source_exits_partial(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
     text = news_site.site.source_toml(news_site.server.base_url) + _unreachable_source("gone")
     result = crawl(tmp_path, text)
     assert result.returncode == exitcodes.PARTIAL, result.log
@@ -55,9 +63,13 @@ def test_a_crawl_where_nothing_answers_exits_failed(tmp_path: Path) -> None:
     assert "robots.txt of 127.0.0.1:" in result.log and "cannot be read (" in result.log
 
 
-def test_a_missing_home_page_is_an_error_of_its_source(news_site: ServedSite, tmp_path: Path) -> None:
+def test_a_missing_home_page_is_an_error_of_its_source(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
     text = news_site.site.source_toml(news_site.server.base_url).replace(
-        f'url = "{news_site.server.base_url}/"', f'url = "{news_site.server.base_url}/no-such-page"', 1
+        f'url = "{news_site.server.base_url}/"',
+        f'url = "{news_site.server.base_url}/no-such-page"',
+        1,
     )
     result = crawl(tmp_path, text)
     assert "HTTP 404 from " in result.log, result.log

@@ -6,8 +6,17 @@ from corpus.extract import extract_article
 from sitefixture.news import build_news_site
 
 BASE = "http://127.0.0.1:8000"
-BOILERPLATE = ["Skip to content", "cookies", "newsletter", "subscription", "Share on", "Read also",
-               "All rights reserved", "About us", "Privacy policy"]
+BOILERPLATE = [
+    "Skip to content",
+    "cookies",
+    "newsletter",
+    "subscription",
+    "Share on",
+    "Read also",
+    "All rights reserved",
+    "About us",
+    "Privacy policy",
+]
 
 
 def test_article_text_is_headline_then_paragraphs_without_boilerplate() -> None:
@@ -27,7 +36,11 @@ def test_article_text_is_headline_then_paragraphs_without_boilerplate() -> None:
 
 
 def test_charset_and_empty_pages() -> None:
-    html = "<html><body><article><h1>Título</h1>" + "<p>Una frase en español con acentos: ñandú.</p>" * 30 + "</article></body></html>"
+    html = (
+        "<html><body><article><h1>Título</h1>"
+        + "<p>Una frase en español con acentos: ñandú.</p>" * 30
+        + "</article></body></html>"
+    )
     article = extract_article(html.encode("cp1252"), "http://n.example/a", "cp1252")
     assert article is not None and "ñandú" in article.text()
     assert extract_article(b"", "http://n.example/a") is None

@@ -14,7 +14,9 @@ BASE = "http://127.0.0.1:8000"
 
 
 def extract(workdir: Path, *args: str, **settings: str) -> tuple[int, str, str]:
-    done = run_scrapy(["extract", *args], workdir, {"SOURCES_FILE": str(workdir / "sources.toml"), **settings})
+    done = run_scrapy(
+        ["extract", *args], workdir, {"SOURCES_FILE": str(workdir / "sources.toml"), **settings}
+    )
     return done.returncode, done.stdout, done.stderr
 
 
@@ -29,7 +31,10 @@ def test_saved_pages_print_as_corpus_text_with_the_verdict(tmp_path: Path) -> No
     assert err.strip().splitlines()[-1] == "error: gone.html: no such file"
     pages = out.split("==> ")[1:]
     assert [page.splitlines()[0].split("  <")[0] for page in pages] == [
-        "a1.html <== written", "a1.html.gz <== written", "home.html <== filtered:listing"]
+        "a1.html <== written",
+        "a1.html.gz <== written",
+        "home.html <== filtered:listing",
+    ]
     assert pages[0].rstrip("\n").splitlines()[1:] == [first.title, *first.paragraphs]
     assert pages[0] == pages[1].replace("a1.html.gz", "a1.html")
 
@@ -44,11 +49,17 @@ def test_jsonl_carries_the_metadata_and_the_source_filters_apply(tmp_path: Path)
     [record] = [json.loads(line) for line in out.splitlines()]
     assert record["verdict"] == "filtered:off-topic" and record["source"] == "fixture"
     assert record["url"] == BASE + cycling.path and record["title"] == cycling.title
-    assert record["published"] == cycling.published and record["authors"] and record["language"] == "en"
+    assert (
+        record["published"] == cycling.published
+        and record["authors"]
+        and record["language"] == "en"
+    )
     assert record["text"].splitlines() == [cycling.title, *cycling.paragraphs]
     # Without --url the page is no source's: no topic filter.
     code, out, _ = extract(tmp_path, "--jsonl", "page.html")
-    assert code == 0 and json.loads(out)["verdict"] == "written" and json.loads(out)["source"] is None
+    assert (
+        code == 0 and json.loads(out)["verdict"] == "written" and json.loads(out)["source"] is None
+    )
 
 
 def test_live_urls_are_fetched_politely(tmp_path: Path, news_site: ServedSite) -> None:
@@ -72,7 +83,9 @@ def test_unreachable_url_and_bad_usage(tmp_path: Path) -> None:
     assert code == 2 and "--url" in err
 
 
-def test_what_extract_shows_is_what_a_crawl_wrote(tmp_path: Path, crawled: tuple[ServedSite, CrawlResult]) -> None:
+def test_what_extract_shows_is_what_a_crawl_wrote(
+    tmp_path: Path, crawled: tuple[ServedSite, CrawlResult]
+) -> None:
     served, result = crawled
     (tmp_path / "sources.toml").write_text(served.site.source_toml(served.server.base_url))
     urls = [served.url(article.path) for key, article in served.site.articles.items() if key != "p"]
@@ -80,7 +93,9 @@ def test_what_extract_shows_is_what_a_crawl_wrote(tmp_path: Path, crawled: tuple
     assert code == 0, err
     shown = {record["url"]: record for record in map(json.loads, out.splitlines())}
     written = {entry["url"]: entry for entry in result.manifest()}
-    assert written and set(written) <= {url for url, record in shown.items() if record["verdict"] == "written"}
+    assert written and set(written) <= {
+        url for url, record in shown.items() if record["verdict"] == "written"
+    }
     for url, entry in written.items():
         assert shown[url]["text"] == (result.corpus / entry["file"]).read_text(encoding="utf-8")
         assert shown[url]["title"] == entry["title"] and shown[url]["authors"] == entry["authors"]

@@ -10,7 +10,9 @@ TOPIC = TopicFilter([["Venezuela", "venezolano", "Maduro"], ["Russia", "Moscú",
 
 def article(text: str, words: int = 0, link_words: int = 0) -> Article:
     paragraphs = [text] + ["filler " * 20] * (words // 20)
-    return Article(url="https://n.example/a", title="T", paragraphs=paragraphs, link_words=link_words)
+    return Article(
+        url="https://n.example/a", title="T", paragraphs=paragraphs, link_words=link_words
+    )
 
 
 def test_topic_needs_a_term_of_every_group() -> None:
@@ -26,7 +28,9 @@ def test_topic_ignores_case_and_accents_and_needs_whole_words() -> None:
 
 def test_plain_list_is_one_group_and_empty_filter_accepts() -> None:
     assert TopicFilter([["oil", "gas"]]).matches("Gas prices")
-    assert not TopicFilter([]) and rejection_reason(article("x", 200), topic=TopicFilter([])) is None
+    assert (
+        not TopicFilter([]) and rejection_reason(article("x", 200), topic=TopicFilter([])) is None
+    )
 
 
 def test_rejection_reasons() -> None:
@@ -56,6 +60,11 @@ def test_the_crawl_judge_takes_the_source_minimum_else_corpus_min_words() -> Non
     judge = Judge.from_settings(Settings({"CORPUS_MIN_WORDS": 40}))
     assert judge.verdict(brief, default) == "written"
     assert judge.verdict(brief, strict) == "filtered:too-short"
-    assert Judge.from_settings(Settings({"CORPUS_MIN_WORDS": 70})).verdict(brief, default) == "filtered:too-short"
+    assert (
+        Judge.from_settings(Settings({"CORPUS_MIN_WORDS": 70})).verdict(brief, default)
+        == "filtered:too-short"
+    )
     brief.page_type = None
-    assert judge.verdict(brief, default) == "filtered:not-article"  # short, and the page says nothing
+    assert (
+        judge.verdict(brief, default) == "filtered:not-article"
+    )  # short, and the page says nothing

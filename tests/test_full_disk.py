@@ -53,12 +53,16 @@ def decodes(path: Path, offset: int, length: int) -> bool:
         return gzip.decompress(stream.read(length)).startswith(b"WARC/1.1\r\n")
 
 
-def test_a_write_that_fails_midway_is_cut_back_and_every_later_write_refused(tmp_path: Path) -> None:
+def test_a_write_that_fails_midway_is_cut_back_and_every_later_write_refused(
+    tmp_path: Path,
+) -> None:
     writer = WarcWriter(tmp_path, opener=filling_opener(6000))
     written = []
     with pytest.raises(WriteFailed) as failure:
         for n in range(100):
-            written.append(write_pair(writer, f"http://example.com/{n}", f"<p>{n}</p>".encode() * 50))
+            written.append(
+                write_pair(writer, f"http://example.com/{n}", f"<p>{n}</p>".encode() * 50)
+            )
     assert 1 <= len(written) < 100
     open_path = tmp_path / (writer.filename + ".open")
     assert str(failure.value).startswith(f"{open_path}: No space left on device")
@@ -71,7 +75,9 @@ def test_a_write_that_fails_midway_is_cut_back_and_every_later_write_refused(tmp
     final = tmp_path / writer.filename
     assert warcio_check([final]) == ""
     for response, request in written:
-        assert decodes(final, response.offset, response.length) and decodes(final, request.offset, request.length)
+        assert decodes(final, response.offset, response.length) and decodes(
+            final, request.offset, request.length
+        )
     urls = [r.rec_headers.get_header("WARC-Target-URI") for r, _, _ in iter_records(final)][1::2]
     assert urls == [f"http://example.com/{n}" for n in range(len(written))]
     indexed = index_path(final).read_text().splitlines()
@@ -94,7 +100,9 @@ def test_start_up_repair_cuts_the_torn_tail_of_a_finished_file(tmp_path: Path) -
     whole = tmp_path / writer.finished[0]
     torn = tmp_path / "news-20260101000000-00009-otherhost-1.warc.gz"
     good = whole.read_bytes()
-    member = gzip.compress(b"WARC/1.1\r\nWARC-Type: resource\r\nContent-Length: 5000\r\n\r\n" + b"y" * 5000)
+    member = gzip.compress(
+        b"WARC/1.1\r\nWARC-Type: resource\r\nContent-Length: 5000\r\n\r\n" + b"y" * 5000
+    )
     torn.write_bytes(good + member[: len(member) // 2])
     assert repair_finished_files(tmp_path) == [torn]
     assert torn.read_bytes() == good
@@ -102,7 +110,9 @@ def test_start_up_repair_cuts_the_torn_tail_of_a_finished_file(tmp_path: Path) -
     assert repair_finished_files(tmp_path) == []  # whole files are left alone
 
 
-def limited_crawl(workdir: Path, sources: str, slack: int, settings: dict[str, str]) -> tuple[int, str]:
+def limited_crawl(
+    workdir: Path, sources: str, slack: int, settings: dict[str, str]
+) -> tuple[int, str]:
     """Crawl, and once the extraction pool runs, let no file of the crawl grow ``slack`` bytes past the
     largest: RLIMIT_FSIZE makes such a write fail with EFBIG, as a full disk would (Python ignores
     SIGXFSZ). The pool's processes, started before, keep no limit: they load their model through a
@@ -111,13 +121,27 @@ def limited_crawl(workdir: Path, sources: str, slack: int, settings: dict[str, s
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "sources.toml").write_text(sources)
     data = workdir / "data"
-    settings = {**TEST_SETTINGS, **settings, "SOURCES_FILE": str(workdir / "sources.toml"), "DATA_DIR": str(data)}
+    settings = {
+        **TEST_SETTINGS,
+        **settings,
+        "SOURCES_FILE": str(workdir / "sources.toml"),
+        "DATA_DIR": str(data),
+    }
     command, env = scrapy_command(["crawl", "news"], settings)
-    with subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, start_new_session=True) as process:
+    with subprocess.Popen(
+        command,
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    ) as process:
         deadline = time.monotonic() + 60
         while not extraction_workers(process.pid):
-            assert process.poll() is None and time.monotonic() < deadline, "the extraction pool never started"
+            assert process.poll() is None and time.monotonic() < deadline, (
+                "the extraction pool never started"
+            )
             time.sleep(0.005)
         largest = max(path.stat().st_size for path in data.rglob("*") if path.is_file())
         resource.prlimit(process.pid, resource.RLIMIT_FSIZE, (largest + slack, largest + slack))
@@ -130,7 +154,10 @@ def limited_crawl(workdir: Path, sources: str, slack: int, settings: dict[str, s
     [
         ({}, ("state.sqlite: disk I/O error",)),  # its journal grows fastest: the state fails first
         # Without the state, the WARC file or the corpus's lookup index meets the limit first.
-        ({"CRAWL_STATE_ENABLED": "False"}, (".warc.gz.open: File too large", "the corpus index: disk I/O error")),
+        (
+            {"CRAWL_STATE_ENABLED": "False"},
+            (".warc.gz.open: File too large", "the corpus index: disk I/O error"),
+        ),
     ],
     ids=["state", "warc"],
 )
@@ -154,9 +181,13 @@ def test_a_crawl_that_fills_the_disk_stops_with_io_error_and_the_next_run_comple
     places = []
     if (data / "state.sqlite").exists():
         state = sqlite3.connect(data / "state.sqlite")
-        rows = state.execute("SELECT warc_filename, warc_offset, warc_length FROM urls WHERE warc_filename IS NOT NULL")
+        rows = state.execute(
+            "SELECT warc_filename, warc_offset, warc_length FROM urls WHERE warc_filename IS NOT NULL"
+        )
         places += [tuple(row) for row in rows]
-    manifest = [json.loads(line) for line in (data / "corpus" / "index.jsonl").read_text().splitlines()]
+    manifest = [
+        json.loads(line) for line in (data / "corpus" / "index.jsonl").read_text().splitlines()
+    ]
     places += [(e["warc"]["filename"], e["warc"]["offset"], e["warc"]["length"]) for e in manifest]
     for warc in warcs:
         for line in index_path(warc).read_text().splitlines():

@@ -20,7 +20,10 @@ ARTICLE = "/news/2026/11/20/a-story"
 MiB = 1 << 20
 STORY = (
     "<html><head><title>A story</title></head><body><article><h1>A story</h1>"
-    + "".join(f"<p>Caracas and Moscow talked again on day {n}, and both sides said the talks went well.</p>" for n in range(20))
+    + "".join(
+        f"<p>Caracas and Moscow talked again on day {n}, and both sides said the talks went well.</p>"
+        for n in range(20)
+    )
     + "</article></body></html>"
 ).encode()
 
@@ -49,12 +52,18 @@ def gzip_bomb() -> bytes:
     return make_gzip_bomb(1024)
 
 
-def test_a_gzip_bomb_is_archived_as_sent_and_never_inflated_past_the_size_cap(gzip_bomb: bytes, tmp_path: Path) -> None:
+def test_a_gzip_bomb_is_archived_as_sent_and_never_inflated_past_the_size_cap(
+    gzip_bomb: bytes, tmp_path: Path
+) -> None:
     with FixtureServer() as server:
         bomb = Resource(gzip_bomb, headers=[("Content-Encoding", "gzip")])
-        result = crawl(tmp_path, one_article_site(server, bomb), {"DOWNLOAD_MAXSIZE": str(20 * MiB)})
+        result = crawl(
+            tmp_path, one_article_site(server, bomb), {"DOWNLOAD_MAXSIZE": str(20 * MiB)}
+        )
     assert result.returncode == 0, result.log
-    assert f"{ARTICLE}> because its body" in result.log and "exceeded DOWNLOAD_MAXSIZE" in result.log
+    assert (
+        f"{ARTICLE}> because its body" in result.log and "exceeded DOWNLOAD_MAXSIZE" in result.log
+    )
     assert archived_bodies(result.warc_files(), server.url(ARTICLE)) == [gzip_bomb]
     assert result.manifest() == []
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -63,7 +72,9 @@ def test_a_gzip_bomb_is_archived_as_sent_and_never_inflated_past_the_size_cap(gz
 
 def test_a_429_with_retry_after_pauses_that_host_only_then_succeeds(tmp_path: Path) -> None:
     with FixtureServer() as server, FixtureServer(host="127.0.0.2") as other:
-        busy = Resource(b"busy", status=429, headers=[("Retry-After", "2")], content_type="text/plain")
+        busy = Resource(
+            b"busy", status=429, headers=[("Retry-After", "2")], content_type="text/plain"
+        )
         story = Resource(STORY, faults=[busy])
         sources = one_article_site(server, story)
         other_sources = one_article_site(other, Resource(pages.listing_html("Other", []).encode()))
@@ -74,34 +85,49 @@ def test_a_429_with_retry_after_pauses_that_host_only_then_succeeds(tmp_path: Pa
     assert result.returncode == 0, result.log
     assert retried - refused >= 2.0  # the host was asked nothing during the pause...
     assert any(refused < at < retried for at in others)  # ...while the other host went on
-    assert f"{server.url(ARTICLE)} answered 429: pausing 127.0.0.1 for 2.0 s (Retry-After)" in result.log
+    assert (
+        f"{server.url(ARTICLE)} answered 429: pausing 127.0.0.1 for 2.0 s (Retry-After)"
+        in result.log
+    )
     assert "'retry_after/paused': 1" in result.log
-    assert len(archived_bodies(result.warc_files(), server.url(ARTICLE))) == 2  # the 429 is archived too
+    assert (
+        len(archived_bodies(result.warc_files(), server.url(ARTICLE))) == 2
+    )  # the 429 is archived too
     assert [entry["url"] for entry in result.manifest()] == [server.url(ARTICLE)]
 
 
 def test_a_retry_after_past_the_limit_is_not_waited_for(tmp_path: Path) -> None:
     with FixtureServer() as server:
-        busy = Resource(b"busy", status=503, headers=[("Retry-After", "86400")], content_type="text/plain")
+        busy = Resource(
+            b"busy", status=503, headers=[("Retry-After", "86400")], content_type="text/plain"
+        )
         story = Resource(b"<html><body><p>never reached</p></body></html>", faults=[busy])
         result = crawl(tmp_path, one_article_site(server, story), {"RETRY_AFTER_MAX": "60"})
         asked = [request.path for request in server.requests].count(ARTICLE)
     assert result.returncode == 1, result.log  # the story was not fetched: an error of its source
     assert asked == 1
-    assert "asking to wait 86400 s (Retry-After), more than RETRY_AFTER_MAX (60 s): not retried" in result.log
+    assert (
+        "asking to wait 86400 s (Retry-After), more than RETRY_AFTER_MAX (60 s): not retried"
+        in result.log
+    )
     assert "'retry_after/too_long': 1" in result.log
 
 
 def test_server_errors_are_retried_until_the_page_comes(tmp_path: Path) -> None:
     with FixtureServer() as server:
-        failing = [Resource(b"oops", status=500, content_type="text/plain"), Resource(b"down", status=503, content_type="text/plain")]
+        failing = [
+            Resource(b"oops", status=500, content_type="text/plain"),
+            Resource(b"down", status=503, content_type="text/plain"),
+        ]
         story = Resource(STORY, faults=failing)
         result = crawl(tmp_path, one_article_site(server, story))
         asked = [request.path for request in server.requests].count(ARTICLE)
     assert result.returncode == 0, result.log
     assert asked == 3
     assert "'retry/count': 2" in result.log
-    assert len(archived_bodies(result.warc_files(), server.url(ARTICLE))) == 3  # every answer is kept
+    assert (
+        len(archived_bodies(result.warc_files(), server.url(ARTICLE))) == 3
+    )  # every answer is kept
     assert [entry["url"] for entry in result.manifest()] == [server.url(ARTICLE)]
 
 
@@ -129,7 +155,9 @@ def test_a_page_that_always_breaks_off_is_kept_cut_and_never_extracted(tmp_path:
     with FixtureServer() as server:
         result = crawl(tmp_path, one_article_site(server, Resource(STORY, cut_at=300)))
     assert result.returncode == 0, result.log
-    assert truncated_records(result.warc_files(), server.url(ARTICLE)) == ["disconnect"] * 3  # RETRY_TIMES = 2
+    assert (
+        truncated_records(result.warc_files(), server.url(ARTICLE)) == ["disconnect"] * 3
+    )  # RETRY_TIMES = 2
     assert "Gave up retrying" in result.log and "dataloss" in result.log
     assert result.manifest() == [] and "filtered truncated:1" in result.log
 
@@ -145,9 +173,15 @@ def test_a_slow_answer_times_out_is_retried_and_then_comes(tmp_path: Path) -> No
 
 def test_a_page_that_never_answers_in_time_is_named_with_the_reason(tmp_path: Path) -> None:
     with FixtureServer() as server:
-        result = crawl(tmp_path, one_article_site(server, Resource(STORY, delay=3)), {"DOWNLOAD_TIMEOUT": "1", "RETRY_TIMES": "1"})
+        result = crawl(
+            tmp_path,
+            one_article_site(server, Resource(STORY, delay=3)),
+            {"DOWNLOAD_TIMEOUT": "1", "RETRY_TIMES": "1"},
+        )
     assert result.returncode == 1, result.log
-    assert f"Cannot fetch {server.url(ARTICLE)}: " in result.log and "took longer than 1" in result.log
+    assert (
+        f"Cannot fetch {server.url(ARTICLE)}: " in result.log and "took longer than 1" in result.log
+    )
     assert "'news/hostile/errors': 1" in result.log
     assert result.manifest() == []
 
@@ -160,7 +194,9 @@ def test_a_redirect_loop_ends_with_a_warning_and_every_hop_archived(tmp_path: Pa
         asked = server.paths()
     assert result.returncode == 0, result.log
     assert asked.count(ARTICLE) == 1 and asked.count("/loop-b") == 1
-    assert f"Redirect loop: {server.url('/loop-b')} sends back to {server.url(ARTICLE)}" in result.log
+    assert (
+        f"Redirect loop: {server.url('/loop-b')} sends back to {server.url(ARTICLE)}" in result.log
+    )
     assert "'news/hostile/redirect_loop': 1" in result.log and "'redirect/loop': 1" in result.log
     assert len(archived_bodies(result.warc_files(), server.url("/loop-b"))) == 1
 
@@ -169,7 +205,9 @@ def redirect_chain_site(server: FixtureServer, hops: int) -> str:
     """The article redirects through ``/hop/1`` ... ``/hop/HOPS`` to the story at ``/hop/HOPS+1``."""
     sources = one_article_site(server, Resource(status=301, headers=[("Location", "/hop/1")]))
     for hop in range(1, hops + 1):
-        server.routes[f"/hop/{hop}"] = Resource(status=302, headers=[("Location", f"/hop/{hop + 1}")])
+        server.routes[f"/hop/{hop}"] = Resource(
+            status=302, headers=[("Location", f"/hop/{hop + 1}")]
+        )
     server.routes[f"/hop/{hops + 1}"] = Resource(STORY)
     return sources
 
@@ -180,7 +218,10 @@ def test_a_long_redirect_chain_is_followed_to_the_article(tmp_path: Path) -> Non
         result = crawl(tmp_path, sources)
     assert result.returncode == 0, result.log
     assert [entry["url"] for entry in result.manifest()] == [server.url("/hop/6")]
-    assert all(len(archived_bodies(result.warc_files(), server.url(f"/hop/{hop}"))) == 1 for hop in range(1, 7))
+    assert all(
+        len(archived_bodies(result.warc_files(), server.url(f"/hop/{hop}"))) == 1
+        for hop in range(1, 7)
+    )
 
 
 def test_a_redirect_chain_past_the_limit_ends_with_a_warning(tmp_path: Path) -> None:
@@ -190,7 +231,10 @@ def test_a_redirect_chain_past_the_limit_ends_with_a_warning(tmp_path: Path) -> 
         asked = server.paths()
     assert result.returncode == 0, result.log
     assert "/hop/3" in asked and "/hop/4" not in asked
-    assert f"Gave up following redirects of {server.url(ARTICLE)} after 3 hops (REDIRECT_MAX_TIMES)" in result.log
+    assert (
+        f"Gave up following redirects of {server.url(ARTICLE)} after 3 hops (REDIRECT_MAX_TIMES)"
+        in result.log
+    )
     assert "'news/hostile/redirect_too_long': 1" in result.log and result.manifest() == []
 
 
@@ -209,16 +253,30 @@ def spanish_story(head: str = "") -> str:
     [
         (spanish_story('<meta charset="windows-1252">').encode("cp1252"), "text/html"),
         (spanish_story().encode("cp1252"), "text/html; charset=windows-1252"),
-        (spanish_story().replace("“", '"').replace("”", '"').encode("iso-8859-1"), "text/html; charset=iso-8859-1"),
-        (spanish_story('<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1">')
-         .replace("“", '"').replace("”", '"').encode("iso-8859-1"), "text/html"),
+        (
+            spanish_story().replace("“", '"').replace("”", '"').encode("iso-8859-1"),
+            "text/html; charset=iso-8859-1",
+        ),
+        (
+            spanish_story(
+                '<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1">'
+            )
+            .replace("“", '"')
+            .replace("”", '"')
+            .encode("iso-8859-1"),
+            "text/html",
+        ),
         (spanish_story().encode("cp1252"), "text/html"),  # declared nowhere
     ],
     ids=["cp1252-meta", "cp1252-header", "latin1-header", "latin1-http-equiv", "undeclared"],
 )
-def test_legacy_charsets_reach_the_corpus_as_the_right_characters(body: bytes, content_type: str, tmp_path: Path) -> None:
+def test_legacy_charsets_reach_the_corpus_as_the_right_characters(
+    body: bytes, content_type: str, tmp_path: Path
+) -> None:
     with FixtureServer() as server:
-        result = crawl(tmp_path, one_article_site(server, Resource(body, content_type=content_type)))
+        result = crawl(
+            tmp_path, one_article_site(server, Resource(body, content_type=content_type))
+        )
     assert result.returncode == 0, result.log
     [entry] = result.manifest()
     text = (result.corpus / entry["file"]).read_text(encoding="utf-8")
@@ -233,10 +291,16 @@ def test_links_of_a_page_whose_charset_is_only_in_the_http_header_are_asked_for_
     path = "/news/2026/11/20/\u00fcber-die-br\u00fccke-story"
     quoted = quote(path)  # the page's characters, percent-encoded as UTF-8
     with FixtureServer() as server:
-        server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", content_type="text/plain")
-        home = pages.listing_html("Home", [(path, "\u00dcber die Br\u00fccke")]).replace("<meta charset=\"utf-8\">", "")
+        server.routes["/robots.txt"] = Resource(
+            b"User-agent: *\nAllow: /\n", content_type="text/plain"
+        )
+        home = pages.listing_html("Home", [(path, "\u00dcber die Br\u00fccke")]).replace(
+            '<meta charset="utf-8">', ""
+        )
         assert "charset" not in home
-        server.routes["/"] = Resource(home.encode(charset), content_type=f"text/html; charset={charset}")
+        server.routes["/"] = Resource(
+            home.encode(charset), content_type=f"text/html; charset={charset}"
+        )
         server.routes[quoted] = Resource(STORY)
         result = crawl(tmp_path, f'[[source]]\nname = "hostile"\nurl = "{server.base_url}/"\n')
         asked = server.paths()
@@ -250,26 +314,39 @@ def test_a_source_with_a_unicode_host_is_crawled_under_its_idna_name(tmp_path: P
         sources = f'[[source]]\nname = "idn"\nurl = "http://b\u00fccher.test:{server.port}/"\n'
         settings = fake_dns({"xn--bcher-kva.test": ["127.0.0.1"]}, ALLOW_PRIVATE_ADDRESSES="True")
         result = crawl(tmp_path, sources, settings)
-    assert [entry["url"] for entry in result.manifest()] == [f"http://xn--bcher-kva.test:{server.port}{ARTICLE}"]
+    assert [entry["url"] for entry in result.manifest()] == [
+        f"http://xn--bcher-kva.test:{server.port}{ARTICLE}"
+    ]
 
 
 def test_a_pattern_that_backtracks_forever_in_python_runs_in_linear_time(tmp_path: Path) -> None:
     """With Python's re, ``(a+)+$`` on this link takes minutes; the crawl would hang."""
     article = "/news/2026/11/20/story-a"
     with FixtureServer() as server:
-        server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", content_type="text/plain")
+        server.routes["/robots.txt"] = Resource(
+            b"User-agent: *\nAllow: /\n", content_type="text/plain"
+        )
         links = [("/news/" + "a" * 40 + "!", "trap"), (article, "A story")]
         server.routes["/"] = Resource(pages.listing_html("Home", links).encode())
         server.routes[article] = Resource(STORY)
-        result = crawl(tmp_path, f'[[source]]\nname = "hostile"\nurl = "{server.base_url}/"\narticle_pattern = "(a+)+$"\n')
+        result = crawl(
+            tmp_path,
+            f'[[source]]\nname = "hostile"\nurl = "{server.base_url}/"\narticle_pattern = "(a+)+$"\n',
+        )
     assert [entry["url"] for entry in result.manifest()] == [server.url(article)]
 
 
 def test_a_link_past_urllength_limit_is_skipped_before_any_pattern_sees_it(tmp_path: Path) -> None:
-    long_link = "/news/" + "a" * 20_000 + "/"  # 35 s of Python's re with the default article pattern
+    long_link = (
+        "/news/" + "a" * 20_000 + "/"
+    )  # 35 s of Python's re with the default article pattern
     with FixtureServer() as server:
-        server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", content_type="text/plain")
-        server.routes["/"] = Resource(pages.listing_html("Home", [(long_link, "trap"), (ARTICLE, "A story")]).encode())
+        server.routes["/robots.txt"] = Resource(
+            b"User-agent: *\nAllow: /\n", content_type="text/plain"
+        )
+        server.routes["/"] = Resource(
+            pages.listing_html("Home", [(long_link, "trap"), (ARTICLE, "A story")]).encode()
+        )
         server.routes[ARTICLE] = Resource(STORY)
         result = crawl(tmp_path, f'[[source]]\nname = "hostile"\nurl = "{server.base_url}/"\n')
         asked = server.paths()
@@ -279,7 +356,11 @@ def test_a_link_past_urllength_limit_is_skipped_before_any_pattern_sees_it(tmp_p
 
 
 def test_invalid_utf8_is_replaced_not_fatal(tmp_path: Path) -> None:
-    body = spanish_story('<meta charset="utf-8">').encode("utf-8").replace("número".encode(), b"n\xfamero\xff\xfe")
+    body = (
+        spanish_story('<meta charset="utf-8">')
+        .encode("utf-8")
+        .replace("número".encode(), b"n\xfamero\xff\xfe")
+    )
     with FixtureServer() as server:
         result = crawl(tmp_path, one_article_site(server, Resource(body)))
     assert result.returncode == 0, result.log
@@ -291,8 +372,14 @@ def test_binary_served_as_html_and_a_pdf_are_archived_but_never_extracted(tmp_pa
     noise = random.Random(7).randbytes(20_000)
     with FixtureServer() as server:
         sources = one_article_site(server, Resource(noise))
-        server.routes["/"] = Resource(pages.listing_html("Home", [(ARTICLE, "A story"), ("/files/report.pdf", "Report")]).encode())
-        server.routes["/files/report.pdf"] = Resource(b"%PDF-1.7\n" + noise, content_type="application/pdf")
+        server.routes["/"] = Resource(
+            pages.listing_html(
+                "Home", [(ARTICLE, "A story"), ("/files/report.pdf", "Report")]
+            ).encode()
+        )
+        server.routes["/files/report.pdf"] = Resource(
+            b"%PDF-1.7\n" + noise, content_type="application/pdf"
+        )
         result = crawl(tmp_path, sources + 'article_pattern = "/(news|files)/"\n')
     assert result.returncode == 0, result.log
     assert result.manifest() == []
@@ -305,10 +392,16 @@ def test_binary_served_as_html_and_a_pdf_are_archived_but_never_extracted(tmp_pa
     ("robots", "settings", "reason"),
     [
         (Resource(b"<html>down</html>", status=503), {}, "it answered 503"),
-        (Resource(b"User-agent: *\nAllow: /\n" * 50, content_type="text/plain", cut_at=10), {},
-         "the connection broke before its end"),
-        (Resource(b"User-agent: *\nAllow: /\n", content_type="text/plain", delay=3),
-         {"DOWNLOAD_TIMEOUT": "1", "RETRY_TIMES": "0"}, "DownloadTimeoutError"),
+        (
+            Resource(b"User-agent: *\nAllow: /\n" * 50, content_type="text/plain", cut_at=10),
+            {},
+            "the connection broke before its end",
+        ),
+        (
+            Resource(b"User-agent: *\nAllow: /\n", content_type="text/plain", delay=3),
+            {"DOWNLOAD_TIMEOUT": "1", "RETRY_TIMES": "0"},
+            "DownloadTimeoutError",
+        ),
     ],
     ids=["503", "reset-mid-body", "timeout"],
 )
@@ -336,11 +429,16 @@ def test_unreachable_robots_txt_keeps_the_crawler_off_the_host_and_is_an_error(
     [
         Resource(b"<html><body><h1>Not found</h1><p>Disallow: /</p></body></html>", status=404),
         Resource(random.Random(3).randbytes(3000), content_type="text/plain"),
-        Resource(b"User-agent: *\n" + b"Disallow: /private/\n" * 40_000 + b"Disallow: /news/\n", content_type="text/plain"),
+        Resource(
+            b"User-agent: *\n" + b"Disallow: /private/\n" * 40_000 + b"Disallow: /news/\n",
+            content_type="text/plain",
+        ),
     ],
     ids=["404-page-with-rules-text", "garbage", "huge"],
 )
-def test_missing_garbage_or_huge_robots_txt_still_lets_the_crawl_through(robots: Resource, tmp_path: Path) -> None:
+def test_missing_garbage_or_huge_robots_txt_still_lets_the_crawl_through(
+    robots: Resource, tmp_path: Path
+) -> None:
     with FixtureServer() as server:
         sources = one_article_site(server, Resource(STORY))
         server.routes["/robots.txt"] = robots
@@ -350,28 +448,45 @@ def test_missing_garbage_or_huge_robots_txt_still_lets_the_crawl_through(robots:
 
 
 def test_broken_empty_gzipped_and_booby_trapped_feeds_and_sitemaps(tmp_path: Path) -> None:
-    lol = '<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">' + "".join(
-        f'<!ENTITY {chr(98 + n)} "{("&" + chr(97 + n) + ";") * 10}">' for n in range(8)
-    ) + "]>"
+    lol = (
+        '<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
+        + "".join(f'<!ENTITY {chr(98 + n)} "{("&" + chr(97 + n) + ";") * 10}">' for n in range(8))
+        + "]>"
+    )
     with FixtureServer() as server:
-        feeds = ", ".join(f'"{server.url(path)}"' for path in ("/broken.rss", "/empty.rss", "/bomb.rss"))
-        sources = one_article_site(server, Resource(STORY)) + f'feeds = [{feeds}]\nsitemaps = ["{server.url("/sitemap.xml.gz")}"]\n'
+        feeds = ", ".join(
+            f'"{server.url(path)}"' for path in ("/broken.rss", "/empty.rss", "/bomb.rss")
+        )
+        sources = (
+            one_article_site(server, Resource(STORY))
+            + f'feeds = [{feeds}]\nsitemaps = ["{server.url("/sitemap.xml.gz")}"]\n'
+        )
 
-        server.routes["/"] = Resource(pages.listing_html("Home", []).encode())  # the article is only in the sitemap
-        server.routes["/broken.rss"] = Resource(b"<rss><channel><item><link>", content_type="application/rss+xml")
+        server.routes["/"] = Resource(
+            pages.listing_html("Home", []).encode()
+        )  # the article is only in the sitemap
+        server.routes["/broken.rss"] = Resource(
+            b"<rss><channel><item><link>", content_type="application/rss+xml"
+        )
         server.routes["/empty.rss"] = Resource(b"", content_type="application/rss+xml")
         server.routes["/bomb.rss"] = Resource(
             f'<?xml version="1.0"?>{lol}<rss><channel><item><link>{server.url("/x/")}&i;</link></item></channel></rss>'.encode(),
             content_type="application/rss+xml",
         )
         urlset = f"<urlset><url><loc>{server.url(ARTICLE)}</loc></url></urlset>".encode()
-        server.routes["/sitemap.xml.gz"] = Resource(gzip.compress(urlset), content_type="application/x-gzip")
+        server.routes["/sitemap.xml.gz"] = Resource(
+            gzip.compress(urlset), content_type="application/x-gzip"
+        )
         result = crawl(tmp_path, sources)
         asked = server.paths()
-    assert result.returncode == 1, result.log  # the broken feeds and sitemaps are errors of the source
+    assert result.returncode == 1, (
+        result.log
+    )  # the broken feeds and sitemaps are errors of the source
     assert f"{server.url('/empty.rss')} is not an RSS or Atom feed" in result.log
     assert "'news/hostile/errors/bad_feed': " in result.log
-    assert "/x/" in asked and not any("aaaa" in path for path in asked)  # the entity was never expanded
+    assert "/x/" in asked and not any(
+        "aaaa" in path for path in asked
+    )  # the entity was never expanded
     assert [entry["url"] for entry in result.manifest()] == [server.url(ARTICLE)]
 
 
@@ -388,9 +503,15 @@ def test_a_cut_body_is_no_capture_to_revisit_or_to_ask_conditionally_about(tmp_p
 
 def test_a_redirect_to_another_scheme_is_refused_live_and_from_the_archive(tmp_path: Path) -> None:
     secret = tmp_path / "secret.html"
-    secret.write_text("<html><body><article>" + "<p>TOP SECRET local file text.</p>" * 40 + "</article></body></html>")
+    secret.write_text(
+        "<html><body><article>"
+        + "<p>TOP SECRET local file text.</p>" * 40
+        + "</article></body></html>"
+    )
     with FixtureServer() as server:
-        sources = one_article_site(server, Resource(status=302, headers=[("Location", f"file://{secret}")]))
+        sources = one_article_site(
+            server, Resource(status=302, headers=[("Location", f"file://{secret}")])
+        )
         live = crawl(tmp_path / "live", sources)
     offline = crawl(tmp_path / "offline", sources, {"REPLAY_ARCHIVE": str(live.archive)})
     for result in (live, offline):

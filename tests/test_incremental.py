@@ -70,16 +70,24 @@ def test_second_run_fetches_only_the_new_article(runs: Runs) -> None:
 def test_third_run_fetches_no_article(runs: Runs) -> None:
     assert articles_requested(runs, 2) == []
     # ...but it polls robots.txt, feeds, sitemaps and sections again.
-    assert {"/robots.txt", "/feed.rss", "/atom.xml", "/sitemap_index.xml", "/section/world/"} <= set(runs.requests[2])
+    assert {
+        "/robots.txt",
+        "/feed.rss",
+        "/atom.xml",
+        "/sitemap_index.xml",
+        "/section/world/",
+    } <= set(runs.requests[2])
 
 
 def test_summary_counts_known_articles(runs: Runs) -> None:
-    line = next(l for l in reversed(runs.results[2].log.splitlines()) if l.strip().startswith("fixture:"))
+    line = next(
+        l for l in reversed(runs.results[2].log.splitlines()) if l.strip().startswith("fixture:")
+    )
     assert "discovered 12 (12 known)" in line and "written 0," in line
 
 
 def test_polls_are_conditional(runs: Runs) -> None:
-    third_run = runs.server.requests[-len(runs.requests[2]):]
+    third_run = runs.server.requests[-len(runs.requests[2]) :]
     conditional = {r.path for r in third_run if "If-None-Match" in r.headers}
     assert {"/robots.txt", "/feed.rss", "/sitemap_index.xml", "/section/world/"} <= conditional
 
@@ -109,7 +117,12 @@ def test_revisits_are_archived_with_both_profiles(runs: Runs) -> None:
     profiles = {r.rec_headers["WARC-Profile"] for r in found}
     assert profiles == {PROFILE_NOT_MODIFIED, PROFILE_IDENTICAL}
     for record in found:
-        for name in ("WARC-Refers-To", "WARC-Refers-To-Target-URI", "WARC-Refers-To-Date", "WARC-Payload-Digest"):
+        for name in (
+            "WARC-Refers-To",
+            "WARC-Refers-To-Target-URI",
+            "WARC-Refers-To-Date",
+            "WARC-Payload-Digest",
+        ):
             assert record.rec_headers[name], name
     not_modified = [r for r in found if r.rec_headers["WARC-Profile"] == PROFILE_NOT_MODIFIED]
     assert all(r.http_headers.get_statuscode() == "304" for r in not_modified)
@@ -135,7 +148,11 @@ def test_revisits_point_at_archived_responses(runs: Runs) -> None:
 def test_warcio_check_passes_after_three_runs(runs: Runs) -> None:
     files = runs.results[-1].warc_files()
     assert len(files) == 3
-    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", *map(str, files)], capture_output=True, text=True)
+    check = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", *map(str, files)],
+        capture_output=True,
+        text=True,
+    )
     assert check.returncode == 0, check.stdout + check.stderr
 
 
@@ -147,7 +164,11 @@ def test_pywb_resolves_revisits_to_their_originals(runs: Runs, tmp_path: Path) -
     result = runs.results[-1]
     found = revisits(result)
     same = next(r for r in reversed(found) if r.rec_headers["WARC-Profile"] == PROFILE_IDENTICAL)
-    not_modified = next(r for r in reversed(found) if r.rec_headers["WARC-Target-URI"].endswith("/sitemap_index.xml"))
+    not_modified = next(
+        r
+        for r in reversed(found)
+        if r.rec_headers["WARC-Target-URI"].endswith("/sitemap_index.xml")
+    )
     with wayback(result.archive, tmp_path) as base:
         # An identical-payload revisit replays as the original response, body and all.
         url = same.rec_headers["WARC-Target-URI"]
@@ -160,7 +181,9 @@ def test_pywb_resolves_revisits_to_their_originals(runs: Runs, tmp_path: Path) -
         status, headers, body = fetch(f"{base}/news/{_stamp(not_modified)}id_/{url}")
         assert status == 200 and headers["Memento-Datetime"]
         assert body == runs.server.routes["/sitemap_index.xml"].body
-        refers = "".join(ch for ch in not_modified.rec_headers["WARC-Refers-To-Date"] if ch.isdigit())[:14]
+        refers = "".join(
+            ch for ch in not_modified.rec_headers["WARC-Refers-To-Date"] if ch.isdigit()
+        )[:14]
         status, headers, body = fetch(f"{base}/news/{refers}id_/{url}")
         assert status == 200
         assert body == runs.server.routes["/sitemap_index.xml"].body
@@ -173,7 +196,11 @@ def test_recrawl_updates_a_changed_article_in_place(news_site, tmp_path: Path) -
     before = len(first.manifest())
     path = news_site.site.articles["a1"].path
     route = news_site.server.routes[path]
-    route.body = route.body.replace(b'<div class="article-body">\n<p>', b'<div class="article-body">\n<p>Update: talks resumed on Monday. ', 1)
+    route.body = route.body.replace(
+        b'<div class="article-body">\n<p>',
+        b'<div class="article-body">\n<p>Update: talks resumed on Monday. ',
+        1,
+    )
 
     second = crawl(tmp_path, sources)
     assert second.returncode == 0, second.log

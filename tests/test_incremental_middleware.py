@@ -16,8 +16,16 @@ CAPTURE = Capture("<urn:uuid:1>", "2026-11-20T10:00:00Z", FEED, "sha1:AAAA", "a.
 
 def middleware(tmp_path: Path) -> IncrementalMiddleware:
     state = CrawlState(tmp_path / "state.sqlite")
-    state.record_fetch(FEED, source="s", kind="feed", fetched_at=CAPTURE.record_date, status=200,
-                       etag='"v1"', last_modified="Fri, 20 Nov 2026 10:00:00 GMT", capture=CAPTURE)
+    state.record_fetch(
+        FEED,
+        source="s",
+        kind="feed",
+        fetched_at=CAPTURE.record_date,
+        status=200,
+        etag='"v1"',
+        last_modified="Fri, 20 Nov 2026 10:00:00 GMT",
+        capture=CAPTURE,
+    )
     return IncrementalMiddleware(state, tmp_path, get_crawler().stats)
 
 
@@ -30,7 +38,10 @@ def test_known_url_gets_its_validators(tmp_path: Path) -> None:
 
 def test_unknown_or_unconditional_url_gets_none(tmp_path: Path) -> None:
     subject = middleware(tmp_path)
-    for request in (Request("http://127.0.0.1:9/other"), Request(FEED, meta={"unconditional": True})):
+    for request in (
+        Request("http://127.0.0.1:9/other"),
+        Request(FEED, meta={"unconditional": True}),
+    ):
         subject.process_request(request)
         assert b"If-None-Match" not in request.headers
 
@@ -41,12 +52,17 @@ def test_validators_do_not_follow_a_redirect(tmp_path: Path) -> None:
     subject.process_request(request)
     redirected = request.replace(url="http://127.0.0.1:9/new-feed.rss")
     subject.process_request(redirected)
-    assert b"If-None-Match" not in redirected.headers and b"If-Modified-Since" not in redirected.headers
+    assert (
+        b"If-None-Match" not in redirected.headers
+        and b"If-Modified-Since" not in redirected.headers
+    )
 
 
 def test_etag_survives_a_304_without_one(tmp_path: Path) -> None:
     subject = middleware(tmp_path)
-    subject.state.record_fetch(FEED, source="s", kind="feed", fetched_at="2026-11-21T10:00:00Z", status=304)
+    subject.state.record_fetch(
+        FEED, source="s", kind="feed", fetched_at="2026-11-21T10:00:00Z", status=304
+    )
     known = subject.state.get(FEED)
     assert known is not None and known.capture == CAPTURE
     request = Request(FEED)

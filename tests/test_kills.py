@@ -34,10 +34,16 @@ def whole_record_ids(archive: Path) -> set[bytes]:
 
 
 def final_record_ids(warc_files: list[Path]) -> set[bytes]:
-    return {found.group(1) for path in warc_files for found in RECORD_ID.finditer(gzip.decompress(path.read_bytes()))}
+    return {
+        found.group(1)
+        for path in warc_files
+        for found in RECORD_ID.finditer(gzip.decompress(path.read_bytes()))
+    }
 
 
-def test_twenty_kills_at_random_moments_then_a_full_run(news_site: ServedSite, tmp_path: Path) -> None:
+def test_twenty_kills_at_random_moments_then_a_full_run(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
     news_site.server.delay = 0.03
     sources = news_site.site.source_toml(news_site.server.base_url, recrawl_after_days="0")
     rng = random.Random(20261123)
@@ -49,7 +55,11 @@ def test_twenty_kills_at_random_moments_then_a_full_run(news_site: ServedSite, t
         process = start_crawl(tmp_path, sources)
         target = seen + rng.randint(1, 8)
         deadline = time.monotonic() + 60
-        while len(news_site.server.paths()) < target and process.poll() is None and time.monotonic() < deadline:
+        while (
+            len(news_site.server.paths()) < target
+            and process.poll() is None
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.005)
         time.sleep(rng.uniform(0, 0.05))
         if process.poll() is None:
@@ -69,4 +79,6 @@ def test_twenty_kills_at_random_moments_then_a_full_run(news_site: ServedSite, t
     expected = {canonicalize(news_site.url(path)) for path in news_site.site.corpus_paths}
     assert set(latest) == expected
     assert len({entry["file"] for entry in latest.values()}) == len(expected)  # every article once
-    assert sorted({entry["file"] for entry in manifest}) == sorted(p.name for p in result.corpus.glob("*.txt"))
+    assert sorted({entry["file"] for entry in manifest}) == sorted(
+        p.name for p in result.corpus.glob("*.txt")
+    )

@@ -21,7 +21,8 @@ def urlset(urls: list[str]) -> str:
 
 def site(server: FixtureServer, robots_sitemap: str) -> None:
     server.routes["/robots.txt"] = Resource(
-        f"User-agent: *\nAllow: /\nSitemap: {server.url(robots_sitemap)}\n".encode(), content_type="text/plain"
+        f"User-agent: *\nAllow: /\nSitemap: {server.url(robots_sitemap)}\n".encode(),
+        content_type="text/plain",
     )
     server.routes["/"] = Resource(pages.listing_html("Home", []).encode())
 
@@ -29,24 +30,36 @@ def site(server: FixtureServer, robots_sitemap: str) -> None:
 def test_a_sitemap_index_that_never_ends_stops_at_max_sitemap_depth(tmp_path: Path) -> None:
     with FixtureServer() as server:
         site(server, "/maze/0.xml")
-        for level in range(60):  # each index points one level deeper, as a hostile site would forever
+        for level in range(
+            60
+        ):  # each index points one level deeper, as a hostile site would forever
             server.routes[f"/maze/{level}.xml"] = Resource(
-                pages.sitemap_index([server.url(f"/maze/{level + 1}.xml")]).encode(), content_type=XML
+                pages.sitemap_index([server.url(f"/maze/{level + 1}.xml")]).encode(),
+                content_type=XML,
             )
         sources = f'[[source]]\nname = "maze"\nurl = "{server.base_url}/"\nmax_sitemap_depth = 3\n'
         result = crawl(tmp_path, sources)
         asked = [path for path in server.paths() if path.startswith("/maze/")]
     assert asked == ["/maze/0.xml", "/maze/1.xml", "/maze/2.xml", "/maze/3.xml"]
-    assert "Source maze: sitemap " + server.url("/maze/4.xml") + " is 4 indexes deep, past max_sitemap_depth (3)" in result.log
+    assert (
+        "Source maze: sitemap "
+        + server.url("/maze/4.xml")
+        + " is 4 indexes deep, past max_sitemap_depth (3)"
+        in result.log
+    )
     assert "cut by limits sitemap_depth:1" in result.log
     assert "Source maze: discovery limits left out 1 sitemap depth" in result.log
 
 
-def test_too_many_sitemaps_and_urls_are_cut_and_counted_and_the_first_articles_still_come(tmp_path: Path) -> None:
+def test_too_many_sitemaps_and_urls_are_cut_and_counted_and_the_first_articles_still_come(
+    tmp_path: Path,
+) -> None:
     with FixtureServer() as server:
         site(server, "/index.xml")
         children = [server.url(f"/sitemap-{n}.xml") for n in range(30)]
-        server.routes["/index.xml"] = Resource(pages.sitemap_index(children).encode(), content_type=XML)
+        server.routes["/index.xml"] = Resource(
+            pages.sitemap_index(children).encode(), content_type=XML
+        )
         for n in range(30):
             urls = [server.url(f"/news/2026/11/20/story-{n}-{k}") for k in range(100)]
             server.routes[f"/sitemap-{n}.xml"] = Resource(urlset(urls).encode(), content_type=XML)
@@ -60,19 +73,36 @@ def test_too_many_sitemaps_and_urls_are_cut_and_counted_and_the_first_articles_s
     articles = [path for path in asked if path.startswith("/news/")]
     assert len(sitemaps) == 2  # the index is the first of the 3
     assert len(articles) == 50
-    assert all(int(path.rsplit("-", 1)[1]) < 40 for path in articles)  # nothing past the 40th entry is read
+    assert all(
+        int(path.rsplit("-", 1)[1]) < 40 for path in articles
+    )  # nothing past the 40th entry is read
     summary = result.log.split("Summary per source:")[1]
     assert "cut by limits articles:30 sitemap_urls:2 sitemaps:28" in summary
-    assert "max_articles" in result.log and "max_sitemap_urls" in result.log and "max_sitemaps" in result.log
+    assert (
+        "max_articles" in result.log
+        and "max_sitemap_urls" in result.log
+        and "max_sitemaps" in result.log
+    )
 
 
 def test_limits_default_to_the_settings_and_a_source_overrides_them() -> None:
-    settings = Settings({"SITEMAP_MAX_DEPTH": 3, "SITEMAP_MAX_COUNT": 200, "SITEMAP_MAX_URLS": 50_000, "ARTICLES_MAX_PER_RUN": 2000})
-    (source,) = parse_sources('[[source]]\nname = "a"\nurl = "https://a.example/"\nmax_articles = 0\n')
+    settings = Settings(
+        {
+            "SITEMAP_MAX_DEPTH": 3,
+            "SITEMAP_MAX_COUNT": 200,
+            "SITEMAP_MAX_URLS": 50_000,
+            "ARTICLES_MAX_PER_RUN": 2000,
+        }
+    )
+    (source,) = parse_sources(
+        '[[source]]\nname = "a"\nurl = "https://a.example/"\nmax_articles = 0\n'
+    )
     assert DiscoveryLimits.of(source, settings) == DiscoveryLimits(3, 200, 50_000, 0)
 
 
-def test_a_max_articles_above_what_the_site_has_changes_nothing(news_site: ServedSite, tmp_path: Path) -> None:
+def test_a_max_articles_above_what_the_site_has_changes_nothing(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
     """The article limit is not the URL length limit: every link of usual length is still read."""
     text = news_site.site.source_toml(news_site.server.base_url, max_articles="50")
     result = crawl(tmp_path, text)

@@ -16,9 +16,16 @@ def test_nested_quantifiers_run_and_backreferences_are_refused_with_the_reason()
 
 
 def test_url_length_bound() -> None:
-    assert too_long("x" * 2084, 2083) and not too_long("x" * 2083, 2083) and not too_long("x" * 10**6, 0)
+    assert (
+        too_long("x" * 2084, 2083)
+        and not too_long("x" * 2083, 2083)
+        and not too_long("x" * 10**6, 0)
+    )
 
 
 def test_author_names_padded_with_whitespace_split_without_backtracking() -> None:
     """A JSON-LD author of 20,000 spaces took 244 s in _CONJUNCTION and _PARENTHESIS before."""
-    assert split_authors(["Jane Doe" + " " * 20_000 + "and John Roe (AP)"]) == ["Jane Doe", "John Roe"]
+    assert split_authors(["Jane Doe" + " " * 20_000 + "and John Roe (AP)"]) == [
+        "Jane Doe",
+        "John Roe",
+    ]

@@ -19,7 +19,11 @@ COMMANDS = ["addsource", "checksource", "replay", "schedule", "serve", "sources"
 def test_the_summary_comes_after_the_stats_dump(news_site: ServedSite, tmp_path: Path) -> None:
     result = crawl(tmp_path, news_site.site.source_toml(news_site.server.base_url))
     log = result.log
-    assert log.index("Dumping Scrapy stats") < log.index("Summary per source") < log.index("Exit code 0: ok")
+    assert (
+        log.index("Dumping Scrapy stats")
+        < log.index("Summary per source")
+        < log.index("Exit code 0: ok")
+    )
     assert log.rstrip().endswith("Exit code 0: ok")
 
 
@@ -40,7 +44,9 @@ def test_a_graceful_stop_says_what_it_waits_for(news_site: ServedSite, tmp_path:
     lines += process.stderr.readlines()
     log = "".join(lines)
     assert process.wait(timeout=60) == 130, log
-    stopping = re.search(r"Stopping: waiting for (\d+) download\(s\) in progress and (\d+) page\(s\)", log)
+    stopping = re.search(
+        r"Stopping: waiting for (\d+) download\(s\) in progress and (\d+) page\(s\)", log
+    )
     assert stopping, log
     assert log.index("Stopping: waiting") < log.index("Summary per source")
 
@@ -53,5 +59,11 @@ def test_help_has_only_its_three_headings(command: str, tmp_path: Path) -> None:
             done = run_scrapy([command, "--help"], tmp_path, {})
         finally:
             del os.environ["COLUMNS"]
-        headings = [line for line, under in zip(done.stdout.splitlines(), done.stdout.splitlines()[1:]) if re.fullmatch(r"[=-]+", under)]
-        assert headings == ["Usage", "Options", "Global Options"], f"{columns} columns:\n{done.stdout}"
+        headings = [
+            line
+            for line, under in zip(done.stdout.splitlines(), done.stdout.splitlines()[1:])
+            if re.fullmatch(r"[=-]+", under)
+        ]
+        assert headings == ["Usage", "Options", "Global Options"], (
+            f"{columns} columns:\n{done.stdout}"
+        )

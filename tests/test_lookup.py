@@ -8,7 +8,13 @@ from pathlib import Path
 from archive.digest import sha1_digest
 from archive.http import response_block
 from archive.lookup import CaptureIndex
-from archive.records import PROFILE_IDENTICAL, PROFILE_NOT_MODIFIED, RecordFactory, WarcRecord, warc_date
+from archive.records import (
+    PROFILE_IDENTICAL,
+    PROFILE_NOT_MODIFIED,
+    RecordFactory,
+    WarcRecord,
+    warc_date,
+)
 from archive.writer import WarcWriter
 
 START = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
@@ -42,11 +48,19 @@ def response(writer: WarcWriter, url: str, body: bytes, headers: list | None = N
 def revisit(writer: WarcWriter, url: str, status: int, original: WarcRecord, headers: list) -> None:
     head, _ = response_block(status, headers, b"")
     head = head[: head.rfind(b"Content-Length")] + b"\r\n"
-    writer.write([writer.factory.revisit(
-        url, head, profile=PROFILE_NOT_MODIFIED if status == 304 else PROFILE_IDENTICAL,
-        refers_to=original.record_id, refers_to_uri=original.header("WARC-Target-URI") or "",
-        refers_to_date=original.date, payload_digest=sha1_digest(b"first"),
-    )])
+    writer.write(
+        [
+            writer.factory.revisit(
+                url,
+                head,
+                profile=PROFILE_NOT_MODIFIED if status == 304 else PROFILE_IDENTICAL,
+                refers_to=original.record_id,
+                refers_to_uri=original.header("WARC-Target-URI") or "",
+                refers_to_date=original.date,
+                payload_digest=sha1_digest(b"first"),
+            )
+        ]
+    )
 
 
 def test_the_latest_capture_of_the_url_wins(tmp_path: Path) -> None:
@@ -54,6 +68,7 @@ def test_the_latest_capture_of_the_url_wins(tmp_path: Path) -> None:
         response(writer, "http://example.com/a", b"first")
         response(writer, "http://example.com/a", b"second")
         response(writer, "http://example.com/b", b"other")
+
     index = archive_of(tmp_path, write)
     assert len(index) == 3
     assert index.page("http://example.com/a").payload == b"second"
@@ -65,16 +80,31 @@ def test_a_url_of_the_same_key_is_found_but_the_very_url_wins(tmp_path: Path) ->
     def write(writer: WarcWriter) -> None:
         response(writer, "http://example.com/q?a=1&b=2", b"exact")
         response(writer, "http://www.example.com/q?b=2&a=1", b"same key, later")
+
     index = archive_of(tmp_path, write)
     assert index.page("http://example.com/q?a=1&b=2").payload == b"exact"
     assert index.page("http://example.com/q?b=2&a=1").payload == b"same key, later"
     assert index.page("https://example.com/q?b=2&a=1").payload == b"same key, later"
 
 
-def test_an_identical_payload_revisit_keeps_its_head_and_gets_the_original_payload(tmp_path: Path) -> None:
+def test_an_identical_payload_revisit_keeps_its_head_and_gets_the_original_payload(
+    tmp_path: Path,
+) -> None:
     def write(writer: WarcWriter) -> None:
-        original = response(writer, "http://example.com/a", b"first", [("Content-Type", "text/html"), ("ETag", '"1"')])
-        revisit(writer, "http://example.com/a", 200, original, [("Content-Type", "text/html"), ("ETag", '"2"')])
+        original = response(
+            writer,
+            "http://example.com/a",
+            b"first",
+            [("Content-Type", "text/html"), ("ETag", '"1"')],
+        )
+        revisit(
+            writer,
+            "http://example.com/a",
+            200,
+            original,
+            [("Content-Type", "text/html"), ("ETag", '"2"')],
+        )
+
     page = archive_of(tmp_path, write).page("http://example.com/a")
     assert (page.status, page.header("ETag"), page.payload) == (200, '"2"', b"first")
     assert page.revisit_of
@@ -82,8 +112,14 @@ def test_an_identical_payload_revisit_keeps_its_head_and_gets_the_original_paylo
 
 def test_a_not_modified_revisit_stands_for_the_original_answer(tmp_path: Path) -> None:
     def write(writer: WarcWriter) -> None:
-        original = response(writer, "http://example.com/a", b"first", [("Content-Type", "text/html"), ("ETag", '"1"')])
+        original = response(
+            writer,
+            "http://example.com/a",
+            b"first",
+            [("Content-Type", "text/html"), ("ETag", '"1"')],
+        )
         revisit(writer, "http://example.com/a", 304, original, [("ETag", '"1"')])
+
     page = archive_of(tmp_path, write).page("http://example.com/a")
     assert (page.status, page.header("Content-Type"), page.payload) == (200, "text/html", b"first")
 
@@ -91,7 +127,15 @@ def test_a_not_modified_revisit_stands_for_the_original_answer(tmp_path: Path) -
 def test_a_revisit_without_its_original_falls_back_to_an_earlier_capture(tmp_path: Path) -> None:
     def write(writer: WarcWriter) -> None:
         response(writer, "http://example.com/a", b"older, other digest")
-        lost = WarcRecord([("WARC-Record-ID", "<urn:uuid:lost>"), ("WARC-Date", warc_date(START)),
-                           ("WARC-Target-URI", "http://example.com/a")])
+        lost = WarcRecord(
+            [
+                ("WARC-Record-ID", "<urn:uuid:lost>"),
+                ("WARC-Date", warc_date(START)),
+                ("WARC-Target-URI", "http://example.com/a"),
+            ]
+        )
         revisit(writer, "http://example.com/a", 200, lost, [("Content-Type", "text/html")])
-    assert archive_of(tmp_path, write).page("http://example.com/a").payload == b"older, other digest"
+
+    assert (
+        archive_of(tmp_path, write).page("http://example.com/a").payload == b"older, other digest"
+    )

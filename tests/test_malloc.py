@@ -41,7 +41,10 @@ def held_after_freeing(threshold: int) -> int:
     """MiB of anonymous memory a process still holds after freeing 60 MiB of 256 KiB blocks."""
     result = subprocess.run(
         [sys.executable, "-c", ALLOCATE_AND_FREE, str(threshold)],
-        capture_output=True, text=True, check=True, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(sys.path)},
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(sys.path)},
     )
     before, after = map(int, result.stdout.split())
     return after - before
@@ -54,14 +57,20 @@ def test_freed_page_sized_blocks_go_back_to_the_system() -> None:
 
 
 @glibc
-def test_the_extension_sets_the_threshold_here_and_for_the_extraction_processes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ENVIRONMENT_VARIABLE, "")  # so that the test's end takes away what the extension sets
+def test_the_extension_sets_the_threshold_here_and_for_the_extraction_processes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        ENVIRONMENT_VARIABLE, ""
+    )  # so that the test's end takes away what the extension sets
     monkeypatch.delenv(ENVIRONMENT_VARIABLE)
     extension = MallocTuning.from_crawler(get_crawler(Spider, {"MALLOC_MMAP_THRESHOLD": 131072}))
     assert extension.applied
     child = subprocess.run(
         [sys.executable, "-c", f"import os; print(os.environ['{ENVIRONMENT_VARIABLE}'])"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert child.stdout.strip() == "131072"
 

@@ -17,16 +17,23 @@ from corpus.extract import extract_article
 from corpus.metadata import StructuredData
 from corpus.options import ExtractionOptions
 
-BODY = "".join(f"<p>Paragraph {n} says what happened in Caracas and Moscow on that day of talks.</p>" for n in range(8))
+BODY = "".join(
+    f"<p>Paragraph {n} says what happened in Caracas and Moscow on that day of talks.</p>"
+    for n in range(8)
+)
 
 
 def page(authors: list[str], byline: str = "", publisher: str = "Daily Planet") -> str:
-    ld = {"@type": "NewsArticle", "headline": "Talks go on", "author": [{"@type": "Person", "name": a} for a in authors],
-          "publisher": {"@type": "Organization", "name": publisher}}
+    ld = {
+        "@type": "NewsArticle",
+        "headline": "Talks go on",
+        "author": [{"@type": "Person", "name": a} for a in authors],
+        "publisher": {"@type": "Organization", "name": publisher},
+    }
     return (
         f'<html><head><script type="application/ld+json">{json.dumps(ld)}</script>'
         f'<meta property="og:site_name" content="{publisher}"></head>'
-        f"<body><article><h1>Talks go on</h1><p class=\"byline\">{byline}</p>{BODY}</article></body></html>"
+        f'<body><article><h1>Talks go on</h1><p class="byline">{byline}</p>{BODY}</article></body></html>'
     )
 
 
@@ -49,25 +56,35 @@ def test_the_publisher_is_known_under_its_names() -> None:
 
 
 def test_authors_that_are_only_the_publisher_give_way_to_a_named_byline() -> None:
-    article = extract_article(page(["Daily Planet"], byline="By Lois Lane"), "https://dailyplanet.example/talks")
+    article = extract_article(
+        page(["Daily Planet"], byline="By Lois Lane"), "https://dailyplanet.example/talks"
+    )
     assert article is not None and article.authors == ["Lois Lane"]
 
 
 def test_the_publisher_stays_when_no_person_is_named() -> None:
     for byline in ("", "APA"):
-        article = extract_article(page(["Daily Planet"], byline=byline), "https://dailyplanet.example/talks")
+        article = extract_article(
+            page(["Daily Planet"], byline=byline), "https://dailyplanet.example/talks"
+        )
         assert article is not None and article.authors == ["Daily Planet"]
 
 
 def test_declared_people_are_kept_with_the_byline_word_dropped() -> None:
-    article = extract_article(page(["Autor Monika Bolliger", "Daily Planet"]), "https://dailyplanet.example/talks")
+    article = extract_article(
+        page(["Autor Monika Bolliger", "Daily Planet"]), "https://dailyplanet.example/talks"
+    )
     assert article is not None and article.authors == ["Monika Bolliger", "Daily Planet"]
 
 
 def body_page(body: str, publisher: str = "Daily Planet") -> str:
     """A page whose declared author is only the publisher, with ``body`` as its article."""
-    ld = {"@type": "NewsArticle", "headline": "Talks go on", "author": {"@type": "Organization", "name": publisher},
-          "publisher": {"@type": "Organization", "name": publisher}}
+    ld = {
+        "@type": "NewsArticle",
+        "headline": "Talks go on",
+        "author": {"@type": "Organization", "name": publisher},
+        "publisher": {"@type": "Organization", "name": publisher},
+    }
     return (
         f'<html><head><script type="application/ld+json">{json.dumps(ld)}</script></head>'
         f"<body><article><h1>Talks go on</h1>{body}</article>"
@@ -75,16 +92,21 @@ def body_page(body: str, publisher: str = "Daily Planet") -> str:
     )
 
 
-def authors_of(body: str, url: str = "https://dailyplanet.example/talks", publisher: str = "Daily Planet") -> list[str]:
+def authors_of(
+    body: str, url: str = "https://dailyplanet.example/talks", publisher: str = "Daily Planet"
+) -> list[str]:
     article = extract_article(body_page(body, publisher), url)
     assert article is not None
     return article.authors
 
 
 def test_a_bold_byline_paragraph_at_the_start_or_the_end_names_the_authors() -> None:
-    assert authors_of("<p>&nbsp;</p><p><strong>Mathatisi Sebusi/Mohalenyane Phakela</strong></p>" + BODY) == [
-        "Mathatisi Sebusi", "Mohalenyane Phakela"]
-    assert authors_of(BODY + '<p style="text-align:right"><strong>Lê Phương</strong></p>') == ["Lê Phương"]
+    assert authors_of(
+        "<p>&nbsp;</p><p><strong>Mathatisi Sebusi/Mohalenyane Phakela</strong></p>" + BODY
+    ) == ["Mathatisi Sebusi", "Mohalenyane Phakela"]
+    assert authors_of(BODY + '<p style="text-align:right"><strong>Lê Phương</strong></p>') == [
+        "Lê Phương"
+    ]
 
 
 def test_a_bold_subheading_inside_the_text_names_nobody() -> None:
@@ -105,7 +127,9 @@ def test_a_labeled_byline_line_names_the_author() -> None:
 
 def test_a_publisher_named_by_its_initials_is_no_author() -> None:
     byline = "<ul><li>Autor: Roman Goncharenko</li></ul>"
-    assert authors_of(BODY + byline, "https://www.dw.com/de/talks/a-1", publisher="Deutsche Welle") == ["Roman Goncharenko"]
+    assert authors_of(
+        BODY + byline, "https://www.dw.com/de/talks/a-1", publisher="Deutsche Welle"
+    ) == ["Roman Goncharenko"]
     assert is_publisher("Deutsche Welle", StructuredData(), "www.dw.com")
     assert not is_publisher("Daniel Weber", StructuredData(), "www.nytimes.com")
 
@@ -128,7 +152,9 @@ def test_the_most_specific_byline_mark_wins_over_a_looser_one() -> None:
     assert authors_of(loose + specific + BODY) == ["Lois Lane"]
 
 
-def headline_page(h1: str, og_title: str | None, title: str, ld: str | None = None, site: str | None = None) -> str:
+def headline_page(
+    h1: str, og_title: str | None, title: str, ld: str | None = None, site: str | None = None
+) -> str:
     """A page with the given <h1>, og:title, <title> and JSON-LD headline."""
     head = f"<title>{title}</title>"
     if og_title:
@@ -141,7 +167,9 @@ def headline_page(h1: str, og_title: str | None, title: str, ld: str | None = No
 
 
 def headline_of(html: str, prefer: str = "auto") -> str:
-    article = extract_article(html, "https://kabar.example/2026/talks", options=ExtractionOptions(headline=prefer))
+    article = extract_article(
+        html, "https://kabar.example/2026/talks", options=ExtractionOptions(headline=prefer)
+    )
     assert article is not None
     return article.title
 
@@ -149,15 +177,26 @@ def headline_of(html: str, prefer: str = "auto") -> str:
 def test_an_h1_that_is_the_site_name_is_not_the_headline() -> None:
     # The <title> shows the site name after the headline; the <h1> is that name (no og:site_name).
     logo = "<h1>Kabar tentang Dunia Islam</h1>"
-    assert headline_of(headline_page(logo, "Talks go on in Caracas", "Talks go on in Caracas - Kabar tentang Dunia Islam")) \
+    assert (
+        headline_of(
+            headline_page(
+                logo, "Talks go on in Caracas", "Talks go on in Caracas - Kabar tentang Dunia Islam"
+            )
+        )
         == "Talks go on in Caracas"
+    )
     # The <h1> links to the homepage: the logo, whatever its text.
     linked = '<h1><a href="https://kabar.example/">Kabar</a></h1>'
-    assert headline_of(headline_page(linked, "Talks go on in Caracas", "Talks go on in Caracas")) == "Talks go on in Caracas"
+    assert (
+        headline_of(headline_page(linked, "Talks go on in Caracas", "Talks go on in Caracas"))
+        == "Talks go on in Caracas"
+    )
 
 
 def test_a_real_h1_still_wins_over_a_different_og_title() -> None:
-    page_html = headline_page("<h1>Talks go on in Caracas</h1>", "Caracas talks: what we know", "Caracas talks | Kabar")
+    page_html = headline_page(
+        "<h1>Talks go on in Caracas</h1>", "Caracas talks: what we know", "Caracas talks | Kabar"
+    )
     assert headline_of(page_html) == "Talks go on in Caracas"
     # A title whose part after the bar is the longer one is no "headline | site" title.
     page_html = headline_page("<h1>Talks go on</h1>", "Other title", "«Caracas»: - Talks go on")
@@ -165,28 +204,49 @@ def test_a_real_h1_still_wins_over_a_different_og_title() -> None:
 
 
 def test_the_source_can_say_where_the_headline_comes_from() -> None:
-    page_html = headline_page("<h1>The h1 headline</h1>", "The og headline | Kabar", "Title", ld="The ld headline", site="Kabar")
+    page_html = headline_page(
+        "<h1>The h1 headline</h1>",
+        "The og headline | Kabar",
+        "Title",
+        ld="The ld headline",
+        site="Kabar",
+    )
     assert headline_of(page_html) == "The ld headline"
     assert headline_of(page_html, "h1") == "The h1 headline"
     assert headline_of(page_html, "og") == "The og headline"
     assert headline_of(page_html, "ld") == "The ld headline"
     bare = headline_page("<h1>The h1 headline</h1>", None, "Title")
-    assert headline_of(bare, "og") == headline_of(bare, "ld") == "The h1 headline"  # not declared: auto
+    assert (
+        headline_of(bare, "og") == headline_of(bare, "ld") == "The h1 headline"
+    )  # not declared: auto
 
 
 def test_job_titles_outlets_and_labels_are_no_authors() -> None:
     assert without_affiliations(split_authors(["TOM KRISHER", "AP Auto Writer"])) == ["TOM KRISHER"]
-    assert without_affiliations(split_authors(["Troy L. Smith", "Cleveland.com"])) == ["Troy L. Smith"]
+    assert without_affiliations(split_authors(["Troy L. Smith", "Cleveland.com"])) == [
+        "Troy L. Smith"
+    ]
     assert split_authors(["Finian Cunningham. Sputnik International"]) == ["Finian Cunningham"]
-    assert split_authors(["Текст: Венера Ерофеева"]) == split_authors(["Текст Венера Ерофеева"]) == ["Венера Ерофеева"]
+    assert (
+        split_authors(["Текст: Венера Ерофеева"])
+        == split_authors(["Текст Венера Ерофеева"])
+        == ["Венера Ерофеева"]
+    )
     assert split_authors(["The Russian and Syrian defense ministries"]) == []
     # What must stay: initials, titles, agencies beside people, a role or outlet when it is all there is.
     assert split_authors(["Miguel A. Herguedas", "Dr. Max Kolter", "Le Figaro et AFP"]) == [
-        "Miguel A. Herguedas", "Dr. Max Kolter", "Le Figaro", "AFP"]
+        "Miguel A. Herguedas",
+        "Dr. Max Kolter",
+        "Le Figaro",
+        "AFP",
+    ]
     assert without_affiliations(["Paula Steiger", "SDA"]) == ["Paula Steiger", "SDA"]
     assert without_affiliations(["Guardian staff reporter"]) == ["Guardian staff reporter"]
     assert without_affiliations(["Staffan Lindberg", "hessenschau.de"]) == ["Staffan Lindberg"]
-    assert split_authors(["Rocío Latorre y José Miguel Wilson Tiempo de lectura"]) == ["Rocío Latorre", "José Miguel Wilson Tiempo"]
+    assert split_authors(["Rocío Latorre y José Miguel Wilson Tiempo de lectura"]) == [
+        "Rocío Latorre",
+        "José Miguel Wilson Tiempo",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -201,6 +261,8 @@ def test_job_titles_outlets_and_labels_are_no_authors() -> None:
         (["Daily Planet"], "The Russian and Syrian defense ministries", ["Daily Planet"]),
     ],
 )
-def test_authors_of_a_page_hold_people_only(declared: list[str], byline: str, expected: list[str]) -> None:
+def test_authors_of_a_page_hold_people_only(
+    declared: list[str], byline: str, expected: list[str]
+) -> None:
     article = extract_article(page(declared, byline=byline), "https://dailyplanet.example/talks")
     assert article is not None and article.authors == expected

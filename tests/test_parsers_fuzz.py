@@ -14,18 +14,57 @@ from scraper import discovery
 from scraper.discovery import Sitemap, parse_feed, parse_sitemap, sitemaps_from_robots
 
 BASE = "http://127.0.0.1:8000/"
-FUZZ = settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 
 # Pieces a broken or hostile feed or sitemap is made of.
 junk = st.text(alphabet=st.characters(codec="utf-8"), max_size=60)
-xml_piece = st.sampled_from([
-    "<rss>", "</rss>", "<channel>", "<item>", "</item>", "<link>", "</link>", "<pubDate>", "</pubDate>",
-    "<feed xmlns='http://www.w3.org/2005/Atom'>", "<entry>", "<link href='", "'/>", "</entry>", "</feed>",
-    "<urlset>", "</urlset>", "<sitemapindex>", "<sitemap>", "<url>", "<loc>", "</loc>", "<lastmod>",
-    "</lastmod>", "<guid isPermaLink='true'>", "</guid>", "<![CDATA[", "]]>", "&amp;", "&bogus;", "&#0;",
-    "<?xml version='1.0' encoding='latin-1'?>", "<!DOCTYPE x [<!ENTITY e 'v'>]>", "\x00", "\ufeff",
-    "javascript:alert(1)", "http://", "//", "mailto:a@b", "Mon, 99 Foo 2026", "2026-13-45T99:99:99Z",
-])
+xml_piece = st.sampled_from(
+    [
+        "<rss>",
+        "</rss>",
+        "<channel>",
+        "<item>",
+        "</item>",
+        "<link>",
+        "</link>",
+        "<pubDate>",
+        "</pubDate>",
+        "<feed xmlns='http://www.w3.org/2005/Atom'>",
+        "<entry>",
+        "<link href='",
+        "'/>",
+        "</entry>",
+        "</feed>",
+        "<urlset>",
+        "</urlset>",
+        "<sitemapindex>",
+        "<sitemap>",
+        "<url>",
+        "<loc>",
+        "</loc>",
+        "<lastmod>",
+        "</lastmod>",
+        "<guid isPermaLink='true'>",
+        "</guid>",
+        "<![CDATA[",
+        "]]>",
+        "&amp;",
+        "&bogus;",
+        "&#0;",
+        "<?xml version='1.0' encoding='latin-1'?>",
+        "<!DOCTYPE x [<!ENTITY e 'v'>]>",
+        "\x00",
+        "\ufeff",
+        "javascript:alert(1)",
+        "http://",
+        "//",
+        "mailto:a@b",
+        "Mon, 99 Foo 2026",
+        "2026-13-45T99:99:99Z",
+    ]
+)
 xml_document = st.lists(st.one_of(xml_piece, junk), max_size=40).map("".join)
 
 
@@ -50,7 +89,17 @@ def test_broken_feeds_and_sitemaps(text: str, gzipped: bool, encoding: str) -> N
 
 
 @FUZZ
-@given(st.lists(st.one_of(junk, st.sampled_from(["Sitemap:", "User-agent: *", "Disallow: /", "Allow:", "Crawl-delay: x", "\n", "#"])), max_size=40).map("".join))
+@given(
+    st.lists(
+        st.one_of(
+            junk,
+            st.sampled_from(
+                ["Sitemap:", "User-agent: *", "Disallow: /", "Allow:", "Crawl-delay: x", "\n", "#"]
+            ),
+        ),
+        max_size=40,
+    ).map("".join)
+)
 def test_garbage_robots(text: str) -> None:
     found = sitemaps_from_robots(text, BASE)
     assert all(isinstance(url, str) for url in found)
@@ -64,16 +113,24 @@ def test_a_truncated_gzip_sitemap_is_not_an_error() -> None:
 
 BILLION_LAUGHS = (
     '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-    + "".join(f'<!ENTITY lol{n} "{("&lol%s;" % (n - 1 if n > 1 else "")) * 10}">' for n in range(1, 10))
-    + ']><urlset><url><loc>http://127.0.0.1:8000/&lol9;</loc></url></urlset>'
+    + "".join(
+        f'<!ENTITY lol{n} "{("&lol%s;" % (n - 1 if n > 1 else "")) * 10}">' for n in range(1, 10)
+    )
+    + "]><urlset><url><loc>http://127.0.0.1:8000/&lol9;</loc></url></urlset>"
 )
 
 
 def test_an_entity_bomb_is_never_expanded() -> None:
     sitemap = parse_sitemap(BILLION_LAUGHS.encode(), BASE)
     assert sitemap is None or all(len(entry.url) < 1000 for entry in sitemap.pages)
-    feed = parse_feed(BILLION_LAUGHS.replace("urlset", "rss").replace("<url>", "<item>").replace("</url>", "</item>")
-                      .replace("loc>", "link>").encode(), BASE)
+    feed = parse_feed(
+        BILLION_LAUGHS.replace("urlset", "rss")
+        .replace("<url>", "<item>")
+        .replace("</url>", "</item>")
+        .replace("loc>", "link>")
+        .encode(),
+        BASE,
+    )
     assert feed is None or all(len(entry.url) < 1000 for entry in feed)
 
 
@@ -87,8 +144,14 @@ def test_an_external_entity_is_never_resolved(tmp_path: Path) -> None:
     ):
         sitemap = parse_sitemap(document.encode(), BASE)
         assert sitemap is None or all("TOP-SECRET" not in entry.url for entry in sitemap.pages)
-        feed = parse_feed(document.replace("urlset", "rss").replace("<url>", "<item>").replace("</url>", "</item>")
-                          .replace("loc>", "link>").encode(), BASE)
+        feed = parse_feed(
+            document.replace("urlset", "rss")
+            .replace("<url>", "<item>")
+            .replace("</url>", "</item>")
+            .replace("loc>", "link>")
+            .encode(),
+            BASE,
+        )
         assert feed is None or all("TOP-SECRET" not in entry.url for entry in feed)
 
 

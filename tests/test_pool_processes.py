@@ -24,18 +24,29 @@ def start(workdir: Path, news_site: ServedSite) -> subprocess.Popen[str]:
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "sources.toml").write_text(news_site.site.source_toml(news_site.server.base_url))
     settings = {
-        **TEST_SETTINGS, "SOURCES_FILE": str(workdir / "sources.toml"), "DATA_DIR": str(workdir / "data"),
+        **TEST_SETTINGS,
+        "SOURCES_FILE": str(workdir / "sources.toml"),
+        "DATA_DIR": str(workdir / "data"),
         "CONCURRENT_REQUESTS": "2",
     }
     command, env = scrapy_command(["crawl", "news"], settings)
-    return subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
+    return subprocess.Popen(
+        command,
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def wait_for_workers(process: subprocess.Popen[str]) -> list[int]:
     deadline = time.monotonic() + 60
     while not (workers := extraction_workers(process.pid)):
-        assert process.poll() is None and time.monotonic() < deadline, "the extraction pool never started"
+        assert process.poll() is None and time.monotonic() < deadline, (
+            "the extraction pool never started"
+        )
         time.sleep(0.005)
     return workers
 
@@ -52,7 +63,9 @@ def expected_corpus(news_site: ServedSite) -> set[str]:
     return {canonicalize(news_site.url(path)) for path in news_site.site.corpus_paths}
 
 
-def test_a_worker_killed_mid_crawl_is_replaced_and_every_article_lands(news_site: ServedSite, tmp_path: Path) -> None:
+def test_a_worker_killed_mid_crawl_is_replaced_and_every_article_lands(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
     process = start(tmp_path, news_site)
     os.kill(wait_for_workers(process)[0], signal.SIGKILL)  # as the OOM killer would
     log, _ = process.communicate(timeout=180)

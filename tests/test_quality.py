@@ -23,14 +23,24 @@ def verdict(html: str) -> str | None:
 
 def test_paywall_stub_is_named() -> None:
     teaser = paragraphs("paywall", True, count=1)[0]
-    html = page(f"<p>{escape(teaser)}</p><p>This article is for subscribers only. Subscribe to continue reading.</p>")
+    html = page(
+        f"<p>{escape(teaser)}</p><p>This article is for subscribers only. Subscribe to continue reading.</p>"
+    )
     assert verdict(html) == "paywall"
 
 
 def test_declared_paywall_is_named_even_without_a_prompt() -> None:
     teaser = paragraphs("declared", True, count=1)
-    ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "A story", "isAccessibleForFree": "False"}
-    html = page("".join(f"<p>{escape(p)}</p>" for p in teaser), f'<script type="application/ld+json">{json.dumps(ld)}</script>')
+    ld = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": "A story",
+        "isAccessibleForFree": "False",
+    }
+    html = page(
+        "".join(f"<p>{escape(p)}</p>" for p in teaser),
+        f'<script type="application/ld+json">{json.dumps(ld)}</script>',
+    )
     assert verdict(html) == "paywall"
     # the same text on a page that declares neither a paywall nor an article is only no article
     assert verdict(page("".join(f"<p>{escape(p)}</p>" for p in teaser))) == "not-article"
@@ -47,7 +57,8 @@ def test_cookie_wall_is_named() -> None:
 
 def test_listing_page_is_named() -> None:
     items = "".join(
-        f'<li><h2><a href="/news/{n}">Headline number {n} about Russia and Venezuela relations</a></h2></li>' for n in range(30)
+        f'<li><h2><a href="/news/{n}">Headline number {n} about Russia and Venezuela relations</a></h2></li>'
+        for n in range(30)
     )
     assert verdict(page(f"<ul>{items}</ul>")) == "listing"
 
@@ -61,9 +72,17 @@ def test_page_without_text_is_empty() -> None:
 
 def test_truncated_extraction_is_retried_from_the_declared_body() -> None:
     body = paragraphs("truncated", True, count=8)
-    ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "A story", "articleBody": "\n".join(body)}
+    ld = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": "A story",
+        "articleBody": "\n".join(body),
+    }
     # the page shows two paragraphs, the rest is loaded by script: the declared body has it all
-    html = page("".join(f"<p>{escape(p)}</p>" for p in body[:2]), f'<script type="application/ld+json">{json.dumps(ld)}</script>')
+    html = page(
+        "".join(f"<p>{escape(p)}</p>" for p in body[:2]),
+        f'<script type="application/ld+json">{json.dumps(ld)}</script>',
+    )
     article = extract_article(html, URL, "utf-8")
     assert article is not None and article.paragraphs == body
     assert verdict(html) is None
@@ -72,15 +91,25 @@ def test_truncated_extraction_is_retried_from_the_declared_body() -> None:
 def test_declared_body_trims_lines_it_does_not_contain() -> None:
     body = paragraphs("declared-body", True, count=6)
     extra = "Our journalism depends on readers like you, who make independent reporting on the region possible."
-    ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "A story", "articleBody": " ".join(body)}
-    html = page("".join(f"<p>{escape(p)}</p>" for p in body) + f"<p>{extra}</p>", f'<script type="application/ld+json">{json.dumps(ld)}</script>')
+    ld = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": "A story",
+        "articleBody": " ".join(body),
+    }
+    html = page(
+        "".join(f"<p>{escape(p)}</p>" for p in body) + f"<p>{extra}</p>",
+        f'<script type="application/ld+json">{json.dumps(ld)}</script>',
+    )
     article = extract_article(html, URL, "utf-8")
     assert article is not None and article.paragraphs == body
 
 
 def script_rendered_page(content_html: str) -> str:
     """A page whose markup is an empty shell; its article HTML sits in hydration data."""
-    state = {"props": {"article": {"title": "A story", "contentHtml": content_html, "tags": ["caracas"]}}}
+    state = {
+        "props": {"article": {"title": "A story", "contentHtml": content_html, "tags": ["caracas"]}}
+    }
     filler = json.dumps({"config": {"flags": list(range(400))}})
     escaped = json.dumps(state).replace("</", "<\\/")  # how scripts keep "</p>" from closing them
     script = f"<script>window.__STATE__ = {escaped}; window.__CONFIG__ = {filler};</script>"

@@ -38,9 +38,14 @@ def test_a_quote_in_a_figure_is_kept_and_its_caption_and_a_picture_go() -> None:
 
 
 def test_a_table_in_a_figure_is_kept() -> None:
-    rows = [("Mérida", "41,204 votes for the governing party"), ("Táchira", "38,977 votes for the opposition alliance")]
+    rows = [
+        ("Mérida", "41,204 votes for the governing party"),
+        ("Táchira", "38,977 votes for the opposition alliance"),
+    ]
     table = "<table>" + "".join(f"<tr><td>{a}</td><td>{b}</td></tr>" for a, b in rows) + "</table>"
-    kept = " ".join(body_of(page(f"<figure>{table}<figcaption>Results by state</figcaption></figure>")))
+    kept = " ".join(
+        body_of(page(f"<figure>{table}<figcaption>Results by state</figcaption></figure>"))
+    )
     assert "41,204 votes for the governing party" in kept
     assert "38,977 votes for the opposition alliance" in kept
 
@@ -82,7 +87,8 @@ def test_br_separated_text_is_kept() -> None:
 def test_the_guard_keeps_trafilaturas_text_when_cleaning_removes_most_of_it() -> None:
     # each paragraph is a list item that is mostly a link's text: the rule would empty the article
     items = [
-        f'<p><a href="/guide/{n}">{escape(p[:90])}</a>{escape(p[90:130])}</p>' for n, p in enumerate(paragraphs("guard", True, count=8))
+        f'<p><a href="/guide/{n}">{escape(p[:90])}</a>{escape(p[90:130])}</p>'
+        for n, p in enumerate(paragraphs("guard", True, count=8))
     ]
     html = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{TITLE}</title></head>
 <body><main><article><h1>{TITLE}</h1>{"".join(items)}</article></main></body></html>"""
@@ -91,7 +97,10 @@ def test_the_guard_keeps_trafilaturas_text_when_cleaning_removes_most_of_it() ->
 
 
 def test_an_undeclared_page_that_is_not_utf8_is_decoded_by_its_meta_charset() -> None:
-    html = page(lang="de").replace('<meta charset="utf-8">', '<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1">')
+    html = page(lang="de").replace(
+        '<meta charset="utf-8">',
+        '<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1">',
+    )
     html = html.replace(BODY[0], BODY[0] + " Grüße aus Mérida.")
     kept = body_of(html.encode("iso-8859-1"), encoding=None)
     assert any("Grüße aus Mérida." in line for line in kept)

@@ -24,23 +24,32 @@ def fixed_factory() -> RecordFactory:
 
 def test_golden_warcinfo_response_request(tmp_path: Path) -> None:
     factory = fixed_factory()
-    writer = WarcWriter(tmp_path, factory=factory, info={"software": "news-archiver/0.1"}, hostname="host", pid=1)
+    writer = WarcWriter(
+        tmp_path, factory=factory, info={"software": "news-archiver/0.1"}, hostname="host", pid=1
+    )
     block, offset = response_block(
         200,
-        [("Content-Type", "text/html"), ("Transfer-Encoding", "chunked"),
-         ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"), ("Content-Length", "999")],
+        [
+            ("Content-Type", "text/html"),
+            ("Transfer-Encoding", "chunked"),
+            ("Set-Cookie", "a=1"),
+            ("Set-Cookie", "b=2"),
+            ("Content-Length", "999"),
+        ],
         b"<p>hi</p>",
     )
     response = factory.response("http://example.com/a?b=1", block, offset, ip="127.0.0.1")
     request = factory.request(
         "http://example.com/a?b=1",
-        request_block("GET", "http://example.com/a?b=1", [("User-Agent", "t"), ("Accept-Encoding", "gzip")]),
+        request_block(
+            "GET", "http://example.com/a?b=1", [("User-Agent", "t"), ("Accept-Encoding", "gzip")]
+        ),
         response,
     )
     locations = writer.write([response, request])
     writer.close()
     data = (tmp_path / "news-20261123070000-00001-host-1.warc.gz").read_bytes()
-    members = [gzip.decompress(data[:locations[0].offset])] + [
+    members = [gzip.decompress(data[: locations[0].offset])] + [
         gzip.decompress(data[loc.offset : loc.offset + loc.length]) for loc in locations
     ]
     info_bytes, response_bytes, request_bytes = members

@@ -13,7 +13,11 @@ from tests.conftest import TEST_SETTINGS, ServedSite, crawl
 
 
 def replay(workdir: Path, *args: str) -> tuple[int, str]:
-    settings = {**TEST_SETTINGS, "SOURCES_FILE": str(workdir / "sources.toml"), "DATA_DIR": str(workdir / "data")}
+    settings = {
+        **TEST_SETTINGS,
+        "SOURCES_FILE": str(workdir / "sources.toml"),
+        "DATA_DIR": str(workdir / "data"),
+    }
     done = run_scrapy(["replay", *args], workdir, settings)
     return done.returncode, done.stdout + done.stderr
 
@@ -28,9 +32,13 @@ def test_replay_with_the_site_gone_rebuilds_the_same_corpus(tmp_path: Path) -> N
         server.routes.update(site.routes)
         live = crawl(tmp_path, site.source_toml(server.base_url))
     assert live.returncode == 0, live.log
-    code, log = replay(tmp_path, "-s", "REPORT_ENABLED=True")  # both servers are stopped: any fetch would fail
+    code, log = replay(
+        tmp_path, "-s", "REPORT_ENABLED=True"
+    )  # both servers are stopped: any fetch would fail
     assert code == 0, log
-    assert "Report:" not in log and not (tmp_path / "data" / "report.html").exists()  # the live crawl's
+    assert (
+        "Report:" not in log and not (tmp_path / "data" / "report.html").exists()
+    )  # the live crawl's
     assert "downloader/request_count" not in log
     rebuilt = tmp_path / "data" / "corpus-replay"
     assert len(live.manifest()) == 8
@@ -43,15 +51,25 @@ def test_replay_after_recrawls_resolves_revisits(news_site: ServedSite, tmp_path
     sources = news_site.site.source_toml(served.base_url, recrawl_after_days="0")
     assert crawl(tmp_path, sources).returncode == 0
     a1 = served.routes[news_site.site.articles["a1"].path]
-    a1.body = a1.body.replace(b'<div class="article-body">\n<p>', b'<div class="article-body">\n<p>Update: talks resumed. ', 1)
-    served.routes[news_site.site.articles["a2"].path].conditional = False  # 200 again: an identical-payload revisit
+    a1.body = a1.body.replace(
+        b'<div class="article-body">\n<p>',
+        b'<div class="article-body">\n<p>Update: talks resumed. ',
+        1,
+    )
+    served.routes[
+        news_site.site.articles["a2"].path
+    ].conditional = False  # 200 again: an identical-payload revisit
     second = crawl(tmp_path, sources)
     assert second.returncode == 0, second.log
     assert "'warc/revisits'" in second.log
     code, log = replay(tmp_path)
     assert code == 0, log
     assert corpus_bytes(tmp_path / "data" / "corpus-replay") == corpus_bytes(second.corpus)
-    assert [entry["version"] for entry in second.manifest() if entry["url"].endswith(news_site.site.articles["a1"].path)] == [1, 2]
+    assert [
+        entry["version"]
+        for entry in second.manifest()
+        if entry["url"].endswith(news_site.site.articles["a1"].path)
+    ] == [1, 2]
 
 
 def test_replay_refuses_to_overwrite_a_corpus(tmp_path: Path) -> None:
@@ -74,7 +92,10 @@ def test_replay_of_a_wget_archive(news_site: ServedSite, tmp_path: Path) -> None
     archive = wget_archive(news_site.url("/"), tmp_path / "wget").parent
     code, log = replay(tmp_path, "--archive", str(archive))
     assert code == 0, log
-    stored = {entry["url"].removeprefix(news_site.server.base_url) for entry in read_manifest(tmp_path / "data" / "corpus-replay")}
+    stored = {
+        entry["url"].removeprefix(news_site.server.base_url)
+        for entry in read_manifest(tmp_path / "data" / "corpus-replay")
+    }
     chunked = news_site.site.articles["a3"].path  # served chunked, archived chunked by wget
     assert chunked in stored and len(stored) >= 5
     assert stored <= set(news_site.site.corpus_paths)
@@ -91,14 +112,19 @@ def test_replay_reads_around_damage_in_a_warc_file(tmp_path: Path) -> None:
     warc.write_bytes(data[:middle] + b"\x00 disk error \xff" * 64 + data[middle:])
     code, log = replay(tmp_path)
     assert code == 0, log
-    assert f"{warc}: bytes " in log and "hold no whole WARC record (damaged or cut short); left out" in log
+    assert (
+        f"{warc}: bytes " in log
+        and "hold no whole WARC record (damaged or cut short); left out" in log
+    )
     rebuilt = list(read_manifest(tmp_path / "data" / "corpus-replay"))
-    assert len(live.manifest()) - 1 <= len(rebuilt) <= len(live.manifest())  # one record at most is lost
+    assert (
+        len(live.manifest()) - 1 <= len(rebuilt) <= len(live.manifest())
+    )  # one record at most is lost
 
 
 def _filtered(log: str) -> str:
     line = next(line for line in log.splitlines() if line.strip().startswith("fixture: "))
-    return line[line.index("filtered "):line.index(", errors")]
+    return line[line.index("filtered ") : line.index(", errors")]
 
 
 def test_replay_filters_what_the_live_crawl_filtered(news_site: ServedSite, tmp_path: Path) -> None:
@@ -110,12 +136,16 @@ def test_replay_filters_what_the_live_crawl_filtered(news_site: ServedSite, tmp_
     assert "not-html" not in log
 
 
-def test_replay_in_place_adds_what_passes_the_current_filters(news_site: ServedSite, tmp_path: Path) -> None:
+def test_replay_in_place_adds_what_passes_the_current_filters(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
     narrow = news_site.site.source_toml(news_site.server.base_url)
     live = crawl(tmp_path, narrow)
     assert "filtered listing:1 off-topic:2" in live.log, live.log
     before = corpus_bytes(live.corpus)
-    (tmp_path / "sources.toml").write_text("\n".join(line for line in narrow.splitlines() if not line.startswith("keywords")))
+    (tmp_path / "sources.toml").write_text(
+        "\n".join(line for line in narrow.splitlines() if not line.startswith("keywords"))
+    )
     asked = len(news_site.server.paths())
     code, log = replay(tmp_path, "--in-place")
     assert code == 0, log
@@ -126,7 +156,9 @@ def test_replay_in_place_adds_what_passes_the_current_filters(news_site: ServedS
     assert [entry["id"] for entry in manifest] == list(range(10))
     after = corpus_bytes(live.corpus)
     articles = [name for name in before if name.endswith(".txt")]
-    assert len(articles) == 8 and {name: after[name] for name in articles} == {name: before[name] for name in articles}
+    assert len(articles) == 8 and {name: after[name] for name in articles} == {
+        name: before[name] for name in articles
+    }
     assert after["index.jsonl"].startswith(before["index.jsonl"])
     code, log = replay(tmp_path, "--in-place")
     assert code == 0 and "Judged 1 archived article(s) again: 0 added to " in log, log

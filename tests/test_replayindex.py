@@ -6,7 +6,9 @@ from archive.cdxj import IndexEntry
 from archive.replayindex import resolved
 
 
-def _entry(timestamp: str, status: str, digest: str, offset: str, mime: str = "text/html") -> IndexEntry:
+def _entry(
+    timestamp: str, status: str, digest: str, offset: str, mime: str = "text/html"
+) -> IndexEntry:
     fields = {"url": "http://a.test/", "mime": mime, "status": status, "digest": digest}
     fields |= {"length": "100", "offset": offset, "filename": f"f{offset}.warc.gz"}
     return IndexEntry("test,a)/", timestamp, fields)
@@ -21,9 +23,16 @@ def test_a_304_revisit_points_at_the_latest_earlier_original() -> None:
     out = resolved([old, newer, other, not_modified, identical])
     assert out[:3] == [old, newer, other] and out[4] == identical
     moved = out[3]
-    assert (moved.urlkey, moved.timestamp, moved.url) == (not_modified.urlkey, not_modified.timestamp, not_modified.url)
+    assert (moved.urlkey, moved.timestamp, moved.url) == (
+        not_modified.urlkey,
+        not_modified.timestamp,
+        not_modified.url,
+    )
     assert {k: moved.fields[k] for k in ("status", "mime", "offset", "filename")} == {
-        "status": "200", "mime": "text/html", "offset": "500", "filename": "f500.warc.gz"
+        "status": "200",
+        "mime": "text/html",
+        "offset": "500",
+        "filename": "f500.warc.gz",
     }
 
 

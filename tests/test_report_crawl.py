@@ -59,12 +59,16 @@ def test_a_crawl_writes_the_report_and_its_summary_names_it(
 
 def test_a_report_the_crawl_cannot_write_is_a_failed_write(tmp_path: Path) -> None:
     with FixtureServer() as server:
-        server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", content_type="text/plain")
+        server.routes["/robots.txt"] = Resource(
+            b"User-agent: *\nAllow: /\n", content_type="text/plain"
+        )
         server.routes["/"] = Resource(pages.listing_html("Home", []).encode())
         (tmp_path / "file").write_text("")
         target = tmp_path / "file" / "report.html"
         settings = {"REPORT_ENABLED": "True", "REPORT_FILE": str(target)}
-        result = crawl(tmp_path, f'[[source]]\nname = "home"\nurl = "{server.base_url}/"\n', settings)
+        result = crawl(
+            tmp_path, f'[[source]]\nname = "home"\nurl = "{server.base_url}/"\n', settings
+        )
     assert result.returncode == 74, result.log[-2000:]
     assert f"Report not written to {target}: " in result.log
     assert f"Report: not written to {target} (" in result.log

@@ -18,10 +18,20 @@ from tests.conftest import TEST_SETTINGS, ServedSite, crawl, warcio_check
 def start_crawl(workdir: Path, sources_text: str) -> subprocess.Popen[bytes]:
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "sources.toml").write_text(sources_text)
-    settings = {**TEST_SETTINGS, "SOURCES_FILE": str(workdir / "sources.toml"), "DATA_DIR": str(workdir / "data")}
+    settings = {
+        **TEST_SETTINGS,
+        "SOURCES_FILE": str(workdir / "sources.toml"),
+        "DATA_DIR": str(workdir / "data"),
+    }
     command, env = scrapy_command(["crawl", "news"], settings)
-    return subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.Popen(
+        command,
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def wait_for_requests(news_site: ServedSite, count: int, process: subprocess.Popen[bytes]) -> None:
@@ -49,9 +59,13 @@ def test_resume_after_sigkill(news_site: ServedSite, tmp_path: Path, kill_after:
 
     manifest = result.manifest()
     expected = {canonicalize(news_site.url(path)) for path in news_site.site.corpus_paths}
-    assert sorted(e["canonical_url"] for e in manifest) == sorted(expected), f"killed after {killed_at} requests"
+    assert sorted(e["canonical_url"] for e in manifest) == sorted(expected), (
+        f"killed after {killed_at} requests"
+    )
     assert len({e["id"] for e in manifest}) == len(manifest)
-    assert sorted(e["file"] for e in manifest) == sorted(p.name for p in result.corpus.glob("*.txt"))
+    assert sorted(e["file"] for e in manifest) == sorted(
+        p.name for p in result.corpus.glob("*.txt")
+    )
 
 
 def test_second_concurrent_run_is_refused(news_site: ServedSite, tmp_path: Path) -> None:

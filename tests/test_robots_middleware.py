@@ -33,7 +33,9 @@ async def outcomes(paths: list[str]) -> list[str]:
     engine = SlowRobots()
     crawler.engine = engine  # type: ignore[assignment]
     middleware = PoliteRobotsTxtMiddleware.from_crawler(crawler)
-    waiting = [asyncio.ensure_future(middleware.process_request(Request(SITE + path))) for path in paths]
+    waiting = [
+        asyncio.ensure_future(middleware.process_request(Request(SITE + path))) for path in paths
+    ]
     for _ in range(10):  # every request reaches its wait for the robots.txt answer
         await asyncio.sleep(0)
     assert engine.asked == [SITE + "/robots.txt"]

@@ -15,7 +15,9 @@ from sitefixture.scrapyrun import run_scrapy, scrapy_command
 from tests.conftest import TEST_SETTINGS, ServedSite
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("90", 90), ("90s", 90), ("15m", 900), ("1h", 3600), ("1.5d", 129600)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90", 90), ("90s", 90), ("15m", 900), ("1h", 3600), ("1.5d", 129600)]
+)
 def test_parse_duration(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
@@ -30,7 +32,12 @@ def test_two_scheduled_runs(news_site: ServedSite, tmp_path: Path) -> None:
     sources = tmp_path / "sources.toml"
     sources.write_text(news_site.site.source_toml(news_site.server.base_url))
     settings = {**TEST_SETTINGS, "SOURCES_FILE": str(sources), "DATA_DIR": str(tmp_path / "data")}
-    done = run_scrapy(["schedule", "--every", "1s", "--jitter", "0", "--runs", "2"], tmp_path, settings, timeout=180)
+    done = run_scrapy(
+        ["schedule", "--every", "1s", "--jitter", "0", "--runs", "2"],
+        tmp_path,
+        settings,
+        timeout=180,
+    )
     assert done.returncode == 0, done.stderr
     assert "[scraper.commands.schedule] INFO: Run 1 of 2 finished (exit code 0)" in done.stderr
     assert "[scraper.commands.schedule] INFO: Run 2 of 2 finished (exit code 0)" in done.stderr
@@ -46,13 +53,20 @@ def test_a_configuration_error_stops_the_schedule_with_its_code(tmp_path: Path) 
     sources = tmp_path / "sources.toml"
     sources.write_text('[[source]]\nname = "Bad Name"\nurl = "http://127.0.0.1:9/"\n')
     settings = {**TEST_SETTINGS, "SOURCES_FILE": str(sources), "DATA_DIR": str(tmp_path / "data")}
-    done = run_scrapy(["schedule", "--every", "1s", "--jitter", "0", "--runs", "3"], tmp_path, settings, timeout=120)
+    done = run_scrapy(
+        ["schedule", "--every", "1s", "--jitter", "0", "--runs", "3"],
+        tmp_path,
+        settings,
+        timeout=120,
+    )
     assert done.returncode == exitcodes.CONFIG, done.stderr
     assert "Run 1 of 3 configuration error (exit code 2)" in done.stderr
     assert "Run 2 of 3" not in done.stderr
 
 
-def test_a_run_stopped_by_a_signal_is_reported_interrupted(news_site: ServedSite, tmp_path: Path) -> None:
+def test_a_run_stopped_by_a_signal_is_reported_interrupted(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
     news_site.server.delay = 1.0
     sources = tmp_path / "sources.toml"
     sources.write_text(news_site.site.source_toml(news_site.server.base_url))

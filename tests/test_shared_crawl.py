@@ -24,7 +24,11 @@ from tests.conftest import TEST_SETTINGS, ServedSite, warcio_check
 from tests.redisserver import redis_server
 
 # Each worker takes up to CONCURRENT_REQUESTS requests ahead: 4 spreads this small site over both.
-SHARED_SETTINGS = {"REDIS_IDLE_TIMEOUT": "2", "REDIS_WORKER_TIMEOUT": "10", "CONCURRENT_REQUESTS": "4"}
+SHARED_SETTINGS = {
+    "REDIS_IDLE_TIMEOUT": "2",
+    "REDIS_WORKER_TIMEOUT": "10",
+    "CONCURRENT_REQUESTS": "4",
+}
 
 
 @pytest.fixture(scope="module")
@@ -47,23 +51,40 @@ class Worker:
         return int(found.group(1)) if found else 0
 
 
-def start_worker(workdir: Path, data_dir: Path, sources_text: str, redis_url: str, prefix: str, name: str) -> Worker:
+def start_worker(
+    workdir: Path, data_dir: Path, sources_text: str, redis_url: str, prefix: str, name: str
+) -> Worker:
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "sources.toml").write_text(sources_text)
     settings = {
-        **TEST_SETTINGS, **SHARED_SETTINGS, "SOURCES_FILE": str(workdir / "sources.toml"), "DATA_DIR": str(data_dir),
-        "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix,
+        **TEST_SETTINGS,
+        **SHARED_SETTINGS,
+        "SOURCES_FILE": str(workdir / "sources.toml"),
+        "DATA_DIR": str(data_dir),
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": prefix,
     }
     command, env = scrapy_command(["crawl", "news"], settings)
     log = workdir / f"{name}.log"
     with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=workdir, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=workdir,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     return Worker(process, log, data_dir)
 
 
 def disallow_an_article(site: ServedSite) -> str:
     """Add a robots.txt rule against an article that is fetched but not kept; return its path."""
-    path = next(a.path for a in site.site.articles.values() if a.path not in site.site.corpus_paths + site.site.never_fetched)
+    path = next(
+        a.path
+        for a in site.site.articles.values()
+        if a.path not in site.site.corpus_paths + site.site.never_fetched
+    )
     robots = site.server.routes["/robots.txt"]
     robots.body += f"\nUser-agent: *\nDisallow: {path}\n".encode()
     return path
@@ -100,18 +121,32 @@ def test_two_workers_fetch_each_article_once_and_number_the_corpus_uniquely(
     sources = news_site.site.source_toml(news_site.server.base_url)
     refused = disallow_an_article(news_site)
     prefix = f"t-{tmp_path.name}"
-    dirs = [tmp_path / "data"] * 2 if one_data_dir else [tmp_path / "a" / "data", tmp_path / "b" / "data"]
-    workers = [start_worker(tmp_path / name, dirs[n], sources, redis_url, prefix, name) for n, name in enumerate("ab")]
-    assert [worker.wait() for worker in workers] == [0, 0], [w.log.read_text()[-3000:] for w in workers]
+    dirs = (
+        [tmp_path / "data"] * 2
+        if one_data_dir
+        else [tmp_path / "a" / "data", tmp_path / "b" / "data"]
+    )
+    workers = [
+        start_worker(tmp_path / name, dirs[n], sources, redis_url, prefix, name)
+        for n, name in enumerate("ab")
+    ]
+    assert [worker.wait() for worker in workers] == [0, 0], [
+        w.log.read_text()[-3000:] for w in workers
+    ]
 
     fetched = article_fetches(news_site)
     assert fetched and max(fetched.values()) == 1, fetched
     assert all(worker.stat("shared/taken") > 0 for worker in workers), "one worker did all the work"
     # A request refused by robots.txt never reaches the downloader: settled all the same.
-    assert refused not in fetched and sum(worker.stat("robotstxt/forbidden") for worker in workers) == 1
+    assert (
+        refused not in fetched
+        and sum(worker.stat("robotstxt/forbidden") for worker in workers) == 1
+    )
     assert all("'shared/unsettled': 0" in worker.log.read_text() for worker in workers)
     assert_complete_corpus(news_site, *set(dirs))
-    assert not warcio_check(sorted(path for d in set(dirs) for path in (d / "archive").glob("*.warc.gz")))
+    assert not warcio_check(
+        sorted(path for d in set(dirs) for path in (d / "archive").glob("*.warc.gz"))
+    )
 
     # A later run, on a third machine, knows from Redis what is archived: no article again.
     rerun = start_worker(tmp_path / "c", tmp_path / "c" / "data", sources, redis_url, prefix, "c")
@@ -120,7 +155,9 @@ def test_two_workers_fetch_each_article_once_and_number_the_corpus_uniquely(
     assert "new run" in rerun.log.read_text()
 
 
-def test_a_worker_killed_mid_crawl_loses_nothing(news_site: ServedSite, tmp_path: Path, redis_url: str) -> None:
+def test_a_worker_killed_mid_crawl_loses_nothing(
+    news_site: ServedSite, tmp_path: Path, redis_url: str
+) -> None:
     news_site.server.delay = 0.3
     sources = news_site.site.source_toml(news_site.server.base_url)
     prefix = f"t-{tmp_path.name}"
@@ -131,7 +168,9 @@ def test_a_worker_killed_mid_crawl_loses_nothing(news_site: ServedSite, tmp_path
     server = redis.Redis.from_url(redis_url)
     deadline = time.monotonic() + 60
     while sum(article_fetches(news_site).values()) < 2 or not server.hlen(taken):
-        assert victim.process.poll() is None and time.monotonic() < deadline, victim.log.read_text()[-3000:]
+        assert victim.process.poll() is None and time.monotonic() < deadline, (
+            victim.log.read_text()[-3000:]
+        )
         time.sleep(0.01)
     os.killpg(victim.process.pid, signal.SIGKILL)  # mid-download: the answers take 0.5 s
     victim.wait()

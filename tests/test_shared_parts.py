@@ -17,7 +17,15 @@ from sitefixture.scrapyrun import run_scrapy
 from sitefixture.server import free_port
 from tests.redisserver import redis_server
 
-CAPTURE = Capture("<urn:uuid:1>", "2026-11-20T10:00:00Z", "https://a.example/1", "sha1:X", "news-1.warc.gz", 10, 200)
+CAPTURE = Capture(
+    "<urn:uuid:1>",
+    "2026-11-20T10:00:00Z",
+    "https://a.example/1",
+    "sha1:X",
+    "news-1.warc.gz",
+    10,
+    200,
+)
 
 
 @pytest.fixture(scope="module")
@@ -51,17 +59,48 @@ def test_the_redis_state_answers_as_the_sqlite_one(state) -> None:  # type: igno
     url = "https://a.example/1"
     state.record_outcome(url, "corpus", 3)  # never fetched: nothing to update
     assert state.get(url) is None
-    state.record_fetch(url, source="a", kind="article", fetched_at="2026-11-20T10:00:00Z", status=200,
-                       etag='"e1"', last_modified="Fri, 20 Nov 2026 10:00:00 GMT", capture=CAPTURE)
-    state.record_fetch(url, source="a", kind="article", fetched_at="2026-11-21T10:00:00Z", status=304)
+    state.record_fetch(
+        url,
+        source="a",
+        kind="article",
+        fetched_at="2026-11-20T10:00:00Z",
+        status=200,
+        etag='"e1"',
+        last_modified="Fri, 20 Nov 2026 10:00:00 GMT",
+        capture=CAPTURE,
+    )
+    state.record_fetch(
+        url, source="a", kind="article", fetched_at="2026-11-21T10:00:00Z", status=304
+    )
     state.record_outcome(url, "corpus", 3)
     known = state.get(url)
-    assert (known.status, known.etag, known.fetched_at, known.outcome, known.corpus_id) == (304, '"e1"', "2026-11-21T10:00:00Z", "corpus", 3)
+    assert (known.status, known.etag, known.fetched_at, known.outcome, known.corpus_id) == (
+        304,
+        '"e1"',
+        "2026-11-21T10:00:00Z",
+        "corpus",
+        3,
+    )
     assert known.capture == CAPTURE
-    state.record_fetch(url, source="a", kind="article", fetched_at="2026-11-22T10:00:00Z", status=200, capture=CAPTURE)
+    state.record_fetch(
+        url,
+        source="a",
+        kind="article",
+        fetched_at="2026-11-22T10:00:00Z",
+        status=200,
+        capture=CAPTURE,
+    )
     assert state.get(url).etag is None  # a new capture without validators drops the old ones
-    state.record_fetch("https://a.example/2", source="a", kind="article", fetched_at="2026-11-19T10:00:00Z", status=200)
-    assert list(state.articles_fetched_before("a", "2026-11-23T00:00:00")) == [url]  # /2 has no outcome
+    state.record_fetch(
+        "https://a.example/2",
+        source="a",
+        kind="article",
+        fetched_at="2026-11-19T10:00:00Z",
+        status=200,
+    )
+    assert list(state.articles_fetched_before("a", "2026-11-23T00:00:00")) == [
+        url
+    ]  # /2 has no outcome
     assert list(state.articles_fetched_before("a", "2026-11-22T00:00:00")) == []
     state.record_run("2026-11-20T10:00:00", "a", {"written": 1})
     state.record_run("2026-11-21T10:00:00", "a", {"written": 2})
@@ -74,7 +113,9 @@ def test_a_dead_workers_taken_requests_go_back_to_the_queue(server) -> None:  # 
     from scraper.shared.workers import Workers
 
     keys = Keys("t")
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     dead_id = Workers(server, keys, 60).id.rpartition("-")[0] + "-" + gone.stdout.strip()
     dead = Workers(server, keys, 60, worker=dead_id)
     assert dead.join().new_run
@@ -110,7 +151,9 @@ def test_a_new_run_starts_with_an_empty_seen_set_and_numbers_go_on(server) -> No
 def test_an_unreachable_redis_stops_the_crawl_with_its_url(tmp_path: Path) -> None:
     (tmp_path / "sources.toml").write_text('[[source]]\nname = "a"\nurl = "http://127.0.0.1:9/"\n')
     url = f"redis://127.0.0.1:{free_port()}/0"
-    done = run_scrapy(["crawl", "news"], tmp_path, {"REDIS_URL": url, "DATA_DIR": str(tmp_path / "data")})
+    done = run_scrapy(
+        ["crawl", "news"], tmp_path, {"REDIS_URL": url, "DATA_DIR": str(tmp_path / "data")}
+    )
     assert done.returncode == 3
     assert f"error: cannot reach Redis at {url}: " in done.stderr
     assert "Traceback" not in done.stderr

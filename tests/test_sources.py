@@ -19,9 +19,16 @@ def error_of(text: str) -> str:
 
 def test_shipped_sources_file_is_valid_and_has_the_seed_topic() -> None:
     sources = load_sources(ROOT / "sources.toml")
-    assert {"telesur-english", "elpais-english", "diario-de-los-andes", "breitbart-latin-america"} <= {s.name for s in sources}
+    assert {
+        "telesur-english",
+        "elpais-english",
+        "diario-de-los-andes",
+        "breitbart-latin-america",
+    } <= {s.name for s in sources}
     topic = sources[0].topic
-    assert topic.matches("El canciller ruso reafirmó el respaldo de Moscú al gobierno de Nicolás Maduro.")
+    assert topic.matches(
+        "El canciller ruso reafirmó el respaldo de Moscú al gobierno de Nicolás Maduro."
+    )
     assert not topic.matches("Maduro spoke about oil exports to Colombia.")
 
 
@@ -31,7 +38,10 @@ def test_defaults_apply_and_sources_override_them() -> None:
         '[[source]]\nname = "a"\nurl = "https://a.example/"\n\n'
         '[[source]]\nname = "b"\nurl = "https://b.example/"\nmax_age_days = 2\nkeywords = [["p", "q"], ["r"]]\n'
     )
-    assert [(s.max_age_days, s.keywords) for s in sources] == [(7, [["x"]]), (2, [["p", "q"], ["r"]])]
+    assert [(s.max_age_days, s.keywords) for s in sources] == [
+        (7, [["x"]]),
+        (2, [["p", "q"], ["r"]]),
+    ]
 
 
 def test_only_name_and_url_are_required() -> None:
@@ -43,43 +53,87 @@ def test_only_name_and_url_are_required() -> None:
     ("text", "expected"),
     [
         ('[[source]\nname = "a"\n', "conf/sources.toml:1: syntax error"),
-        ('[[source]]\nname = "a"\nurl = "https://a.example/"\nfeeds = "x"\n',
-         "conf/sources.toml:4: source 'a' field 'feeds': must be list, not str"),
-        ('[[source]]\nname = "a"\nurl = "https://a.example/"\ncolour = "red"\n',
-         "conf/sources.toml:4: source 'a' field 'colour': unknown field"),
-        ('[[source]]\nname = "a"\nurl = "ftp://a.example/"\n',
-         "conf/sources.toml:3: source 'a' field 'url': 'ftp://a.example/' is not an http(s) URL"),
-        ('[[source]]\nname = "a"\nurl = "http://user:secret@a.example/"\n',
-         "conf/sources.toml:3: source 'a' field 'url': http://a.example/: a user name or password in the URL is refused"),
-        ('[[source]]\nname = "a"\nurl = "https://a.example/"\n\n[[source]]\nname = "a"\nurl = "https://b.example/"\n',
-         "conf/sources.toml:6: source 'a': duplicate name"),
-        ('[[source]]\nname = "a"\nurl = "https://a.example/"\narticle_pattern = "(["\n',
-         "conf/sources.toml:4: source 'a' field 'article_pattern': invalid regex"),
-        ('[[source]]\nname = "Bad Name"\nurl = "https://a.example/"\n',
-         "conf/sources.toml:2: source 'Bad Name' field 'name': 'Bad Name' must match [a-z0-9-]+"),
-        ('[[source]]\nname = "../../etc"\nurl = "https://a.example/"\n',
-         "conf/sources.toml:2: source '../../etc' field 'name': '../../etc' must match [a-z0-9-]+"),
-        ('[[source]]\nname = "a"\n', "conf/sources.toml:1: source 'a': missing required field 'url'"),
-        ('[defaults]\nmax_age_days = "7"\n', "conf/sources.toml:2: [defaults] field 'max_age_days': must be int, not str"),
-        ('[[source]]\nname = "a"\nurl = "https://a.example/"\nkeywords = [1]\n',
-         "conf/sources.toml:4: source 'a' field 'keywords': must be a list of strings"),
-        ('[[source]]\nname = "a"\nurl = "https://a.example/"\nexclude_selectors = [".ok", "div[["]\n',
-         "conf/sources.toml:4: source 'a' field 'exclude_selectors': invalid CSS selector 'div[['"),
-        ('[[source]]\nname = "a"\nurl = "https://a.example/"\nbody_selector = ["article"]\n',
-         "conf/sources.toml:4: source 'a' field 'body_selector': must be str, not list"),
-        ('[[source]]\nname = "a"\nurl = "https://a.example/"\nheadline = "title"\n',
-         "conf/sources.toml:4: source 'a' field 'headline': 'title' is not one of 'auto', 'h1', 'og', 'ld'"),
-        ('[defaults]\nheadline = 1\n', "conf/sources.toml:2: [defaults] field 'headline': must be str, not int"),
-        ('[[source]]\nname = "a"\nurl = "https://a.example/"\narticle_pattern = "/(\\\\d+)/\\\\1"\n',
-         "conf/sources.toml:4: source 'a' field 'article_pattern': invalid regex '/(\\\\d+)/\\\\1': "
-         "invalid escape sequence: \\1 (RE2 syntax: no backreferences or lookaround)"),
-        ('[defaults]\ndeny = ["(?<!video)/clip/"]\n',
-         "conf/sources.toml:2: [defaults] field 'deny': invalid regex '(?<!video)/clip/': invalid perl operator"),
-        ('[defaults]\nmax_articles = -1\n', "conf/sources.toml:2: [defaults] field 'max_articles': must not be negative"),
-        ('[[source]]\nname = "a"\nurl = "https://a.example/"\nmax_sitemaps = "10"\n',
-         "conf/sources.toml:4: source 'a' field 'max_sitemaps': must be int, not str"),
-        ('[[source]]\nname = "a"\nurl = "https://b\u00fccher-' + "x" * 70 + '.example/"\n',
-         "conf/sources.toml:3: source 'a' field 'url': 'https://b\u00fccher-xxx"),
+        (
+            '[[source]]\nname = "a"\nurl = "https://a.example/"\nfeeds = "x"\n',
+            "conf/sources.toml:4: source 'a' field 'feeds': must be list, not str",
+        ),
+        (
+            '[[source]]\nname = "a"\nurl = "https://a.example/"\ncolour = "red"\n',
+            "conf/sources.toml:4: source 'a' field 'colour': unknown field",
+        ),
+        (
+            '[[source]]\nname = "a"\nurl = "ftp://a.example/"\n',
+            "conf/sources.toml:3: source 'a' field 'url': 'ftp://a.example/' is not an http(s) URL",
+        ),
+        (
+            '[[source]]\nname = "a"\nurl = "http://user:secret@a.example/"\n',
+            "conf/sources.toml:3: source 'a' field 'url': http://a.example/: a user name or password in the URL is refused",
+        ),
+        (
+            '[[source]]\nname = "a"\nurl = "https://a.example/"\n\n[[source]]\nname = "a"\nurl = "https://b.example/"\n',
+            "conf/sources.toml:6: source 'a': duplicate name",
+        ),
+        (
+            '[[source]]\nname = "a"\nurl = "https://a.example/"\narticle_pattern = "(["\n',
+            "conf/sources.toml:4: source 'a' field 'article_pattern': invalid regex",
+        ),
+        (
+            '[[source]]\nname = "Bad Name"\nurl = "https://a.example/"\n',
+            "conf/sources.toml:2: source 'Bad Name' field 'name': 'Bad Name' must match [a-z0-9-]+",
+        ),
+        (
+            '[[source]]\nname = "../../etc"\nurl = "https://a.example/"\n',
+            "conf/sources.toml:2: source '../../etc' field 'name': '../../etc' must match [a-z0-9-]+",
+        ),
+        (
+            '[[source]]\nname = "a"\n',
+            "conf/sources.toml:1: source 'a': missing required field 'url'",
+        ),
+        (
+            '[defaults]\nmax_age_days = "7"\n',
+            "conf/sources.toml:2: [defaults] field 'max_age_days': must be int, not str",
+        ),
+        (
+            '[[source]]\nname = "a"\nurl = "https://a.example/"\nkeywords = [1]\n',
+            "conf/sources.toml:4: source 'a' field 'keywords': must be a list of strings",
+        ),
+        (
+            '[[source]]\nname = "a"\nurl = "https://a.example/"\nexclude_selectors = [".ok", "div[["]\n',
+            "conf/sources.toml:4: source 'a' field 'exclude_selectors': invalid CSS selector 'div[['",
+        ),
+        (
+            '[[source]]\nname = "a"\nurl = "https://a.example/"\nbody_selector = ["article"]\n',
+            "conf/sources.toml:4: source 'a' field 'body_selector': must be str, not list",
+        ),
+        (
+            '[[source]]\nname = "a"\nurl = "https://a.example/"\nheadline = "title"\n',
+            "conf/sources.toml:4: source 'a' field 'headline': 'title' is not one of 'auto', 'h1', 'og', 'ld'",
+        ),
+        (
+            "[defaults]\nheadline = 1\n",
+            "conf/sources.toml:2: [defaults] field 'headline': must be str, not int",
+        ),
+        (
+            '[[source]]\nname = "a"\nurl = "https://a.example/"\narticle_pattern = "/(\\\\d+)/\\\\1"\n',
+            "conf/sources.toml:4: source 'a' field 'article_pattern': invalid regex '/(\\\\d+)/\\\\1': "
+            "invalid escape sequence: \\1 (RE2 syntax: no backreferences or lookaround)",
+        ),
+        (
+            '[defaults]\ndeny = ["(?<!video)/clip/"]\n',
+            "conf/sources.toml:2: [defaults] field 'deny': invalid regex '(?<!video)/clip/': invalid perl operator",
+        ),
+        (
+            "[defaults]\nmax_articles = -1\n",
+            "conf/sources.toml:2: [defaults] field 'max_articles': must not be negative",
+        ),
+        (
+            '[[source]]\nname = "a"\nurl = "https://a.example/"\nmax_sitemaps = "10"\n',
+            "conf/sources.toml:4: source 'a' field 'max_sitemaps': must be int, not str",
+        ),
+        (
+            '[[source]]\nname = "a"\nurl = "https://b\u00fccher-' + "x" * 70 + '.example/"\n',
+            "conf/sources.toml:3: source 'a' field 'url': 'https://b\u00fccher-xxx",
+        ),
     ],
 )
 def test_errors_name_file_line_and_field(text: str, expected: str) -> None:
@@ -109,7 +163,12 @@ def test_the_headline_choice_reaches_the_extraction_options() -> None:
     text += '[[source]]\nname = "b"\nurl = "https://b.example/"\nheadline = "h1"\n[[source]]\nname = "c"\nurl = "https://c.example/"\n'
     a, b, _ = parse_sources(text)
     assert [a.extraction_options().headline, b.extraction_options().headline] == ["og", "h1"]
-    assert parse_sources('[[source]]\nname = "c"\nurl = "https://c.example/"\n')[0].extraction_options().headline == "auto"
+    assert (
+        parse_sources('[[source]]\nname = "c"\nurl = "https://c.example/"\n')[0]
+        .extraction_options()
+        .headline
+        == "auto"
+    )
 
 
 def test_missing_file_is_named(tmp_path: Path) -> None:

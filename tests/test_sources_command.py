@@ -9,7 +9,11 @@ from tests.conftest import ServedSite
 
 
 def sources(workdir: Path, data_dir: Path) -> tuple[int, str, str]:
-    done = run_scrapy(["sources"], workdir, {"SOURCES_FILE": str(workdir / "sources.toml"), "DATA_DIR": str(data_dir)})
+    done = run_scrapy(
+        ["sources"],
+        workdir,
+        {"SOURCES_FILE": str(workdir / "sources.toml"), "DATA_DIR": str(data_dir)},
+    )
     return done.returncode, done.stdout, done.stderr
 
 
@@ -24,11 +28,15 @@ def test_lists_sources_with_their_last_crawl(crawled: tuple[ServedSite, CrawlRes
 
 
 def test_never_crawled_and_a_bad_file(tmp_path: Path) -> None:
-    (tmp_path / "sources.toml").write_text('[[source]]\nname = "a"\nurl = "https://a.example/"\nenabled = false\n')
+    (tmp_path / "sources.toml").write_text(
+        '[[source]]\nname = "a"\nurl = "https://a.example/"\nenabled = false\n'
+    )
     code, out, _ = sources(tmp_path, tmp_path / "data")
     assert code == 0 and "(disabled)" in out and "never crawled" in out
     assert not (tmp_path / "data").exists()
-    (tmp_path / "sources.toml").write_text('[[source]]\nname = "a"\nurl = "https://a.example/"\nmin_words = "x"\n')
+    (tmp_path / "sources.toml").write_text(
+        '[[source]]\nname = "a"\nurl = "https://a.example/"\nmin_words = "x"\n'
+    )
     code, out, err = sources(tmp_path, tmp_path / "data")
     assert code == 2 and out == ""
     assert "sources.toml:4: source 'a' field 'min_words': must be int, not str" in err

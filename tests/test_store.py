@@ -25,7 +25,12 @@ from tests.conftest import crawl
 
 def make(n: int) -> Article:
     url = f"https://n.example/story-{n}"
-    return Article(url=url, title=f"Title {n}", paragraphs=[f"Paragraph one of {n}.", "Two."], canonical_url=url)
+    return Article(
+        url=url,
+        title=f"Title {n}",
+        paragraphs=[f"Paragraph one of {n}.", "Two."],
+        canonical_url=url,
+    )
 
 
 def test_files_are_numbered_and_named_by_url_hash(tmp_path: Path) -> None:
@@ -79,16 +84,29 @@ def test_reserved_number_survives_a_crash_before_the_file(tmp_path: Path) -> Non
 
 def test_file_names_come_from_numbers_and_hashes_only(tmp_path: Path) -> None:
     hostile = [
-        "https://n.example/../../etc/passwd", "https://n.example/a%2F..%2F..%2Fb", "https://n.example/\x00nul",
-        "https://n.example/" + "x" * 5000, "https://n.example/ünïcödé/😀?q=<script>", "https://n.example/C:\\win.txt",
+        "https://n.example/../../etc/passwd",
+        "https://n.example/a%2F..%2F..%2Fb",
+        "https://n.example/\x00nul",
+        "https://n.example/" + "x" * 5000,
+        "https://n.example/ünïcödé/😀?q=<script>",
+        "https://n.example/C:\\win.txt",
     ]
     store = CorpusStore(tmp_path / "corpus").open()
     for n, url in enumerate(hostile):
         title = "../../title/with/slashes" if n == 0 else f"Title {n}"
-        store.add(Article(url=url, title=title, paragraphs=[f"Text {n}."], canonical_url=url), source="../s")
+        store.add(
+            Article(url=url, title=title, paragraphs=[f"Text {n}."], canonical_url=url),
+            source="../s",
+        )
     store.close()
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
-    assert all(re.fullmatch(r"corpus/(\d{3,}_[0-9a-f]{16}\.txt|index\.jsonl|\.sequence|\.lock|\.lookup\.sqlite)", name) for name in written), written
+    assert all(
+        re.fullmatch(
+            r"corpus/(\d{3,}_[0-9a-f]{16}\.txt|index\.jsonl|\.sequence|\.lock|\.lookup\.sqlite)",
+            name,
+        )
+        for name in written
+    ), written
     assert len(written) == len(hostile) + 4  # + index.jsonl, .sequence, .lock, .lookup.sqlite
 
 
@@ -104,8 +122,12 @@ def test_two_stores_on_one_folder_see_each_others_articles(tmp_path: Path) -> No
         assert second.entry_for("https://a.example/one") == kept
         copy = article("https://b.example/copy", title="Copy", paragraphs=body)
         assert second.near_duplicate(copy) == kept
-    other = second.add(article("https://b.example/two", title="Two", paragraphs=["Other text."]), source="b")
-    again = first.add(article("https://a.example/three", title="Three", paragraphs=["More text."]), source="a")
+    other = second.add(
+        article("https://b.example/two", title="Two", paragraphs=["Other text."]), source="b"
+    )
+    again = first.add(
+        article("https://a.example/three", title="Three", paragraphs=["More text."]), source="a"
+    )
     first.close()
     second.close()
     entries = list(read_manifest(tmp_path))
@@ -132,13 +154,20 @@ def test_numbers_can_come_from_a_shared_counter(tmp_path: Path) -> None:
         return next(handed)
 
     store = CorpusStore(tmp_path, numbers=numbers).open()
-    ids = [store.add(article(f"https://a.example/{n}", title="T", paragraphs=[f"Text {n}."]), source="a")["id"] for n in range(2)]
+    ids = [
+        store.add(
+            article(f"https://a.example/{n}", title="T", paragraphs=[f"Text {n}."]), source="a"
+        )["id"]
+        for n in range(2)
+    ]
     store.close()
     assert ids == [40, 41] and asked == [0, 41]
     assert CorpusStore(tmp_path).open().next_number == 42
 
 
-def test_a_short_write_does_not_merge_two_manifest_entries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_short_write_does_not_merge_two_manifest_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real_write = os.write
 
     def short_write(fd: int, data: bytes) -> int:  # what a full pipe or a signal may do: write part
@@ -173,7 +202,9 @@ def test_a_failed_manifest_write_leaves_neither_a_part_line_nor_an_unlisted_file
     assert (tmp_path / MANIFEST).read_bytes().endswith(b"\n")
     assert store.add(make(2))["id"] == 2  # the number of the failed article is not reused
     store.close()
-    assert sorted(p.name for p in tmp_path.glob("*.txt")) == sorted(e["file"] for e in read_manifest(tmp_path))
+    assert sorted(p.name for p in tmp_path.glob("*.txt")) == sorted(
+        e["file"] for e in read_manifest(tmp_path)
+    )
     assert [e["id"] for e in read_manifest(tmp_path)] == [0, 2]
 
 
@@ -205,14 +236,18 @@ def test_a_corrupt_line_before_the_last_stops_the_store_and_names_its_line(tmp_p
     lines = two_entries_merged_on_one_line(tmp_path)
     damaged = b"".join(lines) + lines[0].replace(b'"id": 0', b'"id": 7')
     (tmp_path / MANIFEST).write_bytes(damaged)
-    with pytest.raises(ManifestError, match=re.escape(f"{tmp_path / MANIFEST} line 2: not a JSON object")):
+    with pytest.raises(
+        ManifestError, match=re.escape(f"{tmp_path / MANIFEST} line 2: not a JSON object")
+    ):
         CorpusStore(tmp_path).open()
     with pytest.raises(ManifestError, match="line 2"):
         list(read_manifest(tmp_path))
     assert (tmp_path / MANIFEST).read_bytes() == damaged  # nothing dropped
 
 
-def test_a_crawl_on_a_manifest_damaged_before_its_last_line_stops_with_its_line(tmp_path: Path) -> None:
+def test_a_crawl_on_a_manifest_damaged_before_its_last_line_stops_with_its_line(
+    tmp_path: Path,
+) -> None:
     corpus = tmp_path / "data" / "corpus"
     corpus.mkdir(parents=True)
     lines = two_entries_merged_on_one_line(corpus)
@@ -236,12 +271,16 @@ def test_the_lookup_index_is_rebuilt_when_missing_and_catches_up_when_older(tmp_
     (tmp_path / LOOKUP).write_bytes(older)  # covers the first line only
     caught_up = CorpusStore(tmp_path).open()
     assert caught_up.entry_for("https://n.example/story-1")["id"] == 1
-    assert caught_up.entry_for("https://n.example/story-0")["duplicates"] == ["https://mirror.example/0"]
+    assert caught_up.entry_for("https://n.example/story-0")["duplicates"] == [
+        "https://mirror.example/0"
+    ]
     assert caught_up.near_duplicate(make(1))["id"] == 1
     caught_up.close()
     (tmp_path / LOOKUP).unlink()
     rebuilt = CorpusStore(tmp_path).open()
-    assert rebuilt.entry_for("https://n.example/story-0")["duplicates"] == ["https://mirror.example/0"]
+    assert rebuilt.entry_for("https://n.example/story-0")["duplicates"] == [
+        "https://mirror.example/0"
+    ]
     assert rebuilt.add(make(2))["id"] == 2
     rebuilt.close()
 
@@ -254,7 +293,9 @@ def test_a_manifest_replaced_beneath_the_lookup_index_is_read_again(tmp_path: Pa
     lines = (tmp_path / MANIFEST).read_bytes().splitlines(keepends=True)
     other = [json.loads(line) for line in lines]
     other[0]["canonical_url"] = other[0]["url"] = "https://n.example/renamed-0"
-    (tmp_path / MANIFEST).write_bytes(b"".join(entry_line(entry) for entry in other))  # as long, or longer
+    (tmp_path / MANIFEST).write_bytes(
+        b"".join(entry_line(entry) for entry in other)
+    )  # as long, or longer
     reopened = CorpusStore(tmp_path).open()
     assert "https://n.example/story-0" not in reopened
     assert reopened.entry_for("https://n.example/renamed-0")["id"] == 0
@@ -262,7 +303,9 @@ def test_a_manifest_replaced_beneath_the_lookup_index_is_read_again(tmp_path: Pa
 
 
 def test_a_kill_during_adds_leaves_a_corpus_that_opens_consistent(tmp_path: Path) -> None:
-    adder = subprocess.Popen([sys.executable, "-c", _ADD_FOREVER, str(tmp_path)], cwd=Path(__file__).parent.parent)
+    adder = subprocess.Popen(
+        [sys.executable, "-c", _ADD_FOREVER, str(tmp_path)], cwd=Path(__file__).parent.parent
+    )
     manifest = tmp_path / MANIFEST
     try:
         while not manifest.exists() or manifest.read_bytes().count(b"\n") < 40:
@@ -272,7 +315,9 @@ def test_a_kill_during_adds_leaves_a_corpus_that_opens_consistent(tmp_path: Path
         adder.wait()
     store = CorpusStore(tmp_path).open()
     entries = {e["id"]: e for e in read_manifest(tmp_path)}
-    assert sorted(p.name for p in tmp_path.glob("*.txt")) == sorted(e["file"] for e in entries.values())
+    assert sorted(p.name for p in tmp_path.glob("*.txt")) == sorted(
+        e["file"] for e in entries.values()
+    )
     for entry in entries.values():
         assert store.entry_for(entry["canonical_url"]) == entry
     assert store.add(make(10**6))["id"] > max(entries)

@@ -37,7 +37,9 @@ def test_pages_extracting_to_nothing() -> None:
 def test_a_blocking_site_is_reported_at_the_end_of_the_crawl(tmp_path: Path) -> None:
     with FixtureServer() as server:
         links = [(f"/news/2026/11/2{n}/story-{n}", f"Story {n}") for n in range(6)]
-        server.routes["/robots.txt"] = Resource(b"User-agent: *\nAllow: /\n", content_type="text/plain")
+        server.routes["/robots.txt"] = Resource(
+            b"User-agent: *\nAllow: /\n", content_type="text/plain"
+        )
         server.routes["/"] = Resource(pages.listing_html("Home", links).encode())
         for path, _ in links:
             server.routes[path] = Resource(b"<html><body>Access denied</body></html>", status=403)

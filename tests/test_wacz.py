@@ -38,12 +38,18 @@ def test_the_wacz_file_is_valid_and_lists_every_article_with_its_text(
     with zipfile.ZipFile(out) as wacz:
         names = wacz.namelist()
         assert {f"archive/{warc.name}" for warc in result.warc_files()} <= set(names)
-        assert all(wacz.getinfo(name).compress_type == zipfile.ZIP_STORED for name in names if name.startswith("archive/"))
+        assert all(
+            wacz.getinfo(name).compress_type == zipfile.ZIP_STORED
+            for name in names
+            if name.startswith("archive/")
+        )
         header, *pages = [json.loads(line) for line in wacz.read("pages/pages.jsonl").splitlines()]
         index = wacz.read("indexes/index.cdx").decode().splitlines()
         package_info = json.loads(wacz.read("datapackage.json"))
     assert header["format"] == "json-pages-1.0" and header["hasText"] is True
-    assert package_info["wacz_version"] == "1.1.1" and package_info["title"] == "Russia and Venezuela"
+    assert (
+        package_info["wacz_version"] == "1.1.1" and package_info["title"] == "Russia and Venezuela"
+    )
     corpus = {entry["url"]: entry for entry in read_manifest(result.corpus)}
     assert {page["url"] for page in pages} == set(corpus) and len(pages) == 8
     for page in pages:
@@ -55,7 +61,9 @@ def test_the_wacz_file_is_valid_and_lists_every_article_with_its_text(
     assert set(corpus) <= captured
 
 
-def test_a_tampered_wacz_file_fails_validation(crawled: tuple[ServedSite, CrawlResult], tmp_path: Path) -> None:
+def test_a_tampered_wacz_file_fails_validation(
+    crawled: tuple[ServedSite, CrawlResult], tmp_path: Path
+) -> None:
     _, result = crawled
     out = tmp_path / "news.wacz"
     assert package(result, out).returncode == 0
@@ -63,7 +71,12 @@ def test_a_tampered_wacz_file_fails_validation(crawled: tuple[ServedSite, CrawlR
     with zipfile.ZipFile(out) as source, zipfile.ZipFile(tampered, "w") as copy:
         for info in source.infolist():
             data = source.read(info)
-            copy.writestr(info, data.replace(b"Venezuela", b"Venezuelx") if info.filename.startswith("pages/") else data)
+            copy.writestr(
+                info,
+                data.replace(b"Venezuela", b"Venezuelx")
+                if info.filename.startswith("pages/")
+                else data,
+            )
     assert validate(tampered).returncode != 0
 
 
@@ -79,8 +92,18 @@ def test_a_tampered_manifest_cannot_pull_other_files_into_the_pages(tmp_path: Pa
     corpus.mkdir()
     (corpus / "000_0123456789abcdef.txt").write_text("Headline\nBody.\n")
     lines = [
-        {"file": "000_0123456789abcdef.txt", "url": "http://a.test/1", "fetched_at": "2026-11-23T07:00:00Z", "title": "Headline"},
-        {"file": "../secret.txt", "url": "http://a.test/2", "fetched_at": "2026-11-23T07:00:00Z", "title": "x"},
+        {
+            "file": "000_0123456789abcdef.txt",
+            "url": "http://a.test/1",
+            "fetched_at": "2026-11-23T07:00:00Z",
+            "title": "Headline",
+        },
+        {
+            "file": "../secret.txt",
+            "url": "http://a.test/2",
+            "fetched_at": "2026-11-23T07:00:00Z",
+            "title": "x",
+        },
     ]
     (corpus / "index.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
     assert [page.url for page in corpus_pages(corpus)] == ["http://a.test/1"]
@@ -101,8 +124,12 @@ def test_a_torn_tail_is_cut_before_packaging_and_the_package_is_valid(
     _, result = crawled
     warc = copy_archive(result, tmp_path / "archive")[0]
     whole = warc.read_bytes()
-    noise = random.Random(1).randbytes(900)  # does not compress: the member is longer than 300 bytes
-    warc.write_bytes(whole + gzip.compress(b"WARC/1.1\r\nContent-Length: 900\r\n\r\n" + noise)[:300])
+    noise = random.Random(1).randbytes(
+        900
+    )  # does not compress: the member is longer than 300 bytes
+    warc.write_bytes(
+        whole + gzip.compress(b"WARC/1.1\r\nContent-Length: 900\r\n\r\n" + noise)[:300]
+    )
     out = tmp_path / "news.wacz"
     done = package(result, out, "--archive", str(tmp_path / "archive"))
     assert done.returncode == 0, done.stderr

@@ -117,7 +117,13 @@ def test_stored_responses_come_back_where_the_writer_put_them(tmp_path: Path) ->
         ("http://example.com/b", b"<p>beta</p>", second.record_id),
     ]
     assert [(r.location["offset"], r.location["length"]) for r in listed] == [
-        (first.offset, first.length), (second.offset, second.length)]
+        (first.offset, first.length),
+        (second.offset, second.length),
+    ]
     again, _ = read_capture(path, second.offset)
     assert (again.payload, again.status, again.location["offset"], again.location["length"]) == (
-        b"<p>beta</p>", 200, second.offset, second.length)
+        b"<p>beta</p>",
+        200,
+        second.offset,
+        second.length,
+    )

@@ -27,11 +27,17 @@ def wayback(archive: Path, workdir: Path) -> Iterator[str]:
     """Serve ``archive`` with ``scrapy serve`` (pywb) from ``workdir``; yield the server's URL."""
     program = os.environ.get("PYWB_WAYBACK", "")
     if wayback_command(program) is None:
-        missing(f"pywb is not installed (PYWB_WAYBACK={program!r}); make test installs it in .venv-pywb")
+        missing(
+            f"pywb is not installed (PYWB_WAYBACK={program!r}); make test installs it in .venv-pywb"
+        )
     port = free_port()
     settings = {"DATA_DIR": str(workdir / "data"), "PYWB_WAYBACK": program}
-    command, env = scrapy_command(["serve", "--port", str(port), "--archive", str(archive)], settings)
-    server = subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    command, env = scrapy_command(
+        ["serve", "--port", str(port), "--archive", str(archive)], settings
+    )
+    server = subprocess.Popen(
+        command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and server.poll() is None:
@@ -41,7 +47,9 @@ def wayback(archive: Path, workdir: Path) -> Iterator[str]:
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.2)
     if server.poll() is not None:
-        raise RuntimeError(f"scrapy serve exited: {server.stdout.read().decode() if server.stdout else ''}")
+        raise RuntimeError(
+            f"scrapy serve exited: {server.stdout.read().decode() if server.stdout else ''}"
+        )
     try:
         yield base
     finally:

@@ -32,7 +32,9 @@ class Command(ProbeCommand):
     """Find a site's feeds, sitemaps or sections, sample articles, propose a pattern, add it."""
 
     def syntax(self) -> str:
-        return "URL [--name NAME] [--language LANG] [--keywords TERM,TERM ...] [--dry-run] [--force]"
+        return (
+            "URL [--name NAME] [--language LANG] [--keywords TERM,TERM ...] [--dry-run] [--force]"
+        )
 
     def short_desc(self) -> str:
         return "Probe a news site and add it to the sources file"
@@ -40,13 +42,22 @@ class Command(ProbeCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--name", help="source name, [a-z0-9-]+ (default from the host name)")
-        parser.add_argument("--language", help="language code written to the source (default detected)")
         parser.add_argument(
-            "--keywords", action="append", default=[], metavar="TERM,TERM",
+            "--language", help="language code written to the source (default detected)"
+        )
+        parser.add_argument(
+            "--keywords",
+            action="append",
+            default=[],
+            metavar="TERM,TERM",
             help="a group of topic terms, comma-separated; repeat for more groups (an article needs a term of each)",
         )
-        parser.add_argument("--dry-run", action="store_true", help="print what would be added, change nothing")
-        parser.add_argument("--force", action="store_true", help="add the site even if no article was found")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="print what would be added, change nothing"
+        )
+        parser.add_argument(
+            "--force", action="store_true", help="add the site even if no article was found"
+        )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
@@ -57,22 +68,35 @@ class Command(ProbeCommand):
         except SourcesError as error:
             self._refuse(str(error))
             return
-        findings = run_probe(self.crawler_process, source, explore=True, samples=max(1, opts.samples))
+        findings = run_probe(
+            self.crawler_process, source, explore=True, samples=max(1, opts.samples)
+        )
         if findings.error:
             self._refuse(findings.error, exitcodes.FAILED)
             return
         pattern = findings.proposed_pattern() if findings.articles else None
         print("\n".join(describe(findings, pattern)))
-        print("\n".join(describe_configuration(source, inherited_fields(path, self._own_fields(source, opts)))))
+        print(
+            "\n".join(
+                describe_configuration(
+                    source, inherited_fields(path, self._own_fields(source, opts))
+                )
+            )
+        )
         warning = nothing_kept_warning(findings.samples)
         if warning:
             print(warning, file=sys.stderr)
         if not findings.articles and not opts.force:
-            self._refuse(f"nothing article-like found at {source.url} (use --force to add it anyway)")
+            self._refuse(
+                f"nothing article-like found at {source.url} (use --force to add it anyway)"
+            )
             return
         fields = self._fields(source, findings, pattern, self._own_fields(source, opts))
         if opts.dry_run:
-            print(f"\nDry run: {path} is unchanged; this block would be appended:\n\n{render_source(fields)}", end="")
+            print(
+                f"\nDry run: {path} is unchanged; this block would be appended:\n\n{render_source(fields)}",
+                end="",
+            )
             return
         try:
             block = append_source(path, fields)
@@ -93,7 +117,9 @@ class Command(ProbeCommand):
         if not NAME.match(name):
             raise SourcesError(f"source name {name!r} must match [a-z0-9-]+")
         check_new_source(existing, name, url)
-        keywords = [[term.strip() for term in group.split(",") if term.strip()] for group in opts.keywords]
+        keywords = [
+            [term.strip() for term in group.split(",") if term.strip()] for group in opts.keywords
+        ]
         given: dict[str, Any] = {"name": name, "url": url}
         if opts.language:
             given["language"] = opts.language
@@ -106,10 +132,16 @@ class Command(ProbeCommand):
     def _own_fields(source: Source, opts: argparse.Namespace) -> set[str]:
         """The fields the appended block sets itself (the rest come from ``[defaults]``)."""
         own = {"name", "url", "feeds", "sitemaps", "start_urls", "article_pattern"}
-        return own | ({"language"} if opts.language else set()) | ({"keywords"} if opts.keywords else set())
+        return (
+            own
+            | ({"language"} if opts.language else set())
+            | ({"keywords"} if opts.keywords else set())
+        )
 
     @staticmethod
-    def _fields(source: Source, findings: Findings, pattern: str | None, own: set[str]) -> dict[str, Any]:
+    def _fields(
+        source: Source, findings: Findings, pattern: str | None, own: set[str]
+    ) -> dict[str, Any]:
         fields: dict[str, Any] = {"name": source.name, "url": source.url}
         language = (source.language if "language" in own else None) or findings.language
         if language:

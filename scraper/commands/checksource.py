@@ -37,12 +37,16 @@ class Command(ProbeCommand):
         if len(args) != 1:
             raise UsageError("give exactly one source name")
         try:
-            [source] = select_sources(load_sources(self.settings.get("SOURCES_FILE", "sources.toml")), args[0])
+            [source] = select_sources(
+                load_sources(self.settings.get("SOURCES_FILE", "sources.toml")), args[0]
+            )
         except SourcesError as error:
             print(f"error: {error}", file=sys.stderr)
             self.exitcode = exitcodes.CONFIG
             return
-        findings = run_probe(self.crawler_process, source, explore=False, samples=max(1, opts.samples))
+        findings = run_probe(
+            self.crawler_process, source, explore=False, samples=max(1, opts.samples)
+        )
         if findings.error:
             print(f"error: source {source.name!r}: {findings.error}", file=sys.stderr)
             self.exitcode = exitcodes.FAILED
@@ -53,7 +57,9 @@ class Command(ProbeCommand):
         for page in findings.samples:
             print("\n".join(_details(page)))
         kept = sum(page.verdict is None and page.status == 200 for page in findings.samples)
-        print(f"\n{source.name}: {kept} of {len(findings.samples)} sampled pages would enter the corpus")
+        print(
+            f"\n{source.name}: {kept} of {len(findings.samples)} sampled pages would enter the corpus"
+        )
         warning = nothing_kept_warning(findings.samples)
         if warning:
             print(warning, file=sys.stderr)
@@ -65,7 +71,9 @@ def _details(page: SampledPage) -> list[str]:
     article = page.article
     if article is None:
         return lines
-    meta = ", ".join(filter(None, [article.published, ", ".join(article.authors), article.language]))
+    meta = ", ".join(
+        filter(None, [article.published, ", ".join(article.authors), article.language])
+    )
     lines.append(f"    {meta}" if meta else "    (no date, author or language)")
     for paragraph in article.paragraphs[:FIRST_LINES]:
         lines.append(textwrap.shorten(paragraph, 110, placeholder=" ...").join(("    | ", "")))

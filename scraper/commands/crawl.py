@@ -40,7 +40,8 @@ class Command(CheckedCommand, ScrapyCrawlCommand):
                 sources = load_sources(path)
                 if not select_sources(sources, opts.spargs.get("source")):
                     raise SourcesError(
-                        f"{path}: every source is disabled (enabled = false): nothing to crawl" if sources
+                        f"{path}: every source is disabled (enabled = false): nothing to crawl"
+                        if sources
                         else f"{path}: no [[source]] in it: nothing to crawl (scrapy addsource adds one)"
                     )
             except SourcesError as error:
@@ -49,7 +50,10 @@ class Command(CheckedCommand, ScrapyCrawlCommand):
                 return
             archive = self.settings.get("REPLAY_ARCHIVE")
             refused = archive and refusal(
-                Path(archive), corpus_dir(self.settings), "a crawl from the archive", "set DATA_DIR or CORPUS_DIR"
+                Path(archive),
+                corpus_dir(self.settings),
+                "a crawl from the archive",
+                "set DATA_DIR or CORPUS_DIR",
             )
             if refused:
                 print(f"error: REPLAY_ARCHIVE: {refused}", file=sys.stderr)
@@ -71,17 +75,24 @@ class Command(CheckedCommand, ScrapyCrawlCommand):
                 self.exitcode = exitcodes.BUSY
                 return
             except OSError as error:
-                print(f"error: DATA_DIR: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
+                print(
+                    f"error: DATA_DIR: cannot write {error.filename}: {error.strerror}",
+                    file=sys.stderr,
+                )
                 self.exitcode = exitcodes.IO_ERROR
                 return
             try:
                 if not shared and self.settings.getbool("CRAWL_STATE_ENABLED", True):
                     check_state(state_path(self.settings))
-                CorpusStore(corpus_dir(self.settings)).open().close()  # recovers, or names the bad line
+                CorpusStore(
+                    corpus_dir(self.settings)
+                ).open().close()  # recovers, or names the bad line
                 super().run(args, opts)
             except StateUnusable as error:
-                print(f"error: {error}; move it away to start a new state (every URL is then fetched anew)",
-                      file=sys.stderr)
+                print(
+                    f"error: {error}; move it away to start a new state (every URL is then fetched anew)",
+                    file=sys.stderr,
+                )
                 self.exitcode = exitcodes.CONFIG
                 return
             except ManifestError as error:

@@ -80,7 +80,9 @@ class Command(CheckedCommand, ScrapyCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--url", help="the URL a saved page was fetched from (one file only)")
-        parser.add_argument("--jsonl", action="store_true", help="one JSON object per page, with the metadata")
+        parser.add_argument(
+            "--jsonl", action="store_true", help="one JSON object per page, with the metadata"
+        )
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
@@ -113,7 +115,13 @@ class Command(CheckedCommand, ScrapyCommand):
             else:
                 print(_as_json(outcome) if opts.jsonl else _as_text(outcome), flush=True)
         failed = sum(outcome.error is not None for outcome in outcomes)
-        self.exitcode = exitcodes.OK if not failed else exitcodes.FAILED if failed == len(outcomes) else exitcodes.PARTIAL
+        self.exitcode = (
+            exitcodes.OK
+            if not failed
+            else exitcodes.FAILED
+            if failed == len(outcomes)
+            else exitcodes.PARTIAL
+        )
 
     def _sources(self) -> list[Source]:
         """The configured sources, for their selectors, minimum and topic; none without a sources file."""
@@ -142,7 +150,9 @@ class Command(CheckedCommand, ScrapyCommand):
             return "no such file"
         except (OSError, EOFError, gzip.BadGzipFile) as error:
             return f"cannot read: {error}"
-        return HtmlResponse(url or path.resolve().as_uri(), body=body, headers={"Content-Type": "text/html"})
+        return HtmlResponse(
+            url or path.resolve().as_uri(), body=body, headers={"Content-Type": "text/html"}
+        )
 
 
 def _judged(name: str, response: Response | str, sources: list[Source], judge: Judge) -> Outcome:
@@ -173,8 +183,12 @@ def _as_text(outcome: Outcome) -> str:
 
 def _as_json(outcome: Outcome) -> str:
     article = outcome.article
-    record: dict[str, Any] = {"input": outcome.name, "url": outcome.url, "verdict": outcome.verdict,
-                              "source": outcome.source}
+    record: dict[str, Any] = {
+        "input": outcome.name,
+        "url": outcome.url,
+        "verdict": outcome.verdict,
+        "source": outcome.source,
+    }
     if article is not None:
         record.update(
             title=article.title,

@@ -36,10 +36,12 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
         super().add_options(parser)
         parser.add_argument("--archive", help="WARC files to read (default ARCHIVE_DIR)")
         parser.add_argument(
-            "--corpus", help=f"new corpus to write; must not hold one yet (default DATA_DIR/{DEFAULT_CORPUS})"
+            "--corpus",
+            help=f"new corpus to write; must not hold one yet (default DATA_DIR/{DEFAULT_CORPUS})",
         )
         parser.add_argument(
-            "--in-place", action="store_true",
+            "--in-place",
+            action="store_true",
             help="judge the archived articles the crawl filtered again under the current sources file "
             "and add those that pass now to CORPUS_DIR, updating the crawl state",
         )
@@ -47,7 +49,10 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None and self.crawler_process is not None
         try:
-            select_sources(load_sources(self.settings.get("SOURCES_FILE", "sources.toml")), opts.spargs.get("source"))
+            select_sources(
+                load_sources(self.settings.get("SOURCES_FILE", "sources.toml")),
+                opts.spargs.get("source"),
+            )
         except SourcesError as error:
             print(f"error: {error}", file=sys.stderr)
             self.exitcode = exitcodes.CONFIG
@@ -70,11 +75,14 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
         if self.exitcode in (exitcodes.OK, exitcodes.PARTIAL):
             print(f"Replayed {archive} into {corpus}")
 
-
     def _in_place(self, archive: Path, opts: argparse.Namespace) -> None:
         """Judge again what the crawl filtered, into the live corpus, holding ``DATA_DIR``'s lock."""
         assert self.settings is not None and self.crawler_process is not None
-        problem = "--in-place adds to CORPUS_DIR: drop --corpus" if opts.corpus else archive_refusal(archive)
+        problem = (
+            "--in-place adds to CORPUS_DIR: drop --corpus"
+            if opts.corpus
+            else archive_refusal(archive)
+        )
         if problem:
             print(f"error: {problem}", file=sys.stderr)
             self.exitcode = exitcodes.CONFIG
@@ -87,7 +95,9 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
             self.exitcode = exitcodes.BUSY
             return
         except OSError as error:
-            print(f"error: DATA_DIR: cannot write {error.filename}: {error.strerror}", file=sys.stderr)
+            print(
+                f"error: DATA_DIR: cannot write {error.filename}: {error.strerror}", file=sys.stderr
+            )
             self.exitcode = exitcodes.IO_ERROR
             return
         try:
@@ -102,7 +112,9 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
         stats = crawler.stats.get_stats()
         added = sum(v for k, v in stats.items() if k.startswith("news/") and k.endswith("/written"))
         judged = stats.get("replay/pages", 0)
-        print(f"Judged {judged} archived article(s) again: {added} added to {corpus_dir(self.settings)}")
+        print(
+            f"Judged {judged} archived article(s) again: {added} added to {corpus_dir(self.settings)}"
+        )
 
 
 def _exit_code(bootstrap_failed: bool, crawler: Crawler) -> int:

@@ -30,7 +30,9 @@ def parse_duration(text: str) -> float:
     """Parse ``90``, ``90s``, ``15m``, ``1h`` or ``1d`` into seconds."""
     match = _DURATION.match(text.strip())
     if not match:
-        raise UsageError(f"invalid duration {text!r}: use a number with s, m, h or d, like 15m or 1h")
+        raise UsageError(
+            f"invalid duration {text!r}: use a number with s, m, h or d, like 15m or 1h"
+        )
     return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
@@ -53,9 +55,17 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("--every", required=True, help="interval between run starts, as in 30m, 1h or 1d")
-        parser.add_argument("--jitter", default=None, help="random extra wait before each run (default a tenth of --every)")
-        parser.add_argument("--runs", type=int, default=0, help="stop after this many runs (default never)")
+        parser.add_argument(
+            "--every", required=True, help="interval between run starts, as in 30m, 1h or 1d"
+        )
+        parser.add_argument(
+            "--jitter",
+            default=None,
+            help="random extra wait before each run (default a tenth of --every)",
+        )
+        parser.add_argument(
+            "--runs", type=int, default=0, help="stop after this many runs (default never)"
+        )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         every = parse_duration(opts.every)

@@ -67,9 +67,15 @@ def build_pywb_venv() -> list[str] | None:
     """Install pywb into the project's ``.venv-pywb`` (once, with pip); its ``wayback``, or None."""
     venv = pywb_venv()
     log = venv.parent / f"{PYWB_VENV}.log"
-    print(f"pywb is not installed: installing it once into {venv}, its own environment (a minute or two; log {log})", flush=True)
+    print(
+        f"pywb is not installed: installing it once into {venv}, its own environment (a minute or two; log {log})",
+        flush=True,
+    )
     with log.open("w") as output:
-        for step in ([sys.executable, "-m", "venv", str(venv)], [str(venv / "bin" / "pip"), "install", PYWB_REQUIREMENT]):
+        for step in (
+            [sys.executable, "-m", "venv", str(venv)],
+            [str(venv / "bin" / "pip"), "install", PYWB_REQUIREMENT],
+        ):
             if subprocess.run(step, stdout=output, stderr=subprocess.STDOUT).returncode != 0:
                 return None
     wayback = venv / "bin" / "wayback"
@@ -90,21 +96,34 @@ class Command(CheckedCommand, ScrapyCommand):
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})")
-        parser.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=DEFAULT_PORT,
+            help=f"port to listen on (default {DEFAULT_PORT})",
+        )
+        parser.add_argument(
+            "--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+        )
         parser.add_argument("--archive", help="WARC files to serve (default ARCHIVE_DIR)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         archive = Path(opts.archive) if opts.archive else archive_dir(self.settings)
         if not archive.is_dir() or not archive_files(archive):
-            print(f"error: no WARC files to serve in {archive} (set --archive or ARCHIVE_DIR)", file=sys.stderr)
+            print(
+                f"error: no WARC files to serve in {archive} (set --archive or ARCHIVE_DIR)",
+                file=sys.stderr,
+            )
             self.exitcode = exitcodes.CONFIG
             return
         configured = self.settings.get("PYWB_WAYBACK") or ""
         wayback = wayback_command(configured)
         if wayback is None and configured:
-            print(f"error: PYWB_WAYBACK {configured} is not a program that can be run", file=sys.stderr)
+            print(
+                f"error: PYWB_WAYBACK {configured} is not a program that can be run",
+                file=sys.stderr,
+            )
             self.exitcode = exitcodes.CONFIG
             return
         if wayback is None:
@@ -123,15 +142,25 @@ class Command(CheckedCommand, ScrapyCommand):
         config.parent.mkdir(parents=True, exist_ok=True)
         # 304 revisits point at their originals there, so pywb shows the page, not an empty 304.
         indexes = write_replay_index(archive, config.parent / INDEX_FOLDER).parent
-        config.write_text(json.dumps(pywb_config(archive, indexes), indent=2) + "\n")  # JSON is YAML
+        config.write_text(
+            json.dumps(pywb_config(archive, indexes), indent=2) + "\n"
+        )  # JSON is YAML
         taken = port_problem(opts.bind, opts.port)
         if taken:
-            print(f"error: cannot listen on {opts.bind}:{opts.port}: {taken} (pass another --port)", file=sys.stderr)
+            print(
+                f"error: cannot listen on {opts.bind}:{opts.port}: {taken} (pass another --port)",
+                file=sys.stderr,
+            )
             self.exitcode = exitcodes.CONFIG
             return
-        print(f"Serving {archive} at http://{opts.bind}:{opts.port}/{COLLECTION}/ (pywb config: {config})", flush=True)
+        print(
+            f"Serving {archive} at http://{opts.bind}:{opts.port}/{COLLECTION}/ (pywb config: {config})",
+            flush=True,
+        )
         command = [*wayback, "--port", str(opts.port), "--bind", opts.bind]
-        self.exitcode = run_until_stopped(command, {**os.environ, "PYWB_CONFIG_FILE": str(config.resolve())})
+        self.exitcode = run_until_stopped(
+            command, {**os.environ, "PYWB_CONFIG_FILE": str(config.resolve())}
+        )
 
 
 def port_problem(bind: str, port: int) -> str | None:

@@ -35,7 +35,12 @@ def corpus_pages(corpus: Path) -> Iterator[Page]:
     for name, entry in latest.items():
         path = corpus / name
         if path.exists():
-            yield Page(entry["url"], entry["fetched_at"], entry.get("title") or "", path.read_text(encoding="utf-8"))
+            yield Page(
+                entry["url"],
+                entry["fetched_at"],
+                entry.get("title") or "",
+                path.read_text(encoding="utf-8"),
+            )
 
 
 def damage_refusal(warcs: list[Path]) -> str | None:
@@ -83,8 +88,12 @@ class Command(CheckedCommand, ScrapyCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--archive", help="WARC files to package (default ARCHIVE_DIR)")
-        parser.add_argument("--corpus", help="corpus whose articles become the pages (default CORPUS_DIR)")
-        parser.add_argument("--title", default=DEFAULT_TITLE, help=f"collection title (default {DEFAULT_TITLE!r})")
+        parser.add_argument(
+            "--corpus", help="corpus whose articles become the pages (default CORPUS_DIR)"
+        )
+        parser.add_argument(
+            "--title", default=DEFAULT_TITLE, help=f"collection title (default {DEFAULT_TITLE!r})"
+        )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
@@ -94,7 +103,10 @@ class Command(CheckedCommand, ScrapyCommand):
         corpus = Path(opts.corpus) if opts.corpus else corpus_dir(self.settings)
         warcs = archive_files(archive) if archive.is_dir() else []
         if not warcs:
-            print(f"error: no WARC files to package in {archive} (set --archive or ARCHIVE_DIR)", file=sys.stderr)
+            print(
+                f"error: no WARC files to package in {archive} (set --archive or ARCHIVE_DIR)",
+                file=sys.stderr,
+            )
             self.exitcode = exitcodes.CONFIG
             return
         refused = damage_refusal(warcs)
@@ -103,8 +115,13 @@ class Command(CheckedCommand, ScrapyCommand):
             self.exitcode = exitcodes.CONFIG
             return
         if not (corpus / MANIFEST).exists():
-            print(f"warning: no corpus at {corpus}: the WACZ file will list no pages (set --corpus)", file=sys.stderr)
+            print(
+                f"warning: no corpus at {corpus}: the WACZ file will list no pages (set --corpus)",
+                file=sys.stderr,
+            )
         pages = list(corpus_pages(corpus))
         package = write_wacz(args[0], warcs, pages, title=opts.title, software=_software())
         size = Path(args[0]).stat().st_size
-        print(f"Wrote {args[0]}: {len(warcs)} WARC file(s), {len(pages)} page(s), {size:,} bytes, WACZ {package['wacz_version']}")
+        print(
+            f"Wrote {args[0]}: {len(warcs)} WARC file(s), {len(pages)} page(s), {size:,} bytes, WACZ {package['wacz_version']}"
+        )

@@ -44,11 +44,15 @@ class AddressGuardMiddleware:
     def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
         settings = crawler.settings
         # Crawling from the archive contacts no address: nothing to resolve or refuse.
-        allow_private = settings.getbool("ALLOW_PRIVATE_ADDRESSES") or bool(settings.get("REPLAY_ARCHIVE"))
+        allow_private = settings.getbool("ALLOW_PRIVATE_ADDRESSES") or bool(
+            settings.get("REPLAY_ARCHIVE")
+        )
         return cls(crawler.stats, allow_private)
 
     def _refuse(self, request: Request, reason: str, what: str = "address") -> IgnoreRequest:
-        self.stats.inc_value(f"addressguard/refused/{what}" if what != "address" else "addressguard/refused")
+        self.stats.inc_value(
+            f"addressguard/refused/{what}" if what != "address" else "addressguard/refused"
+        )
         source = request.meta.get("source")
         if source:
             self.stats.inc_value(f"news/{source}/errors/refused_{what}")
@@ -82,7 +86,9 @@ class AddressGuardMiddleware:
 
     def process_exception(self, request: Request, exception: Exception) -> None:
         """Turn a connection the resolver refused into a refusal that names the URL and the reason."""
-        if self.allow_private or not isinstance(exception, (CannotResolveHostError, DNSLookupError)):
+        if self.allow_private or not isinstance(
+            exception, (CannotResolveHostError, DNSLookupError)
+        ):
             return
         guard = installed_guard()
         reason = guard.refusals.get(urlparse_cached(request).hostname or "") if guard else None

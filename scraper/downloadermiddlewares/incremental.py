@@ -55,7 +55,9 @@ class IncrementalMiddleware:
             for name in CONDITIONAL_HEADERS:
                 request.headers.pop(name, None)
             del request.meta["conditional_for"]
-        if request.meta.get("unconditional") or any(h in request.headers for h in CONDITIONAL_HEADERS):
+        if request.meta.get("unconditional") or any(
+            h in request.headers for h in CONDITIONAL_HEADERS
+        ):
             return
         known = self.state.get(canonicalize(request.url))
         if known is None or known.capture is None or known.status not in (200, 304):
@@ -74,7 +76,9 @@ class IncrementalMiddleware:
         capture = known.capture if known else None
         archived = self._load(capture) if capture else None
         if archived is None:
-            logger.warning("No archived copy of %s to stand for its 304; fetching it again", request.url)
+            logger.warning(
+                "No archived copy of %s to stand for its 304; fetching it again", request.url
+            )
             retry = request.replace(dont_filter=True)
             for name in CONDITIONAL_HEADERS:
                 retry.headers.pop(name, None)
@@ -85,14 +89,18 @@ class IncrementalMiddleware:
         self.stats.inc_value("incremental/not_modified")
         request.meta["warc"] = capture.location.to_dict()
         request.meta["warc_date"] = capture.record_date
-        return archived.replace(url=response.url, request=request, flags=[*response.flags, "archived"])
+        return archived.replace(
+            url=response.url, request=request, flags=[*response.flags, "archived"]
+        )
 
     def _load(self, capture: Capture) -> Response | None:
         path = self.archive / capture.warc_filename
         try:
             page, warc_headers = read_capture(path, capture.warc_offset)
             if warc_headers.get_header("WARC-Type") != "response":
-                raise ValueError(f"a {warc_headers.get_header('WARC-Type')} record, not the full capture")
+                raise ValueError(
+                    f"a {warc_headers.get_header('WARC-Type')} record, not the full capture"
+                )
         except (OSError, StopIteration, ValueError) as error:
             logger.warning("Cannot read %s at offset %d: %s", path, capture.warc_offset, error)
             return None

@@ -44,11 +44,19 @@ class RedirectGuardMiddleware:
         target = urljoin(request.url, safe_url_string(location))
         chain = [*request.meta.get("redirect_urls", []), request.url]
         if urlsplit(target).scheme not in ("http", "https"):
-            self._refuse(request, "scheme", f"Redirect of {request.url} to {target} refused: only http and https are followed")
+            self._refuse(
+                request,
+                "scheme",
+                f"Redirect of {request.url} to {target} refused: only http and https are followed",
+            )
         if canonicalize(target) in {canonicalize(url) for url in chain}:
             self._refuse(request, "loop", f"Redirect loop: {request.url} sends back to {target}")
         if len(chain) > self.max_hops:
-            self._refuse(request, "too_long", f"Gave up following redirects of {chain[0]} after {self.max_hops} hops (REDIRECT_MAX_TIMES), at {request.url}")
+            self._refuse(
+                request,
+                "too_long",
+                f"Gave up following redirects of {chain[0]} after {self.max_hops} hops (REDIRECT_MAX_TIMES), at {request.url}",
+            )
         return response
 
     def _refuse(self, request: Request, what: str, message: str) -> None:

@@ -65,13 +65,22 @@ class RetryAfterMiddleware:
         if wait > self.max_wait:
             logger.warning(
                 "%s answered %d asking to wait %.0f s (Retry-After), more than RETRY_AFTER_MAX (%.0f s): not retried",
-                request.url, response.status, wait, self.max_wait,
+                request.url,
+                response.status,
+                wait,
+                self.max_wait,
             )
             stats.inc_value("retry_after/too_long")
             request.meta["dont_retry"] = True
             return response
         key = self._pause(request, wait)
-        logger.info("%s answered %d: pausing %s for %.1f s (Retry-After)", request.url, response.status, key, wait)
+        logger.info(
+            "%s answered %d: pausing %s for %.1f s (Retry-After)",
+            request.url,
+            response.status,
+            key,
+            wait,
+        )
         stats.inc_value("retry_after/paused")
         return response
 
@@ -82,5 +91,7 @@ class RetryAfterMiddleware:
         slot = downloader.slots.get(key)
         if slot is not None:
             slot.delay = max(slot.delay, MIN_SLOT_DELAY)
-            slot.lastseen = max(slot.lastseen, monotonic() + wait)  # the slot waits delay past lastseen
+            slot.lastseen = max(
+                slot.lastseen, monotonic() + wait
+            )  # the slot waits delay past lastseen
         return key

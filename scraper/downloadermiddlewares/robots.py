@@ -24,7 +24,9 @@ DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 MAX_ROBOTS_BYTES = 500 * 1024  # RFC 9309: at least 500 KiB must be parsed; we parse no more
 
 
-def _pass_on(parser: RobotParser | None, waiter: Deferred[RobotParser | None]) -> RobotParser | None:
+def _pass_on(
+    parser: RobotParser | None, waiter: Deferred[RobotParser | None]
+) -> RobotParser | None:
     waiter.callback(parser)
     return parser
 
@@ -47,7 +49,9 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
     def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
         why = self._unreachable_why.get(urlparse_cached(request).netloc)
         if why is not None:
-            raise IgnoreRequest(f"robots.txt cannot be read ({why}): nothing is fetched from its host this run")
+            raise IgnoreRequest(
+                f"robots.txt cannot be read ({why}): nothing is fetched from its host this run"
+            )
         super().process_request_2(rp, request)
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
@@ -69,7 +73,11 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
             f"{urlparse_cached(request).scheme}://{netloc}/robots.txt",
             priority=self.DOWNLOAD_PRIORITY,
             # Archived with the source that asked first, so a replay knows the record.
-            meta={"dont_obey_robotstxt": True, "source": request.meta.get("source"), "kind": "robots"},
+            meta={
+                "dont_obey_robotstxt": True,
+                "source": request.meta.get("source"),
+                "kind": "robots",
+            },
             callback=NO_CALLBACK,
         )
         self._stats.inc_value("robotstxt/request_count")
@@ -93,7 +101,9 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
         """Disallow the whole host for this run, and say so."""
         logger.warning(
             "robots.txt of %s cannot be read (%s): nothing is fetched from %s this run (RFC 9309)",
-            netloc, reason, netloc,
+            netloc,
+            reason,
+            netloc,
         )
         self._stats.inc_value("robotstxt/unavailable")
         self._unreachable_why[netloc] = reason
@@ -111,10 +121,19 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         body = response.body
         if response.status >= 400:
-            logger.info("robots.txt of %s answered %d: no rules, everything allowed", netloc, response.status)
+            logger.info(
+                "robots.txt of %s answered %d: no rules, everything allowed",
+                netloc,
+                response.status,
+            )
             body = b""
         elif len(body) > MAX_ROBOTS_BYTES:
-            logger.warning("robots.txt of %s is %d bytes: only the first %d are read", netloc, len(body), MAX_ROBOTS_BYTES)
+            logger.warning(
+                "robots.txt of %s is %d bytes: only the first %d are read",
+                netloc,
+                len(body),
+                MAX_ROBOTS_BYTES,
+            )
             self._stats.inc_value("robotstxt/truncated")
             body = body[:MAX_ROBOTS_BYTES]
         await super()._parse_robots(response.replace(body=body), netloc, request)

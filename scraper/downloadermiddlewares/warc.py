@@ -121,7 +121,11 @@ class WarcMiddleware:
             compresslevel=settings.getint("WARC_GZIP_LEVEL", 6),
         )
         middleware = cls(
-            writer, factory, crawler.stats, settings.getint("DOWNLOAD_MAXSIZE"), crawl_state(crawler)
+            writer,
+            factory,
+            crawler.stats,
+            settings.getint("DOWNLOAD_MAXSIZE"),
+            crawl_state(crawler),
         )
         middleware.crawler = crawler
         crawler.signals.connect(middleware.bytes_received, signal=signals.bytes_received)
@@ -144,7 +148,9 @@ class WarcMiddleware:
             logger.error("WARC write failed: %s", error)
         logger.info(
             "WARC: %d records written to %d file(s) in %s",
-            self.records, len(self.writer.finished), self.writer.directory,
+            self.records,
+            len(self.writer.finished),
+            self.writer.directory,
         )
 
     def process_request(self, request: Request) -> None:
@@ -160,7 +166,9 @@ class WarcMiddleware:
             return
         received = request.meta["warc_received"] = request.meta.get("warc_received", 0) + len(data)
         if received > cap:
-            logger.warning("Response of %s cut at %d bytes (DOWNLOAD_MAXSIZE)", request.url, received)
+            logger.warning(
+                "Response of %s cut at %d bytes (DOWNLOAD_MAXSIZE)", request.url, received
+            )
             self.stats.inc_value("warc/truncated")
             raise StopDownload(fail=False)
 
@@ -186,18 +194,26 @@ class WarcMiddleware:
         if original and response.status == 304:
             record = self._revisit(response.url, head, PROFILE_NOT_MODIFIED, original, ip)
         elif (
-            original and response.status == 200 and not truncated
+            original
+            and response.status == 200
+            and not truncated
             and sha1_digest(response.body) == original.payload_digest
         ):
             record = self._revisit(response.url, head, PROFILE_IDENTICAL, original, ip)
         else:
-            record = self.factory.response(response.url, block, payload_offset, ip=ip, truncated=truncated)
+            record = self.factory.response(
+                response.url, block, payload_offset, ip=ip, truncated=truncated
+            )
         sent = self.factory.request(
             request.url,
-            request_block(request.method, request.url, _header_pairs(request.headers), request.body),
+            request_block(
+                request.method, request.url, _header_pairs(request.headers), request.body
+            ),
             record,
             CrawlContext(
-                request.meta.get("source"), request.meta.get("kind"), bool(request.meta.get("recrawl"))
+                request.meta.get("source"),
+                request.meta.get("kind"),
+                bool(request.meta.get("recrawl")),
             ).fields(),
         )
         try:
@@ -213,8 +229,13 @@ class WarcMiddleware:
             self.stats.inc_value("warc/revisits")
         else:
             capture = Capture(
-                location.record_id, record.date, response.url, record.header("WARC-Payload-Digest") or "",
-                location.filename, location.offset, location.length,
+                location.record_id,
+                record.date,
+                response.url,
+                record.header("WARC-Payload-Digest") or "",
+                location.filename,
+                location.offset,
+                location.length,
             )
         if self.state and not truncated:
             # Only now that the record is written does the state learn of it. A cut
@@ -230,18 +251,27 @@ class WarcMiddleware:
                     last_modified=_header(response, b"Last-Modified"),
                     capture=capture,
                 )
-            except StateWriteFailed as error:  # archived all the same: the next run fetches it again
+            except (
+                StateWriteFailed
+            ) as error:  # archived all the same: the next run fetches it again
                 if self.crawler is not None:
                     write_failed(self.crawler, error, request.meta.get("source"))
         request.meta["warc"] = location.to_dict()
         request.meta["warc_date"] = record.date
         return response
 
-    def _revisit(self, url: str, head: bytes, profile: str, original: Capture, ip: str | None) -> WarcRecord:
+    def _revisit(
+        self, url: str, head: bytes, profile: str, original: Capture, ip: str | None
+    ) -> WarcRecord:
         return self.factory.revisit(
-            url, head, profile=profile, refers_to=original.record_id,
-            refers_to_uri=original.record_uri, refers_to_date=original.record_date,
-            payload_digest=original.payload_digest, ip=ip,
+            url,
+            head,
+            profile=profile,
+            refers_to=original.record_id,
+            refers_to_uri=original.record_uri,
+            refers_to_date=original.record_date,
+            payload_digest=original.payload_digest,
+            ip=ip,
         )
 
 

@@ -56,5 +56,7 @@ class MallocTuning:
             raise NotConfigured("MALLOC_MMAP_THRESHOLD is 0: glibc keeps its sliding threshold")
         applied = set_mmap_threshold(threshold)
         if not applied:
-            logger.info("MALLOC_MMAP_THRESHOLD=%d not applied: no glibc, or a size it refuses", threshold)
+            logger.info(
+                "MALLOC_MMAP_THRESHOLD=%d not applied: no glibc, or a size it refuses", threshold
+            )
         return cls(threshold, applied)

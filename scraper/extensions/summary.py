@@ -75,7 +75,9 @@ class SourceSummary:
         self.idle_runs = crawler.settings.getint("ATTENTION_IDLE_RUNS", 5)
         self.min_responses = crawler.settings.getint("ATTENTION_MIN_RESPONSES", 5)
         self.examples: dict[str, dict[str, list[str]]] = {}
-        self.final_lines: list[tuple[int, str]] = []  # (level, message) logged when the engine stops
+        self.final_lines: list[
+            tuple[int, str]
+        ] = []  # (level, message) logged when the engine stops
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SourceSummary:
@@ -109,13 +111,21 @@ class SourceSummary:
     def figures(self, name: str) -> dict[str, Any]:
         """Return the summary figures of one source."""
         prefix = f"news/{name}/"
-        values = {k[len(prefix):]: v for k, v in self.stats.get_stats().items() if k.startswith(prefix)}
+        values = {
+            k[len(prefix) :]: v for k, v in self.stats.get_stats().items() if k.startswith(prefix)
+        }
         return {
             "discovered": values.get("discovered", 0),
             "known": values.get("known", 0),
             "fetched": values.get("fetched", 0),
             "answered": values.get("answered", 0),
-            "status": dict(sorted(Counter({k[7:]: v for k, v in values.items() if k.startswith("status/")}).items())),
+            "status": dict(
+                sorted(
+                    Counter(
+                        {k[7:]: v for k, v in values.items() if k.startswith("status/")}
+                    ).items()
+                )
+            ),
             "written": values.get("written", 0),
             "updated": values.get("updated", 0),
             "filtered": {k[9:]: v for k, v in sorted(values.items()) if k.startswith("filtered/")},
@@ -145,9 +155,14 @@ class SourceSummary:
         self.final_lines = [(logging.WARNING if code else logging.INFO, "\n".join(lines))]
         for name, source in figures.items():
             if source["cut"]:
-                cut = ", ".join(f"{count} {what.replace('_', ' ')}" for what, count in source["cut"].items())
+                cut = ", ".join(
+                    f"{count} {what.replace('_', ' ')}" for what, count in source["cut"].items()
+                )
                 self.final_lines.append(
-                    (logging.WARNING, f"Source {name}: discovery limits left out {cut} (see max_* in sources.toml)")
+                    (
+                        logging.WARNING,
+                        f"Source {name}: discovery limits left out {cut} (see max_* in sources.toml)",
+                    )
                 )
         for name, reasons in attention.items():
             for text in reasons:

@@ -19,7 +19,10 @@ class ProbeCommand(CheckedCommand, ScrapyCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument(
-            "--samples", type=int, default=DEFAULT_SAMPLES, help=f"articles to sample (default {DEFAULT_SAMPLES})"
+            "--samples",
+            type=int,
+            default=DEFAULT_SAMPLES,
+            help=f"articles to sample (default {DEFAULT_SAMPLES})",
         )
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:

@@ -12,10 +12,20 @@ from scraper.onboarding.findings import SampledPage
 from scraper.sources import Source
 
 # The fields of a source that decide what enters the corpus, in the order they are shown.
-JUDGING_FIELDS = ("language", "keywords", "min_words", "max_age_days", "deny", "body_selector", "exclude_selectors")
+JUDGING_FIELDS = (
+    "language",
+    "keywords",
+    "min_words",
+    "max_age_days",
+    "deny",
+    "body_selector",
+    "exclude_selectors",
+)
 
 
-def inherited_fields(path: Path, own: Iterable[str] | None = None, name: str | None = None) -> set[str]:
+def inherited_fields(
+    path: Path, own: Iterable[str] | None = None, name: str | None = None
+) -> set[str]:
     """The ``[defaults]`` fields of the sources file at ``path`` that a source inherits: one
     setting the fields ``own``, or the configured source ``name``."""
     try:

@@ -41,7 +41,9 @@ class SampledPage:
 
     @property
     def is_article(self) -> bool:
-        return self.status == 200 and self.article is not None and self.verdict in (None, "off-topic")
+        return (
+            self.status == 200 and self.article is not None and self.verdict in (None, "off-topic")
+        )
 
 
 @dataclass
@@ -64,7 +66,11 @@ class Findings:
 
     @property
     def language(self) -> str | None:
-        votes = Counter(page.article.language for page in self.articles if page.article and page.article.language)
+        votes = Counter(
+            page.article.language
+            for page in self.articles
+            if page.article and page.article.language
+        )
         return votes.most_common(1)[0][0] if votes else None
 
     def proposed_pattern(self) -> str | None:
@@ -89,7 +95,9 @@ def describe(findings: Findings, pattern: str | None) -> list[str]:
 
 def describe_discovery(findings: Findings) -> list[str]:
     """Where the probe looked for articles and what it found there."""
-    lines = [f"Site {findings.url}: homepage answered, {findings.homepage_links} links to the same site"]
+    lines = [
+        f"Site {findings.url}: homepage answered, {findings.homepage_links} links to the same site"
+    ]
     for feed in findings.feeds:
         lines.append(f"  feed     {feed.url} ({feed.items} items; {feed.via})")
     for sitemap in findings.sitemaps:
@@ -99,7 +107,9 @@ def describe_discovery(findings: Findings) -> list[str]:
         lines.append("  no feed and no sitemap found")
     for section in findings.sections:
         lines.append(f"  section  {section}")
-    lines.append(f"  {len(findings.candidates)} candidate article URLs; sampled {len(findings.samples)}:")
+    lines.append(
+        f"  {len(findings.candidates)} candidate article URLs; sampled {len(findings.samples)}:"
+    )
     return lines
 
 

@@ -84,7 +84,9 @@ class ProbeSpider(LookingSpider):
 
     name = "probe"
 
-    def __init__(self, *args: Any, source: Source, explore: bool = False, samples: int = 5, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, source: Source, explore: bool = False, samples: int = 5, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.source = source
         self.explore = explore
@@ -107,7 +109,9 @@ class ProbeSpider(LookingSpider):
         return list(zip(urls, await asyncio.gather(*(self.fetch(url) for url in urls))))
 
     def _site_links(self, links: Iterable[str]) -> list[str]:
-        return list(dict.fromkeys(canonicalize(url) for url in links if same_site(url, self.source.host)))
+        return list(
+            dict.fromkeys(canonicalize(url) for url in links if same_site(url, self.source.host))
+        )
 
     # --- the probe ------------------------------------------------------------
 
@@ -127,14 +131,18 @@ class ProbeSpider(LookingSpider):
         links = self._site_links(discovery.page_links(tree))
         found.homepage_links = len(links)
         furniture = set(self._site_links(discovery.furniture_links(tree)))
-        found.non_articles = sorted(furniture | {canonicalize(home.url), canonicalize(self.source.url)})
+        found.non_articles = sorted(
+            furniture | {canonicalize(home.url), canonicalize(self.source.url)}
+        )
         entries = await self.find_feeds(tree) + await self.find_sitemaps()
         if self.explore and not entries:
             found.sections = await self.find_sections(tree, furniture)
         elif not self.explore:
             found.sections = list(self.source.start_urls)
         page_links = links + await self.section_links(found.sections)
-        found.non_articles = sorted(set(found.non_articles) | set(map(canonicalize, found.sections)))
+        found.non_articles = sorted(
+            set(found.non_articles) | set(map(canonicalize, found.sections))
+        )
         found.candidates = self._candidates(entries, page_links, furniture)
         found.samples = await self.sample(found.candidates)
 
@@ -142,11 +150,17 @@ class ProbeSpider(LookingSpider):
         """Feeds announced by the homepage (or configured), else at common paths."""
         announced = [url for url in discovery.feed_links(tree) if same_site(url, self.source.host)]
         if not self.explore:
-            return await self._read_feeds(self.source.feeds or announced, "configured" if self.source.feeds else "link tag")
+            return await self._read_feeds(
+                self.source.feeds or announced, "configured" if self.source.feeds else "link tag"
+            )
         entries = await self._read_feeds(announced, "link tag")
         if self.findings.feeds:
             return entries
-        return await self._read_feeds([urljoin(self.source.url, path) for path in COMMON_FEED_PATHS], "common path", first_only=True)
+        return await self._read_feeds(
+            [urljoin(self.source.url, path) for path in COMMON_FEED_PATHS],
+            "common path",
+            first_only=True,
+        )
 
     async def _read_feeds(self, urls: list[str], via: str, first_only: bool = False) -> list[str]:
         entries: list[str] = []
@@ -169,40 +183,61 @@ class ProbeSpider(LookingSpider):
         if isinstance(_answered(robots), TextResponse):
             listed = discovery.sitemaps_from_robots(robots.text, robots.url)
         if not self.explore:
-            return await self._read_sitemaps([*self.source.sitemaps, *listed], "configured or robots.txt")
+            return await self._read_sitemaps(
+                [*self.source.sitemaps, *listed], "configured or robots.txt"
+            )
         if listed:
             return await self._read_sitemaps(listed, "robots.txt")
-        return await self._read_sitemaps([urljoin(self.source.url, path) for path in COMMON_SITEMAP_PATHS], "common path")
+        return await self._read_sitemaps(
+            [urljoin(self.source.url, path) for path in COMMON_SITEMAP_PATHS], "common path"
+        )
 
     async def _read_sitemaps(self, urls: list[str], via: str) -> list[str]:
         pages: list[discovery.Entry] = []
-        for url, response in await self.fetch_all(dict.fromkeys(u for u in urls if same_site(u, self.source.host))):
+        for url, response in await self.fetch_all(
+            dict.fromkeys(u for u in urls if same_site(u, self.source.host))
+        ):
             answer = _answered(response)
             sitemap = discovery.parse_sitemap(answer.body, answer.url) if answer else None
             if sitemap is None:
                 logger.info("No sitemap at %s", url)
                 continue
             found = list(sitemap.pages)
-            children = [entry.url for entry in sitemap.sitemaps if same_site(entry.url, self.source.host)]
+            children = [
+                entry.url for entry in sitemap.sitemaps if same_site(entry.url, self.source.host)
+            ]
             for _, child in await self.fetch_all(children[:MAX_CHILD_SITEMAPS]):
-                parsed = discovery.parse_sitemap(child.body, child.url) if not isinstance(child, str) else None
+                parsed = (
+                    discovery.parse_sitemap(child.body, child.url)
+                    if not isinstance(child, str)
+                    else None
+                )
                 found += parsed.pages if parsed else []
             self.findings.sitemaps.append(SitemapFound(url, len(found), len(sitemap.sitemaps), via))
             pages += found
         pages = [entry for entry in pages if not self.source.is_too_old(entry.modified)]
-        newest_first = sorted(pages, key=lambda entry: entry.modified.timestamp() if entry.modified else 0, reverse=True)
+        newest_first = sorted(
+            pages,
+            key=lambda entry: entry.modified.timestamp() if entry.modified else 0,
+            reverse=True,
+        )
         return [entry.url for entry in newest_first]
 
     async def find_sections(self, tree: lxml.html.HtmlElement, furniture: set[str]) -> list[str]:
         """Menu links of the homepage whose pages link to article-like URLs."""
         menu = [
-            url for url in self._site_links(discovery.navigation_links(tree))
+            url
+            for url in self._site_links(discovery.navigation_links(tree))
             if not discovery.DEFAULT_ARTICLE_PATH.search(url) and segments(url)
         ][:MAX_SECTIONS]
         sections = []
         for url, response in await self.fetch_all(menu):
             answer = _answered(response)
-            page = discovery.parse_html(answer.body, answer.url, getattr(answer, "encoding", None)) if answer else None
+            page = (
+                discovery.parse_html(answer.body, answer.url, getattr(answer, "encoding", None))
+                if answer
+                else None
+            )
             if page is None:
                 continue
             links = set(self._site_links(discovery.page_links(page))) - furniture
@@ -213,16 +248,26 @@ class ProbeSpider(LookingSpider):
     async def section_links(self, sections: list[str]) -> list[str]:
         links: list[str] = []
         for _, response in await self.fetch_all(sections):
-            page = discovery.parse_html(response.body, response.url, getattr(response, "encoding", None)) if not isinstance(response, str) else None
+            page = (
+                discovery.parse_html(
+                    response.body, response.url, getattr(response, "encoding", None)
+                )
+                if not isinstance(response, str)
+                else None
+            )
             links += self._site_links(discovery.page_links(page)) if page is not None else []
         return links
 
-    def _candidates(self, entries: list[str], page_links: list[str], furniture: set[str]) -> list[str]:
+    def _candidates(
+        self, entries: list[str], page_links: list[str], furniture: set[str]
+    ) -> list[str]:
         """Article URLs to sample: feed and sitemap entries, then article-like page links."""
         listed = [url for url in self._site_links(entries) if self.source.takes_article(url)]
         linked = [
-            url for url in page_links
-            if url not in furniture and self.source.takes_article(url, discovery.DEFAULT_ARTICLE_PATH)
+            url
+            for url in page_links
+            if url not in furniture
+            and self.source.takes_article(url, discovery.DEFAULT_ARTICLE_PATH)
         ]
         return list(dict.fromkeys([*listed, *linked]))
 
@@ -255,7 +300,9 @@ class ProbeSpider(LookingSpider):
             extract_article,  # not at import: every scrapy command loads this module
         )
 
-        page.article = extract_article(response.body, response.url, encoding, self.source.extraction_options())
+        page.article = extract_article(
+            response.body, response.url, encoding, self.source.extraction_options()
+        )
         page.verdict = Judge.from_settings(self.settings).reason(page.article, self.source)
         return page
 

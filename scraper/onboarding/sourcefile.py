@@ -32,7 +32,11 @@ def default_name(url: str) -> str:
 
 def _site(url: str) -> str:
     parts = urlsplit(url)
-    return (parts.hostname or "").removeprefix("www.") + f":{parts.port or ''}" + parts.path.rstrip("/")
+    return (
+        (parts.hostname or "").removeprefix("www.")
+        + f":{parts.port or ''}"
+        + parts.path.rstrip("/")
+    )
 
 
 def check_new_source(existing: list[Source], name: str, url: str) -> None:
@@ -42,7 +46,9 @@ def check_new_source(existing: list[Source], name: str, url: str) -> None:
             raise SourcesError(f"{url} is already configured as source {source.name!r}")
     for source in existing:
         if source.name == name:
-            raise SourcesError(f"a source named {name!r} already exists ({source.url}); choose another with --name")
+            raise SourcesError(
+                f"a source named {name!r} already exists ({source.url}); choose another with --name"
+            )
 
 
 def render_source(fields: dict[str, Any]) -> str:

@@ -43,7 +43,13 @@ def read_from_archive(settings: BaseSettings) -> None:
     another scheme is still refused.
     """
     settings.set("DOWNLOAD_HANDLERS", {"http": HANDLER, "https": HANDLER}, priority="spider")
-    turn_off(settings, "DOWNLOADER_MIDDLEWARES", IncrementalMiddleware, RetryAfterMiddleware, WarcMiddleware)
+    turn_off(
+        settings,
+        "DOWNLOADER_MIDDLEWARES",
+        IncrementalMiddleware,
+        RetryAfterMiddleware,
+        WarcMiddleware,
+    )
     turn_off(settings, "EXTENSIONS", CrawlStateExtension)
     for name, value in (("DOWNLOAD_DELAY", 0), ("AUTOTHROTTLE_ENABLED", False)):
         settings.set(name, value, priority="spider")
@@ -59,7 +65,9 @@ class ArchiveDownloadHandler(BaseDownloadHandler):
             raise NotConfigured("REPLAY_ARCHIVE is not set")
         self.index = CaptureIndex(directory)
         self.missing = 0
-        logger.info("Crawling from the archive %s: %d indexed WARC files", directory, self.index.files)
+        logger.info(
+            "Crawling from the archive %s: %d indexed WARC files", directory, self.index.files
+        )
 
     async def download_request(self, request: Request) -> Response:
         page = await run_in_thread(self.index.page, request.url)
@@ -72,10 +80,18 @@ class ArchiveDownloadHandler(BaseDownloadHandler):
             return Response(request.url, status=404, flags=["archive", "missing"])
         stats.inc_value("archive_replay/found")
         return archived_response(
-            request.url, page.status, page.headers, page.payload, flags=["archive"], protocol="HTTP/1.1"
+            request.url,
+            page.status,
+            page.headers,
+            page.payload,
+            flags=["archive"],
+            protocol="HTTP/1.1",
         )
 
     async def close(self) -> None:
         self.index.close()
         if self.missing:
-            logger.warning("%d requested URL(s) were not in the archive and got a 404 (archive_replay/missing)", self.missing)
+            logger.warning(
+                "%d requested URL(s) were not in the archive and got a 404 (archive_replay/missing)",
+                self.missing,
+            )

@@ -49,7 +49,11 @@ class RejudgeSpider(ReplaySpider):
         url = canonicalize(page.url)
         state = crawl_state(self.crawler)
         known = state.get(url) if state else None
-        if known is not None and known.outcome is not None and not known.outcome.startswith(FILTERED):
+        if (
+            known is not None
+            and known.outcome is not None
+            and not known.outcome.startswith(FILTERED)
+        ):
             return True
         if url in self.judged:
             return True

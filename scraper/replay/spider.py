@@ -53,7 +53,9 @@ class ReplaySpider(Spider):
         # The report describes the live crawl: its runs and its corpus, not a replay's.
         turn_off(settings, "EXTENSIONS", CrawlStateExtension, ReportExtension)
 
-    def __init__(self, *args: Any, archive: str | Path, source: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, archive: str | Path, source: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.archive = Path(archive)
         self.source_names = source
@@ -65,7 +67,9 @@ class ReplaySpider(Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReplaySpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         configured = load_sources(crawler.settings.get("SOURCES_FILE", "sources.toml"))
-        spider.sources = {source.name: source for source in select_sources(configured, spider.source_names)}
+        spider.sources = {
+            source.name: source for source in select_sources(configured, spider.source_names)
+        }
         return spider
 
     async def start(self) -> AsyncIterator[PageItem]:
@@ -78,8 +82,17 @@ class ReplaySpider(Spider):
             if item is not None:
                 yield item
             if number % PROGRESS_EVERY == 0:
-                logger.info("Replay: %d archived responses read, %d pages sent to extraction", number, self._sent())
-        logger.info("Replay: read %d archived responses from %d WARC files; %d pages sent to extraction", read, len(files), self._sent())
+                logger.info(
+                    "Replay: %d archived responses read, %d pages sent to extraction",
+                    number,
+                    self._sent(),
+                )
+        logger.info(
+            "Replay: read %d archived responses from %d WARC files; %d pages sent to extraction",
+            read,
+            len(files),
+            self._sent(),
+        )
 
     def _sent(self) -> int:
         return self.crawler.stats.get_value("replay/pages", 0)
@@ -117,7 +130,13 @@ class ReplaySpider(Spider):
         try:
             response = self.response_of(page)
         except Exception as error:  # one undecodable record must not end the replay
-            logger.warning("Cannot decode %s (%s at offset %s): %s", page.url, page.location["filename"], page.location["offset"], error)
+            logger.warning(
+                "Cannot decode %s (%s at offset %s): %s",
+                page.url,
+                page.location["filename"],
+                page.location["offset"],
+                error,
+            )
             self._stat(source, "errors")
             return None
         problem = "truncated" if page.truncated else unfit_for_extraction(response)
@@ -144,7 +163,9 @@ class ReplaySpider(Spider):
     def response_of(self, page: ArchivedPage) -> Response:
         """A Scrapy response as the live crawl's spider saw it: decoded, of the right class."""
         request = Request(page.url)
-        response = archived_response(page.url, page.status, page.headers, page.payload, request=request)
+        response = archived_response(
+            page.url, page.status, page.headers, page.payload, request=request
+        )
         assert self.decoder is not None
         decoded = self.decoder.process_response(request, response)
         assert isinstance(decoded, Response)

@@ -18,7 +18,9 @@ class SharedCrawlError(Exception):
 def missing_extra() -> str | None:
     """Why ``REDIS_URL`` cannot be used here, or None when scrapy-redis is installed."""
     if importlib.util.find_spec("scrapy_redis") is None:
-        return "REDIS_URL is set but scrapy-redis is not installed: pip install 'news-archiver[redis]'"
+        return (
+            "REDIS_URL is set but scrapy-redis is not installed: pip install 'news-archiver[redis]'"
+        )
     return None
 
 

@@ -40,7 +40,9 @@ class SharedScheduler(Scheduler):
     workers: Workers
     idle_timeout: float
     _idle_since: float | None  # monotonic time the queue was first seen empty, while idle
-    _taken: weakref.WeakKeyDictionary[Request, bytes]  # requests in progress -> their queue encoding
+    _taken: weakref.WeakKeyDictionary[
+        Request, bytes
+    ]  # requests in progress -> their queue encoding
     _heartbeat: task.LoopingCall
     _wake: task.LoopingCall
 
@@ -49,7 +51,9 @@ class SharedScheduler(Scheduler):
         scheduler = super().from_crawler(crawler)
         scheduler.crawler = crawler
         settings = crawler.settings
-        scheduler.workers = Workers(scheduler.server, keys(settings), settings.getfloat("REDIS_WORKER_TIMEOUT", 60))
+        scheduler.workers = Workers(
+            scheduler.server, keys(settings), settings.getfloat("REDIS_WORKER_TIMEOUT", 60)
+        )
         scheduler.idle_timeout = settings.getfloat("REDIS_IDLE_TIMEOUT", 30)
         scheduler._idle_since = None
         scheduler._taken = weakref.WeakKeyDictionary()
@@ -67,8 +71,11 @@ class SharedScheduler(Scheduler):
         self._wake.start(WAKE_INTERVAL, now=False)
         logger.info(
             "Worker %s joined the shared crawl at %s: %s, %d requests queued, %d put back from gone workers",
-            self.workers.id, self.workers.keys.prefix, "new run" if joined.new_run else "run in progress",
-            joined.queued, joined.requeued,
+            self.workers.id,
+            self.workers.keys.prefix,
+            "new run" if joined.new_run else "run in progress",
+            joined.queued,
+            joined.requeued,
         )
         self.stats.set_value("shared/worker", self.workers.id)
 
@@ -79,9 +86,17 @@ class SharedScheduler(Scheduler):
         unsettled = self.workers.leave(finished=reason == "finished")
         self.stats.set_value("shared/unsettled", unsettled)
         if unsettled and reason == "finished":
-            logger.warning("Worker %s finished with %d requests still marked as taken", self.workers.id, unsettled)
-        logger.info("Worker %s left the shared crawl (%s, %d requests put back)", self.workers.id, reason,
-                    0 if reason == "finished" else unsettled)
+            logger.warning(
+                "Worker %s finished with %d requests still marked as taken",
+                self.workers.id,
+                unsettled,
+            )
+        logger.info(
+            "Worker %s left the shared crawl (%s, %d requests put back)",
+            self.workers.id,
+            reason,
+            0 if reason == "finished" else unsettled,
+        )
 
     def next_request(self) -> Request | None:
         encoded = self.workers.take()

@@ -59,11 +59,16 @@ class RedisCrawlState(FetchRecorder):
         gone = [name for name, value in values.items() if value is None and name not in keep]
         key = self._url(url)
         with self.server.pipeline() as batch:
-            batch.hset(key, mapping={name: value for name, value in values.items() if value is not None})
+            batch.hset(
+                key, mapping={name: value for name, value in values.items() if value is not None}
+            )
             if gone:
                 batch.hdel(key, *gone)
             if values["kind"] == "article":
-                batch.zadd(self.keys.state("articles", values["source"]), {url: _seconds(values["fetched_at"])})
+                batch.zadd(
+                    self.keys.state("articles", values["source"]),
+                    {url: _seconds(values["fetched_at"])},
+                )
             batch.execute()
 
     def record_outcome(self, url: str, outcome: str, corpus_id: int | None = None) -> None:
@@ -72,7 +77,12 @@ class RedisCrawlState(FetchRecorder):
 
     def articles_fetched_before(self, source: str, cutoff: str) -> Iterator[str]:
         """Yield article URLs of ``source`` last fetched before ``cutoff`` (a WARC-Date)."""
-        urls = [u.decode() for u in self.server.zrangebyscore(self.keys.state("articles", source), "-inf", f"({_seconds(cutoff)}")]
+        urls = [
+            u.decode()
+            for u in self.server.zrangebyscore(
+                self.keys.state("articles", source), "-inf", f"({_seconds(cutoff)}"
+            )
+        ]
         with self.server.pipeline() as batch:
             for url in urls:
                 batch.hexists(self._url(url), "outcome")
@@ -85,7 +95,9 @@ class RedisCrawlState(FetchRecorder):
 
     def _runs(self, source: str) -> list[tuple[str, dict[str, Any]]]:
         stored = self.server.hgetall(self.keys.state("runs", source))
-        return sorted(((run.decode(), json.loads(figures)) for run, figures in stored.items()), reverse=True)
+        return sorted(
+            ((run.decode(), json.loads(figures)) for run, figures in stored.items()), reverse=True
+        )
 
     def last_run(self, source: str) -> tuple[str, dict[str, Any]] | None:
         """Return the start time and figures of the last run of ``source``, if any."""

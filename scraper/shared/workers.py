@@ -69,7 +69,9 @@ class Workers:
     is dead: :meth:`reap` puts the requests it had taken back in the queue.
     """
 
-    def __init__(self, server: Redis, keys: Keys, timeout: float, worker: str | None = None) -> None:
+    def __init__(
+        self, server: Redis, keys: Keys, timeout: float, worker: str | None = None
+    ) -> None:
         self.server = server
         self.keys = keys
         self.timeout = timeout
@@ -87,11 +89,19 @@ class Workers:
     def others(self) -> dict[str, float]:
         """Every other worker that joined and has not left, with its last beat."""
         beats = self.server.zrange(self.keys.workers, 0, -1, withscores=True)
-        return {worker: beat for worker, beat in ((member.decode(), score) for member, score in beats) if worker != self.id}
+        return {
+            worker: beat
+            for worker, beat in ((member.decode(), score) for member, score in beats)
+            if worker != self.id
+        }
 
     def dead(self) -> list[str]:
         now = self._now()
-        return [w for w, beat in self.others().items() if now - beat > self.timeout or _process_is_gone(w)]
+        return [
+            w
+            for w, beat in self.others().items()
+            if now - beat > self.timeout or _process_is_gone(w)
+        ]
 
     def reap(self) -> int:
         """Put back what dead workers had taken and forget them; return how many requests."""
@@ -100,7 +110,11 @@ class Workers:
             count = int(self._requeue(keys=[self.keys.taken(worker), self.keys.requests]))
             self.server.zrem(self.keys.workers, worker)
             if count:
-                logger.warning("Worker %s is gone: put its %d unfinished requests back in the queue", worker, count)
+                logger.warning(
+                    "Worker %s is gone: put its %d unfinished requests back in the queue",
+                    worker,
+                    count,
+                )
             requeued += count
         return requeued
 

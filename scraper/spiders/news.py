@@ -92,7 +92,9 @@ class NewsSpider(Spider):
         configured = load_sources(crawler.settings.get("SOURCES_FILE", "sources.toml"))
         selected = select_sources(configured, spider.source_names)
         spider.sources = {source.name: source for source in selected}
-        spider.limits = {source.name: DiscoveryLimits.of(source, crawler.settings) for source in selected}
+        spider.limits = {
+            source.name: DiscoveryLimits.of(source, crawler.settings) for source in selected
+        }
         spider.allowed_domains = sorted({s.host.removeprefix("www.") for s in selected})
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
         return spider
@@ -132,7 +134,9 @@ class NewsSpider(Spider):
         self.crawler.stats.inc_value(f"news/{source.name}/{key}", count)
 
     def _filtered(self, source: Source, reason: str, url: str) -> None:
-        self.crawler.signals.send_catch_log(article_filtered, source=source.name, reason=reason, url=url)
+        self.crawler.signals.send_catch_log(
+            article_filtered, source=source.name, reason=reason, url=url
+        )
 
     def _cut(self, source: Source, what: str, message: str) -> None:
         """Count one thing a discovery limit left out (``cut/<what>``); warn the first time."""
@@ -148,12 +152,20 @@ class NewsSpider(Spider):
             return
         limits = self.limits[source.name]
         if limits.max_sitemap_depth and depth > limits.max_sitemap_depth:
-            self._cut(source, "sitemap_depth", f"sitemap {url} is {depth} indexes deep, past max_sitemap_depth "
-                      f"({limits.max_sitemap_depth}): not fetched, nor any like it")
+            self._cut(
+                source,
+                "sitemap_depth",
+                f"sitemap {url} is {depth} indexes deep, past max_sitemap_depth "
+                f"({limits.max_sitemap_depth}): not fetched, nor any like it",
+            )
             return
         if over(len(asked), limits.max_sitemaps):
-            self._cut(source, "sitemaps", f"{limits.max_sitemaps} sitemaps fetched (max_sitemaps): "
-                      f"{url} and any further ones are not")
+            self._cut(
+                source,
+                "sitemaps",
+                f"{limits.max_sitemaps} sitemaps fetched (max_sitemaps): "
+                f"{url} and any further ones are not",
+            )
             return
         asked.add(url)
         yield self._request(url, source, "sitemap", self.parse_sitemap, sitemap_depth=depth)
@@ -162,7 +174,9 @@ class NewsSpider(Spider):
         if self.state is None or source.recrawl_after_days is None:
             return
         cutoff = datetime.now(timezone.utc) - timedelta(days=source.recrawl_after_days)
-        for url in self.state.articles_fetched_before(source.name, cutoff.strftime("%Y-%m-%dT%H:%M:%S")):
+        for url in self.state.articles_fetched_before(
+            source.name, cutoff.strftime("%Y-%m-%dT%H:%M:%S")
+        ):
             self.seen.add(url)
             self._stat(source, "recrawled")
             yield self._request(url, source, "article", self.parse_article, recrawl=True)
@@ -173,14 +187,21 @@ class NewsSpider(Spider):
         return bool(known and known.outcome)
 
     def _article_requests(
-        self, source: Source, urls: Iterator[str] | list[str], default_pattern: Pattern | None = None
+        self,
+        source: Source,
+        urls: Iterator[str] | list[str],
+        default_pattern: Pattern | None = None,
     ) -> Iterator[Request]:
         length_limit = self.settings.getint("URLLENGTH_LIMIT")
         most = self.limits[source.name].max_articles
         for url in urls:
             if too_long(url, length_limit):
                 self._stat(source, "skipped_long_url")
-                logger.debug("Source %s: link of %d characters skipped (URLLENGTH_LIMIT)", source.name, len(url))
+                logger.debug(
+                    "Source %s: link of %d characters skipped (URLLENGTH_LIMIT)",
+                    source.name,
+                    len(url),
+                )
                 continue
             canonical = canonicalize(url)
             if canonical in self.seen or not source.takes_article(canonical, default_pattern):
@@ -191,8 +212,12 @@ class NewsSpider(Spider):
                 self._stat(source, "known")
                 continue
             if over(self.articles_asked[source.name], most):
-                self._cut(source, "articles", f"{most} new articles asked for this run (max_articles): "
-                          "the others wait for the next run")
+                self._cut(
+                    source,
+                    "articles",
+                    f"{most} new articles asked for this run (max_articles): "
+                    "the others wait for the next run",
+                )
                 continue
             self.articles_asked[source.name] += 1
             yield self._request(canonical, source, "article", self.parse_article)
@@ -210,7 +235,9 @@ class NewsSpider(Spider):
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
         source = self._source(response)
-        for url in discovery.sitemaps_from_robots(response.text if isinstance(response, TextResponse) else "", response.url):
+        for url in discovery.sitemaps_from_robots(
+            response.text if isinstance(response, TextResponse) else "", response.url
+        ):
             yield from self._sitemap_requests(url, source, depth=0)
 
     def parse_home(self, response: Response) -> Iterator[Request]:
@@ -230,7 +257,9 @@ class NewsSpider(Spider):
         if tree is not None:
             yield from self._section(response, tree, self._source(response), response.meta["page"])
 
-    def _section(self, response: Response, tree: Any, source: Source, page: int) -> Iterator[Request]:
+    def _section(
+        self, response: Response, tree: Any, source: Source, page: int
+    ) -> Iterator[Request]:
         yield from self._article_requests(
             source, discovery.page_links(tree), discovery.DEFAULT_ARTICLE_PATH
         )
@@ -267,7 +296,9 @@ class NewsSpider(Spider):
         if stream.refused:
             logger.warning(
                 "Source %s: %s: left out %d entity declaration(s) and entries using undeclared entities",
-                source.name, response.url, stream.refused,
+                source.name,
+                response.url,
+                stream.refused,
             )
             self._stat(source, "errors/sitemap_entities")
 
@@ -279,8 +310,12 @@ class NewsSpider(Spider):
         limit = self.limits[source.name].max_sitemap_urls
         for taken, entry in enumerate(stream):
             if over(taken, limit):
-                self._cut(source, "sitemap_urls", f"{response.url} holds more than {limit} URLs (max_sitemap_urls): "
-                          "the rest is not read")
+                self._cut(
+                    source,
+                    "sitemap_urls",
+                    f"{response.url} holds more than {limit} URLs (max_sitemap_urls): "
+                    "the rest is not read",
+                )
                 return
             if taken % SITEMAP_BATCH == SITEMAP_BATCH - 1:
                 yield None  # a pause for the reactor, even while entries are known or too old
@@ -339,7 +374,9 @@ class NewsSpider(Spider):
             kind = request.meta.get("kind")
             if kind == "article" and status in GONE:
                 logger.info("HTTP %d from %s (%s)", status, request.url, kind)
-                self._record_outcome(canonicalize(request.url), f"http:{status}", request.meta.get("source"))
+                self._record_outcome(
+                    canonicalize(request.url), f"http:{status}", request.meta.get("source")
+                )
                 return
             logger.warning("HTTP %d from %s (%s)", status, request.url, kind)
             if source is not None:
