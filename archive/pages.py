@@ -20,7 +20,7 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 
 from archive.context import CrawlContext
-from archive.reader import iter_whole_records
+from archive.reader import iter_whole_records, open_warc
 
 logger = logging.getLogger(__name__)
 
@@ -112,8 +112,9 @@ def read_capture(
     """The response or revisit record at ``offset`` of ``path`` and its WARC headers.
 
     A revisit comes back with an empty payload: resolving it is the caller's part.
+    A file still being written is read as ``<path>.open``.
     """
-    with open(path, "rb") as stream:
+    with open_warc(path) as stream:
         stream.seek(offset)
         iterator = ArchiveIterator(stream)
         record = next(iter(iterator))

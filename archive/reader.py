@@ -8,6 +8,7 @@ import os
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -19,12 +20,31 @@ logger = logging.getLogger(__name__)
 
 #: What a damaged file raises when read past its last good record.
 UNREADABLE = (ArchiveLoadFailed, zlib.error, EOFError)
+#: The suffix of a WARC file while its writer appends to it.
+OPEN_SUFFIX = ".open"
 
 
 def archive_files(directory: Path) -> list[Path]:
     """The finished WARC files of ``directory`` in the order they were written (their names sort so)."""
     files = [path for path in directory.iterdir() if path.name.endswith((".warc.gz", ".warc"))]
     return sorted(files, key=lambda path: path.name)
+
+
+def open_warc(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open WARC file ``path`` to read, or its ``.open`` form while a writer still appends to it.
+
+    Records are readable there as soon as the writer returns their location (it
+    writes unbuffered). A file renamed between the tries is opened by its final name.
+    """
+    final = Path(path)
+    try:
+        return final.open("rb")
+    except FileNotFoundError:
+        pass
+    try:
+        return final.with_name(final.name + OPEN_SUFFIX).open("rb")
+    except FileNotFoundError:
+        return final.open("rb")  # finalised meanwhile; if not, the error names the final file
 
 
 def iter_whole_records(

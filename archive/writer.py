@@ -13,11 +13,10 @@ from typing import BinaryIO
 
 from archive.cdxj import INDEX_FOLDER, IndexSorter, entry_for_record, write_index
 from archive.members import whole_end
+from archive.reader import OPEN_SUFFIX
 from archive.records import RecordFactory, WarcRecord
 
 logger = logging.getLogger(__name__)
-
-OPEN_SUFFIX = ".open"
 
 
 class WriteFailed(Exception):

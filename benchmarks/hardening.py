@@ -51,6 +51,7 @@ class Row:
     seconds: float = 0.0
     peak_mib: float = 0.0
     note: str = ""
+    log: str = ""
 
 
 def _crawl(
@@ -98,6 +99,7 @@ def _crawl(
         run.seconds,
         run.peak_rss / MiB,
         note=_note(run.output),
+        log=run.output,
     )
 
 
@@ -283,6 +285,34 @@ def idn_host(workdir: Path) -> Row | str:
         )
 
 
+def second_request(workdir: Path) -> Row:
+    """A section page whose ``next`` link is itself with a tracking parameter: one canonical URL
+    asked twice in a run, the second time with the validators of the first."""
+    with FixtureServer() as server:
+        server.routes["/robots.txt"] = ROBOTS
+        server.routes["/"] = Resource(pages.listing_html("Home", []).encode())
+        server.routes["/news/"] = Resource(
+            pages.listing_html(
+                "News",
+                [("/news/2026/11/20/a-story", "A story")],
+                extra_head='<link rel="next" href="/news/?utm_source=pager">',
+            ).encode()
+        )
+        server.routes["/news/2026/11/20/a-story"] = Resource(story("c"))
+        sources = (
+            f'[[source]]\nname = "again"\nurl = "{server.base_url}/"\n'
+            f'start_urls = ["{server.base_url}/news/"]\n'
+        )
+        row = _crawl(workdir, [server], sources, {}, 1)
+        asked = [r for r in server.requests if r.path.startswith("/news/?") or r.path == "/news/"]
+        conditional = sum(1 for r in asked if "If-None-Match" in r.headers)
+        row.note = (
+            f"/news/ asked {len(asked)} times, {conditional} conditional; "
+            f"{row.log.count('No archived copy')} '304 without a capture'; " + row.note
+        )
+    return row
+
+
 CASES: list[tuple[str, Callable[[Path], Row | str]]] = [
     ("1. DNS rebinding: 127.0.0.2 (public here), then 127.0.0.1", rebinding),
     ("4. 20 KB link, default article heuristic", long_link),
@@ -292,6 +322,7 @@ CASES: list[tuple[str, Callable[[Path], Row | str]]] = [
     ("8. robots.txt connection reset mid-body", unreachable_robots),
     ("9. link /über, charset only in the HTTP header", header_charset),
     ("9. source http://bücher.test/ (IDN host)", idn_host),
+    ("19b. one URL asked twice in a run (section pager links itself)", second_request),
 ]
 
 

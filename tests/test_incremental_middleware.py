@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from scrapy import Request
+from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 
+from archive.http import response_block
+from archive.writer import WarcWriter
 from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
 from scraper.state import Capture, CrawlState
 
@@ -68,3 +71,39 @@ def test_etag_survives_a_304_without_one(tmp_path: Path) -> None:
     request = Request(FEED)
     subject.process_request(request)
     assert request.headers[b"If-None-Match"] == b'"v1"'
+
+
+def test_a_304_within_the_run_is_answered_from_the_warc_file_still_open(tmp_path: Path) -> None:
+    """The capture a 304 stands for may sit in the file this run still writes (``*.open``)."""
+    writer = WarcWriter(tmp_path)
+    body = b"<rss><channel><title>Feed</title></channel></rss>"
+    block, payload_offset = response_block(200, [("ETag", '"v1"')], body)
+    response_record = writer.factory.response(FEED, block, payload_offset)
+    location = writer.write([response_record])[0]
+    assert not (tmp_path / location.filename).exists()  # only the .open file is there
+    capture = Capture(
+        location.record_id,
+        response_record.date,
+        FEED,
+        "sha1:AAAA",
+        location.filename,
+        location.offset,
+        location.length,
+    )
+    state = CrawlState(tmp_path / "state.sqlite")
+    state.record_fetch(
+        FEED,
+        source="s",
+        kind="feed",
+        fetched_at=capture.record_date,
+        status=200,
+        etag='"v1"',
+        capture=capture,
+    )
+    subject = IncrementalMiddleware(state, tmp_path, get_crawler().stats)
+    request = Request(FEED)
+    subject.process_request(request)
+    answer = subject.process_response(request, Response(FEED, status=304, request=request))
+    assert isinstance(answer, Response), "the 304 was not matched with its capture"
+    assert answer.status == 200 and answer.body == body and "archived" in answer.flags
+    writer.close()
