@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # accepts, so it gets a virtualenv of its own.
 PYWB_VENV := .venv-pywb
 
-.PHONY: crawl demo test install redis-server quality
+.PHONY: crawl demo test install lint redis-server quality
 
 # What a crawl needs; the test extras (pytest, the reference tools, scrapy-redis) come on top.
 $(BIN)/.installed: pyproject.toml
@@ -27,6 +27,16 @@ $(PYWB_VENV)/.installed:
 	touch $@
 
 install: $(BIN)/.installed-test
+
+$(BIN)/.installed-lint: $(BIN)/.installed-test
+	$(BIN)/pip install --quiet -e '.[lint]'
+	touch $@
+
+# The pinned ruff and mypy (pyproject.toml's lint extra and their settings there).
+lint: $(BIN)/.installed-lint
+	$(BIN)/ruff check archive corpus scraper sitefixture benchmarks tests
+	$(BIN)/ruff format --check archive corpus scraper sitefixture benchmarks tests
+	$(BIN)/mypy archive corpus scraper sitefixture
 
 # The shared-crawl tests run a real redis-server: install it from Debian's packages when
 # we may; without it those tests are skipped with the reason (outside CI only).

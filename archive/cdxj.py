@@ -71,7 +71,7 @@ def url_key(url: str) -> str:
     """The SURT form of ``url`` that pywb sorts and searches by."""
     try:
         return surt.surt(url)
-    except Exception:  # surt raises bare errors on URLs it cannot parse; pywb then keys by the URL
+    except Exception:  # noqa: BLE001 - surt raises bare errors on URLs it cannot parse; pywb keys by the URL
         return url
 
 

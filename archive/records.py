@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from archive.digest import sha1_digest
 
@@ -27,7 +27,7 @@ IdFactory = Callable[[], str]
 
 def utc_now() -> datetime:
     """Return the current time in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_record_id() -> str:
@@ -37,7 +37,7 @@ def new_record_id() -> str:
 
 def warc_date(moment: datetime) -> str:
     """Format ``moment`` as a WARC-Date (UTC, microseconds when present)."""
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     if moment.microsecond:
         return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -15,7 +15,7 @@ import os
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from archive.cdxj import warc_entries
@@ -104,7 +104,7 @@ def write_wacz(
             "profile": "data-package",
             "resources": resources,
             "title": title,
-            "created": (created or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "created": (created or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "wacz_version": WACZ_VERSION,
             "software": software,
         }

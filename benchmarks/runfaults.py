@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 from sitefixture import FixtureServer, Resource, pages
 from sitefixture.news import build_news_site
@@ -111,7 +112,7 @@ class Site:
         self.server = FixtureServer()
         self.offsite = FixtureServer(host="127.0.0.2")
 
-    def __enter__(self) -> Site:
+    def __enter__(self) -> Self:
         self.server.__enter__()
         self.offsite.__enter__()
         self.site = build_news_site(self.server.base_url, self.offsite.base_url)

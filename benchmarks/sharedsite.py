@@ -12,7 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -62,11 +62,7 @@ def load_pages(folder: Path) -> list[SharedPage]:
 
 def _iso(published: str) -> str:
     try:
-        return (
-            datetime.fromisoformat(published)
-            .astimezone(timezone.utc)
-            .strftime("%Y-%m-%dT%H:%M:%SZ")
-        )
+        return datetime.fromisoformat(published).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     except ValueError:
         return "2024-01-01T00:00:00Z"
 

@@ -6,7 +6,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
 
@@ -18,9 +18,13 @@ from scraper.linear import compile_linear
 MAX_XML_BYTES = 50 * 1024 * 1024
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
 
-_SAFE_XML_OPTIONS = dict(
-    resolve_entities=False, no_network=True, huge_tree=False, recover=True, remove_comments=True
-)
+_SAFE_XML_OPTIONS = {
+    "resolve_entities": False,
+    "no_network": True,
+    "huge_tree": False,
+    "recover": True,
+    "remove_comments": True,
+}
 _SAFE_XML = etree.XMLParser(**_SAFE_XML_OPTIONS)
 _STREAM_CHUNK = 64 * 1024
 # lxml refuses text that still declares its encoding.
@@ -72,8 +76,8 @@ def parse_date(value: str | None) -> datetime | None:
         except (TypeError, ValueError, IndexError):
             return None
     if not parsed.tzinfo:
-        return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def _maybe_gunzip(body: bytes) -> bytes:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import re2
 
-Pattern = re2._Regexp
+
+class Pattern(Protocol):
+    """A regex compiled by RE2, as this project uses it (re2 has no type information)."""
+
+    def search(self, text: str) -> object | None:
+        """The first match in ``text``, or None."""
+
 
 _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False  # a bad pattern is reported once, as a config error

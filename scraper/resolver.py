@@ -6,17 +6,21 @@ import ipaddress
 import logging
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attr
 from scrapy.utils.datatypes import LocalCache
 from twisted.internet.interfaces import IHostnameResolver, IHostResolution, IResolutionReceiver
-from zope.interface import implementer, provider
+from zope.interface import implementer
 
 from scraper.addresses import is_public
 
 if TYPE_CHECKING:
+    from twisted.internet.address import IPv4Address, IPv6Address
     from twisted.internet.interfaces import IAddress
+
+    # What a hostname resolution hands over (IAddress lacks their host and port).
+    _IPAddress = IPv4Address | IPv6Address
 
 logger = logging.getLogger(__name__)
 
@@ -28,20 +32,20 @@ def installed_guard() -> GuardedResolver | None:
     return resolver if isinstance(resolver, GuardedResolver) else None
 
 
-@provider(IResolutionReceiver)
+@implementer(IResolutionReceiver)
 class _Collector:
     """Receive an upstream resolution whole, then hand it to ``done``."""
 
     def __init__(self, receiver: IResolutionReceiver, done: Any) -> None:
         self.receiver = receiver
         self.done = done
-        self.addresses: list[IAddress] = []
+        self.addresses: list[_IPAddress] = []
 
     def resolutionBegan(self, resolution: IHostResolution) -> None:
         self.receiver.resolutionBegan(resolution)
 
     def addressResolved(self, address: IAddress) -> None:
-        self.addresses.append(address)
+        self.addresses.append(cast("_IPAddress", address))
 
     def resolutionComplete(self) -> None:
         self.done(self.addresses)
@@ -73,7 +77,7 @@ class GuardedResolver:
         self.reactor = reactor
         self.upstream: IHostnameResolver = reactor.nameResolver
         self.allow_private = allow_private
-        self.cache: LocalCache[str, list[IAddress]] | None = (
+        self.cache: LocalCache[str, list[_IPAddress]] | None = (
             LocalCache(cache_size) if cache_size else None
         )
         self.refusals: dict[str, str] = {}
@@ -92,7 +96,7 @@ class GuardedResolver:
         """Whether a connection may go to ``address``."""
         return self.allow_private or is_public(ipaddress.ip_address(address.split("%")[0]))
 
-    def refusal(self, host: str, addresses: list[IAddress]) -> str | None:
+    def refusal(self, host: str, addresses: list[_IPAddress]) -> str | None:
         """Why the answer ``addresses`` for ``host`` is refused, or ``None``."""
         blocked = [address.host for address in addresses if not self.allowed(address.host)]
         if blocked:
@@ -114,7 +118,7 @@ class GuardedResolver:
             self._deliver(resolutionReceiver, cached, portNumber)
             return resolution
 
-        def done(addresses: list[IAddress]) -> None:
+        def done(addresses: list[_IPAddress]) -> None:
             reason = self.refusal(hostName, addresses)
             if reason:
                 self.refusals[hostName] = reason
@@ -135,7 +139,7 @@ class GuardedResolver:
         )
 
     @staticmethod
-    def _deliver(receiver: IResolutionReceiver, addresses: list[IAddress], port: int) -> None:
+    def _deliver(receiver: IResolutionReceiver, addresses: list[_IPAddress], port: int) -> None:
         for address in addresses:
             receiver.addressResolved(
                 attr.evolve(address, port=port) if address.port != port else address

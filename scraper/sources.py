@@ -6,7 +6,7 @@ import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -114,7 +114,7 @@ class Source:
         """Whether ``max_age_days`` keeps the crawl from a page dated ``modified``."""
         if self.max_age_days is None or modified is None:
             return False
-        return modified < datetime.now(timezone.utc) - timedelta(days=self.max_age_days)
+        return modified < datetime.now(UTC) - timedelta(days=self.max_age_days)
 
     def extraction_options(self) -> ExtractionOptions:
         """Extraction options carrying this source's CSS selectors and headline choice."""

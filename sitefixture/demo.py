@@ -110,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
             ["crawl", "news", "--loglevel", "WARNING"],
             {"SOURCES_FILE": str(sources), "DATA_DIR": str(data)},
         )
-        crawl = subprocess.run(command, cwd=workdir, env=env, stderr=subprocess.PIPE, text=True)
+        crawl = subprocess.run(
+            command, cwd=workdir, env=env, stderr=subprocess.PIPE, text=True, check=False
+        )
         if crawl.returncode != 0:
             print(crawl.stderr, file=sys.stderr)
             print(f"error: the demo crawl exited with code {crawl.returncode}", file=sys.stderr)
@@ -121,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             env=env,
             capture_output=True,
             text=True,
+            check=False,
         )
         print(summary.stdout, end="")
         _say(f"Archive: {data / 'archive'}")

@@ -79,7 +79,7 @@ class ScriptedResolver(GuardedResolver):
     def from_crawler(cls, crawler: Any, reactor: Any) -> ScriptedResolver:
         guarded = GuardedResolver.from_crawler(crawler, reactor)
         settings = crawler.settings
-        cache = guarded.cache.limit if guarded.cache is not None else 0
+        cache = (guarded.cache.limit or 0) if guarded.cache is not None else 0
         return cls(
             reactor,
             guarded.allow_private,

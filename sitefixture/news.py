@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 from sitefixture import pages
@@ -62,7 +62,7 @@ def build_news_site(
     ``later=True`` gives the same site after one more article was published: it
     heads the world section and the RSS feed, which thereby change; nothing else does.
     """
-    now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
     d = [now - timedelta(days=n, hours=n) for n in range(12)]
     arts = {
         "a1": _article("a1", d[1], "Russia and Venezuela reinforce security coordination"),
@@ -90,8 +90,8 @@ def build_news_site(
     old_path = f"/news/{d[10]:%Y/%m/%d}/russian-aircraft-old-address"
     listing_path = f"/news/{d[1]:%Y/%m/%d}/live-updates-all-stories-of-the-day"
     offsite = f"{offsite_base}/news/{d[1]:%Y/%m/%d}/offsite-story-on-venezuela-and-russia"
-    url = lambda a: base_url + a.path  # noqa: E731
-    rfc = lambda a: format_datetime(datetime.fromisoformat(a.published))  # noqa: E731
+    url = lambda a: base_url + a.path
+    rfc = lambda a: format_datetime(datetime.fromisoformat(a.published))
     related = [arts["a1"], arts["a2"], arts["a6"]]
 
     routes: dict[str, Resource] = {}

@@ -60,7 +60,7 @@ def run_scrapy(
     """Run ``scrapy ARGS`` in ``workdir`` and wait for it."""
     command, env = scrapy_command(args, settings)
     return subprocess.run(
-        command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout
+        command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
 
 

@@ -10,6 +10,7 @@ import time
 import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 from urllib.parse import urlsplit
 
 
@@ -61,7 +62,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def do_GET(self) -> None:
@@ -131,7 +132,8 @@ class FixtureServer:
         self._lock = threading.Lock()
         self._httpd = _Server((host, port), _Handler)
         self._httpd.fixture = self
-        self.host, self.port = self._httpd.server_address[:2]
+        bound, self.port = self._httpd.server_address[:2]
+        self.host = bound if isinstance(bound, str) else bound.decode()
         self._thread: threading.Thread | None = None
 
     @property
@@ -150,7 +152,7 @@ class FixtureServer:
         with self._lock:
             return [request.path for request in self.requests]
 
-    def start(self) -> FixtureServer:
+    def start(self) -> Self:
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
         return self
@@ -159,7 +161,7 @@ class FixtureServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def __enter__(self) -> FixtureServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

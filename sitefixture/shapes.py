@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from html import escape
 
@@ -73,7 +73,7 @@ def build_shaped_site(shape: str, base_url: str, now: datetime | None = None) ->
     """The routes of a site of ``shape`` (one of :data:`SHAPES`) served at ``base_url``."""
     if shape not in SHAPES:
         raise ValueError(f"unknown shape {shape!r}; known: {', '.join(SHAPES)}")
-    now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
     articles = []
     for n, title in enumerate(TITLES):
         day = now - timedelta(days=n + 1)

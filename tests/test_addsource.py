@@ -139,7 +139,7 @@ def test_a_site_without_articles_is_refused_unless_forced(tmp_path: Path) -> Non
         )
         err = _refused(tmp_path, server.url("/"))
         assert f"nothing article-like found at {server.url('/')} (use --force" in err
-        code, out, err = addsource(tmp_path, server.url("/"), "--force", "--name", "bare")
+        code, _out, err = addsource(tmp_path, server.url("/"), "--force", "--name", "bare")
     assert code == 0, err
     text = (tmp_path / "sources.toml").read_bytes()
     assert (

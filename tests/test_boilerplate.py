@@ -43,52 +43,57 @@ def body_of(html: str, **options: object) -> list[str]:
 
 CASES = {
     # seed 003: navigation menus around the article
-    "menu": dict(
-        before="<ul>"
+    "menu": {
+        "before": "<ul>"
         + "".join(
             f'<li><a href="/{w}">{w}</a></li>'
             for w in ("Trujillo", "Táchira", "Mérida", "Andes Legales")
         )
         + "</ul>",
-        forbidden=["Trujillo", "Táchira", "Andes Legales"],
-    ),
+        "forbidden": ["Trujillo", "Táchira", "Andes Legales"],
+    },
     # seed 002: subscription prompts at the end
-    "subscription": dict(
-        after="<p>Subscribe to continue reading our coverage of Latin America.</p>"
+    "subscription": {
+        "after": "<p>Subscribe to continue reading our coverage of Latin America.</p>"
         "<p>Suscríbete para seguir leyendo.</p><p>Sign up for the morning briefing</p>",
-        forbidden=["Subscribe", "Suscríbete", "Sign up"],
-    ),
+        "forbidden": ["Subscribe", "Suscríbete", "Sign up"],
+    },
     # seed 004: a tag cloud first, "Related Posts" last
-    "tags-and-related": dict(
-        before="<p>Tags: Venezuela, Russia, Oil, Energy, Diplomacy</p>",
-        after="<h3>Related Posts</h3>"
+    "tags-and-related": {
+        "before": "<p>Tags: Venezuela, Russia, Oil, Energy, Diplomacy</p>",
+        "after": "<h3>Related Posts</h3>"
         + links(
             "Kremlin hosts Venezuelan delegation for talks",
             "Oil output rises again in the Orinoco belt",
         ),
-        forbidden=["Tags:", "Related Posts", "Kremlin hosts Venezuelan delegation", "Orinoco belt"],
-    ),
+        "forbidden": [
+            "Tags:",
+            "Related Posts",
+            "Kremlin hosts Venezuelan delegation",
+            "Orinoco belt",
+        ],
+    },
     # "read also" links in the middle of the text
-    "read-also": dict(
-        middle='<p>Read also: <a href="/news/9">Russian banks open branches in Caracas this week</a></p>'
+    "read-also": {
+        "middle": '<p>Read also: <a href="/news/9">Russian banks open branches in Caracas this week</a></p>'
         + links("Lavrov defends Caracas at the United Nations general assembly"),
-        forbidden=[
+        "forbidden": [
             "Read also",
             "Russian banks open branches",
             "Lavrov defends Caracas at the United",
         ],
-    ),
+    },
     # image credits and captions
-    "captions": dict(
-        middle='<figure><img src="/a.jpg"><figcaption>Workers at an oil field near Maracaibo.</figcaption></figure>'
+    "captions": {
+        "middle": '<figure><img src="/a.jpg"><figcaption>Workers at an oil field near Maracaibo.</figcaption></figure>'
         "<p>Photo: Juan Pérez/Reuters</p>",
-        forbidden=["Maracaibo", "Juan Pérez"],
-    ),
+        "forbidden": ["Maracaibo", "Juan Pérez"],
+    },
     # a byline and dateline before the text
-    "byline": dict(
-        before="<p>By Ana Pérez</p><p>Updated 20.11.2026, 14:05</p>",
-        forbidden=["Ana Pérez", "Updated"],
-    ),
+    "byline": {
+        "before": "<p>By Ana Pérez</p><p>Updated 20.11.2026, 14:05</p>",
+        "forbidden": ["Ana Pérez", "Updated"],
+    },
 }
 
 

@@ -175,9 +175,9 @@ def test_serve_stops_on_ctrl_c_without_a_traceback(
         command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     while not marker.exists() and process.poll() is None:
-        subprocess.run(["sleep", "0.2"])
+        subprocess.run(["sleep", "0.2"], check=False)
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=30)
+    _out, err = process.communicate(timeout=30)
     assert process.returncode == exitcodes.OK, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert err.strip().endswith("Stopped serving.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gzip
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -15,7 +15,7 @@ def test_rss_and_atom_entries_with_dates() -> None:
     <item><link>https://n.example/a</link><pubDate>Mon, 23 Nov 2026 07:00:00 GMT</pubDate></item>
     <item><guid>https://n.example/b</guid></item></channel></rss>"""
     assert discovery.parse_feed(rss, "https://n.example/") == [
-        discovery.Entry("https://n.example/a", datetime(2026, 11, 23, 7, tzinfo=timezone.utc)),
+        discovery.Entry("https://n.example/a", datetime(2026, 11, 23, 7, tzinfo=UTC)),
         discovery.Entry("https://n.example/b", None),
     ]
     atom = b"""<feed xmlns="http://www.w3.org/2005/Atom"><entry><link rel="self" href="/self"/>
@@ -39,7 +39,7 @@ def test_sitemap_index_urlset_news_and_gzip() -> None:
     <lastmod>2020-01-01</lastmod><news:news><news:publication_date>2026-11-20T08:00:00Z</news:publication_date>
     </news:news></url></urlset>"""
     (page,) = discovery.parse_sitemap(urlset, "https://n.example/").pages
-    assert page.modified == datetime(2026, 11, 20, 8, tzinfo=timezone.utc)
+    assert page.modified == datetime(2026, 11, 20, 8, tzinfo=UTC)
 
 
 def test_a_large_sitemap_is_read_as_a_stream_without_keeping_its_tree() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from tests.conftest import crawl
 from corpus.article import Article
 from corpus.simhash import MAX_DISTANCE, NearDuplicateIndex, distance, simhash
 from corpus.store import CorpusStore, read_manifest
@@ -13,6 +12,7 @@ from sitefixture import FixtureServer
 from sitefixture.pages import listing_html
 from sitefixture.server import Resource
 from sitefixture.text import paragraphs
+from tests.conftest import crawl
 
 BODY = paragraphs("original", True)
 # What an aggregator republishes: the last sentence cut, one word edited.

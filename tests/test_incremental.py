@@ -6,7 +6,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -36,7 +36,7 @@ def run_paths(server: FixtureServer, since: int) -> list[str]:
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runs]:
     """Three runs on one DATA_DIR; one article is published between runs 1 and 2."""
     workdir = tmp_path_factory.mktemp("incremental")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with FixtureServer() as server, FixtureServer(host="127.0.0.2") as offsite:
         before = build_news_site(server.base_url, offsite.base_url, now)
         after = build_news_site(server.base_url, offsite.base_url, now, later=True)
@@ -152,6 +152,7 @@ def test_warcio_check_passes_after_three_runs(runs: Runs) -> None:
         [sys.executable, "-m", "warcio.cli", "check", *map(str, files)],
         capture_output=True,
         text=True,
+        check=False,
     )
     assert check.returncode == 0, check.stdout + check.stderr
 

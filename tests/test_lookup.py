@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from archive.digest import sha1_digest
@@ -17,7 +17,7 @@ from archive.records import (
 )
 from archive.writer import WarcWriter
 
-START = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 
 
 class Clock:

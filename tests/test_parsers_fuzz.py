@@ -138,8 +138,10 @@ def test_an_external_entity_is_never_resolved(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-VALUE")
     for document in (
-        f'<?xml version="1.0"?><!DOCTYPE u [<!ENTITY x SYSTEM "file://{secret}">]>'
-        "<urlset><url><loc>http://127.0.0.1:8000/&x;</loc></url></urlset>",
+        (
+            f'<?xml version="1.0"?><!DOCTYPE u [<!ENTITY x SYSTEM "file://{secret}">]>'
+            "<urlset><url><loc>http://127.0.0.1:8000/&x;</loc></url></urlset>"
+        ),
         f'<?xml version="1.0"?><!DOCTYPE u SYSTEM "file://{secret}"><urlset><url><loc>http://127.0.0.1:8000/a</loc></url></urlset>',
     ):
         sitemap = parse_sitemap(document.encode(), BASE)

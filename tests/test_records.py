@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import itertools
-import gzip
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from archive.http import request_block, response_block
@@ -17,7 +17,7 @@ from archive.writer import WarcWriter
 def fixed_factory() -> RecordFactory:
     ids = (f"<urn:uuid:00000000-0000-0000-0000-{n:012d}>" for n in itertools.count(1))
     return RecordFactory(
-        clock=lambda: datetime(2026, 11, 23, 7, 0, 0, tzinfo=timezone.utc),
+        clock=lambda: datetime(2026, 11, 23, 7, 0, 0, tzinfo=UTC),
         new_id=lambda: next(ids),
     )
 
@@ -113,5 +113,5 @@ def test_request_line_keeps_path_and_query_and_host_port() -> None:
 
 
 def test_warc_date_keeps_microseconds() -> None:
-    moment = datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=timezone.utc)
+    moment = datetime(2026, 1, 2, 3, 4, 5, 678, tzinfo=UTC)
     assert warc_date(moment) == "2026-01-02T03:04:05.000678Z"

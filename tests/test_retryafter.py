@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from scraper.downloadermiddlewares.retryafter import retry_after_seconds
 
-NOW = datetime(2026, 11, 23, 7, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 7, 0, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

@@ -114,7 +114,10 @@ def test_a_dead_workers_taken_requests_go_back_to_the_queue(server) -> None:  # 
 
     keys = Keys("t")
     gone = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     dead_id = Workers(server, keys, 60).id.rpartition("-")[0] + "-" + gone.stdout.strip()
     dead = Workers(server, keys, 60, worker=dead_id)

@@ -115,8 +115,10 @@ def test_only_name_and_url_are_required() -> None:
         ),
         (
             '[[source]]\nname = "a"\nurl = "https://a.example/"\narticle_pattern = "/(\\\\d+)/\\\\1"\n',
-            "conf/sources.toml:4: source 'a' field 'article_pattern': invalid regex '/(\\\\d+)/\\\\1': "
-            "invalid escape sequence: \\1 (RE2 syntax: no backreferences or lookaround)",
+            (
+                "conf/sources.toml:4: source 'a' field 'article_pattern': invalid regex '/(\\\\d+)/\\\\1': "
+                "invalid escape sequence: \\1 (RE2 syntax: no backreferences or lookaround)"
+            ),
         ),
         (
             '[defaults]\ndeny = ["(?<!video)/clip/"]\n',

@@ -27,7 +27,10 @@ def write_pair(writer: WarcWriter, url: str, body: bytes) -> list:
 
 def warcio_check(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "warcio.cli", "check", str(path)], capture_output=True, text=True
+        [sys.executable, "-m", "warcio.cli", "check", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 

@@ -76,7 +76,12 @@ def build_pywb_venv() -> list[str] | None:
             [sys.executable, "-m", "venv", str(venv)],
             [str(venv / "bin" / "pip"), "install", PYWB_REQUIREMENT],
         ):
-            if subprocess.run(step, stdout=output, stderr=subprocess.STDOUT).returncode != 0:
+            if (
+                subprocess.run(
+                    step, stdout=output, stderr=subprocess.STDOUT, check=False
+                ).returncode
+                != 0
+            ):
                 return None
     wayback = venv / "bin" / "wayback"
     return [str(wayback)] if wayback.exists() else None

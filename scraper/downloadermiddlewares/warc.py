@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import platform
 import socket
-from urllib.parse import urlsplit
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured, StopDownload

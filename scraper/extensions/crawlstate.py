@@ -10,9 +10,9 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from corpus.urls import canonicalize
+from scraper.failures import write_failed
 from scraper.items import PageItem
 from scraper.paths import data_dir
-from scraper.failures import write_failed
 from scraper.state import CrawlState, StateWriteFailed
 
 if TYPE_CHECKING:

@@ -117,13 +117,18 @@ def describe_pattern(findings: Findings, pattern: str | None) -> list[str]:
     """How well ``pattern`` tells the site's articles from its other links."""
     if pattern:
         compiled = compile_linear(pattern)
-        hits = lambda urls: sum(1 for url in urls if compiled.search(url))  # noqa: E731
+
+        def hits(urls: list[str]) -> int:
+            return sum(1 for url in urls if compiled.search(url))
+
         verified = [page.url for page in findings.articles]
         others = findings.non_articles
         return [
-            f"  article_pattern '{pattern}' matches {_count(hits(verified), len(verified), 'sampled articles')}, "
-            f"{_count(hits(others), len(others), 'non-article links')}, "
-            f"{_count(hits(findings.candidates), len(findings.candidates), 'candidate URLs')}"
+            (
+                f"  article_pattern '{pattern}' matches {_count(hits(verified), len(verified), 'sampled articles')}, "
+                f"{_count(hits(others), len(others), 'non-article links')}, "
+                f"{_count(hits(findings.candidates), len(findings.candidates), 'candidate URLs')}"
+            )
         ]
     return ["  no article_pattern proposed: the crawl keeps its default article heuristics"]
 

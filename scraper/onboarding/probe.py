@@ -75,7 +75,7 @@ class LookingSpider(Spider):
         assert self.crawler.engine is not None
         try:
             return await self.crawler.engine.download_async(Request(url, dont_filter=True))
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - any failure is a finding to report, not a crash
             return _reason(error)
 
 
@@ -180,8 +180,9 @@ class ProbeSpider(LookingSpider):
         """Sitemaps of robots.txt (and configured ones), else at common paths; their page URLs."""
         robots = await self.fetch(urljoin(self.source.url, "/robots.txt"))
         listed = []
-        if isinstance(_answered(robots), TextResponse):
-            listed = discovery.sitemaps_from_robots(robots.text, robots.url)
+        answered = _answered(robots)
+        if isinstance(answered, TextResponse):
+            listed = discovery.sitemaps_from_robots(answered.text, answered.url)
         if not self.explore:
             return await self._read_sitemaps(
                 [*self.source.sitemaps, *listed], "configured or robots.txt"

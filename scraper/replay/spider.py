@@ -129,7 +129,7 @@ class ReplaySpider(Spider):
             return None
         try:
             response = self.response_of(page)
-        except Exception as error:  # one undecodable record must not end the replay
+        except Exception as error:  # noqa: BLE001 - one undecodable record must not end the replay
             logger.warning(
                 "Cannot decode %s (%s at offset %s): %s",
                 page.url,

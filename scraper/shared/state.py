@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from scraper.shared.connection import Keys
@@ -28,7 +28,7 @@ return 1
 def _seconds(date: str) -> float:
     """A WARC-Date (or the same without ``Z``) as seconds since the epoch, UTC."""
     parsed = datetime.fromisoformat(date.replace("Z", "+00:00"))
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp()
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
 
 
 class RedisCrawlState(FetchRecorder):

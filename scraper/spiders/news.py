@@ -7,7 +7,7 @@ import itertools
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -173,7 +173,7 @@ class NewsSpider(Spider):
     def _recrawl_requests(self, source: Source) -> Iterator[Request]:
         if self.state is None or source.recrawl_after_days is None:
             return
-        cutoff = datetime.now(timezone.utc) - timedelta(days=source.recrawl_after_days)
+        cutoff = datetime.now(UTC) - timedelta(days=source.recrawl_after_days)
         for url in self.state.articles_fetched_before(
             source.name, cutoff.strftime("%Y-%m-%dT%H:%M:%S")
         ):
