@@ -118,6 +118,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Between the two: conditional requests, and 304s answered from the archive.
     "scraper.downloadermiddlewares.incremental.IncrementalMiddleware": 900,
     "scraper.downloadermiddlewares.warc.WarcMiddleware": 950,
+    # Closest to the downloader: DOWNLOAD_MAXSIZE cuts a response, which is archived truncated.
+    "scraper.downloadermiddlewares.maxsize.MaxSizeMiddleware": 960,
 }
 ITEM_PIPELINES = {
     "scraper.pipelines.ExtractionPipeline": 100,

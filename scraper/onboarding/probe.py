@@ -22,6 +22,7 @@ from corpus.urls import canonicalize, same_site
 from scraper import discovery
 from scraper.components import turn_off
 from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
+from scraper.downloadermiddlewares.maxsize import MaxSizeMiddleware
 from scraper.downloadermiddlewares.warc import WarcMiddleware
 from scraper.extensions.crawlstate import CrawlStateExtension
 from scraper.extensions.summary import SourceSummary
@@ -43,7 +44,7 @@ MAX_CHILD_SITEMAPS = 5
 
 #: What a probe turns off, on top of the project's settings: it looks, it does not crawl.
 TURNED_OFF = {
-    "DOWNLOADER_MIDDLEWARES": (IncrementalMiddleware, WarcMiddleware),
+    "DOWNLOADER_MIDDLEWARES": (IncrementalMiddleware, WarcMiddleware, MaxSizeMiddleware),
     "EXTENSIONS": (CrawlStateExtension, SourceSummary),
 }
 

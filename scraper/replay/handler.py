@@ -20,6 +20,7 @@ from archive.lookup import CaptureIndex
 from scraper.archived import archived_response
 from scraper.components import turn_off
 from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
+from scraper.downloadermiddlewares.maxsize import MaxSizeMiddleware
 from scraper.downloadermiddlewares.retryafter import RetryAfterMiddleware
 from scraper.downloadermiddlewares.warc import WarcMiddleware
 from scraper.extensions.crawlstate import CrawlStateExtension
@@ -49,6 +50,7 @@ def read_from_archive(settings: BaseSettings) -> None:
         IncrementalMiddleware,
         RetryAfterMiddleware,
         WarcMiddleware,
+        MaxSizeMiddleware,
     )
     turn_off(settings, "EXTENSIONS", CrawlStateExtension)
     for name, value in (("DOWNLOAD_DELAY", 0), ("AUTOTHROTTLE_ENABLED", False)):

@@ -15,6 +15,7 @@ from archive.pages import ArchivedPage
 from corpus.urls import canonicalize
 from scraper.components import turn_off
 from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
+from scraper.downloadermiddlewares.maxsize import MaxSizeMiddleware
 from scraper.downloadermiddlewares.warc import WarcMiddleware
 from scraper.extensions.crawlstate import crawl_state
 from scraper.extensions.report import ReportExtension
@@ -40,7 +41,13 @@ class RejudgeSpider(ReplaySpider):
     def update_settings(cls, settings: BaseSettings) -> None:
         # As replay, but with the crawl state: it tells what is settled and learns the new outcomes.
         super(ReplaySpider, cls).update_settings(settings)
-        turn_off(settings, "DOWNLOADER_MIDDLEWARES", IncrementalMiddleware, WarcMiddleware)
+        turn_off(
+            settings,
+            "DOWNLOADER_MIDDLEWARES",
+            IncrementalMiddleware,
+            WarcMiddleware,
+            MaxSizeMiddleware,
+        )
         turn_off(settings, "EXTENSIONS", ReportExtension)
         settings.set("CRAWL_STATE_ENABLED", True, priority="spider")
 

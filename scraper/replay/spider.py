@@ -25,6 +25,7 @@ from corpus.urls import canonicalize
 from scraper.archived import archived_response
 from scraper.components import turn_off
 from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
+from scraper.downloadermiddlewares.maxsize import MaxSizeMiddleware
 from scraper.downloadermiddlewares.warc import WarcMiddleware
 from scraper.extensions.crawlstate import CrawlStateExtension
 from scraper.extensions.report import ReportExtension
@@ -49,7 +50,13 @@ class ReplaySpider(Spider):
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
-        turn_off(settings, "DOWNLOADER_MIDDLEWARES", IncrementalMiddleware, WarcMiddleware)
+        turn_off(
+            settings,
+            "DOWNLOADER_MIDDLEWARES",
+            IncrementalMiddleware,
+            WarcMiddleware,
+            MaxSizeMiddleware,
+        )
         # The report describes the live crawl: its runs and its corpus, not a replay's.
         turn_off(settings, "EXTENSIONS", CrawlStateExtension, ReportExtension)
 
