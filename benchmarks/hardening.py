@@ -285,6 +285,33 @@ def idn_host(workdir: Path) -> Row | str:
         )
 
 
+def torn_manifest_line(workdir: Path) -> Row:
+    """Two runs; between them the corpus manifest's last line is cut in half, as a crawl killed
+    while appending it leaves it. Figures are of both runs; written counts distinct URLs."""
+    stories = [f"/news/2026/11/20/story-{key}" for key in "def"]
+    with FixtureServer() as server:
+        server.routes["/robots.txt"] = ROBOTS
+        server.routes["/"] = Resource(
+            pages.listing_html("Home", [(path, "A story") for path in stories]).encode()
+        )
+        for key, path in zip("def", stories, strict=True):
+            server.routes[path] = Resource(story(key))
+        sources = f'[[source]]\nname = "torn"\nurl = "{server.base_url}/"\n'
+        _crawl(workdir, [server], sources, {}, 3)
+        manifest = workdir / "data" / "corpus" / "index.jsonl"
+        lines = manifest.read_bytes().splitlines(keepends=True)
+        manifest.write_bytes(b"".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])
+        row = _crawl(workdir, [server], sources, {}, 3)
+        entries = [json.loads(line) for line in manifest.read_bytes().splitlines()]
+        row.written = len({entry["canonical_url"] for entry in entries})
+        asked = sum(1 for r in server.requests if r.path in stories)
+        row.note = (
+            f"articles asked {asked} times in two runs; corpus ids {[e['id'] for e in entries]}; "
+            + row.note
+        )
+    return row
+
+
 def second_request(workdir: Path) -> Row:
     """A section page whose ``next`` link is itself with a tracking parameter: one canonical URL
     asked twice in a run, the second time with the validators of the first."""
@@ -322,6 +349,7 @@ CASES: list[tuple[str, Callable[[Path], Row | str]]] = [
     ("8. robots.txt connection reset mid-body", unreachable_robots),
     ("9. link /über, charset only in the HTTP header", header_charset),
     ("9. source http://bücher.test/ (IDN host)", idn_host),
+    ("19a. manifest's last line torn between two runs", torn_manifest_line),
     ("19b. one URL asked twice in a run (section pager links itself)", second_request),
 ]
 

@@ -170,6 +170,10 @@ class ManifestIndex:
         ).fetchone()
         return None if row is None else row[0]
 
+    def last_number(self) -> int | None:
+        """The highest article number the manifest lists, or ``None`` when it lists none."""
+        return self.db.execute("SELECT max(id) FROM latest").fetchone()[0]
+
     def latest_line(self, number: int) -> tuple[int, int] | None:
         """Offset and length of the manifest line that describes article ``number`` now."""
         return self.db.execute(

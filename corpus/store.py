@@ -276,6 +276,10 @@ class CorpusStore:
         number = self.index.number_of(canonical_url)
         return None if number is None else self._entry(number)
 
+    def last_id(self) -> int | None:
+        """The highest article number in the manifest, or ``None`` when it lists no article."""
+        return self.index.last_number()
+
     def near_duplicate(self, article: Article) -> dict[str, Any] | None:
         """The entry of a stored article whose body is nearly the same as ``article``'s."""
         number = self.index.nearest(article.fingerprint())

@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS urls (
     corpus_id INTEGER
 );
 CREATE INDEX IF NOT EXISTS urls_source_kind ON urls (source, kind);
+CREATE INDEX IF NOT EXISTS urls_corpus_id ON urls (corpus_id) WHERE corpus_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS source_runs (
     run TEXT NOT NULL,              -- start time of the run
     source TEXT NOT NULL,
@@ -238,6 +239,19 @@ class CrawlState(FetchRecorder):
                 "UPDATE urls SET outcome = ?, corpus_id = COALESCE(?, corpus_id) WHERE url = ?",
                 (outcome, corpus_id, url),
             )
+
+    def forget_corpus_ids_above(self, last_id: int | None) -> int:
+        """Unsettle the URLs whose outcome names a corpus id past ``last_id``; how many there were.
+
+        ``last_id`` is the highest id the corpus manifest lists (``None``: none). A
+        higher one was cut from the manifest as a torn line, so the next crawl must
+        fetch (or read from the archive) and write those articles again.
+        """
+        with self._writing():
+            return self.db.execute(
+                "UPDATE urls SET outcome = NULL, corpus_id = NULL WHERE corpus_id > ?",
+                (-1 if last_id is None else last_id,),
+            ).rowcount
 
     def articles_fetched_before(self, source: str, cutoff: str) -> Iterator[str]:
         """Yield article URLs of ``source`` last fetched before ``cutoff`` (a WARC-Date)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -83,3 +84,28 @@ def test_second_concurrent_run_is_refused(news_site: ServedSite, tmp_path: Path)
         first.wait(60)
     assert first.returncode == 0
     assert not list((tmp_path / "data" / "archive").glob("*.open"))
+
+
+def test_an_article_cut_from_the_manifest_as_a_torn_line_is_written_again(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
+    """Killed while appending its manifest line: the state said "written", the next run writes it."""
+    sources = news_site.site.source_toml(news_site.server.base_url)
+    first = crawl(tmp_path, sources)
+    assert first.returncode == 0, first.log
+    manifest = first.corpus / "index.jsonl"
+    lines = manifest.read_bytes().splitlines(keepends=True)
+    torn = json.loads(lines[-1])
+    assert torn["version"] == 1 and torn["id"] == max(e["id"] for e in first.manifest())
+    manifest.write_bytes(b"".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])
+
+    second = crawl(tmp_path, sources)
+    assert second.returncode == 0, second.log
+    assert "cut that torn last line" in second.log
+    assert "were recorded as written to corpus ids past" in second.log
+    entries = second.manifest()
+    expected = {canonicalize(news_site.url(path)) for path in news_site.site.corpus_paths}
+    assert sorted(e["canonical_url"] for e in entries) == sorted(expected)
+    again = next(e for e in entries if e["canonical_url"] == torn["canonical_url"])
+    assert again["id"] > torn["id"]  # numbers are never reused
+    assert sorted(e["file"] for e in entries) == sorted(p.name for p in second.corpus.glob("*.txt"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
 from scrapy.spiders import Spider
 
+from corpus.manifest import MANIFEST
 from corpus.store import CorpusStore, ManifestError
 from scraper import exitcodes
 from scraper.commandline import CheckedCommand
@@ -19,7 +21,9 @@ from scraper.paths import corpus_dir, data_dir
 from scraper.replay.preflight import refusal
 from scraper.shared.connection import SharedCrawlError, connect
 from scraper.sources import SourcesError, load_sources, select_sources
-from scraper.state import StateUnusable, check_state
+from scraper.state import CrawlState, StateUnusable, StateWriteFailed, check_state
+
+logger = logging.getLogger(__name__)
 
 
 class Command(CheckedCommand, ScrapyCrawlCommand):
@@ -84,9 +88,13 @@ class Command(CheckedCommand, ScrapyCrawlCommand):
             try:
                 if not shared and self.settings.getbool("CRAWL_STATE_ENABLED", True):
                     check_state(state_path(self.settings))
-                CorpusStore(
+                store = CorpusStore(
                     corpus_dir(self.settings)
-                ).open().close()  # recovers, or names the bad line
+                ).open()  # recovers, or names the bad line
+                last_id = store.last_id()
+                store.close()
+                if not shared and self.settings.getbool("CRAWL_STATE_ENABLED", True):
+                    self._forget_unwritten(last_id)
                 super().run(args, opts)
             except StateUnusable as error:
                 print(
@@ -94,6 +102,10 @@ class Command(CheckedCommand, ScrapyCrawlCommand):
                     file=sys.stderr,
                 )
                 self.exitcode = exitcodes.CONFIG
+                return
+            except StateWriteFailed as error:
+                print(f"error: {error}", file=sys.stderr)
+                self.exitcode = exitcodes.IO_ERROR
                 return
             except ManifestError as error:
                 print(f"error: {error}", file=sys.stderr)
@@ -106,3 +118,25 @@ class Command(CheckedCommand, ScrapyCrawlCommand):
                 self.exitcode = self.crawler.stats.get_value(exitcodes.STAT, exitcodes.INTERRUPTED)
             return
         super().run(args, opts)
+
+    def _forget_unwritten(self, last_id: int | None) -> None:
+        """Unsettle in the crawl state the articles the corpus manifest lost (a torn last line).
+
+        Only for the SQLite state: in a shared crawl (Redis) the ids come from one
+        counter for every machine, so ids past this corpus's last are others' articles.
+        """
+        path = state_path(self.settings)
+        state = CrawlState(path)
+        try:
+            forgotten = state.forget_corpus_ids_above(last_id)
+        finally:
+            state.close()
+        if forgotten:
+            logger.warning(
+                "%s: %d URL(s) were recorded as written to corpus ids past %s, the last in %s; "
+                "their articles are written again when found",
+                path,
+                forgotten,
+                "none" if last_id is None else last_id,
+                corpus_dir(self.settings) / MANIFEST,
+            )
