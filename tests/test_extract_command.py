@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import resource
+import subprocess
 from pathlib import Path
 
 from sitefixture.news import build_news_site
-from sitefixture.scrapyrun import CrawlResult, run_scrapy
+from sitefixture.scrapyrun import CrawlResult, run_scrapy, scrapy_command
 from tests.conftest import ServedSite
 
 BASE = "http://127.0.0.1:8000"
@@ -100,3 +103,40 @@ def test_what_extract_shows_is_what_a_crawl_wrote(
         assert shown[url]["text"] == (result.corpus / entry["file"]).read_text(encoding="utf-8")
         assert shown[url]["title"] == entry["title"] and shown[url]["authors"] == entry["authors"]
     assert any(record["verdict"] == "filtered:off-topic" for record in shown.values())
+
+
+def test_devices_fifos_huge_and_binary_inputs_are_refused_with_one_line(tmp_path: Path) -> None:
+    """Nothing is read without bound: the run is capped at 2 GiB of address space all the same."""
+    os.mkfifo(tmp_path / "pipe.html")
+    (tmp_path / "big.html").write_bytes(b"<p>" + b"a" * 2000 + b"</p>")
+    (tmp_path / "bomb.html.gz").write_bytes(gzip.compress(b"<p>" + b"a" * 100_000))
+    (tmp_path / "image.html").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64))
+    (tmp_path / "page.html").write_bytes(
+        b"<html><body><p>" + b"word " * 150 + b"</p></body></html>"
+    )
+    inputs = ["/dev/zero", "pipe.html", str(tmp_path), "big.html", "bomb.html.gz", "image.html"]
+    command, env = scrapy_command(
+        ["extract", *inputs, "page.html"],
+        {"SOURCES_FILE": str(tmp_path / "sources.toml"), "DOWNLOAD_MAXSIZE": "1024"},
+    )
+    done = subprocess.run(
+        command,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30)),
+    )
+    assert done.returncode == 1, done.stderr  # one input of seven was read
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert errors == [
+        "error: /dev/zero: not a regular file (a device, FIFO or folder)",
+        "error: pipe.html: not a regular file (a device, FIFO or folder)",
+        f"error: {tmp_path}: not a regular file (a device, FIFO or folder)",
+        "error: big.html: larger than DOWNLOAD_MAXSIZE (1024 bytes)",
+        "error: bomb.html.gz: larger than DOWNLOAD_MAXSIZE (1024 bytes) once inflated",
+        "error: image.html: binary data (NUL bytes), not HTML",
+    ]
+    assert done.stdout.startswith("==> page.html <== ")

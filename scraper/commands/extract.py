@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
+import stat
 import sys
+import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,9 +64,35 @@ def _is_url(text: str) -> bool:
     return urlsplit(text).scheme in ("http", "https")
 
 
-def _read(path: Path) -> bytes:
-    data = path.read_bytes()
-    return gzip.decompress(data) if path.suffix == ".gz" else data
+#: How much of a saved page is looked at to tell binary data from HTML.
+SNIFF_BYTES = 8192
+
+
+class UnfitPage(Exception):
+    """A saved page that is not read: no regular file, too big, or not HTML."""
+
+
+def _read(path: Path, limit: int) -> bytes:
+    """The bytes of saved page ``path`` (inflated if ``.gz``), at most ``limit`` of them (0: any).
+
+    Raises :class:`UnfitPage` for a device, FIFO or folder, a page past ``limit`` and
+    binary data.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block the open
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UnfitPage("not a regular file (a device, FIFO or folder)")
+    inflate = path.suffix == ".gz"
+    with open(fd, "rb") as raw:
+        stream = gzip.GzipFile(fileobj=raw) if inflate else raw
+        data = stream.read(limit + 1 if limit else -1)
+    if limit and len(data) > limit:
+        once = " once inflated" if inflate else ""
+        raise UnfitPage(f"larger than DOWNLOAD_MAXSIZE ({limit} bytes){once}")
+    head = data[:SNIFF_BYTES]
+    if b"\0" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 has NULs
+        raise UnfitPage("binary data (NUL bytes), not HTML")
+    return data
 
 
 class Command(CheckedCommand, ScrapyCommand):
@@ -107,7 +136,11 @@ class Command(CheckedCommand, ScrapyCommand):
         judge = Judge.from_settings(self.settings)
         outcomes = []
         for arg in args:
-            response = live[arg] if _is_url(arg) else self._saved(arg, opts.url)
+            response = (
+                live[arg]
+                if _is_url(arg)
+                else self._saved(arg, opts.url, self.settings.getint("DOWNLOAD_MAXSIZE"))
+            )
             outcome = _judged(arg, response, sources, judge)
             outcomes.append(outcome)
             if outcome.error:
@@ -141,14 +174,16 @@ class Command(CheckedCommand, ScrapyCommand):
         return {url: fetched.get(url, "not fetched (see the log above)") for url in urls}
 
     @staticmethod
-    def _saved(name: str, url: str | None) -> Response | str:
+    def _saved(name: str, url: str | None, limit: int) -> Response | str:
         """A saved page as the crawl would have received it from ``url`` (a file: URL without one)."""
         path = Path(name)
         try:
-            body = _read(path)
+            body = _read(path, limit)
         except FileNotFoundError:
             return "no such file"
-        except (OSError, EOFError, gzip.BadGzipFile) as error:
+        except UnfitPage as error:
+            return str(error)
+        except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
             return f"cannot read: {error}"
         return HtmlResponse(
             url or path.resolve().as_uri(), body=body, headers={"Content-Type": "text/html"}
