@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import MISSING, dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -19,74 +20,148 @@ from corpus.boilerplate import compiled_selector
 from corpus.filters import TopicFilter
 from corpus.options import HEADLINE_CHOICES, ExtractionOptions
 from corpus.urls import same_site
-from scraper.limits import LIMIT_SETTINGS
 from scraper.linear import Pattern, compile_linear
 
 NAME = re.compile(r"^[a-z0-9-]+$")
-URL_LIST_FIELDS = ("feeds", "sitemaps", "start_urls")
-REGEX_FIELDS = ("article_pattern",)
-CSS_FIELDS = ("body_selector", "exclude_selectors")
-OPTIONAL_FIELDS = {
-    "language": str,
-    "feeds": list,
-    "sitemaps": list,
-    "start_urls": list,
-    "article_pattern": str,
-    "deny": list,
-    "keywords": list,
-    "max_age_days": int,
-    "enabled": bool,
-    "min_words": int,
-    "max_section_pages": int,
-    "recrawl_after_days": int,
-    "body_selector": str,
-    "exclude_selectors": list,
-    "headline": str,
-    "max_sitemap_depth": int,
-    "max_sitemaps": int,
-    "max_sitemap_urls": int,
-    "max_articles": int,
-}
-REQUIRED_FIELDS = {"name": str, "url": str}
 
 
 class SourcesError(ValueError):
     """A sources file that cannot be used; the message names file, line and field."""
 
 
+def check_url(value: Any) -> str:
+    """Return ``value`` as the URL Scrapy asks for if it is an absolute http(s) URL with a
+    host; raise otherwise. A Unicode host becomes its IDNA (punycode) form."""
+    if not isinstance(value, str):
+        raise TypeError("must be a string")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(
+            f"{parts.scheme}://{parts.hostname}/: a user name or password in the URL is refused"
+        )
+    if parts.hostname.isascii():
+        return value
+    safe = safe_url_string(value)
+    if not (urlsplit(safe).hostname or "").isascii():
+        raise ValueError(
+            f"{value!r}: the host {parts.hostname!r} is not a valid internationalised domain name"
+        )
+    return safe
+
+
+def site_key(url: str) -> str:
+    """The site a source URL names: host (``www.`` aside), port and path; two sources must not
+    share one."""
+    parts = urlsplit(url)
+    return (
+        (parts.hostname or "").removeprefix("www.")
+        + f":{parts.port or ''}"
+        + parts.path.rstrip("/")
+    )
+
+
+# --- checks of one field's value, after its type; each returns the value to keep ---------
+
+
+def _name(value: str) -> str:
+    if not NAME.match(value):
+        raise ValueError(f"{value!r} must match [a-z0-9-]+")
+    return value
+
+
+def _urls(value: list[Any]) -> list[str]:
+    return [check_url(item) for item in value]
+
+
+def _keyword_groups(value: list[Any]) -> list[list[str]]:
+    if all(isinstance(term, str) for term in value):
+        return [list(value)] if value else []
+    if all(isinstance(group, list) and all(isinstance(t, str) for t in group) for group in value):
+        return [list(group) for group in value]
+    raise TypeError("must be a list of strings or a list of lists of strings")
+
+
+def _strings(value: str | list[Any]) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    if not all(isinstance(item, str) for item in items):
+        raise TypeError("must hold strings")
+    return items
+
+
+def _regexes(value: str | list[Any]) -> str | list[Any]:
+    for pattern in _strings(value):
+        compile_linear(pattern)
+    return value
+
+
+def _selectors(value: str | list[Any]) -> str | list[Any]:
+    for selector in _strings(value):
+        try:
+            compiled_selector(selector)
+        except SelectorError as error:
+            raise ValueError(f"invalid CSS selector {selector!r}: {error}") from None
+    return value
+
+
+def _headline(value: str) -> str:
+    if value not in HEADLINE_CHOICES:
+        raise ValueError(f"{value!r} is not one of {', '.join(map(repr, HEADLINE_CHOICES))}")
+    return value
+
+
+def _not_negative(value: int) -> int:
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+def _spec(kind: type, check: Callable[[Any], Any] | None = None) -> dict[str, Any]:
+    """A ``sources.toml`` field's metadata: the TOML type it takes and the check of its value."""
+    return {"kind": kind, "check": check}
+
+
 @dataclass
 class Source:
-    """One configured news source."""
+    """One configured news source; its fields are the schema of a ``[[source]]`` table."""
 
-    name: str
-    url: str
-    language: str | None = None
-    feeds: list[str] = field(default_factory=list)
-    sitemaps: list[str] = field(default_factory=list)
-    start_urls: list[str] = field(default_factory=list)
-    article_pattern: str | None = None
-    deny: list[str] = field(default_factory=list)
-    keywords: list[list[str]] = field(default_factory=list)
-    max_age_days: int | None = None
-    enabled: bool = True
-    min_words: int | None = None  # None: the CORPUS_MIN_WORDS setting
-    max_section_pages: int = 5
-    recrawl_after_days: int | None = None
-    body_selector: str | None = None
-    exclude_selectors: list[str] = field(default_factory=list)
-    headline: str = "auto"
+    name: str = field(metadata=_spec(str, _name))
+    url: str = field(metadata=_spec(str, check_url))
+    language: str | None = field(default=None, metadata=_spec(str))
+    feeds: list[str] = field(default_factory=list, metadata=_spec(list, _urls))
+    sitemaps: list[str] = field(default_factory=list, metadata=_spec(list, _urls))
+    start_urls: list[str] = field(default_factory=list, metadata=_spec(list, _urls))
+    article_pattern: str | None = field(default=None, metadata=_spec(str, _regexes))
+    deny: list[str] = field(default_factory=list, metadata=_spec(list, _regexes))
+    keywords: list[list[str]] = field(default_factory=list, metadata=_spec(list, _keyword_groups))
+    max_age_days: int | None = field(default=None, metadata=_spec(int, _not_negative))
+    enabled: bool = field(default=True, metadata=_spec(bool))
+    # None: the CORPUS_MIN_WORDS setting
+    min_words: int | None = field(default=None, metadata=_spec(int, _not_negative))
+    max_section_pages: int = field(default=5, metadata=_spec(int, _not_negative))
+    recrawl_after_days: int | None = field(default=None, metadata=_spec(int, _not_negative))
+    body_selector: str | None = field(default=None, metadata=_spec(str, _selectors))
+    exclude_selectors: list[str] = field(default_factory=list, metadata=_spec(list, _selectors))
+    headline: str = field(default="auto", metadata=_spec(str, _headline))
     # Discovery limits (scraper.limits); None takes the setting's default.
-    max_sitemap_depth: int | None = None
-    max_sitemaps: int | None = None
-    max_sitemap_urls: int | None = None
-    max_articles: int | None = None
+    max_sitemap_depth: int | None = field(default=None, metadata=_spec(int, _not_negative))
+    max_sitemaps: int | None = field(default=None, metadata=_spec(int, _not_negative))
+    max_sitemap_urls: int | None = field(default=None, metadata=_spec(int, _not_negative))
+    max_articles: int | None = field(default=None, metadata=_spec(int, _not_negative))
 
     @property
     def host(self) -> str:
         return urlsplit(self.url).hostname or ""
 
     @property
+    def site_key(self) -> str:
+        """The site this source crawls (see :func:`site_key`)."""
+        return site_key(self.url)
+
+    @cached_property
     def topic(self) -> TopicFilter:
+        """The ``keywords`` filter, compiled once."""
         return TopicFilter(self.keywords)
 
     @cached_property
@@ -123,6 +198,14 @@ class Source:
             exclude_selectors=tuple(self.exclude_selectors),
             headline=self.headline,
         )
+
+
+FIELDS = {spec.name: spec for spec in dataclasses.fields(Source)}
+REQUIRED_FIELDS = tuple(
+    name
+    for name, spec in FIELDS.items()
+    if spec.default is MISSING and spec.default_factory is MISSING
+)
 
 
 class _Locator:
@@ -165,75 +248,16 @@ class _Locator:
         return start
 
 
-def _keyword_groups(value: list[Any]) -> list[list[str]]:
-    if all(isinstance(term, str) for term in value):
-        return [list(value)] if value else []
-    if all(isinstance(group, list) and all(isinstance(t, str) for t in group) for group in value):
-        return [list(group) for group in value]
-    raise TypeError("must be a list of strings or a list of lists of strings")
-
-
-def check_url(value: Any) -> str:
-    """Return ``value`` as the URL Scrapy asks for if it is an absolute http(s) URL with a
-    host; raise otherwise. A Unicode host becomes its IDNA (punycode) form."""
-    if not isinstance(value, str):
-        raise TypeError("must be a string")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{value!r} is not an http(s) URL")
-    if parts.username is not None or parts.password is not None:
-        raise ValueError(
-            f"{parts.scheme}://{parts.hostname}/: a user name or password in the URL is refused"
-        )
-    if parts.hostname.isascii():
-        return value
-    safe = safe_url_string(value)
-    if not (urlsplit(safe).hostname or "").isascii():
-        raise ValueError(
-            f"{value!r}: the host {parts.hostname!r} is not a valid internationalised domain name"
-        )
-    return safe
-
-
 def _check_field(key: str, value: Any) -> Any:
     """Return ``value`` checked and normalised for field ``key``; raise on a bad one."""
-    expected = {**REQUIRED_FIELDS, **OPTIONAL_FIELDS}.get(key)
-    if expected is None:
-        raise KeyError(
-            f"unknown field (known: {', '.join(sorted({**REQUIRED_FIELDS, **OPTIONAL_FIELDS}))})"
-        )
+    spec = FIELDS.get(key)
+    if spec is None:
+        raise KeyError(f"unknown field (known: {', '.join(sorted(FIELDS))})")
+    expected = spec.metadata["kind"]
     if expected is int and isinstance(value, bool) or not isinstance(value, expected):
         raise TypeError(f"must be {expected.__name__}, not {type(value).__name__}")
-    if key == "name" and not NAME.match(value):
-        raise ValueError(f"{value!r} must match [a-z0-9-]+")
-    if key == "url":
-        return check_url(value)
-    if key in URL_LIST_FIELDS:
-        return [check_url(item) for item in value]
-    if key == "keywords":
-        return _keyword_groups(value)
-    if key in ("deny", *REGEX_FIELDS):
-        for pattern in value if isinstance(value, list) else [value]:
-            if not isinstance(pattern, str):
-                raise TypeError("must hold strings")
-            compile_linear(pattern)
-    if key in CSS_FIELDS:
-        for selector in value if isinstance(value, list) else [value]:
-            if not isinstance(selector, str):
-                raise TypeError("must hold strings")
-            try:
-                compiled_selector(selector)
-            except SelectorError as error:
-                raise ValueError(f"invalid CSS selector {selector!r}: {error}") from None
-    if key == "headline" and value not in HEADLINE_CHOICES:
-        raise ValueError(f"{value!r} is not one of {', '.join(map(repr, HEADLINE_CHOICES))}")
-    if (
-        key
-        in ("max_age_days", "min_words", "max_section_pages", "recrawl_after_days", *LIMIT_SETTINGS)
-        and value < 0
-    ):
-        raise ValueError("must not be negative")
-    return value
+    check = spec.metadata["check"]
+    return check(value) if check else value
 
 
 def _message(error: Exception) -> str:
@@ -287,7 +311,7 @@ def parse_sources(text: str, path: str | Path = "sources.toml") -> list[Source]:
         raise _fail(path, None, "source", "use [[source]] tables")
     sources: list[Source] = []
     names: dict[str, int] = {}
-    urls: dict[str, str] = {}
+    sites: dict[str, str] = {}  # site_key -> name
     for index, entry in enumerate(entries):
         label = f"source {entry.get('name', f'#{index + 1}')!r}"
         for key in REQUIRED_FIELDS:
@@ -308,14 +332,17 @@ def parse_sources(text: str, path: str | Path = "sources.toml") -> list[Source]:
                 label,
                 f"duplicate name (first at source #{names[fields['name']] + 1})",
             )
-        host_path = fields["url"].rstrip("/")
-        if host_path in urls:
+        source = Source(**fields)
+        if source.site_key in sites:
             raise _fail(
-                path, locate.line(index, "url"), label, f"same url as source {urls[host_path]!r}"
+                path,
+                locate.line(index, "url"),
+                label,
+                f"same url as source {sites[source.site_key]!r}",
             )
-        names[fields["name"]] = index
-        urls[host_path] = fields["name"]
-        sources.append(Source(**fields))
+        names[source.name] = index
+        sites[source.site_key] = source.name
+        sources.append(source)
     return sources
 
 

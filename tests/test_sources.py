@@ -187,3 +187,22 @@ def test_select_sources_by_name_and_unknown_names() -> None:
     assert [s.name for s in select_sources(sources, "b,a")] == ["b", "a"]
     with pytest.raises(SourcesError, match="unknown source.*zzz"):
         select_sources(sources, "zzz")
+
+
+@pytest.mark.parametrize(
+    "second",
+    ["https://a.example/news", "http://a.example/news/", "https://www.a.example/news"],
+)
+def test_two_sources_on_one_site_are_refused_as_addsource_refuses_them(second: str) -> None:
+    first = '[[source]]\nname = "a"\nurl = "https://a.example/news/"\n\n'
+    text = first + f'[[source]]\nname = "b"\nurl = "{second}"\n'
+    assert error_of(text) == "conf/sources.toml:7: source 'b': same url as source 'a'"
+    other_port = first + '[[source]]\nname = "c"\nurl = "https://a.example:8080/news/"\n'
+    assert [s.name for s in parse_sources(other_port)] == ["a", "c"]
+
+
+def test_the_topic_filter_is_compiled_once_per_source() -> None:
+    (source,) = parse_sources(
+        '[[source]]\nname = "a"\nurl = "https://a.example/"\nkeywords = ["x"]\n'
+    )
+    assert source.topic is source.topic and source.topic.matches("an x here")

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import tomlkit
 
-from scraper.sources import Source, SourcesError, parse_sources
+from scraper.sources import Source, SourcesError, parse_sources, site_key
 
 NEW_FILE_HEADER = "# News sources of the archiver; see README.md for every field.\n"
 
@@ -30,19 +30,10 @@ def default_name(url: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", "-".join(labels)).strip("-") or "source"
 
 
-def _site(url: str) -> str:
-    parts = urlsplit(url)
-    return (
-        (parts.hostname or "").removeprefix("www.")
-        + f":{parts.port or ''}"
-        + parts.path.rstrip("/")
-    )
-
-
 def check_new_source(existing: list[Source], name: str, url: str) -> None:
     """Refuse a name or a site (host, port and path; scheme and ``www.`` aside) already configured."""
     for source in existing:
-        if _site(source.url) == _site(url):
+        if source.site_key == site_key(url):
             raise SourcesError(f"{url} is already configured as source {source.name!r}")
     for source in existing:
         if source.name == name:
