@@ -18,6 +18,7 @@ from corpus.article import Article
 from corpus.lifeline import bind_worker
 from corpus.options import ExtractionOptions
 from corpus.store import CorpusStore
+from scraper.crawlsources import Sources
 from scraper.failures import write_failed
 from scraper.items import PageItem
 from scraper.judge import Judge
@@ -58,6 +59,7 @@ class ExtractionPipeline:
 
     def __init__(self, crawler: Crawler, processes: int) -> None:
         self.crawler = crawler
+        self.sources = Sources.from_crawler(crawler)
         self.processes = max(1, processes)
         self.pool: ProcessPoolExecutor | None = None
 
@@ -81,7 +83,7 @@ class ExtractionPipeline:
 
     async def process_item(self, item: PageItem) -> PageItem:
         assert self.pool is not None
-        options = self.crawler.spider.sources[item.source].extraction_options()
+        options = self.sources[item.source].extraction_options()
         try:
             item.article = await self._extract(item, options)
         except BrokenProcessPool:
@@ -142,13 +144,14 @@ class FilterPipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.judge = Judge.from_settings(crawler.settings)
+        self.sources = Sources.from_crawler(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FilterPipeline:
         return cls(crawler)
 
     def process_item(self, item: PageItem) -> PageItem:
-        reason = self.judge.reason(item.article, self.crawler.spider.sources[item.source])
+        reason = self.judge.reason(item.article, self.sources[item.source])
         if reason:
             item.outcome = f"filtered:{reason}"
             self.stats.inc_value(f"news/{item.source}/filtered/{reason}")

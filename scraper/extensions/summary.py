@@ -11,6 +11,7 @@ from scrapy import Request, Spider, signals
 from scrapy.http import Response
 
 from scraper.attention import attention_reasons
+from scraper.crawlsources import Sources
 from scraper.exitcodes import (
     FAILED,
     IO_ERROR,
@@ -25,7 +26,6 @@ from scraper.extensions.crawlstate import crawl_state
 from scraper.extensions.report import ReportExtension
 from scraper.failures import REASON_STAT
 from scraper.signals import article_filtered
-from scraper.sources import source_for_url
 from scraper.state import StateWriteFailed
 
 if TYPE_CHECKING:
@@ -72,6 +72,7 @@ class SourceSummary:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
+        self.sources = Sources.from_crawler(crawler)
         self.idle_runs = crawler.settings.getint("ATTENTION_IDLE_RUNS", 5)
         self.min_responses = crawler.settings.getint("ATTENTION_MIN_RESPONSES", 5)
         self.examples: dict[str, dict[str, list[str]]] = {}
@@ -92,7 +93,7 @@ class SourceSummary:
         name = request.meta.get("source")
         if name:
             return name
-        source = source_for_url(getattr(spider, "sources", {}).values(), request.url)
+        source = self.sources.for_url(request.url)
         return source.name if source else None
 
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
@@ -135,7 +136,7 @@ class SourceSummary:
         }
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        figures = {name: self.figures(name) for name in getattr(spider, "sources", {})}
+        figures = {name: self.figures(name) for name in self.sources}
         code = crawl_exit_code(self.stats.get_value(REASON_STAT) or reason, figures)
         state = crawl_state(self.crawler)
         # A replay --in-place is not a run of the crawl: it keeps no figures and judges no health.

@@ -24,6 +24,7 @@ from archive.reader import archive_files
 from corpus.urls import canonicalize
 from scraper.archived import archived_response
 from scraper.components import turn_off
+from scraper.crawlsources import Sources
 from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
 from scraper.downloadermiddlewares.maxsize import MaxSizeMiddleware
 from scraper.downloadermiddlewares.warc import WarcMiddleware
@@ -31,7 +32,7 @@ from scraper.extensions.crawlstate import CrawlStateExtension
 from scraper.extensions.report import ReportExtension
 from scraper.extensions.summary import ROBOTS_PATH
 from scraper.items import PageItem, unfit_for_extraction
-from scraper.sources import Source, load_sources, select_sources, source_for_url
+from scraper.sources import Source
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -66,17 +67,14 @@ class ReplaySpider(Spider):
         super().__init__(*args, **kwargs)
         self.archive = Path(archive)
         self.source_names = source
-        self.sources: dict[str, Source] = {}
+        self.sources = Sources()
         self.yielded = itertools.count()
         self.decoder: HttpCompressionMiddleware | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReplaySpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        configured = load_sources(crawler.settings.get("SOURCES_FILE", "sources.toml"))
-        spider.sources = {
-            source.name: source for source in select_sources(configured, spider.source_names)
-        }
+        spider.sources = Sources.from_crawler(crawler, spider.source_names)
         return spider
 
     async def start(self) -> AsyncIterator[PageItem]:
@@ -111,7 +109,7 @@ class ReplaySpider(Spider):
         """The page's source: the one its request record names, else the configured site it is on."""
         if page.context.source:
             return self.sources.get(page.context.source)
-        return source_for_url(self.sources.values(), page.url)
+        return self.sources.for_url(page.url)
 
     def item_for(self, page: ArchivedPage) -> PageItem | None:
         """The item the live crawl made of this response, or ``None`` where it made none."""

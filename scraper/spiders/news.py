@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 
 from corpus.urls import canonicalize, same_site
 from scraper import discovery
+from scraper.crawlsources import Sources
 from scraper.extensions.crawlstate import crawl_state
 from scraper.failures import write_failed
 from scraper.items import PageItem, unfit_for_extraction
@@ -27,7 +28,7 @@ from scraper.limits import DiscoveryLimits, over
 from scraper.linear import Pattern, too_long
 from scraper.replay.handler import read_from_archive
 from scraper.signals import article_filtered
-from scraper.sources import Source, load_sources, select_sources
+from scraper.sources import Source
 from scraper.state import StateWriteFailed
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class NewsSpider(Spider):
     def __init__(self, *args: Any, source: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.source_names = source
-        self.sources: dict[str, Source] = {}
+        self.sources = Sources()
         self.seen: set[str] = set()
         self.yielded = itertools.count()
         self.state: CrawlState | None = None
@@ -89,9 +90,8 @@ class NewsSpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        configured = load_sources(crawler.settings.get("SOURCES_FILE", "sources.toml"))
-        selected = select_sources(configured, spider.source_names)
-        spider.sources = {source.name: source for source in selected}
+        spider.sources = Sources.from_crawler(crawler, spider.source_names)
+        selected = spider.sources.values()
         spider.limits = {
             source.name: DiscoveryLimits.of(source, crawler.settings) for source in selected
         }
