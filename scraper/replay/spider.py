@@ -1,14 +1,13 @@
 """The ``replay`` spider: archived responses, in archive order, become the crawl's items again.
 
 It schedules no request at all (so it opens no connection): every article
-response of the WARC files is turned into a :class:`PageItem` the way
-``NewsSpider.parse_article`` turns a live one, and the same pipelines judge and
-store it. Responses are decoded by Scrapy's own HttpCompressionMiddleware.
+response of the WARC files is made a :class:`PageItem` by the same
+:class:`~scraper.articles.ArticleItems` as in the live crawl, and the same pipelines judge
+and store it. Responses are decoded by Scrapy's own HttpCompressionMiddleware.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from archive.pages import ArchivedPage, iter_pages
 from archive.reader import archive_files
 from corpus.urls import canonicalize
 from scraper.archived import archived_response
+from scraper.articles import UNCHANGED, ArticleItems
 from scraper.components import turn_off
 from scraper.crawlsources import Sources
 from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
@@ -31,7 +31,7 @@ from scraper.downloadermiddlewares.warc import WarcMiddleware
 from scraper.extensions.crawlstate import CrawlStateExtension
 from scraper.extensions.report import ReportExtension
 from scraper.extensions.summary import ROBOTS_PATH
-from scraper.items import PageItem, unfit_for_extraction
+from scraper.items import PageItem
 from scraper.sources import Source
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ class ReplaySpider(Spider):
     """Turn the archive at ``archive`` back into corpus items; ``source=NAME[,NAME]`` picks sources."""
 
     name = "replay"
+    articles: ArticleItems  # made in from_crawler
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -68,13 +69,13 @@ class ReplaySpider(Spider):
         self.archive = Path(archive)
         self.source_names = source
         self.sources = Sources()
-        self.yielded = itertools.count()
         self.decoder: HttpCompressionMiddleware | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReplaySpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.sources = Sources.from_crawler(crawler, spider.source_names)
+        spider.articles = ArticleItems(crawler)
         return spider
 
     async def start(self) -> AsyncIterator[PageItem]:
@@ -125,7 +126,7 @@ class ReplaySpider(Spider):
         if page.context.kind not in (None, "article"):
             return None
         if page.context.recrawl and page.status == 304:
-            self._stat(source, "filtered/unchanged")  # as live: the corpus text stands
+            self.articles.filtered(source, UNCHANGED, page.url)
             return None
         if page.status != 200:
             return None
@@ -144,21 +145,18 @@ class ReplaySpider(Spider):
             )
             self._stat(source, "errors")
             return None
-        problem = "truncated" if page.truncated else unfit_for_extraction(response)
+        problem = self.articles.unfit(response, bool(page.truncated))
         if problem:
-            self._stat(source, f"filtered/{problem}")
+            self.articles.filtered(source, problem, page.url)
             return None
         self.crawler.stats.inc_value("replay/pages")
-        return PageItem(
-            url=page.url,
-            source=source.name,
+        return self.articles.item(
+            response,
+            source,
             fetched_at=page.date,
             warc=dict(page.location),
-            body=response.body,
-            encoding=getattr(response, "encoding", None),
             requested_url=canonicalize(page.url),
             recrawl=page.context.recrawl,
-            sequence=next(self.yielded),
         )
 
     def settled(self, page: ArchivedPage) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -20,10 +19,11 @@ from twisted.python.failure import Failure
 
 from corpus.urls import canonicalize, same_site
 from scraper import discovery
+from scraper.articles import UNCHANGED, ArticleItems
 from scraper.crawlsources import Sources
 from scraper.extensions.crawlstate import crawl_state
 from scraper.failures import write_failed
-from scraper.items import PageItem, unfit_for_extraction
+from scraper.items import PageItem
 from scraper.limits import DiscoveryLimits, over
 from scraper.linear import Pattern, too_long
 from scraper.replay.handler import read_from_archive
@@ -58,13 +58,13 @@ class NewsSpider(Spider):
     """Crawl the sources of ``SOURCES_FILE``; ``-a source=NAME[,NAME]`` picks some."""
 
     name = "news"
+    articles: ArticleItems  # made in from_crawler
 
     def __init__(self, *args: Any, source: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.source_names = source
         self.sources = Sources()
         self.seen: set[str] = set()
-        self.yielded = itertools.count()
         self.state: CrawlState | None = None
         self.limits: dict[str, DiscoveryLimits] = {}
         self.sitemaps_asked: dict[str, set[str]] = {}
@@ -91,6 +91,7 @@ class NewsSpider(Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.sources = Sources.from_crawler(crawler, spider.source_names)
+        spider.articles = ArticleItems(crawler)
         selected = spider.sources.values()
         spider.limits = {
             source.name: DiscoveryLimits.of(source, crawler.settings) for source in selected
@@ -346,24 +347,20 @@ class NewsSpider(Spider):
     def parse_article(self, response: Response) -> Iterator[PageItem]:
         source = self._source(response)
         recrawl = bool(response.meta.get("recrawl"))
-        if recrawl and "archived" in response.flags:
-            self._stat(source, "filtered/unchanged")  # 304: the corpus text stands
-            self._filtered(source, "unchanged", response.url)
+        if recrawl and "archived" in response.flags:  # a 304, answered from the archive
+            self.articles.filtered(source, UNCHANGED, response.url)
             return
-        problem = unfit_for_extraction(response)
+        problem = self.articles.unfit(response)
         if problem:
             self._settle(response, source, f"filtered:{problem}")
             return
-        yield PageItem(
-            url=response.url,
-            source=source.name,
+        yield self.articles.item(
+            response,
+            source,
             fetched_at=response.meta.get("warc_date", ""),
             warc=response.meta.get("warc", {}),
-            body=response.body,
-            encoding=response.encoding,
             requested_url=_requested_url(response),
             recrawl=recrawl,
-            sequence=next(self.yielded),
         )
 
     def on_error(self, failure: Failure) -> None:

@@ -1,0 +1,65 @@
+"""Article responses become the crawl's items here, fetched live or read back from the archive."""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING, Any
+
+from scraper.items import PageItem, unfit_for_extraction
+from scraper.signals import article_filtered
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+    from scraper.sources import Source
+
+UNCHANGED = "unchanged"  # a recrawl the server answered 304: the corpus text stands
+
+
+class ArticleItems:
+    """Make numbered :class:`PageItem` s of article responses, and count those that make none.
+
+    ``PageItem.sequence`` numbers the items in the order they are made: the corpus
+    stores them in that order (:class:`scraper.ordering.YieldOrder`).
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.numbers = itertools.count()
+
+    def filtered(self, source: Source, reason: str, url: str) -> None:
+        """Count a page left out before extraction (``news/<source>/filtered/<reason>``)."""
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"news/{source.name}/filtered/{reason}")
+        self.crawler.signals.send_catch_log(
+            article_filtered, source=source.name, reason=reason, url=url
+        )
+
+    @staticmethod
+    def unfit(response: Response, truncated: bool = False) -> str | None:
+        """Why ``response`` is not extracted (``not-html``, ``truncated``); ``None`` if it is."""
+        return "truncated" if truncated else unfit_for_extraction(response)
+
+    def item(
+        self,
+        response: Response,
+        source: Source,
+        *,
+        fetched_at: str,
+        warc: dict[str, Any],
+        requested_url: str,
+        recrawl: bool,
+    ) -> PageItem:
+        """The next item: ``response`` of ``source``, fetched at ``fetched_at``, archived at ``warc``."""
+        return PageItem(
+            url=response.url,
+            source=source.name,
+            fetched_at=fetched_at,
+            warc=warc,
+            body=response.body,
+            encoding=getattr(response, "encoding", None),
+            requested_url=requested_url,
+            recrawl=recrawl,
+            sequence=next(self.numbers),
+        )
