@@ -30,6 +30,7 @@ from scraper.state import StateWriteFailed
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
 
     from scraper.shared.state import RedisCrawlState
     from scraper.state import CrawlState
@@ -40,10 +41,20 @@ ROBOTS_PATH = "/robots.txt"
 EXAMPLES_PER_REASON = 3  # URLs kept per filter reason and source, for the report
 
 
-def is_answer(response: Response, request: Request) -> bool:
-    """Whether the response is a page the source served: 2xx or 304, robots.txt aside."""
-    served = 200 <= response.status < 300 or response.status == 304
-    return served and urlsplit(request.url).path != ROBOTS_PATH
+def is_answer(status: int, url: str) -> bool:
+    """Whether a response of ``status`` to a request for ``url`` is a page the source served:
+    2xx or 304, robots.txt aside."""
+    served = 200 <= status < 300 or status == 304
+    return served and urlsplit(url).path != ROBOTS_PATH
+
+
+def count_response(stats: StatsCollector, source: str, status: int, url: str) -> None:
+    """Count a response of ``source`` to a request for ``url``: ``fetched``, ``status/<code>``
+    and, for a page it served, ``answered`` (the exit code reads it)."""
+    stats.inc_value(f"news/{source}/fetched")
+    stats.inc_value(f"news/{source}/status/{status}")
+    if is_answer(status, url):
+        stats.inc_value(f"news/{source}/answered")
 
 
 def summary_line(figures: dict[str, Any]) -> str:
@@ -99,10 +110,7 @@ class SourceSummary:
     def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
         name = self._source_of(request, spider)
         if name:
-            self.stats.inc_value(f"news/{name}/fetched")
-            self.stats.inc_value(f"news/{name}/status/{response.status}")
-            if is_answer(response, request):
-                self.stats.inc_value(f"news/{name}/answered")
+            count_response(self.stats, name, response.status, request.url)
 
     def article_filtered(self, source: str, reason: str, url: str) -> None:
         urls = self.examples.setdefault(source, {}).setdefault(reason, [])

@@ -12,7 +12,6 @@ import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
@@ -30,7 +29,7 @@ from scraper.downloadermiddlewares.maxsize import MaxSizeMiddleware
 from scraper.downloadermiddlewares.warc import WarcMiddleware
 from scraper.extensions.crawlstate import CrawlStateExtension
 from scraper.extensions.report import ReportExtension
-from scraper.extensions.summary import ROBOTS_PATH
+from scraper.extensions.summary import count_response
 from scraper.items import PageItem
 from scraper.sources import Source
 
@@ -118,11 +117,7 @@ class ReplaySpider(Spider):
         if source is None:
             self.crawler.stats.inc_value("replay/no_source")
             return None
-        self._stat(source, "fetched")
-        self._stat(source, f"status/{page.status}")
-        served = 200 <= page.status < 300 or page.status == 304
-        if served and page.context.kind != "robots" and urlsplit(page.url).path != ROBOTS_PATH:
-            self._stat(source, "answered")  # as live: the exit code reads it
+        count_response(self.crawler.stats, source.name, page.status, page.url)  # as live
         if page.context.kind not in (None, "article"):
             return None
         if page.context.recrawl and page.status == 304:

@@ -1,0 +1,80 @@
+"""The replay spider, in-process: archived pages counted and made items as the live crawl does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scrapy import Request
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+from scrapy.http import Response
+from scrapy.utils.test import get_crawler
+
+from archive.context import CrawlContext
+from archive.pages import ArchivedPage
+from scraper.extensions.summary import SourceSummary
+from scraper.replay.spider import ReplaySpider
+
+SOURCES = '[[source]]\nname = "a"\nurl = "https://a.example/"\n'
+HTML = [("Content-Type", "text/html; charset=utf-8")]
+
+
+def page(url: str, status: int = 200, kind: str | None = "article", **more: object) -> ArchivedPage:
+    return ArchivedPage(
+        url=url,
+        date="2026-11-30T12:00:00Z",
+        status=status,
+        headers=HTML,
+        payload=b"<html><body><p>Story</p></body></html>",
+        location={"filename": "x.warc.gz", "offset": 0},
+        context=CrawlContext("a", kind, bool(more.get("recrawl"))),
+        truncated=more.get("truncated"),  # type: ignore[arg-type]
+    )
+
+
+def replay_spider(tmp_path: Path) -> ReplaySpider:
+    (tmp_path / "sources.toml").write_text(SOURCES)
+    crawler = get_crawler(ReplaySpider, {"SOURCES_FILE": str(tmp_path / "sources.toml")})
+    spider = ReplaySpider.from_crawler(crawler, archive=tmp_path)
+    crawler.spider = spider
+    spider.decoder = HttpCompressionMiddleware.from_crawler(crawler)  # as start() does
+    return spider
+
+
+def test_replayed_pages_are_counted_as_the_live_summary_counts_fetched_ones(
+    tmp_path: Path,
+) -> None:
+    spider = replay_spider(tmp_path)
+    pages = [
+        page("https://a.example/robots.txt", kind="robots"),
+        page("https://a.example/robots-moved.txt", kind="robots"),  # where robots.txt redirected
+        page("https://a.example/feed", kind="feed"),
+        page("https://a.example/gone", status=404),
+        page("https://a.example/same", status=304, recrawl=True),
+    ]
+    for archived in pages:
+        assert spider.item_for(archived) is None
+    live = get_crawler(ReplaySpider, {"SOURCES_FILE": str(tmp_path / "sources.toml")})
+    summary = SourceSummary.from_crawler(live)
+    for archived in pages:
+        request = Request(archived.url, meta={"source": "a"})
+        response = Response(archived.url, status=archived.status)
+        summary.response_downloaded(response, request, spider)
+    counts = ("fetched", "answered", "status/200", "status/304", "status/404")
+    replayed = {k: spider.crawler.stats.get_value(f"news/a/{k}") for k in counts}
+    assert replayed == {k: live.stats.get_value(f"news/a/{k}") for k in counts}
+    assert replayed["answered"] == 3 and replayed["fetched"] == 5
+    assert spider.crawler.stats.get_value("news/a/filtered/unchanged") == 1
+
+
+def test_archived_articles_become_numbered_items_or_are_filtered(tmp_path: Path) -> None:
+    spider = replay_spider(tmp_path)
+    first = spider.item_for(page("https://a.example/2026/one"))
+    cut = spider.item_for(page("https://a.example/2026/cut", truncated="length"))
+    second = spider.item_for(page("https://a.example/2026/two"))
+    assert first is not None and second is not None and cut is None
+    assert (first.sequence, second.sequence) == (0, 1)
+    assert first.requested_url == "https://a.example/2026/one" and first.encoding == "utf-8"
+    assert first.warc == {"filename": "x.warc.gz", "offset": 0}
+    stats = spider.crawler.stats
+    assert stats.get_value("news/a/filtered/truncated") == 1
+    assert stats.get_value("replay/pages") == 2
