@@ -218,10 +218,11 @@ def main() -> None:
         result = crawl(workdir, sources, SETTINGS, timeout=1800)
         seconds = time.perf_counter() - started
         answered = server.paths()
-    if result.returncode:
-        raise SystemExit(f"crawl failed ({result.returncode}):\n{result.log[-3000:]}")
-    records = archived(result.warc_files())
-    corpus = {entry["url"] for entry in result.manifest()}
+        if result.returncode:
+            raise SystemExit(f"crawl failed ({result.returncode}):\n{result.log[-3000:]}")
+        # Read while the temporary folder still exists.
+        records = archived(result.warc_files())
+        corpus = {entry["url"] for entry in result.manifest()}
     print(f"one crawl, {len(answered)} requests, {seconds:.0f} s, exit code {result.returncode}\n")
     print("| fault injected | articles | answered | archived | in corpus / expected | data lost |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
