@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from scrapy.settings import BaseSettings
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 
 def data_dir(settings: BaseSettings) -> Path:
@@ -19,3 +21,8 @@ def archive_dir(settings: BaseSettings) -> Path:
 def corpus_dir(settings: BaseSettings) -> Path:
     """Return ``CORPUS_DIR``, by default ``DATA_DIR/corpus``."""
     return Path(settings.get("CORPUS_DIR") or data_dir(settings) / "corpus")
+
+
+def state_path(settings: BaseSettings) -> Path:
+    """Return ``CRAWL_STATE_FILE``, by default ``DATA_DIR/state.sqlite``."""
+    return Path(settings.get("CRAWL_STATE_FILE") or data_dir(settings) / "state.sqlite")

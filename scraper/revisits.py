@@ -11,14 +11,14 @@ from corpus.urls import canonicalize
 if TYPE_CHECKING:
     from scrapy.http import Request, Response
 
-    from scraper.state import Capture, CrawlState
+    from scraper.state import Capture, CrawlStateStore
 
 
 class RevisitPolicy:
     """A 304 revisits the URL's last capture (server-not-modified), and so does a 200 whose
     full payload equals it (identical-payload-digest); without a crawl state, nothing does."""
 
-    def __init__(self, state: CrawlState | None) -> None:
+    def __init__(self, state: CrawlStateStore | None) -> None:
         self.state = state
 
     def revisit_of(

@@ -18,6 +18,9 @@ CORPUS_DIR = None  # corpus files and index.jsonl; None means DATA_DIR/corpus
 # --- Crawl state (incremental runs) ---------------------------------------
 CRAWL_STATE_ENABLED = True  # remember fetches so later runs ask only for what is new
 CRAWL_STATE_FILE = None  # SQLite file; None means DATA_DIR/state.sqlite
+# Class path of the crawl state store; None: scraper.state.CrawlState (SQLite), or
+# scraper.shared.state.RedisCrawlState when REDIS_URL is set.
+CRAWL_STATE_STORE = None
 ATTENTION_IDLE_RUNS = 5  # report a source that wrote no article in this many runs in a row
 ATTENTION_MIN_RESPONSES = 5  # fewer responses than this say nothing about a source's health
 

@@ -15,13 +15,13 @@ from corpus.manifest import MANIFEST
 from corpus.store import CorpusStore, ManifestError
 from scraper import exitcodes
 from scraper.commandline import CheckedCommand
-from scraper.extensions.crawlstate import state_path
 from scraper.lock import DataDirBusy, DataDirLock
-from scraper.paths import corpus_dir, data_dir
+from scraper.paths import corpus_dir, data_dir, state_path
 from scraper.replay.preflight import refusal
 from scraper.shared.connection import SharedCrawlError, connect
 from scraper.sources import SourcesError, load_sources, select_sources
 from scraper.state import CrawlState, StateUnusable, StateWriteFailed, check_state
+from scraper.statestore import store_class
 
 logger = logging.getLogger(__name__)
 
@@ -86,14 +86,17 @@ class Command(CheckedCommand, ScrapyCrawlCommand):
                 self.exitcode = exitcodes.IO_ERROR
                 return
             try:
-                if not shared and self.settings.getbool("CRAWL_STATE_ENABLED", True):
+                in_sqlite = self.settings.getbool("CRAWL_STATE_ENABLED", True) and issubclass(
+                    store_class(self.settings), CrawlState
+                )
+                if in_sqlite:
                     check_state(state_path(self.settings))
                 store = CorpusStore(
                     corpus_dir(self.settings)
                 ).open()  # recovers, or names the bad line
                 last_id = store.last_id()
                 store.close()
-                if not shared and self.settings.getbool("CRAWL_STATE_ENABLED", True):
+                if in_sqlite:
                     self._forget_unwritten(last_id)
                 super().run(args, opts)
             except StateUnusable as error:

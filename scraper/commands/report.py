@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -12,11 +11,9 @@ from scrapy.commands import ScrapyCommand
 
 from scraper import exitcodes
 from scraper.commandline import CheckedCommand
-from scraper.extensions.crawlstate import open_state, state_path
 from scraper.extensions.report import report_path, write_report
-from scraper.shared.connection import SharedCrawlError
 from scraper.sources import SourcesError, load_sources, select_sources
-from scraper.state import CrawlState
+from scraper.statestore import StateUnreadable, reading_state
 
 
 class Command(CheckedCommand, ScrapyCommand):
@@ -73,33 +70,20 @@ class Command(CheckedCommand, ScrapyCommand):
             print(f"error: {error}", file=sys.stderr)
             self.exitcode = exitcodes.CONFIG
             return
-        shared = bool(self.settings.get("REDIS_URL"))
-        path = state_path(self.settings)
-        try:
-            if shared:
-                state = open_state(self.settings)
-            else:
-                state = CrawlState.reader(path) if path.exists() else None
-        except SharedCrawlError as error:
-            print(f"error: {error}", file=sys.stderr)
-            self.exitcode = exitcodes.FAILED
-            return
         output = Path(opts.output) if opts.output else report_path(self.settings)
         try:
-            path, report = write_report(self.settings, state, output, only, opts.replay_url)
+            with reading_state(self.settings) as state:
+                path, report = write_report(self.settings, state, output, only, opts.replay_url)
         except OSError as error:
             print(
                 f"error: report not written to {output}: {error.strerror or error}", file=sys.stderr
             )
             self.exitcode = exitcodes.IO_ERROR
             return
-        except sqlite3.DatabaseError as error:
-            print(f"error: {path}: cannot read the crawl state: {error}", file=sys.stderr)
-            self.exitcode = exitcodes.CONFIG
+        except StateUnreadable as error:
+            print(f"error: {error}", file=sys.stderr)
+            self.exitcode = error.exitcode
             return
-        finally:
-            if state is not None:
-                state.close()
         print(
             f"Report written to {path}: {len(report.sources)} sources, "
             f"{report.articles:,} articles, "

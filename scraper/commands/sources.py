@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
 
 from scrapy.commands import ScrapyCommand
 
 from scraper import exitcodes
 from scraper.commandline import CheckedCommand
-from scraper.extensions.crawlstate import open_state, state_path
 from scraper.extensions.summary import summary_line
-from scraper.shared.connection import SharedCrawlError
 from scraper.sources import SourcesError, load_sources
-from scraper.state import CrawlState
+from scraper.statestore import StateUnreadable, reading_state
 
 
 class Command(CheckedCommand, ScrapyCommand):
@@ -39,31 +36,16 @@ class Command(CheckedCommand, ScrapyCommand):
             self.exitcode = exitcodes.CONFIG
             return
         print(f"{path}: {len(sources)} sources, valid")
-        shared = bool(self.settings.get("REDIS_URL"))
         try:
-            if shared:
-                state = open_state(self.settings)
-            else:
-                path = state_path(self.settings)
-                state = CrawlState.reader(path) if path.exists() else None
-        except SharedCrawlError as error:
+            with reading_state(self.settings) as state:
+                width = max((len(source.name) for source in sources), default=0)
+                for source in sources:
+                    flag = "" if source.enabled else " (disabled)"
+                    last = state.last_run(source.name) if state else None
+                    run = (
+                        f"last run {last[0]}: {summary_line(last[1])}" if last else "never crawled"
+                    )
+                    print(f"  {source.name:<{width}}  {source.url}{flag}\n  {'':<{width}}  {run}")
+        except StateUnreadable as error:
             print(f"error: {error}", file=sys.stderr)
-            self.exitcode = exitcodes.FAILED
-            return
-        except sqlite3.Error as error:
-            print(f"error: {path}: cannot read the crawl state: {error}", file=sys.stderr)
-            self.exitcode = exitcodes.IO_ERROR
-            return
-        try:
-            width = max((len(source.name) for source in sources), default=0)
-            for source in sources:
-                flag = "" if source.enabled else " (disabled)"
-                last = state.last_run(source.name) if state else None
-                run = f"last run {last[0]}: {summary_line(last[1])}" if last else "never crawled"
-                print(f"  {source.name:<{width}}  {source.url}{flag}\n  {'':<{width}}  {run}")
-        except sqlite3.DatabaseError as error:
-            print(f"error: {path}: cannot read the crawl state: {error}", file=sys.stderr)
-            self.exitcode = exitcodes.CONFIG
-        finally:
-            if state is not None:
-                state.close()
+            self.exitcode = error.exitcode

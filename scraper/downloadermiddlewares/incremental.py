@@ -13,7 +13,7 @@ from corpus.urls import canonicalize
 from scraper.archived import archived_response
 from scraper.extensions.crawlstate import crawl_state
 from scraper.paths import archive_dir
-from scraper.state import Capture, CrawlState
+from scraper.state import Capture, CrawlStateStore
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,7 +37,7 @@ class IncrementalMiddleware:
     are still found. ``meta["unconditional"]`` turns this off for a request.
     """
 
-    def __init__(self, state: CrawlState, archive: Path, stats: StatsCollector) -> None:
+    def __init__(self, state: CrawlStateStore, archive: Path, stats: StatsCollector) -> None:
         self.state = state
         self.archive = archive
         self.stats = stats

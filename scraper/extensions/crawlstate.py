@@ -3,58 +3,41 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.misc import build_from_crawler
 
 from corpus.urls import canonicalize
 from scraper.failures import write_failed
 from scraper.items import PageItem
-from scraper.paths import data_dir
-from scraper.signals import record_written
-from scraper.state import Capture, CrawlState, StateWriteFailed
+from scraper.signals import article_settled, record_written
+from scraper.state import Capture, CrawlStateStore, StateWriteFailed
+from scraper.statestore import store_class
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Request, Response
-    from scrapy.settings import BaseSettings
 
     from archive.records import WarcRecord
     from archive.writer import RecordLocation
-    from scraper.shared.state import RedisCrawlState
-
 logger = logging.getLogger(__name__)
 
 
-def state_path(settings: BaseSettings) -> Path:
-    """Return ``CRAWL_STATE_FILE``, by default ``DATA_DIR/state.sqlite``."""
-    return Path(settings.get("CRAWL_STATE_FILE") or data_dir(settings) / "state.sqlite")
-
-
-def open_state(settings: BaseSettings) -> CrawlState | RedisCrawlState:
-    """The crawl state: in Redis for a shared crawl (``REDIS_URL``), else the SQLite file."""
-    if settings.get("REDIS_URL"):
-        from scraper.shared.connection import connect, keys
-        from scraper.shared.state import RedisCrawlState
-
-        return RedisCrawlState(connect(settings), keys(settings))
-    return CrawlState(state_path(settings))
-
-
 class CrawlStateExtension:
-    """Own the :class:`CrawlState` of a crawl (``CRAWL_STATE_ENABLED``).
+    """Own the crawl state store of a crawl (``CRAWL_STATE_ENABLED``, ``CRAWL_STATE_STORE``).
 
-    Other components reach it with :func:`crawl_state`. A fetch is stored once
-    its WARC record is written (:data:`~scraper.signals.record_written`). When an
-    item leaves the pipelines, scraped or dropped, its ``outcome`` is stored for
-    the URL it was requested under and for the URL it ended at, so later runs
-    skip both.
+    Other components read it through :func:`crawl_state`; it alone writes it. A
+    fetch is stored once its WARC record is written (:data:`~scraper.signals.record_written`).
+    An article's ``outcome`` is stored when the spider settles it
+    (:data:`~scraper.signals.article_settled`), or when its item leaves the pipelines,
+    scraped or dropped, for the URL it was requested under and for the URL it ended at,
+    so later runs skip both.
     """
 
-    def __init__(self, state: CrawlState | RedisCrawlState, crawler: Crawler) -> None:
+    def __init__(self, state: CrawlStateStore, crawler: Crawler) -> None:
         self.state = state
         self.crawler = crawler
 
@@ -62,8 +45,9 @@ class CrawlStateExtension:
     def from_crawler(cls, crawler: Crawler) -> CrawlStateExtension:
         if not crawler.settings.getbool("CRAWL_STATE_ENABLED", True):
             raise NotConfigured
-        extension = cls(open_state(crawler.settings), crawler)
+        extension = cls(build_from_crawler(store_class(crawler.settings), crawler), crawler)
         crawler.signals.connect(extension.record_written, signal=record_written)
+        crawler.signals.connect(extension.article_settled, signal=article_settled)
         crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(extension.item_dropped, signal=signals.item_dropped)
         # engine_stopped comes after every spider_closed handler has used the state.
@@ -106,6 +90,13 @@ class CrawlStateExtension:
         except StateWriteFailed as error:  # archived all the same: the next run fetches it again
             write_failed(self.crawler, error, request.meta.get("source"))
 
+    def article_settled(self, url: str, outcome: str, source: str | None) -> None:
+        """Remember the outcome of an article the spider settled without an item."""
+        try:
+            self.state.record_outcome(url, outcome)
+        except StateWriteFailed as error:
+            write_failed(self.crawler, error, source)
+
     def _record(self, item: Any) -> None:
         if not isinstance(item, PageItem) or not item.outcome:
             return
@@ -125,7 +116,7 @@ class CrawlStateExtension:
         self.state.close()
 
 
-def crawl_state(crawler: Crawler) -> CrawlState | RedisCrawlState | None:
+def crawl_state(crawler: Crawler) -> CrawlStateStore | None:
     """Return the crawl's state store, or None when ``CRAWL_STATE_ENABLED`` is off."""
     extension = crawler.get_extension(CrawlStateExtension)
     return extension.state if extension else None

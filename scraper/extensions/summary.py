@@ -32,8 +32,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
-    from scraper.shared.state import RedisCrawlState
-    from scraper.state import CrawlState
+    from scraper.state import CrawlStateStore
 
 logger = logging.getLogger(__name__)
 
@@ -184,7 +183,7 @@ class SourceSummary:
             logger.log(level, message)
 
     def _record(
-        self, state: CrawlState | RedisCrawlState | None, figures: dict[str, dict[str, Any]]
+        self, state: CrawlStateStore | None, figures: dict[str, dict[str, Any]]
     ) -> dict[str, list[str]]:
         """Keep each source's figures of this run in the crawl state; say why sources need a look."""
         started = self.stats.get_value("start_time")

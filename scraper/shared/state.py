@@ -6,13 +6,15 @@ import json
 from collections.abc import Iterator
 from dataclasses import fields
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
-from scraper.shared.connection import Keys
+from scraper.shared.connection import Keys, connect, keys
 from scraper.state import FetchRecorder, UrlState
 
 if TYPE_CHECKING:
     from redis import Redis
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 
 _INTEGERS = {f.name for f in fields(UrlState) if "int" in str(f.type)}
 
@@ -39,6 +41,16 @@ class RedisCrawlState(FetchRecorder):
         self.server = server
         self.keys = keys
         self._outcome = server.register_script(_OUTCOME)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """The state of the shared crawl of ``REDIS_URL``; SharedCrawlError if Redis is not there."""
+        return cls.open_to_read(crawler.settings)
+
+    @classmethod
+    def open_to_read(cls, settings: BaseSettings) -> Self:
+        """The state of the shared crawl of ``REDIS_URL``; SharedCrawlError if Redis is not there."""
+        return cls(connect(settings), keys(settings))
 
     def _url(self, url: str) -> str:
         return self.keys.state("url", url)

@@ -22,21 +22,19 @@ from scraper import discovery
 from scraper.articles import UNCHANGED, ArticleItems
 from scraper.crawlsources import Sources
 from scraper.extensions.crawlstate import crawl_state
-from scraper.failures import write_failed
 from scraper.items import PageItem
 from scraper.limits import DiscoveryLimits, over
 from scraper.linear import Pattern, too_long
 from scraper.replay.handler import read_from_archive
-from scraper.signals import article_filtered
+from scraper.signals import article_filtered, article_settled
 from scraper.sources import Source
-from scraper.state import StateWriteFailed
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.robotstxt import RobotParser
     from scrapy.settings import BaseSettings
 
-    from scraper.state import CrawlState
+    from scraper.state import CrawlStateStore
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +63,7 @@ class NewsSpider(Spider):
         self.source_names = source
         self.sources = Sources()
         self.seen: set[str] = set()
-        self.state: CrawlState | None = None
+        self.state: CrawlStateStore | None = None
         self.limits: dict[str, DiscoveryLimits] = {}
         self.sitemaps_asked: dict[str, set[str]] = {}
         self.articles_asked: Counter[str] = Counter()
@@ -337,12 +335,9 @@ class NewsSpider(Spider):
         self._record_outcome(_requested_url(response), outcome, source.name)
 
     def _record_outcome(self, url: str, outcome: str, source: str | None) -> None:
-        if not self.state:
-            return
-        try:
-            self.state.record_outcome(url, outcome)
-        except StateWriteFailed as error:
-            write_failed(self.crawler, error, source)
+        self.crawler.signals.send_catch_log(
+            article_settled, url=url, outcome=outcome, source=source
+        )
 
     def parse_article(self, response: Response) -> Iterator[PageItem]:
         source = self._source(response)

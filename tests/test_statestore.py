@@ -1,0 +1,114 @@
+"""The crawl state store: chosen by CRAWL_STATE_STORE, built from the crawler, read by commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy import Spider
+from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
+
+from scraper import exitcodes
+from scraper.extensions.crawlstate import CrawlStateExtension, crawl_state
+from scraper.shared.state import RedisCrawlState
+from scraper.signals import article_settled
+from scraper.state import CrawlState, UrlState
+from scraper.statestore import StateUnreadable, reading_state, store_class
+
+URL = "http://127.0.0.1:9/a/story.html"
+
+
+class MemoryStore:
+    """A store of this test's own, to show any class named by CRAWL_STATE_STORE is used."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.outcomes: dict[str, str] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> MemoryStore:
+        return cls(crawler.settings.get("MEMORY_STORE_NAME"))
+
+    def get(self, url: str) -> UrlState | None:
+        outcome = self.outcomes.get(url)
+        return None if outcome is None else UrlState(url, "s", "article", outcome=outcome)
+
+    def record_outcome(self, url: str, outcome: str, corpus_id: int | None = None) -> None:
+        self.outcomes[url] = outcome
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_sqlite_store_unless_told_otherwise() -> None:
+    assert store_class(Settings()) is CrawlState
+    assert store_class(Settings({"REDIS_URL": "redis://127.0.0.1:9/0"})) is RedisCrawlState
+    chosen = Settings({"REDIS_URL": "redis://127.0.0.1:9/0", "CRAWL_STATE_STORE": MemoryStore})
+    assert store_class(chosen) is MemoryStore
+    assert store_class(Settings({"CRAWL_STATE_STORE": f"{__name__}.MemoryStore"})) is MemoryStore
+
+
+def test_the_extension_builds_the_configured_store_and_writes_outcomes_to_it() -> None:
+    crawler = get_crawler(
+        Spider,
+        {
+            "EXTENSIONS": {CrawlStateExtension: 100},
+            "CRAWL_STATE_STORE": MemoryStore,
+            "MEMORY_STORE_NAME": "mine",
+        },
+    )
+    state = crawl_state(crawler)
+    assert isinstance(state, MemoryStore) and state.name == "mine"
+    crawler.signals.send_catch_log(article_settled, url=URL, outcome="http:404", source="s")
+    assert state.outcomes == {URL: "http:404"}
+
+
+def test_the_sqlite_store_lives_at_crawl_state_file(tmp_path: Path) -> None:
+    crawler = get_crawler(
+        Spider,
+        {
+            "EXTENSIONS": {CrawlStateExtension: 100},
+            "CRAWL_STATE_FILE": str(tmp_path / "elsewhere.sqlite"),
+        },
+    )
+    state = crawl_state(crawler)
+    assert isinstance(state, CrawlState) and state.path == tmp_path / "elsewhere.sqlite"
+    crawler.signals.send_catch_log(article_settled, url=URL, outcome="http:410", source="s")
+    state.close()
+
+
+def test_reading_no_state_yet_gives_none(tmp_path: Path) -> None:
+    with reading_state(Settings({"DATA_DIR": str(tmp_path)})) as state:
+        assert state is None
+    assert not (tmp_path / "state.sqlite").exists()
+
+
+def test_reading_gives_the_runs_and_closes_the_store(tmp_path: Path) -> None:
+    writer = CrawlState(tmp_path / "state.sqlite")
+    writer.record_run("2026-11-30T10:00:00", "s", {"articles": 3})
+    writer.close()
+    with reading_state(Settings({"DATA_DIR": str(tmp_path)})) as state:
+        assert state is not None
+        assert state.last_run("s") == ("2026-11-30T10:00:00", {"articles": 3})
+    with pytest.raises(Exception, match="closed"):
+        state.last_run("s")
+
+
+def test_a_damaged_state_is_one_line_and_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "state.sqlite").write_bytes(b"not a database at all" * 100)
+    settings = Settings({"DATA_DIR": str(tmp_path)})
+    with pytest.raises(StateUnreadable) as caught, reading_state(settings) as state:
+        assert state is not None
+        state.last_run("s")
+    assert caught.value.exitcode == exitcodes.CONFIG
+    assert str(caught.value).startswith(f"{tmp_path / 'state.sqlite'}: cannot read the crawl state")
+
+
+def test_an_unreachable_redis_is_one_line_and_a_failure() -> None:
+    settings = Settings({"REDIS_URL": "redis://127.0.0.1:9/0"})
+    with pytest.raises(StateUnreadable) as caught, reading_state(settings):
+        pass
+    assert caught.value.exitcode == exitcodes.FAILED
+    assert "127.0.0.1:9" in str(caught.value) or "scrapy-redis" in str(caught.value)
