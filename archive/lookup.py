@@ -13,9 +13,10 @@ import logging
 import os
 from pathlib import Path
 
+from archive.capture import ArchivedPage, read_capture
 from archive.cdxj import IndexEntry, SortedIndex, ensure_indexes, index_path, timestamp, url_key
-from archive.pages import ArchivedPage, read_capture
 from archive.reader import archive_files
+from archive.revisits import RevisitTarget, resolve
 
 logger = logging.getLogger(__name__)
 
@@ -72,36 +73,31 @@ class CaptureIndex:
         )
         if not entry.is_revisit:
             return page
-        refers_to = headers.get_header("WARC-Refers-To-Target-URI") or page.url
-        original_entry = self._original(
-            refers_to,
-            entry.fields.get("digest", ""),
-            timestamp(headers.get_header("WARC-Refers-To-Date") or ""),
-            entry.timestamp,
-        )
-        if original_entry is None:
+        original = resolve(page, RevisitTarget.of(headers), self)
+        if original is None:
             logger.warning(
                 "Revisit of %s in %s: its original is not in the archive",
                 page.url,
                 entry.fields["filename"],
             )
             return None
-        original, _ = read_capture(
-            self.directory / original_entry.fields["filename"], int(original_entry.fields["offset"])
-        )
         if page.status == 304:  # server-not-modified: the original answer stands
             return original
-        page.payload = original.payload
-        page.revisit_of = str(original.location["record_id"])
         return page
 
-    def _original(self, url: str, digest: str, refers_date: str, before: str) -> IndexEntry | None:
+    def locate(self, target: RevisitTarget) -> tuple[Path, int] | None:
+        """The latest capture of the URI with the payload digest, not after the revisit;
+        the one at ``WARC-Refers-To-Date`` when it is there."""
         candidates = [
             entry
-            for entry in self.captures(url)
+            for entry in self.captures(target.original_uri)
             if not entry.is_revisit
-            and entry.fields.get("digest") == digest
-            and entry.timestamp <= before
+            and entry.fields.get("digest") == target.digest
+            and entry.timestamp <= timestamp(target.date)
         ]
+        refers_date = timestamp(target.refers_to_date or "")
         exact = [entry for entry in candidates if entry.timestamp == refers_date]
-        return (exact or candidates or [None])[-1]
+        best = exact or candidates
+        if not best:
+            return None
+        return self.directory / best[-1].fields["filename"], int(best[-1].fields["offset"])

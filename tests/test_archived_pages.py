@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from archive.capture import dechunk
 from archive.cdxj import index_warc
 from archive.http import request_block, response_block
-from archive.pages import dechunk, iter_pages
+from archive.pages import iter_pages
 from archive.writer import RecordLocation, WarcWriter
 
 ARTICLE = (

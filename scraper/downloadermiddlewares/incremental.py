@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 
-from archive.pages import read_capture
+from archive.revisits import read_original
 from corpus.urls import canonicalize
 from scraper.archived import archived_response
 from scraper.extensions.crawlstate import crawl_state
@@ -96,11 +96,7 @@ class IncrementalMiddleware:
     def _load(self, capture: Capture) -> Response | None:
         path = self.archive / capture.warc_filename
         try:
-            page, warc_headers = read_capture(path, capture.warc_offset)
-            if warc_headers.get_header("WARC-Type") != "response":
-                raise ValueError(
-                    f"a {warc_headers.get_header('WARC-Type')} record, not the full capture"
-                )
+            page = read_original(path, capture.warc_offset)
         except (OSError, StopIteration, ValueError) as error:
             logger.warning("Cannot read %s at offset %d: %s", path, capture.warc_offset, error)
             return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from archive.pages import ArchivedPage
+from archive.capture import ArchivedPage
 from corpus.urls import canonicalize
 from scraper.components import turn_off
 from scraper.downloadermiddlewares.incremental import IncrementalMiddleware

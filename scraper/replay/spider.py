@@ -17,7 +17,8 @@ from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.http import Response
 
-from archive.pages import ArchivedPage, iter_pages
+from archive.capture import ArchivedPage
+from archive.pages import iter_pages
 from archive.reader import archive_files
 from corpus.urls import canonicalize
 from scraper.archived import archived_response

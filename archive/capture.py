@@ -1,0 +1,111 @@
+"""One archived HTTP response read from a WARC response or revisit record.
+
+Reads records of any writer: ours (bodies stored de-chunked) and others such as
+wget (chunked bodies kept with their ``Transfer-Encoding``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders
+
+from archive.context import CrawlContext
+from archive.reader import open_warc
+
+
+@dataclass
+class ArchivedPage:
+    """One archived response: HTTP status, headers and payload (still content-encoded)."""
+
+    url: str
+    date: str
+    status: int
+    headers: list[tuple[str, str]]
+    payload: bytes = field(repr=False)
+    location: dict[str, str | int]
+    context: CrawlContext = CrawlContext()
+    truncated: str | None = None
+    revisit_of: str | None = None  # the record id whose payload this revisit stands for
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower()
+        return next((value for key, value in self.headers if key.lower() == wanted), None)
+
+
+def dechunk(data: bytes) -> bytes:
+    """Decode a chunked transfer-coding; of a cut or malformed stream, what came before the fault."""
+    out = bytearray()
+    position = 0
+    while True:
+        end = data.find(b"\r\n", position)
+        if end < 0:
+            break
+        try:
+            size = int(data[position:end].split(b";")[0].strip() or b"x", 16)
+        except ValueError:
+            break
+        if size == 0:
+            break
+        start = end + 2
+        out += data[start : start + size]
+        position = start + size + 2
+    return bytes(out)
+
+
+def http_payload(record: ArcWarcRecord, block: bytes) -> bytes:
+    """The HTTP payload of a record whose content after the HTTP head is ``block``."""
+    assert record.http_headers is not None
+    if "chunked" in (record.http_headers.get_header("Transfer-Encoding") or "").lower():
+        return dechunk(block)
+    return block
+
+
+def read_capture(
+    path: str | os.PathLike[str], offset: int
+) -> tuple[ArchivedPage, StatusAndHeaders]:
+    """The response or revisit record at ``offset`` of ``path`` and its WARC headers.
+
+    A revisit comes back with an empty payload: resolving it is the caller's part.
+    A file still being written is read as ``<path>.open``.
+    """
+    with open_warc(path) as stream:
+        stream.seek(offset)
+        iterator = ArchiveIterator(stream)
+        record = next(iter(iterator))
+        if record.rec_type not in ("response", "revisit") or record.http_headers is None:
+            raise ValueError(
+                f"{path} at offset {offset}: a {record.rec_type} record, not an HTTP response"
+            )
+        block = record.raw_stream.read()
+        iterator.read_to_end(record)
+        return archived_page(
+            record, Path(path), block, offset, iterator.get_record_length()
+        ), record.rec_headers
+
+
+def archived_page(
+    record: ArcWarcRecord, path: Path, block: bytes, offset: int, length: int
+) -> ArchivedPage:
+    assert record.http_headers is not None
+    headers = record.rec_headers
+    return ArchivedPage(
+        url=headers.get_header("WARC-Target-URI"),
+        date=headers.get_header("WARC-Date"),
+        status=int(record.http_headers.get_statuscode() or 0),
+        headers=[
+            (k, v) for k, v in record.http_headers.headers if k.lower() != "transfer-encoding"
+        ],
+        payload=http_payload(record, block) if record.rec_type == "response" else b"",
+        location={
+            "filename": path.name,
+            "offset": offset,
+            "length": length,
+            "record_id": headers.get_header("WARC-Record-ID"),
+        },
+        truncated=headers.get_header("WARC-Truncated"),
+    )
