@@ -11,7 +11,8 @@ from corpus.urls import canonicalize
 if TYPE_CHECKING:
     from scrapy.http import Request, Response
 
-    from scraper.state import Capture, CrawlStateStore
+    from scraper.state import Capture
+    from scraper.statestore import CrawlStateStore
 
 
 class RevisitPolicy:

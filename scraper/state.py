@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from archive.writer import RecordLocation
 from scraper.paths import state_path
@@ -137,73 +137,8 @@ _COLUMNS = [f.name for f in fields(UrlState)]
 _CAPTURE_COLUMNS = [f.name for f in fields(Capture)]
 
 
-class CrawlStateStore(Protocol):
-    """What a crawl state store does, whichever keeps it (``CRAWL_STATE_STORE``): SQLite
-    (:class:`CrawlState`) or Redis for a shared crawl (``scraper.shared.state.RedisCrawlState``).
-
-    Writes that fail for want of disk or storage raise :class:`StateWriteFailed`.
-    """
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        """The store of a crawl, opened to read and write."""
-        ...
-
-    @classmethod
-    def open_to_read(cls, settings: BaseSettings) -> Self | None:
-        """The store as it is, to read only; None when nothing was crawled yet."""
-        ...
-
-    def get(self, url: str) -> UrlState | None:
-        """Everything remembered about the canonical ``url``."""
-        ...
-
-    def record_fetch(
-        self,
-        url: str,
-        *,
-        source: str,
-        kind: str,
-        fetched_at: str,
-        status: int,
-        etag: str | None = None,
-        last_modified: str | None = None,
-        capture: Capture | None = None,
-    ) -> None:
-        """Remember a fetch; ``capture`` is the full response record, if this fetch wrote one."""
-        ...
-
-    def record_outcome(self, url: str, outcome: str, corpus_id: int | None = None) -> None:
-        """Remember what became of an article URL."""
-        ...
-
-    def articles_fetched_before(self, source: str, cutoff: str) -> Iterator[str]:
-        """Yield article URLs of ``source`` last fetched before ``cutoff`` (a WARC-Date)."""
-        ...
-
-    def record_run(self, run: str, source: str, figures: dict[str, Any]) -> None:
-        """Keep the summary figures of one source for one run."""
-        ...
-
-    def last_run(self, source: str) -> tuple[str, dict[str, Any]] | None:
-        """Return the start time and figures of the last run of ``source``, if any."""
-        ...
-
-    def recent_runs(self, source: str, count: int) -> list[dict[str, Any]]:
-        """Return the figures of the last ``count`` runs of ``source``, newest first."""
-        ...
-
-    def runs_since(self, source: str, since: str) -> list[tuple[str, dict[str, Any]]]:
-        """Return the start times and figures of the runs of ``source`` started at ``since`` or later."""
-        ...
-
-    def close(self) -> None:
-        """Let go of the file or connection."""
-        ...
-
-
 class FetchRecorder(ABC):
-    """How a fetch is remembered, the same in every store (see :class:`CrawlStateStore`)."""
+    """How a fetch is remembered, the same in every store (see ``scraper.statestore.CrawlStateStore``)."""
 
     def record_fetch(
         self,

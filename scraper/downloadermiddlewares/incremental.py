@@ -13,7 +13,8 @@ from corpus.urls import canonicalize
 from scraper.archived import archived_response
 from scraper.extensions.crawlstate import crawl_state
 from scraper.paths import archive_dir
-from scraper.state import Capture, CrawlStateStore
+from scraper.state import Capture
+from scraper.statestore import CrawlStateStore
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -14,8 +14,8 @@ from corpus.urls import canonicalize
 from scraper.failures import write_failed
 from scraper.items import PageItem
 from scraper.signals import article_settled, record_written
-from scraper.state import Capture, CrawlStateStore, StateWriteFailed
-from scraper.statestore import store_class
+from scraper.state import Capture, StateWriteFailed
+from scraper.statestore import CrawlStateStore, store_class
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

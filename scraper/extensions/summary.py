@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
-    from scraper.state import CrawlStateStore
+    from scraper.statestore import CrawlStateStore
 
 logger = logging.getLogger(__name__)
 

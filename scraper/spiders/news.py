@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from scrapy.robotstxt import RobotParser
     from scrapy.settings import BaseSettings
 
-    from scraper.state import CrawlStateStore
+    from scraper.statestore import CrawlStateStore
 
 logger = logging.getLogger(__name__)
 
