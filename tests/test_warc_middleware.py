@@ -18,6 +18,7 @@ from scraper.downloadermiddlewares.maxsize import MaxSizeMiddleware
 from scraper.downloadermiddlewares.warc import WarcMiddleware
 from scraper.extensions.crawlstate import CrawlStateExtension, crawl_state
 from scraper.failures import WRITE_FAILED_STAT
+from scraper.state import StateWriteFailed
 
 PAGE = "http://127.0.0.1:9/a/page.html"
 
@@ -131,3 +132,20 @@ def test_maxsize_honours_a_request_s_own_cap() -> None:
 def test_maxsize_leaves_the_cut_to_scrapy_without_the_archive() -> None:
     with pytest.raises(NotConfigured):
         build_from_crawler(MaxSizeMiddleware, get_crawler(Spider, {"WARC_ENABLED": False}))
+
+
+def test_a_state_that_cannot_be_written_leaves_the_record_archived(
+    crawler: Crawler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    middleware = build_from_crawler(WarcMiddleware, crawler)
+    state = crawl_state(crawler)
+
+    def full_disk(url: str, **values: object) -> None:
+        raise StateWriteFailed("state.sqlite: database or disk is full")
+
+    monkeypatch.setattr(state, "record_fetch", full_disk)
+    crawler.stats.set_value(WRITE_FAILED_STAT, "an earlier write")  # no engine here to stop
+    request = fetch(middleware)  # the response goes on, archived: the next run fetches it again
+    assert request.meta["warc"]["record_id"]
+    assert crawler.stats.get_value("warc/records") == 2
+    assert crawler.stats.get_value("news/s/errors/write") == 1
