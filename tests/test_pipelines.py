@@ -1,0 +1,130 @@
+"""The item pipelines in-process: extraction in its pool, the filter and the corpus, in order."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+from pathlib import Path
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.exceptions import DropItem
+from scrapy.utils.misc import build_from_crawler
+
+from scraper.items import PageItem
+from scraper.pipelines import CorpusPipeline, ExtractionPipeline, FilterPipeline
+from scraper.signals import article_filtered
+from sitefixture import pages
+from sitefixture.inprocess import project_crawler
+from sitefixture.text import paragraphs
+
+BASE = "https://a.example"
+SOURCES = f"""[[source]]
+name = "a"
+url = "{BASE}/"
+keywords = [["Venezuela", "Caracas", "Maduro"]]
+"""
+
+
+def page(number: int, seed: str, on_topic: bool = True, encoding: str = "utf-8") -> PageItem:
+    """Item ``number``: an article page of the fixture site written from ``seed``."""
+    path = f"/2026/11/30/story-{number}"
+    article = pages.FixtureArticle(
+        path, f"Story {seed}", paragraphs(seed, on_topic), "2026-11-30T09:00:00Z"
+    )
+    html = pages.article_html(article, BASE, [])
+    return PageItem(
+        url=BASE + path,
+        source="a",
+        fetched_at="2026-11-30T12:00:00Z",
+        warc={"filename": "a.warc.gz", "offset": number},
+        body=html.encode(),
+        encoding=encoding,
+        requested_url=BASE + path,
+        sequence=number,
+    )
+
+
+def test_items_are_extracted_judged_and_stored_in_the_order_they_were_yielded(
+    tmp_path: Path,
+) -> None:
+    crawler = project_crawler(Spider, SOURCES, tmp_path, EXTRACTION_PROCESSES=2)
+    corpus = build_from_crawler(CorpusPipeline, crawler)
+    chain: list[Any] = [
+        build_from_crawler(ExtractionPipeline, crawler),
+        build_from_crawler(FilterPipeline, crawler),
+        corpus,
+    ]
+    filtered: list[tuple[str, str, str]] = []
+
+    def hear(source: str, reason: str, url: str) -> None:
+        filtered.append((source, reason, url))
+
+    crawler.signals.connect(hear, signal=article_filtered)
+    items = [
+        page(0, "first"),
+        page(1, "sport", on_topic=False),
+        page(2, "second"),
+        page(3, "broken", encoding="no-such-codec"),  # the extractor raises on it
+        page(4, "first"),  # the text of item 0 again, under another URL
+        page(5, "third"),
+    ]
+    outcomes: dict[int, str] = {}
+
+    async def through(item: PageItem) -> None:
+        """Run the pipelines on ``item`` and tell its end, as Scrapy's scraper does."""
+        try:
+            for pipeline in chain:
+                made = pipeline.process_item(item)  # a coroutine or the item, as Scrapy allows
+                item = await made if inspect.isawaitable(made) else made
+        except DropItem:
+            crawler.signals.send_catch_log(signals.item_dropped, item=item)
+        else:
+            crawler.signals.send_catch_log(signals.item_scraped, item=item)
+        assert item.sequence is not None
+        outcomes[item.sequence] = item.outcome or ""
+
+    async def crawl() -> None:
+        # Extraction finishes in any order; the last items are handed in first.
+        await asyncio.wait_for(asyncio.gather(*(through(item) for item in reversed(items))), 60)
+
+    opened = [pipeline for pipeline in chain if hasattr(pipeline, "open_spider")]
+    for pipeline in opened:
+        pipeline.open_spider()
+    try:
+        asyncio.run(crawl())
+    finally:
+        for pipeline in opened:
+            pipeline.close_spider()
+    stats: dict[str, Any] = crawler.stats.get_stats()
+    assert {k: v for k, v in stats.items() if k.startswith("news/a/")} == {
+        "news/a/written": 3,
+        "news/a/filtered/off-topic": 1,
+        "news/a/errors/extraction": 1,
+        "news/a/filtered/near-duplicate": 1,
+    }
+    assert outcomes == {
+        0: "corpus",
+        1: "filtered:off-topic",
+        2: "corpus",
+        3: "filtered:extraction_failed",
+        4: "corpus",  # settled: the kept article 0 holds its URL
+        5: "corpus",
+    }
+    assert sorted(filtered) == [
+        ("a", "near-duplicate", f"{BASE}/2026/11/30/story-4"),
+        ("a", "off-topic", f"{BASE}/2026/11/30/story-1"),
+    ]
+    manifest = (tmp_path / "data" / "corpus" / "index.jsonl").read_text().splitlines()
+    lines = [json.loads(line) for line in manifest]
+    # Each change of an entry adds its new line: item 4's URL noted on entry 0 comes before 5.
+    assert [(line["id"], line["url"]) for line in lines] == [
+        (0, f"{BASE}/2026/11/30/story-0"),
+        (1, f"{BASE}/2026/11/30/story-2"),
+        (0, f"{BASE}/2026/11/30/story-0"),
+        (2, f"{BASE}/2026/11/30/story-5"),
+    ]
+    assert lines[2]["duplicates"] == [f"{BASE}/2026/11/30/story-4"]
+    assert lines[1]["warc"] == {"filename": "a.warc.gz", "offset": 2}
+    assert corpus.order.next == len(items) and corpus.order.pending == 0
