@@ -11,8 +11,10 @@ from urllib.parse import quote
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from scraper.spiders.news import NewsSpider
 from sitefixture import FixtureServer, Resource, pages
 from sitefixture.fakedns import fake_dns
+from sitefixture.inprocess import project_crawler, response
 from sitefixture.server import gzip_bomb as make_gzip_bomb
 from tests.conftest import crawl
 
@@ -340,19 +342,13 @@ def test_a_link_past_urllength_limit_is_skipped_before_any_pattern_sees_it(tmp_p
     long_link = (
         "/news/" + "a" * 20_000 + "/"
     )  # 35 s of Python's re with the default article pattern
-    with FixtureServer() as server:
-        server.routes["/robots.txt"] = Resource(
-            b"User-agent: *\nAllow: /\n", content_type="text/plain"
-        )
-        server.routes["/"] = Resource(
-            pages.listing_html("Home", [(long_link, "trap"), (ARTICLE, "A story")]).encode()
-        )
-        server.routes[ARTICLE] = Resource(STORY)
-        result = crawl(tmp_path, f'[[source]]\nname = "hostile"\nurl = "{server.base_url}/"\n')
-        asked = server.paths()
-    assert long_link not in asked
-    assert [entry["url"] for entry in result.manifest()] == [server.url(ARTICLE)]
-    assert "'news/hostile/skipped_long_url': 1" in result.log
+    base = "https://hostile.example"
+    sources = f'[[source]]\nname = "hostile"\nurl = "{base}/"\n'
+    spider = NewsSpider.from_crawler(project_crawler(NewsSpider, sources, tmp_path))
+    home = pages.listing_html("Home", [(long_link, "trap"), (ARTICLE, "A story")])
+    requests = list(spider.parse_home(response(f"{base}/", home, source="hostile")))
+    assert [request.url for request in requests] == [base + ARTICLE]
+    assert spider.crawler.stats.get_value("news/hostile/skipped_long_url") == 1
 
 
 def test_invalid_utf8_is_replaced_not_fatal(tmp_path: Path) -> None:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import pytest
+from scrapy import signals
+from scrapy.extension import ExtensionManager
 from scrapy.settings import Settings
+from scrapy.utils.misc import build_from_crawler
 
 from scraper.limits import DiscoveryLimits
 from scraper.sources import parse_sources
+from scraper.spiders.news import NewsSpider
 from sitefixture import FixtureServer, Resource, pages
+from sitefixture.inprocess import project_crawler, response
 from tests.conftest import ServedSite, crawl
 
 XML = "application/xml"
@@ -27,28 +36,46 @@ def site(server: FixtureServer, robots_sitemap: str) -> None:
     server.routes["/"] = Resource(pages.listing_html("Home", []).encode())
 
 
-def test_a_sitemap_index_that_never_ends_stops_at_max_sitemap_depth(tmp_path: Path) -> None:
-    with FixtureServer() as server:
-        site(server, "/maze/0.xml")
-        for level in range(
-            60
-        ):  # each index points one level deeper, as a hostile site would forever
-            server.routes[f"/maze/{level}.xml"] = Resource(
-                pages.sitemap_index([server.url(f"/maze/{level + 1}.xml")]).encode(),
-                content_type=XML,
-            )
-        sources = f'[[source]]\nname = "maze"\nurl = "{server.base_url}/"\nmax_sitemap_depth = 3\n'
-        result = crawl(tmp_path, sources)
-        asked = [path for path in server.paths() if path.startswith("/maze/")]
-    assert asked == ["/maze/0.xml", "/maze/1.xml", "/maze/2.xml", "/maze/3.xml"]
-    assert (
-        "Source maze: sitemap "
-        + server.url("/maze/4.xml")
-        + " is 4 indexes deep, past max_sitemap_depth (3)"
-        in result.log
+def test_a_sitemap_index_that_never_ends_stops_at_max_sitemap_depth(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    base = "https://maze.example"
+    sources = f'[[source]]\nname = "maze"\nurl = "{base}/"\nmax_sitemap_depth = 3\n'
+    summary = {"scraper.extensions.summary.SourceSummary": 500}
+    crawler = project_crawler(NewsSpider, sources, tmp_path, EXTENSIONS_BASE={}, EXTENSIONS=summary)
+    crawler.extensions = build_from_crawler(ExtensionManager, crawler)
+    spider = NewsSpider.from_crawler(crawler)
+    crawler.spider = spider
+    robots = f"User-agent: *\nAllow: /\nSitemap: {base}/maze/0.xml\n"
+    requests = list(
+        spider.parse_robots(response(f"{base}/robots.txt", robots, "text", source="maze"))
     )
-    assert "cut by limits sitemap_depth:1" in result.log
-    assert "Source maze: discovery limits left out 1 sitemap depth" in result.log
+    asked: list[str] = []
+
+    async def follow() -> None:
+        # Each index points one level deeper, as a hostile site would forever.
+        while requests and len(asked) < 60:
+            request = requests.pop(0)
+            asked.append(urlsplit(request.url).path)
+            level = int(asked[-1].removeprefix("/maze/").removesuffix(".xml"))
+            index = pages.sitemap_index([f"{base}/maze/{level + 1}.xml"])
+            async for more in spider.parse_sitemap(
+                response(request.url, index, "xml", **request.meta)
+            ):
+                requests.append(more)
+
+    with caplog.at_level(logging.INFO):
+        asyncio.run(follow())
+        crawler.signals.send_catch_log(signals.spider_closed, spider=spider, reason="finished")
+        crawler.signals.send_catch_log(signals.engine_stopped)
+    assert asked == ["/maze/0.xml", "/maze/1.xml", "/maze/2.xml", "/maze/3.xml"]
+    log = caplog.text
+    assert (
+        f"Source maze: sitemap {base}/maze/4.xml is 4 indexes deep, past max_sitemap_depth (3)"
+        in log
+    )
+    assert "cut by limits sitemap_depth:1" in log
+    assert "Source maze: discovery limits left out 1 sitemap depth" in log
 
 
 def test_too_many_sitemaps_and_urls_are_cut_and_counted_and_the_first_articles_still_come(
