@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from scrapy import Spider
+from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.extension import ExtensionManager
 from scrapy.http import HtmlResponse, Request, TextResponse, XmlResponse
+from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
 from scraper import settings as project
@@ -50,3 +52,21 @@ def response(
         headers={"Content-Type": content_type},
         request=request,
     )
+
+
+def summarized_crawler(
+    spidercls: type[Spider], sources_text: str, folder: Path, **settings: Any
+) -> Crawler:
+    """:func:`project_crawler` whose one extension is the per-source summary, already built."""
+    summary = {"scraper.extensions.summary.SourceSummary": 500}
+    crawler = project_crawler(
+        spidercls, sources_text, folder, EXTENSIONS_BASE={}, EXTENSIONS=summary, **settings
+    )
+    crawler.extensions = build_from_crawler(ExtensionManager, crawler)
+    return crawler
+
+
+def end_crawl(crawler: Crawler, spider: Spider) -> None:
+    """Send the signals of a crawl's end, as the engine does: the summary logs its lines."""
+    crawler.signals.send_catch_log(signals.spider_closed, spider=spider, reason="finished")
+    crawler.signals.send_catch_log(signals.engine_stopped)

@@ -8,16 +8,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from scrapy import signals
-from scrapy.extension import ExtensionManager
 from scrapy.settings import Settings
-from scrapy.utils.misc import build_from_crawler
 
 from scraper.limits import DiscoveryLimits
 from scraper.sources import parse_sources
 from scraper.spiders.news import NewsSpider
 from sitefixture import FixtureServer, Resource, pages
-from sitefixture.inprocess import project_crawler, response
+from sitefixture.inprocess import end_crawl, response, summarized_crawler
 from tests.conftest import ServedSite, crawl
 
 XML = "application/xml"
@@ -41,9 +38,7 @@ def test_a_sitemap_index_that_never_ends_stops_at_max_sitemap_depth(
 ) -> None:
     base = "https://maze.example"
     sources = f'[[source]]\nname = "maze"\nurl = "{base}/"\nmax_sitemap_depth = 3\n'
-    summary = {"scraper.extensions.summary.SourceSummary": 500}
-    crawler = project_crawler(NewsSpider, sources, tmp_path, EXTENSIONS_BASE={}, EXTENSIONS=summary)
-    crawler.extensions = build_from_crawler(ExtensionManager, crawler)
+    crawler = summarized_crawler(NewsSpider, sources, tmp_path)
     spider = NewsSpider.from_crawler(crawler)
     crawler.spider = spider
     robots = f"User-agent: *\nAllow: /\nSitemap: {base}/maze/0.xml\n"
@@ -66,8 +61,7 @@ def test_a_sitemap_index_that_never_ends_stops_at_max_sitemap_depth(
 
     with caplog.at_level(logging.INFO):
         asyncio.run(follow())
-        crawler.signals.send_catch_log(signals.spider_closed, spider=spider, reason="finished")
-        crawler.signals.send_catch_log(signals.engine_stopped)
+        end_crawl(crawler, spider)
     assert asked == ["/maze/0.xml", "/maze/1.xml", "/maze/2.xml", "/maze/3.xml"]
     log = caplog.text
     assert (

@@ -85,7 +85,7 @@ def test_items_are_extracted_judged_and_stored_in_the_order_they_were_yielded(
         assert item.sequence is not None
         outcomes[item.sequence] = item.outcome or ""
 
-    async def crawl() -> None:
+    async def run_pipelines() -> None:
         # Extraction finishes in any order; the last items are handed in first.
         await asyncio.wait_for(asyncio.gather(*(through(item) for item in reversed(items))), 60)
 
@@ -93,7 +93,7 @@ def test_items_are_extracted_judged_and_stored_in_the_order_they_were_yielded(
     for pipeline in opened:
         pipeline.open_spider()
     try:
-        asyncio.run(crawl())
+        asyncio.run(run_pipelines())
     finally:
         for pipeline in opened:
             pipeline.close_spider()
