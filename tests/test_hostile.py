@@ -226,20 +226,6 @@ def test_a_long_redirect_chain_is_followed_to_the_article(tmp_path: Path) -> Non
     )
 
 
-def test_a_redirect_chain_past_the_limit_ends_with_a_warning(tmp_path: Path) -> None:
-    with FixtureServer() as server:
-        sources = redirect_chain_site(server, hops=5)
-        result = crawl(tmp_path, sources, {"REDIRECT_MAX_TIMES": "3"})
-        asked = server.paths()
-    assert result.returncode == 0, result.log
-    assert "/hop/3" in asked and "/hop/4" not in asked
-    assert (
-        f"Gave up following redirects of {server.url(ARTICLE)} after 3 hops (REDIRECT_MAX_TIMES)"
-        in result.log
-    )
-    assert "'news/hostile/redirect_too_long': 1" in result.log and result.manifest() == []
-
-
 SPANISH = "".join(
     f"<p>El canciller Gómez firmó el “acuerdo” número {n} en Caracas; Moscú celebró la decisión del año.</p>"
     for n in range(12)
