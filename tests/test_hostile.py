@@ -98,23 +98,6 @@ def test_a_429_with_retry_after_pauses_that_host_only_then_succeeds(tmp_path: Pa
     assert [entry["url"] for entry in result.manifest()] == [server.url(ARTICLE)]
 
 
-def test_a_retry_after_past_the_limit_is_not_waited_for(tmp_path: Path) -> None:
-    with FixtureServer() as server:
-        busy = Resource(
-            b"busy", status=503, headers=[("Retry-After", "86400")], content_type="text/plain"
-        )
-        story = Resource(b"<html><body><p>never reached</p></body></html>", faults=[busy])
-        result = crawl(tmp_path, one_article_site(server, story), {"RETRY_AFTER_MAX": "60"})
-        asked = [request.path for request in server.requests].count(ARTICLE)
-    assert result.returncode == 1, result.log  # the story was not fetched: an error of its source
-    assert asked == 1
-    assert (
-        "asking to wait 86400 s (Retry-After), more than RETRY_AFTER_MAX (60 s): not retried"
-        in result.log
-    )
-    assert "'retry_after/too_long': 1" in result.log
-
-
 def test_server_errors_are_retried_until_the_page_comes(tmp_path: Path) -> None:
     with FixtureServer() as server:
         failing = [
