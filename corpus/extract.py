@@ -30,6 +30,7 @@ import trafilatura
 from htmldate import find_date
 from lxml.etree import ParserError
 from trafilatura.metadata import extract_title
+from trafilatura.settings import Document
 
 from corpus import quality
 from corpus.article import Article, normalize, word_count
@@ -117,7 +118,7 @@ def _trafilatura_body(
         favor_recall=recall,
         fast=options.fast,
     )
-    if document is None or not document.text:
+    if not isinstance(document, Document) or not document.text:  # None: nothing found
         return []
     return document.text.splitlines()
 

@@ -138,8 +138,9 @@ def _site_names(data: StructuredData) -> set[str]:
     """The site's names: declared ones, and what the <title> has after the headline ("... | Site"),
     when the og:title is that headline or the part after the bar is the shorter one."""
     names = set(data.publishers)
-    for separator in _SEPARATORS if data.title else ():
-        head, _, tail = data.title.rpartition(separator)
+    title = data.title or ""
+    for separator in _SEPARATORS if title else ():
+        head, _, tail = title.rpartition(separator)
         if head and (len(tail) < len(head) or _folded(head) == _folded(data.og_title or "")):
             names.add(tail)
     return {_folded(name) for name in names if name.strip()}
@@ -171,7 +172,7 @@ def read_structured_data(tree: lxml.html.HtmlElement) -> StructuredData:
             data.is_article = True
             data.headline = clean(node.get("headline")) or clean(node.get("name"))
             data.publishers = _names(node.get("publisher"))
-            data.sitename = (data.publishers or [None])[0]
+            data.sitename = next(iter(data.publishers), None)
             data.authors = list(dict.fromkeys(_names(node.get("author"))))
             data.published = clean(node.get("datePublished")) or clean(node.get("dateCreated"))
             data.language = clean(node.get("inLanguage"))
@@ -184,7 +185,7 @@ def read_structured_data(tree: lxml.html.HtmlElement) -> StructuredData:
         name for name in (_meta(tree, "og:site_name"), _meta(tree, "application-name")) if name
     ]
     data.publishers += site_names
-    data.sitename = data.sitename or (site_names or [None])[0]
+    data.sitename = data.sitename or next(iter(site_names), None)
     data.description = data.description or _meta(tree, "og:description", "description")
     data.published = data.published or _meta(
         tree, "article:published_time", "datePublished", "pubdate", "publishdate", "date", "dc.date"
@@ -258,7 +259,7 @@ def without_site_name(title: str, sitename: str | None = None) -> str:
 def choose_headline(data: StructuredData, fallback: str | None = None, prefer: str = "auto") -> str:
     """The headline most of the page's declarations agree on, JSON-LD first on a tie; with ``prefer``
     "h1", "og" or "ld", the page's first <h1>, its og:title or its JSON-LD headline when it has one."""
-    preferred = {"h1": (data.h1 or [None])[0], "ld": data.headline}.get(prefer)
+    preferred = {"h1": next(iter(data.h1), None), "ld": data.headline}.get(prefer)
     if prefer == "og" and data.og_title:
         preferred = without_site_name(data.og_title, data.sitename)
     if preferred:

@@ -58,7 +58,7 @@ def declared_paragraphs(article_body: str | None) -> list[str]:
 
 def looks_truncated(lines: list[str], article_body: str | None) -> bool:
     """Nothing extracted, or much less than the page declares as its body."""
-    return not lines or bool(article_body) and len(article_body) > TRUNCATION_RATIO * _length(lines)
+    return not lines or bool(article_body and len(article_body) > TRUNCATION_RATIO * _length(lines))
 
 
 def retry(lines: list[str], article_body: str | None, recall: Callable[[], list[str]]) -> list[str]:

@@ -160,7 +160,9 @@ def _defused(data: bytes) -> tuple[bytes, int]:
     Returns it with the number of entity declarations dropped. A ``<loc>`` such as
     ``?a=1&b=2`` (a common mistake) then reads as written instead of ``?a=1=2``.
     """
-    doctype = _DOCTYPE.match(data, _PROLOG.match(data).end())  # only before the root element
+    prolog = _PROLOG.match(data)
+    assert prolog is not None  # every part of _PROLOG is optional
+    doctype = _DOCTYPE.match(data, prolog.end())  # only before the root element
     declared = 0
     if doctype is not None:
         declared = len(_ENTITY_DECLARATION.findall(doctype.group()))

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
-from scrapy.http import HtmlResponse, Response
+from scrapy.http import HtmlResponse, Response, TextResponse
 
 from corpus.article import Article
 from corpus.options import ExtractionOptions
@@ -202,6 +202,7 @@ def _judged(name: str, response: Response | str, sources: list[Source], judge: J
     if problem := unfit_for_extraction(response):
         outcome.verdict = f"filtered:{problem}"
         return outcome
+    assert isinstance(response, TextResponse)  # unfit_for_extraction refuses any other
     options = source.extraction_options() if source else ExtractionOptions()
     outcome.article = extract_for_corpus(response.body, response.url, response.encoding, options)
     outcome.verdict = judge.verdict(outcome.article, source)

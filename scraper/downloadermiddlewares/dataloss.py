@@ -32,5 +32,6 @@ class DataLossRetryMiddleware:
     def process_response(self, request: Request, response: Response) -> Request | Response:
         if "dataloss" not in response.flags or request.meta.get("dont_retry"):
             return response
+        assert self.crawler.spider is not None  # set before the first request
         retry = get_retry_request(request, spider=self.crawler.spider, reason="dataloss")
         return retry or response

@@ -69,7 +69,7 @@ def stacked_bars(
     label_every = max(1, -(-48 // step))
     for index, day in enumerate(days):
         x = left + index * step
-        base = top + plot
+        base: float = top + plot
         for position, (name, counts) in enumerate(series.items()):
             count = counts.get(day, 0)
             if not count:

@@ -6,7 +6,7 @@ import logging
 import os
 import socket
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from scraper.shared.connection import Keys
 
@@ -88,7 +88,10 @@ class Workers:
 
     def others(self) -> dict[str, float]:
         """Every other worker that joined and has not left, with its last beat."""
-        beats = self.server.zrange(self.keys.workers, 0, -1, withscores=True)
+        beats = cast(
+            "list[tuple[bytes, float]]",
+            self.server.zrange(self.keys.workers, 0, -1, withscores=True),
+        )
         return {
             worker: beat
             for worker, beat in ((member.decode(), score) for member, score in beats)
