@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from corpus.filters import MIN_WORDS, rejection_reason
+from corpus.filters import rejection_reason
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -22,14 +22,14 @@ if TYPE_CHECKING:
 class Judge:
     """Why an article of a source stays out of the corpus (``CORPUS_MIN_WORDS``, ``CORPUS_MAX_LINK_RATIO``)."""
 
-    min_words: int = MIN_WORDS
-    max_link_ratio: float = 0.5
+    min_words: int
+    max_link_ratio: float
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Judge:
         return cls(
-            settings.getint("CORPUS_MIN_WORDS", MIN_WORDS),
-            settings.getfloat("CORPUS_MAX_LINK_RATIO", 0.5),
+            settings.getint("CORPUS_MIN_WORDS"),
+            settings.getfloat("CORPUS_MAX_LINK_RATIO"),
         )
 
     def reason(self, article: Article | None, source: Source | None) -> str | None:

@@ -47,21 +47,20 @@ def test_word_count_counts_cjk_characters() -> None:
 
 
 def test_the_crawl_judge_takes_the_source_minimum_else_corpus_min_words() -> None:
-    from scrapy.settings import Settings
-
     from scraper.judge import Judge
     from scraper.sources import parse_sources
+    from sitefixture.settings import settings
 
     brief = article("Maduro", 60)
     brief.page_type = "article"
     default, strict = parse_sources(
         '[[source]]\nname = "a"\nurl = "https://a.example/"\n[[source]]\nname = "b"\nurl = "https://b.example/"\nmin_words = 80\n'
     )
-    judge = Judge.from_settings(Settings({"CORPUS_MIN_WORDS": 40}))
+    judge = Judge.from_settings(settings({"CORPUS_MIN_WORDS": 40}))
     assert judge.verdict(brief, default) == "written"
     assert judge.verdict(brief, strict) == "filtered:too-short"
     assert (
-        Judge.from_settings(Settings({"CORPUS_MIN_WORDS": 70})).verdict(brief, default)
+        Judge.from_settings(settings({"CORPUS_MIN_WORDS": 70})).verdict(brief, default)
         == "filtered:too-short"
     )
     brief.page_type = None

@@ -111,7 +111,7 @@ class Command(ProbeCommand):
             url = check_url(url.strip())
         except ValueError as error:
             raise SourcesError(f"malformed URL: {error}") from None
-        path = Path(self.settings.get("SOURCES_FILE", "sources.toml"))
+        path = Path(self.settings.get("SOURCES_FILE"))
         existing = load_sources(path) if path.exists() else []
         name = opts.name or default_name(url)
         if not NAME.match(name):

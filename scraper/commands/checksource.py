@@ -37,9 +37,7 @@ class Command(ProbeCommand):
         if len(args) != 1:
             raise UsageError("give exactly one source name")
         try:
-            [source] = select_sources(
-                load_sources(self.settings.get("SOURCES_FILE", "sources.toml")), args[0]
-            )
+            [source] = select_sources(load_sources(self.settings.get("SOURCES_FILE")), args[0])
         except SourcesError as error:
             print(f"error: {error}", file=sys.stderr)
             self.exitcode = exitcodes.CONFIG
@@ -52,7 +50,7 @@ class Command(ProbeCommand):
             self.exitcode = exitcodes.FAILED
             return
         print("\n".join(describe_discovery(findings)))
-        path = Path(self.settings.get("SOURCES_FILE", "sources.toml"))
+        path = Path(self.settings.get("SOURCES_FILE"))
         print("\n".join(describe_configuration(source, inherited_fields(path, name=source.name))))
         for page in findings.samples:
             print("\n".join(_details(page)))

@@ -40,7 +40,7 @@ class Command(CheckedCommand, ScrapyCrawlCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args and args[0] == "news":
             try:
-                path = self.settings.get("SOURCES_FILE", "sources.toml")
+                path = self.settings.get("SOURCES_FILE")
                 sources = load_sources(path)
                 if not select_sources(sources, opts.spargs.get("source")):
                     raise SourcesError(

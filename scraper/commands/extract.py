@@ -159,7 +159,7 @@ class Command(CheckedCommand, ScrapyCommand):
     def _sources(self) -> list[Source]:
         """The configured sources, for their selectors, minimum and topic; none without a sources file."""
         assert self.settings is not None
-        path = Path(self.settings.get("SOURCES_FILE", "sources.toml"))
+        path = Path(self.settings.get("SOURCES_FILE"))
         return load_sources(path) if path.exists() else []
 
     def _fetch(self, urls: list[str]) -> dict[str, Response | str]:

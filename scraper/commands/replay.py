@@ -50,7 +50,7 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
         assert self.settings is not None and self.crawler_process is not None
         try:
             select_sources(
-                load_sources(self.settings.get("SOURCES_FILE", "sources.toml")),
+                load_sources(self.settings.get("SOURCES_FILE")),
                 opts.spargs.get("source"),
             )
         except SourcesError as error:

@@ -63,7 +63,7 @@ class Command(CheckedCommand, ScrapyCommand):
             self.exitcode = exitcodes.CONFIG
             return
         try:
-            sources = load_sources(self.settings.get("SOURCES_FILE", "sources.toml"))
+            sources = load_sources(self.settings.get("SOURCES_FILE"))
             names = arguments.get("source")
             only = {source.name for source in select_sources(sources, names)} if names else None
         except SourcesError as error:

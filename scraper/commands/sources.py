@@ -28,7 +28,7 @@ class Command(CheckedCommand, ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        path = self.settings.get("SOURCES_FILE", "sources.toml")
+        path = self.settings.get("SOURCES_FILE")
         try:
             sources = load_sources(path)
         except SourcesError as error:

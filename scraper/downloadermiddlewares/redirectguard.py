@@ -35,7 +35,7 @@ class RedirectGuardMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RedirectGuardMiddleware:
-        return cls(crawler, crawler.settings.getint("REDIRECT_MAX_TIMES", 20))
+        return cls(crawler, crawler.settings.getint("REDIRECT_MAX_TIMES"))
 
     def process_response(self, request: Request, response: Response) -> Response:
         location = response.headers.get(b"Location")

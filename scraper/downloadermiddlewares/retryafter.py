@@ -51,7 +51,7 @@ class RetryAfterMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
-        return cls(crawler, crawler.settings.getfloat("RETRY_AFTER_MAX", 600))
+        return cls(crawler, crawler.settings.getfloat("RETRY_AFTER_MAX"))
 
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status not in PAUSING_STATUSES:

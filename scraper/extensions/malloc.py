@@ -51,7 +51,7 @@ class MallocTuning:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MallocTuning:
-        threshold = crawler.settings.getint("MALLOC_MMAP_THRESHOLD", 0)
+        threshold = crawler.settings.getint("MALLOC_MMAP_THRESHOLD")
         if threshold <= 0:
             raise NotConfigured("MALLOC_MMAP_THRESHOLD is 0: glibc keeps its sliding threshold")
         applied = set_mmap_threshold(threshold)

@@ -39,18 +39,18 @@ def write_report(
     path = output or report_path(settings)
     sources = [
         SourceInfo(source.name, source.url, source.enabled)
-        for source in load_sources(settings.get("SOURCES_FILE", "sources.toml"))
+        for source in load_sources(settings.get("SOURCES_FILE"))
     ]
     report = gather(
         corpus_dir(settings),
         state,
         sources,
         now=datetime.now(UTC),
-        days=settings.getint("REPORT_DAYS", 30),
-        latest=settings.getint("REPORT_LATEST", 50),
+        days=settings.getint("REPORT_DAYS"),
+        latest=settings.getint("REPORT_LATEST"),
         only=only,
-        idle_runs=settings.getint("ATTENTION_IDLE_RUNS", 5),
-        min_responses=settings.getint("ATTENTION_MIN_RESPONSES", 5),
+        idle_runs=settings.getint("ATTENTION_IDLE_RUNS"),
+        min_responses=settings.getint("ATTENTION_MIN_RESPONSES"),
     )
     page = render(report, replay_url or settings.get("REPORT_REPLAY_URL"), COLLECTION)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -52,9 +52,9 @@ class SharedScheduler(Scheduler):
         scheduler.crawler = crawler
         settings = crawler.settings
         scheduler.workers = Workers(
-            scheduler.server, keys(settings), settings.getfloat("REDIS_WORKER_TIMEOUT", 60)
+            scheduler.server, keys(settings), settings.getfloat("REDIS_WORKER_TIMEOUT")
         )
-        scheduler.idle_timeout = settings.getfloat("REDIS_IDLE_TIMEOUT", 30)
+        scheduler.idle_timeout = settings.getfloat("REDIS_IDLE_TIMEOUT")
         scheduler._idle_since = None
         scheduler._taken = weakref.WeakKeyDictionary()
         scheduler._heartbeat = task.LoopingCall(scheduler.workers.beat)

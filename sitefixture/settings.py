@@ -1,0 +1,24 @@
+"""The project's settings (scraper/settings.py), for components built in-process by the tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.settings import Settings
+
+import scraper.settings
+
+
+def project_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every setting of scraper/settings.py, then ``overrides``: for ``get_crawler(Spider, ...)``.
+
+    Components read their settings without a fallback (the defaults live in scraper/settings.py),
+    so a component built outside ``scrapy`` needs these, as a crawl has them.
+    """
+    defaults = {name: value for name, value in vars(scraper.settings).items() if name.isupper()}
+    return {**defaults, **(overrides or {})}
+
+
+def settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """``project_settings(overrides)`` as a Scrapy ``Settings`` object."""
+    return Settings(project_settings(overrides))

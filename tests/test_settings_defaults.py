@@ -1,0 +1,47 @@
+"""Every setting the code reads has its default in scraper/settings.py (or Scrapy's default settings)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from scrapy.settings import default_settings
+
+import scraper.settings
+
+ROOT = Path(__file__).resolve().parent.parent
+GETTERS = {"get", "getint", "getfloat", "getbool", "getlist", "getdict", "getpath", "getwithbase"}
+
+
+def settings_reads() -> list[tuple[str, int, str, int]]:
+    """(file, line, setting, number of arguments) of each ``*settings.getX("NAME", ...)`` in scraper/."""
+    reads = []
+    for path in sorted((ROOT / "scraper").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            receiver = node.func.value
+            name = (
+                receiver.attr
+                if isinstance(receiver, ast.Attribute)
+                else getattr(receiver, "id", "")
+            )
+            first = node.args[0] if node.args else None
+            if (
+                node.func.attr in GETTERS
+                and name.endswith("settings")
+                and isinstance(first, ast.Constant)
+                and isinstance(first.value, str)
+                and first.value.isupper()
+            ):
+                arguments = len(node.args) + len(node.keywords)
+                reads.append((str(path.relative_to(ROOT)), node.lineno, first.value, arguments))
+    return reads
+
+
+def test_every_setting_read_has_a_default_in_the_settings_modules() -> None:
+    reads = settings_reads()
+    assert len(reads) > 50  # the walk finds the code's reads
+    defined = {name for name in vars(scraper.settings) if name.isupper()}
+    defined |= {name for name in vars(default_settings) if name.isupper()}
+    assert [read for read in reads if read[2] not in defined] == []
