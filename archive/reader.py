@@ -109,21 +109,3 @@ def _iter_plain_records(
         size = os.fstat(stream.fileno()).st_size
         if size > end:
             _damaged(path, end, size)
-
-
-def iter_records(path: str | os.PathLike[str]) -> Iterator[tuple[ArcWarcRecord, int, int]]:
-    """Yield ``(record, offset, length)`` for every record of one WARC file."""
-    with open(path, "rb") as stream:
-        iterator = ArchiveIterator(stream)
-        for record in iterator:
-            record.content_stream().read()
-            yield record, iterator.get_record_offset(), iterator.get_record_length()
-
-
-def read_record_at(path: str | os.PathLike[str], offset: int) -> ArcWarcRecord:
-    """Return the record that starts at ``offset`` in ``path``, its content read."""
-    with open(path, "rb") as stream:
-        stream.seek(offset)
-        record = next(iter(ArchiveIterator(stream)))
-        record.raw_body = record.content_stream().read()  # type: ignore[attr-defined]
-        return record

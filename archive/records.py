@@ -1,4 +1,11 @@
-"""Build WARC 1.1 records: warcinfo, response, request and revisit."""
+"""Build WARC 1.1 records: warcinfo, response, request and revisit.
+
+warcio reads our files, but its ``RecordBuilder`` and ``WARCWriter`` do not build or write them,
+on purpose: its revisit records carry one profile only (identical-payload-digest), while a
+conditional request's 304 needs the server-not-modified one, and its writer compresses at a
+fixed gzip level 9, while ``WARC_GZIP_LEVEL`` chooses ours. Here the clock and the record ids
+are also injected, so the tests can compare records byte for byte.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Write WARC records to rotating ``.warc.gz`` files, one gzip member per record."""
+"""Write WARC records to rotating ``.warc.gz`` files, one gzip member per record.
+
+Not warcio's ``WARCWriter``: its gzip level is fixed at 9 (see archive/records.py).
+"""
 
 from __future__ import annotations
 

@@ -54,7 +54,11 @@ class Sitemap:
 
 
 def sitemaps_from_robots(text: str, base_url: str) -> list[str]:
-    """Return the ``Sitemap:`` URLs of a robots.txt."""
+    """Return the ``Sitemap:`` URLs of a robots.txt.
+
+    Not ``scrapy.utils.sitemap.sitemap_urls_from_robots``, which reads ``Sitemap :`` (a space
+    before the colon) as no sitemap and an empty ``Sitemap:`` line as the robots.txt URL itself.
+    """
     found = []
     for line in text.splitlines():
         key, _, value = line.partition(":")
@@ -81,7 +85,11 @@ def parse_date(value: str | None) -> datetime | None:
 
 
 def _maybe_gunzip(body: bytes) -> bytes:
-    """Inflate a gzipped body, at most ``MAX_XML_BYTES``; a corrupt or cut gzip stream gives nothing."""
+    """Inflate a gzipped body, at most ``MAX_XML_BYTES``; a corrupt or cut gzip stream gives nothing.
+
+    Not ``scrapy.utils.gz.gunzip(max_size=)``: past the limit it raises where we read the first
+    ``MAX_XML_BYTES``, and it returns what a cut stream gave where we take nothing from it.
+    """
     if body[:2] != b"\x1f\x8b":
         return body
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -201,7 +209,14 @@ class SitemapStream:
 
 def iter_sitemap(body: bytes, base_url: str) -> SitemapStream | None:
     """A sitemap index or urlset (plain or gzipped, Google News dates read) whose entries are
-    read from the stream when asked for; ``None`` if it is not a sitemap."""
+    read from the stream when asked for; ``None`` if it is not a sitemap.
+
+    Not ``scrapy.utils.sitemap.Sitemap``, though it streams too: it reads only the direct
+    children of ``<url>``, so a Google News ``<news:publication_date>`` (inside ``<news:news>``)
+    would need its private ``_process_sitemap_element`` overridden; it takes the last ``<loc>``,
+    even an empty one, where we take the first with text; and the defusing (DTD dropped and its
+    entity declarations counted, a bare ``&`` kept, undeclared entities refused) stays ours.
+    """
     data = _maybe_gunzip(body)
     if not data.strip():
         return None

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archive.reader import read_record_at
 from corpus.urls import canonicalize, url_hash
 from tests.conftest import CrawlResult, ServedSite, crawl
+from tests.warcs import read_record_at
 
 
 def all_records(result: CrawlResult) -> list:

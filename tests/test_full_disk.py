@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from archive.cdxj import index_path
-from archive.reader import iter_records
 from archive.writer import WarcWriter, WriteFailed, repair_finished_files
 from corpus.urls import canonicalize
 from scraper import exitcodes
@@ -22,6 +21,7 @@ from sitefixture.processes import extraction_workers
 from sitefixture.scrapyrun import scrapy_command
 from tests.conftest import TEST_SETTINGS, ServedSite, crawl, warcio_check
 from tests.test_writer import write_pair
+from tests.warcs import iter_records
 
 
 class FillingFile:

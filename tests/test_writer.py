@@ -11,9 +11,9 @@ from pathlib import Path
 from archive.capture import read_capture
 from archive.http import request_block, response_block
 from archive.pages import iter_pages
-from archive.reader import iter_records, read_record_at
 from archive.records import RecordFactory
 from archive.writer import WarcWriter, repair_open_files
+from tests.warcs import iter_records, read_record_at
 
 NAME = re.compile(r"^news-\d{14}-\d{5}-[\w.-]+-\d+\.warc\.gz$")
 
