@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -62,6 +63,38 @@ def run_scrapy(
     return subprocess.run(
         command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+def run_signalled(
+    args: list[str],
+    workdir: Path,
+    settings: dict[str, str],
+    signals: list[tuple[str, signal.Signals]],
+    timeout: float = 60,
+) -> tuple[int, str]:
+    """Run ``scrapy ARGS``, send each signal once its log line shows (in turn); its code and log.
+
+    ``signals`` pairs a text to wait for in the log with the signal to send then; after the
+    last, the rest of the log is read and the process waited for (``timeout`` seconds).
+    """
+    command, env = scrapy_command(args, settings)
+    process = subprocess.Popen(command, cwd=workdir, env=env, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    waiting = list(signals)
+    lines = []
+    try:
+        for line in process.stderr:
+            lines.append(line)
+            if waiting and waiting[0][0] in line:
+                process.send_signal(waiting.pop(0)[1])
+                if not waiting:
+                    break
+        lines += process.stderr.readlines()
+        return process.wait(timeout=timeout), "".join(lines)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def crawl(

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import signal
-import subprocess
 from pathlib import Path
 
 from scraper import exitcodes
 from scraper.exitcodes import crawl_exit_code
-from sitefixture.scrapyrun import scrapy_command
+from sitefixture.scrapyrun import run_signalled
 from sitefixture.server import free_port
 from tests.conftest import ServedSite, crawl
 
@@ -81,17 +80,11 @@ def test_a_forced_shutdown_exits_interrupted(news_site: ServedSite, tmp_path: Pa
     sources = tmp_path / "sources.toml"
     sources.write_text(news_site.site.source_toml(news_site.server.base_url))
     settings = {"SOURCES_FILE": str(sources), "DATA_DIR": str(tmp_path / "data")}
-    command, env = scrapy_command(["crawl", "news"], settings)
-    process = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
-    assert process.stderr is not None
-    lines = []
-    for line in process.stderr:
-        lines.append(line)
-        if "Spider opened" in line:
-            process.send_signal(signal.SIGINT)
-        if "shutting down gracefully" in line:
-            process.send_signal(signal.SIGINT)
-            break
-    lines += process.stderr.readlines()
-    assert process.wait(timeout=60) == exitcodes.INTERRUPTED, "".join(lines)
-    assert "forcing unclean shutdown" in "".join(lines)
+    code, log = run_signalled(
+        ["crawl", "news"],
+        tmp_path,
+        settings,
+        [("Spider opened", signal.SIGINT), ("shutting down gracefully", signal.SIGINT)],
+    )
+    assert code == exitcodes.INTERRUPTED, log
+    assert "forcing unclean shutdown" in log

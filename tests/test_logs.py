@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import re
 import signal
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from sitefixture.scrapyrun import run_scrapy, scrapy_command
+from sitefixture.scrapyrun import run_scrapy, run_signalled
 from tests.conftest import TEST_SETTINGS, ServedSite, crawl
 
 COMMANDS = ["addsource", "checksource", "replay", "schedule", "serve", "sources", "wacz"]
@@ -32,18 +31,10 @@ def test_a_graceful_stop_says_what_it_waits_for(news_site: ServedSite, tmp_path:
     sources = tmp_path / "sources.toml"
     sources.write_text(news_site.site.source_toml(news_site.server.base_url))
     settings = {**TEST_SETTINGS, "SOURCES_FILE": str(sources), "DATA_DIR": str(tmp_path / "data")}
-    command, env = scrapy_command(["crawl", "news"], settings)
-    process = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
-    assert process.stderr is not None
-    lines = []
-    for line in process.stderr:
-        lines.append(line)
-        if "Source fixture:" in line:
-            process.send_signal(signal.SIGTERM)
-            break
-    lines += process.stderr.readlines()
-    log = "".join(lines)
-    assert process.wait(timeout=60) == 130, log
+    code, log = run_signalled(
+        ["crawl", "news"], tmp_path, settings, [("Source fixture:", signal.SIGTERM)]
+    )
+    assert code == 130, log
     stopping = re.search(
         r"Stopping: waiting for (\d+) download\(s\) in progress and (\d+) page\(s\)", log
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from scrapy.exceptions import UsageError
 
 from scraper import exitcodes
 from scraper.commands.schedule import parse_duration
-from sitefixture.scrapyrun import run_scrapy, scrapy_command
+from sitefixture.scrapyrun import run_scrapy, run_signalled
 from tests.conftest import TEST_SETTINGS, ServedSite
 
 
@@ -71,18 +70,14 @@ def test_a_run_stopped_by_a_signal_is_reported_interrupted(
     sources = tmp_path / "sources.toml"
     sources.write_text(news_site.site.source_toml(news_site.server.base_url))
     settings = {**TEST_SETTINGS, "SOURCES_FILE": str(sources), "DATA_DIR": str(tmp_path / "data")}
-    command, env = scrapy_command(["schedule", "--every", "1h", "--runs", "2"], settings)
-    process = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True)
-    assert process.stderr is not None
-    lines = []
-    for line in process.stderr:
-        lines.append(line)
-        if "Spider opened" in line:
-            process.send_signal(signal.SIGINT)
-            break
-    lines += process.stderr.readlines()
-    log = "".join(lines)
-    assert process.wait(timeout=120) == exitcodes.INTERRUPTED, log
+    code, log = run_signalled(
+        ["schedule", "--every", "1h", "--runs", "2"],
+        tmp_path,
+        settings,
+        [("Spider opened", signal.SIGINT)],
+        timeout=120,
+    )
+    assert code == exitcodes.INTERRUPTED, log
     assert "Run 1 of 2 interrupted (exit code 130)" in log
     assert "Run 1 of 2 finished" not in log
     assert "Schedule stopped by a signal after 1 run(s); exit code 130: interrupted" in log
