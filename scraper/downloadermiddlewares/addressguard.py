@@ -11,6 +11,7 @@ from scrapy.http import Request
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.error import DNSLookupError
 
+from scraper import meta
 from scraper.addresses import is_public, loopback_name
 from scraper.resolver import installed_guard
 
@@ -53,7 +54,7 @@ class AddressGuardMiddleware:
         self.stats.inc_value(
             f"addressguard/refused/{what}" if what != "address" else "addressguard/refused"
         )
-        source = request.meta.get("source")
+        source = request.meta.get(meta.SOURCE)
         if source:
             self.stats.inc_value(f"news/{source}/errors/refused_{what}")
         logger.warning("Refused %s: %s", request.url, reason)

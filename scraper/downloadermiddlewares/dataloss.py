@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Request, Response
 
+from scraper import meta
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
@@ -30,7 +32,7 @@ class DataLossRetryMiddleware:
         return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
-        if "dataloss" not in response.flags or request.meta.get("dont_retry"):
+        if meta.DATALOSS not in response.flags or request.meta.get(meta.DONT_RETRY):
             return response
         assert self.crawler.spider is not None  # set before the first request
         retry = get_retry_request(request, spider=self.crawler.spider, reason="dataloss")

@@ -11,6 +11,7 @@ from scrapy.http import Request, Response
 from w3lib.url import safe_url_string
 
 from corpus.urls import canonicalize
+from scraper import meta
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -39,10 +40,10 @@ class RedirectGuardMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Response:
         location = response.headers.get(b"Location")
-        if response.status not in REDIRECTS or not location or request.meta.get("dont_redirect"):
+        if response.status not in REDIRECTS or not location or request.meta.get(meta.DONT_REDIRECT):
             return response
         target = urljoin(request.url, safe_url_string(location))
-        chain = [*request.meta.get("redirect_urls", []), request.url]
+        chain = [*request.meta.get(meta.REDIRECT_URLS, []), request.url]
         if urlsplit(target).scheme not in ("http", "https"):
             self._refuse(
                 request,
@@ -63,7 +64,7 @@ class RedirectGuardMiddleware:
         stats = self.crawler.stats
         assert stats is not None
         stats.inc_value(f"redirect/{what}")
-        if request.meta.get("source"):
-            stats.inc_value(f"news/{request.meta['source']}/redirect_{what}")
+        if request.meta.get(meta.SOURCE):
+            stats.inc_value(f"news/{request.meta[meta.SOURCE]}/redirect_{what}")
         logger.warning(message)
         raise IgnoreRequest(message)

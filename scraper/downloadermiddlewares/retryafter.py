@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from scrapy.http import Request, Response
 
+from scraper import meta
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
@@ -71,7 +73,7 @@ class RetryAfterMiddleware:
                 self.max_wait,
             )
             stats.inc_value("retry_after/too_long")
-            request.meta["dont_retry"] = True
+            request.meta[meta.DONT_RETRY] = True
             return response
         key = self._pause(request, wait)
         logger.info(

@@ -15,6 +15,8 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
+from scraper import meta
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
@@ -74,9 +76,9 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
             priority=self.DOWNLOAD_PRIORITY,
             # Archived with the source that asked first, so a replay knows the record.
             meta={
-                "dont_obey_robotstxt": True,
-                "source": request.meta.get("source"),
-                "kind": "robots",
+                meta.DONT_OBEY_ROBOTSTXT: True,
+                meta.SOURCE: request.meta.get(meta.SOURCE),
+                meta.KIND: "robots",
             },
             callback=NO_CALLBACK,
         )
@@ -90,7 +92,7 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
         except Exception as error:  # noqa: BLE001 - every way of not reaching the host means the same
             self._unreachable(request, netloc, f"{type(error).__name__}: {error}")
             return
-        if "dataloss" in response.flags:
+        if meta.DATALOSS in response.flags:
             self._unreachable(request, netloc, "the connection broke before its end")
         elif response.status >= 500:
             self._unreachable(request, netloc, f"it answered {response.status}")
@@ -107,7 +109,7 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
         )
         self._stats.inc_value("robotstxt/unavailable")
         self._unreachable_why[netloc] = reason
-        source = request.meta.get("source")
+        source = request.meta.get(meta.SOURCE)
         if source:
             self._stats.inc_value(f"news/{source}/errors/robots_unavailable")
         self._set_parser(netloc, build_from_crawler(self._parserimpl, self.crawler, DISALLOW_ALL))
@@ -119,6 +121,13 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
             waiting.callback(parser)
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        """Parse no rules from an error answer and at most ``MAX_ROBOTS_BYTES``, then as Scrapy does.
+
+        This extends a private method on purpose: Scrapy's public hooks cannot do it. A
+        ``ROBOTSTXT_PARSER`` class is given the body only, not the status that says whether the
+        body is rules at all, and ``robots_parsed`` comes after the parser is built. Checked
+        against Scrapy 2.18 (the floor in pyproject.toml, which CI tests) up to 2.19.
+        """
         body = response.body
         if response.status >= 400:
             logger.info(

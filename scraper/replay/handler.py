@@ -17,6 +17,7 @@ from scrapy.http import Response
 from scrapy.utils.asyncio import run_in_thread
 
 from archive.lookup import CaptureIndex
+from scraper import meta
 from scraper.archived import archived_response
 from scraper.components import turn_off
 from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
@@ -79,14 +80,14 @@ class ArchiveDownloadHandler(BaseDownloadHandler):
             self.missing += 1
             stats.inc_value("archive_replay/missing")
             logger.debug("Not in the archive: %s", request.url)
-            return Response(request.url, status=404, flags=["archive", "missing"])
+            return Response(request.url, status=404, flags=[meta.ARCHIVE, meta.MISSING])
         stats.inc_value("archive_replay/found")
         return archived_response(
             request.url,
             page.status,
             page.headers,
             page.payload,
-            flags=["archive"],
+            flags=[meta.ARCHIVE],
             protocol="HTTP/1.1",
         )
 
