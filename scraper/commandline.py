@@ -1,13 +1,45 @@
-"""What every command of the project does before it runs: check settings and spider arguments."""
+"""What every command of the project shares: checked settings and spider arguments, one way
+to fail (a line on stderr and an exit code), the sources file read and ``DATA_DIR`` locked."""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from scraper import exitcodes
+from scraper.lock import DataDirBusy, DataDirLock
+from scraper.paths import data_dir
 from scraper.settingscheck import close_names, settings_error, unknown_argument
+from scraper.sources import Source, SourcesError, load_sources, select_sources
+
+
+class CommandFailed(Exception):
+    """Stop the command: ``error: MESSAGE`` on stderr, exit with ``code``."""
+
+    def __init__(self, message: str, code: int = exitcodes.CONFIG) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+Run = TypeVar("Run", bound=Callable[..., None])
+
+
+def reports_failure(run: Run) -> Run:
+    """Decorate a command's ``run``: a ``CommandFailed`` becomes its line and exit code."""
+
+    @functools.wraps(run)
+    def checked(command: Any, *args: Any, **kwargs: Any) -> None:
+        try:
+            run(command, *args, **kwargs)
+        except CommandFailed as failure:
+            print(f"error: {failure}", file=sys.stderr)
+            command.exitcode = failure.code
+
+    return checked  # type: ignore[return-value]
 
 
 class CheckedCommand:
@@ -32,3 +64,29 @@ class CheckedCommand:
         if problem:
             print(f"error: {problem}", file=sys.stderr)
             sys.exit(exitcodes.CONFIG)
+
+    def configured_sources(self, names: str | None = None) -> list[Source]:
+        """The enabled sources of ``SOURCES_FILE``, or those ``names`` lists; ``CommandFailed``
+        (configuration error) when the file cannot be read or a name is not in it."""
+        try:
+            return select_sources(load_sources(self.settings.get("SOURCES_FILE")), names)
+        except SourcesError as error:
+            raise CommandFailed(str(error)) from None
+
+    @contextmanager
+    def data_dir_locked(self, shared: bool = False) -> Iterator[None]:
+        """Hold ``DATA_DIR``'s lock; ``CommandFailed`` when another run holds it (busy) or
+        the folder cannot be written (I/O error)."""
+        lock = DataDirLock(data_dir(self.settings), shared=shared)
+        try:
+            lock.acquire()
+        except DataDirBusy as error:
+            raise CommandFailed(str(error), exitcodes.BUSY) from None
+        except OSError as error:
+            raise CommandFailed(
+                f"DATA_DIR: cannot write {error.filename}: {error.strerror}", exitcodes.IO_ERROR
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()

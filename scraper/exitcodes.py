@@ -35,6 +35,12 @@ SHUTDOWN = "shutdown"
 STAT = "news/exit_code"
 
 
+def summary_code(stats: Any) -> int:
+    """The code the summary left in the crawler's ``stats``; ``INTERRUPTED`` when it never ran
+    (a forced shutdown: a second Ctrl-C)."""
+    return int(stats.get_value(STAT, INTERRUPTED))
+
+
 def source_failed(figures: Mapping[str, Any]) -> bool:
     """Whether a source had errors (unreachable, refused, lost) or not a single page answered."""
     return bool(figures.get("errors")) or not figures.get("answered")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -12,8 +13,11 @@ import pytest
 from scrapy.settings import Settings
 
 from scraper import exitcodes
+from scraper.commandline import CheckedCommand, CommandFailed, reports_failure
+from scraper.lock import DataDirLock
 from scraper.settingscheck import close_names, settings_error, unknown_argument
 from sitefixture.scrapyrun import CrawlResult, run_scrapy, scrapy_command
+from sitefixture.settings import settings
 from tests.conftest import ServedSite, crawl
 
 
@@ -206,3 +210,42 @@ def test_a_state_file_that_is_no_database_is_named_by_sources_and_report(
     assert _one_error_line(done.stderr) == (
         f"error: {tmp_path / 'data' / 'state.sqlite'}: cannot read the crawl state: file is not a database"
     )
+
+
+class _Command(CheckedCommand):
+    """The command base alone, its run failing where a command would."""
+
+    exitcode = 0
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.settings = settings(
+            {"DATA_DIR": str(tmp_path / "data"), "SOURCES_FILE": str(tmp_path / "none.toml")}
+        )
+
+    @reports_failure
+    def run(self, step: str) -> None:
+        if step == "sources":
+            self.configured_sources()
+        with self.data_dir_locked():
+            raise CommandFailed("inside the lock", exitcodes.FAILED)
+
+
+def test_the_command_base_ends_a_failure_with_one_line_and_its_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    command = _Command(tmp_path)
+    command.run("sources")
+    assert command.exitcode == exitcodes.CONFIG
+    assert capsys.readouterr().err == f"error: {tmp_path / 'none.toml'}: no such sources file\n"
+    command.run("lock")
+    assert command.exitcode == exitcodes.FAILED
+    assert capsys.readouterr().err == "error: inside the lock\n"
+    holder = DataDirLock(tmp_path / "data").acquire()  # the lock was released on the way out
+    command.run("lock")
+    assert command.exitcode == exitcodes.BUSY
+    data = tmp_path / "data"
+    assert capsys.readouterr().err == (
+        f"error: another crawl (pid {os.getpid()}) is using {data}; they hold {data / 'crawl.lock'}."
+        " Wait for them to finish.\n"
+    )
+    holder.release()

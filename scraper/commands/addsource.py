@@ -10,6 +10,7 @@ from typing import Any
 from scrapy.exceptions import UsageError
 
 from scraper import exitcodes
+from scraper.commandline import CommandFailed, reports_failure
 from scraper.onboarding.command import ProbeCommand
 from scraper.onboarding.effective import (
     describe_configuration,
@@ -59,6 +60,7 @@ class Command(ProbeCommand):
             "--force", action="store_true", help="add the site even if no article was found"
         )
 
+    @reports_failure
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         if len(args) != 1:
@@ -66,14 +68,12 @@ class Command(ProbeCommand):
         try:
             source, path = self._new_source(args[0], opts)
         except SourcesError as error:
-            self._refuse(str(error))
-            return
+            raise _refused(str(error)) from None
         findings = run_probe(
             self.crawler_process, source, explore=True, samples=max(1, opts.samples)
         )
         if findings.error:
-            self._refuse(findings.error, exitcodes.FAILED)
-            return
+            raise _refused(findings.error, exitcodes.FAILED)
         pattern = findings.proposed_pattern() if findings.articles else None
         print("\n".join(describe(findings, pattern)))
         print(
@@ -87,10 +87,9 @@ class Command(ProbeCommand):
         if warning:
             print(warning, file=sys.stderr)
         if not findings.articles and not opts.force:
-            self._refuse(
+            raise _refused(
                 f"nothing article-like found at {source.url} (use --force to add it anyway)"
             )
-            return
         fields = self._fields(source, findings, pattern, self._own_fields(source, opts))
         if opts.dry_run:
             print(
@@ -101,8 +100,7 @@ class Command(ProbeCommand):
         try:
             block = append_source(path, fields)
         except SourcesError as error:
-            self._refuse(f"the new source would not validate: {error}")
-            return
+            raise _refused(f"the new source would not validate: {error}") from None
         print(f"\nAdded source {source.name!r} to {path}:\n\n{block}", end="")
 
     def _new_source(self, url: str, opts: argparse.Namespace) -> tuple[Source, Path]:
@@ -158,6 +156,6 @@ class Command(ProbeCommand):
             fields["keywords"] = source.keywords
         return fields
 
-    def _refuse(self, message: str, code: int = exitcodes.CONFIG) -> None:
-        print(f"error: {message}; nothing was added", file=sys.stderr)
-        self.exitcode = code
+
+def _refused(message: str, code: int = exitcodes.CONFIG) -> CommandFailed:
+    return CommandFailed(f"{message}; nothing was added", code)

@@ -10,6 +10,7 @@ from pathlib import Path
 from scrapy.exceptions import UsageError
 
 from scraper import exitcodes
+from scraper.commandline import CommandFailed, reports_failure
 from scraper.onboarding.command import ProbeCommand
 from scraper.onboarding.effective import (
     describe_configuration,
@@ -18,7 +19,6 @@ from scraper.onboarding.effective import (
 )
 from scraper.onboarding.findings import SampledPage, describe_discovery, sample_line
 from scraper.onboarding.probe import run_probe
-from scraper.sources import SourcesError, load_sources, select_sources
 
 FIRST_LINES = 3
 
@@ -32,23 +32,17 @@ class Command(ProbeCommand):
     def short_desc(self) -> str:
         return "Fetch a few articles of one source and show what the corpus would get"
 
+    @reports_failure
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         if len(args) != 1:
             raise UsageError("give exactly one source name")
-        try:
-            [source] = select_sources(load_sources(self.settings.get("SOURCES_FILE")), args[0])
-        except SourcesError as error:
-            print(f"error: {error}", file=sys.stderr)
-            self.exitcode = exitcodes.CONFIG
-            return
+        [source] = self.configured_sources(args[0])
         findings = run_probe(
             self.crawler_process, source, explore=False, samples=max(1, opts.samples)
         )
         if findings.error:
-            print(f"error: source {source.name!r}: {findings.error}", file=sys.stderr)
-            self.exitcode = exitcodes.FAILED
-            return
+            raise CommandFailed(f"source {source.name!r}: {findings.error}", exitcodes.FAILED)
         print("\n".join(describe_discovery(findings)))
         path = Path(self.settings.get("SOURCES_FILE"))
         print("\n".join(describe_configuration(source, inherited_fields(path, name=source.name))))

@@ -23,7 +23,7 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 from corpus.article import Article
 from corpus.options import ExtractionOptions
 from scraper import exitcodes
-from scraper.commandline import CheckedCommand
+from scraper.commandline import CheckedCommand, CommandFailed, reports_failure
 from scraper.items import unfit_for_extraction
 from scraper.judge import Judge
 from scraper.onboarding.probe import LookingSpider
@@ -119,6 +119,7 @@ class Command(CheckedCommand, ScrapyCommand):
             self.settings.set("LOG_LEVEL", "WARNING", priority="spider")
         super().process_options(args, opts)
 
+    @reports_failure
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         if not args:
@@ -126,12 +127,7 @@ class Command(CheckedCommand, ScrapyCommand):
         files = [arg for arg in args if not _is_url(arg)]
         if opts.url and (len(files) != 1 or not _is_url(opts.url)):
             raise UsageError("--url takes an http(s) URL and goes with exactly one saved page")
-        try:
-            sources = self._sources()
-        except SourcesError as error:
-            print(f"error: {error}", file=sys.stderr)
-            self.exitcode = exitcodes.CONFIG
-            return
+        sources = self._sources()
         live = self._fetch([arg for arg in args if _is_url(arg)])
         judge = Judge.from_settings(self.settings)
         outcomes = []
@@ -160,7 +156,10 @@ class Command(CheckedCommand, ScrapyCommand):
         """The configured sources, for their selectors, minimum and topic; none without a sources file."""
         assert self.settings is not None
         path = Path(self.settings.get("SOURCES_FILE"))
-        return load_sources(path) if path.exists() else []
+        try:
+            return load_sources(path) if path.exists() else []
+        except SourcesError as error:
+            raise CommandFailed(str(error)) from None
 
     def _fetch(self, urls: list[str]) -> dict[str, Response | str]:
         if not urls:

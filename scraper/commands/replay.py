@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from scrapy.commands import BaseRunSpiderCommand
 from scrapy.crawler import Crawler
 
 from scraper import exitcodes
-from scraper.commandline import CheckedCommand
-from scraper.lock import DataDirBusy, DataDirLock
+from scraper.commandline import CheckedCommand, CommandFailed, reports_failure
 from scraper.paths import archive_dir, corpus_dir, data_dir
 from scraper.replay.preflight import archive_refusal, refusal
 from scraper.replay.rejudge import RejudgeSpider
 from scraper.replay.spider import ReplaySpider
-from scraper.sources import SourcesError, load_sources, select_sources
 
 DEFAULT_CORPUS = "corpus-replay"  # under DATA_DIR
 
@@ -46,17 +43,10 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
             "and add those that pass now to CORPUS_DIR, updating the crawl state",
         )
 
+    @reports_failure
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None and self.crawler_process is not None
-        try:
-            select_sources(
-                load_sources(self.settings.get("SOURCES_FILE")),
-                opts.spargs.get("source"),
-            )
-        except SourcesError as error:
-            print(f"error: {error}", file=sys.stderr)
-            self.exitcode = exitcodes.CONFIG
-            return
+        self.configured_sources(opts.spargs.get("source"))
         archive = Path(opts.archive) if opts.archive else archive_dir(self.settings)
         if opts.in_place:
             self._in_place(archive, opts)
@@ -64,9 +54,7 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
         corpus = Path(opts.corpus) if opts.corpus else data_dir(self.settings) / DEFAULT_CORPUS
         refused = refusal(archive, corpus, "replay", "pass another --corpus")
         if refused:
-            print(f"error: {refused}", file=sys.stderr)
-            self.exitcode = exitcodes.CONFIG
-            return
+            raise CommandFailed(refused)
         self.settings.set("CORPUS_DIR", str(corpus), priority="cmdline")
         crawler = self.crawler_process.create_crawler(ReplaySpider)
         self.crawler_process.crawl(crawler, archive=archive, **opts.spargs)
@@ -84,28 +72,11 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
             else archive_refusal(archive)
         )
         if problem:
-            print(f"error: {problem}", file=sys.stderr)
-            self.exitcode = exitcodes.CONFIG
-            return
-        lock = DataDirLock(data_dir(self.settings))
-        try:
-            lock.acquire()
-        except DataDirBusy as error:
-            print(f"error: {error}", file=sys.stderr)
-            self.exitcode = exitcodes.BUSY
-            return
-        except OSError as error:
-            print(
-                f"error: DATA_DIR: cannot write {error.filename}: {error.strerror}", file=sys.stderr
-            )
-            self.exitcode = exitcodes.IO_ERROR
-            return
-        try:
+            raise CommandFailed(problem)
+        with self.data_dir_locked():
             crawler = self.crawler_process.create_crawler(RejudgeSpider)
             self.crawler_process.crawl(crawler, archive=archive, **opts.spargs)
             self.crawler_process.start()
-        finally:
-            lock.release()
         self.exitcode = _exit_code(self.crawler_process.bootstrap_failed, crawler)
         if self.exitcode not in (exitcodes.OK, exitcodes.PARTIAL):
             return
@@ -121,5 +92,4 @@ def _exit_code(bootstrap_failed: bool, crawler: Crawler) -> int:
     """The code of a replay: the summary's, as for a crawl; 3 when it could not start."""
     if bootstrap_failed or crawler.stats is None:
         return exitcodes.FAILED
-    # No code means the summary never ran: a forced shutdown (a second Ctrl-C).
-    return crawler.stats.get_value(exitcodes.STAT, exitcodes.INTERRUPTED)
+    return exitcodes.summary_code(crawler.stats)
