@@ -20,7 +20,7 @@ from archive.cdxj import INDEX_FOLDER, ensure_indexes
 from archive.reader import archive_files
 from archive.replayindex import write_replay_index
 from scraper import exitcodes
-from scraper.commandline import CheckedCommand
+from scraper.commandline import CheckedCommand, CommandFailed, reports_failure
 from scraper.paths import archive_dir, data_dir
 
 COLLECTION = "news"
@@ -112,35 +112,26 @@ class Command(CheckedCommand, ScrapyCommand):
         )
         parser.add_argument("--archive", help="WARC files to serve (default ARCHIVE_DIR)")
 
+    @reports_failure
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         archive = Path(opts.archive) if opts.archive else archive_dir(self.settings)
         if not archive.is_dir() or not archive_files(archive):
-            print(
-                f"error: no WARC files to serve in {archive} (set --archive or ARCHIVE_DIR)",
-                file=sys.stderr,
+            raise CommandFailed(
+                f"no WARC files to serve in {archive} (set --archive or ARCHIVE_DIR)"
             )
-            self.exitcode = exitcodes.CONFIG
-            return
         configured = self.settings.get("PYWB_WAYBACK") or ""
         wayback = wayback_command(configured)
         if wayback is None and configured:
-            print(
-                f"error: PYWB_WAYBACK {configured} is not a program that can be run",
-                file=sys.stderr,
-            )
-            self.exitcode = exitcodes.CONFIG
-            return
+            raise CommandFailed(f"PYWB_WAYBACK {configured} is not a program that can be run")
         if wayback is None:
             wayback = build_pywb_venv()
         if wayback is None:
-            print(
-                f"error: pywb could not be installed into {pywb_venv()} (see {pywb_venv()}.log); "
+            raise CommandFailed(
+                f"pywb could not be installed into {pywb_venv()} (see {pywb_venv()}.log); "
                 "install pywb in an environment of its own and set PYWB_WAYBACK to its wayback program",
-                file=sys.stderr,
+                exitcodes.FAILED,
             )
-            self.exitcode = exitcodes.FAILED
-            return
         for index in ensure_indexes(archive):
             print(f"Indexed {index.name}")
         config = data_dir(self.settings) / "pywb" / "config.yaml"
@@ -152,12 +143,9 @@ class Command(CheckedCommand, ScrapyCommand):
         )  # JSON is YAML
         taken = port_problem(opts.bind, opts.port)
         if taken:
-            print(
-                f"error: cannot listen on {opts.bind}:{opts.port}: {taken} (pass another --port)",
-                file=sys.stderr,
+            raise CommandFailed(
+                f"cannot listen on {opts.bind}:{opts.port}: {taken} (pass another --port)"
             )
-            self.exitcode = exitcodes.CONFIG
-            return
         print(
             f"Serving {archive} at http://{opts.bind}:{opts.port}/{COLLECTION}/ (pywb config: {config})",
             flush=True,

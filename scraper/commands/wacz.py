@@ -16,8 +16,7 @@ from archive.reader import archive_files
 from archive.wacz import Page, write_wacz
 from archive.writer import repair_torn_tail
 from corpus.store import MANIFEST, is_corpus_file_name, read_manifest
-from scraper import exitcodes
-from scraper.commandline import CheckedCommand
+from scraper.commandline import CheckedCommand, CommandFailed, reports_failure
 from scraper.paths import archive_dir, corpus_dir
 
 DEFAULT_TITLE = "News archive"
@@ -95,6 +94,7 @@ class Command(CheckedCommand, ScrapyCommand):
             "--title", default=DEFAULT_TITLE, help=f"collection title (default {DEFAULT_TITLE!r})"
         )
 
+    @reports_failure
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         if len(args) != 1 or not args[0].endswith(".wacz"):
@@ -103,17 +103,12 @@ class Command(CheckedCommand, ScrapyCommand):
         corpus = Path(opts.corpus) if opts.corpus else corpus_dir(self.settings)
         warcs = archive_files(archive) if archive.is_dir() else []
         if not warcs:
-            print(
-                f"error: no WARC files to package in {archive} (set --archive or ARCHIVE_DIR)",
-                file=sys.stderr,
+            raise CommandFailed(
+                f"no WARC files to package in {archive} (set --archive or ARCHIVE_DIR)"
             )
-            self.exitcode = exitcodes.CONFIG
-            return
         refused = damage_refusal(warcs)
         if refused:
-            print(f"error: {refused}", file=sys.stderr)
-            self.exitcode = exitcodes.CONFIG
-            return
+            raise CommandFailed(refused)
         if not (corpus / MANIFEST).exists():
             print(
                 f"warning: no corpus at {corpus}: the WACZ file will list no pages (set --corpus)",
