@@ -29,7 +29,7 @@ class Sources(Mapping[str, Source]):
         """The crawler's sources, read and selected by ``names`` on the first call only."""
         sources = getattr(crawler, _ON_CRAWLER, None)
         if sources is None:
-            configured = load_sources(crawler.settings.get("SOURCES_FILE", "sources.toml"))
+            configured = load_sources(crawler.settings.get("SOURCES_FILE"))
             sources = cls(select_sources(configured, names))
             setattr(crawler, _ON_CRAWLER, sources)
         return sources

@@ -65,7 +65,7 @@ class ExtractionPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
-        return cls(crawler, crawler.settings.getint("EXTRACTION_PROCESSES", 1))
+        return cls(crawler, crawler.settings.getint("EXTRACTION_PROCESSES"))
 
     def open_spider(self, spider: Spider | None = None) -> None:
         self.pool = self._new_pool()

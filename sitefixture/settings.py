@@ -8,14 +8,23 @@ from scrapy.settings import Settings
 
 import scraper.settings
 
+#: Left out: ``get_crawler`` would build our extensions (they open DATA_DIR), and the tests
+#: build the components they try themselves.
+COMPONENTS = ("EXTENSIONS", "DOWNLOADER_MIDDLEWARES", "ITEM_PIPELINES")
+
 
 def project_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Every setting of scraper/settings.py, then ``overrides``: for ``get_crawler(Spider, ...)``.
+    """The settings of scraper/settings.py but ``COMPONENTS``, then ``overrides``: for
+    ``get_crawler(Spider, ...)``.
 
     Components read their settings without a fallback (the defaults live in scraper/settings.py),
     so a component built outside ``scrapy`` needs these, as a crawl has them.
     """
-    defaults = {name: value for name, value in vars(scraper.settings).items() if name.isupper()}
+    defaults = {
+        name: value
+        for name, value in vars(scraper.settings).items()
+        if name.isupper() and name not in COMPONENTS
+    }
     return {**defaults, **(overrides or {})}
 
 

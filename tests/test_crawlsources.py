@@ -16,6 +16,7 @@ from scraper.crawlsources import Sources
 from scraper.extensions.summary import SourceSummary
 from scraper.items import PageItem
 from scraper.pipelines import ExtractionPipeline, FilterPipeline
+from sitefixture.settings import project_settings
 
 SOURCES = """
 [[source]]
@@ -58,7 +59,7 @@ def item(source: str, text: str) -> PageItem:
 def test_the_file_is_read_once_and_every_component_gets_the_spiders_selection(
     sources_file: Path,
 ) -> None:
-    crawler = get_crawler(Spider, {"SOURCES_FILE": str(sources_file)})
+    crawler = get_crawler(Spider, project_settings({"SOURCES_FILE": str(sources_file)}))
     selected = Sources.from_crawler(crawler, "off,a")
     sources_file.write_text("not toml [")  # read again, this would fail
     assert list(selected) == ["off", "a"] and selected["a"].url == "https://a.example/"
@@ -68,12 +69,12 @@ def test_the_file_is_read_once_and_every_component_gets_the_spiders_selection(
 
 
 def test_with_no_selection_the_enabled_sources_are_taken(sources_file: Path) -> None:
-    crawler = get_crawler(Spider, {"SOURCES_FILE": str(sources_file)})
+    crawler = get_crawler(Spider, project_settings({"SOURCES_FILE": str(sources_file)}))
     assert list(build_from_crawler(FilterPipeline, crawler).sources) == ["a", "b"]
 
 
 def test_the_filter_judges_an_item_by_its_sources_keywords(sources_file: Path) -> None:
-    crawler = get_crawler(Spider, {"SOURCES_FILE": str(sources_file)})
+    crawler = get_crawler(Spider, project_settings({"SOURCES_FILE": str(sources_file)}))
     pipeline = build_from_crawler(FilterPipeline, crawler)
     with pytest.raises(DropItem):
         pipeline.process_item(item("a", "Oil prices rose."))
@@ -89,7 +90,7 @@ def test_the_filter_judges_an_item_by_its_sources_keywords(sources_file: Path) -
 def test_the_summary_counts_a_response_for_the_source_whose_site_it_is_on(
     sources_file: Path,
 ) -> None:
-    crawler = get_crawler(Spider, {"SOURCES_FILE": str(sources_file)})
+    crawler = get_crawler(Spider, project_settings({"SOURCES_FILE": str(sources_file)}))
     summary = build_from_crawler(SourceSummary, crawler)
     spider = Spider("x")
     for url in ("https://a.example/story", "https://off.example/story", "https://b.example/x"):

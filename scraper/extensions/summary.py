@@ -83,8 +83,8 @@ class SourceSummary:
         self.crawler = crawler
         self.stats = crawler.stats
         self.sources = Sources.from_crawler(crawler)
-        self.idle_runs = crawler.settings.getint("ATTENTION_IDLE_RUNS", 5)
-        self.min_responses = crawler.settings.getint("ATTENTION_MIN_RESPONSES", 5)
+        self.idle_runs = crawler.settings.getint("ATTENTION_IDLE_RUNS")
+        self.min_responses = crawler.settings.getint("ATTENTION_MIN_RESPONSES")
         self.examples: dict[str, dict[str, list[str]]] = {}
         self.final_lines: list[
             tuple[int, str]

@@ -74,7 +74,7 @@ class NewsSpider(Spider):
         super().update_settings(settings)
         agent = settings.get("USER_AGENT") or ""
         if "{contact_url}" in agent:
-            contact = agent.replace("{contact_url}", settings.get("CONTACT_URL", ""))
+            contact = agent.replace("{contact_url}", settings.get("CONTACT_URL"))
             # Spider priority at least: the runner merges its project settings in again later.
             priority = max(settings.getpriority("USER_AGENT") or 0, SETTINGS_PRIORITIES["spider"])
             settings.set("USER_AGENT", contact, priority=priority)
