@@ -126,7 +126,7 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
         This extends a private method on purpose: Scrapy's public hooks cannot do it. A
         ``ROBOTSTXT_PARSER`` class is given the body only, not the status that says whether the
         body is rules at all, and ``robots_parsed`` comes after the parser is built. Checked
-        against Scrapy 2.18 (the floor in pyproject.toml, which CI tests) up to 2.19.
+        against Scrapy 2.18 and 2.19 (the floor in pyproject.toml, which CI tests).
         """
         body = response.body
         if response.status >= 400:
