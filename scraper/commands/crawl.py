@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
@@ -14,12 +13,11 @@ from scrapy.spiders import Spider
 from corpus.manifest import MANIFEST
 from corpus.store import CorpusStore, ManifestError
 from scraper import exitcodes
-from scraper.commandline import CheckedCommand
-from scraper.lock import DataDirBusy, DataDirLock
-from scraper.paths import corpus_dir, data_dir, state_path
+from scraper.commandline import CheckedCommand, CommandFailed, reports_failure
+from scraper.paths import corpus_dir, state_path
 from scraper.replay.preflight import refusal
 from scraper.shared.connection import SharedCrawlError, connect
-from scraper.sources import SourcesError, load_sources, select_sources
+from scraper.sources import load_sources
 from scraper.state import CrawlState, StateUnusable, StateWriteFailed, check_state
 from scraper.statestore import store_class
 
@@ -37,56 +35,36 @@ class Command(CheckedCommand, ScrapyCrawlCommand):
         self.crawler = super()._create_crawler(spidercls)
         return self.crawler
 
+    @reports_failure
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if args and args[0] == "news":
-            try:
-                path = self.settings.get("SOURCES_FILE")
-                sources = load_sources(path)
-                if not select_sources(sources, opts.spargs.get("source")):
-                    raise SourcesError(
-                        f"{path}: every source is disabled (enabled = false): nothing to crawl"
-                        if sources
-                        else f"{path}: no [[source]] in it: nothing to crawl (scrapy addsource adds one)"
-                    )
-            except SourcesError as error:
-                print(f"error: {error}", file=sys.stderr)
-                self.exitcode = exitcodes.CONFIG
-                return
-            archive = self.settings.get("REPLAY_ARCHIVE")
-            refused = archive and refusal(
-                Path(archive),
-                corpus_dir(self.settings),
-                "a crawl from the archive",
-                "set DATA_DIR or CORPUS_DIR",
+        if not (args and args[0] == "news"):
+            super().run(args, opts)
+            return
+        if not self.configured_sources(opts.spargs.get("source")):
+            path = self.settings.get("SOURCES_FILE")
+            raise CommandFailed(
+                f"{path}: every source is disabled (enabled = false): nothing to crawl"
+                if load_sources(path)
+                else f"{path}: no [[source]] in it: nothing to crawl (scrapy addsource adds one)"
             )
-            if refused:
-                print(f"error: REPLAY_ARCHIVE: {refused}", file=sys.stderr)
-                self.exitcode = exitcodes.CONFIG
-                return
-            shared = bool(self.settings.get("REDIS_URL"))
-            if shared:
-                try:
-                    connect(self.settings).close()
-                except SharedCrawlError as error:
-                    print(f"error: {error}", file=sys.stderr)
-                    self.exitcode = exitcodes.FAILED
-                    return
-            lock = DataDirLock(data_dir(self.settings), shared=shared)
+        archive = self.settings.get("REPLAY_ARCHIVE")
+        refused = archive and refusal(
+            Path(archive),
+            corpus_dir(self.settings),
+            "a crawl from the archive",
+            "set DATA_DIR or CORPUS_DIR",
+        )
+        if refused:
+            raise CommandFailed(f"REPLAY_ARCHIVE: {refused}")
+        shared = bool(self.settings.get("REDIS_URL"))
+        if shared:
             try:
-                lock.acquire()
-            except DataDirBusy as error:
-                print(f"error: {error}", file=sys.stderr)
-                self.exitcode = exitcodes.BUSY
-                return
-            except OSError as error:
-                print(
-                    f"error: DATA_DIR: cannot write {error.filename}: {error.strerror}",
-                    file=sys.stderr,
-                )
-                self.exitcode = exitcodes.IO_ERROR
-                return
+                connect(self.settings).close()
+            except SharedCrawlError as error:
+                raise CommandFailed(str(error), exitcodes.FAILED) from None
+        with self.data_dir_locked(shared=shared):
             try:
-                in_sqlite = self.settings.getbool("CRAWL_STATE_ENABLED", True) and issubclass(
+                in_sqlite = self.settings.getbool("CRAWL_STATE_ENABLED") and issubclass(
                     store_class(self.settings), CrawlState
                 )
                 if in_sqlite:
@@ -100,27 +78,16 @@ class Command(CheckedCommand, ScrapyCrawlCommand):
                     self._forget_unwritten(last_id)
                 super().run(args, opts)
             except StateUnusable as error:
-                print(
-                    f"error: {error}; move it away to start a new state (every URL is then fetched anew)",
-                    file=sys.stderr,
-                )
-                self.exitcode = exitcodes.CONFIG
-                return
+                raise CommandFailed(
+                    f"{error}; move it away to start a new state (every URL is then fetched anew)"
+                ) from None
             except StateWriteFailed as error:
-                print(f"error: {error}", file=sys.stderr)
-                self.exitcode = exitcodes.IO_ERROR
-                return
+                raise CommandFailed(str(error), exitcodes.IO_ERROR) from None
             except ManifestError as error:
-                print(f"error: {error}", file=sys.stderr)
-                self.exitcode = exitcodes.CONFIG  # nothing is fetched until the line is repaired
-                return
-            finally:
-                lock.release()
-            if not self.exitcode and self.crawler is not None and self.crawler.stats is not None:
-                # No code means the summary never ran: a forced shutdown (a second Ctrl-C).
-                self.exitcode = self.crawler.stats.get_value(exitcodes.STAT, exitcodes.INTERRUPTED)
-            return
-        super().run(args, opts)
+                # Nothing is fetched until the line is repaired.
+                raise CommandFailed(str(error)) from None
+        if not self.exitcode and self.crawler is not None and self.crawler.stats is not None:
+            self.exitcode = exitcodes.summary_code(self.crawler.stats)
 
     def _forget_unwritten(self, last_id: int | None) -> None:
         """Unsettle in the crawl state the articles the corpus manifest lost (a torn last line).
