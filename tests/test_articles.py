@@ -9,13 +9,14 @@ from scrapy.utils.test import get_crawler
 from scraper.articles import UNCHANGED, ArticleItems
 from scraper.signals import article_filtered
 from scraper.sources import Source
+from sitefixture.settings import project_settings
 
 SOURCE = Source(name="a", url="https://a.example/")
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 
 def test_items_are_numbered_in_the_order_they_are_made_and_carry_their_provenance() -> None:
-    articles = ArticleItems(get_crawler(Spider))
+    articles = ArticleItems(get_crawler(Spider, project_settings()))
     made = [
         articles.item(
             HtmlResponse(f"https://a.example/{n}", body="<p>é</p>".encode(), headers=HTML),
@@ -44,7 +45,7 @@ def test_items_are_numbered_in_the_order_they_are_made_and_carry_their_provenanc
 
 
 def test_unfit_responses_are_named_and_filtered_ones_counted_and_signalled() -> None:
-    crawler = get_crawler(Spider)
+    crawler = get_crawler(Spider, project_settings())
     articles = ArticleItems(crawler)
     page = HtmlResponse("https://a.example/x", body=b"<p>x</p>", headers=HTML)
     assert articles.unfit(page) is None

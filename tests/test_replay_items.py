@@ -13,6 +13,7 @@ from archive.context import CrawlContext
 from archive.pages import ArchivedPage
 from scraper.extensions.summary import SourceSummary
 from scraper.replay.spider import ReplaySpider
+from sitefixture.settings import project_settings
 
 SOURCES = '[[source]]\nname = "a"\nurl = "https://a.example/"\n'
 HTML = [("Content-Type", "text/html; charset=utf-8")]
@@ -33,7 +34,9 @@ def page(url: str, status: int = 200, kind: str | None = "article", **more: obje
 
 def replay_spider(tmp_path: Path) -> ReplaySpider:
     (tmp_path / "sources.toml").write_text(SOURCES)
-    crawler = get_crawler(ReplaySpider, {"SOURCES_FILE": str(tmp_path / "sources.toml")})
+    crawler = get_crawler(
+        ReplaySpider, project_settings({"SOURCES_FILE": str(tmp_path / "sources.toml")})
+    )
     spider = ReplaySpider.from_crawler(crawler, archive=tmp_path)
     crawler.spider = spider
     spider.decoder = HttpCompressionMiddleware.from_crawler(crawler)  # as start() does
@@ -53,7 +56,9 @@ def test_replayed_pages_are_counted_as_the_live_summary_counts_fetched_ones(
     ]
     for archived in pages:
         assert spider.item_for(archived) is None
-    live = get_crawler(ReplaySpider, {"SOURCES_FILE": str(tmp_path / "sources.toml")})
+    live = get_crawler(
+        ReplaySpider, project_settings({"SOURCES_FILE": str(tmp_path / "sources.toml")})
+    )
     summary = SourceSummary.from_crawler(live)
     for archived in pages:
         request = Request(archived.url, meta={"source": "a"})

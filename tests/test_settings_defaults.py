@@ -1,4 +1,4 @@
-"""Every setting the code reads has its default in scraper/settings.py (or Scrapy's default settings)."""
+"""Every setting the code reads has its default in scraper/settings.py (or Scrapy's), and only there."""
 
 from __future__ import annotations
 
@@ -45,3 +45,9 @@ def test_every_setting_read_has_a_default_in_the_settings_modules() -> None:
     defined = {name for name in vars(scraper.settings) if name.isupper()}
     defined |= {name for name in vars(default_settings) if name.isupper()}
     assert [read for read in reads if read[2] not in defined] == []
+
+
+def test_the_code_reads_settings_without_a_second_default() -> None:
+    reads = settings_reads()
+    assert len(reads) > 50  # the walk finds the code's reads
+    assert [read for read in reads if read[3] > 1] == []

@@ -16,6 +16,7 @@ from scraper.shared.state import RedisCrawlState
 from scraper.signals import article_settled
 from scraper.state import CrawlState, UrlState
 from scraper.statestore import StateUnreadable, reading_state, store_class
+from sitefixture.settings import project_settings
 
 URL = "http://127.0.0.1:9/a/story.html"
 
@@ -53,11 +54,13 @@ def test_the_sqlite_store_unless_told_otherwise() -> None:
 def test_the_extension_builds_the_configured_store_and_writes_outcomes_to_it() -> None:
     crawler = get_crawler(
         Spider,
-        {
-            "EXTENSIONS": {CrawlStateExtension: 100},
-            "CRAWL_STATE_STORE": MemoryStore,
-            "MEMORY_STORE_NAME": "mine",
-        },
+        project_settings(
+            {
+                "EXTENSIONS": {CrawlStateExtension: 100},
+                "CRAWL_STATE_STORE": MemoryStore,
+                "MEMORY_STORE_NAME": "mine",
+            }
+        ),
     )
     state = crawl_state(crawler)
     assert isinstance(state, MemoryStore) and state.name == "mine"
@@ -68,10 +71,12 @@ def test_the_extension_builds_the_configured_store_and_writes_outcomes_to_it() -
 def test_the_sqlite_store_lives_at_crawl_state_file(tmp_path: Path) -> None:
     crawler = get_crawler(
         Spider,
-        {
-            "EXTENSIONS": {CrawlStateExtension: 100},
-            "CRAWL_STATE_FILE": str(tmp_path / "elsewhere.sqlite"),
-        },
+        project_settings(
+            {
+                "EXTENSIONS": {CrawlStateExtension: 100},
+                "CRAWL_STATE_FILE": str(tmp_path / "elsewhere.sqlite"),
+            }
+        ),
     )
     state = crawl_state(crawler)
     assert isinstance(state, CrawlState) and state.path == tmp_path / "elsewhere.sqlite"

@@ -19,6 +19,7 @@ from scraper.downloadermiddlewares.warc import WarcMiddleware
 from scraper.extensions.crawlstate import CrawlStateExtension, crawl_state
 from scraper.failures import WRITE_FAILED_STAT
 from scraper.state import StateWriteFailed
+from sitefixture.settings import project_settings
 
 PAGE = "http://127.0.0.1:9/a/page.html"
 
@@ -27,7 +28,7 @@ PAGE = "http://127.0.0.1:9/a/page.html"
 def crawler(tmp_path: Path) -> Iterator[Crawler]:
     built = get_crawler(
         Spider,
-        {"DATA_DIR": str(tmp_path), "EXTENSIONS": {CrawlStateExtension: 100}},
+        project_settings({"DATA_DIR": str(tmp_path), "EXTENSIONS": {CrawlStateExtension: 100}}),
     )
     yield built
     state = crawl_state(built)
@@ -94,7 +95,9 @@ def test_a_record_not_written_is_not_remembered(
 
 
 def test_without_crawl_state_every_answer_is_a_full_record(tmp_path: Path) -> None:
-    crawler = get_crawler(Spider, {"DATA_DIR": str(tmp_path), "CRAWL_STATE_ENABLED": False})
+    crawler = get_crawler(
+        Spider, project_settings({"DATA_DIR": str(tmp_path), "CRAWL_STATE_ENABLED": False})
+    )
     middleware = build_from_crawler(WarcMiddleware, crawler)
     fetch(middleware)
     fetch(middleware)
@@ -103,7 +106,7 @@ def test_without_crawl_state_every_answer_is_a_full_record(tmp_path: Path) -> No
 
 
 def test_maxsize_cuts_past_the_cap_and_gives_it_back_after() -> None:
-    crawler = get_crawler(Spider, {"DOWNLOAD_MAXSIZE": 10})
+    crawler = get_crawler(Spider, project_settings({"DOWNLOAD_MAXSIZE": 10}))
     middleware = build_from_crawler(MaxSizeMiddleware, crawler)
     request = Request(PAGE)
     middleware.process_request(request)
@@ -121,7 +124,7 @@ def test_maxsize_cuts_past_the_cap_and_gives_it_back_after() -> None:
 
 def test_maxsize_honours_a_request_s_own_cap() -> None:
     middleware = build_from_crawler(
-        MaxSizeMiddleware, get_crawler(Spider, {"DOWNLOAD_MAXSIZE": 10})
+        MaxSizeMiddleware, get_crawler(Spider, project_settings({"DOWNLOAD_MAXSIZE": 10}))
     )
     request = Request(PAGE, meta={"download_maxsize": 100})
     middleware.process_request(request)
@@ -131,7 +134,9 @@ def test_maxsize_honours_a_request_s_own_cap() -> None:
 
 def test_maxsize_leaves_the_cut_to_scrapy_without_the_archive() -> None:
     with pytest.raises(NotConfigured):
-        build_from_crawler(MaxSizeMiddleware, get_crawler(Spider, {"WARC_ENABLED": False}))
+        build_from_crawler(
+            MaxSizeMiddleware, get_crawler(Spider, project_settings({"WARC_ENABLED": False}))
+        )
 
 
 def test_a_state_that_cannot_be_written_leaves_the_record_archived(

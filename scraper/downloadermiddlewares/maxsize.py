@@ -32,7 +32,7 @@ class MaxSizeMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MaxSizeMiddleware:
-        if not crawler.settings.getbool("WARC_ENABLED", True):
+        if not crawler.settings.getbool("WARC_ENABLED"):
             raise NotConfigured
         middleware = cls(crawler.settings.getint("DOWNLOAD_MAXSIZE"), crawler.stats)
         crawler.signals.connect(middleware.bytes_received, signal=signals.bytes_received)

@@ -52,9 +52,9 @@ def warcinfo_fields(crawler: Crawler) -> dict[str, str]:
         "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
         "hostname": socket.gethostname(),
         "python": platform.python_version(),
-        "http-header-user-agent": settings.get("USER_AGENT", ""),
+        "http-header-user-agent": settings.get("USER_AGENT"),
         "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
-        "operator": settings.get("WARC_OPERATOR", ""),
+        "operator": settings.get("WARC_OPERATOR"),
         "description": (
             "HTTP headers were reconstructed by Scrapy: reason phrases are the standard "
             "ones, header order and case are normalised, bodies are stored de-chunked "
@@ -99,16 +99,16 @@ class WarcMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcMiddleware:
         settings = crawler.settings
-        if not settings.getbool("WARC_ENABLED", True):
+        if not settings.getbool("WARC_ENABLED"):
             raise NotConfigured
         factory = RecordFactory()
         writer = WarcWriter(
             archive_dir(settings),
-            prefix=settings.get("WARC_PREFIX", "news"),
-            max_size=settings.getint("WARC_MAX_SIZE", 1_000_000_000),
+            prefix=settings.get("WARC_PREFIX"),
+            max_size=settings.getint("WARC_MAX_SIZE"),
             factory=factory,
             info=warcinfo_fields(crawler),
-            compresslevel=settings.getint("WARC_GZIP_LEVEL", 6),
+            compresslevel=settings.getint("WARC_GZIP_LEVEL"),
         )
         middleware = cls(writer, factory, crawler, RevisitPolicy(crawl_state(crawler)))
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)

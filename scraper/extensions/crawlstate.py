@@ -43,7 +43,7 @@ class CrawlStateExtension:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlStateExtension:
-        if not crawler.settings.getbool("CRAWL_STATE_ENABLED", True):
+        if not crawler.settings.getbool("CRAWL_STATE_ENABLED"):
             raise NotConfigured
         extension = cls(build_from_crawler(store_class(crawler.settings), crawler), crawler)
         crawler.signals.connect(extension.record_written, signal=record_written)
