@@ -11,6 +11,7 @@ from itemadapter.adapter import AdapterInterface
 from scrapy.http import Response, TextResponse
 
 from corpus.article import Article
+from scraper import meta
 
 
 @dataclass
@@ -86,6 +87,6 @@ def unfit_for_extraction(response: Response) -> str | None:
     kind = response.headers.get(b"Content-Type") or b"text/html"
     if not isinstance(response, TextResponse) or b"html" not in kind:
         return "not-html"
-    if "download_stopped" in response.flags or "dataloss" in response.flags:
+    if meta.DOWNLOAD_STOPPED in response.flags or meta.DATALOSS in response.flags:
         return "truncated"
     return None

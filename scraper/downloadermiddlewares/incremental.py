@@ -10,6 +10,7 @@ from scrapy.http import Request, Response
 
 from archive.revisits import read_original
 from corpus.urls import canonicalize
+from scraper import meta
 from scraper.archived import archived_response
 from scraper.extensions.crawlstate import crawl_state
 from scraper.paths import archive_dir
@@ -51,12 +52,12 @@ class IncrementalMiddleware:
         return cls(state, archive_dir(crawler.settings), crawler.stats)
 
     def process_request(self, request: Request) -> None:
-        if request.meta.get("conditional_for", request.url) != request.url:
+        if request.meta.get(meta.CONDITIONAL_FOR, request.url) != request.url:
             # A redirect copied the validators of the URL it came from.
             for name in CONDITIONAL_HEADERS:
                 request.headers.pop(name, None)
-            del request.meta["conditional_for"]
-        if request.meta.get("unconditional") or any(
+            del request.meta[meta.CONDITIONAL_FOR]
+        if request.meta.get(meta.UNCONDITIONAL) or any(
             h in request.headers for h in CONDITIONAL_HEADERS
         ):
             return
@@ -68,10 +69,10 @@ class IncrementalMiddleware:
         if known.last_modified:
             request.headers[b"If-Modified-Since"] = known.last_modified
         if known.etag or known.last_modified:
-            request.meta["conditional_for"] = request.url
+            request.meta[meta.CONDITIONAL_FOR] = request.url
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
-        if response.status != 304 or request.meta.get("conditional_for") != request.url:
+        if response.status != 304 or request.meta.get(meta.CONDITIONAL_FOR) != request.url:
             return response
         known = self.state.get(canonicalize(request.url))
         capture = known.capture if known else None
@@ -83,15 +84,15 @@ class IncrementalMiddleware:
             retry = request.replace(dont_filter=True)
             for name in CONDITIONAL_HEADERS:
                 retry.headers.pop(name, None)
-            retry.meta["unconditional"] = True
-            retry.meta.pop("conditional_for", None)
+            retry.meta[meta.UNCONDITIONAL] = True
+            retry.meta.pop(meta.CONDITIONAL_FOR, None)
             return retry
         assert capture is not None
         self.stats.inc_value("incremental/not_modified")
-        request.meta["warc"] = capture.location.to_dict()
-        request.meta["warc_date"] = capture.record_date
+        request.meta[meta.WARC] = capture.location.to_dict()
+        request.meta[meta.WARC_DATE] = capture.record_date
         return archived.replace(
-            url=response.url, request=request, flags=[*response.flags, "archived"]
+            url=response.url, request=request, flags=[*response.flags, meta.ARCHIVED]
         )
 
     def _load(self, capture: Capture) -> Response | None:

@@ -9,6 +9,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured, StopDownload
 from scrapy.http import Request, Response
 
+from scraper import meta
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
@@ -39,17 +41,21 @@ class MaxSizeMiddleware:
         return middleware
 
     def process_request(self, request: Request) -> None:
-        request.meta.pop("warc_received", None)  # redirects and retries copy meta along
-        cap = request.meta.get("warc_maxsize") or request.meta.get("download_maxsize", self.maxsize)
+        request.meta.pop(meta.WARC_RECEIVED, None)  # redirects and retries copy meta along
+        cap = request.meta.get(meta.WARC_MAXSIZE) or request.meta.get(
+            meta.DOWNLOAD_MAXSIZE, self.maxsize
+        )
         if cap:
-            request.meta["warc_maxsize"] = cap
-            request.meta["download_maxsize"] = 0  # our bytes_received handler cuts instead
+            request.meta[meta.WARC_MAXSIZE] = cap
+            request.meta[meta.DOWNLOAD_MAXSIZE] = 0  # our bytes_received handler cuts instead
 
     def bytes_received(self, data: bytes, request: Request) -> None:
-        cap = request.meta.get("warc_maxsize")
+        cap = request.meta.get(meta.WARC_MAXSIZE)
         if not cap:
             return
-        received = request.meta["warc_received"] = request.meta.get("warc_received", 0) + len(data)
+        received = request.meta[meta.WARC_RECEIVED] = request.meta.get(meta.WARC_RECEIVED, 0) + len(
+            data
+        )
         if received > cap:
             logger.warning(
                 "Response of %s cut at %d bytes (DOWNLOAD_MAXSIZE)", request.url, received
@@ -60,6 +66,6 @@ class MaxSizeMiddleware:
     def process_response(self, request: Request, response: Response) -> Response:
         # The cap is ours only while downloading: HttpCompressionMiddleware below must
         # see it again, or a gzip bomb would be inflated without limit.
-        if "warc_maxsize" in request.meta:
-            request.meta["download_maxsize"] = request.meta["warc_maxsize"]
+        if meta.WARC_MAXSIZE in request.meta:
+            request.meta[meta.DOWNLOAD_MAXSIZE] = request.meta[meta.WARC_MAXSIZE]
         return response

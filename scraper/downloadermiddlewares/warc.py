@@ -17,6 +17,7 @@ from archive.context import CrawlContext
 from archive.http import request_block, response_block
 from archive.records import RecordFactory, WarcRecord
 from archive.writer import WarcWriter, WriteFailed, repair_finished_files, repair_open_files
+from scraper import meta
 from scraper.extensions.crawlstate import crawl_state
 from scraper.failures import write_failed
 from scraper.paths import archive_dir
@@ -76,7 +77,7 @@ class WarcMiddleware:
 
     Sits above HttpCompressionMiddleware, so bodies are stored still encoded,
     and above RedirectMiddleware, so redirects are archived too. The location
-    of the response record goes into ``request.meta["warc"]``.
+    of the response record goes into ``request.meta[meta.WARC]``.
 
     Whether a response is written as a ``revisit`` is for the
     :class:`~scraper.revisits.RevisitPolicy` to say (a 304, or a 200 whose payload
@@ -160,15 +161,15 @@ class WarcMiddleware:
             ),
             record,
             CrawlContext(
-                request.meta.get("source"),
-                request.meta.get("kind"),
-                bool(request.meta.get("recrawl")),
+                request.meta.get(meta.SOURCE),
+                request.meta.get(meta.KIND),
+                bool(request.meta.get(meta.RECRAWL)),
             ).fields(),
         )
         try:
             location = self.writer.write([record, sent])[0]
         except WriteFailed as error:
-            write_failed(self.crawler, error, request.meta.get("source"))
+            write_failed(self.crawler, error, request.meta.get(meta.SOURCE))
             raise IgnoreRequest(f"not archived: {error}") from error
         self.records += 2
         self.stats.inc_value("warc/records", 2)
@@ -184,8 +185,8 @@ class WarcMiddleware:
         ):
             if isinstance(result, Failure):  # logged already; it fails the response, as it did
                 result.raiseException()
-        request.meta["warc"] = location.to_dict()
-        request.meta["warc_date"] = record.date
+        request.meta[meta.WARC] = location.to_dict()
+        request.meta[meta.WARC_DATE] = record.date
         return response
 
     def _revisit(

@@ -11,6 +11,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import build_from_crawler
 
 from corpus.urls import canonicalize
+from scraper import meta
 from scraper.failures import write_failed
 from scraper.items import PageItem
 from scraper.signals import article_settled, record_written
@@ -79,8 +80,8 @@ class CrawlStateExtension:
         try:
             self.state.record_fetch(
                 canonicalize(request.url),
-                source=request.meta.get("source", ""),
-                kind=request.meta.get("kind") or _kind_of(request.url),
+                source=request.meta.get(meta.SOURCE, ""),
+                kind=request.meta.get(meta.KIND) or _kind_of(request.url),
                 fetched_at=record.date,
                 status=response.status,
                 etag=_header(response, b"ETag"),
@@ -88,7 +89,7 @@ class CrawlStateExtension:
                 capture=capture,
             )
         except StateWriteFailed as error:  # archived all the same: the next run fetches it again
-            write_failed(self.crawler, error, request.meta.get("source"))
+            write_failed(self.crawler, error, request.meta.get(meta.SOURCE))
 
     def article_settled(self, url: str, outcome: str, source: str | None) -> None:
         """Remember the outcome of an article the spider settled without an item."""

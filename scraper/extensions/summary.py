@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from scrapy import Request, Spider, signals
 from scrapy.http import Response
 
+from scraper import meta
 from scraper.attention import attention_reasons
 from scraper.crawlsources import Sources
 from scraper.exitcodes import (
@@ -100,7 +101,7 @@ class SourceSummary:
         return extension
 
     def _source_of(self, request: Request, spider: Spider) -> str | None:
-        name = request.meta.get("source")
+        name = request.meta.get(meta.SOURCE)
         if name:
             return name
         source = self.sources.for_url(request.url)

@@ -18,7 +18,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from corpus.urls import canonicalize, same_site
-from scraper import discovery
+from scraper import discovery, meta
 from scraper.articles import UNCHANGED, ArticleItems
 from scraper.crawlsources import Sources
 from scraper.extensions.crawlstate import crawl_state
@@ -44,7 +44,7 @@ SITEMAP_BATCH = 200  # sitemap entries read between two turns of the reactor
 
 def _requested_url(response: Response) -> str:
     """The canonical URL the spider asked for, before any redirect."""
-    return canonicalize(response.meta.get("redirect_urls", [response.url])[0])
+    return canonicalize(response.meta.get(meta.REDIRECT_URLS, [response.url])[0])
 
 
 def _encoding(response: Response) -> str | None:
@@ -100,12 +100,12 @@ class NewsSpider(Spider):
 
     # --- requests ---------------------------------------------------------
 
-    def _request(self, url: str, source: Source, kind: str, callback: Any, **meta: Any) -> Request:
+    def _request(self, url: str, source: Source, kind: str, callback: Any, **more: Any) -> Request:
         return Request(
             url,
             callback=callback,
             errback=self.on_error,
-            meta={"source": source.name, "kind": kind, **meta},
+            meta={meta.SOURCE: source.name, meta.KIND: kind, **more},
         )
 
     async def start(self) -> AsyncIterator[Request]:
@@ -127,7 +127,7 @@ class NewsSpider(Spider):
                 yield self._request(url, source, "section", self.parse_section, page=1)
 
     def _source(self, response: Response) -> Source:
-        return self.sources[response.meta["source"]]
+        return self.sources[response.meta[meta.SOURCE]]
 
     def _stat(self, source: Source, key: str, count: int = 1) -> None:
         self.crawler.stats.inc_value(f"news/{source.name}/{key}", count)
@@ -224,7 +224,7 @@ class NewsSpider(Spider):
     # --- discovery callbacks ---------------------------------------------
 
     def robots_parsed(self, robotparser: RobotParser, request: Request) -> None:
-        source = self.sources.get(request.meta.get("source", ""))
+        source = self.sources.get(request.meta.get(meta.SOURCE, ""))
         parser = getattr(robotparser, "rp", None)
         if source is None or parser is None:
             return
@@ -254,7 +254,9 @@ class NewsSpider(Spider):
     def parse_section(self, response: Response) -> Iterator[Request]:
         tree = discovery.parse_html(response.body, response.url, _encoding(response))
         if tree is not None:
-            yield from self._section(response, tree, self._source(response), response.meta["page"])
+            yield from self._section(
+                response, tree, self._source(response), response.meta[meta.PAGE]
+            )
 
     def _section(
         self, response: Response, tree: Any, source: Source, page: int
@@ -305,7 +307,7 @@ class NewsSpider(Spider):
         self, stream: discovery.SitemapStream, source: Source, response: Response
     ) -> Iterator[Request | None]:
         """The requests of a sitemap's entries, and ``None`` every ``SITEMAP_BATCH`` entries."""
-        depth = response.meta.get("sitemap_depth", 0)
+        depth = response.meta.get(meta.SITEMAP_DEPTH, 0)
         limit = self.limits[source.name].max_sitemap_urls
         for taken, entry in enumerate(stream):
             if over(taken, limit):
@@ -341,8 +343,8 @@ class NewsSpider(Spider):
 
     def parse_article(self, response: Response) -> Iterator[PageItem]:
         source = self._source(response)
-        recrawl = bool(response.meta.get("recrawl"))
-        if recrawl and "archived" in response.flags:  # a 304, answered from the archive
+        recrawl = bool(response.meta.get(meta.RECRAWL))
+        if recrawl and meta.ARCHIVED in response.flags:  # a 304, answered from the archive
             self.articles.filtered(source, UNCHANGED, response.url)
             return
         problem = self.articles.unfit(response)
@@ -352,22 +354,22 @@ class NewsSpider(Spider):
         yield self.articles.item(
             response,
             source,
-            fetched_at=response.meta.get("warc_date", ""),
-            warc=response.meta.get("warc", {}),
+            fetched_at=response.meta.get(meta.WARC_DATE, ""),
+            warc=response.meta.get(meta.WARC, {}),
             requested_url=_requested_url(response),
             recrawl=recrawl,
         )
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
-        source = self.sources.get(request.meta.get("source", ""))
+        source = self.sources.get(request.meta.get(meta.SOURCE, ""))
         if failure.check(HttpError):
             status = failure.value.response.status
-            kind = request.meta.get("kind")
+            kind = request.meta.get(meta.KIND)
             if kind == "article" and status in GONE:
                 logger.info("HTTP %d from %s (%s)", status, request.url, kind)
                 self._record_outcome(
-                    canonicalize(request.url), f"http:{status}", request.meta.get("source")
+                    canonicalize(request.url), f"http:{status}", request.meta.get(meta.SOURCE)
                 )
                 return
             logger.warning("HTTP %d from %s (%s)", status, request.url, kind)
