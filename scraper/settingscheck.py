@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from scrapy.settings import BaseSettings, default_settings
+from scrapy.utils.misc import load_object
 
 from scraper import settings as project_settings
 
@@ -29,6 +30,8 @@ BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "RETRY_TIMES": (0, None),
     "RETRY_AFTER_MAX": (0, None),
 }
+# Settings naming a class by its import path; unset (None) means the built-in choice.
+CLASS_PATHS = ("CRAWL_STATE_STORE",)
 CLOSE_ENOUGH = 0.85  # difflib ratio above which an unknown name is taken for a typo
 
 
@@ -72,6 +75,20 @@ def settings_error(
         if (low is not None and value < low) or (high is not None and value > high):
             span = f"from {low} to {high}" if high is not None else f"{low} or more"
             return f"setting {name}: {value!r} is out of range ({span})"
+    return _class_path_error(settings)
+
+
+def _class_path_error(settings: BaseSettings) -> str | None:
+    for name in CLASS_PATHS:
+        path = settings.get(name)
+        if not path or not isinstance(path, str):
+            continue
+        try:
+            found = load_object(path)
+        except (ImportError, NameError, ValueError) as error:
+            return f"setting {name}: {path!r} is not a class path (package.module.Class): {error}"
+        if not isinstance(found, type):
+            return f"setting {name}: {path!r} is not a class"
     return None
 
 

@@ -43,6 +43,34 @@ def test_a_value_of_the_wrong_type_or_range_is_named() -> None:
     )
 
 
+def test_a_crawl_state_store_that_is_no_class_is_named() -> None:
+    assert settings_error(Settings({"CRAWL_STATE_STORE": "nonsense"})) == (
+        "setting CRAWL_STATE_STORE: 'nonsense' is not a class path (package.module.Class): "
+        "Error loading object 'nonsense': not a full path"
+    )
+    assert settings_error(Settings({"CRAWL_STATE_STORE": "scraper.state.Nope"})) == (
+        "setting CRAWL_STATE_STORE: 'scraper.state.Nope' is not a class path "
+        "(package.module.Class): Module 'scraper.state' doesn't define any object named 'Nope'"
+    )
+    assert settings_error(Settings({"CRAWL_STATE_STORE": "nosuchmodule.Store"})) is not None
+    assert (
+        settings_error(Settings({"CRAWL_STATE_STORE": "os.path"}))
+        == "setting CRAWL_STATE_STORE: 'os.path' is not a class"
+    )
+    assert settings_error(Settings({"CRAWL_STATE_STORE": "scraper.state.CrawlState"})) is None
+
+
+def test_a_bad_crawl_state_store_ends_the_command_in_one_line(tmp_path: Path) -> None:
+    run = run_scrapy(
+        ["sources"],
+        tmp_path,
+        {"DATA_DIR": str(tmp_path / "data"), "CRAWL_STATE_STORE": "nonsense"},
+    )
+    assert run.returncode == exitcodes.CONFIG, run.stderr
+    assert "Traceback" not in run.stderr
+    assert run.stderr.strip().splitlines()[-1].startswith("error: setting CRAWL_STATE_STORE:")
+
+
 def test_a_name_close_to_a_known_setting_is_found() -> None:
     names = ["ALLOW_PRIVATE_ADDRESS", "DOWNLOAD_DELAY", "download_delay", "MY_OWN_EXTENSION_KNOB"]
     assert close_names(names) == {
