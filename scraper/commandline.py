@@ -65,11 +65,20 @@ class CheckedCommand:
             print(f"error: {problem}", file=sys.stderr)
             sys.exit(exitcodes.CONFIG)
 
+    def sources_file(self) -> list[Source]:
+        """Every source of ``SOURCES_FILE``; ``CommandFailed`` (configuration error) when the
+        file cannot be read or is not valid."""
+        try:
+            return load_sources(self.settings.get("SOURCES_FILE"))
+        except SourcesError as error:
+            raise CommandFailed(str(error)) from None
+
     def configured_sources(self, names: str | None = None) -> list[Source]:
         """The enabled sources of ``SOURCES_FILE``, or those ``names`` lists; ``CommandFailed``
         (configuration error) when the file cannot be read or a name is not in it."""
+        sources = self.sources_file()
         try:
-            return select_sources(load_sources(self.settings.get("SOURCES_FILE")), names)
+            return select_sources(sources, names)
         except SourcesError as error:
             raise CommandFailed(str(error)) from None
 

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 
 from scraper import exitcodes
-from scraper.commandline import CheckedCommand
+from scraper.commandline import CheckedCommand, CommandFailed, reports_failure
 from scraper.extensions.report import report_path, write_report
-from scraper.sources import SourcesError, load_sources, select_sources
 from scraper.statestore import StateUnreadable, reading_state
 
 
@@ -53,37 +51,27 @@ class Command(CheckedCommand, ScrapyCommand):
         if opts.days is not None:
             self.settings.set("REPORT_DAYS", opts.days, priority="cmdline")
 
+    @reports_failure
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         started = time.monotonic()
         arguments = dict(arg.split("=", 1) for arg in opts.spargs if "=" in arg)
         unknown = [arg for arg in opts.spargs if "=" not in arg or not arg.startswith("source=")]
         if unknown:
-            print(f"error: -a takes source=NAME[,NAME], not {unknown[0]}", file=sys.stderr)
-            self.exitcode = exitcodes.CONFIG
-            return
-        try:
-            sources = load_sources(self.settings.get("SOURCES_FILE"))
-            names = arguments.get("source")
-            only = {source.name for source in select_sources(sources, names)} if names else None
-        except SourcesError as error:
-            print(f"error: {error}", file=sys.stderr)
-            self.exitcode = exitcodes.CONFIG
-            return
+            raise CommandFailed(f"-a takes source=NAME[,NAME], not {unknown[0]}")
+        names = arguments.get("source")
+        selected = self.configured_sources(names)
+        only = {source.name for source in selected} if names else None
         output = Path(opts.output) if opts.output else report_path(self.settings)
         try:
             with reading_state(self.settings) as state:
                 path, report = write_report(self.settings, state, output, only, opts.replay_url)
         except OSError as error:
-            print(
-                f"error: report not written to {output}: {error.strerror or error}", file=sys.stderr
-            )
-            self.exitcode = exitcodes.IO_ERROR
-            return
+            raise CommandFailed(
+                f"report not written to {output}: {error.strerror or error}", exitcodes.IO_ERROR
+            ) from None
         except StateUnreadable as error:
-            print(f"error: {error}", file=sys.stderr)
-            self.exitcode = error.exitcode
-            return
+            raise CommandFailed(str(error), error.exitcode) from None
         print(
             f"Report written to {path}: {len(report.sources)} sources, "
             f"{report.articles:,} articles, "

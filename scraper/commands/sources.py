@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from scrapy.commands import ScrapyCommand
 
-from scraper import exitcodes
-from scraper.commandline import CheckedCommand
+from scraper.commandline import CheckedCommand, CommandFailed, reports_failure
 from scraper.extensions.summary import summary_line
-from scraper.sources import SourcesError, load_sources
 from scraper.statestore import StateUnreadable, reading_state
 
 
@@ -26,15 +23,11 @@ class Command(CheckedCommand, ScrapyCommand):
     def short_desc(self) -> str:
         return "Check the sources file and list the sources with their last crawl's figures"
 
+    @reports_failure
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         path = self.settings.get("SOURCES_FILE")
-        try:
-            sources = load_sources(path)
-        except SourcesError as error:
-            print(f"error: {error}", file=sys.stderr)
-            self.exitcode = exitcodes.CONFIG
-            return
+        sources = self.sources_file()
         print(f"{path}: {len(sources)} sources, valid")
         try:
             with reading_state(self.settings) as state:
@@ -47,5 +40,4 @@ class Command(CheckedCommand, ScrapyCommand):
                     )
                     print(f"  {source.name:<{width}}  {source.url}{flag}\n  {'':<{width}}  {run}")
         except StateUnreadable as error:
-            print(f"error: {error}", file=sys.stderr)
-            self.exitcode = error.exitcode
+            raise CommandFailed(str(error), error.exitcode) from None
