@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from itemadapter import ItemAdapter
 from itemadapter.adapter import AdapterInterface
@@ -79,7 +80,8 @@ class PageItemAdapter(AdapterInterface):
         return len(self._fields())
 
 
-ItemAdapter.ADAPTER_CLASSES.appendleft(PageItemAdapter)
+# itemadapter keeps its adapters in a deque, typed as a plain iterable.
+cast("deque[type[AdapterInterface]]", ItemAdapter.ADAPTER_CLASSES).appendleft(PageItemAdapter)
 
 
 def unfit_for_extraction(response: Response) -> str | None:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import fields
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from scraper.shared.connection import Keys, connect, keys
 from scraper.state import FetchRecorder, UrlState
@@ -59,7 +59,7 @@ class RedisCrawlState(FetchRecorder):
         self.server.close()
 
     def get(self, url: str) -> UrlState | None:
-        stored = self.server.hgetall(self._url(url))
+        stored = cast("dict[bytes, bytes]", self.server.hgetall(self._url(url)))
         if not stored:
             return None
         values: dict[str, Any] = {name.decode(): value.decode() for name, value in stored.items()}
@@ -91,8 +91,11 @@ class RedisCrawlState(FetchRecorder):
         """Yield article URLs of ``source`` last fetched before ``cutoff`` (a WARC-Date)."""
         urls = [
             u.decode()
-            for u in self.server.zrangebyscore(
-                self.keys.state("articles", source), "-inf", f"({_seconds(cutoff)}"
+            for u in cast(
+                "list[bytes]",
+                self.server.zrangebyscore(
+                    self.keys.state("articles", source), "-inf", f"({_seconds(cutoff)}"
+                ),
             )
         ]
         with self.server.pipeline() as batch:
@@ -106,7 +109,7 @@ class RedisCrawlState(FetchRecorder):
         self.server.hset(self.keys.state("runs", source), run, json.dumps(figures, sort_keys=True))
 
     def _runs(self, source: str) -> list[tuple[str, dict[str, Any]]]:
-        stored = self.server.hgetall(self.keys.state("runs", source))
+        stored = cast("dict[bytes, bytes]", self.server.hgetall(self.keys.state("runs", source)))
         return sorted(
             ((run.decode(), json.loads(figures)) for run, figures in stored.items()), reverse=True
         )

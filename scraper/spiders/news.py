@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
@@ -57,6 +57,7 @@ class NewsSpider(Spider):
 
     name = "news"
     articles: ArticleItems  # made in from_crawler
+    allowed_domains: list[str]  # the selected sources' sites, for OffsiteMiddleware
 
     def __init__(self, *args: Any, source: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -188,7 +189,7 @@ class NewsSpider(Spider):
     def _article_requests(
         self,
         source: Source,
-        urls: Iterator[str] | list[str],
+        urls: Iterable[str],
         default_pattern: Pattern | None = None,
     ) -> Iterator[Request]:
         length_limit = self.settings.getint("URLLENGTH_LIMIT")
