@@ -12,7 +12,7 @@ from scrapy.http import HtmlResponse, Request, TextResponse, XmlResponse
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
-from scraper import settings as project
+from sitefixture.settings import project_settings
 
 # get_crawler chooses the reactor for the test process.
 TEST_OWNED = {"TWISTED_REACTOR", "TWISTED_REACTOR_ENABLED", "ASYNCIO_EVENT_LOOP"}
@@ -29,13 +29,8 @@ def project_crawler(
     """A crawler with ``scraper.settings`` plus ``settings``, its sources in ``folder``."""
     sources = folder / "sources.toml"
     sources.write_text(sources_text)
-    values = {
-        name: getattr(project, name)
-        for name in dir(project)
-        if name.isupper() and name not in TEST_OWNED
-    }
-    values.update(SOURCES_FILE=str(sources), DATA_DIR=str(folder / "data"), **settings)
-    return get_crawler(spidercls, values)
+    values = {"SOURCES_FILE": str(sources), "DATA_DIR": str(folder / "data"), **settings}
+    return get_crawler(spidercls, project_settings(values, leave_out=TEST_OWNED))
 
 
 def response(

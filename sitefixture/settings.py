@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from scrapy.settings import Settings
@@ -13,8 +14,10 @@ import scraper.settings
 COMPONENTS = ("EXTENSIONS", "DOWNLOADER_MIDDLEWARES", "ITEM_PIPELINES")
 
 
-def project_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The settings of scraper/settings.py but ``COMPONENTS``, then ``overrides``: for
+def project_settings(
+    overrides: dict[str, Any] | None = None, leave_out: Collection[str] = COMPONENTS
+) -> dict[str, Any]:
+    """The settings of scraper/settings.py but ``leave_out``, then ``overrides``: for
     ``get_crawler(Spider, ...)``.
 
     Components read their settings without a fallback (the defaults live in scraper/settings.py),
@@ -23,7 +26,7 @@ def project_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     defaults = {
         name: value
         for name, value in vars(scraper.settings).items()
-        if name.isupper() and name not in COMPONENTS
+        if name.isupper() and name not in leave_out
     }
     return {**defaults, **(overrides or {})}
 
