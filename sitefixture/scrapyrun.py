@@ -7,6 +7,8 @@ import os
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,17 +67,28 @@ def run_scrapy(
     )
 
 
+def _wait_for(condition: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not ready after {timeout} s")
+        time.sleep(0.05)
+
+
 def run_signalled(
     args: list[str],
     workdir: Path,
     settings: dict[str, str],
     signals: list[tuple[str, signal.Signals]],
     timeout: float = 60,
+    ready: Callable[[], bool] | None = None,
 ) -> tuple[int, str]:
     """Run ``scrapy ARGS``, send each signal once its log line shows (in turn); its code and log.
 
     ``signals`` pairs a text to wait for in the log with the signal to send then; after the
     last, the rest of the log is read and the process waited for (``timeout`` seconds).
+    ``ready``, when given, must also hold before the first signal is sent: a log line can come
+    before Scrapy's reactor runs and installs its signal handlers, a request to the site cannot.
     """
     command, env = scrapy_command(args, settings)
     process = subprocess.Popen(command, cwd=workdir, env=env, stderr=subprocess.PIPE, text=True)
@@ -86,6 +99,8 @@ def run_signalled(
         for line in process.stderr:
             lines.append(line)
             if waiting and waiting[0][0] in line:
+                if ready is not None and len(waiting) == len(signals):
+                    _wait_for(ready, timeout)
                 process.send_signal(waiting.pop(0)[1])
                 if not waiting:
                     break

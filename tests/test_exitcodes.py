@@ -85,6 +85,7 @@ def test_a_forced_shutdown_exits_interrupted(news_site: ServedSite, tmp_path: Pa
         tmp_path,
         settings,
         [("Spider opened", signal.SIGINT), ("shutting down gracefully", signal.SIGINT)],
+        ready=lambda: bool(news_site.server.paths()),
     )
     assert code == exitcodes.INTERRUPTED, log
     assert "forcing unclean shutdown" in log
