@@ -29,6 +29,8 @@ BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": (1, None),
     "RETRY_TIMES": (0, None),
     "RETRY_AFTER_MAX": (0, None),
+    "DOWNLOAD_MAXSIZE": (0, None),
+    "DOWNLOAD_WARNSIZE": (0, None),
 }
 # Settings naming a class by its import path; unset (None) means the built-in choice.
 CLASS_PATHS = ("CRAWL_STATE_STORE",)

@@ -38,6 +38,15 @@ def test_a_value_of_the_wrong_type_or_range_is_named() -> None:
         == "setting DOWNLOAD_DELAY: 'fast' is not a number"
     )
     assert (
+        settings_error(Settings({"DOWNLOAD_MAXSIZE": "-5"}))
+        == "setting DOWNLOAD_MAXSIZE: -5 is out of range (0 or more)"
+    )
+    assert (
+        settings_error(Settings({"DOWNLOAD_WARNSIZE": "-1"}))
+        == "setting DOWNLOAD_WARNSIZE: -1 is out of range (0 or more)"
+    )
+    assert settings_error(Settings({"DOWNLOAD_MAXSIZE": "0"})) is None
+    assert (
         settings_error(Settings({"WARC_GZIP_LEVEL": "9", "ALLOW_PRIVATE_ADDRESSES": "true"}))
         is None
     )
