@@ -14,12 +14,9 @@ from typing import TYPE_CHECKING, Any
 from archive.capture import ArchivedPage
 from corpus.urls import canonicalize
 from scraper.components import turn_off
-from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
-from scraper.downloadermiddlewares.maxsize import MaxSizeMiddleware
-from scraper.downloadermiddlewares.warc import WarcMiddleware
 from scraper.extensions.crawlstate import crawl_state
 from scraper.extensions.report import ReportExtension
-from scraper.replay.spider import ReplaySpider
+from scraper.replay.spider import FETCHING_ONLY, ReplaySpider
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -41,13 +38,7 @@ class RejudgeSpider(ReplaySpider):
     def update_settings(cls, settings: BaseSettings) -> None:
         # As replay, but with the crawl state: it tells what is settled and learns the new outcomes.
         super(ReplaySpider, cls).update_settings(settings)
-        turn_off(
-            settings,
-            "DOWNLOADER_MIDDLEWARES",
-            IncrementalMiddleware,
-            WarcMiddleware,
-            MaxSizeMiddleware,
-        )
+        turn_off(settings, "DOWNLOADER_MIDDLEWARES", *FETCHING_ONLY)
         turn_off(settings, "EXTENSIONS", ReportExtension)
         settings.set("CRAWL_STATE_ENABLED", True, priority="spider")
 

@@ -43,6 +43,10 @@ logger = logging.getLogger(__name__)
 PROGRESS_EVERY = 1000  # log a progress line after this many archived responses
 
 
+#: Downloader middlewares of a live fetch that have nothing to do on pages read from the archive.
+FETCHING_ONLY = (IncrementalMiddleware, WarcMiddleware, MaxSizeMiddleware)
+
+
 class ReplaySpider(Spider):
     """Turn the archive at ``archive`` back into corpus items; ``source=NAME[,NAME]`` picks sources."""
 
@@ -52,13 +56,7 @@ class ReplaySpider(Spider):
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
         super().update_settings(settings)
-        turn_off(
-            settings,
-            "DOWNLOADER_MIDDLEWARES",
-            IncrementalMiddleware,
-            WarcMiddleware,
-            MaxSizeMiddleware,
-        )
+        turn_off(settings, "DOWNLOADER_MIDDLEWARES", *FETCHING_ONLY)
         # The report describes the live crawl: its runs and its corpus, not a replay's.
         turn_off(settings, "EXTENSIONS", CrawlStateExtension, ReportExtension)
 
