@@ -25,7 +25,7 @@ from typing import Self
 
 from sitefixture import FixtureServer, Resource, pages
 from sitefixture.news import build_news_site
-from sitefixture.scrapyrun import CrawlResult, crawl, scrapy_command
+from sitefixture.scrapyrun import CrawlResult, crawl, start_scrapy
 
 SETTINGS = {"EXTRACTION_PROCESSES": "2"}
 SLOW = {**SETTINGS, "CONCURRENT_REQUESTS": "2"}
@@ -93,12 +93,6 @@ def _dangling(data: Path) -> int:
     return bad
 
 
-def _workers(crawl_pid: int) -> list[int]:
-    from sitefixture.processes import extraction_workers
-
-    return extraction_workers(crawl_pid)
-
-
 def _session(pid: int) -> dict[int, str]:
     from sitefixture.processes import in_session
 
@@ -135,32 +129,21 @@ class Site:
         self.server.delay = 0.15
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "sources.toml").write_text(self.sources)
-        command, env = scrapy_command(
+        return start_scrapy(
             ["crawl", "news"],
+            workdir,
             {
                 **settings,
                 "SOURCES_FILE": str(workdir / "sources.toml"),
                 "DATA_DIR": str(workdir / "data"),
             },
         )
-        return subprocess.Popen(
-            command,
-            cwd=workdir,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
 
 
 def _wait_for_pool(process: subprocess.Popen[str]) -> list[int]:
-    deadline = time.monotonic() + 60
-    while not (workers := _workers(process.pid)):
-        if process.poll() is not None or time.monotonic() > deadline:
-            return []
-        time.sleep(0.005)
-    return workers
+    from sitefixture.processes import wait_for_pool
+
+    return wait_for_pool(process)
 
 
 def _left(pid: int, seconds: float) -> dict[int, str]:

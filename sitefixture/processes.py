@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import time
 from pathlib import Path
 
 
@@ -67,3 +69,14 @@ def extraction_workers(crawl: int) -> list[int]:
         if int(fields[1]) == crawl and "forkserver" in _cmdline(pid)
     }
     return sorted(pid for pid, fields in living.items() if int(fields[1]) in servers)
+
+
+def wait_for_pool(process: subprocess.Popen[str], timeout: float = 60) -> list[int]:
+    """The extraction workers of the crawl ``process`` once its pool has started; ``[]`` if the
+    crawl ended first or ``timeout`` seconds passed."""
+    deadline = time.monotonic() + timeout
+    while not (workers := extraction_workers(process.pid)):
+        if process.poll() is not None or time.monotonic() > deadline:
+            return []
+        time.sleep(0.005)
+    return workers

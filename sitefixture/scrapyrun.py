@@ -67,6 +67,21 @@ def run_scrapy(
     )
 
 
+def start_scrapy(args: list[str], workdir: Path, settings: dict[str, str]) -> subprocess.Popen[str]:
+    """Start ``scrapy ARGS`` in ``workdir`` in a session of its own (its pid is the session's id),
+    its log and output in one pipe."""
+    command, env = scrapy_command(args, settings)
+    return subprocess.Popen(
+        command,
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
 def _wait_for(condition: Callable[[], bool], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not condition():

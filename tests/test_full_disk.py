@@ -7,8 +7,6 @@ import gzip
 import json
 import resource
 import sqlite3
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -17,8 +15,8 @@ from archive.cdxj import index_path
 from archive.writer import WarcWriter, WriteFailed, repair_finished_files
 from corpus.urls import canonicalize
 from scraper import exitcodes
-from sitefixture.processes import extraction_workers
-from sitefixture.scrapyrun import scrapy_command
+from sitefixture.processes import wait_for_pool
+from sitefixture.scrapyrun import start_scrapy
 from tests.conftest import TEST_SETTINGS, ServedSite, crawl, warcio_check
 from tests.test_writer import write_pair
 from tests.warcs import iter_records
@@ -127,22 +125,8 @@ def limited_crawl(
         "SOURCES_FILE": str(workdir / "sources.toml"),
         "DATA_DIR": str(data),
     }
-    command, env = scrapy_command(["crawl", "news"], settings)
-    with subprocess.Popen(
-        command,
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    ) as process:
-        deadline = time.monotonic() + 60
-        while not extraction_workers(process.pid):
-            assert process.poll() is None and time.monotonic() < deadline, (
-                "the extraction pool never started"
-            )
-            time.sleep(0.005)
+    with start_scrapy(["crawl", "news"], workdir, settings) as process:
+        assert wait_for_pool(process), "the extraction pool never started"
         largest = max(path.stat().st_size for path in data.rglob("*") if path.is_file())
         resource.prlimit(process.pid, resource.RLIMIT_FSIZE, (largest + slack, largest + slack))
         output, _ = process.communicate(timeout=180)

@@ -13,8 +13,8 @@ import pytest
 
 from corpus.urls import canonicalize
 from scraper import exitcodes
-from sitefixture.processes import extraction_workers, in_session
-from sitefixture.scrapyrun import CrawlResult, scrapy_command
+from sitefixture.processes import in_session, wait_for_pool
+from sitefixture.scrapyrun import CrawlResult, start_scrapy
 from tests.conftest import TEST_SETTINGS, ServedSite, crawl
 
 
@@ -29,25 +29,12 @@ def start(workdir: Path, news_site: ServedSite) -> subprocess.Popen[str]:
         "DATA_DIR": str(workdir / "data"),
         "CONCURRENT_REQUESTS": "2",
     }
-    command, env = scrapy_command(["crawl", "news"], settings)
-    return subprocess.Popen(
-        command,
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    return start_scrapy(["crawl", "news"], workdir, settings)
 
 
 def wait_for_workers(process: subprocess.Popen[str]) -> list[int]:
-    deadline = time.monotonic() + 60
-    while not (workers := extraction_workers(process.pid)):
-        assert process.poll() is None and time.monotonic() < deadline, (
-            "the extraction pool never started"
-        )
-        time.sleep(0.005)
+    workers = wait_for_pool(process)
+    assert workers, "the extraction pool never started"
     return workers
 
 
