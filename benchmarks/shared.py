@@ -29,13 +29,13 @@ from benchmarks.sharedsite import build_shared_site, load_pages, source_toml, wi
 from benchmarks.webserver import ServedSite, serve
 from corpus.store import read_manifest
 from sitefixture.redis import redis_server
-from sitefixture.scrapyrun import scrapy_command
+from sitefixture.scrapyrun import start_scrapy
 
 
 @dataclass
 class Worker:
     name: str
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[str]
     log: Path
 
     def stat(self, name: str) -> int:
@@ -48,27 +48,16 @@ def start(
 ) -> Worker:
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "sources.toml").write_text(sources)
-    command, env = scrapy_command(
-        ["crawl", "news"],
-        {
-            **settings,
-            "SOURCES_FILE": str(workdir / "sources.toml"),
-            "DATA_DIR": str(data_dir),
-            "CONCURRENT_REQUESTS": "16",
-            "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
-            "LOGSTATS_INTERVAL": "10",
-        },
-    )
+    settings = {
+        **settings,
+        "SOURCES_FILE": str(workdir / "sources.toml"),
+        "DATA_DIR": str(data_dir),
+        "CONCURRENT_REQUESTS": "16",
+        "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+        "LOGSTATS_INTERVAL": "10",
+    }
     log = workdir / f"{name}.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command,
-            cwd=workdir,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = start_scrapy(["crawl", "news"], workdir, settings, log)
     return Worker(name, process, log)
 
 

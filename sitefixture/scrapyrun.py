@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -67,19 +68,22 @@ def run_scrapy(
     )
 
 
-def start_scrapy(args: list[str], workdir: Path, settings: dict[str, str]) -> subprocess.Popen[str]:
+def start_scrapy(
+    args: list[str], workdir: Path, settings: dict[str, str], log: Path | None = None
+) -> subprocess.Popen[str]:
     """Start ``scrapy ARGS`` in ``workdir`` in a session of its own (its pid is the session's id),
-    its log and output in one pipe."""
+    its log and output in one pipe, or in the file ``log``."""
     command, env = scrapy_command(args, settings)
-    return subprocess.Popen(
-        command,
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    with open(log, "wb") if log else contextlib.nullcontext(subprocess.PIPE) as output:
+        return subprocess.Popen(
+            command,
+            cwd=workdir,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
 
 
 def _wait_for(condition: Callable[[], bool], timeout: float) -> None:

@@ -19,7 +19,7 @@ from corpus.store import read_manifest
 from corpus.urls import canonicalize, url_hash
 from scraper.shared.connection import Keys
 from scraper.shared.workers import this_worker
-from sitefixture.scrapyrun import scrapy_command
+from sitefixture.scrapyrun import start_scrapy
 from tests.conftest import TEST_SETTINGS, ServedSite, warcio_check
 from tests.redisserver import redis_server
 
@@ -39,7 +39,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @dataclass
 class Worker:
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[str]
     log: Path
     data_dir: Path
 
@@ -64,17 +64,8 @@ def start_worker(
         "REDIS_URL": redis_url,
         "REDIS_KEY_PREFIX": prefix,
     }
-    command, env = scrapy_command(["crawl", "news"], settings)
     log = workdir / f"{name}.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command,
-            cwd=workdir,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = start_scrapy(["crawl", "news"], workdir, settings, log)
     return Worker(process, log, data_dir)
 
 
