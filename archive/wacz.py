@@ -2,7 +2,8 @@
 
 Layout: ``archive/`` (the WARC files, stored uncompressed in the ZIP so readers
 can seek into them), ``indexes/index.cdx`` (one sorted CDXJ index of all of
-them), ``pages/pages.jsonl`` (the pages to list, with their text for full-text
+them, merged from each file's sorted index as it is written, so memory does not
+grow with the archive), ``pages/pages.jsonl`` (the pages to list, with their text for full-text
 search), ``datapackage.json`` (every file with its size and SHA-256) and
 ``datapackage-digest.json`` (the digest of ``datapackage.json``).
 """
@@ -10,20 +11,29 @@ search), ``datapackage.json`` (every file with its size and SHA-256) and
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import os
+import tempfile
+import time
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
-from archive.cdxj import warc_entries
+from archive.cdxj import IndexSorter, has_fresh_index, index_path, iter_index_warc
 
 WACZ_VERSION = "1.1.1"
 PAGES_PATH = "pages/pages.jsonl"
 INDEX_PATH = "indexes/index.cdx"
 _BLOCK = 1 << 20
+
+
+class UnsortedIndex(ValueError):
+    """An index file whose lines are not in order: merging it would give a wrong WACZ index."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,83 @@ def _sha256(path_or_data: Path | bytes) -> tuple[int, str]:
     return size, f"sha256:{digest.hexdigest()}"
 
 
+def _sorted_from_warc(warc: Path, scratch: Path) -> IO[bytes]:
+    """The index of ``warc`` read from the file itself, sorted into an unnamed temporary file."""
+    sorter = IndexSorter(scratch)
+    run = tempfile.TemporaryFile(dir=scratch)  # noqa: SIM115 - open until merged
+    try:
+        for entry in iter_index_warc(warc):
+            sorter.append(entry)
+        run.writelines((line + "\n").encode("utf-8") for line in sorter.sorted_lines())
+    except BaseException:
+        run.close()
+        raise
+    finally:
+        sorter.close()
+    run.seek(0)
+    return run
+
+
+def _checked_lines(stream: IO[bytes], name: str) -> Iterator[bytes]:
+    """The non-blank lines of a sorted index, each ending in a newline; loud if out of order."""
+    previous = b""
+    for number, line in enumerate(stream, 1):
+        if not line.strip():
+            continue
+        if not line.endswith(b"\n"):
+            line += b"\n"
+        if line < previous:
+            raise UnsortedIndex(
+                f"{name}: line {number} sorts before the line above it "
+                "(delete the index file to have it rebuilt)"
+            )
+        previous = line
+        yield line
+
+
+def _write_index(package: zipfile.ZipFile, warcs: Sequence[Path], scratch: Path) -> tuple[int, str]:
+    """Write the merged index of ``warcs`` as :data:`INDEX_PATH`, streamed; return its SHA-256 digest.
+
+    The member is the one ``writestr`` would write for the sorted lines, built from
+    each file's fresh sorted index (or the file itself, sorted on its own).
+    """
+    with ExitStack() as stack:
+        sources, estimate = [], 0
+        for warc in warcs:
+            if has_fresh_index(warc):
+                index = index_path(warc)
+                stream: IO[bytes] = stack.enter_context(index.open("rb"))
+                name = str(index)
+            else:
+                stream = stack.enter_context(_sorted_from_warc(warc, scratch))
+                name = f"index of {warc}"
+            estimate += os.fstat(stream.fileno()).st_size + 1
+            sources.append(_checked_lines(stream, name))
+        info = zipfile.ZipInfo(INDEX_PATH, date_time=time.localtime(time.time())[:6])
+        info.compress_type = zipfile.ZIP_STORED
+        info.external_attr = 0o600 << 16
+        info.file_size = estimate  # decides ZIP64 as writestr would; the real size replaces it
+        digest = hashlib.sha256()
+        size = 0
+        with package.open(info, "w") as member:
+            chunk: list[bytes] = []
+            held = 0
+            for line in heapq.merge(*sources):
+                chunk.append(line)
+                held += len(line)
+                if held >= _BLOCK:
+                    data = b"".join(chunk)
+                    member.write(data)
+                    digest.update(data)
+                    size += held
+                    chunk, held = [], 0
+            data = b"".join(chunk)
+            member.write(data)
+            digest.update(data)
+            size += held
+    return size, f"sha256:{digest.hexdigest()}"
+
+
 def write_wacz(
     out: str | os.PathLike[str],
     warcs: Sequence[Path],
@@ -73,12 +160,28 @@ def write_wacz(
     software: str,
     created: datetime | None = None,
 ) -> dict[str, object]:
-    """Write the WACZ file ``out`` (atomically) and return its ``datapackage.json``."""
+    """Write the WACZ file ``out`` (atomically) and return its ``datapackage.json``.
+
+    Raises :class:`UnsortedIndex` (and leaves no file) when a WARC file's index is out of order.
+    """
     target = Path(out)
     partial = target.with_name(target.name + ".part")
-    index = "".join(
-        sorted(entry.line() + "\n" for warc in warcs for entry in warc_entries(warc))
-    ).encode("utf-8")
+    try:
+        return _write(target, partial, warcs, pages, title, software, created)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def _write(
+    target: Path,
+    partial: Path,
+    warcs: Sequence[Path],
+    pages: Iterable[Page],
+    title: str,
+    software: str,
+    created: datetime | None,
+) -> dict[str, object]:
     pages_data = _pages_jsonl(pages, title)
     resources = []
     with zipfile.ZipFile(partial, "w", allowZip64=True) as package:
@@ -93,13 +196,15 @@ def write_wacz(
                     "bytes": size,
                 }
             )
-        for path, data, compression in (
-            (INDEX_PATH, index, zipfile.ZIP_STORED),
-            (PAGES_PATH, pages_data, zipfile.ZIP_DEFLATED),
-        ):
-            package.writestr(path, data, compress_type=compression)
-            size, digest = _sha256(data)
-            resources.append({"name": Path(path).name, "path": path, "hash": digest, "bytes": size})
+        size, digest = _write_index(package, warcs, target.parent)
+        resources.append(
+            {"name": Path(INDEX_PATH).name, "path": INDEX_PATH, "hash": digest, "bytes": size}
+        )
+        package.writestr(PAGES_PATH, pages_data, compress_type=zipfile.ZIP_DEFLATED)
+        size, digest = _sha256(pages_data)
+        resources.append(
+            {"name": Path(PAGES_PATH).name, "path": PAGES_PATH, "hash": digest, "bytes": size}
+        )
         datapackage: dict[str, object] = {
             "profile": "data-package",
             "resources": resources,

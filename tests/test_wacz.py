@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
+import os
 import random
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+from archive.cdxj import index_path, index_warc
+from archive.reader import archive_files
+from archive.wacz import INDEX_PATH, write_wacz
+from archive.writer import WarcWriter
 from corpus.store import read_manifest
 from scraper.commands.wacz import corpus_pages
 from sitefixture.scrapyrun import run_scrapy
@@ -155,3 +161,75 @@ def test_a_file_damaged_in_its_middle_is_refused_with_the_place(
     [line] = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert f"error: {warc}: bytes " in line and "hold no WARC record" in line
     assert not out.exists()
+
+
+def small_archive(directory: Path, files: int = 3, per_file: int = 7) -> list[Path]:
+    """WARC files (with their indexes) whose URLs interleave, so their index lines must be merged."""
+    for number in range(files):
+        writer = WarcWriter(directory, hostname="test", pid=number + 1)
+        for capture in range(per_file):
+            url = f"http://a.test/{capture * files + number}?at={number}"
+            body = f"<p>{url}</p>".encode()
+            block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + body
+            date = f"2026-11-{23 - capture % 3}T10:0{number}:00Z"
+            writer.write([writer.factory.response(url, block, len(block) - len(body), date=date)])
+        writer.close()
+    return archive_files(directory)
+
+
+def sorted_in_memory(warcs: list[Path]) -> bytes:
+    return "".join(
+        sorted(entry.line() + "\n" for warc in warcs for entry in index_warc(warc))
+    ).encode()
+
+
+def package_members(wacz: Path) -> tuple[bytes, dict[str, object]]:
+    with zipfile.ZipFile(wacz) as package:
+        resources = json.loads(package.read("datapackage.json"))["resources"]
+        return package.read(INDEX_PATH), {item["path"]: item for item in resources}
+
+
+def test_the_index_is_merged_from_fresh_indexes_and_files_whose_index_is_missing_or_older(
+    tmp_path: Path,
+) -> None:
+    warcs = small_archive(tmp_path / "archive", files=4)
+    index_path(warcs[0]).unlink()
+    stale = index_path(warcs[1])
+    stale.write_text("".join(stale.read_text().splitlines(keepends=True)[1:]))  # a line short
+    os.utime(stale, (1_000_000, 1_000_000))
+    expected = sorted_in_memory(warcs)
+    out = tmp_path / "news.wacz"
+    write_wacz(out, warcs, [], title="t", software="s")
+    index, resources = package_members(out)
+    assert index == expected and len(index.splitlines()) == 4 * 7
+    assert resources[INDEX_PATH]["bytes"] == len(expected)
+    assert resources[INDEX_PATH]["hash"] == f"sha256:{hashlib.sha256(expected).hexdigest()}"
+    assert not list(tmp_path.glob("*.part")) and validate(out).returncode == 0
+
+
+def test_a_fresh_index_is_streamed_as_it_is_not_read_again_from_its_warc_file(
+    tmp_path: Path,
+) -> None:
+    warcs = small_archive(tmp_path / "archive", files=2)
+    fresh = index_path(warcs[0])
+    fresh.write_text(fresh.read_text().replace('"status": "200"', '"status": "299"'))
+    out = tmp_path / "news.wacz"
+    write_wacz(out, warcs, [], title="t", software="s")
+    index, _ = package_members(out)
+    assert index.count(b'"status": "299"') == 7 and index.count(b'"status": "200"') == 7
+    assert index.splitlines() == sorted(index.splitlines())
+
+
+def test_an_index_out_of_order_is_refused_with_its_file_and_line_and_nothing_is_written(
+    tmp_path: Path,
+) -> None:
+    warcs = small_archive(tmp_path / "archive", files=2)
+    index = index_path(warcs[1])
+    lines = index.read_text().splitlines(keepends=True)
+    lines[2], lines[3] = lines[3], lines[2]
+    index.write_text("".join(lines))
+    out = tmp_path / "news.wacz"
+    done = run_scrapy(["wacz", str(out), "--archive", str(tmp_path / "archive")], tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert f"error: {index}: line 4 sorts before the line above it" in done.stderr
+    assert not out.exists() and not list(tmp_path.glob("*.part"))

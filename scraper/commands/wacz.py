@@ -13,7 +13,7 @@ from scrapy.exceptions import UsageError
 
 from archive.members import damaged_spans
 from archive.reader import archive_files
-from archive.wacz import Page, write_wacz
+from archive.wacz import Page, UnsortedIndex, write_wacz
 from archive.writer import repair_torn_tail
 from corpus.store import MANIFEST, is_corpus_file_name, read_manifest
 from scraper.commandline import CheckedCommand, CommandFailed, reports_failure
@@ -115,7 +115,10 @@ class Command(CheckedCommand, ScrapyCommand):
                 file=sys.stderr,
             )
         pages = list(corpus_pages(corpus))
-        package = write_wacz(args[0], warcs, pages, title=opts.title, software=_software())
+        try:
+            package = write_wacz(args[0], warcs, pages, title=opts.title, software=_software())
+        except UnsortedIndex as problem:
+            raise CommandFailed(str(problem)) from problem
         size = Path(args[0]).stat().st_size
         print(
             f"Wrote {args[0]}: {len(warcs)} WARC file(s), {len(pages)} page(s), {size:,} bytes, WACZ {package['wacz_version']}"
