@@ -91,6 +91,9 @@ def _class_path_error(settings: BaseSettings) -> str | None:
             return f"setting {name}: {path!r} is not a class path (package.module.Class): {error}"
         if not isinstance(found, type):
             return f"setting {name}: {path!r} is not a class"
+        for needed in getattr(found, "required_settings", ()):
+            if not settings.get(needed):
+                return f"setting {name}: {path!r} needs {needed}, which is not set"
     return None
 
 

@@ -67,6 +67,16 @@ def test_a_crawl_state_store_that_is_no_class_is_named() -> None:
         == "setting CRAWL_STATE_STORE: 'os.path' is not a class"
     )
     assert settings_error(Settings({"CRAWL_STATE_STORE": "scraper.state.CrawlState"})) is None
+    redis_store = "scraper.shared.state.RedisCrawlState"
+    assert settings_error(Settings({"CRAWL_STATE_STORE": redis_store})) == (
+        f"setting CRAWL_STATE_STORE: {redis_store!r} needs REDIS_URL, which is not set"
+    )
+    assert (
+        settings_error(
+            Settings({"CRAWL_STATE_STORE": redis_store, "REDIS_URL": "redis://127.0.0.1:1"})
+        )
+        is None
+    )
 
 
 def test_a_bad_crawl_state_store_ends_the_command_in_one_line(tmp_path: Path) -> None:

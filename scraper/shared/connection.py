@@ -32,6 +32,8 @@ def connect(settings: BaseSettings) -> Redis:
     import redis
 
     url = settings.get("REDIS_URL")
+    if not url:
+        raise SharedCrawlError("REDIS_URL is not set: the Redis crawl state and queue need it")
     try:
         server = redis.Redis.from_url(url, socket_connect_timeout=10, socket_timeout=30)
         server.ping()

@@ -37,6 +37,8 @@ class RedisCrawlState(FetchRecorder):
     """One hash per canonical URL; a sorted set of article URLs per source, by fetch time;
     one hash of run figures per source."""
 
+    required_settings = ("REDIS_URL",)  # checked before a command runs (scraper.settingscheck)
+
     def __init__(self, server: Redis, keys: Keys) -> None:
         self.server = server
         self.keys = keys
