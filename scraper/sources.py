@@ -338,7 +338,7 @@ def parse_sources(text: str, path: str | Path = "sources.toml") -> list[Source]:
                 path,
                 locate.line(index, "url"),
                 label,
-                f"same url as source {sites[source.site_key]!r}",
+                f"same site as source {sites[source.site_key]!r}",
             )
         names[source.name] = index
         sites[source.site_key] = source.name

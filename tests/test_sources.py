@@ -196,7 +196,7 @@ def test_select_sources_by_name_and_unknown_names() -> None:
 def test_two_sources_on_one_site_are_refused_as_addsource_refuses_them(second: str) -> None:
     first = '[[source]]\nname = "a"\nurl = "https://a.example/news/"\n\n'
     text = first + f'[[source]]\nname = "b"\nurl = "{second}"\n'
-    assert error_of(text) == "conf/sources.toml:7: source 'b': same url as source 'a'"
+    assert error_of(text) == "conf/sources.toml:7: source 'b': same site as source 'a'"
     other_port = first + '[[source]]\nname = "c"\nurl = "https://a.example:8080/news/"\n'
     assert [s.name for s in parse_sources(other_port)] == ["a", "c"]
 
