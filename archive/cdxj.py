@@ -172,6 +172,27 @@ def iter_index_warc(path: str | os.PathLike[str]) -> Iterator[IndexEntry]:
         )
 
 
+class UnsortedIndex(ValueError):
+    """An index file whose lines are not in order: merging it would give a wrong index."""
+
+
+def sorted_index_lines(stream: IO[bytes], name: str) -> Iterator[bytes]:
+    """The non-blank lines of a sorted index, each ending in a newline; loud if out of order."""
+    previous = b""
+    for number, line in enumerate(stream, 1):
+        if not line.strip():
+            continue
+        if not line.endswith(b"\n"):
+            line += b"\n"
+        if line < previous:
+            raise UnsortedIndex(
+                f"{name}: line {number} sorts before the line above it "
+                "(delete the index file to have it rebuilt)"
+            )
+        previous = line
+        yield line
+
+
 class IndexSorter:
     """Index lines gathered in any order and given back sorted, in memory bounded by ``run_lines``.
 

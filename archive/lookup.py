@@ -14,7 +14,16 @@ import os
 from pathlib import Path
 
 from archive.capture import ArchivedPage, read_capture
-from archive.cdxj import IndexEntry, SortedIndex, ensure_indexes, index_path, timestamp, url_key
+from archive.cdxj import (
+    INDEX_FOLDER,
+    IndexEntry,
+    SortedIndex,
+    ensure_indexes,
+    index_path,
+    timestamp,
+    url_key,
+)
+from archive.mergedindex import MERGE_ABOVE, MERGED_NAME, split
 from archive.reader import archive_files
 from archive.revisits import RevisitTarget, resolve
 
@@ -24,26 +33,30 @@ logger = logging.getLogger(__name__)
 class CaptureIndex:
     """The captures of the WARC files in ``directory``, by URL key (indexing any file not indexed yet).
 
-    Each lookup bisects the sorted index file of every WARC file: nothing is
-    loaded up front, so memory and start-up do not grow with the archive.
+    Each lookup bisects sorted index files: nothing is loaded up front, so memory and
+    start-up do not grow with the archive. With more than ``merge_above`` WARC files,
+    their indexes are merged into one (``indexes/merged.cdxj``, see
+    :mod:`archive.mergedindex`) so a lookup's cost does not grow with their number.
     """
 
-    def __init__(self, directory: str | os.PathLike[str]) -> None:
+    def __init__(self, directory: str | os.PathLike[str], merge_above: int = MERGE_ABOVE) -> None:
         self.directory = Path(directory)
         ensure_indexes(self.directory)
-        self._indexes = [
-            SortedIndex(index_path(warc))
-            for warc in archive_files(self.directory)
-            if index_path(warc).exists()
-        ]
+        warcs = [warc for warc in archive_files(self.directory) if index_path(warc).exists()]
+        self._ranks = {warc.name: rank for rank, warc in enumerate(warcs)}
+        merged = self.directory / INDEX_FOLDER / MERGED_NAME
+        use_merged, alone = split(merged, [index_path(warc) for warc in warcs], merge_above)
+        self._merged = 1 if use_merged else 0
+        self._indexes = [SortedIndex(merged)] if use_merged else []
+        self._indexes += [SortedIndex(index) for index in alone]
 
     def __len__(self) -> int:
-        return sum(map(len, self._indexes))
+        return sum(map(len, self._indexes)) - self._merged  # the merged index's header line
 
     @property
     def files(self) -> int:
         """How many WARC files (with their indexes) are searched."""
-        return len(self._indexes)
+        return len(self._ranks)
 
     def close(self) -> None:
         for index in self._indexes:
@@ -54,7 +67,11 @@ class CaptureIndex:
         """The captures of ``url``, best last: its own after those of other URLs of the same key."""
         key = url_key(url)
         captures = [entry for index in self._indexes for entry in index.entries(key)]
-        captures.sort(key=lambda entry: entry.timestamp)  # stable: file order within a second
+        last = len(self._ranks)
+        # within a second: file order, then index order (stable)
+        captures.sort(
+            key=lambda entry: (entry.timestamp, self._ranks.get(entry.fields["filename"], last))
+        )
         return [entry for entry in captures if entry.url != url] + [
             entry for entry in captures if entry.url == url
         ]

@@ -17,23 +17,27 @@ import os
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from archive.cdxj import IndexSorter, has_fresh_index, index_path, iter_index_warc
+from archive.cdxj import (
+    IndexSorter,
+    UnsortedIndex,
+    has_fresh_index,
+    index_path,
+    iter_index_warc,
+    sorted_index_lines,
+)
 
 WACZ_VERSION = "1.1.1"
 PAGES_PATH = "pages/pages.jsonl"
 INDEX_PATH = "indexes/index.cdx"
 _BLOCK = 1 << 20
-
-
-class UnsortedIndex(ValueError):
-    """An index file whose lines are not in order: merging it would give a wrong WACZ index."""
+__all__ = ["INDEX_PATH", "PAGES_PATH", "Page", "UnsortedIndex", "write_wacz"]
 
 
 @dataclass(frozen=True)
@@ -91,23 +95,6 @@ def _sorted_from_warc(warc: Path, scratch: Path) -> IO[bytes]:
     return run
 
 
-def _checked_lines(stream: IO[bytes], name: str) -> Iterator[bytes]:
-    """The non-blank lines of a sorted index, each ending in a newline; loud if out of order."""
-    previous = b""
-    for number, line in enumerate(stream, 1):
-        if not line.strip():
-            continue
-        if not line.endswith(b"\n"):
-            line += b"\n"
-        if line < previous:
-            raise UnsortedIndex(
-                f"{name}: line {number} sorts before the line above it "
-                "(delete the index file to have it rebuilt)"
-            )
-        previous = line
-        yield line
-
-
 def _write_index(package: zipfile.ZipFile, warcs: Sequence[Path], scratch: Path) -> tuple[int, str]:
     """Write the merged index of ``warcs`` as :data:`INDEX_PATH`, streamed; return its SHA-256 digest.
 
@@ -125,7 +112,7 @@ def _write_index(package: zipfile.ZipFile, warcs: Sequence[Path], scratch: Path)
                 stream = stack.enter_context(_sorted_from_warc(warc, scratch))
                 name = f"index of {warc}"
             estimate += os.fstat(stream.fileno()).st_size + 1
-            sources.append(_checked_lines(stream, name))
+            sources.append(sorted_index_lines(stream, name))
         info = zipfile.ZipInfo(INDEX_PATH, date_time=time.localtime(time.time())[:6])
         info.compress_type = zipfile.ZIP_STORED
         info.external_attr = 0o600 << 16

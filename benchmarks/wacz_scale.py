@@ -26,7 +26,9 @@ import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from archive.cdxj import INDEX_FOLDER
 from archive.lookup import CaptureIndex
+from archive.mergedindex import MERGE_ABOVE, MERGED_NAME
 from archive.records import RecordFactory, warc_date
 from archive.writer import WarcWriter
 from benchmarks.proctree import measure
@@ -126,27 +128,38 @@ def wacz_memory(workdir: Path, captures: int, before: Path | None, rounds: int) 
         print(f"  index.cdx and datapackage resources identical before/after: {same}")
 
 
+def _lookup_rate(index: CaptureIndex, urls: list[str], seconds: float) -> float:
+    done, began = 0, time.perf_counter()
+    while time.perf_counter() - began < seconds:
+        found = index.captures(urls[done % len(urls)])
+        assert found, urls[done % len(urls)]
+        done += 1
+    return done / (time.perf_counter() - began)
+
+
 def lookups(workdir: Path, captures: int, file_counts: list[int], seconds: float) -> None:
-    """Replay lookups per second with the same captures split into each number of WARC files."""
+    """Replay lookups per second with the same captures split into each number of WARC files:
+    each index file searched alone, then through the merged index (built, then opened again)."""
     rng = random.Random(5)
+    urls = [_url(rng.randrange(captures)) for _ in range(100_000)]
     for files in file_counts:
         archive = workdir / f"archive-{captures}-{files}"
         build_archive(archive, captures, files)
-        began = time.perf_counter()
-        index = CaptureIndex(archive)
-        opened = time.perf_counter() - began
-        urls = [_url(rng.randrange(captures)) for _ in range(100_000)]
-        done, began = 0, time.perf_counter()
-        while time.perf_counter() - began < seconds:
-            found = index.captures(urls[done % len(urls)])
-            assert found, urls[done % len(urls)]
-            done += 1
-        rate = done / (time.perf_counter() - began)
-        print(
-            f"  {index.files:5d} WARC files, {captures:,} captures: "
-            f"open {opened * 1000:7.1f} ms, {rate:8.0f} lookups/s ({1e6 / rate:8.1f} us each)"
-        )
-        index.close()
+        (archive / INDEX_FOLDER / MERGED_NAME).unlink(missing_ok=True)
+        for label, merge_above in (
+            ("each alone", 10**9),
+            ("default", MERGE_ABOVE),
+            ("merge all", 0),
+        ):
+            began = time.perf_counter()
+            index = CaptureIndex(archive, merge_above=merge_above)
+            opened = time.perf_counter() - began
+            rate = _lookup_rate(index, urls, seconds)
+            index.close()
+            print(
+                f"  {index.files:5d} WARC files, {captures:,} captures, {label:>10}: "
+                f"open {opened * 1000:7.1f} ms, {rate:8.0f} lookups/s ({1e6 / rate:8.1f} us each)"
+            )
 
 
 def main() -> None:

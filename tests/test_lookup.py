@@ -139,3 +139,63 @@ def test_a_revisit_without_its_original_falls_back_to_an_earlier_capture(tmp_pat
     assert (
         archive_of(tmp_path, write).page("http://example.com/a").payload == b"older, other digest"
     )
+
+
+def files_in_one_second(directory: Path, first: int, count: int) -> None:
+    """``count`` WARC files captured in the same second, each with the same URLs; a later file's
+    captures sort first in a merged index (a lower status), so only file order tells them apart."""
+    for number in range(first, first + count):
+        writer = WarcWriter(directory, factory=RecordFactory(clock=lambda: START), pid=number)
+        for page in range(5):
+            url = f"http://a.test/{page}" + ("?v" if number % 2 else "")
+            body = f"file {number} page {page}".encode()
+            block, offset = response_block(299 - number, [("Content-Type", "text/html")], body)
+            writer.write([writer.factory.response(url, block, offset)])
+        writer.close()
+
+
+def answers(index: CaptureIndex) -> list[object]:
+    urls = [f"http://a.test/{page}{suffix}" for page in range(5) for suffix in ("", "?v")]
+    found = [[entry.line() for entry in index.captures(url)] for url in urls]
+    pages = [index.page(url) for url in urls]
+    return [len(index), index.files, found, [page and page.payload for page in pages]]
+
+
+def test_lookups_through_the_merged_index_answer_as_each_index_searched_alone(
+    tmp_path: Path,
+) -> None:
+    files_in_one_second(tmp_path, 1, 6)
+    merged = tmp_path / "indexes" / "merged.cdxj"
+    alone = CaptureIndex(tmp_path, merge_above=100)
+    expected = answers(alone)
+    assert not merged.exists() and expected[0] == 30 and expected[1] == 6
+    assert answers(CaptureIndex(tmp_path, merge_above=2)) == expected
+    built = merged.stat().st_mtime_ns
+    assert merged.read_bytes().count(b"\n") == 31  # a header line and every capture
+
+    files_in_one_second(tmp_path, 7, 2)  # not merged yet: searched beside the merged index
+    expected = answers(CaptureIndex(tmp_path, merge_above=100))
+    assert answers(CaptureIndex(tmp_path, merge_above=2)) == expected
+    assert merged.stat().st_mtime_ns == built
+
+    files_in_one_second(tmp_path, 9, 1)  # three not merged: merged again
+    expected = answers(CaptureIndex(tmp_path, merge_above=100))
+    assert answers(CaptureIndex(tmp_path, merge_above=2)) == expected
+    assert merged.read_bytes().count(b"\n") == 46 and merged.stat().st_mtime_ns != built
+
+
+def test_the_merged_index_is_rebuilt_when_an_index_it_holds_changes_or_goes(
+    tmp_path: Path,
+) -> None:
+    files_in_one_second(tmp_path, 1, 4)
+    CaptureIndex(tmp_path, merge_above=1)
+    warcs = sorted(tmp_path.glob("*.warc.gz"))
+    index = tmp_path / "indexes" / (warcs[0].name + ".cdxj")
+    index.write_bytes(b"".join(index.read_bytes().splitlines(keepends=True)[1:]))
+    expected = answers(CaptureIndex(tmp_path, merge_above=100))
+    assert expected[0] == 19 and answers(CaptureIndex(tmp_path, merge_above=1)) == expected
+    warcs[1].unlink()
+    expected = answers(CaptureIndex(tmp_path, merge_above=100))
+    assert expected[0] == 14 and answers(CaptureIndex(tmp_path, merge_above=1)) == expected
+    (tmp_path / "indexes" / "merged.cdxj").write_bytes(b"torn")  # not a merged index: rebuilt
+    assert answers(CaptureIndex(tmp_path, merge_above=1)) == expected
