@@ -15,7 +15,8 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -34,6 +35,7 @@ INDEXED_TYPES = ("response", "revisit", "resource", "metadata")
 _CHUNK = 8192
 _PROBES_KEPT = 2048  # bisection steps remembered per index file (about 1 MB)
 RUN_LINES = 10_000  # index lines held in memory before a sorted run goes to a temporary file
+MERGE_FAN_IN = 200  # index files open at once while merging; more are merged in passes
 UNDO_LINES = 64  # the latest lines, never spilled: a write that fails takes its lines back
 REVISIT_MIME = "warc/revisit"
 
@@ -191,6 +193,34 @@ def sorted_index_lines(stream: IO[bytes], name: str) -> Iterator[bytes]:
             )
         previous = line
         yield line
+
+
+IndexSource = tuple[str, Path | IO[bytes]]  # a name for messages, and a file or an open stream
+
+
+def _source_lines(stack: ExitStack, source: IndexSource) -> Iterator[bytes]:
+    name, where = source
+    stream = stack.enter_context(where.open("rb")) if isinstance(where, Path) else where
+    return sorted_index_lines(stream, name)
+
+
+def merge_indexes(
+    sources: Sequence[IndexSource], scratch: Path, stack: ExitStack
+) -> Iterator[bytes]:
+    """The lines of the sorted ``sources``, merged; files are opened (and closed) with ``stack``.
+
+    More than :data:`MERGE_FAN_IN` are merged in passes through unnamed temporary files
+    in ``scratch``, so the files open at once stay few however many there are.
+    """
+    pending = list(sources)
+    while len(pending) > MERGE_FAN_IN:
+        group, pending = pending[:MERGE_FAN_IN], pending[MERGE_FAN_IN:]
+        run = stack.enter_context(tempfile.TemporaryFile(dir=scratch))  # noqa: SIM115 - open until merged
+        with ExitStack() as inner:
+            run.writelines(heapq.merge(*(_source_lines(inner, source) for source in group)))
+        run.seek(0)
+        pending.append((f"a merged run of {group[0][0]} and others", run))
+    return heapq.merge(*(_source_lines(stack, source) for source in pending))
 
 
 class IndexSorter:

@@ -10,7 +10,6 @@ few index files are newer than it: those are searched one by one beside it.
 
 from __future__ import annotations
 
-import heapq
 import json
 import logging
 import os
@@ -19,7 +18,7 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
-from archive.cdxj import sorted_index_lines
+from archive.cdxj import merge_indexes
 
 logger = logging.getLogger(__name__)
 
@@ -58,11 +57,8 @@ def write_merged(merged: Path, indexes: Sequence[Path]) -> list[Stamp]:
     try:
         with os.fdopen(handle, "wb") as out, ExitStack() as stack:
             out.write(_HEADER + json.dumps(stamps).encode() + b"\n")
-            sources = [
-                sorted_index_lines(stack.enter_context(index.open("rb")), str(index))
-                for index in indexes
-            ]
-            out.writelines(heapq.merge(*sources))
+            sources = [(str(index), index) for index in indexes]
+            out.writelines(merge_indexes(sources, merged.parent, stack))
             out.flush()
             os.fsync(out.fileno())
         os.replace(partial, merged)

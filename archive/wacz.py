@@ -11,7 +11,6 @@ search), ``datapackage.json`` (every file with its size and SHA-256) and
 from __future__ import annotations
 
 import hashlib
-import heapq
 import json
 import os
 import tempfile
@@ -26,11 +25,12 @@ from typing import IO
 
 from archive.cdxj import (
     IndexSorter,
+    IndexSource,
     UnsortedIndex,
     has_fresh_index,
     index_path,
     iter_index_warc,
-    sorted_index_lines,
+    merge_indexes,
 )
 
 WACZ_VERSION = "1.1.1"
@@ -102,17 +102,17 @@ def _write_index(package: zipfile.ZipFile, warcs: Sequence[Path], scratch: Path)
     each file's fresh sorted index (or the file itself, sorted on its own).
     """
     with ExitStack() as stack:
-        sources, estimate = [], 0
+        sources: list[IndexSource] = []
+        estimate = 0
         for warc in warcs:
             if has_fresh_index(warc):
                 index = index_path(warc)
-                stream: IO[bytes] = stack.enter_context(index.open("rb"))
-                name = str(index)
+                sources.append((str(index), index))
+                estimate += index.stat().st_size + 1
             else:
-                stream = stack.enter_context(_sorted_from_warc(warc, scratch))
-                name = f"index of {warc}"
-            estimate += os.fstat(stream.fileno()).st_size + 1
-            sources.append(sorted_index_lines(stream, name))
+                run = stack.enter_context(_sorted_from_warc(warc, scratch))
+                sources.append((f"index of {warc}", run))
+                estimate += os.fstat(run.fileno()).st_size + 1
         info = zipfile.ZipInfo(INDEX_PATH, date_time=time.localtime(time.time())[:6])
         info.compress_type = zipfile.ZIP_STORED
         info.external_attr = 0o600 << 16
@@ -122,7 +122,7 @@ def _write_index(package: zipfile.ZipFile, warcs: Sequence[Path], scratch: Path)
         with package.open(info, "w") as member:
             chunk: list[bytes] = []
             held = 0
-            for line in heapq.merge(*sources):
+            for line in merge_indexes(sources, scratch, stack):
                 chunk.append(line)
                 held += len(line)
                 if held >= _BLOCK:

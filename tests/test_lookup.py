@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from archive import cdxj
 from archive.digest import sha1_digest
 from archive.http import response_block
 from archive.lookup import CaptureIndex
@@ -199,3 +202,13 @@ def test_the_merged_index_is_rebuilt_when_an_index_it_holds_changes_or_goes(
     assert expected[0] == 14 and answers(CaptureIndex(tmp_path, merge_above=1)) == expected
     (tmp_path / "indexes" / "merged.cdxj").write_bytes(b"torn")  # not a merged index: rebuilt
     assert answers(CaptureIndex(tmp_path, merge_above=1)) == expected
+
+
+def test_more_indexes_than_are_opened_at_once_are_merged_in_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cdxj, "MERGE_FAN_IN", 2)
+    files_in_one_second(tmp_path, 1, 7)
+    expected = answers(CaptureIndex(tmp_path, merge_above=100))
+    assert answers(CaptureIndex(tmp_path, merge_above=1)) == expected and expected[0] == 35
+    assert (tmp_path / "indexes" / "merged.cdxj").read_bytes().count(b"\n") == 36

@@ -12,6 +12,9 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
+from archive import cdxj
 from archive.cdxj import index_path, index_warc
 from archive.reader import archive_files
 from archive.wacz import INDEX_PATH, write_wacz
@@ -233,3 +236,15 @@ def test_an_index_out_of_order_is_refused_with_its_file_and_line_and_nothing_is_
     assert done.returncode == 2, done.stderr
     assert f"error: {index}: line 4 sorts before the line above it" in done.stderr
     assert not out.exists() and not list(tmp_path.glob("*.part"))
+
+
+def test_more_indexes_than_are_opened_at_once_are_merged_in_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cdxj, "MERGE_FAN_IN", 2)
+    warcs = small_archive(tmp_path / "archive", files=7, per_file=3)
+    index_path(warcs[3]).unlink()
+    out = tmp_path / "news.wacz"
+    write_wacz(out, warcs, [], title="t", software="s")
+    index, _ = package_members(out)
+    assert index == sorted_in_memory(warcs) and len(index.splitlines()) == 21
