@@ -196,6 +196,11 @@ class CrawlState(FetchRecorder):
         return cls(state_path(crawler.settings))
 
     @classmethod
+    def check_state(cls, settings: BaseSettings) -> None:
+        """Raise :class:`StateUnusable` unless ``CRAWL_STATE_FILE`` is missing or a sound database."""
+        check_state(state_path(settings))
+
+    @classmethod
     def open_to_read(cls, settings: BaseSettings) -> Self | None:
         """The state at ``CRAWL_STATE_FILE`` to read only, or None when there is no such file."""
         path = state_path(settings)
@@ -256,18 +261,23 @@ class CrawlState(FetchRecorder):
                 (outcome, corpus_id, url),
             )
 
-    def forget_corpus_ids_above(self, last_id: int | None) -> int:
+    @classmethod
+    def forget_corpus_ids_above(cls, settings: BaseSettings, last_id: int | None) -> int:
         """Unsettle the URLs whose outcome names a corpus id past ``last_id``; how many there were.
 
         ``last_id`` is the highest id the corpus manifest lists (``None``: none). A
         higher one was cut from the manifest as a torn line, so the next crawl must
         fetch (or read from the archive) and write those articles again.
         """
-        with self._writing():
-            return self.db.execute(
-                "UPDATE urls SET outcome = NULL, corpus_id = NULL WHERE corpus_id > ?",
-                (-1 if last_id is None else last_id,),
-            ).rowcount
+        state = cls(state_path(settings))
+        try:
+            with state._writing():
+                return state.db.execute(
+                    "UPDATE urls SET outcome = NULL, corpus_id = NULL WHERE corpus_id > ?",
+                    (-1 if last_id is None else last_id,),
+                ).rowcount
+        finally:
+            state.close()
 
     def articles_fetched_before(self, source: str, cutoff: str) -> Iterator[str]:
         """Yield article URLs of ``source`` last fetched before ``cutoff`` (a WARC-Date)."""

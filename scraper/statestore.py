@@ -41,6 +41,20 @@ class CrawlStateStore(Protocol):
         """The store as it is, to read only; None when nothing was crawled yet."""
         ...
 
+    @classmethod
+    def check_state(cls, settings: BaseSettings) -> None:
+        """Raise :class:`scraper.state.StateUnusable` unless the store can be crawled with."""
+        ...
+
+    @classmethod
+    def forget_corpus_ids_above(cls, settings: BaseSettings, last_id: int | None) -> int:
+        """Unsettle the URLs recorded as written to a corpus id past ``last_id``; how many.
+
+        ``last_id`` is the highest id the corpus manifest lists (``None``: none); a higher one
+        was cut from it as a torn line, so those articles must be written again.
+        """
+        ...
+
     def get(self, url: str) -> UrlState | None:
         """Everything remembered about the canonical ``url``."""
         ...

@@ -14,9 +14,12 @@ from scraper import exitcodes
 from scraper.extensions.crawlstate import CrawlStateExtension, crawl_state
 from scraper.shared.state import RedisCrawlState
 from scraper.signals import article_settled
-from scraper.state import CrawlState, UrlState
+from scraper.state import CrawlState, StateUnusable, UrlState
 from scraper.statestore import StateUnreadable, reading_state, store_class
+from sitefixture import FixtureServer, Resource
 from sitefixture.settings import project_settings
+from tests.conftest import crawl
+from tests.test_hostile import STORY, one_article_site
 
 URL = "http://127.0.0.1:9/a/story.html"
 
@@ -117,3 +120,74 @@ def test_an_unreachable_redis_is_one_line_and_a_failure() -> None:
         pass
     assert caught.value.exitcode == exitcodes.FAILED
     assert "127.0.0.1:9" in str(caught.value) or "scrapy-redis" in str(caught.value)
+
+
+class RefusingStore(CrawlState):
+    """The SQLite store, refusing to be crawled with: ``scrapy crawl`` must ask the store."""
+
+    @classmethod
+    def check_state(cls, settings: Any) -> None:
+        raise StateUnusable("the refusing store: refused")
+
+
+class ForgettingStore(CrawlState):
+    """The SQLite store, claiming two URLs past the manifest's last corpus id."""
+
+    @classmethod
+    def forget_corpus_ids_above(cls, settings: Any, last_id: int | None) -> int:
+        return 2
+
+
+def test_forgetting_corpus_ids_past_the_manifest_unsettles_only_those(tmp_path: Path) -> None:
+    settings = Settings({"DATA_DIR": str(tmp_path)})
+    state = CrawlState(tmp_path / "state.sqlite")
+    for number in (2, 3, 5):
+        url = f"http://127.0.0.1:9/{number}.html"
+        state.record_fetch(
+            url, source="s", kind="article", fetched_at="2026-11-30T10:00:00Z", status=200
+        )
+        state.record_outcome(url, "corpus", number)
+    state.close()
+    assert CrawlState.forget_corpus_ids_above(settings, 2) == 2
+    assert CrawlState.forget_corpus_ids_above(settings, 2) == 0
+    state = CrawlState.reader(tmp_path / "state.sqlite")
+    kept = {n: state.get(f"http://127.0.0.1:9/{n}.html") for n in (2, 3, 5)}
+    state.close()
+    assert {n: (s and (s.outcome, s.corpus_id)) for n, s in kept.items()} == {
+        2: ("corpus", 2),
+        3: (None, None),
+        5: (None, None),
+    }
+    assert CrawlState.forget_corpus_ids_above(settings, None) == 1
+
+
+def test_the_sqlite_check_refuses_a_file_that_is_no_database(tmp_path: Path) -> None:
+    settings = Settings({"DATA_DIR": str(tmp_path)})
+    CrawlState.check_state(settings)  # no state yet: nothing to refuse
+    (tmp_path / "state.sqlite").write_bytes(b"not a database at all" * 100)
+    with pytest.raises(StateUnusable, match="state.sqlite: file is not a database"):
+        CrawlState.check_state(settings)
+
+
+def test_the_redis_store_checks_and_forgets_nothing_without_reaching_redis() -> None:
+    settings = Settings({"REDIS_URL": "redis://127.0.0.1:9/0"})  # nothing listens there
+    RedisCrawlState.check_state(settings)
+    assert RedisCrawlState.forget_corpus_ids_above(settings, 3) == 0
+
+
+def test_scrapy_crawl_checks_the_configured_store(tmp_path: Path) -> None:
+    with FixtureServer() as server:
+        sources = one_article_site(server, Resource(STORY))
+        result = crawl(tmp_path, sources, {"CRAWL_STATE_STORE": f"{__name__}.RefusingStore"})
+        asked = server.paths()
+    assert result.returncode == exitcodes.CONFIG, result.log
+    assert "error: the refusing store: refused; move it away" in result.log
+    assert asked == []
+
+
+def test_scrapy_crawl_asks_the_configured_store_to_forget(tmp_path: Path) -> None:
+    with FixtureServer() as server:
+        sources = one_article_site(server, Resource(STORY))
+        result = crawl(tmp_path, sources, {"CRAWL_STATE_STORE": f"{__name__}.ForgettingStore"})
+    assert result.returncode == exitcodes.OK, result.log
+    assert "2 URL(s) were recorded as written to corpus ids past none" in result.log

@@ -18,8 +18,8 @@ from scraper.paths import corpus_dir, state_path
 from scraper.replay.preflight import refusal
 from scraper.shared.connection import SharedCrawlError, connect
 from scraper.sources import load_sources
-from scraper.state import CrawlState, StateUnusable, StateWriteFailed, check_state
-from scraper.statestore import store_class
+from scraper.state import StateUnusable, StateWriteFailed
+from scraper.statestore import CrawlStateStore, store_class
 
 logger = logging.getLogger(__name__)
 
@@ -64,18 +64,20 @@ class Command(CheckedCommand, ScrapyCrawlCommand):
                 raise CommandFailed(str(error), exitcodes.FAILED) from None
         with self.data_dir_locked(shared=shared):
             try:
-                in_sqlite = self.settings.getbool("CRAWL_STATE_ENABLED") and issubclass(
-                    store_class(self.settings), CrawlState
+                state_store = (
+                    store_class(self.settings)
+                    if self.settings.getbool("CRAWL_STATE_ENABLED")
+                    else None
                 )
-                if in_sqlite:
-                    check_state(state_path(self.settings))
+                if state_store is not None:
+                    state_store.check_state(self.settings)
                 store = CorpusStore(
                     corpus_dir(self.settings)
                 ).open()  # recovers, or names the bad line
                 last_id = store.last_id()
                 store.close()
-                if in_sqlite:
-                    self._forget_unwritten(last_id)
+                if state_store is not None:
+                    self._forget_unwritten(state_store, last_id)
                 super().run(args, opts)
             except StateUnusable as error:
                 raise CommandFailed(
@@ -89,23 +91,14 @@ class Command(CheckedCommand, ScrapyCrawlCommand):
         if not self.exitcode and self.crawler is not None and self.crawler.stats is not None:
             self.exitcode = exitcodes.summary_code(self.crawler.stats)
 
-    def _forget_unwritten(self, last_id: int | None) -> None:
-        """Unsettle in the crawl state the articles the corpus manifest lost (a torn last line).
-
-        Only for the SQLite state: in a shared crawl (Redis) the ids come from one
-        counter for every machine, so ids past this corpus's last are others' articles.
-        """
-        path = state_path(self.settings)
-        state = CrawlState(path)
-        try:
-            forgotten = state.forget_corpus_ids_above(last_id)
-        finally:
-            state.close()
+    def _forget_unwritten(self, state: type[CrawlStateStore], last_id: int | None) -> None:
+        """Unsettle in the crawl state the articles the corpus manifest lost (a torn last line)."""
+        forgotten = state.forget_corpus_ids_above(self.settings, last_id)
         if forgotten:
             logger.warning(
                 "%s: %d URL(s) were recorded as written to corpus ids past %s, the last in %s; "
                 "their articles are written again when found",
-                path,
+                state_path(self.settings),
                 forgotten,
                 "none" if last_id is None else last_id,
                 corpus_dir(self.settings) / MANIFEST,

@@ -54,6 +54,17 @@ class RedisCrawlState(FetchRecorder):
         """The state of the shared crawl of ``REDIS_URL``; SharedCrawlError if Redis is not there."""
         return cls(connect(settings), keys(settings))
 
+    @classmethod
+    def check_state(cls, settings: BaseSettings) -> None:
+        """Nothing to check: no file to be damaged; ``scrapy crawl`` reaches ``REDIS_URL``
+        before anything else, for the scheduler and this state alike."""
+
+    @classmethod
+    def forget_corpus_ids_above(cls, settings: BaseSettings, last_id: int | None) -> int:
+        """Forget nothing (0): corpus ids come from one counter shared by every machine of the
+        crawl, so ids past this corpus's last are other machines' articles, not torn lines."""
+        return 0
+
     def _url(self, url: str) -> str:
         return self.keys.state("url", url)
 
