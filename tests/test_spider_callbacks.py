@@ -14,6 +14,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from scraper.items import PageItem
+from scraper.signals import article_filtered, article_settled
 from scraper.spiders.news import NewsSpider
 from sitefixture import pages
 from sitefixture.inprocess import project_crawler, response
@@ -179,13 +180,32 @@ def test_an_article_page_becomes_a_numbered_item_with_its_provenance(tmp_path: P
 
 def test_an_article_that_is_not_html_or_unchanged_gives_no_item(tmp_path: Path) -> None:
     spider = news_spider(tmp_path)
-    pdf = Response(f"{BASE}/2026/11/30/report.pdf", body=b"%PDF", request=Request(BASE))
+    filtered: list[tuple[str, str, str]] = []
+    settled: list[tuple[str, str, str | None]] = []
+
+    def hear_filtered(source: str, reason: str, url: str) -> None:
+        filtered.append((source, reason, url))
+
+    def hear_settled(url: str, outcome: str, source: str | None) -> None:
+        settled.append((url, outcome, source))
+
+    # held weakly by the signal manager: kept in scope
+    spider.crawler.signals.connect(hear_filtered, signal=article_filtered)
+    spider.crawler.signals.connect(hear_settled, signal=article_settled)
+    pdf = Response(
+        f"{BASE}/2026/11/30/report.pdf",
+        body=b"%PDF",
+        request=Request(BASE, meta={"redirect_urls": [f"{BASE}/2026/11/30/r?utm_source=x"]}),
+    )
     pdf.request.meta["source"] = "a"  # type: ignore[union-attr]
     assert list(spider.parse_article(pdf)) == []
     same = response(f"{BASE}/2026/11/30/story", "<p>x</p>", source="a", recrawl=True)
     same.flags.append("archived")  # a 304, answered from the archive
     assert list(spider.parse_article(same)) == []
     assert stats(spider) == {"filtered/not-html": 1, "filtered/unchanged": 1}
+    assert filtered == [("a", "not-html", pdf.url), ("a", "unchanged", same.url)]
+    # the outcome of the URL asked for; the unchanged article keeps the one it had
+    assert settled == [(f"{BASE}/2026/11/30/r", "filtered:not-html", "a")]
 
 
 def test_fetch_errors_are_counted_except_gone_articles_and_ignored_requests(

@@ -26,7 +26,7 @@ from scraper.items import PageItem
 from scraper.limits import DiscoveryLimits, over
 from scraper.linear import Pattern, too_long
 from scraper.replay.handler import read_from_archive
-from scraper.signals import article_filtered, article_settled
+from scraper.signals import article_settled
 from scraper.sources import Source
 
 if TYPE_CHECKING:
@@ -132,11 +132,6 @@ class NewsSpider(Spider):
 
     def _stat(self, source: Source, key: str, count: int = 1) -> None:
         self.crawler.stats.inc_value(f"news/{source.name}/{key}", count)
-
-    def _filtered(self, source: Source, reason: str, url: str) -> None:
-        self.crawler.signals.send_catch_log(
-            article_filtered, source=source.name, reason=reason, url=url
-        )
 
     def _cut(self, source: Source, what: str, message: str) -> None:
         """Count one thing a discovery limit left out (``cut/<what>``); warn the first time."""
@@ -331,11 +326,10 @@ class NewsSpider(Spider):
 
     # --- articles ----------------------------------------------------------
 
-    def _settle(self, response: Response, source: Source, outcome: str) -> None:
-        self._stat(source, outcome.replace(":", "/"))
-        if outcome.startswith("filtered:"):
-            self._filtered(source, outcome.removeprefix("filtered:"), response.url)
-        self._record_outcome(_requested_url(response), outcome, source.name)
+    def _settle(self, response: Response, source: Source, reason: str) -> None:
+        """Leave an unfit article out: counted and signalled as filtered, its outcome recorded."""
+        self.articles.filtered(source, reason, response.url)
+        self._record_outcome(_requested_url(response), f"filtered:{reason}", source.name)
 
     def _record_outcome(self, url: str, outcome: str, source: str | None) -> None:
         self.crawler.signals.send_catch_log(
@@ -350,7 +344,7 @@ class NewsSpider(Spider):
             return
         problem = self.articles.unfit(response)
         if problem:
-            self._settle(response, source, f"filtered:{problem}")
+            self._settle(response, source, problem)
             return
         yield self.articles.item(
             response,
