@@ -25,7 +25,7 @@ from archive.cdxj import (
 )
 from archive.mergedindex import MERGE_ABOVE, MERGED_NAME, split
 from archive.reader import archive_files
-from archive.revisits import RevisitTarget, resolve
+from archive.revisits import RevisitTarget, index_originals, resolve
 
 logger = logging.getLogger(__name__)
 
@@ -105,13 +105,9 @@ class CaptureIndex:
     def locate(self, target: RevisitTarget) -> tuple[Path, int] | None:
         """The latest capture of the URI with the payload digest, not after the revisit;
         the one at ``WARC-Refers-To-Date`` when it is there."""
-        candidates = [
-            entry
-            for entry in self.captures(target.original_uri)
-            if not entry.is_revisit
-            and entry.fields.get("digest") == target.digest
-            and entry.timestamp <= timestamp(target.date)
-        ]
+        candidates = index_originals(
+            self.captures(target.original_uri), target.digest, timestamp(target.date)
+        )
         refers_date = timestamp(target.refers_to_date or "")
         exact = [entry for entry in candidates if entry.timestamp == refers_date]
         best = exact or candidates

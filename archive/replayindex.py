@@ -15,6 +15,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from archive.cdxj import IndexEntry, read_index
+from archive.revisits import index_originals
 
 NOT_MODIFIED = "304"
 POINTER_FIELDS = ("mime", "status", "length", "offset", "filename")
@@ -22,7 +23,9 @@ REPLAY_INDEX = "index.cdxj"
 
 
 def resolved(entries: list[IndexEntry]) -> list[IndexEntry]:
-    """``entries`` (sorted) with every 304 revisit pointing at its original capture where one is found."""
+    """``entries`` (sorted) with every 304 revisit pointing at its original capture where one is
+    found: the latest of :func:`archive.revisits.index_originals` of its URL key (why this is not
+    the revisit resolver of :mod:`archive.revisits` is said there)."""
     originals: dict[tuple[str, str], list[IndexEntry]] = defaultdict(list)
     for entry in entries:
         if not entry.is_revisit and entry.fields.get("digest"):
@@ -30,11 +33,10 @@ def resolved(entries: list[IndexEntry]) -> list[IndexEntry]:
     out = []
     for entry in entries:
         if entry.is_revisit and entry.fields.get("status") == NOT_MODIFIED:
-            earlier = [
-                original
-                for original in originals.get((entry.urlkey, entry.fields.get("digest", "")), [])
-                if original.timestamp <= entry.timestamp
-            ]
+            digest = entry.fields.get("digest", "")
+            earlier = index_originals(
+                originals.get((entry.urlkey, digest), []), digest, entry.timestamp
+            )
             if earlier:
                 pointer = {
                     name: earlier[-1].fields[name]

@@ -6,16 +6,31 @@ full response, which it names by ``WARC-Refers-To`` (the record id),
 share. Where the original is looked for differs by reader (:class:`Originals`: the
 files read so far, the CDXJ indexes, the crawl state's last capture); reading it and
 giving its payload to the revisit does not.
+
+What may be the original of a revisit in a CDXJ index is said once
+(:func:`index_originals`): a full capture with the revisit's payload digest, not
+after it. Two readers choose among those. :class:`archive.lookup.CaptureIndex`
+resolves here, with the revisit's WARC headers: the capture at ``WARC-Refers-To-Date``
+if there is one, else the latest, the revisit URL's own captures over others of its
+URL key. The replay index for pywb (:func:`archive.replayindex.resolved`) is not a
+reader and not this resolver, for three reasons: it has only the index lines, which
+carry no ``WARC-Refers-To*`` (reading each revisit's headers would make ``scrapy
+serve`` read the archive at start), so it takes the latest of the URL key; it gives
+no payload but re-points a 304's line at its original's record, so pywb shows that
+answer at the 304's date; and only for server-not-modified revisits, since pywb
+resolves identical-payload ones itself.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from archive.capture import ArchivedPage, read_capture
+from archive.cdxj import IndexEntry
 
 
 class WarcHeaders(Protocol):
@@ -82,3 +97,15 @@ def resolve(
     revisit.payload = original.payload
     revisit.revisit_of = str(original.location["record_id"])
     return original
+
+
+def index_originals(entries: Iterable[IndexEntry], digest: str, stamp: str) -> list[IndexEntry]:
+    """The ``entries`` that may be the original of a revisit of payload ``digest`` at ``stamp``
+    (a CDXJ timestamp): full captures with that digest, not after it, in their order."""
+    return [
+        entry
+        for entry in entries
+        if not entry.is_revisit
+        and entry.fields.get("digest") == digest
+        and entry.timestamp <= stamp
+    ]

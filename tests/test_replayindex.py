@@ -39,3 +39,19 @@ def test_a_304_revisit_points_at_the_latest_earlier_original() -> None:
 def test_a_304_revisit_without_its_original_stays() -> None:
     lonely = _entry("20260104000000", "304", "sha1:A", "1400", mime="warc/revisit")
     assert resolved([lonely]) == [lonely]
+
+
+def test_a_304_revisit_never_points_at_a_later_capture_or_another_revisit() -> None:
+    earlier_revisit = _entry("20260102000000", "304", "sha1:A", "500", mime="warc/revisit")
+    not_modified = _entry("20260104000000", "304", "sha1:A", "1400", mime="warc/revisit")
+    later = _entry("20260105000000", "200", "sha1:A", "1900")
+    entries = [earlier_revisit, not_modified, later]
+    assert resolved(entries) == entries
+
+
+def test_a_304_revisit_points_at_the_latest_capture_of_its_url_key_whatever_its_url() -> None:
+    own = _entry("20260101000000", "200", "sha1:A", "0")
+    other = _entry("20260102000000", "200", "sha1:A", "500")
+    other.fields["url"] = "http://www.a.test/"  # the same URL key: the index cannot tell
+    not_modified = _entry("20260104000000", "304", "sha1:A", "1400", mime="warc/revisit")
+    assert resolved([own, other, not_modified])[2].fields["offset"] == "500"

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from archive.capture import read_capture
+from archive.cdxj import IndexEntry
 from archive.pages import iter_pages
-from archive.revisits import RevisitTarget, read_original, resolve
+from archive.revisits import RevisitTarget, index_originals, read_original, resolve
 from archive.writer import WarcWriter
 from tests.test_lookup import archive_of, response, revisit
 
@@ -77,3 +78,19 @@ def test_the_stream_and_the_index_resolve_a_revisit_alike(tmp_path: Path) -> Non
         from_stream.revisit_of,
     )
     assert from_stream.payload == b"first"
+
+
+def test_the_originals_in_an_index_are_full_captures_of_the_digest_not_after_the_revisit() -> None:
+    def entry(stamp: str, digest: str, mime: str = "text/html") -> IndexEntry:
+        return IndexEntry(
+            "test,a)/", stamp, {"url": "http://a.test/", "mime": mime, "digest": digest}
+        )
+
+    before, same_second = entry("20260101000000", "sha1:A"), entry("20260103000000", "sha1:A")
+    other = entry("20260102000000", "sha1:B")
+    revisit = entry("20260102000000", "sha1:A", "warc/revisit")
+    after = entry("20260104000000", "sha1:A")
+    found = index_originals(
+        [before, other, revisit, same_second, after], "sha1:A", "20260103000000"
+    )
+    assert found == [before, same_second]
