@@ -16,6 +16,8 @@ from sitefixture.scrapyrun import scrapy_command
 from sitefixture.server import free_port
 from tests.conftest import missing
 
+STARTUP_SECONDS = 90  # pywb loads slowly on a busy machine
+
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -39,16 +41,20 @@ def wayback(archive: Path, workdir: Path) -> Iterator[str]:
         command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and server.poll() is None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while server.poll() is None:
         try:
             urllib.request.urlopen(base + "/", timeout=1)
             break
         except (urllib.error.URLError, ConnectionError):
+            if time.monotonic() > deadline:
+                server.kill()
+                break
             time.sleep(0.2)
     if server.poll() is not None:
+        output = server.stdout.read().decode() if server.stdout else ""
         raise RuntimeError(
-            f"scrapy serve exited: {server.stdout.read().decode() if server.stdout else ''}"
+            f"scrapy serve exited or did not answer within {STARTUP_SECONDS} s: {output}"
         )
     try:
         yield base
