@@ -77,10 +77,16 @@ def _urls(value: list[Any]) -> list[str]:
 
 def _keyword_groups(value: list[Any]) -> list[list[str]]:
     if all(isinstance(term, str) for term in value):
-        return [list(value)] if value else []
-    if all(isinstance(group, list) and all(isinstance(t, str) for t in group) for group in value):
-        return [list(group) for group in value]
-    raise TypeError("must be a list of strings or a list of lists of strings")
+        groups = [list(value)] if value else []
+    elif all(isinstance(group, list) and all(isinstance(t, str) for t in group) for group in value):
+        groups = [list(group) for group in value]
+    else:
+        raise TypeError("must be a list of strings or a list of lists of strings")
+    if any(not group for group in groups):
+        raise ValueError("holds an empty group, which no article could match")
+    if any(not term.strip() for group in groups for term in group):
+        raise ValueError("holds an empty term")
+    return groups
 
 
 def _strings(value: str | list[Any]) -> list[str]:
@@ -360,9 +366,12 @@ def load_sources(path: str | Path) -> list[Source]:
 
 def select_sources(sources: list[Source], names: str | None) -> list[Source]:
     """Return the enabled sources, or those named in a comma-separated ``names``."""
-    if not names:
+    if names is None:
         return [source for source in sources if source.enabled]
     wanted = [name.strip() for name in names.split(",") if name.strip()]
+    if not wanted:
+        configured = ", ".join(source.name for source in sources)
+        raise SourcesError(f"source={names!r} names no source (configured: {configured})")
     known = {source.name: source for source in sources}
     missing = [name for name in wanted if name not in known]
     if missing:

@@ -299,6 +299,8 @@ def test_the_command_writes_the_report_or_says_why_not(tmp_path: Path) -> None:
     assert "never crawled" in (tmp_path / "data" / "report.html").read_text()
     done = run_scrapy(["report", "-a", "source=beta"], tmp_path, settings)
     assert done.returncode == 2 and "error: unknown source(s): beta" in done.stderr
+    done = run_scrapy(["report", "--days", "0"], tmp_path, settings)
+    assert done.returncode == 2 and "--days must be 1 or more, not 0" in done.stderr
     (tmp_path / "file").write_text("")
     done = run_scrapy(
         ["report", "--output", str(tmp_path / "file" / "report.html")], tmp_path, settings

@@ -98,6 +98,14 @@ def test_only_name_and_url_are_required() -> None:
             "conf/sources.toml:4: source 'a' field 'keywords': must be a list of strings",
         ),
         (
+            '[[source]]\nname = "a"\nurl = "https://a.example/"\nkeywords = [["x"], []]\n',
+            "conf/sources.toml:4: source 'a' field 'keywords': holds an empty group",
+        ),
+        (
+            '[[source]]\nname = "a"\nurl = "https://a.example/"\nkeywords = ["x", " "]\n',
+            "conf/sources.toml:4: source 'a' field 'keywords': holds an empty term",
+        ),
+        (
             '[[source]]\nname = "a"\nurl = "https://a.example/"\nexclude_selectors = [".ok", "div[["]\n',
             "conf/sources.toml:4: source 'a' field 'exclude_selectors': invalid CSS selector 'div[['",
         ),
@@ -187,6 +195,9 @@ def test_select_sources_by_name_and_unknown_names() -> None:
     assert [s.name for s in select_sources(sources, "b,a")] == ["b", "a"]
     with pytest.raises(SourcesError, match="unknown source.*zzz"):
         select_sources(sources, "zzz")
+    for nothing in ("", " , "):
+        with pytest.raises(SourcesError, match="names no source .configured: a, b"):
+            select_sources(sources, nothing)
 
 
 @pytest.mark.parametrize(

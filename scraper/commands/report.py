@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
 
 from scraper import exitcodes
 from scraper.commandline import CheckedCommand, CommandFailed, reports_failure
@@ -49,6 +50,8 @@ class Command(CheckedCommand, ScrapyCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         if opts.days is not None:
+            if opts.days < 1:
+                raise UsageError(f"--days must be 1 or more, not {opts.days}", print_help=False)
             self.settings.set("REPORT_DAYS", opts.days, priority="cmdline")
 
     @reports_failure
