@@ -41,6 +41,7 @@ from corpus.embedded import embedded_document
 from corpus.metadata import (
     StructuredData,
     choose_headline,
+    clean_headline,
     iso_datetime,
     page_kind,
     read_structured_data,
@@ -212,8 +213,8 @@ def _article(
     published = iso_datetime(data.published) or iso_datetime(
         find_date(tree, url=url, original_date=True, extensive_search=False)
     )
-    title = choose_headline(
-        data, None if data.headline or data.h1 else extract_title(tree), headline
+    title = clean_headline(
+        choose_headline(data, None if data.headline or data.h1 else extract_title(tree), headline)
     )
     if lines and title and lines[0] == title:
         lines = lines[1:]

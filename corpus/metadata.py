@@ -236,6 +236,16 @@ def page_kind(tree: lxml.html.HtmlElement, data: StructuredData, lines: list[str
 
 
 _SEPARATORS = (" | ", "｜", " - ", " – ", " — ", " · ", " * ", "：", " :: ")
+# Controls that reorder or hide what a reader sees (bidi overrides, embeddings and isolates, the
+# byte-order mark) and C0/C1 control characters: never part of a headline.
+_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]")
+_LEADING_SEPARATOR = re.compile(r"^(?:[|｜·]|[-–—](?=\s))")
+
+
+def clean_headline(title: str) -> str:
+    """``title`` without hidden controls; empty when all it holds is a site name after a bar."""
+    visible = normalize(_HIDDEN.sub(" ", title))
+    return "" if _LEADING_SEPARATOR.match(visible) else visible
 
 
 def without_site_name(title: str, sitename: str | None = None) -> str:

@@ -221,6 +221,17 @@ def test_the_source_can_say_where_the_headline_comes_from() -> None:
     )  # not declared: auto
 
 
+def test_hidden_controls_and_a_bare_site_name_are_no_headline() -> None:
+    # A right-to-left override would show the headline reversed; a BOM or a control hides.
+    assert headline_of(headline_page("", None, "\u202eTalks go on\ufeff in Caracas\x07")) == (
+        "Talks go on in Caracas"
+    )
+    # An empty headline before the bar leaves the site name: that is no headline.
+    for title in (" | Kabar", "｜Kabar", "— Kabar"):
+        assert headline_of(headline_page("", None, title)) == ""
+    assert headline_of(headline_page("", None, "-5 degrees in Caracas")) == "-5 degrees in Caracas"
+
+
 def test_job_titles_outlets_and_labels_are_no_authors() -> None:
     assert without_affiliations(split_authors(["TOM KRISHER", "AP Auto Writer"])) == ["TOM KRISHER"]
     assert without_affiliations(split_authors(["Troy L. Smith", "Cleveland.com"])) == [
