@@ -58,6 +58,24 @@ class ServedSite:
     def url(self, path: str) -> str:
         return self.server.url(path)
 
+    def recrawled(self, workdir: Path) -> tuple[str, CrawlResult]:
+        """Crawl twice into ``workdir/data``, between them updating article a1 and making a2
+        answer 200 with the same payload (a revisit); the sources and the second crawl."""
+        sources = self.site.source_toml(self.server.base_url, recrawl_after_days="0")
+        first = crawl(workdir, sources)
+        assert first.returncode == 0, first.log
+        a1 = self.server.routes[self.site.articles["a1"].path]
+        a1.body = a1.body.replace(
+            b'<div class="article-body">\n<p>',
+            b'<div class="article-body">\n<p>Update: talks resumed. ',
+            1,
+        )
+        self.server.routes[self.site.articles["a2"].path].conditional = False
+        second = crawl(workdir, sources)
+        assert second.returncode == 0, second.log
+        assert "'warc/revisits'" in second.log
+        return sources, second
+
 
 @pytest.fixture
 def news_site() -> ServedSite:

@@ -45,21 +45,7 @@ def test_a_crawl_from_the_archive_finds_what_the_live_crawl_found(tmp_path: Path
 def test_after_recrawls_the_archive_answers_with_the_latest_capture(
     news_site: ServedSite, tmp_path: Path
 ) -> None:
-    served = news_site.server
-    sources = news_site.site.source_toml(served.base_url, recrawl_after_days="0")
-    live = tmp_path / "live"
-    assert crawl(live, sources).returncode == 0
-    a1 = served.routes[news_site.site.articles["a1"].path]
-    a1.body = a1.body.replace(
-        b'<div class="article-body">\n<p>',
-        b'<div class="article-body">\n<p>Update: talks resumed. ',
-        1,
-    )
-    served.routes[
-        news_site.site.articles["a2"].path
-    ].conditional = False  # 200 again: an identical-payload revisit
-    second = crawl(live, sources)
-    assert "'warc/revisits'" in second.log
+    sources, second = news_site.recrawled(tmp_path / "live")
     offline = from_archive(tmp_path / "offline", second.archive, sources)
     assert offline.returncode == 0, offline.log
     texts = {entry["url"]: entry["sha1"] for entry in offline.manifest()}

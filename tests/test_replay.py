@@ -47,21 +47,7 @@ def test_replay_with_the_site_gone_rebuilds_the_same_corpus(tmp_path: Path) -> N
 
 
 def test_replay_after_recrawls_resolves_revisits(news_site: ServedSite, tmp_path: Path) -> None:
-    served = news_site.server
-    sources = news_site.site.source_toml(served.base_url, recrawl_after_days="0")
-    assert crawl(tmp_path, sources).returncode == 0
-    a1 = served.routes[news_site.site.articles["a1"].path]
-    a1.body = a1.body.replace(
-        b'<div class="article-body">\n<p>',
-        b'<div class="article-body">\n<p>Update: talks resumed. ',
-        1,
-    )
-    served.routes[
-        news_site.site.articles["a2"].path
-    ].conditional = False  # 200 again: an identical-payload revisit
-    second = crawl(tmp_path, sources)
-    assert second.returncode == 0, second.log
-    assert "'warc/revisits'" in second.log
+    _, second = news_site.recrawled(tmp_path)
     code, log = replay(tmp_path)
     assert code == 0, log
     assert corpus_bytes(tmp_path / "data" / "corpus-replay") == corpus_bytes(second.corpus)
