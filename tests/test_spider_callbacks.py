@@ -120,7 +120,10 @@ def test_a_sitemap_index_asks_for_its_sitemaps_one_level_deeper(tmp_path: Path) 
     assert asked(requests) == [(f"{BASE}/sitemap-1.xml", "sitemap")]
     assert requests[0].meta["sitemap_depth"] == 1
     deeper = response(
-        f"{BASE}/sitemap-1.xml", pages.sitemap_index([f"{BASE}/sitemap-2.xml"]), "xml", source="a"
+        f"{BASE}/sitemap-1.xml",
+        pages.sitemap_index([f"{BASE}/sitemap-2.xml", f"{BASE}/sitemap-2.xml"]),
+        "xml",
+        source="a",
     )
     deeper.meta["sitemap_depth"] = 1
     assert collect(spider.parse_sitemap(deeper)) == []

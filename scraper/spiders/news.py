@@ -67,6 +67,7 @@ class NewsSpider(Spider):
         self.state: CrawlStateStore | None = None
         self.limits: dict[str, DiscoveryLimits] = {}
         self.sitemaps_asked: dict[str, set[str]] = {}
+        self.sitemaps_cut: set[str] = set()  # each counted once, however often it is listed
         self.articles_asked: Counter[str] = Counter()
         self.cut_warned: set[tuple[str, str]] = set()
 
@@ -143,7 +144,7 @@ class NewsSpider(Spider):
     def _sitemap_requests(self, url: str, source: Source, depth: int) -> Iterator[Request]:
         """The request of a sitemap, unless it was asked for already or a limit says no."""
         asked = self.sitemaps_asked.setdefault(source.name, set())
-        if url in asked:
+        if url in asked or url in self.sitemaps_cut:
             return
         limits = self.limits[source.name]
         if limits.max_sitemap_depth and depth > limits.max_sitemap_depth:
@@ -153,6 +154,7 @@ class NewsSpider(Spider):
                 f"sitemap {url} is {depth} indexes deep, past max_sitemap_depth "
                 f"({limits.max_sitemap_depth}): not fetched, nor any like it",
             )
+            self.sitemaps_cut.add(url)
             return
         if over(len(asked), limits.max_sitemaps):
             self._cut(
@@ -161,6 +163,7 @@ class NewsSpider(Spider):
                 f"{limits.max_sitemaps} sitemaps fetched (max_sitemaps): "
                 f"{url} and any further ones are not",
             )
+            self.sitemaps_cut.add(url)
             return
         asked.add(url)
         yield self._request(url, source, "sitemap", self.parse_sitemap, sitemap_depth=depth)
