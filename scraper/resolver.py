@@ -77,7 +77,8 @@ class GuardedResolver:
         self.reactor = reactor
         self.upstream: IHostnameResolver = reactor.nameResolver
         self.allow_private = allow_private
-        self.cache: LocalCache[str, list[_IPAddress]] | None = (
+        # Keyed by name and the address types asked for: an IPv4-only answer is no IPv6 one.
+        self.cache: LocalCache[tuple[str, frozenset[Any] | None], list[_IPAddress]] | None = (
             LocalCache(cache_size) if cache_size else None
         )
         self.refusals: dict[str, str] = {}
@@ -111,7 +112,8 @@ class GuardedResolver:
         addressTypes: Sequence[type[IAddress]] | None = None,
         transportSemantics: str = "TCP",
     ) -> IHostResolution:
-        cached = self.cache.get(hostName) if self.cache is not None else None
+        key = (hostName, None if addressTypes is None else frozenset(addressTypes))
+        cached = self.cache.get(key) if self.cache is not None else None
         if cached is not None:
             resolution = _Cached(hostName)
             resolutionReceiver.resolutionBegan(resolution)
@@ -127,7 +129,7 @@ class GuardedResolver:
             elif addresses:
                 self.refusals.pop(hostName, None)
                 if self.cache is not None:
-                    self.cache[hostName] = [attr.evolve(address, port=0) for address in addresses]
+                    self.cache[key] = [attr.evolve(address, port=0) for address in addresses]
             self._deliver(resolutionReceiver, addresses, portNumber)
 
         return self.upstream.resolveHostName(

@@ -27,8 +27,9 @@ class _Resolution:
 class Script:
     """Answer ``name`` with ``answers[name][n]`` at its n-th lookup (the last one repeats).
 
-    An answer is a comma-separated list of addresses; "" does not resolve; names not in
-    ``answers`` do not resolve either. ``lookups`` counts the lookups of each name.
+    An answer is a comma-separated list of addresses, of which a lookup gets those of the
+    ``addressTypes`` asked for; "" does not resolve; names not in ``answers`` do not resolve
+    either. ``lookups`` counts the lookups of each name.
     """
 
     def __init__(self, answers: dict[str, list[str]]) -> None:
@@ -54,7 +55,8 @@ class Script:
                 if isinstance(ipaddress.ip_address(text), ipaddress.IPv6Address)
                 else IPv4Address
             )
-            resolutionReceiver.addressResolved(kind("TCP", text, portNumber))
+            if addressTypes is None or kind in addressTypes:
+                resolutionReceiver.addressResolved(kind("TCP", text, portNumber))
         resolutionReceiver.resolutionComplete()
         return resolution
 

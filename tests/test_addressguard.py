@@ -12,6 +12,7 @@ from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.utils.test import get_crawler
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.interfaces import IResolutionReceiver
 from zope.interface import implementer
 
@@ -72,12 +73,14 @@ class Reactor:
         self.nameResolver = Script(answers)
 
 
-def lookups(resolver: GuardedResolver, name: str, times: int) -> list[list[str]]:
+def lookups(
+    resolver: GuardedResolver, name: str, times: int, types: list[Any] | None = None
+) -> list[list[str]]:
     """The addresses each of ``times`` connections to ``name`` would be handed (nothing is connected)."""
     answers = []
     for _ in range(times):
         received = Received()
-        resolver.resolveHostName(received, name, 80)
+        resolver.resolveHostName(received, name, 80, types)
         assert received.complete
         answers.append(received.addresses)
     return answers
@@ -110,6 +113,15 @@ def test_a_vetted_answer_is_pinned_for_the_run_by_the_cache() -> None:
     resolver = GuardedResolver(reactor, allow_private=False, cache_size=100)
     assert lookups(resolver, "flip.test", 3) == [["93.184.216.34"]] * 3
     assert reactor.nameResolver.lookups == {"flip.test": 1}
+
+
+def test_the_cache_answers_only_for_the_address_types_it_was_asked() -> None:
+    reactor = Reactor({"dual.test": ["93.184.216.34,2606:4700::1111"]})
+    resolver = GuardedResolver(reactor, allow_private=False, cache_size=100)
+    assert lookups(resolver, "dual.test", 2, [IPv4Address]) == [["93.184.216.34"]] * 2
+    assert lookups(resolver, "dual.test", 1, [IPv6Address]) == [["2606:4700::1111"]]
+    assert lookups(resolver, "dual.test", 1) == [["93.184.216.34", "2606:4700::1111"]]
+    assert reactor.nameResolver.lookups == {"dual.test": 3}
 
 
 def closing_site(server: FixtureServer, article: str = "/news/2026/11/20/a-story") -> None:
