@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from archive import cdxj
+from archive import cdxj, mergedindex
 from archive.digest import sha1_digest
 from archive.http import response_block
 from archive.lookup import CaptureIndex
@@ -212,3 +216,78 @@ def test_more_indexes_than_are_opened_at_once_are_merged_in_passes(
     expected = answers(CaptureIndex(tmp_path, merge_above=100))
     assert answers(CaptureIndex(tmp_path, merge_above=1)) == expected and expected[0] == 35
     assert (tmp_path / "indexes" / "merged.cdxj").read_bytes().count(b"\n") == 36
+
+
+def test_a_merge_cut_short_leaves_a_part_removed_on_the_next_open_unless_its_writer_lives(
+    tmp_path: Path,
+) -> None:
+    files_in_one_second(tmp_path, 1, 4)
+    folder = tmp_path / "indexes"
+    expected = answers(CaptureIndex(tmp_path, merge_above=100))
+    stray = folder / ".merged-dead.part"
+    stray.write_bytes(b"!merged [")  # what a kill -9 during the merge leaves
+    with mergedindex.merging(folder) as locked:  # a merge in progress: its part stays
+        assert locked
+        assert answers(CaptureIndex(tmp_path, merge_above=100)) == expected
+        assert answers(CaptureIndex(tmp_path, merge_above=100)) == expected
+        assert stray.exists()
+    assert answers(CaptureIndex(tmp_path, merge_above=1)) == expected  # merged: parts go
+    assert not stray.exists()
+    stray.write_bytes(b"!merged [")
+    assert answers(CaptureIndex(tmp_path, merge_above=1)) == expected  # merged index current
+    assert not stray.exists() and mergedindex.stray_parts(folder) == []
+
+
+def test_a_process_finding_another_merging_waits_and_takes_its_merged_index(
+    tmp_path: Path,
+) -> None:
+    files_in_one_second(tmp_path, 1, 4)
+    folder = tmp_path / "indexes"
+    merged = folder / mergedindex.MERGED_NAME
+    expected = answers(CaptureIndex(tmp_path, merge_above=100))
+    opened: list[CaptureIndex] = []
+    with mergedindex.merging(folder):  # another process is merging
+        waiting = threading.Thread(
+            target=lambda: opened.append(CaptureIndex(tmp_path, merge_above=1))
+        )
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive() and not merged.exists()
+        mergedindex.write_merged(merged, sorted(folder.glob("*.warc.gz.cdxj")))
+        written = merged.stat().st_ino
+    waiting.join(30)
+    assert not waiting.is_alive() and merged.stat().st_ino == written  # not merged again
+    assert opened[0]._merged == 1 and answers(opened[0]) == expected
+
+
+def test_processes_opening_an_archive_at_once_merge_its_indexes_once(tmp_path: Path) -> None:
+    files_in_one_second(tmp_path, 1, 40)
+    script = (
+        "import logging, sys\n"
+        "from archive.lookup import CaptureIndex\n"
+        "logging.basicConfig(level=logging.INFO, stream=sys.stdout, format='%(message)s')\n"
+        "sys.stdin.read()\n"  # all start, then all open at once
+        f"print(len(CaptureIndex({str(tmp_path)!r}, merge_above=1)))\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=root,
+        )
+        for _ in range(4)
+    ]
+    time.sleep(1)
+    for worker in workers:
+        assert worker.stdin is not None
+        worker.stdin.close()
+    outputs = []
+    for worker in workers:
+        assert worker.stdout is not None
+        outputs.append(worker.stdout.read())
+        assert worker.wait(120) == 0
+    assert all(output.endswith("200\n") for output in outputs), outputs
+    assert sum(output.count("Merged 40 index files") for output in outputs) == 1
