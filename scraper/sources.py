@@ -278,6 +278,16 @@ def _fail(path: Path, line: int | None, where: str, message: str) -> SourcesErro
 def parse_sources(text: str, path: str | Path = "sources.toml") -> list[Source]:
     """Parse and validate the text of a sources file."""
     path = Path(path)
+    data = _read_toml(text, path)
+    locate = _Locator(text)
+    defaults = _checked_defaults(data.get("defaults", {}), path, locate)
+    entries = data.get("source", [])
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise _fail(path, None, "source", "use [[source]] tables")
+    return _checked_sources(entries, defaults, path, locate)
+
+
+def _read_toml(text: str, path: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -285,7 +295,6 @@ def parse_sources(text: str, path: str | Path = "sources.toml") -> list[Source]:
         raise _fail(
             path, int(match.group(1)) if match else None, "syntax error", str(error)
         ) from None
-    locate = _Locator(text)
     unknown = set(data) - {"defaults", "source"}
     if unknown:
         raise _fail(
@@ -294,27 +303,27 @@ def parse_sources(text: str, path: str | Path = "sources.toml") -> list[Source]:
             "top level",
             f"unknown table(s) {', '.join(sorted(unknown))}; expected [defaults] and [[source]]",
         )
-    defaults = data.get("defaults", {})
+    return data
+
+
+def _checked_defaults(defaults: Any, path: Path, locate: _Locator) -> dict[str, Any]:
     if not isinstance(defaults, dict):
         raise _fail(path, None, "defaults", "must be a table")
-    checked_defaults: dict[str, Any] = {}
+    checked: dict[str, Any] = {}
     for key, value in defaults.items():
+        label = f"[defaults] field {key!r}"
         if key in REQUIRED_FIELDS:
-            raise _fail(
-                path,
-                locate.line(None, key),
-                f"[defaults] field {key!r}",
-                "only a source can set it",
-            )
+            raise _fail(path, locate.line(None, key), label, "only a source can set it")
         try:
-            checked_defaults[key] = _check_field(key, value)
+            checked[key] = _check_field(key, value)
         except (KeyError, TypeError, ValueError) as error:
-            raise _fail(
-                path, locate.line(None, key), f"[defaults] field {key!r}", _message(error)
-            ) from None
-    entries = data.get("source", [])
-    if not isinstance(entries, list):
-        raise _fail(path, None, "source", "use [[source]] tables")
+            raise _fail(path, locate.line(None, key), label, _message(error)) from None
+    return checked
+
+
+def _checked_sources(
+    entries: list[Any], defaults: dict[str, Any], path: Path, locate: _Locator
+) -> list[Source]:
     sources: list[Source] = []
     names: dict[str, int] = {}
     sites: dict[str, str] = {}  # site_key -> name
@@ -323,7 +332,7 @@ def parse_sources(text: str, path: str | Path = "sources.toml") -> list[Source]:
         for key in REQUIRED_FIELDS:
             if key not in entry:
                 raise _fail(path, locate.line(index), label, f"missing required field {key!r}")
-        fields = dict(checked_defaults)
+        fields = dict(defaults)
         for key, value in entry.items():
             try:
                 fields[key] = _check_field(key, value)
@@ -332,20 +341,17 @@ def parse_sources(text: str, path: str | Path = "sources.toml") -> list[Source]:
                     path, locate.line(index, key), f"{label} field {key!r}", _message(error)
                 ) from None
         if fields["name"] in names:
+            first = names[fields["name"]] + 1
             raise _fail(
                 path,
                 locate.line(index, "name"),
                 label,
-                f"duplicate name (first at source #{names[fields['name']] + 1})",
+                f"duplicate name (first at source #{first})",
             )
         source = Source(**fields)
         if source.site_key in sites:
-            raise _fail(
-                path,
-                locate.line(index, "url"),
-                label,
-                f"same site as source {sites[source.site_key]!r}",
-            )
+            other = sites[source.site_key]
+            raise _fail(path, locate.line(index, "url"), label, f"same site as source {other!r}")
         names[source.name] = index
         sites[source.site_key] = source.name
         sources.append(source)

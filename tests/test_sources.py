@@ -89,6 +89,7 @@ def test_only_name_and_url_are_required() -> None:
             '[[source]]\nname = "a"\n',
             "conf/sources.toml:1: source 'a': missing required field 'url'",
         ),
+        ("source = [1]\n", "conf/sources.toml: source: use [[source]] tables"),
         (
             '[defaults]\nmax_age_days = "7"\n',
             "conf/sources.toml:2: [defaults] field 'max_age_days': must be int, not str",
