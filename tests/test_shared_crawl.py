@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import signal
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,3 +174,63 @@ def test_a_worker_killed_mid_crawl_loses_nothing(
     assert_complete_corpus(news_site, data)
     assert not warcio_check(sorted((data / "archive").glob("*.warc.gz")))
     assert not list((data / "archive").glob("*.open"))
+
+
+def wait_for(condition: Callable[[], object], worker: Worker, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert worker.process.poll() is None and time.monotonic() < deadline, (
+            worker.log.read_text()[-3000:]
+        )
+        time.sleep(0.01)
+
+
+def archived_by(server: redis.Redis, prefix: str, pid: int) -> list[str]:
+    """The article URLs the crawl state says the worker of ``pid`` archived."""
+    urls = []
+    for key in server.scan_iter(match=f"{prefix}:state:url:*"):
+        kind, filename = server.hmget(key, "kind", "warc_filename")
+        if kind == b"article" and filename and filename.decode().endswith(f"-{pid}.warc.gz"):
+            urls.append(key.decode().split(":url:", 1)[1])
+    return urls
+
+
+def test_a_killed_workers_downloaded_articles_are_written_in_the_same_run(
+    news_site: ServedSite, tmp_path: Path, redis_url: str
+) -> None:
+    """Articles a killed worker had downloaded but not yet written are written by the other
+    worker in the same run: the next run fetches none of them again."""
+    news_site.server.delay = 0.3
+    sources = news_site.site.source_toml(news_site.server.base_url)
+    prefix = f"t-{tmp_path.name}"
+    a, b = tmp_path / "a" / "data", tmp_path / "b" / "data"
+    victim = start_worker(tmp_path / "a", a, sources, redis_url, prefix, "a")
+    pid = victim.process.pid
+    taken = Keys(prefix).taken(this_worker().rpartition("-")[0] + f"-{pid}")
+    server = redis.Redis.from_url(redis_url)
+    corpus_lock = a / "corpus" / ".lock"
+    wait_for(lambda: corpus_lock.exists() and server.hlen(taken), victim)
+    # Holding its corpus lock, the victim downloads and archives articles but cannot write them.
+    held = os.open(corpus_lock, os.O_RDWR)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    try:
+        survivor = start_worker(tmp_path / "b", b, sources, redis_url, prefix, "b")
+        wait_for(lambda: archived_by(server, prefix, pid), victim)
+        os.killpg(pid, signal.SIGKILL)
+        victim.wait()
+    finally:
+        fcntl.flock(held, fcntl.LOCK_UN)
+        os.close(held)
+    assert survivor.wait() == 0, survivor.log.read_text()[-3000:]
+    assert survivor.stat("shared/requeued") >= 1 and not server.exists(taken)
+    assert_complete_corpus(news_site, a, b)  # in this run, before any other
+
+    fetched = article_fetches(news_site)
+    rerun = start_worker(tmp_path / "a", a, sources, redis_url, prefix, "rerun")
+    assert rerun.wait() == 0, rerun.log.read_text()[-3000:]
+    assert article_fetches(news_site) == fetched  # fetched again by the next run: none
+    assert_complete_corpus(news_site, a, b)
+    assert not warcio_check(
+        sorted(path for d in (a, b) for path in (d / "archive").glob("*.warc.gz"))
+    )
+    assert not list((a / "archive").glob("*.open"))

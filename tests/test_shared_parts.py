@@ -135,6 +135,22 @@ def test_a_dead_workers_taken_requests_go_back_to_the_queue(server) -> None:  # 
     assert server.zcard(keys.requests) == 2 and server.zcard(keys.workers) == 0
 
 
+def test_a_dead_workers_requests_with_an_outcome_are_forgotten_not_requeued(server) -> None:  # type: ignore[no-untyped-def]
+    from scraper.shared.workers import Workers
+
+    keys = Keys("t")
+    dead = Workers(server, keys, 60, worker="h-1")
+    dead.join()
+    server.zadd(keys.requests, {b"written": 0, b"unwritten": 1})
+    assert [dead.take(), dead.take()] == [b"written", b"unwritten"]
+    server.zadd(keys.workers, {"h-1": 0})  # its last beat: long ago
+
+    alive = Workers(server, keys, 60, worker="h-2")
+    assert alive.join(has_outcome=lambda encoded: encoded == b"written").requeued == 1
+    assert server.zrange(keys.requests, 0, -1) == [b"unwritten"]
+    assert not server.exists(keys.taken("h-1")) and not alive.busy_elsewhere()
+
+
 def test_a_new_run_starts_with_an_empty_seen_set_and_numbers_go_on(server) -> None:  # type: ignore[no-untyped-def]
     from scraper.shared.numbers import SharedNumbers
     from scraper.shared.workers import Workers

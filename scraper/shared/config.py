@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 SETTLED_MIDDLEWARE = "scraper.shared.settled.SettledMiddleware"
-SETTLED_ORDER = 10  # outermost: before the offsite filter (50) and the address guard (60)
+SETTLED_ORDER = 5  # outermost spider middleware: sees the output the engine gets
 
 
 def share_through_redis(settings: BaseSettings) -> None:
@@ -25,6 +25,6 @@ def share_through_redis(settings: BaseSettings) -> None:
         "SCHEDULER_PERSIST": True,  # the workers decide together when a run ends
     }.items():
         settings.set(name, value, priority="spider")
-    middlewares = settings.getdict("DOWNLOADER_MIDDLEWARES")
+    middlewares = settings.getdict("SPIDER_MIDDLEWARES")
     middlewares[SETTLED_MIDDLEWARE] = SETTLED_ORDER
-    settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
+    settings.set("SPIDER_MIDDLEWARES", middlewares, priority="spider")

@@ -4,45 +4,63 @@ from __future__ import annotations
 
 import logging
 import time
-import weakref
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
+from corpus.urls import canonicalize
+from scraper import meta
+from scraper.extensions.crawlstate import crawl_state
 from scraper.shared.connection import keys
-from scraper.shared.settled import request_settled
+from scraper.shared.settled import item_yielded, output_ended
 from scraper.shared.workers import Workers
 
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+    from scraper.statestore import CrawlStateStore
 
 logger = logging.getLogger(__name__)
 
 WAKE_INTERVAL = 1.0  # seconds between looks at the shared queue while this worker is idle
 
 
+@dataclass
+class _Scraping:
+    """A taken request whose response went to the spider."""
+
+    encoded: bytes  # its queue encoding
+    items: int = 0  # items yielded for it that have not left the item pipelines
+    ended: bool = False  # the spider's output for it ended
+
+
 class SharedScheduler(Scheduler):
     """Take requests from the Redis queue that every worker of the crawl shares.
 
-    A request taken from the queue is recorded under this worker until it leaves
-    the downloader or is refused before it (see :mod:`scraper.shared.settled`),
-    so a worker killed mid-crawl loses nothing: another worker (or the next one
-    to start) puts its requests back. The spider stays open while the queue has
-    requests or another worker holds some, and closes once the queue has stayed
-    empty for ``REDIS_IDLE_TIMEOUT`` seconds.
+    A request taken from the queue stays recorded under this worker until this
+    worker is done with it: its download ended in a failure or in another request
+    (a redirect, a retry: queued in Redis by then), or its response went to the
+    spider, whose output has ended and whose items have left the item pipelines
+    (see :mod:`scraper.shared.settled`): by then the crawl state holds the article's
+    outcome. A worker killed mid-crawl loses nothing: another worker (or the next
+    one to start) puts back what it held and has no outcome. The spider stays open
+    while the queue has requests or another worker holds some, and closes once the
+    queue has stayed empty for ``REDIS_IDLE_TIMEOUT`` seconds.
     """
 
     crawler: Crawler
     workers: Workers
     idle_timeout: float
+    state: CrawlStateStore | None
     _idle_since: float | None  # monotonic time the queue was first seen empty, while idle
-    _taken: weakref.WeakKeyDictionary[
-        Request, bytes
-    ]  # requests in progress -> their queue encoding
+    _downloading: dict[Request, bytes]  # taken requests in the downloader -> queue encoding
+    _scraping: dict[Request, _Scraping]
     _heartbeat: task.LoopingCall
     _wake: task.LoopingCall
 
@@ -55,18 +73,25 @@ class SharedScheduler(Scheduler):
             scheduler.server, keys(settings), settings.getfloat("REDIS_WORKER_TIMEOUT")
         )
         scheduler.idle_timeout = settings.getfloat("REDIS_IDLE_TIMEOUT")
+        scheduler.state = None
         scheduler._idle_since = None
-        scheduler._taken = weakref.WeakKeyDictionary()
+        scheduler._downloading = {}
+        scheduler._scraping = {}
         scheduler._heartbeat = task.LoopingCall(scheduler.workers.beat)
         scheduler._wake = task.LoopingCall(scheduler._wake_when_work_arrives)
-        crawler.signals.connect(scheduler.settle, signal=signals.request_left_downloader)
-        crawler.signals.connect(scheduler.settle, signal=request_settled)
-        crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
+        connect = crawler.signals.connect
+        connect(scheduler.response_received, signal=signals.response_received)
+        connect(scheduler.item_yielded, signal=item_yielded)
+        connect(scheduler.output_ended, signal=output_ended)
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            connect(scheduler.item_left, signal=signal)
+        connect(scheduler.spider_idle, signal=signals.spider_idle)
         return scheduler
 
     def open(self, spider: Spider) -> None:
         super().open(spider)
-        joined = self.workers.join()
+        self.state = crawl_state(self.crawler)
+        joined = self.workers.join(self.has_outcome)
         self._heartbeat.start(max(1.0, self.workers.timeout / 5), now=False)
         self._wake.start(WAKE_INTERVAL, now=False)
         logger.info(
@@ -78,11 +103,14 @@ class SharedScheduler(Scheduler):
             joined.requeued,
         )
         self.stats.set_value("shared/worker", self.workers.id)
+        if joined.requeued:
+            self.stats.inc_value("shared/requeued", joined.requeued)
 
     def close(self, reason: str) -> None:
         for loop in (self._heartbeat, self._wake):
             if loop.running:
                 loop.stop()
+        self._sweep()
         unsettled = self.workers.leave(finished=reason == "finished")
         self.stats.set_value("shared/unsettled", unsettled)
         if unsettled and reason == "finished":
@@ -99,33 +127,85 @@ class SharedScheduler(Scheduler):
         )
 
     def next_request(self) -> Request | None:
+        self._sweep()
         encoded = self.workers.take()
         if encoded is None:
             return None
         request = self.queue._decode_request(encoded)
-        self._taken[request] = encoded
+        self._downloading[request] = encoded  # the engine hands it to the downloader at once
         self.stats.inc_value("shared/taken")
         return request
 
-    def settle(self, request: Request) -> None:
-        """The download of ``request`` ended (or it was refused): it is no longer taken."""
-        encoded = self._taken.pop(request, None)
+    def _sweep(self) -> None:
+        """Settle the taken requests that left the downloader without a response for the spider.
+
+        Their failure goes to an errback (which records no outcome for a failed download), or
+        the request that replaced them (a redirect, a retry) is in the Redis queue already.
+        """
+        active = self.crawler.engine.downloader.active if self.crawler.engine else set()
+        done = [request for request in self._downloading if request not in active]
+        if done:
+            self.workers.done(*(self._downloading.pop(request) for request in done))
+
+    def response_received(self, response: Response, request: Request) -> None:
+        encoded = self._downloading.pop(request, None)
         if encoded is not None:
-            self.workers.done(encoded)
+            self._scraping[request] = _Scraping(encoded)
+
+    def item_yielded(self, request: Request) -> None:
+        scraping = self._scraping.get(request)
+        if scraping is not None:
+            scraping.items += 1
+
+    def output_ended(self, request: Request) -> None:
+        scraping = self._scraping.get(request)
+        if scraping is not None:
+            scraping.ended = True
+            self._settle_if_done(request, scraping)
+
+    def item_left(self, item: Any, response: Response) -> None:
+        """An item left the pipelines (scraped, dropped or failed): its outcome is recorded."""
+        request = getattr(response, "request", None)
+        scraping = self._scraping.get(request) if request is not None else None
+        if request is not None and scraping is not None:
+            scraping.items -= 1
+            self._settle_if_done(request, scraping)
+
+    def _settle_if_done(self, request: Request, scraping: _Scraping) -> None:
+        if scraping.ended and scraping.items <= 0:
+            del self._scraping[request]
+            self.workers.done(scraping.encoded)
+
+    def has_outcome(self, encoded: bytes) -> bool:
+        """Whether the crawl state says what became of the article a queued request asks for.
+
+        A recrawl asks again for an article settled before: it is never taken as done.
+        """
+        if self.state is None:
+            return False
+        request = self.queue._decode_request(encoded)
+        if request.meta.get(meta.KIND) != "article" or request.meta.get(meta.RECRAWL):
+            return False
+        asked = request.meta.get(meta.REDIRECT_URLS, [request.url])[0]
+        known = self.state.get(canonicalize(asked))
+        return bool(known and known.outcome)
 
     def _wake_when_work_arrives(self) -> None:
-        """Ask an idle engine for requests as soon as other workers queue some.
+        """Settle what left the downloader; ask an idle engine for requests as soon as other
+        workers queue some.
 
         Scrapy looks at an idle spider's scheduler only every 5 seconds; its next-call
         hook is not public API, so without it this falls back to that pace.
         """
+        self._sweep()
         engine = self.crawler.engine
         nextcall = getattr(getattr(engine, "_slot", None), "nextcall", None)
         if nextcall is not None and not engine.downloader.active and len(self.queue):
             nextcall.schedule()
 
     def spider_idle(self) -> None:
-        requeued = self.workers.reap()
+        self._sweep()
+        requeued = self.workers.reap(self.has_outcome)
         if requeued:
             self.stats.inc_value("shared/requeued", requeued)
         if len(self.queue) or self.workers.busy_elsewhere():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
@@ -22,6 +23,23 @@ if #r == 0 then return false end
 redis.call('ZREM', KEYS[1], r[1])
 redis.call('HSET', KEYS[2], r[1], r[2])
 return r[1]
+"""
+# Put the given requests a dead worker had taken back in the queue (the first ARGV[1] of them)
+# or forget them (the others), in one step; a request another worker put back meanwhile is
+# left alone.
+_REQUEUE_SOME = """
+local requeued = 0
+for i = 2, #ARGV do
+  local score = redis.call('HGET', KEYS[1], ARGV[i])
+  if score then
+    if i <= tonumber(ARGV[1]) + 1 then
+      redis.call('ZADD', KEYS[2], score, ARGV[i])
+      requeued = requeued + 1
+    end
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  end
+end
+return requeued
 """
 # Put every request a worker had taken back in the queue, in one step.
 _REQUEUE = """
@@ -78,6 +96,7 @@ class Workers:
         self.id = worker or this_worker()
         self._take = server.register_script(_TAKE)
         self._requeue = server.register_script(_REQUEUE)
+        self._requeue_some = server.register_script(_REQUEUE_SOME)
 
     def _now(self) -> float:
         seconds, micros = self.server.time()
@@ -106,26 +125,45 @@ class Workers:
             if now - beat > self.timeout or _process_is_gone(w)
         ]
 
-    def reap(self) -> int:
-        """Put back what dead workers had taken and forget them; return how many requests."""
+    def reap(self, has_outcome: Callable[[bytes], bool] | None = None) -> int:
+        """Put back what dead workers had taken and forget them; return how many requests.
+
+        A request ``has_outcome`` says is done (the worker died after recording what became
+        of it) is forgotten instead.
+        """
         requeued = 0
         for worker in self.dead():
-            count = int(self._requeue(keys=[self.keys.taken(worker), self.keys.requests]))
+            taken = self.keys.taken(worker)
+            if has_outcome is None:
+                count = int(self._requeue(keys=[taken, self.keys.requests]))
+                done: list[bytes] = []
+            else:
+                entries = cast("list[bytes]", self.server.hkeys(taken))
+                settled = {entry: has_outcome(entry) for entry in entries}
+                done = [entry for entry, outcome in settled.items() if outcome]
+                again = [entry for entry, outcome in settled.items() if not outcome]
+                count = int(
+                    self._requeue_some(
+                        keys=[taken, self.keys.requests], args=[len(again), *again, *done]
+                    )
+                )
             self.server.zrem(self.keys.workers, worker)
-            if count:
+            if count or done:
                 logger.warning(
-                    "Worker %s is gone: put its %d unfinished requests back in the queue",
+                    "Worker %s is gone: put its %d unfinished requests back in the queue "
+                    "(%d more had their outcome recorded)",
                     worker,
                     count,
+                    len(done),
                 )
             requeued += count
         return requeued
 
-    def join(self) -> Joined:
+    def join(self, has_outcome: Callable[[bytes], bool] | None = None) -> Joined:
         """Enter the crawl. The first worker of a run whose queue was drained starts a new run
-        (an empty seen-set); otherwise it resumes what is queued."""
+        (an empty seen-set); otherwise it resumes what is queued (see :meth:`reap`)."""
         with self.server.lock(self.keys.join_lock, timeout=60, blocking_timeout=60):
-            requeued = self.reap()
+            requeued = self.reap(has_outcome)
             queued = int(self.server.zcard(self.keys.requests))
             new_run = not self.others() and queued == 0
             if new_run:
@@ -153,8 +191,9 @@ class Workers:
         """The next queued request (encoded), now recorded as taken by this worker."""
         return self._take(keys=[self.keys.requests, self.keys.taken(self.id)])
 
-    def done(self, encoded: bytes) -> None:
-        self.server.hdel(self.keys.taken(self.id), encoded)
+    def done(self, *encoded: bytes) -> None:
+        """This worker is done with these requests: they are no longer taken."""
+        self.server.hdel(self.keys.taken(self.id), *encoded)
 
     def busy_elsewhere(self) -> bool:
         """Whether another worker, alive or not yet reaped, holds taken requests."""
