@@ -5,7 +5,8 @@ can seek into them), ``indexes/index.cdx`` (one sorted CDXJ index of all of
 them, merged from each file's sorted index as it is written, so memory does not
 grow with the archive), ``pages/pages.jsonl`` (the pages to list, with their text for full-text
 search), ``datapackage.json`` (every file with its size and SHA-256) and
-``datapackage-digest.json`` (the digest of ``datapackage.json``).
+``datapackage-digest.json`` (the digest of ``datapackage.json``). The pages
+are written as they come, so their texts are never all held either.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import os
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,9 +51,9 @@ class Page:
     text: str = ""
 
 
-def _pages_jsonl(pages: Iterable[Page], title: str) -> bytes:
+def _pages_lines(pages: Iterable[Page], title: str) -> Iterator[bytes]:
     header = {"format": "json-pages-1.0", "id": "pages", "title": title, "hasText": True}
-    lines = [json.dumps(header, ensure_ascii=False)]
+    yield (json.dumps(header, ensure_ascii=False) + "\n").encode("utf-8")
     for number, page in enumerate(pages):
         record = {
             "id": f"page-{number}",
@@ -61,8 +62,33 @@ def _pages_jsonl(pages: Iterable[Page], title: str) -> bytes:
             "title": page.title,
             "text": page.text,
         }
-        lines.append(json.dumps(record, ensure_ascii=False))
-    return ("\n".join(lines) + "\n").encode("utf-8")
+        yield (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _write_pages(
+    package: zipfile.ZipFile, pages: Iterable[Page], title: str, scratch: Path
+) -> tuple[int, str]:
+    """Write :data:`PAGES_PATH` from ``pages`` as they come; return its size and SHA-256 digest.
+
+    The lines go to an unnamed temporary file first, so the member is the one
+    ``writestr`` would write (its size decides ZIP64 before compressing).
+    """
+    digest = hashlib.sha256()
+    size = 0
+    with tempfile.TemporaryFile(dir=scratch) as spool:
+        for line in _pages_lines(pages, title):
+            spool.write(line)
+            digest.update(line)
+            size += len(line)
+        spool.seek(0)
+        info = zipfile.ZipInfo(PAGES_PATH, date_time=time.localtime(time.time())[:6])
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o600 << 16
+        info.file_size = size
+        with package.open(info, "w") as member:
+            while block := spool.read(_BLOCK):
+                member.write(block)
+    return size, f"sha256:{digest.hexdigest()}"
 
 
 def _sha256(path_or_data: Path | bytes) -> tuple[int, str]:
@@ -169,7 +195,6 @@ def _write(
     software: str,
     created: datetime | None,
 ) -> dict[str, object]:
-    pages_data = _pages_jsonl(pages, title)
     resources = []
     with zipfile.ZipFile(partial, "w", allowZip64=True) as package:
         for warc in warcs:
@@ -187,8 +212,7 @@ def _write(
         resources.append(
             {"name": Path(INDEX_PATH).name, "path": INDEX_PATH, "hash": digest, "bytes": size}
         )
-        package.writestr(PAGES_PATH, pages_data, compress_type=zipfile.ZIP_DEFLATED)
-        size, digest = _sha256(pages_data)
+        size, digest = _write_pages(package, pages, title, target.parent)
         resources.append(
             {"name": Path(PAGES_PATH).name, "path": PAGES_PATH, "hash": digest, "bytes": size}
         )

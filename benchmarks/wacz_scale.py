@@ -1,14 +1,15 @@
 """What a big archive costs ``scrapy wacz`` (peak memory) and replay lookups (per WARC file count).
 
-    python -m benchmarks.wacz_scale [--captures 200000] [--files 10,100,1000]
+    python -m benchmarks.wacz_scale [--captures 200000] [--pages 100000] [--files 10,100,1000]
         [--lookup-captures 100000] [--before DIR] [--workdir DIR]
 
 Builds (once; kept in ``--workdir``) an archive of ``--captures`` response records
-in 20 WARC files, each with its sorted CDXJ index as the writer leaves it, and runs
-``scrapy wacz`` on it from this checkout and, with ``--before``, from another source
+in 20 WARC files, each with its sorted CDXJ index as the writer leaves it, and a
+corpus of ``--pages`` articles (as ``benchmarks.corpus_scale`` builds them), and runs
+``scrapy wacz`` on them from this checkout and, with ``--before``, from another source
 tree (e.g. ``git archive main | tar -x -C DIR``), runs interleaved: wall time and peak
-PSS of each, and whether their ``indexes/index.cdx`` members and their datapackage
-entries are the same bytes. Then builds archives of ``--lookup-captures`` captures
+PSS of each, and whether their ``indexes/index.cdx`` and ``pages/pages.jsonl`` members
+(stored bytes and header fields but the date) and their datapackage entries are the same. Then builds archives of ``--lookup-captures`` captures
 split into each of ``--files`` WARC files and prints replay lookups per second
 (``CaptureIndex.captures`` of random archived URLs) for each.
 """
@@ -31,6 +32,7 @@ from archive.lookup import CaptureIndex
 from archive.mergedindex import MERGE_ABOVE, MERGED_NAME
 from archive.records import RecordFactory, warc_date
 from archive.writer import WarcWriter
+from benchmarks.corpus_scale import build_corpus
 from benchmarks.proctree import measure
 
 MiB = 2**20
@@ -91,14 +93,34 @@ def _wacz_run(source: Path, archive: Path, out: Path, corpus: Path) -> tuple[flo
     return result.seconds, result.peak_rss
 
 
-def _members(wacz: Path) -> tuple[bytes, list[object]]:
+def _stored(wacz: Path, info: zipfile.ZipInfo) -> tuple[object, ...]:
+    """A member's header fields (but its date) and its stored bytes."""
+    with wacz.open("rb") as stream:
+        stream.seek(info.header_offset + 26)
+        skip = int.from_bytes(stream.read(2), "little") + int.from_bytes(stream.read(2), "little")
+        stream.seek(skip, os.SEEK_CUR)
+        data = stream.read(info.compress_size)
+    fields = (info.compress_type, info.external_attr, info.CRC, info.file_size, info.compress_size)
+    return fields + (data,)
+
+
+def _members(wacz: Path) -> tuple[object, ...]:
     with zipfile.ZipFile(wacz) as package:
-        index = package.read("indexes/index.cdx")
         described = json.loads(package.read("datapackage.json"))
-    return index, described["resources"]
+        members = [package.getinfo(name) for name in ("indexes/index.cdx", "pages/pages.jsonl")]
+    return (*(_stored(wacz, info) for info in members), described["resources"])
 
 
-def wacz_memory(workdir: Path, captures: int, before: Path | None, rounds: int) -> None:
+def build_pages(workdir: Path, pages: int) -> Path:
+    """A corpus of ``pages`` articles (built once), whose articles become the WACZ file's pages."""
+    corpus = workdir / f"corpus-{pages}"
+    if not (workdir / f"corpus-{pages}.built").exists():
+        build_corpus(corpus, pages)
+        (workdir / f"corpus-{pages}.built").write_text(str(pages))
+    return corpus
+
+
+def wacz_memory(workdir: Path, captures: int, pages: int, before: Path | None, rounds: int) -> None:
     """Peak PSS and time of ``scrapy wacz`` on the archive, before and after, interleaved."""
     archive = workdir / f"archive-{captures}-{WACZ_FILES}"
     began = time.perf_counter()
@@ -109,7 +131,9 @@ def wacz_memory(workdir: Path, captures: int, before: Path | None, rounds: int) 
         f"archive: {captures:,} captures in {len(warcs)} WARC files, {size / MiB:.0f} MiB "
         f"(ready in {time.perf_counter() - began:.0f} s)"
     )
-    corpus = workdir / "no-corpus"
+    corpus = build_pages(workdir, pages)
+    text = sum(path.stat().st_size for path in corpus.glob("*.txt"))
+    print(f"corpus: {pages:,} articles, {text / MiB:.0f} MiB of text")
     sources = {"this checkout": ROOT}
     if before:
         sources = {"before": before, **sources}
@@ -125,7 +149,7 @@ def wacz_memory(workdir: Path, captures: int, before: Path | None, rounds: int) 
             )
     if before:
         same = _members(outputs["before"]) == _members(outputs["this checkout"])
-        print(f"  index.cdx and datapackage resources identical before/after: {same}")
+        print(f"  index.cdx, pages.jsonl and datapackage resources identical before/after: {same}")
 
 
 def _lookup_rate(index: CaptureIndex, urls: list[str], seconds: float) -> float:
@@ -165,6 +189,7 @@ def lookups(workdir: Path, captures: int, file_counts: list[int], seconds: float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--captures", type=int, default=200_000)
+    parser.add_argument("--pages", type=int, default=100_000, help="corpus articles to list")
     parser.add_argument("--files", default="10,100,1000")
     parser.add_argument("--lookup-captures", type=int, default=100_000)
     parser.add_argument("--lookup-seconds", type=float, default=5.0)
@@ -178,7 +203,7 @@ def main() -> None:
     print(f"workdir {workdir} (machine shared with other work: figures are noisy)")
     if not args.skip_wacz:
         print("scrapy wacz:")
-        wacz_memory(workdir, args.captures, args.before, args.rounds)
+        wacz_memory(workdir, args.captures, args.pages, args.before, args.rounds)
     print("replay lookups (CaptureIndex.captures):")
     counts = [int(count) for count in args.files.split(",")]
     lookups(workdir, args.lookup_captures, counts, args.lookup_seconds)

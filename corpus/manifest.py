@@ -68,11 +68,19 @@ def read_manifest(directory: str | os.PathLike[str]) -> Iterator[dict[str, Any]]
 
     A line that is not an entry anywhere else raises :class:`ManifestError` with its number.
     """
+    for entry, _, _ in read_manifest_lines(directory):
+        yield entry
+
+
+def read_manifest_lines(
+    directory: str | os.PathLike[str],
+) -> Iterator[tuple[dict[str, Any], int, int]]:
+    """Like :func:`read_manifest`, each entry with the offset and length of its line."""
     path = Path(directory) / MANIFEST
     if not path.exists():
         return
     with path.open("rb") as stream:
-        number, line = 0, stream.readline()
+        number, offset, line = 0, 0, stream.readline()
         while line:
             number += 1
             following = stream.readline()
@@ -88,5 +96,6 @@ def read_manifest(directory: str | os.PathLike[str]) -> Iterator[dict[str, Any]]
                     "%s line %d: skipped a torn last line (%d bytes)", path, number, len(line)
                 )
             else:
-                yield entry
+                yield entry, offset, len(line)
+            offset += len(line)
             line = following

@@ -17,9 +17,9 @@ import pytest
 from archive import cdxj
 from archive.cdxj import index_path, index_warc
 from archive.reader import archive_files
-from archive.wacz import INDEX_PATH, write_wacz
+from archive.wacz import INDEX_PATH, PAGES_PATH, Page, write_wacz
 from archive.writer import WarcWriter
-from corpus.store import read_manifest
+from corpus.store import ManifestError, read_manifest
 from scraper.commands.wacz import corpus_pages
 from sitefixture.scrapyrun import run_scrapy
 from tests.conftest import CrawlResult, ServedSite
@@ -248,3 +248,97 @@ def test_more_indexes_than_are_opened_at_once_are_merged_in_passes(
     write_wacz(out, warcs, [], title="t", software="s")
     index, _ = package_members(out)
     assert index == sorted_in_memory(warcs) and len(index.splitlines()) == 21
+
+
+def pages_as_written_whole(pages: list[Page], title: str) -> bytes:
+    """``pages.jsonl`` as the whole-file writer made it: header, then one line per page."""
+    header = {"format": "json-pages-1.0", "id": "pages", "title": title, "hasText": True}
+    lines = [json.dumps(header, ensure_ascii=False)] + [
+        json.dumps(
+            {"id": f"page-{n}", "url": p.url, "ts": p.ts, "title": p.title, "text": p.text},
+            ensure_ascii=False,
+        )
+        for n, p in enumerate(pages)
+    ]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def raw_member(wacz: Path, name: str) -> tuple[tuple[object, ...], bytes]:
+    """A member's header fields (but its date) and its stored (compressed) bytes."""
+    with zipfile.ZipFile(wacz) as package:
+        info = package.getinfo(name)
+        with wacz.open("rb") as stream:
+            stream.seek(info.header_offset + 26)
+            skip = int.from_bytes(stream.read(2), "little") + int.from_bytes(
+                stream.read(2), "little"
+            )
+            stream.seek(skip, os.SEEK_CUR)
+            data = stream.read(info.compress_size)
+    fields = (info.compress_type, info.external_attr, info.flag_bits, info.CRC, info.file_size)
+    return fields + (info.compress_size, info.extract_version), data
+
+
+def test_pages_are_streamed_into_the_same_bytes_as_written_whole(tmp_path: Path) -> None:
+    rng = random.Random(3)
+    words = ["Venezuela", "Россия", "oil", "talks", "é", "\u2028", '"quoted"', "多"]
+    pages = [
+        Page(
+            f"http://a.test/{n}",
+            "2026-11-23T07:00:00Z",
+            f"Headline {n}",
+            "\n".join(" ".join(rng.choices(words, k=80)) for _ in range(5)) + "\n",
+        )
+        for n in range(4000)  # several MiB: the copy into the member takes more than one block
+    ]
+    expected = pages_as_written_whole(pages, "Россия")
+    assert len(expected) > 3 * 2**20
+    warcs = small_archive(tmp_path / "archive", files=1)
+    out = tmp_path / "news.wacz"
+    write_wacz(out, warcs, iter(pages), title="Россия", software="s")
+    reference = tmp_path / "reference.zip"
+    with zipfile.ZipFile(reference, "w", allowZip64=True) as whole:
+        whole.writestr(PAGES_PATH, expected, compress_type=zipfile.ZIP_DEFLATED)
+    assert raw_member(out, PAGES_PATH) == raw_member(reference, PAGES_PATH)
+    _, resources = package_members(out)
+    assert resources[PAGES_PATH]["bytes"] == len(expected)
+    assert resources[PAGES_PATH]["hash"] == f"sha256:{hashlib.sha256(expected).hexdigest()}"
+    assert not list(tmp_path.glob("tmp*")) and validate(out).returncode == 0
+
+
+def test_corpus_pages_list_each_file_once_where_it_first_came_with_its_latest_entry(
+    tmp_path: Path,
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    names = ["007_00000000000000aa.txt", "002_00000000000000bb.txt", "005_00000000000000cc.txt"]
+    for name in names:
+        (corpus / name).write_text(f"{name}\nBody.\n")
+    at = "2026-11-23T07:00:00Z"
+    lines = [
+        {"file": names[0], "url": "http://a.test/7", "fetched_at": at, "title": "first"},
+        {"file": names[1], "url": "http://a.test/2", "fetched_at": at, "title": "two"},
+        {"file": "not-a-corpus-file.txt", "url": "http://a.test/x", "fetched_at": at},
+        {"file": names[0], "url": "http://a.test/7", "fetched_at": at, "title": "updated"},
+        {"file": names[2], "url": "http://a.test/5", "fetched_at": at, "title": "five"},
+        {"file": "009_00000000000000dd.txt", "url": "http://a.test/9", "fetched_at": at},
+        {"file": names[1], "url": "http://a.test/2", "fetched_at": at, "title": "copy noted"},
+    ]
+    manifest = corpus / "index.jsonl"
+    manifest.write_text("".join(json.dumps(line) + "\n" for line in lines) + '{"file": "torn')
+    pages = corpus_pages(corpus)
+    assert [(page.url, page.title, page.text) for page in pages] == [
+        ("http://a.test/7", "updated", f"{names[0]}\nBody.\n"),
+        ("http://a.test/2", "copy noted", f"{names[1]}\nBody.\n"),
+        ("http://a.test/5", "five", f"{names[2]}\nBody.\n"),
+    ]
+    manifest.write_text("not json\n" + manifest.read_text())
+    with pytest.raises(ManifestError, match="line 1"):
+        corpus_pages(corpus)  # before any page is asked for
+    archive = tmp_path / "archive"
+    small_archive(archive, files=1)
+    out = tmp_path / "news.wacz"
+    done = run_scrapy(
+        ["wacz", str(out), "--archive", str(archive), "--corpus", str(corpus)], tmp_path
+    )
+    assert done.returncode == 2 and f"error: {manifest} line 1: not a JSON object" in done.stderr
+    assert not out.exists()

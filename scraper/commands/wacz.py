@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import closing
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -15,7 +18,8 @@ from archive.members import damaged_spans
 from archive.reader import archive_files
 from archive.wacz import Page, UnsortedIndex, write_wacz
 from archive.writer import repair_torn_tail
-from corpus.store import MANIFEST, is_corpus_file_name, read_manifest
+from corpus.manifest import ManifestError, read_manifest_lines
+from corpus.store import MANIFEST, is_corpus_file_name
 from scraper.commandline import CheckedCommand, CommandFailed, reports_failure
 from scraper.paths import archive_dir, corpus_dir
 
@@ -23,23 +27,47 @@ DEFAULT_TITLE = "News archive"
 
 
 def corpus_pages(corpus: Path) -> Iterator[Page]:
-    """One page per corpus file: its article's URL, capture time, title and current text.
+    """One page per corpus file, in manifest order: its article's URL, capture time, title and text.
 
-    Manifest entries naming anything but a corpus file are passed over.
+    The manifest is read (and :class:`ManifestError` raised) before the first page is
+    asked for. The latest entry of each file is found through a temporary on-disk
+    SQLite table, so memory does not grow with the corpus. Manifest entries naming
+    anything but a corpus file are passed over.
     """
-    latest: dict[str, dict] = {}
-    for entry in read_manifest(corpus):
-        if is_corpus_file_name(entry.get("file") or ""):
-            latest[entry["file"]] = entry  # an updated article's later entry wins
-    for name, entry in latest.items():
-        path = corpus / name
-        if path.exists():
-            yield Page(
-                entry["url"],
-                entry["fetched_at"],
-                entry.get("title") or "",
-                path.read_text(encoding="utf-8"),
-            )
+    db = sqlite3.connect("")  # "": a private temporary file, deleted on close
+    try:
+        db.execute(
+            "CREATE TABLE latest (file TEXT PRIMARY KEY, line INTEGER NOT NULL,"
+            " offset INTEGER NOT NULL, length INTEGER NOT NULL)"
+        )
+        db.executemany(  # an updated article's later entry wins, in its first entry's place
+            "INSERT INTO latest VALUES (?, ?, ?, ?) ON CONFLICT (file)"
+            " DO UPDATE SET offset = excluded.offset, length = excluded.length",
+            (
+                (entry["file"], number, offset, length)
+                for number, (entry, offset, length) in enumerate(read_manifest_lines(corpus))
+                if is_corpus_file_name(entry.get("file") or "")
+            ),
+        )
+    except BaseException:
+        db.close()
+        raise
+    return _pages_of(corpus, db)
+
+
+def _pages_of(corpus: Path, db: sqlite3.Connection) -> Iterator[Page]:
+    with closing(db), (corpus / MANIFEST).open("rb") as manifest:
+        for offset, length in db.execute("SELECT offset, length FROM latest ORDER BY line"):
+            manifest.seek(offset)
+            entry = json.loads(manifest.read(length))
+            path = corpus / entry["file"]
+            if path.exists():
+                yield Page(
+                    entry["url"],
+                    entry["fetched_at"],
+                    entry.get("title") or "",
+                    path.read_text(encoding="utf-8"),
+                )
 
 
 def damage_refusal(warcs: list[Path]) -> str | None:
@@ -63,6 +91,19 @@ def damage_refusal(warcs: list[Path]) -> str | None:
             cut = repair_torn_tail(warc)
             print(f"warning: {warc}: cut a torn record of {cut} bytes off its end", file=sys.stderr)
     return None
+
+
+class Counted:
+    """An iterable of pages that counts those taken from it."""
+
+    def __init__(self, pages: Iterable[Page]) -> None:
+        self.pages = pages
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Page]:
+        for page in self.pages:
+            self.count += 1
+            yield page
 
 
 def _software() -> str:
@@ -114,12 +155,15 @@ class Command(CheckedCommand, ScrapyCommand):
                 f"warning: no corpus at {corpus}: the WACZ file will list no pages (set --corpus)",
                 file=sys.stderr,
             )
-        pages = list(corpus_pages(corpus))
+        try:
+            pages = Counted(corpus_pages(corpus))
+        except ManifestError as problem:
+            raise CommandFailed(str(problem)) from None
         try:
             package = write_wacz(args[0], warcs, pages, title=opts.title, software=_software())
         except UnsortedIndex as problem:
             raise CommandFailed(str(problem)) from problem
         size = Path(args[0]).stat().st_size
         print(
-            f"Wrote {args[0]}: {len(warcs)} WARC file(s), {len(pages)} page(s), {size:,} bytes, WACZ {package['wacz_version']}"
+            f"Wrote {args[0]}: {len(warcs)} WARC file(s), {pages.count} page(s), {size:,} bytes, WACZ {package['wacz_version']}"
         )
