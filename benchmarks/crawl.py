@@ -1,18 +1,22 @@
 """Crawl a folder of real pages served as a fixture site: speed, memory and quality against peers.
 
     python -m benchmarks.crawl --pages ../shared/pages [--copies 10] [--sizes 2000,10000] [--no-peers]
-        [--set NAME=VALUE ...]
+        [--set NAME=VALUE ...] [--profile N] [--workdir DIR]
 
 Serves (pages x copies) articles with homepage, sections, a feed and sitemaps
 from nginx (Debian's package, when installed; else the Python fixture server),
-and prints, all from the same run: the limit (plain trafilatura over the same
-pages from memory, one process per core), our full crawl (discovery, fetch,
-WARC, extraction, corpus; politeness delays off) with pages/s, CPU seconds and
-the peak memory of its process tree (PSS: shared pages counted once), the peers on the same site (``trafilatura -i
+and prints, all from the same run: our full crawl (discovery, fetch, WARC,
+extraction, corpus; politeness delays off) with pages/s, CPU seconds, the CPU
+milliseconds per article page of the crawl process, the fork server and the
+extraction workers, and the peak memory of its process tree (PSS: shared pages
+counted once); two limits over the same pages read from disk, one process per
+core: plain ``trafilatura.extract(html, url=url)`` and our own
+``extract_article``; the peers on the same site (``trafilatura -i
 URLS --parallel N`` with its sleep and SSRF protection off, and ``wget
 --recursive --warc-file``), and the ratios. With one copy it also prints
 articles found and the corpus' body F1. ``--sizes`` repeats our crawl at each
-size (in article pages) and prints how time and peak memory grow.
+size (in article pages) and prints how time and peak memory grow. ``--profile N``
+samples the crawl process with py-spy and prints its N top functions.
 """
 
 from __future__ import annotations
@@ -27,8 +31,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from benchmarks.metrics import aggregate, match
-from benchmarks.peers import extraction_limit, trafilatura_cli, wget_archive
+from benchmarks.peers import disk_limits, trafilatura_cli, wget_archive
 from benchmarks.proctree import Measured, measure
+from benchmarks.pyspy import PySpy
+from benchmarks.pyspy import report as pyspy_report
 from benchmarks.sharedsite import (
     SharedPage,
     build_shared_site,
@@ -45,9 +51,14 @@ MiB = 2**20
 
 
 def crawl_measured(
-    workdir: Path, sources: str, processes: str, extra: dict[str, str] | None = None
+    workdir: Path,
+    sources: str,
+    processes: str,
+    extra: dict[str, str] | None = None,
+    profiler: PySpy | None = None,
 ) -> Measured:
-    """``scrapy crawl news`` into ``workdir/data``, politeness delays off, measured."""
+    """``scrapy crawl news`` into ``workdir/data``, politeness delays off, measured
+    (and its crawl process profiled by ``profiler``)."""
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "sources.toml").write_text(sources)
     settings = {
@@ -56,12 +67,15 @@ def crawl_measured(
         "CONCURRENT_REQUESTS": "16",
         "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
         "LOGSTATS_INTERVAL": "10",
+        "ARTICLES_MAX_PER_RUN": "0",  # every page of the site, however many copies
     }
     if processes != "0":
         settings["EXTRACTION_PROCESSES"] = processes
     settings.update(extra or {})
     command, env = scrapy_command(["crawl", "news"], settings)
-    result = measure(command, workdir, env)
+    result = measure(command, workdir, env, started_as=profiler.attach if profiler else None)
+    if profiler is not None:
+        profiler.wait()
     (workdir / "crawl.log").write_text(result.output)
     if result.returncode:
         raise SystemExit(
@@ -74,20 +88,32 @@ def rate(count: int, seconds: float) -> str:
     return f"{count / seconds:7.1f} pages/s"
 
 
+def write_pages(pages: list[SharedPage], folder: Path, base_url: str) -> list[tuple[Path, str]]:
+    """Write each page's HTML under ``folder`` at its path; return (file, URL on the site) pairs."""
+    files = []
+    for page in pages:
+        path = folder / page.path.lstrip("/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(page.html)
+        files.append((path, base_url + page.path))
+    return files
+
+
 def run_size(
     site_pages: list[SharedPage], copies: int, workdir: Path, args: argparse.Namespace
 ) -> tuple[int, Measured]:
     pages = with_copies(site_pages, copies)
     cores = os.cpu_count() or 1
     print(f"\n== {len(pages)} article pages ({len(site_pages)} x {copies}) ==")
-    limit = extraction_limit([page.html for page in pages], cores)
-    print(
-        f"limit: plain trafilatura.extract, {cores} processes, from memory   {limit:7.1f} pages/s"
-    )
     with serve(lambda base: build_shared_site(base, pages), workdir / "site") as site:
         print(f"server: {site.server} at {site.base_url}")
+        profiler = PySpy(workdir / "crawl-profile.txt") if args.profile else None
         ours = crawl_measured(
-            workdir / "ours", source_toml(site.base_url, pages), args.processes, dict(args.set)
+            workdir / "ours",
+            source_toml(site.base_url, pages),
+            args.processes,
+            dict(args.set),
+            profiler,
         )
         requests = site.requests()
         print(
@@ -95,6 +121,10 @@ def run_size(
             f"   CPU {ours.cpu_seconds:.0f} s   peak PSS {ours.peak_rss / MiB:.0f} MiB"
         )
         print(f"ours: peak PSS by process: {ours.peak_breakdown()}")
+        if profiler is not None:
+            pyspy_report(profiler.output, args.profile)
+        tree_ms = 1000 * sum(seconds for _, seconds in ours.cpu_parts.values()) / len(pages)
+        print(f"ours: CPU per article page: {ours.cpu_per(len(pages))}; tree {tree_ms:.1f} ms")
         if args.peers:
             cli = trafilatura_cli(
                 [site.base_url + page.path for page in pages], workdir / "trafilatura", cores
@@ -110,8 +140,21 @@ def run_size(
                 f"wget --recursive --warc-file: {wget_requests} requests in {fetched.seconds:.1f} s"
                 f"   {wget_requests / fetched.seconds:7.1f} requests/s (no extraction)"
             )
+        files = write_pages(pages, workdir / "files", site.base_url)
+    plain, own = disk_limits(files, cores)
+    print(
+        f"limit: plain trafilatura.extract(html, url=url), {cores} processes, from disk  "
+        f"{plain:7.1f} pages/s"
+    )
+    print(
+        f"limit: our extract_article (+ fingerprint), {cores} processes, from disk  "
+        f"{own:7.1f} pages/s"
+    )
     ours_rate = len(pages) / ours.seconds
-    print(f"ratios: ours / limit {ours_rate / limit:.2f}", end="")
+    print(
+        f"ratios: ours / our limit {ours_rate / own:.2f}, ours / plain limit {ours_rate / plain:.2f}",
+        end="",
+    )
     print(
         f", ours / trafilatura CLI {ours_rate / (len(pages) / cli.seconds):.2f}"
         if args.peers
@@ -166,6 +209,13 @@ def main() -> None:
         type=_setting,
         metavar="NAME=VALUE",
         help="a setting for our crawl, as scrapy's -s (repeatable), e.g. WARC_GZIP_LEVEL=1",
+    )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="profile the crawl process with py-spy and print its N top functions",
     )
     args = parser.parse_args()
 

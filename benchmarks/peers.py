@@ -1,4 +1,4 @@
-"""What we measure ourselves against on the same site: plain trafilatura (the limit), its CLI, wget."""
+"""What we measure ourselves against on the same site: the extraction limits, trafilatura's CLI, wget."""
 
 from __future__ import annotations
 
@@ -36,22 +36,48 @@ MAX_TREE_SIZE =
 """
 
 
-def _extract(html: bytes) -> bool:
-    return trafilatura.extract(html) is not None
-
-
 def _warm(_: int) -> None:
     trafilatura.extract("<html><body><p>warm</p></body></html>")
 
 
-def extraction_limit(htmls: list[bytes], processes: int | None = None) -> float:
-    """Pages/s of plain ``trafilatura.extract`` over ``htmls`` in one process per core (pool started before)."""
+def _plain_from_disk(file: tuple[str, str]) -> bool:
+    path, url = file
+    return trafilatura.extract(Path(path).read_bytes(), url=url) is not None
+
+
+def _ours_from_disk(file: tuple[str, str]) -> bool:
+    from corpus.extract import DEFAULT_OPTIONS, extract_article
+
+    path, url = file
+    article = extract_article(Path(path).read_bytes(), url, None, DEFAULT_OPTIONS)
+    if article is not None:
+        article.fingerprint()  # as the crawl's workers do (scraper.pipelines.extract_for_corpus)
+    return article is not None
+
+
+def _warm_both(_: int) -> None:
+    _warm(0)
+    from corpus.extract import DEFAULT_OPTIONS, extract_article
+
+    extract_article(
+        b"<html><body><p>warm</p></body></html>", "http://127.0.0.1/", None, DEFAULT_OPTIONS
+    )
+
+
+def disk_limits(files: list[tuple[Path, str]], processes: int | None = None) -> tuple[float, float]:
+    """Pages/s of plain ``trafilatura.extract(html, url=url)`` and of our ``extract_article``
+    (with the fingerprint the crawl's workers compute), each reading ``(file, url)`` pairs
+    from disk in one process per core, in one pool started and warmed before."""
     workers = processes or os.cpu_count() or 1
+    jobs = [(str(path), url) for path, url in files]
+    rates = []
     with get_context("spawn").Pool(workers) as pool:
-        pool.map(_warm, range(workers))
-        started = time.perf_counter()
-        pool.map(_extract, htmls, chunksize=8)
-        return len(htmls) / (time.perf_counter() - started)
+        pool.map(_warm_both, range(workers))
+        for function in (_plain_from_disk, _ours_from_disk):
+            started = time.perf_counter()
+            pool.map(function, jobs, chunksize=8)
+            rates.append(len(jobs) / (time.perf_counter() - started))
+    return rates[0], rates[1]
 
 
 def trafilatura_cli(urls: list[str], workdir: Path, parallel: int) -> Measured:
