@@ -210,7 +210,7 @@ class CorpusPipeline:
             await self.order.wait_for_turn(item.sequence)
         try:
             with self.store.transaction():  # other crawlers may share the corpus folder
-                return self._store(item)
+                copy = self._store(item)
         except (
             OSError,
             sqlite3.OperationalError,
@@ -223,8 +223,12 @@ class CorpusPipeline:
             if self.crawler is not None:
                 write_failed(self.crawler, failure, item.source)
             raise DropItem(f"not written: {item.url}: {failure}", log_level="DEBUG") from error
+        if copy is not None:  # dropped once the transaction committed the copy's manifest line
+            raise DropItem(copy, log_level="DEBUG")
+        return item
 
-    def _store(self, item: PageItem) -> PageItem:
+    def _store(self, item: PageItem) -> str | None:
+        """Store ``item``'s article; what to drop it with when it is a copy, else ``None``."""
         article = item.article
         assert article is not None
         fields = {"source": item.source, "fetched_at": item.fetched_at, "warc": item.warc}
@@ -233,7 +237,7 @@ class CorpusPipeline:
         if existing is None and not item.recrawl:
             existing = self.store.near_duplicate(article)
             if existing is not None:
-                self._drop_copy(item, existing, "near-duplicate")
+                return self._drop_copy(item, existing, "near-duplicate")
         if existing is None:
             entry = self.store.add(article, **fields)
             self.stats.inc_value(f"news/{item.source}/written")
@@ -241,14 +245,15 @@ class CorpusPipeline:
             entry = self.store.update(existing["id"], article, **fields)
             self.stats.inc_value(f"news/{item.source}/updated")
         else:
-            self._drop_copy(item, existing, "unchanged" if item.recrawl else "duplicate")
+            return self._drop_copy(item, existing, "unchanged" if item.recrawl else "duplicate")
         item.corpus_id = entry["id"]
         item.entry = entry
         logger.debug("Stored %s as %s (version %d)", item.url, entry["file"], entry["version"])
-        return item
+        return None
 
-    def _drop_copy(self, item: PageItem, kept: dict[str, Any], reason: str) -> None:
-        """Leave out a copy of corpus article ``kept``, noting its URL on it unless it is a recrawl."""
+    def _drop_copy(self, item: PageItem, kept: dict[str, Any], reason: str) -> str:
+        """Leave out a copy of corpus article ``kept``, noting its URL on it unless it is a recrawl;
+        return the message to drop it with."""
         item.corpus_id = kept["id"]
         if reason != "unchanged":
             self.store.add_duplicate(kept["id"], item.url)
@@ -257,4 +262,4 @@ class CorpusPipeline:
             self.crawler.signals.send_catch_log(
                 article_filtered, source=item.source, reason=reason, url=item.url
             )
-        raise DropItem(f"{reason}: {item.url} is corpus article {kept['id']}", log_level="DEBUG")
+        return f"{reason}: {item.url} is corpus article {kept['id']}"

@@ -5,15 +5,25 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
 from scrapy import Spider, signals
 from scrapy.exceptions import DropItem
 from scrapy.utils.misc import build_from_crawler
 
+from corpus.lookup import LOOKUP
+from corpus.options import ExtractionOptions
+from corpus.store import read_manifest
 from scraper.items import PageItem
-from scraper.pipelines import CorpusPipeline, ExtractionPipeline, FilterPipeline
+from scraper.pipelines import (
+    CorpusPipeline,
+    ExtractionPipeline,
+    FilterPipeline,
+    extract_for_corpus,
+)
 from scraper.signals import article_filtered
 from sitefixture import pages
 from sitefixture.inprocess import project_crawler
@@ -128,3 +138,30 @@ def test_items_are_extracted_judged_and_stored_in_the_order_they_were_yielded(
     assert lines[2]["duplicates"] == [f"{BASE}/2026/11/30/story-4"]
     assert lines[1]["warc"] == {"filename": "a.warc.gz", "offset": 2}
     assert corpus.order.next == len(items) and corpus.order.pending == 0
+
+
+def test_a_copy_left_out_is_committed_to_the_corpus_lookup_index(tmp_path: Path) -> None:
+    """The manifest line noting a copy's URL is indexed for good, not read again by every
+    later transaction (which made a crawl of many copies quadratic)."""
+    crawler = project_crawler(Spider, SOURCES, tmp_path)
+    corpus = build_from_crawler(CorpusPipeline, crawler)
+    items = [page(0, "first"), page(1, "first"), page(2, "first")]
+    for item in items:
+        item.sequence = None
+        item.article = extract_for_corpus(item.body, item.url, item.encoding, ExtractionOptions())
+    folder = tmp_path / "data" / "corpus"
+    corpus.open_spider()
+    try:
+        asyncio.run(corpus.process_item(items[0]))
+        for copy in items[1:]:
+            with pytest.raises(DropItem, match="near-duplicate"):
+                asyncio.run(corpus.process_item(copy))
+        lookup = sqlite3.connect(folder / LOOKUP)  # what another process sees: what was committed
+        try:
+            covered = lookup.execute("SELECT bytes, lines FROM covered").fetchone()
+        finally:
+            lookup.close()
+    finally:
+        corpus.close_spider()
+    assert covered == ((folder / "index.jsonl").stat().st_size, 3)
+    assert list(read_manifest(folder))[-1]["duplicates"] == [items[1].url, items[2].url]
