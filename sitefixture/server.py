@@ -68,6 +68,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         fixture = self.server.fixture
         fixture._log(LoggedRequest("GET", self.path, dict(self.headers.items()), time.monotonic()))
+        try:
+            self._answer(fixture)
+        finally:
+            fixture._answered()
+
+    def _answer(self, fixture: FixtureServer) -> None:
         if fixture.delay:
             time.sleep(fixture.delay)
         resource = fixture.routes.get(self.path) or fixture.routes.get(urlsplit(self.path).path)
@@ -129,6 +135,8 @@ class FixtureServer:
         self.routes: dict[str, Resource] = dict(routes or {})
         self.delay = 0.0  # seconds to wait before answering each request
         self.requests: list[LoggedRequest] = []
+        self.in_flight = 0  # requests being answered right now
+        self.peak_in_flight = 0  # the most answered at once
         self._lock = threading.Lock()
         self._httpd = _Server((host, port), _Handler)
         self._httpd.fixture = self
@@ -146,6 +154,12 @@ class FixtureServer:
     def _log(self, request: LoggedRequest) -> None:
         with self._lock:
             self.requests.append(request)
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    def _answered(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def paths(self) -> list[str]:
         """Return the requested paths, in order."""

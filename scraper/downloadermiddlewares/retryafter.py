@@ -43,7 +43,7 @@ class RetryAfterMiddleware:
 
     Sits just above Scrapy's RetryMiddleware (550): the retry it schedules, and
     every other request to that host, waits until the pause is over; other hosts
-    go on. A wait longer than ``RETRY_AFTER_MAX`` seconds (default 600) is not
+    go on. In a shared crawl every worker waits (``SharedSlotsDownloader.pause_slot``). A wait longer than ``RETRY_AFTER_MAX`` seconds (default 600) is not
     honoured: that request is not retried, with a warning and a stat.
     """
 
@@ -96,4 +96,7 @@ class RetryAfterMiddleware:
             slot.lastseen = max(
                 slot.lastseen, monotonic() + wait
             )  # the slot waits delay past lastseen
+        shared_pause = getattr(downloader, "pause_slot", None)  # a shared crawl: every worker waits
+        if shared_pause is not None:
+            shared_pause(key, wait)
         return key

@@ -23,6 +23,8 @@ def share_through_redis(settings: BaseSettings) -> None:
         "SCHEDULER_QUEUE_KEY": names.requests,
         "SCHEDULER_DUPEFILTER_KEY": names.seen,
         "SCHEDULER_PERSIST": True,  # the workers decide together when a run ends
+        # Each host's delay and concurrency hold across all workers (scraper.shared.politeness).
+        "DOWNLOADER": "scraper.shared.downloader.SharedSlotsDownloader",
     }.items():
         settings.set(name, value, priority="spider")
     middlewares = settings.getdict("SPIDER_MIDDLEWARES")

@@ -1,0 +1,135 @@
+"""Several workers of a shared crawl reach a host as one polite crawler (seen from the server):
+the delay between all their requests, their concurrency."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+import redis
+
+from scraper.shared.politeness import SharedSlots
+from sitefixture.scrapyrun import start_scrapy
+from tests.conftest import TEST_SETTINGS, ServedSite
+from tests.redisserver import redis_server
+
+WORKERS = 3
+#: Between the start Redis grants and the request reaching the server, a worker busy on a
+#: loaded machine can spend some time (over 100 ms seen with 4 workers on 2 shared cores, and
+#: about 40 ms with one Scrapy alone): two requests can come this much closer than the delay.
+MARGIN = 0.25
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
+
+
+def run_workers(
+    site: ServedSite, tmp_path: Path, redis_url: str, settings: dict[str, str]
+) -> list[str]:
+    """Run ``WORKERS`` workers of one shared crawl of ``site`` to the end; return their logs."""
+    sources = site.site.source_toml(site.server.base_url)
+    processes: list[tuple[subprocess.Popen[str], Path]] = []
+    for n in range(WORKERS):
+        workdir = tmp_path / f"w{n}"
+        workdir.mkdir()
+        (workdir / "sources.toml").write_text(sources)
+        log = workdir / "crawl.log"
+        worker_settings = {
+            **TEST_SETTINGS,
+            "SOURCES_FILE": str(workdir / "sources.toml"),
+            # One DATA_DIR each: no worker waits for the others' corpus lock.
+            "DATA_DIR": str(workdir / "data"),
+            "REDIS_URL": redis_url,
+            "REDIS_KEY_PREFIX": f"t-{tmp_path.name}",
+            "REDIS_IDLE_TIMEOUT": "2",
+            "REDIS_WORKER_TIMEOUT": "10",
+            "CONCURRENT_REQUESTS": "4",
+            **settings,
+        }
+        processes.append((start_scrapy(["crawl", "news"], workdir, worker_settings, log), log))
+    logs = []
+    for process, log in processes:
+        code = process.wait(180)
+        logs.append(log.read_text())
+        assert code == 0, logs[-1][-3000:]
+    took_part = [
+        int(m.group(1)) for m in (re.search(r"'shared/taken': (\d+)", t) for t in logs) if m
+    ]
+    assert len(took_part) >= 2, "fewer than two workers took requests: nothing was shared"
+    return logs
+
+
+def test_workers_keep_the_download_delay_between_all_their_requests(
+    news_site: ServedSite, tmp_path: Path, redis_url: str
+) -> None:
+    delay = 0.6
+    run_workers(
+        news_site,
+        tmp_path,
+        redis_url,
+        {"DOWNLOAD_DELAY": str(delay), "DOWNLOAD_DELAY_JITTER": "0"},
+    )
+    starts = sorted(request.at for request in news_site.server.requests)
+    gaps = [later - earlier for earlier, later in pairwise(starts)]
+    assert len(gaps) > 10
+    assert min(gaps) >= delay - MARGIN, sorted(gaps)[:5]
+
+
+def test_workers_keep_the_concurrency_per_domain_between_them(
+    news_site: ServedSite, tmp_path: Path, redis_url: str
+) -> None:
+    news_site.server.delay = 0.3  # every answer takes this long: requests overlap unless held back
+    run_workers(
+        news_site,
+        tmp_path,
+        redis_url,
+        {"DOWNLOAD_DELAY": "0", "CONCURRENT_REQUESTS_PER_DOMAIN": "2"},
+    )
+    assert news_site.server.peak_in_flight == 2
+
+
+def stat(log: str, name: str) -> int:
+    found = re.search(rf"'{re.escape(name)}': (\d+)", log)
+    return int(found.group(1)) if found else 0
+
+
+def test_a_dead_workers_requests_in_flight_end_with_their_lease(redis_url: str) -> None:
+    server = redis.Redis.from_url(redis_url)
+    dead = SharedSlots(server, "lease", "dead-1")
+    alive = SharedSlots(server, "lease", "alive-2")
+    turn, _ = dead.take("host", 0.0, publish=True, jitter_factor=1.0, concurrency=1, lease=0.3)
+    assert turn.granted
+    refused, _ = alive.take("host", 0.0, publish=False, jitter_factor=1.0, concurrency=1, lease=0.3)
+    assert not refused.granted and alive.in_flight("host") == 1
+    time.sleep(0.4)
+    granted, token = alive.take(
+        "host", 0.0, publish=False, jitter_factor=1.0, concurrency=1, lease=0.3
+    )
+    assert granted.granted and alive.in_flight("host") == 1
+    alive.release("host", token)
+    assert alive.in_flight("host") == 0
+
+
+def test_a_pause_holds_every_worker_and_the_delay_is_agreed(redis_url: str) -> None:
+    server = redis.Redis.from_url(redis_url)
+    first = SharedSlots(server, "agree", "a-1")
+    second = SharedSlots(server, "agree", "b-2")
+    turn, _ = first.take("host", 1.5, publish=False, jitter_factor=1.0, concurrency=4, lease=30)
+    assert turn.granted and turn.delay == 1.5
+    # A worker that starts with another delay (AutoThrottle's start delay) adopts the agreed one.
+    turn, _ = second.take("host", 5.0, publish=False, jitter_factor=1.0, concurrency=4, lease=30)
+    assert not turn.granted and turn.delay == 1.5 and 1.0 < turn.wait <= 1.5
+    # AutoThrottle measured a new delay on one worker: it is published for all.
+    turn, _ = second.take("host", 0.2, publish=True, jitter_factor=1.0, concurrency=4, lease=30)
+    assert turn.delay == 0.2
+    second.pause("host", 2.0)
+    turn, _ = first.take("host", 0.2, publish=False, jitter_factor=1.0, concurrency=4, lease=30)
+    assert not turn.granted and 1.5 < turn.wait <= 2.0
