@@ -1,5 +1,5 @@
 """Several workers of a shared crawl reach a host as one polite crawler (seen from the server):
-the delay between all their requests, their concurrency."""
+the delay between all their requests, their concurrency, robots.txt fetched once."""
 
 from __future__ import annotations
 
@@ -99,6 +99,22 @@ def test_workers_keep_the_concurrency_per_domain_between_them(
 def stat(log: str, name: str) -> int:
     found = re.search(rf"'{re.escape(name)}': (\d+)", log)
     return int(found.group(1)) if found else 0
+
+
+def test_robots_txt_is_fetched_once_per_run_by_all_the_workers(
+    news_site: ServedSite, tmp_path: Path, redis_url: str
+) -> None:
+    news_site.server.delay = 0.2  # long enough a crawl for every worker to join in
+    refused = news_site.site.corpus_paths[-1]
+    news_site.server.routes["/robots.txt"].body += f"User-agent: *\nDisallow: {refused}\n".encode()
+    logs = run_workers(news_site, tmp_path, redis_url, {})
+    paths = news_site.server.paths()
+    assert paths.count("/robots.txt") == 1, [stat(log, "robotstxt/request_count") for log in logs]
+    assert sum(stat(log, "robotstxt/shared") for log in logs) >= 1
+    # Its rules hold in every worker, and its Sitemap: line was followed once.
+    assert refused not in paths
+    assert sum(stat(log, "robotstxt/forbidden") for log in logs) == 1
+    assert paths.count("/sitemap_index.xml") == 1
 
 
 def test_a_dead_workers_requests_in_flight_end_with_their_lease(redis_url: str) -> None:

@@ -10,20 +10,25 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.robotstxt import RobotParser
+from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
 from scraper import meta
+from scraper.shared.robots import REFUSED, RULES, UNREACHABLE, RobotsOutcome
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+    from scraper.shared.robots import SharedRobots
 
 logger = logging.getLogger(__name__)
 
 DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 MAX_ROBOTS_BYTES = 500 * 1024  # RFC 9309: at least 500 KiB must be parsed; we parse no more
+SHARED_POLL = 0.2  # seconds between looks for the robots.txt another worker is fetching
 
 
 def _pass_on(
@@ -42,11 +47,27 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
       an error of the source that asked first; the next run asks again.
     - 4xx: no robots.txt, everything is allowed; an error page is not parsed as rules.
     - Past ``MAX_ROBOTS_BYTES``, the rest of the file is ignored.
+    - In a shared crawl (``REDIS_URL``) one worker fetches a host's robots.txt per run and the
+      others use what it made of it (:mod:`scraper.shared.robots`).
     """
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self._unreachable_why: dict[str, str] = {}
+        self._shared: SharedRobots | None = None
+        if crawler.settings.get("REDIS_URL"):
+            from scraper.shared.connection import connect, keys
+            from scraper.shared.robots import SharedRobots
+            from scraper.shared.workers import this_worker
+
+            self._shared = SharedRobots(
+                connect(crawler.settings), keys(crawler.settings).robots, this_worker()
+            )
+        settings = crawler.settings
+        # As long as the one fetch may take, retries included; then another worker tries.
+        self._claim_seconds = settings.getfloat("DOWNLOAD_TIMEOUT") * (
+            settings.getint("RETRY_TIMES") + 2
+        )
 
     def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
         why = self._unreachable_why.get(urlparse_cached(request).netloc)
@@ -71,6 +92,61 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
         return parser
 
     async def _fetch_robots(self, request: Request, netloc: str) -> None:
+        if self._shared is None or not await self._wait_for_shared(request, netloc):
+            await self._download_robots(request, netloc)
+
+    async def _wait_for_shared(self, request: Request, netloc: str) -> bool:
+        """Use what another worker made of ``netloc``'s robots.txt this run (True), or claim it
+        and return False: this worker fetches it and shares the outcome."""
+        from redis import RedisError
+
+        assert self._shared is not None
+        try:
+            while True:
+                outcome = self._shared.get(netloc)
+                if outcome is not None:
+                    self._use_shared(request, netloc, outcome)
+                    return True
+                if self._shared.claim(netloc, self._claim_seconds):
+                    return False
+                pause: Deferred[None] = Deferred()
+                call_later(SHARED_POLL, pause.callback, None)
+                await maybe_deferred_to_future(pause)
+        except RedisError as error:
+            logger.warning(
+                "robots.txt of %s: Redis (REDIS_URL) cannot be reached (%s), fetched by this worker",
+                netloc,
+                error,
+            )
+            self._shared = None
+            return False
+
+    def _use_shared(self, request: Request, netloc: str, outcome: RobotsOutcome) -> None:
+        self._stats.inc_value("robotstxt/shared")
+        if outcome.kind == UNREACHABLE:
+            self._unreachable(request, netloc, outcome.detail.decode())
+        elif outcome.kind == REFUSED:
+            self._robots_error(IgnoreRequest(outcome.detail.decode()), netloc)
+        else:
+            self._set_parser(
+                netloc, build_from_crawler(self._parserimpl, self.crawler, outcome.detail)
+            )
+
+    def _share(self, netloc: str, kind: str, detail: bytes) -> None:
+        if self._shared is None:
+            return
+        from redis import RedisError
+
+        try:
+            self._shared.publish(netloc, RobotsOutcome(kind, detail))
+        except RedisError as error:
+            logger.warning(
+                "robots.txt of %s cannot be shared through Redis (%s): other workers fetch it",
+                netloc,
+                error,
+            )
+
+    async def _download_robots(self, request: Request, netloc: str) -> None:
         robots = Request(
             f"{urlparse_cached(request).scheme}://{netloc}/robots.txt",
             priority=self.DOWNLOAD_PRIORITY,
@@ -87,17 +163,21 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
             response = await self.crawler.engine.download_async(robots)
         except IgnoreRequest as refused:
             # Refused by our own guards (address, scheme): each request to the host meets them too.
+            self._share(netloc, REFUSED, str(refused).encode())
             self._robots_error(refused, netloc)
             return
         except Exception as error:  # noqa: BLE001 - every way of not reaching the host means the same
-            self._unreachable(request, netloc, f"{type(error).__name__}: {error}")
-            return
-        if meta.DATALOSS in response.flags:
-            self._unreachable(request, netloc, "the connection broke before its end")
-        elif response.status >= 500:
-            self._unreachable(request, netloc, f"it answered {response.status}")
+            why = f"{type(error).__name__}: {error}"
         else:
-            await self._parse_robots(response, netloc, request)
+            if meta.DATALOSS in response.flags:
+                why = "the connection broke before its end"
+            elif response.status >= 500:
+                why = f"it answered {response.status}"
+            else:
+                await self._parse_robots(response, netloc, request)
+                return
+        self._share(netloc, UNREACHABLE, why.encode())
+        self._unreachable(request, netloc, why)
 
     def _unreachable(self, request: Request, netloc: str, reason: str) -> None:
         """Disallow the whole host for this run, and say so."""
@@ -145,4 +225,5 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
             )
             self._stats.inc_value("robotstxt/truncated")
             body = body[:MAX_ROBOTS_BYTES]
+        self._share(netloc, RULES, body)
         await super()._parse_robots(response.replace(body=body), netloc, request)

@@ -61,6 +61,15 @@ class Keys:
         return f"{self.prefix}:workers"  # worker id -> time of its last heartbeat
 
     @property
+    def robots(self) -> str:
+        return f"{self.prefix}:robots"  # host -> what the worker that fetched robots.txt made of it
+
+    @property
+    def per_run(self) -> tuple[str, ...]:
+        """The keys a new run starts without: the seen-set, the shared robots.txt."""
+        return (self.seen, self.robots)
+
+    @property
     def join_lock(self) -> str:
         return f"{self.prefix}:join"
 

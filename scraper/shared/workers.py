@@ -167,7 +167,7 @@ class Workers:
             queued = int(self.server.zcard(self.keys.requests))
             new_run = not self.others() and queued == 0
             if new_run:
-                self.server.delete(self.keys.seen)
+                self.server.delete(*self.keys.per_run)
             self.beat()
         return Joined(new_run, queued, requeued)
 
@@ -184,7 +184,7 @@ class Workers:
                 unsettled = int(self._requeue(keys=[self.keys.taken(self.id), self.keys.requests]))
             self.server.zrem(self.keys.workers, self.id)
             if not self.others() and not self.server.zcard(self.keys.requests):
-                self.server.delete(self.keys.seen)
+                self.server.delete(*self.keys.per_run)
         return unsettled
 
     def take(self) -> bytes | None:
