@@ -13,6 +13,7 @@ OK = 0
 PARTIAL = 1  # the run ended, but some sources failed or something was refused or lost
 CONFIG = 2  # a bad sources file, setting or argument: nothing was fetched
 FAILED = 3  # nothing worked: no source answered a single request with a page
+UNAVAILABLE = 69  # EX_UNAVAILABLE: Redis stayed away past REDIS_OUTAGE_TIMEOUT; the crawl stopped
 IO_ERROR = 74  # EX_IOERR: a write failed (a full disk); what was written ends whole
 BUSY = 75  # EX_TEMPFAIL: another crawl holds DATA_DIR; try again later
 INTERRUPTED = 130  # stopped by a signal before the end (128 + SIGINT)
@@ -22,6 +23,7 @@ MEANINGS = {
     PARTIAL: "some sources failed",
     CONFIG: "configuration error",
     FAILED: "nothing worked",
+    UNAVAILABLE: "Redis unreachable",
     IO_ERROR: "a write failed",
     BUSY: "DATA_DIR busy",
     INTERRUPTED: "interrupted",
@@ -29,6 +31,8 @@ MEANINGS = {
 
 # The reason a spider is closed with when a write failed and the crawl must stop.
 WRITE_FAILED = "write-failed"
+# The reason a shared crawl's spider is closed with when Redis stayed away too long.
+REDIS_UNREACHABLE = "redis-unreachable"
 # Scrapy closes the spider with this reason on SIGINT / SIGTERM.
 SHUTDOWN = "shutdown"
 # Where the summary leaves the run's code for the command that started it.
@@ -55,6 +59,8 @@ def crawl_exit_code(reason: str, figures: Mapping[str, Mapping[str, Any]]) -> in
     """The code of a run that closed with ``reason``, from the figures of each source it worked on."""
     if reason == WRITE_FAILED:
         return IO_ERROR
+    if reason == REDIS_UNREACHABLE:
+        return UNAVAILABLE
     if reason == SHUTDOWN:
         return INTERRUPTED
     figures = {name: source for name, source in figures.items() if not idle(source)}

@@ -21,8 +21,10 @@ WRITE_FAILED_STAT = "news/write_failed"
 
 
 def stop_crawl(crawler: Crawler, reason: str) -> None:
-    """Close the spider with ``reason`` (see :mod:`scraper.exitcodes`); a second call waits for the first."""
-    crawler.stats.set_value(REASON_STAT, reason)
+    """Close the spider with ``reason`` (see :mod:`scraper.exitcodes`); a second call waits for
+    the first, whose reason stands."""
+    if not crawler.stats.get_value(REASON_STAT):
+        crawler.stats.set_value(REASON_STAT, reason)
     engine = crawler.engine
     if engine is not None and engine.spider is not None:
         deferred_from_coro(engine.close_spider_async(reason=reason))

@@ -22,6 +22,7 @@ BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "ATTENTION_MIN_RESPONSES": (0, None),
     "REDIS_IDLE_TIMEOUT": (0, None),
     "REDIS_WORKER_TIMEOUT": (1, None),
+    "REDIS_OUTAGE_TIMEOUT": (0, None),
     "MALLOC_MMAP_THRESHOLD": (0, None),
     "DOWNLOAD_DELAY": (0, None),
     "DOWNLOAD_TIMEOUT": (0, None),

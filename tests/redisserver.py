@@ -14,14 +14,19 @@ from sitefixture.redis import redis_server_program
 from tests.conftest import missing
 
 
-@contextmanager
-def redis_server(workdir: Path) -> Iterator[str]:
-    """Run redis-server on 127.0.0.1 without persistence; yield its URL."""
+def require_redis() -> None:
+    """Skip (fail in CI) without redis-server; fail without scrapy-redis."""
     if redis_server_program() is None:
         missing(
             "redis-server is not installed (apt-get install redis-server; make test and .ci/run install it)"
         )
     if importlib.util.find_spec("scrapy_redis") is None:
         pytest.fail("scrapy-redis is not installed: pip install -e '.[test]'")
+
+
+@contextmanager
+def redis_server(workdir: Path) -> Iterator[str]:
+    """Run redis-server on 127.0.0.1 without persistence; yield its URL."""
+    require_redis()
     with start_redis_server(workdir) as url:
         yield url

@@ -53,7 +53,13 @@ class Worker:
 
 
 def start_worker(
-    workdir: Path, data_dir: Path, sources_text: str, redis_url: str, prefix: str, name: str
+    workdir: Path,
+    data_dir: Path,
+    sources_text: str,
+    redis_url: str,
+    prefix: str,
+    name: str,
+    **more: str,
 ) -> Worker:
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "sources.toml").write_text(sources_text)
@@ -64,6 +70,7 @@ def start_worker(
         "DATA_DIR": str(data_dir),
         "REDIS_URL": redis_url,
         "REDIS_KEY_PREFIX": prefix,
+        **more,
     }
     log = workdir / f"{name}.log"
     process = start_scrapy(["crawl", "news"], workdir, settings, log)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -189,3 +190,45 @@ def test_workers_share_the_data_dir_lock_and_a_lone_crawl_waits_for_them(tmp_pat
     with pytest.raises(DataDirBusy, match=rf"another crawl \(pid {os.getpid()}\)"):
         DataDirLock(tmp_path, shared=True).acquire()
     alone.release()
+
+
+def test_a_redis_url_is_shown_without_its_password() -> None:
+    from scraper.shared.outage import shown
+
+    assert shown("redis://:pw@10.0.0.1:6379/0") == "redis://10.0.0.1:6379/0"
+    assert shown("rediss://user:pw@host/2") == "rediss://user@host/2"
+    assert shown("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+
+
+def test_an_outage_is_ridden_out_with_backoff_then_given_up_on_once() -> None:
+    import redis
+
+    from scraper.shared.outage import Outage, RedisUnreachable
+
+    failures = iter([redis.ConnectionError("refused")] * 3)
+
+    def flaky() -> str:
+        error = next(failures, None)
+        if error is not None:
+            raise error
+        return "PONG"
+
+    told: list[str] = []
+    outage = Outage("redis://:pw@127.0.0.1:1/0", timeout=5)
+    outage.listeners.append(told.append)
+    started = time.monotonic()
+    assert outage.call(flaky) == "PONG"
+    assert 0.6 <= time.monotonic() - started < 3  # waited 0.1 + 0.2 + 0.4 s
+    assert outage.down_since is None and not told
+
+    def down() -> str:
+        raise redis.ConnectionError("refused")
+
+    outage.timeout = 0.5
+    with pytest.raises(RedisUnreachable, match=r"Redis at redis://127.0.0.1:1/0 unreachable"):
+        outage.call(down)
+    started = time.monotonic()
+    with pytest.raises(RedisUnreachable):
+        outage.call(down)  # given up: at once
+    assert time.monotonic() - started < 0.1
+    assert len(told) == 1 and "pw" not in told[0]

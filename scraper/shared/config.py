@@ -25,6 +25,8 @@ def share_through_redis(settings: BaseSettings) -> None:
         "SCHEDULER_PERSIST": True,  # the workers decide together when a run ends
         # Each host's delay and concurrency hold across all workers (scraper.shared.politeness).
         "DOWNLOADER": "scraper.shared.downloader.SharedSlotsDownloader",
+        # scrapy-redis's clients (queue, seen-set) ride out an outage as ours do.
+        "REDIS_PARAMS": {"redis_cls": "scraper.shared.outage.PatientRedis"},
     }.items():
         settings.set(name, value, priority="spider")
     middlewares = settings.getdict("SPIDER_MIDDLEWARES")

@@ -25,20 +25,27 @@ def missing_extra() -> str | None:
 
 
 def connect(settings: BaseSettings) -> Redis:
-    """A client of ``REDIS_URL``, checked with a PING; SharedCrawlError names the URL and the reason."""
+    """A client of ``REDIS_URL``, checked with a PING; SharedCrawlError names the URL and the reason.
+
+    The client rides out a later outage for up to ``REDIS_OUTAGE_TIMEOUT`` seconds
+    (:mod:`scraper.shared.outage`); this first PING is not retried.
+    """
     problem = missing_extra()
     if problem:
         raise SharedCrawlError(problem)
     import redis
 
+    from scraper.shared.outage import PatientRedis, outage_of, shown
+
     url = settings.get("REDIS_URL")
     if not url:
         raise SharedCrawlError("REDIS_URL is not set: the Redis crawl state and queue need it")
     try:
-        server = redis.Redis.from_url(url, socket_connect_timeout=10, socket_timeout=30)
-        server.ping()
+        server = PatientRedis.from_url(url, socket_connect_timeout=10, socket_timeout=30)
+        server.ping_once()
     except (redis.RedisError, ValueError) as error:
-        raise SharedCrawlError(f"cannot reach Redis at {url}: {error}") from None
+        raise SharedCrawlError(f"cannot reach Redis at {shown(url)}: {error}") from None
+    outage_of(url).timeout = settings.getfloat("REDIS_OUTAGE_TIMEOUT")
     return server
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -14,8 +15,11 @@ from twisted.internet import task
 
 from corpus.urls import canonicalize
 from scraper import meta
+from scraper.exitcodes import REDIS_UNREACHABLE
 from scraper.extensions.crawlstate import crawl_state
+from scraper.failures import WRITE_FAILED_STAT, stop_crawl
 from scraper.shared.connection import keys
+from scraper.shared.outage import RedisUnreachable
 from scraper.shared.settled import item_yielded, output_ended
 from scraper.shared.workers import Workers
 
@@ -52,6 +56,11 @@ class SharedScheduler(Scheduler):
     one to start) puts back what it held and has no outcome. The spider stays open
     while the queue has requests or another worker holds some, and closes once the
     queue has stayed empty for ``REDIS_IDLE_TIMEOUT`` seconds.
+
+    While Redis does not answer, each command waits for it (:mod:`scraper.shared.outage`);
+    once it has stayed away for ``REDIS_OUTAGE_TIMEOUT``, the crawl stops (exit code
+    ``UNAVAILABLE``) and what this worker holds goes back to the queue when another
+    worker reaps it.
     """
 
     crawler: Crawler
@@ -77,7 +86,7 @@ class SharedScheduler(Scheduler):
         scheduler._idle_since = None
         scheduler._downloading = {}
         scheduler._scraping = {}
-        scheduler._heartbeat = task.LoopingCall(scheduler.workers.beat)
+        scheduler._heartbeat = task.LoopingCall(scheduler._beat)
         scheduler._wake = task.LoopingCall(scheduler._wake_when_work_arrives)
         connect = crawler.signals.connect
         connect(scheduler.response_received, signal=signals.response_received)
@@ -86,7 +95,35 @@ class SharedScheduler(Scheduler):
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
             connect(scheduler.item_left, signal=signal)
         connect(scheduler.spider_idle, signal=signals.spider_idle)
+        outage = getattr(scheduler.server, "outage", None)  # scrapy-redis's client: PatientRedis
+        if outage is not None:
+            outage.timeout = settings.getfloat("REDIS_OUTAGE_TIMEOUT")
+            outage.listeners.append(scheduler.redis_lost)
         return scheduler
+
+    def redis_lost(self, message: str) -> None:
+        """Redis stayed away past ``REDIS_OUTAGE_TIMEOUT``: stop, keeping what is archived."""
+        self.stats.inc_value("shared/redis_unreachable")
+        logger.error("%s; the crawl stops, what was archived stays archived", message)
+        # The writes that fail from now on (state, corpus numbers) are counted, not told again.
+        self.stats.set_value(WRITE_FAILED_STAT, message)
+        stop_crawl(self.crawler, REDIS_UNREACHABLE)
+
+    def _beat(self) -> None:
+        with suppress(RedisUnreachable):
+            self.workers.beat()
+
+    def enqueue_request(self, request: Request) -> bool:
+        try:
+            return bool(super().enqueue_request(request))
+        except RedisUnreachable:  # the crawl is stopping; the next run finds the link again
+            return False
+
+    def has_pending_requests(self) -> bool:
+        try:
+            return bool(super().has_pending_requests())
+        except RedisUnreachable:
+            return False
 
     def open(self, spider: Spider) -> None:
         super().open(spider)
@@ -111,7 +148,14 @@ class SharedScheduler(Scheduler):
             if loop.running:
                 loop.stop()
         self._sweep()
-        unsettled = self.workers.leave(finished=reason == "finished")
+        try:
+            unsettled = self.workers.leave(finished=reason == "finished")
+        except RedisUnreachable:
+            logger.warning(
+                "Worker %s left without telling Redis: another worker puts back what it held",
+                self.workers.id,
+            )
+            return
         self.stats.set_value("shared/unsettled", unsettled)
         if unsettled and reason == "finished":
             logger.warning(
@@ -128,7 +172,10 @@ class SharedScheduler(Scheduler):
 
     def next_request(self) -> Request | None:
         self._sweep()
-        encoded = self.workers.take()
+        try:
+            encoded = self.workers.take()
+        except RedisUnreachable:
+            return None
         if encoded is None:
             return None
         request = self.queue._decode_request(encoded)
@@ -145,7 +192,11 @@ class SharedScheduler(Scheduler):
         active = self.crawler.engine.downloader.active if self.crawler.engine else set()
         done = [request for request in self._downloading if request not in active]
         if done:
-            self.workers.done(*(self._downloading.pop(request) for request in done))
+            self._done(*(self._downloading.pop(request) for request in done))
+
+    def _done(self, *encoded: bytes) -> None:
+        with suppress(RedisUnreachable):  # still taken: put back when this worker is reaped
+            self.workers.done(*encoded)
 
     def response_received(self, response: Response, request: Request) -> None:
         encoded = self._downloading.pop(request, None)
@@ -174,7 +225,7 @@ class SharedScheduler(Scheduler):
     def _settle_if_done(self, request: Request, scraping: _Scraping) -> None:
         if scraping.ended and scraping.items <= 0:
             del self._scraping[request]
-            self.workers.done(scraping.encoded)
+            self._done(scraping.encoded)
 
     def has_outcome(self, encoded: bytes) -> bool:
         """Whether the crawl state says what became of the article a queued request asks for.
@@ -200,15 +251,22 @@ class SharedScheduler(Scheduler):
         self._sweep()
         engine = self.crawler.engine
         nextcall = getattr(getattr(engine, "_slot", None), "nextcall", None)
-        if nextcall is not None and not engine.downloader.active and len(self.queue):
-            nextcall.schedule()
+        if nextcall is None or engine.downloader.active:
+            return
+        with suppress(RedisUnreachable):
+            if len(self.queue):
+                nextcall.schedule()
 
     def spider_idle(self) -> None:
         self._sweep()
-        requeued = self.workers.reap(self.has_outcome)
+        try:
+            requeued = self.workers.reap(self.has_outcome)
+            busy = bool(len(self.queue)) or self.workers.busy_elsewhere()
+        except RedisUnreachable:  # the crawl is stopping
+            return
         if requeued:
             self.stats.inc_value("shared/requeued", requeued)
-        if len(self.queue) or self.workers.busy_elsewhere():
+        if busy:
             self._idle_since = None
             raise DontCloseSpider
         now = time.monotonic()

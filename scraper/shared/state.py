@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Self, cast
 
 from scraper.shared.connection import Keys, connect, keys
-from scraper.state import FetchRecorder, UrlState
+from scraper.shared.outage import RedisUnreachable
+from scraper.state import FetchRecorder, StateWriteFailed, UrlState
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -35,7 +36,11 @@ def _seconds(date: str) -> float:
 
 class RedisCrawlState(FetchRecorder):
     """One hash per canonical URL; a sorted set of article URLs per source, by fetch time;
-    one hash of run figures per source."""
+    one hash of run figures per source.
+
+    Once Redis has stayed away past ``REDIS_OUTAGE_TIMEOUT`` (the crawl is stopping), a
+    read finds nothing and a write raises :class:`StateWriteFailed` naming the server.
+    """
 
     required_settings = ("REDIS_URL",)  # checked before a command runs (scraper.settingscheck)
 
@@ -72,7 +77,10 @@ class RedisCrawlState(FetchRecorder):
         self.server.close()
 
     def get(self, url: str) -> UrlState | None:
-        stored = cast("dict[bytes, bytes]", self.server.hgetall(self._url(url)))
+        try:
+            stored = cast("dict[bytes, bytes]", self.server.hgetall(self._url(url)))
+        except RedisUnreachable:
+            return None
         if not stored:
             return None
         values: dict[str, Any] = {name.decode(): value.decode() for name, value in stored.items()}
@@ -94,11 +102,19 @@ class RedisCrawlState(FetchRecorder):
                     self.keys.state("articles", values["source"]),
                     {url: _seconds(values["fetched_at"])},
                 )
-            batch.execute()
+            try:
+                batch.execute()
+            except RedisUnreachable as error:
+                raise StateWriteFailed(str(error)) from error
 
     def record_outcome(self, url: str, outcome: str, corpus_id: int | None = None) -> None:
         """Remember what became of an article URL."""
-        self._outcome(keys=[self._url(url)], args=[outcome, "" if corpus_id is None else corpus_id])
+        try:
+            self._outcome(
+                keys=[self._url(url)], args=[outcome, "" if corpus_id is None else corpus_id]
+            )
+        except RedisUnreachable as error:
+            raise StateWriteFailed(str(error)) from error
 
     def articles_fetched_before(self, source: str, cutoff: str) -> Iterator[str]:
         """Yield article URLs of ``source`` last fetched before ``cutoff`` (a WARC-Date)."""
@@ -119,10 +135,20 @@ class RedisCrawlState(FetchRecorder):
 
     def record_run(self, run: str, source: str, figures: dict[str, Any]) -> None:
         """Keep the summary figures of one source for one run."""
-        self.server.hset(self.keys.state("runs", source), run, json.dumps(figures, sort_keys=True))
+        try:
+            self.server.hset(
+                self.keys.state("runs", source), run, json.dumps(figures, sort_keys=True)
+            )
+        except RedisUnreachable as error:
+            raise StateWriteFailed(str(error)) from error
 
     def _runs(self, source: str) -> list[tuple[str, dict[str, Any]]]:
-        stored = cast("dict[bytes, bytes]", self.server.hgetall(self.keys.state("runs", source)))
+        try:
+            stored = cast(
+                "dict[bytes, bytes]", self.server.hgetall(self.keys.state("runs", source))
+            )
+        except RedisUnreachable:
+            return []
         return sorted(
             ((run.decode(), json.loads(figures)) for run, figures in stored.items()), reverse=True
         )

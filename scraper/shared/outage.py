@@ -1,0 +1,158 @@
+"""Ride out a Redis outage: retry each command with exponential backoff for a bounded time.
+
+Every Redis client of a shared crawl is a :class:`PatientRedis`: a command that fails for
+want of a connection is tried again after 0.1, 0.2, 0.4 ... seconds (at most
+``MAX_DELAY``) while the outage has lasted less than ``REDIS_OUTAGE_TIMEOUT``. The worker
+waits meanwhile (its downloads pause). Once the outage outlasts the timeout, the clients
+of that server give up: :class:`RedisUnreachable` at once for every failing command, and
+the listeners of :class:`Outage` are told, once, so the crawl can stop.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+from redis.backoff import NoBackoff
+from redis.client import Pipeline
+from redis.retry import Retry
+
+logger = logging.getLogger(__name__)
+
+FIRST_DELAY = 0.1  # seconds before the first retry; doubled after each failure
+MAX_DELAY = 10.0
+DEFAULT_TIMEOUT = 300.0
+
+T = TypeVar("T")
+
+_LOST = (redis.ConnectionError, redis.TimeoutError)
+
+
+def shown(url: str) -> str:
+    """``url`` without its password, to name the server in messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = f"{parts.username}@" if parts.username else ""
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"{user}{host}{port}"))
+
+
+class RedisUnreachable(redis.ConnectionError, OSError):
+    """Redis stayed unreachable for longer than ``REDIS_OUTAGE_TIMEOUT``; names the server.
+
+    An OSError too: a corpus write that needs a number from Redis fails as writes do
+    (the article is not written, the next run extracts it again).
+    """
+
+
+class Outage:
+    """The state of one Redis server as this process sees it: reachable, down since when,
+    or given up on."""
+
+    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.url = shown(url)
+        self.timeout = timeout
+        self.down_since: float | None = None
+        self.gave_up: str | None = None  # the message, once given up
+        self.listeners: list[Callable[[str], None]] = []
+
+    def call(self, command: Callable[[], T]) -> T:
+        """``command()``, tried again while the outage lasts less than the timeout."""
+        delay = FIRST_DELAY
+        while True:
+            try:
+                result = command()
+            except _LOST as error:
+                delay = self._failed(error, delay)
+                continue
+            if self.down_since is not None and self.gave_up is None:
+                logger.warning(
+                    "Redis at %s is back after %.1f s", self.url, time.monotonic() - self.down_since
+                )
+                self.down_since = None
+            return result
+
+    def _failed(self, error: Exception, delay: float) -> float:
+        """Wait before the next try and return the delay after it, or raise RedisUnreachable."""
+        if self.gave_up is not None:
+            raise RedisUnreachable(self.gave_up) from error
+        now = time.monotonic()
+        if self.down_since is None:
+            self.down_since = now
+            logger.warning(
+                "Redis at %s does not answer (%s): trying again for up to %g s "
+                "(REDIS_OUTAGE_TIMEOUT)",
+                self.url,
+                error,
+                self.timeout,
+            )
+        left = self.down_since + self.timeout - now
+        if left <= 0:
+            self.gave_up = (
+                f"Redis at {self.url} unreachable for {now - self.down_since:.0f} s "
+                f"(REDIS_OUTAGE_TIMEOUT {self.timeout:g} s): {error}"
+            )
+            for listener in self.listeners:
+                listener(self.gave_up)
+            raise RedisUnreachable(self.gave_up) from error
+        time.sleep(min(delay, left))
+        return min(delay * 2, MAX_DELAY)
+
+
+_OUTAGES: dict[str, Outage] = {}
+
+
+def outage_of(url: str) -> Outage:
+    """The one :class:`Outage` of this process for the server of ``url``."""
+    if url not in _OUTAGES:
+        _OUTAGES[url] = Outage(url)
+    return _OUTAGES[url]
+
+
+class PatientRedis(redis.Redis):
+    """A Redis client that rides out outages (see the module); made with :meth:`from_url`."""
+
+    outage: Outage
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> PatientRedis:
+        # Our retries replace the client's own (redis-py 6 retries 3 times by default).
+        kwargs.setdefault("retry", Retry(NoBackoff(), 0))
+        client = cast("PatientRedis", super().from_url(url, **kwargs))
+        client.outage = outage_of(url)
+        return client
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        return self.outage.call(lambda: super(PatientRedis, self).execute_command(*args, **options))
+
+    def ping_once(self) -> bool:
+        """PING without retrying: whether the server answers now."""
+        return bool(super().execute_command("PING"))
+
+    def pipeline(self, transaction: bool = True, shard_hint: Any = None) -> Pipeline:
+        batch = _PatientPipeline(
+            self.connection_pool, self.response_callbacks, transaction, shard_hint
+        )
+        batch.outage = self.outage
+        return batch
+
+
+class _PatientPipeline(Pipeline):
+    """A pipeline whose :meth:`execute` is tried again, whole, while an outage lasts."""
+
+    outage: Outage
+
+    def execute(self, raise_on_error: bool = True) -> list[Any]:
+        commands = list(self.command_stack)
+
+        def attempt() -> list[Any]:
+            self.command_stack = list(commands)  # a failed execute() empties it
+            return Pipeline.execute(self, raise_on_error)
+
+        return self.outage.call(attempt)

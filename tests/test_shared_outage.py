@@ -1,0 +1,97 @@
+"""A shared crawl's worker rides out a Redis outage, or stops cleanly when Redis stays away."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from corpus.store import read_manifest
+from scraper.exitcodes import UNAVAILABLE
+from scraper.shared.outage import shown
+from sitefixture.redis import RedisServer
+from tests.conftest import ServedSite, warcio_check
+from tests.redisserver import require_redis
+from tests.test_shared_crawl import assert_complete_corpus, start_worker, wait_for
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[RedisServer]:
+    require_redis()
+    redis = RedisServer(tmp_path, password="s3cret")
+    redis.start()
+    yield redis
+    if redis.process is not None and redis.process.poll() is None:
+        redis.stop()
+
+
+def written(data: Path) -> int:
+    manifest = data / "corpus" / "index.jsonl"
+    return len(list(read_manifest(data / "corpus"))) if manifest.exists() else 0
+
+
+def test_a_worker_waits_for_redis_to_come_back_and_finishes_the_crawl(
+    news_site: ServedSite, tmp_path: Path, server: RedisServer
+) -> None:
+    news_site.server.delay = 0.3
+    data = tmp_path / "data"
+    worker = start_worker(
+        tmp_path / "w",
+        data,
+        news_site.site.source_toml(news_site.server.base_url),
+        server.url,
+        "outage",
+        "w",
+        REDIS_OUTAGE_TIMEOUT="60",
+    )
+    wait_for(lambda: written(data) >= 1, worker)
+    server.stop(save=True)
+    time.sleep(12)  # longer than redis-py's own retries (3, about 7 s in all)
+    server.start()
+    assert worker.wait() == 0, worker.log.read_text()[-3000:]
+    log = worker.log.read_text()
+    assert f"Redis at {shown(server.url)} does not answer" in log
+    assert f"Redis at {shown(server.url)} is back after" in log
+    assert "Traceback" not in log
+    assert_complete_corpus(news_site, data)
+    assert not warcio_check(sorted((data / "archive").glob("*.warc.gz")))
+
+
+def test_a_worker_stops_cleanly_when_redis_stays_away(
+    news_site: ServedSite, tmp_path: Path, server: RedisServer
+) -> None:
+    news_site.server.delay = 0.3
+    data = tmp_path / "data"
+    worker = start_worker(
+        tmp_path / "w",
+        data,
+        news_site.site.source_toml(news_site.server.base_url),
+        server.url,
+        "outage",
+        "w",
+        REDIS_OUTAGE_TIMEOUT="2",
+    )
+    wait_for(lambda: written(data) >= 1, worker)
+    before = {entry["file"] for entry in read_manifest(data / "corpus")}
+    server.stop()
+    assert worker.wait() == UNAVAILABLE, worker.log.read_text()[-3000:]
+    log = worker.log.read_text()
+    url = f"redis://127.0.0.1:{server.port}/0"
+    assert shown(server.url) == url  # the password is not shown
+    stops = [line for line in log.splitlines() if "the crawl stops" in line]
+    assert len(stops) == 1, stops  # the failing writes after it are counted, not told again
+    assert f" ERROR: Redis at {url} unreachable for 2 s (REDIS_OUTAGE_TIMEOUT 2 s): " in stops[0]
+    assert "s3cret" not in log
+    assert f"Exit code {UNAVAILABLE}: Redis unreachable" in log
+    assert "'shared/redis_unreachable': 1" in log
+    assert re.search(r"fixture: .*errors [1-9]", log)  # the writes Redis refused, in the summary
+    assert "Traceback" not in log
+    # What was written stays written, whole; the WARC file is closed and reads back.
+    after = {entry["file"] for entry in read_manifest(data / "corpus")}
+    assert before <= after
+    assert {path.name for path in (data / "corpus").glob("*.txt")} == after
+    assert not list((data / "archive").glob("*.open"))
+    assert not warcio_check(sorted((data / "archive").glob("*.warc.gz")))
