@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from corpus.simhash import simhash
 
 # Scripts written without spaces count one word per character.
 _WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W_]+")
-_SPACES = re.compile(r"\s+")
 
 
 def normalize(text: str) -> str:
     """``text`` with each run of white space made one space, and trimmed."""
-    return _SPACES.sub(" ", text).strip()
+    # str.split() splits on the same characters as the regex \s, and is several times faster.
+    return " ".join(text.split())
 
 
+@lru_cache(maxsize=4096)
 def word_count(text: str) -> int:
     """Count words; each Chinese or Japanese character counts as one."""
+    # Cached: the extraction counts the same lines in several checks.
     return len(_WORD.findall(text))
 
 

@@ -12,6 +12,7 @@ a byline or dateline, or a paragraph repeated whole. Each rule has a name in
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -64,6 +65,7 @@ FIGURE_TEXT = ".//p | .//blockquote | .//table | .//ul | .//ol | .//pre"
 FIGURE_MIN_WORDS = 8
 SHORT_LINE_WORDS = 8
 LINK_SHARE = 0.6
+LINK_MIN_CHARS = 12
 SENTENCE_WORDS = 10
 
 
@@ -135,6 +137,19 @@ class PageSignals:
     headlines: set[str] = field(default_factory=set)
     anchors: set[str] = field(default_factory=set)
     authors: list[str] = field(default_factory=list)
+    # The anchors long enough for the mostly-link rule, shortest first, and their lengths.
+    _long: list[str] = field(default_factory=list, init=False, repr=False)
+    _lengths: list[int] = field(default_factory=list, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._long = sorted((a for a in self.anchors if len(a) > LINK_MIN_CHARS), key=len)
+        self._lengths = [len(a) for a in self._long]
+
+    def anchors_between(self, shortest: float, longest: int) -> list[str]:
+        """The anchors of more than 12 characters whose length is within the bounds."""
+        return self._long[
+            bisect_left(self._lengths, shortest) : bisect_right(self._lengths, longest)
+        ]
 
     @classmethod
     def of(
@@ -176,7 +191,10 @@ def _byline_dateline(line: str, page: PageSignals) -> bool:
 
 
 def _mostly_link_rule(line: str, page: PageSignals) -> bool:
-    return _mostly_link(line, page.anchors)
+    if len(line) <= 20 or _is_sentence(line):
+        return False
+    # Only an anchor no longer than the line can be in it.
+    return any(anchor in line for anchor in page.anchors_between(LINK_SHARE * len(line), len(line)))
 
 
 _LINE_RULES: tuple[tuple[str, Callable[[str, PageSignals], bool]], ...] = (
@@ -199,13 +217,6 @@ RULES: tuple[str, ...] = (
 def _is_sentence(line: str) -> bool:
     """A full sentence: in-body links can cover one, the titles of related articles are not."""
     return line.endswith((".", "。")) and word_count(line) >= SENTENCE_WORDS
-
-
-def _mostly_link(line: str, anchors: set[str]) -> bool:
-    if len(line) <= 20 or _is_sentence(line):
-        return False
-    floor = LINK_SHARE * len(line)
-    return any(len(anchor) >= floor and anchor in line for anchor in anchors if len(anchor) > 12)
 
 
 def clean_lines(

@@ -79,12 +79,40 @@ def linked_authors(tree: lxml.html.HtmlElement) -> list[str]:
 _LABELED = re.compile(
     r"^(?:Autorin/Autor|Autorin|Autor|Author|Written by|By|Par|Por|Door)\s*:?\s+(\S.*)$"
 )
-_SHORT_LINES = "//*[self::li or self::p or self::span][not(*[self::div or self::p or self::ul or self::ol or self::table])][string-length(normalize-space()) < 70]"
+# The letters a line that _LABELED matches can start with.
+_LABEL_INITIALS = frozenset("AWBPD")
+_SHORT_LINE_TAGS = ("li", "p", "span")
+_BLOCK_TAGS = frozenset({"div", "p", "ul", "ol", "table"})
+_SHORT_LINE_CHARS = 70
+# XPath's normalize-space(): only these characters are white space.
+_XML_SPACES = re.compile(r"[ \t\r\n]+")
+
+
+def _first_letter(element: lxml.html.HtmlElement) -> str:
+    """The first character of ``element``'s text that is not white space; empty if none."""
+    for text in element.itertext():
+        text = text.lstrip()
+        if text:
+            return text[0]
+    return ""
+
+
+def _short_lines(tree: lxml.html.HtmlElement) -> Iterator[lxml.html.HtmlElement]:
+    """The ``li``, ``p`` and ``span`` elements with no block child and under 70 characters of
+    text that could start with a byline label, in page order."""
+    for element in tree.iter(*_SHORT_LINE_TAGS):
+        if _first_letter(element) not in _LABEL_INITIALS:
+            continue
+        if any(child.tag in _BLOCK_TAGS for child in element):
+            continue
+        text = _XML_SPACES.sub(" ", element.text_content()).strip(" \t\r\n")
+        if len(text) < _SHORT_LINE_CHARS:
+            yield element
 
 
 def labeled_byline(tree: lxml.html.HtmlElement) -> list[str]:
     """The people of the first short line that is a byline label and names ("Autorin/Autor Jane Doe")."""
-    for element in tree.xpath(_SHORT_LINES):
+    for element in _short_lines(tree):
         found = _LABELED.match(_line(element))
         names = _byline_names(found.group(1)) if found else []
         if names:
@@ -137,15 +165,29 @@ _MARKS = (
         {"itemprop": "author", "data-component": "Byline"},
     ),
 )
-# Every element some level of _MARKS could take, found without building all elements in Python.
-_CANDIDATES = lxml.etree.XPath(
-    "//@class[contains(., 'uthor') or contains(., 'yl') or contains(., 'writer') or contains(., '-by')"
-    " or contains(., 'name') or contains(., 'BBL') or contains(., 'zuozhe') or contains(., 'bianji')"
-    " or contains(., 'xiaobian')]/.."
-    " | //@id[contains(., 'uthor') or contains(., 'zuozhe') or contains(., 'bianji') or contains(., 'xiaobian')]/.."
-    " | //@itemprop[contains(., 'author')]/.. | //@rel[contains(., 'author')]/.."
-    " | //@data-testid[starts-with(., 'Author')]/.. | //@data-component[contains(., 'Byline')]/.. | //author"
-)
+# What the attributes of an element some level of _MARKS could take contain.
+_CANDIDATE_CLASS = re.compile(r"uthor|yl|writer|-by|name|BBL|zuozhe|bianji|xiaobian")
+_CANDIDATE_ID = re.compile(r"uthor|zuozhe|bianji|xiaobian")
+
+
+def _is_candidate(element: lxml.html.HtmlElement) -> bool:
+    get = element.get
+    return bool(
+        element.tag == "author"
+        or _CANDIDATE_CLASS.search(get("class") or "")
+        or _CANDIDATE_ID.search(get("id") or "")
+        or "author" in (get("itemprop") or "")
+        or "author" in (get("rel") or "")
+        or (get("data-testid") or "").startswith("Author")
+        or "Byline" in (get("data-component") or "")
+    )
+
+
+def _candidates(tree: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """Every element some level of _MARKS could take, in page order (one pass, no XPath: faster)."""
+    return [element for element in tree.iter(lxml.etree.Element) if _is_candidate(element)]
+
+
 _MAX_MARKED_CHARS = 120
 
 
@@ -193,7 +235,7 @@ def _names_in(text: str) -> list[str]:
 def marked_byline(tree: lxml.html.HtmlElement) -> list[str]:
     """The names in the first element the page marks as its byline (``class="author"``,
     ``class="byline"``...), outside comments, sidebars and figures; empty if there is none."""
-    elements = _CANDIDATES(tree)
+    elements = _candidates(tree)
     for mark in _MARKS:
         for element in elements:
             if not _marked(element, mark):

@@ -126,9 +126,22 @@ def _plain_text(body: Any) -> str | None:
     return body
 
 
-def _meta(tree: lxml.html.HtmlElement, *keys: str) -> str | None:
+def meta_contents(tree: lxml.html.HtmlElement) -> dict[str, list[str]]:
+    """The ``content`` of every ``<meta>``, by its ``property`` and its ``name``, in page order."""
+    contents: dict[str, list[str]] = {}
+    for element in tree.iter("meta"):
+        content = element.get("content")
+        if content is None:
+            continue
+        for key in {element.get("property"), element.get("name")}:
+            if key is not None:
+                contents.setdefault(key, []).append(content)
+    return contents
+
+
+def _meta(contents: dict[str, list[str]], *keys: str) -> str | None:
     for key in keys:
-        for value in tree.xpath(f'//meta[@property="{key}" or @name="{key}"]/@content'):
+        for value in contents.get(key, ()):
             if text := clean(value):
                 return text
     return None
@@ -164,6 +177,7 @@ def _is_logo(h1: lxml.html.HtmlElement, text: str, data: StructuredData) -> bool
 def read_structured_data(tree: lxml.html.HtmlElement) -> StructuredData:
     """Collect headline, authors, dates and more from JSON-LD, then Open Graph and meta tags."""
     data = StructuredData()
+    metas = meta_contents(tree)
     for node, listed in _json_ld(tree):
         types = _types(node)
         data.declares_listing = data.declares_listing or bool(types & LISTING_TYPES)
@@ -179,26 +193,32 @@ def read_structured_data(tree: lxml.html.HtmlElement) -> StructuredData:
             data.description = clean(node.get("description"))
             data.article_body = _plain_text(node.get("articleBody"))
             data.free = str(node.get("isAccessibleForFree", True)).casefold() not in ("false", "0")
-    data.og_title = _meta(tree, "og:title", "twitter:title")
+    data.og_title = _meta(metas, "og:title", "twitter:title")
     data.title = clean(next(iter(tree.xpath("//head/title/text()")), None))
     site_names = [
-        name for name in (_meta(tree, "og:site_name"), _meta(tree, "application-name")) if name
+        name for name in (_meta(metas, "og:site_name"), _meta(metas, "application-name")) if name
     ]
     data.publishers += site_names
     data.sitename = data.sitename or next(iter(site_names), None)
-    data.description = data.description or _meta(tree, "og:description", "description")
+    data.description = data.description or _meta(metas, "og:description", "description")
     data.published = data.published or _meta(
-        tree, "article:published_time", "datePublished", "pubdate", "publishdate", "date", "dc.date"
+        metas,
+        "article:published_time",
+        "datePublished",
+        "pubdate",
+        "publishdate",
+        "date",
+        "dc.date",
     )
     if not data.authors:
-        author = _meta(tree, "author", "article:author", "dc.creator", "sailthru.author")
+        author = _meta(metas, "author", "article:author", "dc.creator", "sailthru.author")
         data.authors = _names(author)
     data.is_article = (
-        data.is_article or _meta(tree, "og:type") == "article" or bool(_MICRODATA_ARTICLE(tree))
+        data.is_article or _meta(metas, "og:type") == "article" or bool(_MICRODATA_ARTICLE(tree))
     )
     data.canonical_url = clean(
         next(iter(tree.xpath('//link[@rel="canonical"]/@href')), None)
-    ) or _meta(tree, "og:url")
+    ) or _meta(metas, "og:url")
     data.h1 = [
         text
         for h in tree.iter("h1")
