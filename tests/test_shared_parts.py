@@ -232,3 +232,20 @@ def test_an_outage_is_ridden_out_with_backoff_then_given_up_on_once() -> None:
         outage.call(down)  # given up: at once
     assert time.monotonic() - started < 0.1
     assert len(told) == 1 and "pw" not in told[0]
+
+
+def test_right_after_an_outage_an_old_heartbeat_is_no_sign_of_death(server, redis_url: str) -> None:  # type: ignore[no-untyped-def]
+    from scraper.shared.outage import PatientRedis
+    from scraper.shared.workers import Workers
+
+    keys = Keys("t")
+    patient = PatientRedis.from_url(redis_url)
+    server.zadd(keys.workers, {"elsewhere-1": 0})  # another machine's worker, silent for long
+    alive = Workers(patient, keys, 60, worker="h-2")
+    patient.outage.back_at = time.monotonic()  # this worker waited for Redis until just now
+    try:
+        assert alive.dead() == []
+    finally:
+        patient.outage.back_at = None
+    assert alive.dead() == ["elsewhere-1"]
+    patient.close()

@@ -59,6 +59,7 @@ class Outage:
         self.url = shown(url)
         self.timeout = timeout
         self.down_since: float | None = None
+        self.back_at: float | None = None  # when it last answered again after an outage
         self.gave_up: str | None = None  # the message, once given up
         self.listeners: list[Callable[[str], None]] = []
 
@@ -72,11 +73,16 @@ class Outage:
                 delay = self._failed(error, delay)
                 continue
             if self.down_since is not None and self.gave_up is None:
+                self.back_at = time.monotonic()
                 logger.warning(
-                    "Redis at %s is back after %.1f s", self.url, time.monotonic() - self.down_since
+                    "Redis at %s is back after %.1f s", self.url, self.back_at - self.down_since
                 )
                 self.down_since = None
             return result
+
+    def back_within(self, seconds: float) -> bool:
+        """Whether Redis came back from an outage less than ``seconds`` ago."""
+        return self.back_at is not None and time.monotonic() - self.back_at < seconds
 
     def _failed(self, error: Exception, delay: float) -> float:
         """Wait before the next try and return the delay after it, or raise RedisUnreachable."""

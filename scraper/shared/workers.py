@@ -118,11 +118,15 @@ class Workers:
         }
 
     def dead(self) -> list[str]:
+        """The other workers that are gone. Right after an outage (every worker waited for
+        Redis, none could beat) an old heartbeat is no sign of death, for ``timeout``."""
         now = self._now()
+        outage = getattr(self.server, "outage", None)  # a PatientRedis (scraper.shared.outage)
+        waited = outage is not None and outage.back_within(self.timeout)
         return [
             w
             for w, beat in self.others().items()
-            if now - beat > self.timeout or _process_is_gone(w)
+            if (now - beat > self.timeout and not waited) or _process_is_gone(w)
         ]
 
     def reap(self, has_outcome: Callable[[bytes], bool] | None = None) -> int:
