@@ -14,6 +14,7 @@ import pytest
 import redis
 
 from scraper.shared.politeness import SharedSlots
+from sitefixture import Resource
 from sitefixture.scrapyrun import start_scrapy
 from tests.conftest import TEST_SETTINGS, ServedSite
 from tests.redisserver import redis_server
@@ -94,6 +95,30 @@ def test_workers_keep_the_concurrency_per_domain_between_them(
         {"DOWNLOAD_DELAY": "0", "CONCURRENT_REQUESTS_PER_DOMAIN": "2"},
     )
     assert news_site.server.peak_in_flight == 2
+
+
+def test_a_retry_after_pauses_the_host_for_every_worker(
+    news_site: ServedSite, tmp_path: Path, redis_url: str
+) -> None:
+    answer, pause = 0.3, 2.0
+    news_site.server.delay = answer  # the crawl lasts: the other workers have requests to make
+    path = news_site.site.corpus_paths[-1]
+    news_site.server.routes[path].faults = [
+        Resource(b"busy", status=503, headers=[("Retry-After", str(int(pause)))])
+    ]
+    run_workers(news_site, tmp_path, redis_url, {"DOWNLOAD_DELAY": "0"})
+    requests = news_site.server.requests
+    asked = [request.at for request in requests if request.path == path]
+    assert len(asked) == 2  # the 503, then its retry
+    answered = asked[0] + answer
+    # Its retry, whichever worker took it, and every other request waited for the pause.
+    assert asked[1] >= answered + pause - MARGIN, asked[1] - answered
+    during = [
+        request.path
+        for request in requests
+        if answered + MARGIN < request.at < answered + pause - MARGIN
+    ]
+    assert not during
 
 
 def stat(log: str, name: str) -> int:
