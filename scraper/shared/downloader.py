@@ -56,8 +56,9 @@ class SharedSlotsDownloader(Downloader):
     the delay runs between the starts of all workers and the concurrency counts all their
     requests in flight. AutoThrottle keeps adjusting the local slot's delay from this worker's
     latencies; each change is published and the others adopt it. A Retry-After pause
-    (:meth:`pause_slot`) holds every worker. If Redis cannot be reached, the worker decides
-    alone, as Scrapy does, with an error in the log and ``shared/politeness_alone``.
+    (:meth:`pause_slot`) holds every worker. While Redis does not answer, each call waits for it
+    (:mod:`scraper.shared.outage`); once it is given up on, the worker decides alone, as Scrapy
+    does, with an error in the log and ``shared/politeness_alone``.
 
     This overrides ``Downloader._process_queue``, which is not public API: checked against
     Scrapy 2.19, the floor in pyproject.toml.
