@@ -23,6 +23,8 @@ import time
 from itertools import pairwise
 from pathlib import Path
 
+import redis
+
 from benchmarks.sharedsite import build_shared_site, load_pages, source_toml
 from sitefixture import FixtureServer
 from sitefixture.redis import redis_server
@@ -63,8 +65,14 @@ def crawl(
     return time.monotonic() - began
 
 
-def report(label: str, server: FixtureServer, seconds: float, floor: float) -> None:
-    """Print what the server saw of the last crawl, then forget it."""
+def report(
+    label: str,
+    server: FixtureServer,
+    seconds: float,
+    floor: float,
+    store: redis.Redis | None = None,
+) -> None:
+    """Print what the server saw of the last crawl (and what Redis ran), then forget it."""
     starts = sorted(request.at for request in server.requests)
     gaps = [later - earlier for earlier, later in pairwise(starts)]
     below = sum(1 for gap in gaps if gap < floor)
@@ -76,6 +84,15 @@ def report(label: str, server: FixtureServer, seconds: float, floor: float) -> N
         f"median {statistics.median(gaps) * 1000:>4.0f} ms, {below:>4} below {floor * 1000:.0f} ms, "
         f"{far_below:>4} below {floor * 500:.0f} ms | at once: {server.peak_in_flight}"
     )
+    if store is not None:
+        stats = store.info("commandstats")
+        calls = sum(value["calls"] for value in stats.values())
+        scripts = stats.get("cmdstat_evalsha", {}).get("calls", 0)
+        print(
+            f"{'':<36} Redis: {calls / len(starts):.1f} commands per request, scripts' included; "
+            f"{scripts / len(starts):.1f} script calls"
+        )
+        store.config_resetstat()
     server.requests.clear()
     server.peak_in_flight = 0
 
@@ -117,8 +134,10 @@ def main() -> None:
             f"CONCURRENT_REQUESTS_PER_DOMAIN={args.per_domain}, AutoThrottle {args.autothrottle}"
         )
         with redis_server(root) as url:
+            store = redis.Redis.from_url(url)
             seconds = crawl(server, root / "alone", sources, 1, settings)
             report("1 worker, no Redis", server, seconds, floor)
+            store.config_resetstat()
             shared = {**settings, "REDIS_URL": url}
             seconds = crawl(
                 server,
@@ -127,7 +146,7 @@ def main() -> None:
                 args.workers,
                 {**shared, "REDIS_KEY_PREFIX": "shared"},
             )
-            report(f"{args.workers} workers, politeness shared", server, seconds, floor)
+            report(f"{args.workers} workers, politeness shared", server, seconds, floor, store)
             seconds = crawl(
                 server,
                 root / "apart",
@@ -135,7 +154,7 @@ def main() -> None:
                 args.workers,
                 {**shared, "REDIS_KEY_PREFIX": "apart", "DOWNLOADER": PER_WORKER_DOWNLOADER},
             )
-            report(f"{args.workers} workers, politeness per worker", server, seconds, floor)
+            report(f"{args.workers} workers, politeness per worker", server, seconds, floor, store)
 
 
 if __name__ == "__main__":

@@ -141,3 +141,8 @@ class SharedSlotsDownloader(Downloader):
             request, queued = slot.queue.popleft()
             self._leases[request] = (key, token)
             _schedule_coro(self._wait_for_download(slot, request, queued))
+            if turn.delay and slot.queue:
+                # No other start before the shortest delay the jitter can draw: ask only then.
+                soonest = turn.delay * max(0.0, 1 - slot.jitter)
+                slot.latercall = call_later(soonest, self._latercall, slot)
+                return
