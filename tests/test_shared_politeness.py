@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 import redis
 
+from scraper.shared.connection import Keys
 from scraper.shared.politeness import SharedSlots
+from scraper.shared.robots import RULES, RobotsOutcome, SharedRobots
+from scraper.shared.workers import Workers
 from sitefixture import Resource
 from sitefixture.scrapyrun import start_scrapy
 from tests.conftest import TEST_SETTINGS, ServedSite
@@ -174,3 +177,23 @@ def test_a_pause_holds_every_worker_and_the_delay_is_agreed(redis_url: str) -> N
     second.pause("host", 2.0)
     turn, _ = first.take("host", 0.2, publish=False, jitter_factor=1.0, concurrency=4, lease=30)
     assert not turn.granted and 1.5 < turn.wait <= 2.0
+
+
+def test_the_shared_robots_txt_lasts_one_run(redis_url: str) -> None:
+    server = redis.Redis.from_url(redis_url)
+    keys = Keys("robots-run")
+    robots = SharedRobots(server, keys.robots, "h-1")
+    first = Workers(server, keys, 60, worker="h-1")
+    assert first.join().new_run
+    assert robots.claim("site:80", 60) and not robots.claim("site:80", 60)
+    robots.publish("site:80", RobotsOutcome(RULES, b"User-agent: *\nDisallow: /x\n"))
+    # A worker joining the run in progress uses it; the run's last worker leaving ends it.
+    assert Workers(server, keys, 60, worker="h-2").join().new_run is False
+    assert robots.get("site:80") == RobotsOutcome(RULES, b"User-agent: *\nDisallow: /x\n")
+    first.leave(finished=True)
+    Workers(server, keys, 60, worker="h-2").leave(finished=True)
+    assert robots.get("site:80") is None
+    # A new run fetches it again (the claim was given up when the outcome was published).
+    robots.publish("site:80", RobotsOutcome(RULES, b""))
+    assert Workers(server, keys, 60, worker="h-3").join().new_run
+    assert robots.get("site:80") is None and robots.claim("site:80", 60)
