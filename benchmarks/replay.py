@@ -28,7 +28,7 @@ from sitefixture.scrapyrun import crawl, run_scrapy
 
 def corpus_bytes(directory: Path) -> dict[str, bytes]:
     """Every file of a corpus, manifest included, by name."""
-    return {path.name: path.read_bytes() for path in sorted(directory.iterdir())}
+    return {path.name: path.read_bytes() for path in sorted(directory.iterdir()) if path.is_file()}
 
 
 def archived_articles(archive: Path) -> list[tuple[str, bytes]]:

@@ -44,10 +44,14 @@ class Article:
     description: str | None = None
     problem: str | None = None
     _fingerprint: int | None = field(default=None, repr=False, compare=False)
+    _words: int | None = field(default=None, repr=False, compare=False)
 
     @property
     def words(self) -> int:
-        return sum(word_count(p) for p in self.paragraphs)
+        """Words of the paragraphs, counted once (and kept when the article is pickled)."""
+        if self._words is None:
+            self._words = sum(word_count(p) for p in self.paragraphs)
+        return self._words
 
     def body(self) -> str:
         """The paragraphs without the headline, one per line."""

@@ -38,7 +38,12 @@ CREATE TABLE pending (file TEXT PRIMARY KEY, id INTEGER NOT NULL, new INTEGER NO
 PRAGMA user_version = {_VERSION};
 """
 # Made after a bulk load (sorting once beats inserting a million rows in random places).
-_INDEXES = {"urls_by_url": "urls (canonical_url)", "bands_by_band": "bands (band)"}
+# They hold what a lookup reads, so it never reads the tables' rows, scattered in manifest order.
+_INDEXES = {
+    "urls_by_url_id": "urls (canonical_url, id)",
+    "bands_by_band_fingerprint": "bands (band, fingerprint, id)",
+}
+_REPLACED = ("urls_by_url", "bands_by_band")  # made by earlier versions: dropped
 
 
 def line_digest(line: bytes) -> str:
@@ -122,11 +127,12 @@ class ManifestIndex:
 
     def take_in(
         self, entries: Iterable[tuple[dict[str, Any], int, int]], *, known: bool = False
-    ) -> None:
-        """Index ``(entry, offset, length)`` of manifest lines, in manifest order.
+    ) -> int:
+        """Index ``(entry, offset, length)`` of manifest lines, in manifest order; the number after theirs.
 
         ``known``: the entry's URL and SimHash are indexed for its article already
         (a copy's URL noted on it), so only where its latest line is changes.
+        The next free number is raised with :meth:`set_covered`.
         """
         latest, urls, bands, top = [], [], [], -1
         for entry, offset, length in entries:
@@ -142,22 +148,28 @@ class ManifestIndex:
         self.db.executemany("INSERT OR REPLACE INTO latest VALUES (?, ?, ?, ?)", latest)
         self.db.executemany("INSERT INTO urls VALUES (?, ?)", urls)
         self.db.executemany("INSERT INTO bands VALUES (?, ?, ?)", bands)
-        self.raise_next_number(top + 1)
+        return top + 1
 
     def bulk(self) -> None:
         """About to index many lines: drop the lookup indexes until :meth:`indexed`."""
-        for name in _INDEXES:
+        for name in (*_INDEXES, *_REPLACED):
             self.db.execute(f"DROP INDEX IF EXISTS {name}")
 
     def indexed(self) -> None:
         """Make the lookup indexes that are missing (after a bulk load, or one cut short)."""
+        for name in _REPLACED:
+            self.db.execute(f"DROP INDEX IF EXISTS {name}")
         for name, on in _INDEXES.items():
             self.db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {on}")
 
-    def set_covered(self, size: int, lines: int, tail_offset: int, tail: str) -> None:
+    def set_covered(
+        self, size: int, lines: int, tail_offset: int, tail: str, next_number: int = 0
+    ) -> None:
+        """Note how much of the manifest is indexed, and raise the next free number to ``next_number``."""
         self.db.execute(
-            "UPDATE covered SET bytes = ?, lines = ?, tail_offset = ?, tail = ?",
-            (size, lines, tail_offset, tail),
+            "UPDATE covered SET bytes = ?, lines = ?, tail_offset = ?, tail = ?,"
+            " next_number = max(next_number, ?)",
+            (size, lines, tail_offset, tail, next_number),
         )
 
     def raise_next_number(self, number: int) -> None:

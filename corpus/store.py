@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -38,6 +39,7 @@ __all__ = [
 
 SEQUENCE = ".sequence"
 LOCK = ".lock"
+INCOMING = ".incoming"  # a file is written here, then linked (or renamed) into the corpus folder
 _FILE_NAME = re.compile(r"^(\d{3,})_[0-9a-f]{16}\.txt$")
 _BATCH = 50_000  # manifest lines indexed per commit when catching up
 _BULK_BYTES = 20_000_000  # more manifest than this to index: sort the lookup indexes once, after
@@ -53,25 +55,32 @@ def corpus_file_name(number: int, canonical_url: str) -> str:
     return f"{number:03d}_{url_hash(canonical_url)}.txt"
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    temp = path.with_name(path.name + ".tmp")
+def _write_whole(path: Path, data: bytes) -> None:
+    """Write ``path`` with ``data``; a failure (a full disk) leaves no half-written file behind."""
     try:
-        with temp.open("wb") as stream:
-            stream.write(data)
-        os.replace(temp, path)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
     except OSError:
-        temp.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
+        path.unlink(missing_ok=True)
         raise
 
 
 class CorpusStore:
     """Numbered article files plus an append-only manifest, safe against crashes.
 
-    Order of writes: the next free number is reserved in ``.sequence``, the file
-    about to be written is noted in the lookup index, the text goes to a
-    temporary file renamed into place, then the manifest line is appended. A
-    crash leaves at worst a gap in the numbering or a file that is not listed
-    yet, which the next transaction removes; numbers are never reused.
+    Order of writes: the next free number is reserved in ``.sequence``, the text
+    goes to a temporary file in ``.incoming/``, which is hard-linked into place
+    (renamed, for an update), then the manifest line is appended and the
+    temporary name removed. A crash leaves at worst a gap in the numbering or a
+    file that is not listed yet, which the next transaction finds by its name
+    left in ``.incoming/`` and removes; numbers are never reused. The corpus
+    folder, which may hold a million files, sees one new name per article and
+    is never listed (but to check it against a newly built lookup index).
 
     An article whose text changed is rewritten in place by :meth:`update`, which
     appends a new manifest line with the same ``id`` and the next ``version``;
@@ -98,6 +107,9 @@ class CorpusStore:
         self._manifest: int | None = None
         self._index: ManifestIndex | None = None
         self._lock: int | None = None
+        self._sequence: int | None = None
+        self._incoming = self.directory / INCOMING
+        self._hard_links = True  # until the filesystem refuses one
         self._lock_depth = 0
         self._read_to = 0  # manifest bytes and lines indexed
         self._lines = 0
@@ -111,6 +123,8 @@ class CorpusStore:
         """
         self.directory.mkdir(parents=True, exist_ok=True)
         self._lock = os.open(self.directory / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        self._sequence = os.open(self.directory / SEQUENCE, os.O_WRONLY | os.O_CREAT, 0o644)
+        self._incoming.mkdir(exist_ok=True)
         self._manifest = os.open(
             self.directory / MANIFEST, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644
         )
@@ -164,7 +178,7 @@ class CorpusStore:
         index = self.index
         assert self._manifest is not None
         size = os.fstat(self._manifest).st_size
-        self._read_to, self._lines, tail_offset, tail, _ = index.covered()
+        self._read_to, self._lines, tail_offset, tail, next_number = index.covered()
         # Others only append, under the lock: the manifest is checked against the index once.
         if (
             self._read_to > size
@@ -181,6 +195,8 @@ class CorpusStore:
             self._read_to = self._lines = 0
         if size - self._read_to > _BULK_BYTES:
             index.bulk()
+        # Anything else raises the next free number in the index: read it again after.
+        changed = size > self._read_to or not self._checked or index.fresh
         if size > self._read_to:
             self._index_lines(size)
         if not self._checked or index.fresh:
@@ -188,12 +204,12 @@ class CorpusStore:
         if index.fresh:
             self._sweep()
             index.fresh = False
-        self._finish_dead_writes()
+        changed = self._finish_dead_writes() or changed
         if not self._checked:
             sequence = self.directory / SEQUENCE
             index.raise_next_number(int(sequence.read_text() or 0) if sequence.exists() else 0)
             self._checked = True
-        self.next_number = max(self.next_number, index.covered()[4])
+        self.next_number = max(self.next_number, index.covered()[4] if changed else next_number)
 
     def _index_lines(self, size: int) -> None:
         """Index the manifest from ``_read_to`` to ``size``, cutting a torn last line."""
@@ -232,8 +248,8 @@ class CorpusStore:
         tail: tuple[int, bytes],
         known: bool = False,
     ) -> None:
-        self.index.take_in(batch, known=known)
-        self.index.set_covered(self._read_to, self._lines, tail[0], line_digest(tail[1]))
+        after = self.index.take_in(batch, known=known)
+        self.index.set_covered(self._read_to, self._lines, tail[0], line_digest(tail[1]), after)
 
     def _sweep(self) -> None:
         """Check the whole folder against a newly built index: remove temporary and unlisted files."""
@@ -248,9 +264,20 @@ class CorpusStore:
             os.unlink(self.directory / name)
         self.index.raise_next_number(max((number + 1 for _, number in names), default=0))
 
-    def _finish_dead_writes(self) -> None:
-        """Undo the file writes of processes that died before appending their manifest line."""
-        for name, number, new in list(self.index.pending()):
+    def _finish_dead_writes(self) -> bool:
+        """Undo the file writes of processes that died before appending their manifest line; any?"""
+        with os.scandir(self._incoming) as found:
+            left = [(item.name, match) for item in found if (match := _FILE_NAME.match(item.name))]
+        for name, match in left:
+            number = int(match.group(1))
+            path = self.directory / name
+            if self.index.listed_file(number) != name and path.exists():
+                logger.warning("Removed %s: a crash left it out of the manifest", path)
+                path.unlink()
+            self.index.raise_next_number(number + 1)
+            (self._incoming / name).unlink()
+        pending = list(self.index.pending())
+        for name, number, new in pending:
             (self.directory / (name + ".tmp")).unlink(missing_ok=True)
             path = self.directory / name
             if new and self.index.listed_file(number) != name and path.exists():
@@ -258,6 +285,7 @@ class CorpusStore:
                 path.unlink()
             self.index.raise_next_number(number + 1)
             self.index.done(name)
+        return bool(left or pending)
 
     def _entry(self, number: int) -> dict[str, Any]:
         """The manifest entry that describes article ``number`` now, read from the manifest."""
@@ -308,11 +336,8 @@ class CorpusStore:
         Written in place (numbers only grow, so the new text covers the old): no
         temporary file and rename in a folder that may hold a million files.
         """
-        fd = os.open(self.directory / SEQUENCE, os.O_WRONLY | os.O_CREAT, 0o644)
-        try:
-            os.pwrite(fd, str(next_number).encode(), 0)
-        finally:
-            os.close(fd)
+        assert self._sequence is not None
+        os.pwrite(self._sequence, str(next_number).encode(), 0)
 
     def update(self, number: int, article: Article, **fields: Any) -> dict[str, Any]:
         """Rewrite article ``number`` with a new text; return its new manifest entry."""
@@ -325,8 +350,7 @@ class CorpusStore:
         name = previous["file"] if previous else corpus_file_name(number, article.canonical_url)
         text = article.text().encode("utf-8")
         fingerprint = article.fingerprint()
-        self.index.intend(name, number, new=previous is None)
-        _write_atomic(self.directory / name, text)
+        incoming = self._place(name, text, new=previous is None)
         entry = {
             "id": number,
             "version": previous.get("version", 1) + 1 if previous else 1,
@@ -345,8 +369,45 @@ class CorpusStore:
         if previous and "duplicates" in previous:
             entry["duplicates"] = previous["duplicates"]
         self._append(entry)
-        self.index.done(name)
+        if incoming is not None:
+            incoming.unlink()
+        else:
+            self.index.done(name)
         return entry
+
+    def _place(self, name: str, text: bytes, new: bool) -> Path | None:
+        """Put the file ``name`` in place, whole; return its temporary name, to remove once listed.
+
+        A new file is hard-linked from ``.incoming/`` and stays there until its
+        manifest line is appended, so a crash in between is undone. A rewritten
+        one is renamed over the old (it is listed either way). Where the
+        filesystem makes no hard links, the name is noted in the lookup index
+        first, as it was before ``.incoming/``.
+        """
+        temp = self._incoming / name
+        _write_whole(temp, text)
+        path = self.directory / name
+        try:
+            if new and self._hard_links:
+                try:
+                    os.link(temp, path)
+                    return temp
+                except FileExistsError:  # unlisted, left by a crash before .incoming/ existed
+                    path.unlink()
+                    os.link(temp, path)
+                    return temp
+                except OSError as error:
+                    if error.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EMLINK):
+                        raise
+                    logger.warning("%s takes no hard links (%s): renaming", self.directory, error)
+                    self._hard_links = False
+            if new:
+                self.index.intend(name, int(name.split("_")[0]), new=True)
+            os.replace(temp, path)
+        except OSError:
+            temp.unlink(missing_ok=True)
+            raise
+        return None
 
     def _append(self, entry: dict[str, Any], known: bool = False) -> dict[str, Any]:
         assert self._manifest is not None and self._lock_depth, "inside transaction() only"
@@ -370,3 +431,6 @@ class CorpusStore:
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None
+        if self._sequence is not None:
+            os.close(self._sequence)
+            self._sequence = None

@@ -36,13 +36,14 @@ logger = logging.getLogger(__name__)
 def extract_for_corpus(
     body: bytes, url: str, encoding: str | None, options: ExtractionOptions
 ) -> Article | None:
-    """Extract in a pool process, with the body's fingerprint computed there, off the reactor."""
+    """Extract in a pool process, with the body's fingerprint and words counted there, off the reactor."""
     # Imported here, in the pool's processes: the crawl process never loads trafilatura (about 20 MB).
     from corpus.extract import extract_article
 
     article = extract_article(body, url, encoding, options)
     if article is not None:
         article.fingerprint()
+        article.words  # noqa: B018 - counted once, here
     return article
 
 

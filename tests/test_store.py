@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from corpus import store as store_module
 from corpus.article import Article
 from corpus.lookup import LOOKUP
 from corpus.manifest import entry_line
-from corpus.store import MANIFEST, CorpusStore, ManifestError, read_manifest
+from corpus.store import MANIFEST, CorpusStore, ManifestError, corpus_file_name, read_manifest
 from sitefixture import FixtureServer
 from tests.conftest import crawl
 
@@ -337,3 +338,73 @@ while True:
         store.add_duplicate(n, url + "/copy")
     n += 1
 """
+
+
+def crash_in_append(store: CorpusStore, monkeypatch: pytest.MonkeyPatch, call: object) -> None:
+    """Run ``call`` with the manifest append dying as a ``kill -9`` would (nothing after it runs)."""
+
+    class Killed(BaseException):
+        pass
+
+    def killed(*args: object) -> None:
+        raise Killed
+
+    monkeypatch.setattr(store_module, "append_whole", killed)
+    with pytest.raises(Killed):
+        call()  # type: ignore[operator]
+    monkeypatch.undo()
+
+
+def test_a_file_linked_in_but_never_listed_is_removed_by_its_name_left_in_incoming(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = CorpusStore(tmp_path).open()
+    first = store.add(make(0))
+    crash_in_append(store, monkeypatch, lambda: store.add(make(1)))
+    incoming = sorted(p.name for p in (tmp_path / ".incoming").iterdir())
+    assert incoming == [name for name in incoming if name.startswith("001_")] != []
+    assert (tmp_path / incoming[0]).exists()  # in place, not listed yet
+    store = CorpusStore(tmp_path).open()  # the next process
+    assert sorted(p.name for p in tmp_path.glob("*.txt")) == [first["file"]]
+    assert not list((tmp_path / ".incoming").iterdir())
+    assert store.add(make(2))["id"] == 2  # number 1 is never reused
+    store.close()
+    assert [e["id"] for e in read_manifest(tmp_path)] == [0, 2]
+
+
+def test_a_rewrite_cut_short_leaves_the_listed_file_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = CorpusStore(tmp_path).open()
+    entry = store.add(make(0))
+    (tmp_path / ".incoming" / entry["file"]).write_text("half a new vers")  # died while writing
+    reopened = CorpusStore(tmp_path).open()
+    assert (tmp_path / entry["file"]).read_text() == make(0).text()
+    assert not list((tmp_path / ".incoming").iterdir())
+    changed = make(0)
+    changed.paragraphs = ["A new text."]
+    crash_in_append(reopened, monkeypatch, lambda: reopened.update(0, changed))
+    reopened = CorpusStore(tmp_path).open()
+    assert (tmp_path / entry["file"]).exists() and reopened.entry_for(entry["url"]) == entry
+    assert not list((tmp_path / ".incoming").iterdir())
+    reopened.close()
+
+
+def test_without_hard_links_files_are_renamed_into_place_and_a_crash_is_undone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def refused(source: object, target: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    store = CorpusStore(tmp_path).open()
+    monkeypatch.setattr(os, "link", refused)
+    with caplog.at_level(logging.WARNING, logger="corpus.store"):
+        written = [store.add(make(n)) for n in range(3)]
+    assert sum("takes no hard links" in r.getMessage() for r in caplog.records) == 1
+    crash_in_append(store, monkeypatch, lambda: store.add(make(3)))
+    assert (tmp_path / corpus_file_name(3, make(3).canonical_url)).exists()
+    store = CorpusStore(tmp_path).open()
+    assert sorted(p.name for p in tmp_path.glob("*.txt")) == [e["file"] for e in written]
+    assert not list((tmp_path / ".incoming").iterdir())
+    assert store.add(make(4))["id"] == 4
+    store.close()
