@@ -266,8 +266,12 @@ class CorpusStore:
 
     def _finish_dead_writes(self) -> bool:
         """Undo the file writes of processes that died before appending their manifest line; any?"""
-        with os.scandir(self._incoming) as found:
-            left = [(item.name, match) for item in found if (match := _FILE_NAME.match(item.name))]
+        try:
+            with os.scandir(self._incoming) as found:
+                left = [(item.name, m) for item in found if (m := _FILE_NAME.match(item.name))]
+        except FileNotFoundError:  # removed by hand: nothing was left in it
+            self._incoming.mkdir()
+            left = []
         for name, match in left:
             number = int(match.group(1))
             path = self.directory / name

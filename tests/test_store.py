@@ -408,3 +408,12 @@ def test_without_hard_links_files_are_renamed_into_place_and_a_crash_is_undone(
     assert not list((tmp_path / ".incoming").iterdir())
     assert store.add(make(4))["id"] == 4
     store.close()
+
+
+def test_an_incoming_folder_removed_by_hand_is_made_again(tmp_path: Path) -> None:
+    store = CorpusStore(tmp_path).open()
+    store.add(make(0))
+    (tmp_path / ".incoming").rmdir()
+    assert store.add(make(1))["id"] == 1
+    store.close()
+    assert [e["id"] for e in read_manifest(tmp_path)] == [0, 1]
