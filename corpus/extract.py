@@ -50,6 +50,10 @@ from corpus.options import ExtractionOptions
 from corpus.urls import canonicalize, same_site
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+# Control characters no HTML text may hold: left in, they make trafilatura discard the whole page.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Comments and processing instructions are never text: parsed out, as trafilatura's own parser does.
+_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
 _CHARSET_BYTES = 4096
 # What browsers assume for an undeclared page that is not UTF-8.
@@ -79,11 +83,11 @@ def decode(html: bytes, encoding: str | None = None) -> str:
 def parse_html(html: bytes | str, encoding: str | None = None) -> lxml.html.HtmlElement | None:
     """Parse ``html`` decoded with ``encoding`` (see :func:`decode`); ``None`` when there is no document."""
     text = html if isinstance(html, str) else decode(html, encoding)
-    text = _XML_DECLARATION.sub("", text, count=1)
+    text = _CONTROL_CHARACTERS.sub("", _XML_DECLARATION.sub("", text, count=1))
     if not text.strip():
         return None
     try:
-        return lxml.html.document_fromstring(text)
+        return lxml.html.document_fromstring(text, parser=_PARSER)
     except (ParserError, ValueError):
         return None
 

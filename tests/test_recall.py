@@ -104,3 +104,11 @@ def test_an_undeclared_page_that_is_not_utf8_is_decoded_by_its_meta_charset() ->
     html = html.replace(BODY[0], BODY[0] + " Grüße aus Mérida.")
     kept = body_of(html.encode("iso-8859-1"), encoding=None)
     assert any("Grüße aus Mérida." in line for line in kept)
+
+
+def test_a_control_character_in_the_text_does_not_lose_the_page() -> None:
+    # A stray BEL (U+0007) in a paragraph made trafilatura discard the whole page.
+    stray = "Turnout rose to 71 percent\x07 in the capital (official count)."
+    kept = body_of(page(f"<p>{stray}</p>"))
+    assert "Turnout rose to 71 percent in the capital (official count)." in kept
+    assert BODY[0] in kept and BODY[-1] in kept
