@@ -1,10 +1,12 @@
 """Write WARC records to rotating ``.warc.gz`` files, one gzip member per record.
 
-Not warcio's ``WARCWriter``: its gzip level is fixed at 9 (see archive/records.py).
+Not warcio's ``WARCWriter``: its gzip level is fixed at 9 (see archive/records.py), and
+its engine is zlib; ours may be ISA-L's (python-isal), about 8 times faster at level 2.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import logging
 import os
@@ -20,6 +22,30 @@ from archive.reader import OPEN_SUFFIX
 from archive.records import RecordFactory, WarcRecord
 
 logger = logging.getLogger(__name__)
+
+
+#: The gzip engines a writer can use, with their levels.
+GZIP_LEVELS = {"isal": range(4), "zlib": range(10)}
+
+
+def member_compressor(engine: str, level: int) -> Callable[[bytes], bytes]:
+    """A function that makes one standard gzip member (mtime 0) of its bytes, by ``engine`` at ``level``.
+
+    ``isal`` (ISA-L, python-isal) at level 2 costs about an eighth of zlib at 6 for a
+    16% larger member; both release the GIL while they compress.
+    """
+    if engine not in GZIP_LEVELS:
+        raise ValueError(f"unknown gzip engine {engine!r} (one of {', '.join(GZIP_LEVELS)})")
+    if level not in GZIP_LEVELS[engine]:
+        levels = GZIP_LEVELS[engine]
+        raise ValueError(
+            f"gzip level {level} is not one of {engine}'s ({levels[0]} to {levels[-1]})"
+        )
+    if engine == "isal":
+        from isal import igzip
+
+        return functools.partial(igzip.compress, compresslevel=level, mtime=0)
+    return functools.partial(gzip.compress, compresslevel=level, mtime=0)
 
 
 class WriteFailed(Exception):
@@ -61,7 +87,8 @@ class WarcWriter:
     A write that fails (``OSError``: a full disk, an I/O error) is undone: the
     file is cut back to its last whole record and :class:`WriteFailed` raised;
     every later write raises it at once. ``opener`` creates the files (tests
-    pass one whose writes fail).
+    pass one whose writes fail). ``engine`` and ``compresslevel`` choose the gzip
+    compression (:func:`member_compressor`).
     """
 
     def __init__(
@@ -73,6 +100,7 @@ class WarcWriter:
         factory: RecordFactory | None = None,
         info: dict[str, str] | None = None,
         compresslevel: int = 6,
+        engine: str = "zlib",
         hostname: str | None = None,
         pid: int | None = None,
         opener: Callable[[Path], BinaryIO] = open_exclusive,
@@ -83,6 +111,7 @@ class WarcWriter:
         self.factory = factory or RecordFactory()
         self.info = dict(info or {})
         self.compresslevel = compresslevel
+        self.compress = member_compressor(engine, compresslevel)
         self.hostname = hostname or socket.gethostname()
         self.pid = os.getpid() if pid is None else pid
         self.serial = 0
@@ -119,7 +148,7 @@ class WarcWriter:
 
     def _append(self, record: WarcRecord) -> RecordLocation:
         assert self._file is not None and self.filename is not None
-        member = gzip.compress(record.to_bytes(), self.compresslevel, mtime=0)
+        member = self.compress(record.to_bytes())
         view = memoryview(member)
         while view:
             written = self._file.write(view)

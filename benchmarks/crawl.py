@@ -208,7 +208,7 @@ def main() -> None:
         default=[],
         type=_setting,
         metavar="NAME=VALUE",
-        help="a setting for our crawl, as scrapy's -s (repeatable), e.g. WARC_GZIP_LEVEL=1",
+        help="a setting for our crawl, as scrapy's -s (repeatable), e.g. WARC_GZIP_ENGINE=zlib",
     )
     parser.add_argument(
         "--profile",

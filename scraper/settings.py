@@ -35,7 +35,10 @@ REPORT_REPLAY_URL = "http://127.0.0.1:8080"  # where `scrapy serve` runs (its de
 WARC_ENABLED = True
 WARC_PREFIX = "news"  # first part of every WARC file name
 WARC_MAX_SIZE = 1_000_000_000  # rotate to a new file past this many bytes
-WARC_GZIP_LEVEL = 6  # zlib level of each record's gzip member
+# Each record is one standard gzip member; "isal" (ISA-L, levels 0-3) costs about an eighth
+# of "zlib" (levels 0-9) at level 6, for members about 16% larger than zlib's at 6.
+WARC_GZIP_ENGINE = "isal"
+WARC_GZIP_LEVEL = 2  # level of WARC_GZIP_ENGINE
 WARC_OPERATOR = ""  # who runs the crawl, written into warcinfo
 
 # --- Crawl from the archive -------------------------------------------------

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import importlib.util
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from scrapy.settings import BaseSettings, default_settings
 from scrapy.utils.misc import load_object
 
+from archive.writer import GZIP_LEVELS
 from scraper import settings as project_settings
 
 # Bounds of numeric settings beyond their type: (lowest, highest), None for no bound.
@@ -78,7 +80,26 @@ def settings_error(
         if (low is not None and value < low) or (high is not None and value > high):
             span = f"from {low} to {high}" if high is not None else f"{low} or more"
             return f"setting {name}: {value!r} is out of range ({span})"
-    return _class_path_error(settings)
+    return _class_path_error(settings) or _gzip_error(settings)
+
+
+def _gzip_error(settings: BaseSettings) -> str | None:
+    """Say what is wrong with ``WARC_GZIP_ENGINE``, or with a level it does not have."""
+    engine = settings.get("WARC_GZIP_ENGINE")
+    if engine is None:  # not a project's settings: nothing to check the level against
+        return None
+    if engine not in GZIP_LEVELS:
+        return f"setting WARC_GZIP_ENGINE: {engine!r} is not one of {', '.join(GZIP_LEVELS)}"
+    if engine == "isal" and importlib.util.find_spec("isal") is None:
+        return "setting WARC_GZIP_ENGINE: isal is not installed (pip install isal), or set zlib"
+    levels = GZIP_LEVELS[engine]
+    level = settings.getint("WARC_GZIP_LEVEL")
+    if level not in levels:
+        return (
+            f"setting WARC_GZIP_LEVEL: {level} is out of range for WARC_GZIP_ENGINE={engine} "
+            f"(from {levels[0]} to {levels[-1]})"
+        )
+    return None
 
 
 def _class_path_error(settings: BaseSettings) -> str | None:

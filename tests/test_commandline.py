@@ -52,6 +52,17 @@ def test_a_value_of_the_wrong_type_or_range_is_named() -> None:
     )
 
 
+def test_a_gzip_level_the_engine_lacks_is_named() -> None:
+    assert settings_error(Settings({"WARC_GZIP_ENGINE": "isal", "WARC_GZIP_LEVEL": "6"})) == (
+        "setting WARC_GZIP_LEVEL: 6 is out of range for WARC_GZIP_ENGINE=isal (from 0 to 3)"
+    )
+    assert settings_error(Settings({"WARC_GZIP_ENGINE": "brotli", "WARC_GZIP_LEVEL": "2"})) == (
+        "setting WARC_GZIP_ENGINE: 'brotli' is not one of isal, zlib"
+    )
+    assert settings_error(Settings({"WARC_GZIP_ENGINE": "zlib", "WARC_GZIP_LEVEL": "9"})) is None
+    assert settings_error(Settings({"WARC_GZIP_ENGINE": "isal", "WARC_GZIP_LEVEL": "3"})) is None
+
+
 def test_a_crawl_state_store_that_is_no_class_is_named() -> None:
     assert settings_error(Settings({"CRAWL_STATE_STORE": "nonsense"})) == (
         "setting CRAWL_STATE_STORE: 'nonsense' is not a class path (package.module.Class): "

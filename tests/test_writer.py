@@ -6,7 +6,10 @@ import gzip
 import re
 import subprocess
 import sys
+import zlib
 from pathlib import Path
+
+import pytest
 
 from archive.capture import read_capture
 from archive.http import request_block, response_block
@@ -46,17 +49,50 @@ def test_file_is_open_while_written_then_renamed(tmp_path: Path) -> None:
     assert warcio_check(files[0]).returncode == 0
 
 
-def test_each_record_is_one_gzip_member_at_its_offset(tmp_path: Path) -> None:
-    writer = WarcWriter(tmp_path)
-    locations = write_pair(writer, "http://example.com/a", b"<p>alpha</p>")
+@pytest.mark.parametrize(("engine", "level"), [("zlib", 6), ("isal", 2), ("isal", 0)])
+def test_each_record_is_one_gzip_member_at_its_offset(
+    tmp_path: Path, engine: str, level: int
+) -> None:
+    writer = WarcWriter(tmp_path, engine=engine, compresslevel=level)
+    locations = write_pair(writer, "http://example.com/a", b"<p>alpha</p>" * 2000)
+    locations += write_pair(writer, "http://example.com/b", b"<p>beta</p>")
     writer.close()
-    data = (tmp_path / locations[0].filename).read_bytes()
+    path = tmp_path / locations[0].filename
+    data = path.read_bytes()
     member = data[locations[0].offset : locations[0].offset + locations[0].length]
     assert gzip.decompress(member).startswith(b"WARC/1.1\r\nWARC-Type: response\r\n")
-    record = read_record_at(tmp_path / locations[1].filename, locations[1].offset)
+    record = read_record_at(path, locations[1].offset)
     assert record.rec_type == "request"
-    kinds = [record.rec_type for record, _, _ in iter_records(tmp_path / locations[0].filename)]
-    assert kinds == ["warcinfo", "response", "request"]
+    # The file, member by member: each a standard gzip member holding exactly one record,
+    # where warcio finds the records.
+    members, position = [], 0
+    while position < len(data):
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        record_bytes = inflate.decompress(data[position:])
+        assert inflate.eof
+        length = len(data) - position - len(inflate.unused_data)
+        assert record_bytes.startswith(b"WARC/1.1\r\n")
+        assert record_bytes.count(b"WARC/1.1\r\n") == 1
+        members.append((position, length))
+        position += length
+    read = list(iter_records(path))
+    assert [(offset, length) for _, offset, length in read] == members
+    assert [record.rec_type for record, _, _ in read] == [
+        "warcinfo",
+        "response",
+        "request",
+        "response",
+        "request",
+    ]
+    assert [(where.offset, where.length) for where in locations] == members[1:]
+    assert warcio_check(path).returncode == 0
+
+
+def test_an_engine_or_level_it_lacks_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="gzip level 6 is not one of isal's"):
+        WarcWriter(tmp_path, engine="isal", compresslevel=6)
+    with pytest.raises(ValueError, match="unknown gzip engine 'lzma'"):
+        WarcWriter(tmp_path, engine="lzma")
 
 
 def test_rotation_keeps_pairs_together_and_starts_each_file_with_warcinfo(tmp_path: Path) -> None:

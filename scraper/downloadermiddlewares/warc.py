@@ -110,6 +110,7 @@ class WarcMiddleware:
             factory=factory,
             info=warcinfo_fields(crawler),
             compresslevel=settings.getint("WARC_GZIP_LEVEL"),
+            engine=settings.get("WARC_GZIP_ENGINE"),
         )
         middleware = cls(writer, factory, crawler, RevisitPolicy(crawl_state(crawler)))
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
