@@ -120,6 +120,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scraper.downloadermiddlewares.dataloss.DataLossRetryMiddleware": 565,
     # Just above RedirectMiddleware (600): loops and over-long chains end with a warning.
     "scraper.downloadermiddlewares.redirectguard.RedirectGuardMiddleware": 610,
+    # In Scrapy's place (580): reads the head of a long page only, not the whole page decoded.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "scraper.downloadermiddlewares.metarefresh.HeadMetaRefreshMiddleware": 580,
     # Above HttpCompressionMiddleware (590) and RedirectMiddleware (600): every
     # response is archived still content-encoded, redirects and errors included.
     # Between the two: conditional requests, and 304s answered from the archive.
