@@ -6,6 +6,6 @@ import base64
 import hashlib
 
 
-def sha1_digest(data: bytes) -> str:
+def sha1_digest(data: bytes | memoryview) -> str:
     """Return the WARC digest string of ``data``."""
     return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")

@@ -139,7 +139,7 @@ class RecordFactory:
             headers.append(("WARC-Truncated", truncated))
         headers += [
             ("WARC-Block-Digest", sha1_digest(block)),
-            ("WARC-Payload-Digest", sha1_digest(block[payload_offset:])),
+            ("WARC-Payload-Digest", sha1_digest(memoryview(block)[payload_offset:])),
         ]
         return WarcRecord(headers, block, "application/http; msgtype=response")
 
