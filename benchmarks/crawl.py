@@ -125,6 +125,10 @@ def run_size(
             pyspy_report(profiler.output, args.profile)
         tree_ms = 1000 * sum(seconds for _, seconds in ours.cpu_parts.values()) / len(pages)
         print(f"ours: CPU per article page: {ours.cpu_per(len(pages))}; tree {tree_ms:.1f} ms")
+        main, others = (1000 * seconds / len(pages) for seconds in ours.crawl_threads)
+        print(
+            f"ours: of the crawl process: main thread {main:.1f} ms, other threads {others:.1f} ms"
+        )
         if args.peers:
             cli = trafilatura_cli(
                 [site.base_url + page.path for page in pages], workdir / "trafilatura", cores

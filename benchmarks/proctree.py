@@ -28,6 +28,7 @@ class Measured:
     cpu_parts: dict[str, tuple[int, float]] = field(
         default_factory=dict
     )  # over the run: role -> (processes, CPU seconds, user + system)
+    crawl_threads: tuple[float, float] = (0.0, 0.0)  # CPU seconds: the root's main thread, others
 
     def peak_breakdown(self) -> str:
         """The peak by role: "crawl 201 MiB, fork server 48 MiB, 2 x extraction worker 290 MiB"."""
@@ -63,6 +64,22 @@ def _memory(pid: int) -> int:
         return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[21]) * PAGE
     except (OSError, IndexError):
         return 0
+
+
+def _thread_ticks(pid: int) -> dict[int, int]:
+    """User + system clock ticks of each thread of ``pid`` (the main thread's id is ``pid``)."""
+    ticks = {}
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return {}
+    for task in tasks:
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        ticks[int(task.name)] = int(fields[11]) + int(fields[12])
+    return ticks
 
 
 def _tree(root: int) -> dict[int, list[str]]:
@@ -133,6 +150,7 @@ def measure(
     peak_parts: dict[str, tuple[int, int]] = {}
     cpu_ticks: dict[int, int] = {}  # per process ever seen in the tree, its own user + system time
     roles: dict[int, str] = {}  # per process ever seen, its role when first seen
+    threads: dict[int, int] = {}  # per thread ever seen in the root process, its CPU ticks
     done = threading.Event()
 
     def sample() -> None:
@@ -143,6 +161,7 @@ def measure(
             if sum(sizes.values()) > peak:
                 peak = sum(sizes.values())
                 peak_parts = _parts(tree, sizes, process.pid)
+            threads.update(_thread_ticks(process.pid))
             for pid, fields in tree.items():
                 cpu_ticks[pid] = int(fields[11]) + int(fields[12])
                 if pid not in roles:
@@ -171,4 +190,8 @@ def measure(
         output.decode("utf-8", "replace"),
         peak_parts,
         dict(sorted(cpu_parts.items(), key=lambda part: ROLES.index(part[0]))),
+        (
+            threads.get(process.pid, 0) / TICKS,
+            sum(ticks for tid, ticks in threads.items() if tid != process.pid) / TICKS,
+        ),
     )
