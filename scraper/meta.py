@@ -29,6 +29,9 @@ DONT_REDIRECT = "dont_redirect"
 REDIRECT_URLS = "redirect_urls"  # the URLs a redirected request went through, first first
 DOWNLOAD_MAXSIZE = "download_maxsize"  # Scrapy's own cut; 0 while WARC_MAXSIZE cuts instead
 DONT_OBEY_ROBOTSTXT = "dont_obey_robotstxt"  # robots.txt requests themselves
+DOWNLOAD_TIMEOUT = (
+    "download_timeout"  # this request's DOWNLOAD_TIMEOUT (a shared lease outlives it)
+)
 
 # --- response.flags -----------------------------------------------------------
 DATALOSS = "dataloss"  # Scrapy: the body arrived cut short (DOWNLOAD_FAIL_ON_DATALOSS = False)
@@ -55,6 +58,7 @@ REQUEST_KEYS = frozenset(
         REDIRECT_URLS,
         DOWNLOAD_MAXSIZE,
         DONT_OBEY_ROBOTSTXT,
+        DOWNLOAD_TIMEOUT,
     }
 )
 RESPONSE_FLAGS = frozenset({DATALOSS, DOWNLOAD_STOPPED, ARCHIVED, ARCHIVE, MISSING})

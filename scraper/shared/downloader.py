@@ -12,6 +12,7 @@ from scrapy.core.downloader import Downloader, Slot
 from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import _schedule_coro
 
+from scraper import meta
 from scraper.shared.connection import connect, keys
 from scraper.shared.politeness import SharedSlots
 from scraper.shared.workers import this_worker
@@ -124,7 +125,8 @@ class SharedSlotsDownloader(Downloader):
                     publish=agreed is not None and slot.delay != agreed,
                     jitter_factor=1 + random.uniform(-slot.jitter, slot.jitter),
                     concurrency=slot.concurrency,
-                    lease=float(request.meta.get("download_timeout", self.timeout)) + LEASE_MARGIN,
+                    lease=float(request.meta.get(meta.DOWNLOAD_TIMEOUT, self.timeout))
+                    + LEASE_MARGIN,
                 )
             except RedisError as error:
                 self._alone(error)
