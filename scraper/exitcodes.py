@@ -55,15 +55,23 @@ def idle(figures: Mapping[str, Any]) -> bool:
     return not figures.get("fetched") and not figures.get("errors")
 
 
-def crawl_exit_code(reason: str, figures: Mapping[str, Mapping[str, Any]]) -> int:
-    """The code of a run that closed with ``reason``, from the figures of each source it worked on."""
+def crawl_exit_code(
+    reason: str, figures: Mapping[str, Mapping[str, Any]], skip_idle: bool = False
+) -> int:
+    """The code of a run that closed with ``reason``, from the figures of each source.
+
+    With ``skip_idle``, a source this process did nothing for is left out: in a shared crawl
+    another worker may have done its requests, a replay --in-place may find nothing left to
+    judge. Otherwise a source that fetched nothing (robots.txt aside) has failed.
+    """
     if reason == WRITE_FAILED:
         return IO_ERROR
     if reason == REDIS_UNREACHABLE:
         return UNAVAILABLE
     if reason == SHUTDOWN:
         return INTERRUPTED
-    figures = {name: source for name, source in figures.items() if not idle(source)}
+    if skip_idle:
+        figures = {name: source for name, source in figures.items() if not idle(source)}
     if not figures:
         return OK
     if not any(source.get("answered") for source in figures.values()):

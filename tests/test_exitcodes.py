@@ -8,7 +8,7 @@ from pathlib import Path
 from scraper import exitcodes
 from scraper.exitcodes import crawl_exit_code
 from sitefixture.scrapyrun import run_signalled
-from sitefixture.server import free_port
+from sitefixture.server import FixtureServer, free_port
 from tests.conftest import ServedSite, crawl
 
 GOOD = {"fetched": 6, "answered": 5, "errors": 0}
@@ -31,9 +31,18 @@ def test_the_code_follows_the_sources_figures() -> None:
 
 def test_a_source_this_worker_never_touched_is_no_failure() -> None:
     """In a shared crawl another worker may have done all of a source's requests."""
-    assert crawl_exit_code("finished", {"a": GOOD, "b": IDLE}) == exitcodes.OK
-    assert crawl_exit_code("finished", {"a": IDLE, "b": IDLE}) == exitcodes.OK
-    assert crawl_exit_code("finished", {"a": UNREACHABLE, "b": IDLE}) == exitcodes.FAILED
+    assert crawl_exit_code("finished", {"a": GOOD, "b": IDLE}, skip_idle=True) == exitcodes.OK
+    assert crawl_exit_code("finished", {"a": IDLE, "b": IDLE}, skip_idle=True) == exitcodes.OK
+    assert (
+        crawl_exit_code("finished", {"a": UNREACHABLE, "b": IDLE}, skip_idle=True)
+        == exitcodes.FAILED
+    )
+
+
+def test_a_crawl_of_its_own_that_fetched_nothing_for_a_source_failed() -> None:
+    """Without other workers, nobody did the requests a source never sent."""
+    assert crawl_exit_code("finished", {"a": GOOD, "b": IDLE}) == exitcodes.PARTIAL
+    assert crawl_exit_code("finished", {"a": IDLE}) == exitcodes.FAILED
 
 
 def test_an_interruption_or_a_failed_write_outranks_the_figures() -> None:
@@ -60,6 +69,16 @@ def test_a_crawl_where_nothing_answers_exits_failed(tmp_path: Path) -> None:
     assert result.returncode == exitcodes.FAILED, result.log
     assert "Exit code 3: nothing worked (gone, dark)" in result.log
     assert "robots.txt of 127.0.0.1:" in result.log and "cannot be read (" in result.log
+
+
+def test_a_crawl_that_sent_no_request_exits_failed(tmp_path: Path) -> None:
+    """A homepage past URLLENGTH_LIMIT is never asked for: the run did not work, it is not 'ok'."""
+    with FixtureServer() as server:
+        home = f"{server.base_url}/{'a' * 2100}"
+        result = crawl(tmp_path, f'[[source]]\nname = "long"\nurl = "{home}"\n')
+        assert server.paths() == [], result.log
+    assert result.returncode == exitcodes.FAILED, result.log
+    assert "Exit code 3: nothing worked (long)" in result.log
 
 
 def test_a_missing_home_page_is_an_error_of_its_source(

@@ -145,7 +145,12 @@ class SourceSummary:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         figures = {name: self.figures(name) for name in self.sources}
-        code = crawl_exit_code(self.stats.get_value(REASON_STAT) or reason, figures)
+        # A shared crawl's worker may get none of a source's requests; a replay --in-place may
+        # find nothing left to judge. A crawl of its own that fetched nothing has failed.
+        skip_idle = bool(self.crawler.settings.get("REDIS_URL")) or not getattr(
+            spider, "records_runs", True
+        )
+        code = crawl_exit_code(self.stats.get_value(REASON_STAT) or reason, figures, skip_idle)
         state = crawl_state(self.crawler)
         # A replay --in-place is not a run of the crawl: it keeps no figures and judges no health.
         attention = self._record(state if getattr(spider, "records_runs", True) else None, figures)
