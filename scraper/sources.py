@@ -295,6 +295,9 @@ def _read_toml(text: str, path: Path) -> dict[str, Any]:
         raise _fail(
             path, int(match.group(1)) if match else None, "syntax error", str(error)
         ) from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables by recursion.
+        raise _fail(path, None, "syntax error", "arrays or tables nested too deeply") from None
     unknown = set(data) - {"defaults", "source"}
     if unknown:
         raise _fail(

@@ -54,6 +54,10 @@ def test_only_name_and_url_are_required() -> None:
     [
         ('[[source]\nname = "a"\n', "conf/sources.toml:1: syntax error"),
         (
+            '[[source]]\nname = "a"\nkeywords = ' + "[" * 5000 + "]" * 5000 + "\n",
+            "conf/sources.toml: syntax error: arrays or tables nested too deeply",
+        ),
+        (
             '[[source]]\nname = "a"\nurl = "https://a.example/"\nfeeds = "x"\n',
             "conf/sources.toml:4: source 'a' field 'feeds': must be list, not str",
         ),
