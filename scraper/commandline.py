@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -38,6 +39,10 @@ def reports_failure(run: Run) -> Run:
         except CommandFailed as failure:
             print(f"error: {failure}", file=sys.stderr)
             command.exitcode = failure.code
+        except BrokenPipeError:
+            # Whoever read our output stopped (``| head``): stop too, without a traceback at the
+            # interpreter's last flush of stdout.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
     return checked  # type: ignore[return-value]
 

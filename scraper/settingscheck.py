@@ -21,6 +21,8 @@ BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "CORPUS_MIN_WORDS": (0, None),
     "CORPUS_MAX_LINK_RATIO": (0, 1),
     "ATTENTION_IDLE_RUNS": (0, None),
+    "REPORT_DAYS": (1, 3660),  # ten years of days: the page holds a bar per day
+    "REPORT_LATEST": (0, None),
     "ATTENTION_MIN_RESPONSES": (0, None),
     "REDIS_IDLE_TIMEOUT": (0, None),
     "REDIS_WORKER_TIMEOUT": (1, None),

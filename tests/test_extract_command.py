@@ -140,3 +140,24 @@ def test_devices_fifos_huge_and_binary_inputs_are_refused_with_one_line(tmp_path
         "error: image.html: binary data (NUL bytes), not HTML",
     ]
     assert done.stdout.startswith("==> page.html <== ")
+
+
+def test_a_reader_that_stops_early_ends_extract_quietly(tmp_path: Path) -> None:
+    site = build_news_site(BASE, "http://127.0.0.2:8000")
+    page = site.routes[site.articles["a1"].path].body
+    names = []
+    for n in range(80):  # well over a pipe buffer of output
+        (tmp_path / f"a{n}.html").write_bytes(page)
+        names.append(f"a{n}.html")
+    command, env = scrapy_command(["extract", *names], {})
+    reader = subprocess.Popen(
+        ["head", "-c", "10"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL
+    )
+    done = subprocess.run(
+        command, cwd=tmp_path, env=env, stdout=reader.stdin, stderr=subprocess.PIPE, check=False
+    )
+    assert reader.stdin is not None
+    reader.stdin.close()
+    reader.wait()
+    assert "Traceback" not in done.stderr.decode() and "BrokenPipe" not in done.stderr.decode()
+    assert done.returncode == 0

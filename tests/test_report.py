@@ -299,8 +299,12 @@ def test_the_command_writes_the_report_or_says_why_not(tmp_path: Path) -> None:
     assert "never crawled" in (tmp_path / "data" / "report.html").read_text()
     done = run_scrapy(["report", "-a", "source=beta"], tmp_path, settings)
     assert done.returncode == 2 and "error: unknown source(s): beta" in done.stderr
-    done = run_scrapy(["report", "--days", "0"], tmp_path, settings)
-    assert done.returncode == 2 and "--days must be 1 or more, not 0" in done.stderr
+    for days in ("0", "99999999"):
+        done = run_scrapy(["report", "--days", days], tmp_path, settings)
+        assert done.returncode == 2 and f"--days must be from 1 to 3660, not {days}" in done.stderr
+    done = run_scrapy(["report"], tmp_path, {**settings, "REPORT_DAYS": "0"})
+    assert done.returncode == 2
+    assert "setting REPORT_DAYS: 0 is out of range (from 1 to 3660)" in done.stderr
     (tmp_path / "file").write_text("")
     done = run_scrapy(
         ["report", "--output", str(tmp_path / "file" / "report.html")], tmp_path, settings

@@ -12,6 +12,7 @@ from scrapy.exceptions import UsageError
 from scraper import exitcodes
 from scraper.commandline import CheckedCommand, CommandFailed, reports_failure
 from scraper.extensions.report import report_path, write_report
+from scraper.settingscheck import BOUNDS
 from scraper.statestore import StateUnreadable, reading_state
 
 
@@ -50,8 +51,11 @@ class Command(CheckedCommand, ScrapyCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         if opts.days is not None:
-            if opts.days < 1:
-                raise UsageError(f"--days must be 1 or more, not {opts.days}", print_help=False)
+            low, high = BOUNDS["REPORT_DAYS"]
+            if not low <= opts.days <= (high or opts.days):
+                raise UsageError(
+                    f"--days must be from {low} to {high}, not {opts.days}", print_help=False
+                )
             self.settings.set("REPORT_DAYS", opts.days, priority="cmdline")
 
     @reports_failure
