@@ -15,7 +15,7 @@ from scraper.shared.outage import shown
 from sitefixture.redis import RedisServer
 from tests.conftest import ServedSite, warcio_check
 from tests.redisserver import require_redis
-from tests.test_shared_crawl import assert_complete_corpus, start_worker, wait_for
+from tests.test_shared_crawl import Worker, assert_complete_corpus, start_worker, wait_for
 
 
 @pytest.fixture
@@ -31,6 +31,22 @@ def server(tmp_path: Path) -> Iterator[RedisServer]:
 def written(data: Path) -> int:
     manifest = data / "corpus" / "index.jsonl"
     return len(list(read_manifest(data / "corpus"))) if manifest.exists() else 0
+
+
+#: Seconds a request sent before the give-up may take to reach the fixture server.
+SENDING = 0.3
+
+
+def given_up_at(worker: Worker) -> float:
+    """The monotonic time, at most a poll late, when the worker logged that it gave up on Redis."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if "the crawl stops" in worker.log.read_text():
+            return time.monotonic()
+        if worker.process.poll() is not None:
+            raise AssertionError(worker.log.read_text()[-3000:])
+        time.sleep(0.02)
+    raise AssertionError("the worker never gave up on Redis")
 
 
 def test_a_worker_waits_for_redis_to_come_back_and_finishes_the_crawl(
@@ -73,12 +89,20 @@ def test_a_worker_stops_cleanly_when_redis_stays_away(
         "outage",
         "w",
         REDIS_OUTAGE_TIMEOUT="2",
+        # Requests wait in the downloader's queue for their turn when Redis is given up on.
+        DOWNLOAD_DELAY="0.5",
+        CONCURRENT_REQUESTS="16",
     )
     wait_for(lambda: written(data) >= 1, worker)
     before = {entry["file"] for entry in read_manifest(data / "corpus")}
     server.stop()
+    gave_up = given_up_at(worker)
     assert worker.wait() == UNAVAILABLE, worker.log.read_text()[-3000:]
     log = worker.log.read_text()
+    # Once the crawl gave up on Redis, the site sees no new request (one already sent may land).
+    late = [r.path for r in news_site.server.requests if r.at > gave_up + SENDING]
+    assert not late, late
+    assert re.search(r"'shared/not_downloaded': [1-9]", log)  # those it had queued, counted
     url = f"redis://127.0.0.1:{server.port}/0"
     assert shown(server.url) == url  # the password is not shown
     stops = [line for line in log.splitlines() if "the crawl stops" in line]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from redis import RedisError
 from scrapy.core.downloader import Downloader, Slot
+from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import _schedule_coro
 
@@ -58,8 +59,10 @@ class SharedSlotsDownloader(Downloader):
     requests in flight. AutoThrottle keeps adjusting the local slot's delay from this worker's
     latencies; each change is published and the others adopt it. A Retry-After pause
     (:meth:`pause_slot`) holds every worker. While Redis does not answer, each call waits for it
-    (:mod:`scraper.shared.outage`); once it is given up on, the worker decides alone, as Scrapy
-    does, with an error in the log and ``shared/politeness_alone``.
+    (:mod:`scraper.shared.outage`). A Redis error that is not an outage makes the worker decide
+    alone, as Scrapy does, with an error in the log and ``shared/politeness_alone``; once an
+    outage is given up on, the crawl stops and the requests still queued here are not
+    downloaded (IgnoreRequest, counted in ``shared/not_downloaded``).
 
     This overrides ``Downloader._process_queue``, which is not public API: checked against
     Scrapy 2.19, the floor in pyproject.toml.
@@ -110,8 +113,26 @@ class SharedSlotsDownloader(Downloader):
         except RedisError as error:
             self._alone(error)
 
+    def _given_up(self) -> str | None:
+        """The message of the Redis outage this crawl gave up on, or None."""
+        outage = getattr(self.shared.server, "outage", None)  # a PatientRedis
+        return outage.gave_up if outage is not None else None
+
+    def _drop_queue(self, slot: Slot, reason: str) -> None:
+        """Fail every request still queued in ``slot``: the crawl stops, the host sees no more."""
+        stats = self.crawler.stats
+        while slot.queue:
+            request, queued = slot.queue.popleft()
+            if stats is not None:
+                stats.inc_value("shared/not_downloaded")
+            queued.errback(IgnoreRequest(f"Not downloaded {request.url}: {reason}"))
+
     def _process_queue(self, slot: Slot) -> None:
         if slot.latercall or not slot.queue:
+            return
+        gave_up = self._given_up()
+        if gave_up is not None:
+            self._drop_queue(slot, gave_up)
             return
         key: str = slot.queue[0][0].meta[self.DOWNLOAD_SLOT]
         self._full.discard(key)
@@ -129,6 +150,10 @@ class SharedSlotsDownloader(Downloader):
                     + LEASE_MARGIN,
                 )
             except RedisError as error:
+                gave_up = self._given_up()
+                if gave_up is not None:
+                    self._drop_queue(slot, gave_up)
+                    return
                 self._alone(error)
                 super()._process_queue(slot)
                 return
