@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from corpus.store import read_manifest
 from scraper.exitcodes import UNAVAILABLE
+from scraper.shared.connection import socket_timeout
 from scraper.shared.outage import shown
 from sitefixture.redis import RedisServer
 from tests.conftest import ServedSite, warcio_check
@@ -35,6 +37,10 @@ def written(data: Path) -> int:
 
 #: Seconds a request sent before the give-up may take to reach the fixture server.
 SENDING = 0.3
+#: Seconds the test may see the give-up late: its polls of the log, a loaded machine.
+POLL_SLACK = 2.0
+#: Seconds a worker may take to close after giving up (the archive, the extraction processes).
+SHUTDOWN = 15.0
 
 
 def given_up_at(worker: Worker) -> float:
@@ -117,5 +123,44 @@ def test_a_worker_stops_cleanly_when_redis_stays_away(
     after = {entry["file"] for entry in read_manifest(data / "corpus")}
     assert before <= after
     assert {path.name for path in (data / "corpus").glob("*.txt")} == after
+    assert not list((data / "archive").glob("*.open"))
+    assert not warcio_check(sorted((data / "archive").glob("*.warc.gz")))
+
+
+def test_a_worker_gives_up_on_a_hung_redis_within_the_outage_timeout(
+    news_site: ServedSite, tmp_path: Path, server: RedisServer
+) -> None:
+    news_site.server.delay = 0.3
+    data = tmp_path / "data"
+    timeout = 4
+    worker = start_worker(
+        tmp_path / "w",
+        data,
+        news_site.site.source_toml(news_site.server.base_url),
+        server.url,
+        "outage",
+        "w",
+        REDIS_OUTAGE_TIMEOUT=str(timeout),
+    )
+    wait_for(lambda: written(data) >= 1, worker)
+    assert server.process is not None
+    server.process.send_signal(signal.SIGSTOP)  # it keeps its port but answers nothing
+    try:
+        hung = time.monotonic()
+        gave_up = given_up_at(worker)
+        code = worker.wait()
+        exited = time.monotonic()
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+    log = worker.log.read_text()
+    assert code == UNAVAILABLE, log[-3000:]
+    # The outage counts from the command that hung; that one and the last try each wait at
+    # most the socket timeout.
+    bound = timeout + 2 * socket_timeout(timeout)
+    assert gave_up - hung <= bound + POLL_SLACK, log[-3000:]
+    # No command waits on the hung server after the give-up: the shutdown is as quick as ever.
+    assert exited - gave_up <= SHUTDOWN, log[-3000:]
+    assert f"Redis at {shown(server.url)} unreachable for " in log
+    assert "Traceback" not in log
     assert not list((data / "archive").glob("*.open"))
     assert not warcio_check(sorted((data / "archive").glob("*.warc.gz")))

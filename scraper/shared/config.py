@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from scraper.shared.connection import keys
+from scraper.shared.connection import keys, socket_timeout
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -16,6 +16,7 @@ SETTLED_ORDER = 5  # outermost spider middleware: sees the output the engine get
 def share_through_redis(settings: BaseSettings) -> None:
     """Point the scheduler and the duplicate filter at Redis (scrapy-redis's settings)."""
     names = keys(settings)
+    seconds = socket_timeout(settings.getfloat("REDIS_OUTAGE_TIMEOUT"))
     for name, value in {
         "SCHEDULER": "scraper.shared.scheduler.SharedScheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
@@ -26,7 +27,11 @@ def share_through_redis(settings: BaseSettings) -> None:
         # Each host's delay and concurrency hold across all workers (scraper.shared.politeness).
         "DOWNLOADER": "scraper.shared.downloader.SharedSlotsDownloader",
         # scrapy-redis's clients (queue, seen-set) ride out an outage as ours do.
-        "REDIS_PARAMS": {"redis_cls": "scraper.shared.outage.PatientRedis"},
+        "REDIS_PARAMS": {
+            "redis_cls": "scraper.shared.outage.PatientRedis",
+            "socket_timeout": seconds,
+            "socket_connect_timeout": seconds,
+        },
     }.items():
         settings.set(name, value, priority="spider")
     middlewares = settings.getdict("SPIDER_MIDDLEWARES")

@@ -11,6 +11,15 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 
+MAX_SOCKET_TIMEOUT = 10.0  # seconds a command may hang on a silent server before it fails
+
+
+def socket_timeout(outage_timeout: float) -> float:
+    """Seconds a command may wait for an answer: a fraction of ``REDIS_OUTAGE_TIMEOUT``, so a
+    hung server is given up on within about that timeout plus this one."""
+    return max(1.0, min(MAX_SOCKET_TIMEOUT, outage_timeout / 4))
+
+
 class SharedCrawlError(Exception):
     """The shared crawl cannot start: the extra is missing or Redis cannot be reached."""
 
@@ -40,12 +49,14 @@ def connect(settings: BaseSettings) -> Redis:
     url = settings.get("REDIS_URL")
     if not url:
         raise SharedCrawlError("REDIS_URL is not set: the Redis crawl state and queue need it")
+    timeout = settings.getfloat("REDIS_OUTAGE_TIMEOUT")
+    seconds = socket_timeout(timeout)
     try:
-        server = PatientRedis.from_url(url, socket_connect_timeout=10, socket_timeout=30)
+        server = PatientRedis.from_url(url, socket_connect_timeout=seconds, socket_timeout=seconds)
         server.ping_once()
     except (redis.RedisError, ValueError) as error:
         raise SharedCrawlError(f"cannot reach Redis at {shown(url)}: {error}") from None
-    outage_of(url).timeout = settings.getfloat("REDIS_OUTAGE_TIMEOUT")
+    outage_of(url).timeout = timeout
     return server
 
 

@@ -4,7 +4,7 @@ Every Redis client of a shared crawl is a :class:`PatientRedis`: a command that 
 want of a connection is tried again after 0.1, 0.2, 0.4 ... seconds (at most
 ``MAX_DELAY``) while the outage has lasted less than ``REDIS_OUTAGE_TIMEOUT``. The worker
 waits meanwhile (its downloads pause). Once the outage outlasts the timeout, the clients
-of that server give up: :class:`RedisUnreachable` at once for every failing command, and
+of that server give up: :class:`RedisUnreachable` at once for every command, and
 the listeners of :class:`Outage` are told, once, so the crawl can stop.
 """
 
@@ -65,12 +65,17 @@ class Outage:
 
     def call(self, command: Callable[[], T]) -> T:
         """``command()``, tried again while the outage lasts less than the timeout."""
+        if self.gave_up is not None:
+            # Not tried: a hung server would hold every command of the shutdown for the socket
+            # timeout.
+            raise RedisUnreachable(self.gave_up)
         delay = FIRST_DELAY
         while True:
+            began = time.monotonic()
             try:
                 result = command()
             except _LOST as error:
-                delay = self._failed(error, delay)
+                delay = self._failed(error, delay, began)
                 continue
             if self.down_since is not None and self.gave_up is None:
                 self.back_at = time.monotonic()
@@ -84,13 +89,17 @@ class Outage:
         """Whether Redis came back from an outage less than ``seconds`` ago."""
         return self.back_at is not None and time.monotonic() - self.back_at < seconds
 
-    def _failed(self, error: Exception, delay: float) -> float:
-        """Wait before the next try and return the delay after it, or raise RedisUnreachable."""
+    def _failed(self, error: Exception, delay: float, began: float) -> float:
+        """Wait before the next try and return the delay after it, or raise RedisUnreachable.
+
+        The outage began when the first failing command did: one that hung until its socket
+        timeout counts that time too.
+        """
         if self.gave_up is not None:
             raise RedisUnreachable(self.gave_up) from error
         now = time.monotonic()
         if self.down_since is None:
-            self.down_since = now
+            self.down_since = began
             logger.warning(
                 "Redis at %s does not answer (%s): trying again for up to %g s "
                 "(REDIS_OUTAGE_TIMEOUT)",
