@@ -128,7 +128,7 @@ def reading_state(settings: BaseSettings) -> Iterator[CrawlStateStore | None]:
     try:
         state = store_class(settings).open_to_read(settings)
     except SharedCrawlError as error:
-        raise StateUnreadable(str(error), exitcodes.FAILED) from error
+        raise StateUnreadable(str(error), error.code) from error
     except sqlite3.Error as error:
         message = f"{path}: cannot read the crawl state: {error}"
         raise StateUnreadable(message, exitcodes.IO_ERROR) from error

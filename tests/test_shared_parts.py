@@ -179,6 +179,29 @@ def test_an_unreachable_redis_stops_the_crawl_with_its_url(tmp_path: Path) -> No
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize(
+    ("url", "shown_url", "reason"),
+    [
+        ("http://127.0.0.1:6379/0", "http://127.0.0.1:6379/0", "must specify one of"),
+        ("redis://:s3cret@127.0.0.1:abc/0", "redis://127.0.0.1:abc/0", "'abc'"),
+    ],
+)
+def test_a_redis_url_that_is_no_redis_url_is_a_configuration_error(
+    tmp_path: Path, url: str, shown_url: str, reason: str
+) -> None:
+    (tmp_path / "sources.toml").write_text('[[source]]\nname = "a"\nurl = "http://127.0.0.1:9/"\n')
+    done = run_scrapy(
+        ["crawl", "news"], tmp_path, {"REDIS_URL": url, "DATA_DIR": str(tmp_path / "data")}
+    )
+    assert done.returncode == 2, done.stderr[-3000:]
+    lines = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(lines) == 1, done.stderr[-3000:]
+    assert lines[0].startswith(f"error: REDIS_URL '{shown_url}' is not a Redis URL: ")
+    assert reason in lines[0]
+    assert "s3cret" not in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_workers_share_the_data_dir_lock_and_a_lone_crawl_waits_for_them(tmp_path: Path) -> None:
     first = DataDirLock(tmp_path, shared=True).acquire()
     second = DataDirLock(tmp_path, shared=True).acquire()

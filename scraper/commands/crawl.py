@@ -61,7 +61,7 @@ class Command(CheckedCommand, ScrapyCrawlCommand):
             try:
                 connect(self.settings).close()
             except SharedCrawlError as error:
-                raise CommandFailed(str(error), exitcodes.FAILED) from None
+                raise CommandFailed(str(error), error.code) from None
         with self.data_dir_locked(shared=shared):
             try:
                 state_store = (

@@ -6,6 +6,8 @@ import importlib.util
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from scraper import exitcodes
+
 if TYPE_CHECKING:
     from redis import Redis
     from scrapy.settings import BaseSettings
@@ -21,7 +23,14 @@ def socket_timeout(outage_timeout: float) -> float:
 
 
 class SharedCrawlError(Exception):
-    """The shared crawl cannot start: the extra is missing or Redis cannot be reached."""
+    """The shared crawl cannot start: the extra is missing or Redis cannot be reached.
+
+    ``code`` is the exit code: FAILED, or CONFIG for a ``REDIS_URL`` that is no Redis URL.
+    """
+
+    def __init__(self, message: str, code: int = exitcodes.FAILED) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def missing_extra() -> str | None:
@@ -53,6 +62,11 @@ def connect(settings: BaseSettings) -> Redis:
     seconds = socket_timeout(timeout)
     try:
         server = PatientRedis.from_url(url, socket_connect_timeout=seconds, socket_timeout=seconds)
+    except ValueError as error:
+        raise SharedCrawlError(
+            f"REDIS_URL {shown(url)!r} is not a Redis URL: {error}", exitcodes.CONFIG
+        ) from None
+    try:
         server.ping_once()
     except (redis.RedisError, ValueError) as error:
         raise SharedCrawlError(f"cannot reach Redis at {shown(url)}: {error}") from None

@@ -38,9 +38,8 @@ def shown(url: str) -> str:
     if parts.password is None:
         return url
     user = f"{parts.username}@" if parts.username else ""
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return urlunsplit(parts._replace(netloc=f"{user}{host}{port}"))
+    where = parts.netloc.rpartition("@")[2]  # host and port as written, even a bad port
+    return urlunsplit(parts._replace(netloc=f"{user}{where}"))
 
 
 class RedisUnreachable(redis.ConnectionError, OSError):
