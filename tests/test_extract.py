@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from corpus.extract import extract_article
 from sitefixture.news import build_news_site
 
@@ -45,3 +47,18 @@ def test_charset_and_empty_pages() -> None:
     assert article is not None and "ñandú" in article.text()
     assert extract_article(b"", "http://n.example/a") is None
     assert extract_article(b"   ", "http://n.example/a") is None
+
+
+def test_binary_bodies_are_no_documents() -> None:
+    noise = random.Random(3).randbytes(30_000)
+    assert extract_article(noise, "http://127.0.0.1/news/2026/11/20/noise") is None
+    # A stray control character in a real page is left out, not taken for binary.
+    paragraphs = "".join(
+        f"<p>On day {n} the ministers met again to talk about the pipeline deal and its cost.</p>"
+        for n in range(20)
+    )
+    body = paragraphs.replace("deal", "deal\x07", 1)
+    page = f"<html><body><article>{body}</article></body></html>"
+    article = extract_article(page.encode(), "http://127.0.0.1/news/2026/11/20/talks")
+    assert article is not None and len(article.paragraphs) == 20
+    assert "\x07" not in article.text()
