@@ -259,7 +259,8 @@ _SEPARATORS = (" | ", "｜", " - ", " – ", " — ", " · ", " * ", "：", " ::
 # Controls that reorder or hide what a reader sees (bidi overrides, embeddings and isolates, the
 # byte-order mark) and C0/C1 control characters: never part of a headline.
 _HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff]")
-_LEADING_SEPARATOR = re.compile(r"^(?:[|｜·]|[-–—](?=\s))")
+# Only a bar: a leading dash opens a quote in many presses ("– Angsten vil øke").
+_LEADING_SEPARATOR = re.compile(r"^[|｜·]")
 
 
 def clean_headline(title: str) -> str:
