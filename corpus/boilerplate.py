@@ -3,8 +3,9 @@
 Before extraction, per-source CSS selectors narrow the page to its body or drop
 known blocks, and captions and picture figures go (a figure holding text stays).
 After extraction, a line is dropped when it repeats the headline, is mostly the
-text of a link (related articles, "read also" lists, tag clouds, menus), is a
-known prompt (subscribe, comment, read more, report an error), an image credit,
+text of a link to another page (related articles, "read also" lists, tag clouds,
+menus; not a table of contents' link to a heading of the page, a link whose text is
+a web or mail address, or a table row), is a known prompt (subscribe, comment, read more, report an error), an image credit,
 a byline or dateline, or a paragraph repeated whole. Each rule has a name in
 :data:`RULES`, by which the benchmark switches it off to measure what it earns.
 """
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, field
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 import lxml.html
 from lxml.cssselect import CSSSelector
@@ -63,6 +65,8 @@ BYLINE = re.compile(r"^(?:by|von|por|par|af|av|di|door|autor|author)\s+\S", re.I
 # What makes a figure article text rather than a picture: text blocks of a few words at least.
 FIGURE_TEXT = ".//p | .//blockquote | .//table | .//ul | .//ol | .//pre"
 FIGURE_MIN_WORDS = 8
+# Link text that is itself a web or mail address: the reference a text cites, not a teaser.
+ADDRESS = re.compile(r"^(?:(?:https?://|www\.)\S+|[^\s@]+@[^\s@]+\.\w+)$", re.IGNORECASE)
 SHORT_LINE_WORDS = 8
 LINK_SHARE = 0.6
 LINK_MIN_CHARS = 12
@@ -137,12 +141,15 @@ class PageSignals:
     headlines: set[str] = field(default_factory=set)
     anchors: set[str] = field(default_factory=set)
     authors: list[str] = field(default_factory=list)
+    # The texts of links away from the page (the mostly-link rule's); ``None``: all of ``anchors``.
+    leading_away: set[str] | None = None
     # The anchors long enough for the mostly-link rule, shortest first, and their lengths.
     _long: list[str] = field(default_factory=list, init=False, repr=False)
     _lengths: list[int] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._long = sorted((a for a in self.anchors if len(a) > LINK_MIN_CHARS), key=len)
+        texts = self.anchors if self.leading_away is None else self.leading_away
+        self._long = sorted((a for a in texts if len(a) > LINK_MIN_CHARS), key=len)
         self._lengths = [len(a) for a in self._long]
 
     def anchors_between(self, shortest: float, longest: int) -> list[str]:
@@ -153,10 +160,37 @@ class PageSignals:
 
     @classmethod
     def of(
-        cls, tree: lxml.html.HtmlElement, headlines: Iterable[str | None], authors: Iterable[str]
+        cls,
+        tree: lxml.html.HtmlElement,
+        headlines: Iterable[str | None],
+        authors: Iterable[str],
+        url: str = "",
     ) -> PageSignals:
-        anchors = {normalize(a.text_content()) for a in tree.iter("a")} - {""}
-        return cls({h for h in headlines if h}, anchors, [a for a in authors if a])
+        """The signals of ``tree``, the page at ``url``."""
+        path = _path(url)
+        anchors: set[str] = set()
+        leading_away: set[str] = set()
+        for a in tree.iter("a"):
+            text = normalize(a.text_content())
+            if not text:
+                continue
+            anchors.add(text)
+            if not (_within_page(a.get("href") or "", path) or ADDRESS.match(text)):
+                leading_away.add(text)
+        return cls({h for h in headlines if h}, anchors, [a for a in authors if a], leading_away)
+
+
+def _path(url: str) -> str | None:
+    try:
+        return urlsplit(url.strip()).path
+    except ValueError:
+        return None
+
+
+def _within_page(href: str, path: str | None) -> bool:
+    """A link to a named place of this page (a table of contents): its text is a heading's."""
+    fragment = href.partition("#")[2]
+    return bool(fragment) and (href.startswith("#") or _path(href.partition("#")[0]) == path)
 
 
 def furniture_rule(line: str, page: PageSignals, off: frozenset[str] = frozenset()) -> str | None:
@@ -191,7 +225,8 @@ def _byline_dateline(line: str, page: PageSignals) -> bool:
 
 
 def _mostly_link_rule(line: str, page: PageSignals) -> bool:
-    if len(line) <= 20 or _is_sentence(line):
+    # A table row (trafilatura writes "| cell | cell |") is data, though a cell may be a link.
+    if len(line) <= 20 or _is_sentence(line) or line.startswith("| "):
         return False
     # Only an anchor no longer than the line can be in it.
     return any(anchor in line for anchor in page.anchors_between(LINK_SHARE * len(line), len(line)))

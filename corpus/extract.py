@@ -149,7 +149,7 @@ def extract_body(
 ) -> Body:
     """trafilatura's text of the page, cleaned of furniture and checked (see the module's steps)."""
     off = options.rules_off
-    signals = PageSignals.of(tree, [data.headline, data.og_title, *data.h1], data.authors)
+    signals = PageSignals.of(tree, [data.headline, data.og_title, *data.h1], data.authors, url)
     narrowed = narrow(tree, options.body_selector, options.exclude_selectors, off)
     raw = _trafilatura_body(narrowed, url, options)
     lines = clean_lines(raw, signals, off)

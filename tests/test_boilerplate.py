@@ -185,3 +185,28 @@ def test_sentences_that_start_like_a_prompt_are_kept() -> None:
         assert not is_furniture(sentence, page_signals), sentence
     for label in ("Teilen", "Popular", "Comments 4", "Related Posts", "Tags: Venezuela, Russia"):
         assert is_furniture(label, page_signals), label
+
+
+def test_headings_of_a_table_of_contents_addresses_and_table_cells_stay() -> None:
+    headings = ["Why the deal matters for Caracas", "What Moscow gets in return"]
+    contents = "<ul>" + "".join(
+        f'<li><a href="#part-{n}">{escape(h)}</a></li>' for n, h in enumerate(headings)
+    )
+    contents += f'<li><a href="{URL}#part-1">{escape(headings[1])}</a></li></ul>'
+    address = "https://www.example.org/energy/report-2026.pdf"
+    mail = "energy.desk.caracas@example.org"
+    operator = "Petróleos de Venezuela Sociedad Anónima"
+    middle = (
+        f'\n<h2 id="part-0">{escape(headings[0])}</h2>\n'
+        f'<p><a href="{address}">{address}</a></p>\n'
+        f'<p>Mail: <a href="mailto:{mail}">{mail}</a></p>\n'
+        f'<h2 id="part-1">{escape(headings[1])}</h2>\n'
+        "<table><tr><th>Field</th><th>Operator</th></tr>"
+        f'<tr><td>Carabobo</td><td><a href="/companies/pdvsa">{operator}</a></td></tr></table>\n'
+    )
+    related = links("Oil output rises again in the Orinoco belt")
+    text = "\n".join(body_of(page(before=contents, middle=middle, after=related)))
+    for kept in (*headings, address, mail, operator):
+        assert kept in text, kept
+    # a link to another page is still furniture
+    assert "Orinoco" not in text
