@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
-from benchmarks.metrics import Match, aggregate, match, shingles
+from benchmarks.metrics import Match, aggregate, match, match_snippets, shingles
 
 TRUE = "one two three four five six seven eight"  # 5 shingles
 
@@ -49,3 +51,12 @@ def test_an_empty_prediction_counts_against_recall_not_precision() -> None:
     scores = aggregate([match(TRUE, TRUE), match(TRUE, "")])
     assert scores.precision == 1.0
     assert scores.recall == pytest.approx(0.5)
+
+
+def test_the_same_words_in_another_normal_form_are_the_same_text() -> None:
+    composed = "Việt Nam thắng đậm trên sân nhà"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert decomposed != composed
+    assert match(composed, decomposed).f1 == 1.0
+    found = match_snippets([composed], [], decomposed)
+    assert (found.tp, found.fn) == (1, 0)
