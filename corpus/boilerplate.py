@@ -1,7 +1,8 @@
 """Boilerplate that survives trafilatura: removed from the tree before, and line by line after.
 
 Before extraction, per-source CSS selectors narrow the page to its body or drop
-known blocks, and captions and picture figures go (a figure holding text stays).
+known blocks, and captions, picture figures and pull quotes (a figure whose text the
+page says elsewhere) go; any other figure holding text stays, as text.
 After extraction, a line is dropped when it repeats the headline, is mostly the
 text of a link to another page (related articles, "read also" lists, tag clouds,
 menus; not a table of contents' link to a heading of the page, a link whose text is
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -65,6 +67,9 @@ BYLINE = re.compile(r"^(?:by|von|por|par|af|av|di|door|autor|author)\s+\S", re.I
 # What makes a figure article text rather than a picture: text blocks of a few words at least.
 FIGURE_TEXT = ".//p | .//blockquote | .//table | .//ul | .//ol | .//pre"
 FIGURE_MIN_WORDS = 8
+# A text figure with this share of its word 4-grams said elsewhere on the page is a pull quote.
+PULL_QUOTE_SHARE = 0.5
+_TOKEN = re.compile(r"\w+")
 # Link text that is itself a web or mail address: the reference a text cites, not a teaser.
 ADDRESS = re.compile(r"^(?:(?:https?://|www\.)\S+|[^\s@]+@[^\s@]+\.\w+)$", re.IGNORECASE)
 SHORT_LINE_WORDS = 8
@@ -89,8 +94,7 @@ def narrow(
     for selector in exclude:
         for element in compiled_selector(selector)(tree):
             _drop(element)
-    if "figures" not in off:
-        clear_figures(tree)
+    clear_figures(tree, off)
     if body is None:
         return tree
     chosen = compiled_selector(body)(tree)
@@ -105,18 +109,37 @@ def narrow(
     return document
 
 
-def clear_figures(tree: lxml.html.HtmlElement) -> None:
-    """Drop captions and media figures; a figure holding text (a table, a quote) becomes a block.
+def clear_figures(tree: lxml.html.HtmlElement, off: frozenset[str] = frozenset()) -> None:
+    """Drop captions, picture figures and pull quotes; another figure holding text becomes a block.
 
     trafilatura drops every ``<figure>``; sites put tables, quotes and body text in them.
+    Rules ``captions``, ``figures`` and ``pull-quotes`` of :data:`RULES` (less ``off``).
     """
-    for caption in tree.xpath("//figcaption"):
-        _drop(caption)
+    if "captions" not in off:
+        for caption in tree.xpath("//figcaption"):
+            _drop(caption)
+    page: Counter[tuple[str, ...]] | None = None
     for figure in tree.xpath("//figure"):
-        if figure.xpath(FIGURE_TEXT) and word_count(figure.text_content()) >= FIGURE_MIN_WORDS:
-            figure.tag = "div"
-        else:
-            _drop(figure)
+        text = figure.text_content()
+        if not (figure.xpath(FIGURE_TEXT) and word_count(text) >= FIGURE_MIN_WORDS):
+            if "figures" not in off:
+                _drop(figure)
+            continue
+        if "pull-quotes" not in off:
+            if page is None:
+                page = _grams(tree.text_content())
+            own = _grams(text)
+            if sum(n < page[gram] for gram, n in own.items()) >= PULL_QUOTE_SHARE * len(own):
+                page -= own
+                _drop(figure)
+                continue
+        figure.tag = "div"
+
+
+def _grams(text: str) -> Counter[tuple[str, ...]]:
+    """The word 4-grams of ``text`` (case folded), counted."""
+    words = _TOKEN.findall(text.casefold())
+    return Counter(zip(words, words[1:], words[2:], words[3:]))
 
 
 def with_head_of(
@@ -241,7 +264,9 @@ _LINE_RULES: tuple[tuple[str, Callable[[str, PageSignals], bool]], ...] = (
 )
 # Every rule that removes text, by the name the benchmark's ablation switches it off with.
 RULES: tuple[str, ...] = (
+    "captions",
     "figures",
+    "pull-quotes",
     *(name for name, _ in _LINE_RULES),
     "repeats",
     "declared-body",

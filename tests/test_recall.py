@@ -37,6 +37,16 @@ def test_a_quote_in_a_figure_is_kept_and_its_caption_and_a_picture_go() -> None:
     assert not any("polling station" in line or "press conference" in line for line in kept)
 
 
+def test_a_pull_quote_repeating_the_text_goes() -> None:
+    said = "No school in the valley will stay closed after the first snow falls this year"
+    quote = f"<figure><blockquote><p>“{said}”</p></blockquote></figure>"
+    paragraph = f"<p>The governor spoke in Mérida on Tuesday. {said}, she promised.</p>"
+    kept = body_of(page(paragraph + quote))
+    assert sum(said in line for line in kept) == 1
+    # the same figure on a page that does not say it elsewhere is a quote, and stays
+    assert f"“{said}”" in body_of(page(quote))
+
+
 def test_a_table_in_a_figure_is_kept() -> None:
     rows = [
         ("Mérida", "41,204 votes for the governing party"),
