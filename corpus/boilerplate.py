@@ -198,7 +198,9 @@ class PageSignals:
             if not text:
                 continue
             anchors.add(text)
-            if not (_within_page(a.get("href") or "", path) or ADDRESS.match(text)):
+            if len(text) > LINK_MIN_CHARS and not (
+                _within_page(a.get("href") or "", path) or ADDRESS.match(text)
+            ):
                 leading_away.add(text)
         return cls({h for h in headlines if h}, anchors, [a for a in authors if a], leading_away)
 

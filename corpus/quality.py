@@ -16,6 +16,7 @@ STUB_WORDS = 150
 # Cleaning that keeps less than this share of trafilatura's words has thrown text away: keep its text.
 GUARD_SHARE = 0.5
 GUARD_MIN_WORDS = 50
+HEADING_WORDS = 8
 PAYWALL = re.compile(
     r"subscribe to (?:continue|read)|subscribers? only|for subscribers|this (?:article|content) is (?:only )?for"
     r"|to continue reading|already a subscriber|nur für abonnenten|exklusiv für abonnenten|abo abschließen"
@@ -42,12 +43,33 @@ def _length(lines: list[str]) -> int:
 
 
 def keep_declared_body(lines: list[str], article_body: str | None) -> list[str]:
-    """When the page declares a body of comparable size, keep only lines that share text with it."""
+    """When the page declares a body of comparable size, keep only lines that share text with it.
+
+    A subheading between two such lines stays: a declared body is plain text, often without them.
+    """
     if not article_body or len(article_body) < 0.5 * _length(lines):
         return lines
     declared = normalize(article_body)
     declared_shingles = shingles(declared)
-    return [line for line in lines if line in declared or shingles(line) & declared_shingles]
+    shared = [line in declared or bool(shingles(line) & declared_shingles) for line in lines]
+    return [
+        line
+        for i, line in enumerate(lines)
+        if shared[i]
+        or 0 < i < len(lines) - 1
+        and shared[i - 1]
+        and shared[i + 1]
+        and _heading(line)
+    ]
+
+
+def _heading(line: str) -> bool:
+    """A few words that end no sentence and start no list item or table row."""
+    return (
+        word_count(line) <= HEADING_WORDS
+        and not line.endswith((".", ":"))
+        and not line.startswith(("- ", "| "))
+    )
 
 
 def declared_paragraphs(article_body: str | None) -> list[str]:

@@ -105,6 +105,22 @@ def test_declared_body_trims_lines_it_does_not_contain() -> None:
     assert article is not None and article.paragraphs == body
 
 
+def test_declared_body_keeps_the_subheadings_it_leaves_out() -> None:
+    body = paragraphs("declared-body", True, count=6)
+    heading, teaser = "What the treaty changes", "- Kremlin hosts a delegation"
+    ld = {"@type": "NewsArticle", "headline": "A story", "articleBody": " ".join(body)}
+    html = page(
+        "".join(f"<p>{escape(p)}</p>" for p in body[:3])
+        + f"<h2>{heading}</h2>"
+        + "".join(f"<p>{escape(p)}</p>" for p in body[3:5])
+        + f"<ul><li>{teaser[2:]}</li></ul><p>{escape(body[5])}</p>",
+        f'<script type="application/ld+json">{json.dumps(ld)}</script>',
+    )
+    article = extract_article(html, URL, "utf-8")
+    # the subheading sits between declared paragraphs; a list item there is no heading
+    assert article is not None and article.paragraphs == [*body[:3], heading, *body[3:]]
+
+
 def script_rendered_page(content_html: str) -> str:
     """A page whose markup is an empty shell; its article HTML sits in hydration data."""
     state = {
