@@ -31,11 +31,11 @@ def complete_members(stream: BinaryIO) -> Iterator[tuple[int, int]]:
     Offsets count from where ``stream`` stands. Stops at the first member that is
     cut short, corrupt or not a whole record.
     """
-    for offset, length, _ in _complete_records(stream):
+    for offset, length, _ in complete_records(stream):
         yield offset, length
 
 
-def _complete_records(stream: BinaryIO) -> Iterator[tuple[int, int, bytearray]]:
+def complete_records(stream: BinaryIO) -> Iterator[tuple[int, int, bytearray]]:
     """:func:`complete_members`, with each member's record, inflated."""
     offset = 0
     pending = b""
@@ -106,7 +106,7 @@ def whole_records(stream: BinaryIO) -> Iterator[tuple[int, int, bytearray]]:
     while True:
         stream.seek(position)
         end = position
-        for offset, length, record in _complete_records(stream):
+        for offset, length, record in complete_records(stream):
             yield position + offset, length, record
             end = position + offset + length
         found = next_record_member(stream, end + 1)

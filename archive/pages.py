@@ -20,6 +20,7 @@ from archive.capture import ArchivedPage, archived_page
 from archive.context import CrawlContext
 from archive.reader import iter_whole_records
 from archive.revisits import RevisitTarget, resolve
+from archive.skim import skim_records
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class _Payloads:
         self.by_digest: dict[tuple[str, str], tuple[Path, int]] = {}
 
     def add(self, page: ArchivedPage, path: Path, digest: str | None) -> None:
+        """Note where ``page``, a full response of ``path``, is."""
         place = (path, int(page.location["offset"]))
         self.by_id[str(page.location["record_id"])] = place
         if digest:
@@ -47,20 +49,45 @@ class _Payloads:
         )
 
 
-def iter_pages(paths: Iterable[str | os.PathLike[str]]) -> Iterator[ArchivedPage]:
+def _resolved(
+    page: ArchivedPage, target: RevisitTarget, payloads: _Payloads, skimmed: bool
+) -> bool:
+    """Give revisit ``page`` its original's payload, or only its place when ``skimmed``."""
+    if not skimmed:
+        return resolve(page, target, payloads) is not None
+    place = payloads.locate(target)
+    if place is not None:
+        page.payload_at = (str(place[0]), place[1], 0)
+    return place is not None
+
+
+def iter_pages(
+    paths: Iterable[str | os.PathLike[str]], payloads: bool = True
+) -> Iterator[ArchivedPage]:
     """Yield the HTTP responses and revisits of ``paths`` in order, each with its request's context.
 
-    A revisit whose original is not in ``paths`` is skipped with a warning.
+    A revisit whose original is not in ``paths`` is skipped with a warning. With
+    ``payloads=False``, a file with a fresh CDXJ index is walked by it
+    (:mod:`archive.skim`): its pages come with an empty payload and
+    ``payload_at`` saying where to read it (the original's record for a revisit);
+    other files are read whole as with ``payloads=True``.
     """
-    payloads = _Payloads()
+    places = _Payloads()
     for path in map(Path, paths):
-        yield from _file_pages(path, payloads)
+        skimmed = None if payloads else skim_records(path)
+        if skimmed is None:
+            yield from _file_pages(path, iter_whole_records(path), places)
+        else:
+            yield from _file_pages(path, skimmed, places)
 
 
-def _file_pages(path: Path, payloads: _Payloads) -> Iterator[ArchivedPage]:
+def _file_pages(
+    path: Path, records: Iterable[tuple[ArcWarcRecord, bytes | None, int, int]], payloads: _Payloads
+) -> Iterator[ArchivedPage]:
+    """The pages of ``records`` of ``path``; a record whose content is ``None`` was not read."""
     requests: dict[str, ArcWarcRecord] = {}  # by their own id and by the record they go with
     held: ArchivedPage | None = None  # our writer puts the request after its response
-    for record, block, offset, length in iter_whole_records(path):
+    for record, block, offset, length in records:
         headers = record.rec_headers
         if record.rec_type == "request":
             if (
@@ -79,10 +106,12 @@ def _file_pages(path: Path, payloads: _Payloads) -> Iterator[ArchivedPage]:
             held = None
         if record.rec_type not in ("response", "revisit") or record.http_headers is None:
             continue
-        page = archived_page(record, path, block, offset, length)
+        page = archived_page(record, path, block or b"", offset, length)
         if record.rec_type == "response":
             payloads.add(page, path, headers.get_header("WARC-Payload-Digest"))
-        elif resolve(page, RevisitTarget.of(headers), payloads) is None:
+            if block is None:
+                page.payload_at = (str(path), offset, length)
+        elif not _resolved(page, RevisitTarget.of(headers), payloads, block is None):
             logger.warning(
                 "%s: revisit of %s at offset %s: its original is not in the archive",
                 path,

@@ -1,18 +1,28 @@
 """Replay speed: the corpus rebuilt from the archive, against extraction alone on the same pages.
 
     python -m benchmarks.replay --pages ../shared/pages
+    python -m benchmarks.replay --crawled WORKDIR [--rounds N]
 
 Crawls the pages folder served as a fixture site, stops the server, then in the
 same run: ``scrapy replay`` (every core), a crawl from the archive
 (``REPLAY_ARCHIVE``), and our extraction alone, in this process, over the
 article pages read back from the archive. Prints pages/s of each, and whether
 the replayed corpus is the live one byte for byte.
+
+``--crawled WORKDIR`` takes a crawl left by ``benchmarks.crawl --workdir``
+(``WORKDIR/sources.toml``, ``WORKDIR/data/archive``; e.g. ``--copies 10`` gives
+2,580 article pages) and compares, interleaved over ``--rounds``: ``scrapy
+replay`` walking the CDXJ indexes (payloads read by the extraction workers),
+``scrapy replay`` of a copy of the archive without indexes (payloads read by
+the crawl process, as before), and our extraction limit (``extract_article``
+from disk, one process per core).
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import shutil
 import tempfile
 import time
 import zlib
@@ -20,10 +30,12 @@ from pathlib import Path
 
 from archive.pages import iter_pages
 from archive.reader import archive_files
+from benchmarks.peers import own_limit
+from benchmarks.proctree import measure
 from benchmarks.sharedsite import build_shared_site, load_pages, source_toml
 from corpus.extract import extract_article
 from sitefixture import FixtureServer
-from sitefixture.scrapyrun import crawl, run_scrapy
+from sitefixture.scrapyrun import crawl, run_scrapy, scrapy_command
 
 
 def corpus_bytes(directory: Path) -> dict[str, bytes]:
@@ -63,15 +75,68 @@ def timed(label: str, count: int, seconds: float) -> str:
     )
 
 
+def write_articles(articles: list[tuple[str, bytes]], folder: Path) -> list[tuple[Path, str]]:
+    """Write each article's HTML to ``folder``; return (file, URL) pairs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for number, (url, html) in enumerate(articles):
+        path = folder / f"{number:06d}.html"
+        path.write_bytes(html)
+        files.append((path, url))
+    return files
+
+
+def compare_paths(crawled: Path, rounds: int) -> None:
+    """Replay by the indexes against replay reading whole, and our limit, interleaved."""
+    archive = crawled / "data" / "archive"
+    articles = archived_articles(archive)
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        unindexed = work / "archive-unindexed"
+        unindexed.mkdir()
+        for warc in archive_files(archive):
+            shutil.copyfile(warc, unindexed / warc.name)
+        files = write_articles(articles, work / "files")
+        print(f"{len(articles)} article pages in {len(archive_files(archive))} WARC files")
+        for number in range(rounds):
+            for label, folder in (("by the index", archive), ("read whole", unindexed)):
+                corpus = work / f"corpus-{number}-{label.replace(' ', '-')}"
+                command, env = scrapy_command(
+                    ["replay", "--archive", str(folder), "--corpus", str(corpus)],
+                    {"SOURCES_FILE": str(crawled / "sources.toml"), "DATA_DIR": str(work)},
+                )
+                done = measure(command, crawled, env)
+                if done.returncode:
+                    raise SystemExit(f"replay failed:\n{done.output[-3000:]}")
+                print(timed(f"scrapy replay, {label}", len(articles), done.seconds))
+                main, others = (1000 * seconds / len(articles) for seconds in done.crawl_threads)
+                print(
+                    f"  CPU per article page: {done.cpu_per(len(articles))}; of the replay "
+                    f"process: main thread {main:.2f} ms, other threads {others:.2f} ms"
+                )
+            limit = own_limit(files)
+            print(
+                f"our extraction limit (extract_article from disk, every core): {limit:6.1f} pages/s"
+            )
+        corpora = sorted(path for path in work.iterdir() if path.name.startswith("corpus-"))
+        same = all(corpus_bytes(path) == corpus_bytes(corpora[0]) for path in corpora)
+        print(f"identity: all {len(corpora)} replayed corpora {'identical' if same else 'DIFFER'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--pages", type=Path, required=True, help="folder with pages.jsonl and *.html.gz"
-    )
+    parser.add_argument("--pages", type=Path, help="folder with pages.jsonl and *.html.gz")
+    parser.add_argument("--crawled", type=Path, help="a crawl left by benchmarks.crawl --workdir")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of --crawled (default 2)")
     parser.add_argument(
         "--workdir", type=Path, help="keep the data here (default: a temporary folder)"
     )
     args = parser.parse_args()
+    if args.crawled:
+        compare_paths(args.crawled, args.rounds)
+        return
+    if args.pages is None:
+        parser.error("one of --pages and --crawled is required")
 
     site_pages = load_pages(args.pages)
     with tempfile.TemporaryDirectory() as scratch:

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
+    from scraper.fromarchive import ArchivedBody
     from scraper.sources import Source
 
 UNCHANGED = "unchanged"  # a recrawl the server answered 304: the corpus text stands
@@ -59,6 +60,30 @@ class ArticleItems:
             warc=warc,
             body=response.body,
             encoding=getattr(response, "encoding", None),
+            requested_url=requested_url,
+            recrawl=recrawl,
+            sequence=next(self.numbers),
+        )
+
+    def archived_item(
+        self,
+        url: str,
+        source: Source,
+        body: ArchivedBody,
+        *,
+        fetched_at: str,
+        warc: dict[str, Any],
+        requested_url: str,
+        recrawl: bool,
+    ) -> PageItem:
+        """The next item, of an archived response the extraction worker reads at ``body``."""
+        return PageItem(
+            url=url,
+            source=source.name,
+            fetched_at=fetched_at,
+            warc=warc,
+            body=b"",
+            archived=body,
             requested_url=requested_url,
             recrawl=recrawl,
             sequence=next(self.numbers),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from itemadapter import ItemAdapter
 from itemadapter.adapter import AdapterInterface
@@ -13,6 +13,9 @@ from scrapy.http import Response, TextResponse
 
 from corpus.article import Article
 from scraper import meta
+
+if TYPE_CHECKING:
+    from scraper.fromarchive import ArchivedBody
 
 
 @dataclass
@@ -22,7 +25,8 @@ class PageItem:
     ``requested_url`` is the canonical URL the spider asked for (``url`` is where
     redirects ended); ``sequence`` numbers the items in the order the spider
     yielded them; ``outcome``, ``corpus_id`` and ``entry`` (its ``index.jsonl`` line)
-    say what the pipelines made of it.
+    say what the pipelines made of it. An item read back from the archive may have
+    no ``body`` but ``archived``: where the extraction worker reads it.
     """
 
     url: str
@@ -38,6 +42,7 @@ class PageItem:
     outcome: str | None = None
     corpus_id: int | None = None
     entry: dict[str, Any] | None = field(default=None, repr=False)
+    archived: ArchivedBody | None = None
 
 
 class PageItemAdapter(AdapterInterface):

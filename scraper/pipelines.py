@@ -20,6 +20,7 @@ from corpus.options import ExtractionOptions
 from corpus.store import CorpusStore
 from scraper.crawlsources import Sources
 from scraper.failures import write_failed
+from scraper.fromarchive import Extracted, extract_archived
 from scraper.items import PageItem
 from scraper.judge import Judge
 from scraper.ordering import YieldOrder
@@ -98,6 +99,8 @@ class ExtractionPipeline:
                     error,
                 )
                 raise DropItem(f"extraction failed: {item.url}", log_level="DEBUG") from error
+        except DropItem:  # unfit or undecodable, counted already
+            raise
         except (
             Exception
         ) as error:  # a page the extractor cannot take fails the same way every run: settle it
@@ -113,12 +116,40 @@ class ExtractionPipeline:
         pool = self.pool
         assert pool is not None
         try:
-            return await asyncio.wrap_future(
-                pool.submit(extract_for_corpus, item.body, item.url, item.encoding, options)
+            if item.archived is None:
+                return await asyncio.wrap_future(
+                    pool.submit(extract_for_corpus, item.body, item.url, item.encoding, options)
+                )
+            extracted = await asyncio.wrap_future(
+                pool.submit(extract_archived, item.url, item.archived, options)
             )
         except BrokenProcessPool:
             self._renew(pool)
             raise
+        return self._archived_outcome(item, extracted)
+
+    def _archived_outcome(self, item: PageItem, extracted: Extracted) -> Article | None:
+        """The article of an item the worker read from the archive; dropped, counted as the
+        replay spider counts them, when it was unfit or undecodable."""
+        stats = self.crawler.stats
+        assert stats is not None and item.archived is not None
+        if extracted.undecodable:
+            logger.warning(
+                "Cannot decode %s (%s at offset %s): %s",
+                item.url,
+                item.warc.get("filename"),
+                item.warc.get("offset"),
+                extracted.undecodable,
+            )
+            stats.inc_value(f"news/{item.source}/errors")
+            raise DropItem(f"undecodable: {item.url}", log_level="DEBUG")
+        if extracted.unfit:
+            stats.inc_value(f"news/{item.source}/filtered/{extracted.unfit}")
+            self.crawler.signals.send_catch_log(
+                article_filtered, source=item.source, reason=extracted.unfit, url=item.url
+            )
+            raise DropItem(f"{extracted.unfit}: {item.url}", log_level="DEBUG")
+        return extracted.article
 
     def _renew(self, broken: ProcessPoolExecutor) -> None:
         """Replace the pool ``broken`` by a new one, unless another item did already."""

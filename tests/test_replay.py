@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from archive.pages import iter_pages
 from corpus.store import read_manifest
 from sitefixture import FixtureServer
 from sitefixture.news import build_news_site
@@ -152,3 +153,55 @@ def test_replay_in_place_adds_what_passes_the_current_filters(
     again = crawl(tmp_path, (tmp_path / "sources.toml").read_text())
     assert "written 0," in again.log and "filtered -," in again.log, again.log
     assert len(again.manifest()) == 10
+
+
+def _read_by_workers(log: str) -> int:
+    return int(log.split(" of them read from the archive by the extraction workers")[0].split()[-1])
+
+
+def test_replay_of_a_multi_file_archive_by_its_index_is_the_whole_read_replay(
+    tmp_path: Path,
+) -> None:
+    with FixtureServer() as server, FixtureServer(host="127.0.0.2") as offsite:
+        site = build_news_site(server.base_url, offsite.base_url)
+        server.routes.update(site.routes)
+        live = crawl(tmp_path, site.source_toml(server.base_url), {"WARC_MAX_SIZE": "8000"})
+    assert live.returncode == 0, live.log
+    assert len(live.warc_files()) >= 3
+    code, log = replay(tmp_path)  # walked by the CDXJ indexes, payloads read by the workers
+    assert code == 0, log
+    assert _read_by_workers(log) == len(live.manifest()) + 3  # + 1 listing, 2 off-topic
+    for warc in live.warc_files():  # indexes older than their file: read whole, as before
+        warc.touch()
+    code, log = replay(tmp_path, "--corpus", str(tmp_path / "whole"))
+    assert code == 0, log
+    assert _read_by_workers(log) == 0
+    by_index = corpus_bytes(tmp_path / "data" / "corpus-replay")
+    assert by_index == corpus_bytes(tmp_path / "whole") == corpus_bytes(live.corpus)
+
+
+def test_replay_writes_the_corpus_in_archive_order_when_workers_finish_out_of_order(
+    tmp_path: Path,
+) -> None:
+    with FixtureServer() as server, FixtureServer(host="127.0.0.2") as offsite:
+        site = build_news_site(server.base_url, offsite.base_url)
+        slow = site.routes[site.articles["a1"].path]  # 0.8 s to extract, against 4 ms for the rest
+        more = b"".join(b"<p>Paragraph %d on Venezuela and Russia.</p>" % n for n in range(3000))
+        slow.body = slow.body.replace(b"</article>", more + b"</article>", 1)
+        server.routes.update(site.routes)
+        live = crawl(tmp_path, site.source_toml(server.base_url))
+    assert live.returncode == 0, live.log
+    archived = [
+        page.url
+        for page in iter_pages(live.warc_files())
+        if page.context.kind == "article" and page.status == 200
+    ]
+    stored = [entry["url"] for entry in live.manifest()]
+    slow_url = next(url for url in stored if url.endswith(site.articles["a1"].path))
+    assert archived.index(slow_url) < archived.index(stored[-1])  # pages after it finish first
+    code, log = replay(tmp_path)
+    assert code == 0, log
+    assert _read_by_workers(log) > 0
+    replayed = [entry["url"] for entry in read_manifest(tmp_path / "data" / "corpus-replay")]
+    assert replayed == [url for url in archived if url in set(stored)]
+    assert corpus_bytes(tmp_path / "data" / "corpus-replay") == corpus_bytes(live.corpus)

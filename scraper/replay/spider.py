@@ -3,7 +3,10 @@
 It schedules no request at all (so it opens no connection): every article
 response of the WARC files is made a :class:`PageItem` by the same
 :class:`~scraper.articles.ArticleItems` as in the live crawl, and the same pipelines judge
-and store it. Responses are decoded by Scrapy's own HttpCompressionMiddleware.
+and store it. Responses are decoded by Scrapy's own HttpCompressionMiddleware. A WARC
+file with a fresh CDXJ index is walked by it, payloads unread: each item then carries
+where its payload is, and the extraction worker reads, decodes and checks it
+(:mod:`scraper.fromarchive`), so the pool's processes share that work.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from scraper.downloadermiddlewares.warc import WarcMiddleware
 from scraper.extensions.crawlstate import CrawlStateExtension
 from scraper.extensions.report import ReportExtension
 from scraper.extensions.summary import count_response
+from scraper.fromarchive import ArchivedBody
 from scraper.items import PageItem
 from scraper.sources import Source
 
@@ -80,7 +84,7 @@ class ReplaySpider(Spider):
         self.decoder = HttpCompressionMiddleware.from_crawler(self.crawler)
         files = archive_files(self.archive)
         read = 0
-        for number, page in enumerate(iter_pages(files), 1):
+        for number, page in enumerate(iter_pages(files, payloads=False), 1):
             read = number
             item = self.item_for(page)
             if item is not None:
@@ -92,10 +96,12 @@ class ReplaySpider(Spider):
                     self._sent(),
                 )
         logger.info(
-            "Replay: read %d archived responses from %d WARC files; %d pages sent to extraction",
+            "Replay: read %d archived responses from %d WARC files; %d pages sent to extraction, "
+            "%d of them read from the archive by the extraction workers",
             read,
             len(files),
             self._sent(),
+            self.crawler.stats.get_value("replay/pages_read_by_workers", 0),
         )
 
     def _sent(self) -> int:
@@ -127,6 +133,8 @@ class ReplaySpider(Spider):
         if self.settled(page):
             self._stat(source, "known")
             return None
+        if page.payload_at is not None:
+            return self._archived_item(page, source)
         try:
             response = self.response_of(page)
         except Exception as error:  # noqa: BLE001 - one undecodable record must not end the replay
@@ -147,6 +155,29 @@ class ReplaySpider(Spider):
         return self.articles.item(
             response,
             source,
+            fetched_at=page.date,
+            warc=dict(page.location),
+            requested_url=canonicalize(page.url),
+            recrawl=page.context.recrawl,
+        )
+
+    def _archived_item(self, page: ArchivedPage, source: Source) -> PageItem:
+        """The item of a page whose payload the extraction worker reads (and checks) itself."""
+        assert page.payload_at is not None
+        self.crawler.stats.inc_value("replay/pages")
+        self.crawler.stats.inc_value("replay/pages_read_by_workers")
+        settings = self.crawler.settings
+        return self.articles.archived_item(
+            page.url,
+            source,
+            ArchivedBody(
+                page.status,
+                page.headers,
+                *page.payload_at,
+                truncated=bool(page.truncated),
+                max_size=settings.getint("DOWNLOAD_MAXSIZE"),
+                warn_size=settings.getint("DOWNLOAD_WARNSIZE"),
+            ),
             fetched_at=page.date,
             warc=dict(page.location),
             requested_url=canonicalize(page.url),

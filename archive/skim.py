@@ -1,0 +1,128 @@
+"""Walk a ``.warc.gz`` file by its CDXJ index, inflating only the heads of indexed records.
+
+The index gives where each response and revisit starts and how long it is, so
+its payload need not be inflated to find the next record: only its WARC and HTTP
+heads are. The records between indexed ones (requests, warcinfo) are small and
+read whole. A reader that wants payloads reads them later, record by record,
+possibly in another process.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from pathlib import Path
+from typing import BinaryIO
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
+
+from archive.cdxj import has_fresh_index, index_path
+from archive.members import complete_records
+
+_READ = 4 << 10  # compressed bytes read at a time while looking for the end of the heads
+_INFLATE = 8 << 10  # bytes inflated at a time: heads are a few KB, payloads are not inflated
+_HEAD_END = b"\r\n\r\n"
+
+#: (record, content after the HTTP head or ``None`` when not read, offset, length)
+Skimmed = tuple[ArcWarcRecord, bytes | None, int, int]
+
+
+def indexed_spans(warc: Path) -> list[tuple[int, int]] | None:
+    """``(offset, length)`` of the indexed records of ``warc`` in file order; ``None`` without a
+    fresh index."""
+    if not warc.name.endswith(".warc.gz") or not has_fresh_index(warc):
+        return None
+    spans = set()
+    with index_path(warc).open(encoding="utf-8") as lines:
+        for line in lines:
+            if not line.strip():
+                continue
+            fields = line.split(" ", 2)[2]
+            offset = _field(fields, "offset")
+            length = _field(fields, "length")
+            if offset is None or length is None:
+                return None
+            spans.add((offset, length))
+    return sorted(spans)
+
+
+def _field(fields: str, name: str) -> int | None:
+    key = f'"{name}": "'
+    start = fields.find(key)
+    if start < 0:
+        return None
+    start += len(key)
+    end = fields.find('"', start)
+    value = fields[start:end]
+    return int(value) if value.isdigit() else None
+
+
+def skim_records(warc: Path) -> list[Skimmed] | None:
+    """Every record of ``warc`` in file order, indexed ones with their heads only; ``None`` when
+    the file has no fresh index or does not match it (damage): read it whole then."""
+    spans = indexed_spans(warc)
+    if spans is None:
+        return None
+    records: list[Skimmed] = []
+    with warc.open("rb") as stream:
+        size = stream.seek(0, io.SEEK_END)
+        position = 0
+        for offset, length in spans:
+            if offset < position or offset + length > size:
+                return None
+            if not _read_gap(stream, position, offset, records):
+                return None
+            head = _head(stream, offset, length)
+            if head is None:
+                return None
+            records.append((head, None, offset, length))
+            position = offset + length
+        if not _read_gap(stream, position, size, records):
+            return None
+    return records
+
+
+def _read_gap(stream: BinaryIO, start: int, end: int, records: list[Skimmed]) -> bool:
+    """Read the whole records between ``start`` and ``end``; False unless they fill it exactly."""
+    if start == end:
+        return True
+    stream.seek(start)
+    gap = io.BytesIO(stream.read(end - start))
+    covered = 0
+    for offset, length, data in complete_records(gap):
+        record = next(iter(ArchiveIterator(io.BytesIO(data))))
+        records.append((record, record.raw_stream.read(), start + offset, length))
+        covered = offset + length
+    return covered == end - start
+
+
+def _head(stream: BinaryIO, offset: int, length: int) -> ArcWarcRecord | None:
+    """The record at ``offset`` parsed from just enough of its member to hold its heads."""
+    stream.seek(offset)
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = bytearray()
+    left = length
+    pending = b""
+    try:
+        while not inflater.eof:
+            if not pending:
+                if left <= 0:
+                    break
+                pending = stream.read(min(_READ, left))
+                if not pending:
+                    return None
+                left -= len(pending)
+            out += inflater.decompress(pending, _INFLATE)
+            pending = inflater.unconsumed_tail
+            first = out.find(_HEAD_END)
+            if first >= 0 and out.find(_HEAD_END, first + 4) >= 0:
+                break
+    except zlib.error:
+        return None
+    if not out.startswith(b"WARC/"):
+        return None
+    try:
+        return next(iter(ArchiveIterator(io.BytesIO(bytes(out)))))
+    except Exception:  # noqa: BLE001 - heads warcio cannot parse: the caller reads the file whole
+        return None
