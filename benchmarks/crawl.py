@@ -1,6 +1,7 @@
 """Crawl a folder of real pages served as a fixture site: speed, memory and quality against peers.
 
     python -m benchmarks.crawl --pages ../shared/pages [--copies 10] [--sizes 2000,10000] [--no-peers]
+        [--no-limits]
         [--set NAME=VALUE ...] [--profile N] [--workdir DIR]
 
 Serves (pages x copies) articles with homepage, sections, a feed and sitemaps
@@ -145,6 +146,8 @@ def run_size(
                 f"   {wget_requests / fetched.seconds:7.1f} requests/s (no extraction)"
             )
         files = write_pages(pages, workdir / "files", site.base_url)
+    if not args.limits:
+        return len(pages), ours
     plain, own = disk_limits(files, cores)
     print(
         f"limit: plain trafilatura.extract(html, url=url), {cores} processes, from disk  "
@@ -204,6 +207,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--workdir", type=Path, help="keep everything here (default: a temporary folder)"
+    )
+    parser.add_argument(
+        "--no-limits",
+        dest="limits",
+        action="store_false",
+        help="skip the two extraction limits from disk (and the ratios)",
     )
     parser.add_argument("--processes", default="0", help="EXTRACTION_PROCESSES (0: one per core)")
     parser.add_argument(
