@@ -130,7 +130,7 @@ def clear_figures(tree: lxml.html.HtmlElement, off: frozenset[str] = frozenset()
                 page = _grams(tree.text_content())
             own = _grams(text)
             if sum(n < page[gram] for gram, n in own.items()) >= PULL_QUOTE_SHARE * len(own):
-                page -= own
+                page.subtract(own)
                 _drop(figure)
                 continue
         figure.tag = "div"
