@@ -63,6 +63,13 @@ DATELINE = re.compile(
     r"|\b(?:updated|published|aktualisiert|stand|actualizado|publicado|mis à jour|publié)\b",
     re.IGNORECASE,
 )
+# "Label: ..." whose label names no date ("Termin: 29.02.2020, 19 Uhr"): the date is the content.
+LABELED = re.compile(r"^([^\W\d][\w -]{2,30}):\s")
+DATE_LABEL = re.compile(
+    r"\b(?:updated|published|aktualisiert|stand|actualizado|publicado|mis à jour|publié"
+    r"|date|datum|fecha|veröffentlicht|erschienen)\b",
+    re.IGNORECASE,
+)
 BYLINE = re.compile(r"^(?:by|von|por|par|af|av|di|door|autor|author)\s+\S", re.IGNORECASE)
 # What makes a figure article text rather than a picture: text blocks of a few words at least.
 FIGURE_TEXT = ".//p | .//blockquote | .//table | .//ul | .//ol | .//pre"
@@ -244,9 +251,12 @@ def _caption_credit(line: str, page: PageSignals) -> bool:
 
 
 def _byline_dateline(line: str, page: PageSignals) -> bool:
-    return word_count(line) <= SHORT_LINE_WORDS and bool(
-        BYLINE.match(line) or DATELINE.search(line) or any(name in line for name in page.authors)
-    )
+    if word_count(line) > SHORT_LINE_WORDS:
+        return False
+    if BYLINE.match(line) or any(name in line for name in page.authors):
+        return True
+    label = LABELED.match(line)
+    return bool(DATELINE.search(line)) and not (label and not DATE_LABEL.search(label.group(1)))
 
 
 def _mostly_link_rule(line: str, page: PageSignals) -> bool:

@@ -210,3 +210,11 @@ def test_headings_of_a_table_of_contents_addresses_and_table_cells_stay() -> Non
         assert kept in text, kept
     # a link to another page is still furniture
     assert "Orinoco" not in text
+
+
+def test_a_labelled_date_is_content_unless_the_label_names_a_date() -> None:
+    signals = PageSignals()
+    for content in ("Termin: 29.02.2026, 19 Uhr", "Einsendeschluss: 03.11.2026 (Poststempel)"):
+        assert not is_furniture(content, signals), content
+    for dateline in ("Aktualisiert: 20.11.2026, 14:05", "Datum: 20.11.2026", "20.11.2026, 14:05"):
+        assert is_furniture(dateline, signals), dateline
