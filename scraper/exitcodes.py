@@ -13,7 +13,7 @@ OK = 0
 PARTIAL = 1  # the run ended, but some sources failed or something was refused or lost
 CONFIG = 2  # a bad sources file, setting or argument: nothing was fetched
 FAILED = 3  # nothing worked: no source answered a single request with a page
-UNAVAILABLE = 69  # EX_UNAVAILABLE: Redis stayed away past REDIS_OUTAGE_TIMEOUT; the crawl stopped
+UNAVAILABLE = 69  # EX_UNAVAILABLE: Redis stayed away past REDIS_OUTAGE_TIMEOUT, or lost the crawl
 IO_ERROR = 74  # EX_IOERR: a write failed (a full disk); what was written ends whole
 BUSY = 75  # EX_TEMPFAIL: another crawl holds DATA_DIR; try again later
 INTERRUPTED = 130  # stopped by a signal before the end (128 + SIGINT)
@@ -23,7 +23,7 @@ MEANINGS = {
     PARTIAL: "some sources failed",
     CONFIG: "configuration error",
     FAILED: "nothing worked",
-    UNAVAILABLE: "Redis unreachable",
+    UNAVAILABLE: "Redis unreachable or lost the crawl",
     IO_ERROR: "a write failed",
     BUSY: "DATA_DIR busy",
     INTERRUPTED: "interrupted",
@@ -33,6 +33,8 @@ MEANINGS = {
 WRITE_FAILED = "write-failed"
 # The reason a shared crawl's spider is closed with when Redis stayed away too long.
 REDIS_UNREACHABLE = "redis-unreachable"
+# ... and when Redis no longer holds the run the worker joined (restarted without its data).
+REDIS_LOST = "redis-lost"
 # Scrapy closes the spider with this reason on SIGINT / SIGTERM.
 SHUTDOWN = "shutdown"
 # Where the summary leaves the run's code for the command that started it.
@@ -66,7 +68,7 @@ def crawl_exit_code(
     """
     if reason == WRITE_FAILED:
         return IO_ERROR
-    if reason == REDIS_UNREACHABLE:
+    if reason in (REDIS_UNREACHABLE, REDIS_LOST):
         return UNAVAILABLE
     if reason == SHUTDOWN:
         return INTERRUPTED

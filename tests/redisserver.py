@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,3 +32,16 @@ def redis_server(workdir: Path) -> Iterator[str]:
     require_redis()
     with start_redis_server(workdir) as url:
         yield url
+
+
+def gone_worker_id() -> str:
+    """The id a worker of this host would have had under a PID that is gone."""
+    from scraper.shared.workers import this_worker
+
+    pid = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return f"{this_worker().rpartition('-')[0]}-{pid}"

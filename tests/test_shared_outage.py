@@ -35,6 +35,16 @@ def written(data: Path) -> int:
     return len(list(read_manifest(data / "corpus"))) if manifest.exists() else 0
 
 
+def outage_worker(
+    site: ServedSite, tmp_path: Path, server: RedisServer, **settings: str
+) -> tuple[Worker, Path]:
+    """A worker crawling ``site`` (slowed down) through ``server``; it and its DATA_DIR."""
+    site.server.delay = 0.3
+    data = tmp_path / "data"
+    sources = site.site.source_toml(site.server.base_url)
+    return start_worker(tmp_path / "w", data, sources, server.url, "outage", "w", **settings), data
+
+
 #: Seconds a request sent before the give-up may take to reach the fixture server.
 SENDING = 0.3
 #: Seconds the test may see the give-up late: its polls of the log, a loaded machine.
@@ -58,17 +68,7 @@ def given_up_at(worker: Worker) -> float:
 def test_a_worker_waits_for_redis_to_come_back_and_finishes_the_crawl(
     news_site: ServedSite, tmp_path: Path, server: RedisServer
 ) -> None:
-    news_site.server.delay = 0.3
-    data = tmp_path / "data"
-    worker = start_worker(
-        tmp_path / "w",
-        data,
-        news_site.site.source_toml(news_site.server.base_url),
-        server.url,
-        "outage",
-        "w",
-        REDIS_OUTAGE_TIMEOUT="60",
-    )
+    worker, data = outage_worker(news_site, tmp_path, server, REDIS_OUTAGE_TIMEOUT="60")
     wait_for(lambda: written(data) >= 1, worker)
     server.stop(save=True)
     time.sleep(12)  # longer than redis-py's own retries (3, about 7 s in all)
@@ -85,15 +85,10 @@ def test_a_worker_waits_for_redis_to_come_back_and_finishes_the_crawl(
 def test_a_worker_stops_cleanly_when_redis_stays_away(
     news_site: ServedSite, tmp_path: Path, server: RedisServer
 ) -> None:
-    news_site.server.delay = 0.3
-    data = tmp_path / "data"
-    worker = start_worker(
-        tmp_path / "w",
-        data,
-        news_site.site.source_toml(news_site.server.base_url),
-        server.url,
-        "outage",
-        "w",
+    worker, data = outage_worker(
+        news_site,
+        tmp_path,
+        server,
         REDIS_OUTAGE_TIMEOUT="2",
         # Requests wait in the downloader's queue for their turn when Redis is given up on.
         DOWNLOAD_DELAY="0.5",
@@ -115,7 +110,7 @@ def test_a_worker_stops_cleanly_when_redis_stays_away(
     assert len(stops) == 1, stops  # the failing writes after it are counted, not told again
     assert f" ERROR: Redis at {url} unreachable for 2 s (REDIS_OUTAGE_TIMEOUT 2 s): " in stops[0]
     assert "s3cret" not in log
-    assert f"Exit code {UNAVAILABLE}: Redis unreachable" in log
+    assert f"Exit code {UNAVAILABLE}: Redis unreachable or lost the crawl" in log
     assert "'shared/redis_unreachable': 1" in log
     assert re.search(r"fixture: .*errors [1-9]", log)  # the writes Redis refused, in the summary
     assert "Traceback" not in log
@@ -130,18 +125,8 @@ def test_a_worker_stops_cleanly_when_redis_stays_away(
 def test_a_worker_gives_up_on_a_hung_redis_within_the_outage_timeout(
     news_site: ServedSite, tmp_path: Path, server: RedisServer
 ) -> None:
-    news_site.server.delay = 0.3
-    data = tmp_path / "data"
     timeout = 4
-    worker = start_worker(
-        tmp_path / "w",
-        data,
-        news_site.site.source_toml(news_site.server.base_url),
-        server.url,
-        "outage",
-        "w",
-        REDIS_OUTAGE_TIMEOUT=str(timeout),
-    )
+    worker, data = outage_worker(news_site, tmp_path, server, REDIS_OUTAGE_TIMEOUT=str(timeout))
     wait_for(lambda: written(data) >= 1, worker)
     assert server.process is not None
     server.process.send_signal(signal.SIGSTOP)  # it keeps its port but answers nothing
@@ -162,5 +147,28 @@ def test_a_worker_gives_up_on_a_hung_redis_within_the_outage_timeout(
     assert exited - gave_up <= SHUTDOWN, log[-3000:]
     assert f"Redis at {shown(server.url)} unreachable for " in log
     assert "Traceback" not in log
+    assert not list((data / "archive").glob("*.open"))
+    assert not warcio_check(sorted((data / "archive").glob("*.warc.gz")))
+
+
+def test_a_worker_stops_when_redis_comes_back_without_the_crawl(
+    news_site: ServedSite, tmp_path: Path, server: RedisServer
+) -> None:
+    """A Redis restarted without its data has lost the queue, the seen-set and the crawl state:
+    the worker says so and stops, instead of crawling on into an empty server."""
+    worker, data = outage_worker(
+        news_site, tmp_path, server, REDIS_OUTAGE_TIMEOUT="60", REDIS_WORKER_TIMEOUT="5"
+    )
+    wait_for(lambda: written(data) >= 1, worker)
+    before = {entry["file"] for entry in read_manifest(data / "corpus")}
+    server.stop()  # without saving: it comes back empty
+    server.start()
+    assert worker.wait() == UNAVAILABLE, worker.log.read_text()[-3000:]
+    log = worker.log.read_text()
+    assert f"Redis at {shown(server.url)} no longer holds the shared crawl outage " in log
+    assert "'shared/run_lost': 1" in log
+    assert f"Exit code {UNAVAILABLE}: Redis unreachable or lost the crawl" in log
+    assert "Traceback" not in log
+    assert before <= {entry["file"] for entry in read_manifest(data / "corpus")}
     assert not list((data / "archive").glob("*.open"))
     assert not warcio_check(sorted((data / "archive").glob("*.warc.gz")))

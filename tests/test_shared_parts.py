@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +14,7 @@ from scraper.shared.connection import Keys
 from scraper.state import Capture, CrawlState
 from sitefixture.scrapyrun import run_scrapy
 from sitefixture.server import free_port
-from tests.redisserver import redis_server
+from tests.redisserver import gone_worker_id, redis_server
 
 CAPTURE = Capture(
     "<urn:uuid:1>",
@@ -114,14 +112,7 @@ def test_a_dead_workers_taken_requests_go_back_to_the_queue(server) -> None:  # 
     from scraper.shared.workers import Workers
 
     keys = Keys("t")
-    gone = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    dead_id = Workers(server, keys, 60).id.rpartition("-")[0] + "-" + gone.stdout.strip()
-    dead = Workers(server, keys, 60, worker=dead_id)
+    dead = Workers(server, keys, 60, worker=gone_worker_id())
     assert dead.join().new_run
     server.zadd(keys.requests, {b"r1": -1, b"r2": 0, b"r3": 1})
     assert dead.take() == b"r1" and dead.take() == b"r2"
@@ -150,6 +141,20 @@ def test_a_dead_workers_requests_with_an_outcome_are_forgotten_not_requeued(serv
     assert alive.join(has_outcome=lambda encoded: encoded == b"written").requeued == 1
     assert server.zrange(keys.requests, 0, -1) == [b"unwritten"]
     assert not server.exists(keys.taken("h-1")) and not alive.busy_elsewhere()
+
+
+def test_a_worker_knows_when_redis_no_longer_holds_its_run(server) -> None:  # type: ignore[no-untyped-def]
+    from scraper.shared.workers import Workers
+
+    keys = Keys("t")
+    first, second = Workers(server, keys, 60, worker="h-1"), Workers(server, keys, 60, worker="h-2")
+    assert first.join().new_run and not second.join().new_run
+    assert first.run == second.run and first.beat() and second.beat()
+    server.flushdb()  # as a server restarted without its data
+    assert not first.beat() and not server.exists(keys.workers)
+    third = Workers(server, keys, 60, worker="h-3")
+    assert third.join().new_run and third.beat()
+    assert not second.beat()  # a new run began without it: still not its run
 
 
 def test_a_new_run_starts_with_an_empty_seen_set_and_numbers_go_on(server) -> None:  # type: ignore[no-untyped-def]

@@ -20,7 +20,7 @@ from scraper.shared.workers import Workers
 from sitefixture import Resource
 from sitefixture.scrapyrun import start_scrapy
 from tests.conftest import TEST_SETTINGS, ServedSite
-from tests.redisserver import redis_server
+from tests.redisserver import gone_worker_id, redis_server
 
 WORKERS = 3
 #: Between the start Redis grants and the request reaching the server, a worker busy on a
@@ -162,6 +162,30 @@ def test_a_dead_workers_requests_in_flight_end_with_their_lease(redis_url: str) 
     assert granted.granted and alive.in_flight("host") == 1
     alive.release("host", token)
     assert alive.in_flight("host") == 0
+
+
+def test_reaping_a_dead_worker_ends_its_leases_at_once(redis_url: str) -> None:
+    """A host a dead worker was downloading from is free as soon as a survivor reaps it, not
+    only once the lease (download timeout + margin) has run out."""
+    server = redis.Redis.from_url(redis_url)
+    keys = Keys("reaped[1]*")  # glob characters in the key prefix stand for themselves
+    dead = Workers(server, keys, 60, worker=gone_worker_id())
+    dead.join()
+    held = SharedSlots(server, keys.prefix, dead.id)
+    other = SharedSlots(server, keys.prefix, f"{dead.id}.example-1")  # an id that starts alike
+    for slot in ("a.example", "b.example"):
+        turn, _ = held.take(slot, 0.0, publish=True, jitter_factor=1.0, concurrency=2, lease=600)
+        assert turn.granted
+    kept, _ = other.take(
+        "a.example", 0.0, publish=False, jitter_factor=1.0, concurrency=2, lease=600
+    )
+    assert kept.granted
+
+    Workers(server, keys, 60).join()  # reaps the dead worker (its PID is gone on this host)
+    assert held.in_flight("a.example") == 1 and held.in_flight("b.example") == 0
+    assert [m.decode() for m in server.zrange(f"{keys.prefix}:slot:a.example:flight", 0, -1)] == [
+        f"{dead.id}.example-1:1"
+    ]
 
 
 def test_a_pause_holds_every_worker_and_the_delay_is_agreed(redis_url: str) -> None:

@@ -97,9 +97,13 @@ class Keys:
         return f"{self.prefix}:robots"  # host -> what the worker that fetched robots.txt made of it
 
     @property
+    def run(self) -> str:
+        return f"{self.prefix}:run"  # the token of the run in progress, set by its first worker
+
+    @property
     def per_run(self) -> tuple[str, ...]:
-        """The keys a new run starts without: the seen-set, the shared robots.txt."""
-        return (self.seen, self.robots)
+        """The keys a new run starts without: its token, the seen-set, the shared robots.txt."""
+        return (self.run, self.seen, self.robots)
 
     @property
     def join_lock(self) -> str:

@@ -56,6 +56,26 @@ return 1
 KEEP_SECONDS = 3600
 
 
+def _glob_escaped(text: str) -> str:
+    """``text`` as a Redis MATCH pattern that matches only itself."""
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
+
+
+def end_leases(server: Redis, prefix: str, worker: str) -> int:
+    """End the leases ``worker`` (gone) holds on every host; return how many there were.
+
+    A lease would end on its own after the download timeout and a margin; a worker that
+    reaps a dead one ends them at once, so its hosts are not held for that long.
+    """
+    ended = 0
+    tokens = f"{_glob_escaped(worker)}:*"
+    for flight in server.scan_iter(match=f"{_glob_escaped(prefix)}:slot:*:flight"):
+        held = [token for token, _ in server.zscan_iter(flight, match=tokens)]
+        if held:
+            ended += int(server.zrem(flight, *held))
+    return ended
+
+
 @dataclass(frozen=True)
 class Turn:
     """The answer to "may a request to this host start now?"."""

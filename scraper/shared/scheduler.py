@@ -15,11 +15,11 @@ from twisted.internet import task
 
 from corpus.urls import canonicalize
 from scraper import meta
-from scraper.exitcodes import REDIS_UNREACHABLE
+from scraper.exitcodes import REDIS_LOST, REDIS_UNREACHABLE
 from scraper.extensions.crawlstate import crawl_state
 from scraper.failures import WRITE_FAILED_STAT, stop_crawl
 from scraper.shared.connection import keys
-from scraper.shared.outage import RedisUnreachable
+from scraper.shared.outage import RedisUnreachable, shown
 from scraper.shared.settled import item_yielded, output_ended
 from scraper.shared.workers import Workers
 
@@ -68,6 +68,7 @@ class SharedScheduler(Scheduler):
     idle_timeout: float
     state: CrawlStateStore | None
     _idle_since: float | None  # monotonic time the queue was first seen empty, while idle
+    _lost: bool  # Redis no longer holds the run this worker joined
     _downloading: dict[Request, bytes]  # taken requests in the downloader -> queue encoding
     _scraping: dict[Request, _Scraping]
     _heartbeat: task.LoopingCall
@@ -84,6 +85,7 @@ class SharedScheduler(Scheduler):
         scheduler.idle_timeout = settings.getfloat("REDIS_IDLE_TIMEOUT")
         scheduler.state = None
         scheduler._idle_since = None
+        scheduler._lost = False
         scheduler._downloading = {}
         scheduler._scraping = {}
         scheduler._heartbeat = task.LoopingCall(scheduler._beat)
@@ -110,8 +112,22 @@ class SharedScheduler(Scheduler):
         stop_crawl(self.crawler, REDIS_UNREACHABLE)
 
     def _beat(self) -> None:
-        with suppress(RedisUnreachable):
-            self.workers.beat()
+        try:
+            alive = self.workers.beat()
+        except RedisUnreachable:
+            return
+        if not alive and not self._lost:
+            self._lost = True
+            self.stats.inc_value("shared/run_lost")
+            logger.error(
+                "Redis at %s no longer holds the shared crawl %s this worker joined: it restarted "
+                "without its data, or its keys were deleted. The queue, the seen-set and the crawl "
+                "state of the run are gone; the crawl stops, what was archived stays archived. "
+                "Start the workers again for a new run",
+                shown(self.crawler.settings.get("REDIS_URL")),
+                self.workers.keys.prefix,
+            )
+            stop_crawl(self.crawler, REDIS_LOST)
 
     def enqueue_request(self, request: Request) -> bool:
         try:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from scraper.shared.connection import Keys
+from scraper.shared.politeness import end_leases
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -40,6 +42,13 @@ for i = 2, #ARGV do
   end
 end
 return requeued
+"""
+# Beat, if the run this worker joined is still the one in Redis (KEYS: workers, run token).
+_BEAT = """
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+local t = redis.call('TIME')
+redis.call('ZADD', KEYS[1], tonumber(t[1]) + tonumber(t[2]) / 1000000, ARGV[2])
+return 1
 """
 # Put every request a worker had taken back in the queue, in one step.
 _REQUEUE = """
@@ -94,6 +103,8 @@ class Workers:
         self.keys = keys
         self.timeout = timeout
         self.id = worker or this_worker()
+        self.run: str | None = None  # the token of the run joined
+        self._beat = server.register_script(_BEAT)
         self._take = server.register_script(_TAKE)
         self._requeue = server.register_script(_REQUEUE)
         self._requeue_some = server.register_script(_REQUEUE_SOME)
@@ -102,8 +113,10 @@ class Workers:
         seconds, micros = self.server.time()
         return seconds + micros / 1e6
 
-    def beat(self) -> None:
-        self.server.zadd(self.keys.workers, {self.id: self._now()})
+    def beat(self) -> bool:
+        """Tell the others this worker is alive; False when the run it joined is gone from
+        Redis (a server restarted without its data, or a new run began without this worker)."""
+        return bool(self._beat(keys=[self.keys.workers, self.keys.run], args=[self.run, self.id]))
 
     def others(self) -> dict[str, float]:
         """Every other worker that joined and has not left, with its last beat."""
@@ -130,7 +143,8 @@ class Workers:
         ]
 
     def reap(self, has_outcome: Callable[[bytes], bool] | None = None) -> int:
-        """Put back what dead workers had taken and forget them; return how many requests.
+        """Put back what dead workers had taken, end their politeness leases and forget them;
+        return how many requests were put back.
 
         A request ``has_outcome`` says is done (the worker died after recording what became
         of it) is forgotten instead.
@@ -152,6 +166,7 @@ class Workers:
                     )
                 )
             self.server.zrem(self.keys.workers, worker)
+            end_leases(self.server, self.keys.prefix, worker)
             if count or done:
                 logger.warning(
                     "Worker %s is gone: put its %d unfinished requests back in the queue "
@@ -172,6 +187,8 @@ class Workers:
             new_run = not self.others() and queued == 0
             if new_run:
                 self.server.delete(*self.keys.per_run)
+            self.server.set(self.keys.run, uuid.uuid4().hex, nx=True)
+            self.run = cast("bytes", self.server.get(self.keys.run)).decode()
             self.beat()
         return Joined(new_run, queued, requeued)
 
