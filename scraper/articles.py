@@ -53,16 +53,15 @@ class ArticleItems:
         recrawl: bool,
     ) -> PageItem:
         """The next item: ``response`` of ``source``, fetched at ``fetched_at``, archived at ``warc``."""
-        return PageItem(
-            url=response.url,
-            source=source.name,
-            fetched_at=fetched_at,
-            warc=warc,
+        return self._numbered(
+            response.url,
+            source,
             body=response.body,
             encoding=getattr(response, "encoding", None),
+            fetched_at=fetched_at,
+            warc=warc,
             requested_url=requested_url,
             recrawl=recrawl,
-            sequence=next(self.numbers),
         )
 
     def archived_item(
@@ -77,14 +76,16 @@ class ArticleItems:
         recrawl: bool,
     ) -> PageItem:
         """The next item, of an archived response the extraction worker reads at ``body``."""
-        return PageItem(
-            url=url,
-            source=source.name,
-            fetched_at=fetched_at,
-            warc=warc,
+        return self._numbered(
+            url,
+            source,
             body=b"",
             archived=body,
+            fetched_at=fetched_at,
+            warc=warc,
             requested_url=requested_url,
             recrawl=recrawl,
-            sequence=next(self.numbers),
         )
+
+    def _numbered(self, url: str, source: Source, **fields: Any) -> PageItem:
+        return PageItem(url=url, source=source.name, sequence=next(self.numbers), **fields)

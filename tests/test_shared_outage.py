@@ -112,7 +112,7 @@ def test_a_worker_stops_cleanly_when_redis_stays_away(
     assert "s3cret" not in log
     assert f"Exit code {UNAVAILABLE}: Redis unreachable or lost the crawl" in log
     assert "'shared/redis_unreachable': 1" in log
-    assert re.search(r"fixture: .*errors [1-9]", log)  # the writes Redis refused, in the summary
+    assert re.search(r"fixture: .*errors [1-9]", log)  # what Redis refused, in the summary
     assert "Traceback" not in log
     # What was written stays written, whole; the WARC file is closed and reads back.
     after = {entry["file"] for entry in read_manifest(data / "corpus")}

@@ -62,7 +62,8 @@ class SharedSlotsDownloader(Downloader):
     (:mod:`scraper.shared.outage`). A Redis error that is not an outage makes the worker decide
     alone, as Scrapy does, with an error in the log and ``shared/politeness_alone``; once an
     outage is given up on, the crawl stops and the requests still queued here are not
-    downloaded (IgnoreRequest, counted in ``shared/not_downloaded``).
+    downloaded (IgnoreRequest, counted in ``shared/not_downloaded`` and as errors of their
+    source).
 
     This overrides ``Downloader._process_queue``, which is not public API: checked against
     Scrapy 2.19, the floor in pyproject.toml.
@@ -125,6 +126,9 @@ class SharedSlotsDownloader(Downloader):
             request, queued = slot.queue.popleft()
             if stats is not None:
                 stats.inc_value("shared/not_downloaded")
+                source = request.meta.get(meta.SOURCE)
+                if source:  # lost to this run: an error of its source in the summary
+                    stats.inc_value(f"news/{source}/errors/not_downloaded")
             queued.errback(IgnoreRequest(f"Not downloaded {request.url}: {reason}"))
 
     def _process_queue(self, slot: Slot) -> None:

@@ -116,7 +116,9 @@ class Workers:
     def beat(self) -> bool:
         """Tell the others this worker is alive; False when the run it joined is gone from
         Redis (a server restarted without its data, or a new run began without this worker)."""
-        return bool(self._beat(keys=[self.keys.workers, self.keys.run], args=[self.run, self.id]))
+        return bool(
+            self._beat(keys=[self.keys.workers, self.keys.run], args=[self.run or "", self.id])
+        )
 
     def others(self) -> dict[str, float]:
         """Every other worker that joined and has not left, with its last beat."""
