@@ -9,7 +9,7 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,15 +98,34 @@ def expected_hashes(site: ServedSite) -> set[str]:
     return {url_hash(canonicalize(site.url(path))) for path in site.site.corpus_paths}
 
 
+def what_became_of(site: ServedSite, paths: Sequence[str], logs: Sequence[Path]) -> str:
+    """For a failed test: how often each path was fetched, and the workers' lines naming it."""
+    fetched = Counter(site.server.paths())
+    told = [f"missing from the corpus: {paths}"]
+    for path in paths:
+        told.append(f"{path}: fetched {fetched[path]} times")
+        for log in logs:
+            told += [
+                f"  {log.name}: {line}" for line in log.read_text().splitlines() if path in line
+            ]
+    return "\n".join(told)
+
+
 def corpus_entries(*data_dirs: Path) -> list[dict]:
     return [entry for data_dir in data_dirs for entry in read_manifest(data_dir / "corpus")]
 
 
-def assert_complete_corpus(site: ServedSite, *data_dirs: Path) -> None:
+def assert_complete_corpus(site: ServedSite, *data_dirs: Path, logs: Sequence[Path] = ()) -> None:
     entries = corpus_entries(*data_dirs)
     ids = [entry["id"] for entry in entries]
     assert len(ids) == len(set(ids)), f"corpus numbers repeat: {sorted(ids)}"
-    assert {entry["file"].split("_")[1][:16] for entry in entries} == expected_hashes(site)
+    written = {entry["file"].split("_")[1][:16] for entry in entries}
+    missing = [
+        path
+        for path in site.site.corpus_paths
+        if url_hash(canonicalize(site.url(path))) not in written
+    ]
+    assert written == expected_hashes(site), what_became_of(site, missing, logs)
     for data_dir in data_dirs:
         listed = {entry["file"] for entry in read_manifest(data_dir / "corpus")}
         assert {path.name for path in (data_dir / "corpus").glob("*.txt")} == listed
@@ -211,7 +230,7 @@ def test_a_killed_workers_downloaded_articles_are_written_in_the_same_run(
     sources = news_site.site.source_toml(news_site.server.base_url)
     prefix = f"t-{tmp_path.name}"
     a, b = tmp_path / "a" / "data", tmp_path / "b" / "data"
-    victim = start_worker(tmp_path / "a", a, sources, redis_url, prefix, "a")
+    victim = start_worker(tmp_path / "a", a, sources, redis_url, prefix, "a", LOG_LEVEL="DEBUG")
     pid = victim.process.pid
     taken = Keys(prefix).taken(this_worker().rpartition("-")[0] + f"-{pid}")
     server = redis.Redis.from_url(redis_url)
@@ -221,7 +240,9 @@ def test_a_killed_workers_downloaded_articles_are_written_in_the_same_run(
     held = os.open(corpus_lock, os.O_RDWR)
     fcntl.flock(held, fcntl.LOCK_EX)
     try:
-        survivor = start_worker(tmp_path / "b", b, sources, redis_url, prefix, "b")
+        survivor = start_worker(
+            tmp_path / "b", b, sources, redis_url, prefix, "b", LOG_LEVEL="DEBUG"
+        )
         wait_for(lambda: archived_by(server, prefix, pid), victim)
         os.killpg(pid, signal.SIGKILL)
         victim.wait()
@@ -230,7 +251,8 @@ def test_a_killed_workers_downloaded_articles_are_written_in_the_same_run(
         os.close(held)
     assert survivor.wait() == 0, survivor.log.read_text()[-3000:]
     assert survivor.stat("shared/requeued") >= 1 and not server.exists(taken)
-    assert_complete_corpus(news_site, a, b)  # in this run, before any other
+    # In this run, before any other.
+    assert_complete_corpus(news_site, a, b, logs=(victim.log, survivor.log))
 
     fetched = article_fetches(news_site)
     rerun = start_worker(tmp_path / "a", a, sources, redis_url, prefix, "rerun")

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from scraper.lock import DataDirBusy, DataDirLock
 from scraper.shared.connection import Keys
+from scraper.shared.outage import PatientRedis
 from scraper.state import Capture, CrawlState
 from sitefixture.scrapyrun import run_scrapy
 from sitefixture.server import free_port
+from sitefixture.settings import project_settings
 from tests.redisserver import gone_worker_id, redis_server
 
 CAPTURE = Capture(
@@ -157,6 +161,52 @@ def test_a_worker_knows_when_redis_no_longer_holds_its_run(server) -> None:  # t
     assert not second.beat()  # a new run began without it: still not its run
 
 
+class Killed(BaseException):
+    """The process of the client is killed: nothing after it runs."""
+
+
+class DiesAfterCommands(PatientRedis):
+    """A client whose process is killed once ``lives`` more commands have reached Redis."""
+
+    lives: int | None = None
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        if self.lives is not None:
+            if self.lives == 0:
+                raise Killed
+            self.lives -= 1
+        return super().execute_command(*args, **options)
+
+
+@pytest.mark.parametrize("lives", range(4))
+def test_a_worker_killed_while_it_queues_a_link_never_leaves_it_seen_but_unqueued(
+    server, redis_url: str, lives: int
+) -> None:  # type: ignore[no-untyped-def]
+    from scrapy import Request, Spider
+    from scrapy.settings import Settings
+    from scrapy.utils.test import get_crawler, get_reactor_settings
+    from scrapy_redis.scheduler import Scheduler
+
+    from scraper.shared.config import share_through_redis
+    from scraper.shared.scheduler import SharedScheduler
+
+    overrides = {"REDIS_URL": redis_url, "REDIS_KEY_PREFIX": "t"}
+    settings = Settings(project_settings(overrides))
+    share_through_redis(settings)
+    params = {**settings.getdict("REDIS_PARAMS"), "redis_cls": DiesAfterCommands}
+    settings.set("REDIS_PARAMS", params, priority="cmdline")
+    crawler = get_crawler(Spider, {**settings.copy_to_dict(), **get_reactor_settings()})
+    scheduler = SharedScheduler.from_crawler(crawler)
+    # The queue and the seen-set, without joining the crawl.
+    Scheduler.open(scheduler, Spider.from_crawler(crawler, "t"))
+    assert isinstance(scheduler.server, DiesAfterCommands)
+    scheduler.server.lives = lives
+    with contextlib.suppress(Killed):
+        scheduler.enqueue_request(Request("https://a.example/listing?page=2"))
+    keys = Keys("t")
+    assert bool(server.scard(keys.seen)) == bool(server.zcard(keys.requests)), lives
+
+
 def test_a_new_run_starts_with_an_empty_seen_set_and_numbers_go_on(server) -> None:  # type: ignore[no-untyped-def]
     from scraper.shared.numbers import SharedNumbers
     from scraper.shared.workers import Workers
@@ -226,6 +276,31 @@ def test_a_redis_url_is_shown_without_its_password() -> None:
     assert shown("redis://:pw@10.0.0.1:6379/0") == "redis://10.0.0.1:6379/0"
     assert shown("rediss://user:pw@host/2") == "rediss://user@host/2"
     assert shown("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+
+
+class RestartsAfterEachLoad(PatientRedis):
+    """A server that restarts, forgetting its scripts, right after the next ``restarts`` loads."""
+
+    restarts = 0
+
+    def script_load(self, script: Any) -> Any:
+        sha = super().script_load(script)
+        if self.restarts:
+            self.restarts -= 1
+            self.script_flush()
+        return sha
+
+
+def test_a_script_is_loaded_again_as_often_as_a_restarted_redis_forgot_it(
+    server, redis_url: str
+) -> None:  # type: ignore[no-untyped-def]
+    client = RestartsAfterEachLoad.from_url(redis_url)
+    script = client.register_script("return redis.call('INCR', KEYS[1])")
+    assert script(keys=["n"]) == 1
+    client.script_flush()  # a restart between two calls
+    client.restarts = 3  # and three more, each between the load and the call
+    assert script(keys=["n"]) == 2
+    assert server.get("n") == b"2"
 
 
 def test_an_outage_is_ridden_out_with_backoff_then_given_up_on_once() -> None:

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit, urlunsplit
 import redis
 from redis.backoff import NoBackoff
 from redis.client import Pipeline
+from redis.commands.core import Script
+from redis.exceptions import NoScriptError
 from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
@@ -26,6 +28,7 @@ logger = logging.getLogger(__name__)
 FIRST_DELAY = 0.1  # seconds before the first retry; doubled after each failure
 MAX_DELAY = 10.0
 DEFAULT_TIMEOUT = 300.0
+SCRIPT_LOADS = 5  # times a script is loaded again for one call before its NoScriptError is raised
 
 T = TypeVar("T")
 
@@ -145,6 +148,9 @@ class PatientRedis(redis.Redis):
     def execute_command(self, *args: Any, **options: Any) -> Any:
         return self.outage.call(lambda: super(PatientRedis, self).execute_command(*args, **options))
 
+    def register_script(self, script: Any) -> Script:
+        return _PatientScript(self, script)
+
     def ping_once(self) -> bool:
         """PING without retrying: whether the server answers now."""
         return bool(super().execute_command("PING"))
@@ -170,3 +176,19 @@ class _PatientPipeline(Pipeline):
             return Pipeline.execute(self, raise_on_error)
 
         return self.outage.call(attempt)
+
+
+class _PatientScript(Script):
+    """A Lua script loaded again whenever Redis does not know it.
+
+    A restarted server has forgotten every script, and may restart again between the
+    load and the call: redis-py loads a script again once per call.
+    """
+
+    def __call__(self, keys: Any = None, args: Any = None, client: Any = None) -> Any:
+        for _ in range(SCRIPT_LOADS - 1):
+            try:
+                return super().__call__(keys, args, client)
+            except NoScriptError:
+                continue
+        return super().__call__(keys, args, client)

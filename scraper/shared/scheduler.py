@@ -19,6 +19,7 @@ from scraper.exitcodes import REDIS_LOST, REDIS_UNREACHABLE
 from scraper.extensions.crawlstate import crawl_state
 from scraper.failures import WRITE_FAILED_STAT, stop_crawl
 from scraper.shared.connection import keys
+from scraper.shared.offer import QueueOffer
 from scraper.shared.outage import RedisUnreachable, shown
 from scraper.shared.settled import item_yielded, output_ended
 from scraper.shared.workers import Workers
@@ -73,6 +74,7 @@ class SharedScheduler(Scheduler):
     _scraping: dict[Request, _Scraping]
     _heartbeat: task.LoopingCall
     _wake: task.LoopingCall
+    _offer: QueueOffer
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedScheduler:
@@ -81,6 +83,9 @@ class SharedScheduler(Scheduler):
         settings = crawler.settings
         scheduler.workers = Workers(
             scheduler.server, keys(settings), settings.getfloat("REDIS_WORKER_TIMEOUT")
+        )
+        scheduler._offer = QueueOffer(
+            scheduler.server, scheduler.workers.keys.seen, scheduler.workers.keys.requests
         )
         scheduler.idle_timeout = settings.getfloat("REDIS_IDLE_TIMEOUT")
         scheduler.state = None
@@ -130,10 +135,19 @@ class SharedScheduler(Scheduler):
             stop_crawl(self.crawler, REDIS_LOST)
 
     def enqueue_request(self, request: Request) -> bool:
+        """Queue ``request`` unless seen before, in one step (:mod:`scraper.shared.offer`)."""
+        fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
         try:
-            return bool(super().enqueue_request(request))
+            queued = self._offer(
+                fingerprint, -request.priority, self.queue._encode_request(request)
+            )
         except RedisUnreachable:  # the crawl is stopping; the next run finds the link again
             return False
+        if not queued:
+            self.df.log(request, self.spider)
+            return False
+        self.stats.inc_value("scheduler/enqueued/redis")
+        return True
 
     def has_pending_requests(self) -> bool:
         try:
