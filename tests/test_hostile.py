@@ -412,6 +412,21 @@ def test_missing_garbage_or_huge_robots_txt_still_lets_the_crawl_through(
     assert [entry["url"] for entry in result.manifest()] == [server.url(ARTICLE)]
 
 
+def test_robots_txt_redirected_to_another_host_is_obeyed_there(tmp_path: Path) -> None:
+    with FixtureServer() as server, FixtureServer(host="127.0.0.2") as elsewhere:
+        sources = one_article_site(server, Resource(STORY))
+        elsewhere.routes["/rules.txt"] = Resource(
+            b"User-agent: *\nDisallow: /news/\n", content_type="text/plain"
+        )
+        server.routes["/robots.txt"] = Resource(
+            status=301, headers=[("Location", elsewhere.url("/rules.txt"))]
+        )
+        result = crawl(tmp_path, sources)
+        asked = server.paths()
+    assert "/" in asked and ARTICLE not in asked, result.log
+    assert "'robotstxt/forbidden': 1" in result.log
+
+
 def test_broken_empty_gzipped_and_booby_trapped_feeds_and_sitemaps(tmp_path: Path) -> None:
     lol = (
         '<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'

@@ -153,6 +153,8 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
             # Archived with the source that asked first, so a replay knows the record.
             meta={
                 meta.DONT_OBEY_ROBOTSTXT: True,
+                # RFC 9309 2.3.1.2: redirects are followed even to another host.
+                "allow_offsite": True,
                 meta.SOURCE: request.meta.get(meta.SOURCE),
                 meta.KIND: "robots",
             },
