@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import re
 import signal
@@ -165,6 +166,12 @@ def test_two_workers_fetch_each_article_once_and_number_the_corpus_uniquely(
     assert not warcio_check(
         sorted(path for d in set(dirs) for path in (d / "archive").glob("*.warc.gz"))
     )
+    # The history holds one run per source, with the figures of both workers added up.
+    server = redis.Redis.from_url(redis_url)
+    runs = [server.hgetall(key) for key in server.scan_iter(match=f"{prefix}:state:runs:*")]
+    assert runs and all(len(run) == 1 for run in runs), runs
+    written = sum(json.loads(figures)["written"] for run in runs for figures in run.values())
+    assert written == len(corpus_entries(*set(dirs)))
 
     # A later run, on a third machine, knows from Redis what is archived: no article again.
     rerun = start_worker(tmp_path / "c", tmp_path / "c" / "data", sources, redis_url, prefix, "c")

@@ -161,6 +161,35 @@ def test_a_worker_knows_when_redis_no_longer_holds_its_run(server) -> None:  # t
     assert not second.beat()  # a new run began without it: still not its run
 
 
+def test_the_workers_of_one_run_add_up_to_one_run_in_the_history(server) -> None:  # type: ignore[no-untyped-def]
+    from scraper.shared.state import RedisCrawlState
+    from scraper.shared.workers import Workers
+
+    keys = Keys("t")
+    state = RedisCrawlState(server, keys)
+    first, second = Workers(server, keys, 60, worker="h-1"), Workers(server, keys, 60, worker="h-2")
+    first.join()
+    second.join()
+    started = first.run.split(" ")[0] if first.run else ""
+    one = {"written": 2, "status": {"200": 3}, "examples": {"empty": ["u1", "u2"]}}
+    two = {"written": 1, "status": {"200": 1, "404": 1}, "examples": {"empty": ["u3"]}}
+    assert first.leave(finished=True) == 0
+    state.record_run("2026-11-30T10:00:01+00:00", "a", one)
+    assert second.leave(finished=True) == 0  # the last to leave: the run is over
+    state.record_run("2026-11-30T10:00:02+00:00", "a", two)
+    assert state.last_run("a") == (
+        started,
+        {"written": 3, "status": {"200": 4, "404": 1}, "examples": {"empty": ["u1", "u2"]}},
+    )
+    assert len(state.recent_runs("a", 5)) == 1
+
+    third = Workers(server, keys, 60, worker="h-3")
+    assert third.join().new_run and third.run != first.run
+    state.record_run("2026-11-30T11:00:00+00:00", "a", {"written": 0})
+    newest, earlier = state.recent_runs("a", 5)
+    assert newest == {"written": 0} and earlier["written"] == 3
+
+
 class Killed(BaseException):
     """The process of the client is killed: nothing after it runs."""
 

@@ -196,12 +196,15 @@ class SourceSummary:
         run = started.isoformat() if started else ""
         attention = {}
         for name, these in figures.items():
-            history = state.recent_runs(name, self.idle_runs) if state else []
+            history: list[dict[str, Any]] = []
             if state:
                 try:
                     state.record_run(run, name, these)
                 except StateWriteFailed as error:
                     logger.error("The figures of this run were not kept: %s", error)
                     state = None
+                else:
+                    # This run first: in a shared crawl, the figures of all its workers so far.
+                    these, *history = state.recent_runs(name, self.idle_runs + 1) or [these]
             attention[name] = attention_reasons(these, history, self.idle_runs, self.min_responses)
         return attention

@@ -98,7 +98,8 @@ class Keys:
 
     @property
     def run(self) -> str:
-        return f"{self.prefix}:run"  # the token of the run in progress, set by its first worker
+        # The run in progress or last run, set by its first worker: "START-TIME RANDOM-ID".
+        return f"{self.prefix}:run"
 
     @property
     def per_run(self) -> tuple[str, ...]:

@@ -27,6 +27,37 @@ if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'corpus_id', ARGV[2]) end
 return 1
 """
 
+# Add one worker's figures of a source to those of the shared run (KEYS: runs of the source,
+# run token; ARGV: the worker's own run, figures as JSON). The run is the token's start time,
+# or the worker's own when no run token is there. Numbers add up, objects merge, and of two
+# lists (examples) the first recorded is kept, lengthened by the other's.
+_ADD_RUN = """
+local token = redis.call('GET', KEYS[2])
+local run = ARGV[1]
+if token then run = string.match(token, '^(%S+) ') or run end
+local function add(into, more)
+  for name, value in pairs(more) do
+    local old = into[name]
+    if type(old) == 'number' and type(value) == 'number' then
+      into[name] = old + value
+    elseif type(old) == 'table' and type(value) == 'table' then
+      add(old, value)
+    elseif old == nil then
+      into[name] = value
+    end
+  end
+end
+local figures = cjson.decode(ARGV[2])
+local stored = redis.call('HGET', KEYS[1], run)
+if stored then
+  local merged = cjson.decode(stored)
+  add(merged, figures)
+  figures = merged
+end
+redis.call('HSET', KEYS[1], run, cjson.encode(figures))
+return run
+"""
+
 
 def _seconds(date: str) -> float:
     """A WARC-Date (or the same without ``Z``) as seconds since the epoch, UTC."""
@@ -48,6 +79,7 @@ class RedisCrawlState(FetchRecorder):
         self.server = server
         self.keys = keys
         self._outcome = server.register_script(_OUTCOME)
+        self._add_run = server.register_script(_ADD_RUN)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -134,10 +166,15 @@ class RedisCrawlState(FetchRecorder):
         yield from (url for url, has_outcome in zip(urls, settled) if has_outcome)
 
     def record_run(self, run: str, source: str, figures: dict[str, Any]) -> None:
-        """Keep the summary figures of one source for one run."""
+        """Add this worker's figures of one source to those of the shared run.
+
+        The shared run is named by its start (the run token's), not by ``run`` (this worker's
+        start), so the workers of one run make one run in the history.
+        """
         try:
-            self.server.hset(
-                self.keys.state("runs", source), run, json.dumps(figures, sort_keys=True)
+            self._add_run(
+                keys=[self.keys.state("runs", source), self.keys.run],
+                args=[run, json.dumps(figures, sort_keys=True)],
             )
         except RedisUnreachable as error:
             raise StateWriteFailed(str(error)) from error

@@ -8,6 +8,7 @@ import socket
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, cast
 
 from scraper.shared.connection import Keys
@@ -189,7 +190,8 @@ class Workers:
             new_run = not self.others() and queued == 0
             if new_run:
                 self.server.delete(*self.keys.per_run)
-            self.server.set(self.keys.run, uuid.uuid4().hex, nx=True)
+            started = datetime.now(UTC).isoformat()
+            self.server.set(self.keys.run, f"{started} {uuid.uuid4().hex}", nx=True)
             self.run = cast("bytes", self.server.get(self.keys.run)).decode()
             self.beat()
         return Joined(new_run, queued, requeued)
@@ -207,7 +209,9 @@ class Workers:
                 unsettled = int(self._requeue(keys=[self.keys.taken(self.id), self.keys.requests]))
             self.server.zrem(self.keys.workers, self.id)
             if not self.others() and not self.server.zcard(self.keys.requests):
-                self.server.delete(*self.keys.per_run)
+                # The token stays, naming the run its workers' figures are added to, until
+                # the next run replaces it.
+                self.server.delete(self.keys.seen, self.keys.robots)
         return unsettled
 
     def take(self) -> bytes | None:
