@@ -90,6 +90,8 @@ _XML_SPACES = re.compile(r"[ \t\r\n]+")
 
 def _first_letter(element: lxml.html.HtmlElement) -> str:
     """The first character of ``element``'s text that is not white space; empty if none."""
+    if text := (element.text or "").lstrip():  # most often: no need to walk the children
+        return text[0]
     for text in element.itertext():
         text = text.lstrip()
         if text:
@@ -170,22 +172,39 @@ _CANDIDATE_CLASS = re.compile(r"uthor|yl|writer|-by|name|BBL|zuozhe|bianji|xiaob
 _CANDIDATE_ID = re.compile(r"uthor|zuozhe|bianji|xiaobian")
 
 
-def _is_candidate(element: lxml.html.HtmlElement) -> bool:
-    get = element.get
-    return bool(
-        element.tag == "author"
-        or _CANDIDATE_CLASS.search(get("class") or "")
-        or _CANDIDATE_ID.search(get("id") or "")
-        or "author" in (get("itemprop") or "")
-        or "author" in (get("rel") or "")
-        or (get("data-testid") or "").startswith("Author")
-        or "Byline" in (get("data-component") or "")
-    )
+_CANDIDATE_ATTRIBUTES = frozenset(
+    {"class", "id", "itemprop", "rel", "data-testid", "data-component"}
+)
+
+
+def _candidate_attribute(name: str, value: str) -> bool:
+    if name == "class":
+        return _CANDIDATE_CLASS.search(value) is not None
+    if name == "id":
+        return _CANDIDATE_ID.search(value) is not None
+    if name == "itemprop" or name == "rel":
+        return "author" in value
+    if name == "data-testid":
+        return value.startswith("Author")
+    return name == "data-component" and "Byline" in value
 
 
 def _candidates(tree: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
-    """Every element some level of _MARKS could take, in page order (one pass, no XPath: faster)."""
-    return [element for element in tree.iter(lxml.etree.Element) if _is_candidate(element)]
+    """Every element some level of _MARKS could take, in page order (one pass, no XPath: faster).
+
+    Reading each element's attributes once (``items()``) costs two thirds of asking for the six
+    that count one by one (1.16 against 1.74 ms a page on evalpages).
+    """
+    found = []
+    for element in tree.iter(lxml.etree.Element):
+        if element.tag == "author":
+            found.append(element)
+            continue
+        for name, value in element.items():
+            if name in _CANDIDATE_ATTRIBUTES and _candidate_attribute(name, value):
+                found.append(element)
+                break
+    return found
 
 
 _MAX_MARKED_CHARS = 120

@@ -62,3 +62,21 @@ def test_binary_bodies_are_no_documents() -> None:
     article = extract_article(page.encode(), "http://127.0.0.1/news/2026/11/20/talks")
     assert article is not None and len(article.paragraphs) == 20
     assert "\x07" not in article.text()
+
+
+def test_control_characters_are_left_out_in_every_encoding() -> None:
+    # Bytes in an ASCII-compatible codec are searched for control bytes, others as text.
+    paragraphs = "".join(
+        f"<p>Am Tag {n} trafen sich die Minister erneut, um über das Abkommen zu sprechen.</p>"
+        for n in range(20)
+    )
+    body = paragraphs.replace("Abkommen", "Abkommen\x07", 1).replace("Tag 3", "Tag\uffff 3")
+    page = f"<html><body><article>{body}</article></body></html>"
+    url = "http://127.0.0.1/news/2026/11/20/minister"
+    for encoding in ("utf-8", "cp1252", "utf-16"):
+        data = page.replace("\uffff", "" if encoding == "cp1252" else "\uffff").encode(encoding)
+        article = extract_article(data, url, encoding)
+        assert article is not None and len(article.paragraphs) == 20, encoding
+        assert "\x07" not in article.text() and "\uffff" not in article.text(), encoding
+    article = extract_article(page.encode(), url)
+    assert article is not None and "Abkommen zu" in article.text()
