@@ -88,9 +88,10 @@ class CheckedCommand:
             raise CommandFailed(str(error)) from None
 
     @contextmanager
-    def data_dir_locked(self, shared: bool = False) -> Iterator[None]:
-        """Hold ``DATA_DIR``'s lock; ``CommandFailed`` when another run holds it (busy) or
-        the folder cannot be written (I/O error)."""
+    def data_dir_locked(self, shared: str | None = None) -> Iterator[None]:
+        """Hold ``DATA_DIR``'s lock (shared by the workers of the shared crawl ``shared``);
+        ``CommandFailed`` when another run holds it (busy) or the folder cannot be written
+        (I/O error)."""
         lock = DataDirLock(data_dir(self.settings), shared=shared)
         try:
             lock.acquire()

@@ -1,7 +1,9 @@
 """One crawl at a time per ``DATA_DIR``: an exclusive ``flock`` on ``DATA_DIR/crawl.lock``.
 
 Workers of one shared crawl (``REDIS_URL``) hold it shared: any number of them may
-use the folder together, but not alongside a crawl of its own.
+use the folder together, but not alongside a crawl of its own, nor alongside the
+workers of another shared crawl (another Redis or ``REDIS_KEY_PREFIX``: its corpus
+numbers and crawl state are not theirs).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import os
 from pathlib import Path
 
 LOCK_FILE = "crawl.lock"
+GUARD_FILE = ".crawl.lock.guard"  # held a moment while a shared worker checks whose the lock is
+SHARED = "shared"
 
 
 class DataDirBusy(Exception):
@@ -20,11 +24,12 @@ class DataDirBusy(Exception):
 class DataDirLock:
     """Hold ``DATA_DIR/crawl.lock`` for the life of the process (or until :meth:`release`).
 
-    The kernel drops the lock when the holder dies, even by SIGKILL, so a
-    crashed run never blocks the next one.
+    ``shared`` names the shared crawl this process is a worker of (None: a crawl of its
+    own). The kernel drops the lock when the holder dies, even by SIGKILL, so a crashed
+    run never blocks the next one.
     """
 
-    def __init__(self, data_dir: str | os.PathLike[str], shared: bool = False) -> None:
+    def __init__(self, data_dir: str | os.PathLike[str], shared: str | None = None) -> None:
         self.path = Path(data_dir) / LOCK_FILE
         self.shared = shared
         self._fd: int | None = None
@@ -33,22 +38,61 @@ class DataDirLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
+            if self.shared is None:
+                self._lock(fd, fcntl.LOCK_EX)
+                self._write(fd, str(os.getpid()))
+            else:
+                self._join(fd, self.shared)
+        except BaseException:
             os.close(fd)
-            who = (
-                "workers of a shared crawl are"
-                if holder == "shared"
-                else f"another crawl (pid {holder}) is"
-            )
-            raise DataDirBusy(
-                f"{who} using {self.path.parent}; they hold {self.path}. Wait for them to finish."
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, b"shared\n" if self.shared else f"{os.getpid()}\n".encode(), 0)
+            raise
         self._fd = fd
         return self
+
+    def _join(self, fd: int, crawl: str) -> None:
+        """Hold the lock shared with the other workers of ``crawl``, if any hold it."""
+        guard = os.open(self.path.parent / GUARD_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(guard, fcntl.LOCK_EX)  # one worker at a time decides
+            self._lock(fd, fcntl.LOCK_SH)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # other workers hold it: of this crawl?
+                holder = self._holder(fd)
+                if holder != f"{SHARED} {crawl}":
+                    raise DataDirBusy(self._busy(holder)) from None
+                return
+            self._write(fd, f"{SHARED} {crawl}")
+            self._lock(fd, fcntl.LOCK_SH)
+        finally:
+            os.close(guard)
+
+    def _lock(self, fd: int, kind: int) -> None:
+        try:
+            fcntl.flock(fd, kind | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DataDirBusy(self._busy(self._holder(fd))) from None
+
+    def _busy(self, holder: str) -> str:
+        if holder.startswith(SHARED):
+            crawl = holder.partition(" ")[2]
+            who = (
+                f"workers of the shared crawl {crawl} are"
+                if crawl
+                else "workers of a shared crawl are"
+            )
+        else:
+            who = f"another crawl (pid {holder or 'unknown'}) is"
+        return f"{who} using {self.path.parent}; they hold {self.path}. Wait for them to finish."
+
+    @staticmethod
+    def _holder(fd: int) -> str:
+        return os.pread(fd, 512, 0).decode(errors="replace").strip()
+
+    @staticmethod
+    def _write(fd: int, holder: str) -> None:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{holder}\n".encode(), 0)
 
     def release(self) -> None:
         if self._fd is not None:

@@ -287,16 +287,24 @@ def test_a_redis_url_that_is_no_redis_url_is_a_configuration_error(
 
 
 def test_workers_share_the_data_dir_lock_and_a_lone_crawl_waits_for_them(tmp_path: Path) -> None:
-    first = DataDirLock(tmp_path, shared=True).acquire()
-    second = DataDirLock(tmp_path, shared=True).acquire()
-    with pytest.raises(DataDirBusy, match="workers of a shared crawl are using"):
+    crawl = "news at redis://127.0.0.1:6379/0"
+    first = DataDirLock(tmp_path, shared=crawl).acquire()
+    second = DataDirLock(tmp_path, shared=crawl).acquire()
+    with pytest.raises(DataDirBusy, match=f"workers of the shared crawl {crawl} are using"):
         DataDirLock(tmp_path).acquire()
+    # Another shared crawl would number its articles from another counter: not here.
+    with pytest.raises(DataDirBusy, match=f"workers of the shared crawl {crawl} are using"):
+        DataDirLock(tmp_path, shared="other at redis://127.0.0.1:6379/0").acquire()
     first.release()
+    third = DataDirLock(tmp_path, shared=crawl).acquire()  # joins second
     second.release()
+    third.release()
     alone = DataDirLock(tmp_path).acquire()
     with pytest.raises(DataDirBusy, match=rf"another crawl \(pid {os.getpid()}\)"):
-        DataDirLock(tmp_path, shared=True).acquire()
+        DataDirLock(tmp_path, shared=crawl).acquire()
     alone.release()
+    other = DataDirLock(tmp_path, shared="other at redis://127.0.0.1:6379/0").acquire()
+    other.release()  # once its workers are gone, the folder is free for another crawl
 
 
 def test_a_redis_url_is_shown_without_its_password() -> None:

@@ -16,7 +16,7 @@ from scraper import exitcodes
 from scraper.commandline import CheckedCommand, CommandFailed, reports_failure
 from scraper.paths import corpus_dir, state_path
 from scraper.replay.preflight import refusal
-from scraper.shared.connection import SharedCrawlError, connect
+from scraper.shared.connection import SharedCrawlError, connect, crawl_name
 from scraper.sources import load_sources
 from scraper.state import StateUnusable, StateWriteFailed
 from scraper.statestore import CrawlStateStore, store_class
@@ -56,12 +56,13 @@ class Command(CheckedCommand, ScrapyCrawlCommand):
         )
         if refused:
             raise CommandFailed(f"REPLAY_ARCHIVE: {refused}")
-        shared = bool(self.settings.get("REDIS_URL"))
-        if shared:
+        shared = None
+        if self.settings.get("REDIS_URL"):
             try:
                 connect(self.settings).close()
             except SharedCrawlError as error:
                 raise CommandFailed(str(error), error.code) from None
+            shared = crawl_name(self.settings)
         with self.data_dir_locked(shared=shared):
             try:
                 state_store = (

@@ -74,6 +74,13 @@ def connect(settings: BaseSettings) -> Redis:
     return server
 
 
+def crawl_name(settings: BaseSettings) -> str:
+    """The shared crawl of these settings, as a message names it: ``PREFIX at REDIS_URL``."""
+    from scraper.shared.outage import shown
+
+    return f"{keys(settings).prefix} at {shown(settings.get('REDIS_URL'))}"
+
+
 @dataclass(frozen=True)
 class Keys:
     """The Redis keys of one shared crawl, all under ``REDIS_KEY_PREFIX``."""
