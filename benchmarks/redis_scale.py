@@ -172,7 +172,7 @@ def _monitor(server: redis.Redis, counts: Counter[tuple[str, str]]) -> None:
 
 def _script_names() -> dict[str, str]:
     """The SHA-1 of each Lua script of the shared crawl (what EVALSHA names), to its name."""
-    from scraper.shared import numbers, politeness, state, workers
+    from scraper.shared import numbers, offer, politeness, state, workers
 
     scripts = {
         "politeness._TAKE": politeness._TAKE,
@@ -180,7 +180,10 @@ def _script_names() -> dict[str, str]:
         "workers._TAKE": workers._TAKE,
         "workers._REQUEUE_SOME": workers._REQUEUE_SOME,
         "workers._REQUEUE": workers._REQUEUE,
+        "workers._BEAT": workers._BEAT,
+        "offer._OFFER": offer._OFFER,
         "state._OUTCOME": state._OUTCOME,
+        "state._ADD_RUN": state._ADD_RUN,
         "numbers._NEXT": numbers._NEXT,
     }
     return {hashlib.sha1(text.encode()).hexdigest(): name for name, text in scripts.items()}
