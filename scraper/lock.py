@@ -50,19 +50,23 @@ class DataDirLock:
         return self
 
     def _join(self, fd: int, crawl: str) -> None:
-        """Hold the lock shared with the other workers of ``crawl``, if any hold it."""
+        """Hold the lock shared with the other workers of ``crawl``, if any hold it.
+
+        Never by converting a shared lock to an exclusive one: a conversion that fails
+        drops the lock held.
+        """
         guard = os.open(self.path.parent / GUARD_FILE, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(guard, fcntl.LOCK_EX)  # one worker at a time decides
-            self._lock(fd, fcntl.LOCK_SH)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:  # other workers hold it: of this crawl?
+            except BlockingIOError:  # held: by workers of this crawl?
+                self._lock(fd, fcntl.LOCK_SH)
                 holder = self._holder(fd)
                 if holder != f"{SHARED} {crawl}":
                     raise DataDirBusy(self._busy(holder)) from None
                 return
-            self._write(fd, f"{SHARED} {crawl}")
+            self._write(fd, f"{SHARED} {crawl}")  # the first worker
             self._lock(fd, fcntl.LOCK_SH)
         finally:
             os.close(guard)

@@ -296,8 +296,12 @@ def test_workers_share_the_data_dir_lock_and_a_lone_crawl_waits_for_them(tmp_pat
     with pytest.raises(DataDirBusy, match=f"workers of the shared crawl {crawl} are using"):
         DataDirLock(tmp_path, shared="other at redis://127.0.0.1:6379/0").acquire()
     first.release()
-    third = DataDirLock(tmp_path, shared=crawl).acquire()  # joins second
+    with pytest.raises(DataDirBusy):  # the second still holds it
+        DataDirLock(tmp_path).acquire()
+    third = DataDirLock(tmp_path, shared=crawl).acquire()
     second.release()
+    with pytest.raises(DataDirBusy):  # the third still holds it
+        DataDirLock(tmp_path).acquire()
     third.release()
     alone = DataDirLock(tmp_path).acquire()
     with pytest.raises(DataDirBusy, match=rf"another crawl \(pid {os.getpid()}\)"):
