@@ -48,6 +48,15 @@ def member_compressor(engine: str, level: int) -> Callable[[bytes], bytes]:
     return functools.partial(gzip.compress, compresslevel=level, mtime=0)
 
 
+@dataclass(frozen=True)
+class Packed:
+    """Records serialised and compressed, one gzip member each, for the file of ``warcinfo_id``."""
+
+    records: tuple[WarcRecord, ...]
+    members: tuple[bytes, ...]
+    warcinfo_id: str
+
+
 class WriteFailed(Exception):
     """A record could not be written (a full disk, an I/O error); the file ends at its last whole record."""
 
@@ -146,9 +155,10 @@ class WarcWriter:
         except OSError as error:
             raise self._undo(0, 0, error) from error
 
-    def _append(self, record: WarcRecord) -> RecordLocation:
+    def _append(self, record: WarcRecord, member: bytes | None = None) -> RecordLocation:
         assert self._file is not None and self.filename is not None
-        member = self.compress(record.to_bytes())
+        if member is None:
+            member = self.compress(record.to_bytes())
         view = memoryview(member)
         while view:
             written = self._file.write(view)
@@ -160,10 +170,30 @@ class WarcWriter:
         self._size += len(member)
         return location
 
+    def pack(self, records: Sequence[WarcRecord]) -> Packed:
+        """Serialise and compress ``records`` for the file open now; safe in any thread.
+
+        The costly part of a write (the serialising copy and the gzip, which releases
+        the GIL) without the writer's state: :meth:`write_packed` appends the members.
+        """
+        warcinfo_id = self._warcinfo_id
+        for record in records:
+            record.set_warcinfo(warcinfo_id)
+        members = tuple(self.compress(record.to_bytes()) for record in records)
+        return Packed(tuple(records), members, warcinfo_id)
+
     def write(self, records: Sequence[WarcRecord]) -> list[RecordLocation]:
         """Write ``records`` together in one file and return where each landed.
 
         Each record gets the ``WARC-Warcinfo-ID`` of the file it lands in.
+        """
+        return self.write_packed(Packed(tuple(records), (), ""))
+
+    def write_packed(self, packed: Packed) -> list[RecordLocation]:
+        """Write records :meth:`pack` made, together in one file, and return where each landed.
+
+        Records packed for another file than the one they land in (the writer opened or
+        rotated its file since) are packed again, here, for their ``WARC-Warcinfo-ID``.
         """
         if self.failure is not None:
             raise self.failure
@@ -175,11 +205,14 @@ class WarcWriter:
         except OSError as error:  # creating the file failed
             self.failure = WriteFailed(f"{self.directory}: {error.strerror or error}")
             raise self.failure from error
-        for record in records:
-            record.set_warcinfo(self._warcinfo_id)
+        if not packed.members or packed.warcinfo_id != self._warcinfo_id:
+            packed = self.pack(packed.records)
         start, indexed = self._size, len(self._entries)
         try:
-            return [self._append(record) for record in records]
+            return [
+                self._append(record, member)
+                for record, member in zip(packed.records, packed.members, strict=True)
+            ]
         except OSError as error:
             raise self._undo(start, indexed, error) from error
 

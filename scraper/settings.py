@@ -39,6 +39,9 @@ WARC_MAX_SIZE = 1_000_000_000  # rotate to a new file past this many bytes
 # of "zlib" (levels 0-9) at level 6, for members about 16% larger than zlib's at 6.
 WARC_GZIP_ENGINE = "isal"
 WARC_GZIP_LEVEL = 2  # level of WARC_GZIP_ENGINE
+# Threads that build, digest and compress the records off the reactor (0: on the reactor);
+# the writes stay on the reactor, in order, a response and its request side by side.
+WARC_THREADS = 2
 WARC_OPERATOR = ""  # who runs the crawl, written into warcinfo
 
 # --- Crawl from the archive -------------------------------------------------

@@ -17,6 +17,7 @@ from scraper import settings as project_settings
 BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "WARC_GZIP_LEVEL": (0, 9),
     "WARC_MAX_SIZE": (1, None),
+    "WARC_THREADS": (0, 64),
     "EXTRACTION_PROCESSES": (1, None),
     "CORPUS_MIN_WORDS": (0, None),
     "CORPUS_MAX_LINK_RATIO": (0, 1),

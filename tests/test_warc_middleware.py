@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from scraper.extensions.crawlstate import CrawlStateExtension, crawl_state
 from scraper.failures import WRITE_FAILED_STAT
 from scraper.state import StateWriteFailed
 from sitefixture.settings import project_settings
+from tests.warcs import iter_records, read_record_at
 
 PAGE = "http://127.0.0.1:9/a/page.html"
 
@@ -41,7 +43,7 @@ def fetch(
 ) -> Request:
     request = Request(PAGE, meta={"source": "s", "kind": "article"})
     response = Response(PAGE, status=status, body=body, request=request, **kwargs)  # type: ignore[arg-type]
-    assert middleware.process_response(request, response) is response
+    assert asyncio.run(middleware.process_response(request, response)) is response
     return request
 
 
@@ -84,7 +86,7 @@ def test_a_record_not_written_is_not_remembered(
     def full_disk(records: object) -> None:
         raise WriteFailed("archive.warc.gz.open: No space left on device")
 
-    monkeypatch.setattr(middleware.writer, "write", full_disk)
+    monkeypatch.setattr(middleware.writer, "write_packed", full_disk)
     # As after an earlier failure: the crawl is stopping already (no engine here to stop).
     crawler.stats.set_value(WRITE_FAILED_STAT, "an earlier write")
     with pytest.raises(IgnoreRequest):
@@ -92,6 +94,41 @@ def test_a_record_not_written_is_not_remembered(
     assert crawl_state(crawler).get(PAGE) is None  # type: ignore[union-attr]
     assert crawler.stats.get_value("warc/records") is None
     assert crawler.stats.get_value("news/s/errors/write") == 1
+
+
+def test_responses_packed_in_threads_are_written_each_beside_its_request(
+    crawler: Crawler,
+) -> None:
+    middleware = build_from_crawler(WarcMiddleware, crawler)
+    assert middleware.threads is not None  # WARC_THREADS, 2 by default
+    requests = [Request(f"{PAGE}?n={n}", meta={"source": "s"}) for n in range(40)]
+
+    async def fetch_all() -> list[Response]:
+        return await asyncio.gather(
+            *(
+                middleware.process_response(
+                    request, Response(request.url, body=b"<p>%d</p>" % n * (n * 500 + 1))
+                )
+                for n, request in enumerate(requests)
+            )
+        )
+
+    asyncio.run(fetch_all())
+    middleware.spider_closed()
+    (path,) = middleware.writer.directory.glob("*.warc.gz")
+    records = [(record, offset) for record, offset, _ in iter_records(path)]
+    assert records[0][0].rec_type == "warcinfo"
+    pairs = list(zip(records[1::2], records[2::2], strict=True))
+    assert len(pairs) == len(requests)
+    for (response, offset), (sent, _) in pairs:
+        assert (response.rec_type, sent.rec_type) == ("response", "request")
+        response_id = response.rec_headers.get_header("WARC-Record-ID")
+        assert sent.rec_headers.get_header("WARC-Concurrent-To") == response_id
+    for request in requests:  # each request learnt where its own response landed
+        location = request.meta["warc"]
+        record = read_record_at(path, location["offset"])
+        assert record.rec_headers.get_header("WARC-Target-URI") == request.url
+        assert record.rec_headers.get_header("WARC-Record-ID") == location["record_id"]
 
 
 def test_without_crawl_state_every_answer_is_a_full_record(tmp_path: Path) -> None:

@@ -109,6 +109,32 @@ def test_rotation_keeps_pairs_together_and_starts_each_file_with_warcinfo(tmp_pa
         assert warcio_check(path).returncode == 0
 
 
+def test_records_packed_for_a_file_since_rotated_name_the_warcinfo_of_theirs(
+    tmp_path: Path,
+) -> None:
+    writer = WarcWriter(tmp_path, max_size=2000)
+    factory = writer.factory
+    packed = []
+    for n in range(4):  # packed in turn while the file fills and rotates, as threads would
+        url = f"http://example.com/{n}"
+        block, offset = response_block(200, [], b"x" * 900 + str(n).encode())
+        response = factory.response(url, block, offset)
+        packed.append(writer.pack([response, factory.request(url, b"GET / HTTP/1.1", response)]))
+        if n % 2:
+            writer.write_packed(packed[-2])
+            writer.write_packed(packed[-1])
+    writer.close()
+    files = sorted(tmp_path.glob("*.warc.gz"))
+    assert len(files) > 1
+    for path in files:
+        records = [record for record, _, _ in iter_records(path)]
+        info = records[0].rec_headers.get_header("WARC-Record-ID")
+        assert [r.rec_headers.get_header("WARC-Warcinfo-ID") for r in records[1:]] == [info] * (
+            len(records) - 1
+        )
+        assert warcio_check(path).returncode == 0
+
+
 def test_repair_cuts_a_torn_file_back_to_its_last_whole_record(tmp_path: Path) -> None:
     writer = WarcWriter(tmp_path, pid=999_999_999)
     write_pair(writer, "http://example.com/1", b"<p>kept</p>")

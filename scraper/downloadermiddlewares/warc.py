@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import platform
 import socket
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
@@ -16,7 +19,7 @@ from twisted.python.failure import Failure
 from archive.context import CrawlContext
 from archive.http import request_block, response_block
 from archive.records import RecordFactory, WarcRecord
-from archive.writer import WarcWriter, WriteFailed, repair_finished_files, repair_open_files
+from archive.writer import Packed, WarcWriter, WriteFailed, repair_finished_files, repair_open_files
 from scraper import meta
 from scraper.extensions.crawlstate import crawl_state
 from scraper.failures import write_failed
@@ -64,6 +67,23 @@ def warcinfo_fields(crawler: Crawler) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class Exchange:
+    """What the records of one response and its request are built from, off the reactor."""
+
+    url: str
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    protocol: str
+    ip: str | None
+    truncated: str | None
+    revisit: tuple[str, Capture] | None
+    request_url: str
+    request_block: bytes
+    context: list[tuple[str, str]]
+
+
 def _header_pairs(headers: object) -> list[tuple[str, str]]:
     pairs = []
     for name, values in headers.items():  # type: ignore[attr-defined]
@@ -88,7 +108,12 @@ class WarcMiddleware:
     """
 
     def __init__(
-        self, writer: WarcWriter, factory: RecordFactory, crawler: Crawler, policy: RevisitPolicy
+        self,
+        writer: WarcWriter,
+        factory: RecordFactory,
+        crawler: Crawler,
+        policy: RevisitPolicy,
+        threads: int = 0,
     ) -> None:
         self.writer = writer
         self.factory = factory
@@ -96,6 +121,9 @@ class WarcMiddleware:
         self.stats = crawler.stats
         self.policy = policy
         self.records = 0
+        self.threads = (
+            ThreadPoolExecutor(threads, thread_name_prefix="warc") if threads > 0 else None
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcMiddleware:
@@ -112,7 +140,13 @@ class WarcMiddleware:
             compresslevel=settings.getint("WARC_GZIP_LEVEL"),
             engine=settings.get("WARC_GZIP_ENGINE"),
         )
-        middleware = cls(writer, factory, crawler, RevisitPolicy(crawl_state(crawler)))
+        middleware = cls(
+            writer,
+            factory,
+            crawler,
+            RevisitPolicy(crawl_state(crawler)),
+            settings.getint("WARC_THREADS"),
+        )
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
@@ -126,6 +160,8 @@ class WarcMiddleware:
             logger.warning("Cut the torn tail of WARC file %s", path)
 
     def spider_closed(self) -> None:
+        if self.threads is not None:
+            self.threads.shutdown(wait=True)
         try:
             self.writer.close()
         except WriteFailed as error:
@@ -137,38 +173,37 @@ class WarcMiddleware:
             self.writer.directory,
         )
 
-    def process_response(self, request: Request, response: Response) -> Response:
+    async def process_response(self, request: Request, response: Response) -> Response:
         truncated = next(
             (reason for flag, reason in TRUNCATING_FLAGS.items() if flag in response.flags), None
         )
-        block, payload_offset = response_block(
-            response.status,
-            _header_pairs(response.headers),
-            response.body,
-            response.protocol or "HTTP/1.1",
-        )
-        ip = str(response.ip_address) if response.ip_address else None
         revisit = self.policy.revisit_of(request, response, truncated)
-        if revisit:
-            record = self._revisit(response.url, block[:payload_offset], *revisit, ip)
-        else:
-            record = self.factory.response(
-                response.url, block, payload_offset, ip=ip, truncated=truncated
-            )
-        sent = self.factory.request(
-            request.url,
-            request_block(
+        exchange = Exchange(
+            url=response.url,
+            status=response.status,
+            headers=_header_pairs(response.headers),
+            body=response.body,
+            protocol=response.protocol or "HTTP/1.1",
+            ip=str(response.ip_address) if response.ip_address else None,
+            truncated=truncated,
+            revisit=revisit,
+            request_url=request.url,
+            request_block=request_block(
                 request.method, request.url, _header_pairs(request.headers), request.body
             ),
-            record,
-            CrawlContext(
+            context=CrawlContext(
                 request.meta.get(meta.SOURCE),
                 request.meta.get(meta.KIND),
                 bool(request.meta.get(meta.RECRAWL)),
             ).fields(),
         )
+        if self.threads is None:
+            packed = self._pack(exchange)
+        else:
+            packed = await asyncio.wrap_future(self.threads.submit(self._pack, exchange))
+        record = packed.records[0]
         try:
-            location = self.writer.write([record, sent])[0]
+            location = self.writer.write_packed(packed)[0]
         except WriteFailed as error:
             write_failed(self.crawler, error, request.meta.get(meta.SOURCE))
             raise IgnoreRequest(f"not archived: {error}") from error
@@ -189,6 +224,28 @@ class WarcMiddleware:
         request.meta[meta.WARC] = location.to_dict()
         request.meta[meta.WARC_DATE] = record.date
         return response
+
+    def _pack(self, exchange: Exchange) -> Packed:
+        """Build the response (or revisit) and request records of ``exchange`` and pack them.
+
+        Runs in a ``WARC_THREADS`` thread: the digests, the copies and the gzip.
+        """
+        block, payload_offset = response_block(
+            exchange.status, exchange.headers, exchange.body, exchange.protocol
+        )
+        if exchange.revisit:
+            profile, original = exchange.revisit
+            record = self._revisit(
+                exchange.url, block[:payload_offset], profile, original, exchange.ip
+            )
+        else:
+            record = self.factory.response(
+                exchange.url, block, payload_offset, ip=exchange.ip, truncated=exchange.truncated
+            )
+        sent = self.factory.request(
+            exchange.request_url, exchange.request_block, record, exchange.context
+        )
+        return self.writer.pack([record, sent])
 
     def _revisit(
         self, url: str, head: bytes, profile: str, original: Capture, ip: str | None
