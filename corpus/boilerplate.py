@@ -6,7 +6,8 @@ elsewhere) go; any other figure holding text stays, as text (trafilatura drops t
 After extraction, a line is dropped when it repeats the headline, is mostly the
 text of a link to another page (related articles, "read also" lists, tag clouds,
 menus; not a table of contents' link to a heading of the page, a link whose text is
-a web or mail address, or a table row), is a known prompt (subscribe, comment, read more, report an error), an image credit,
+a web or mail address, a table row, or a link inside a paragraph or list item that says
+more than its links, unless the same text also stands alone), is a known prompt (subscribe, comment, read more, report an error), an image credit,
 a byline or dateline, or a paragraph repeated whole. Each rule has a name in
 :data:`RULES`, by which the benchmark switches it off to measure what it earns.
 """
@@ -83,6 +84,13 @@ SHORT_LINE_WORDS = 8
 LINK_SHARE = 0.6
 LINK_MIN_CHARS = 12
 SENTENCE_WORDS = 10
+# A link inside a paragraph or list item with this many characters of its own besides its links
+# is part of the text (a source it cites), not a teaser; unless the same link text stands alone.
+PROSE_BLOCKS = frozenset({"p", "li", "dd", "blockquote"})
+OTHER_BLOCKS = frozenset(
+    {"div", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article"}
+)
+PROSE_CHARS = 50
 
 
 @lru_cache(maxsize=256)
@@ -200,6 +208,9 @@ class PageSignals:
         path = _path(url)
         anchors: set[str] = set()
         leading_away: set[str] = set()
+        in_prose: set[str] = set()
+        alone: set[str] = set()
+        prose: dict[lxml.html.HtmlElement, bool] = {}
         for a in tree.iter("a"):
             text = normalize(a.text_content())
             if not text:
@@ -209,7 +220,25 @@ class PageSignals:
                 _within_page(a.get("href") or "", path) or ADDRESS.match(text)
             ):
                 leading_away.add(text)
+                (in_prose if _in_prose(a, prose) else alone).add(text)
+        leading_away -= in_prose - alone
         return cls({h for h in headlines if h}, anchors, [a for a in authors if a], leading_away)
+
+
+def _in_prose(link: lxml.html.HtmlElement, seen: dict[lxml.html.HtmlElement, bool]) -> bool:
+    """Whether ``link`` is part of a paragraph or list item that says more than its links."""
+    block = link.getparent()
+    while block is not None and block.tag not in PROSE_BLOCKS:
+        if block.tag in OTHER_BLOCKS:
+            return False
+        block = block.getparent()
+    if block is None:
+        return False
+    if block not in seen:
+        own = len(normalize(block.text_content()))
+        linked = sum(len(normalize(a.text_content())) for a in block.iter("a"))
+        seen[block] = own - linked >= PROSE_CHARS
+    return seen[block]
 
 
 def _path(url: str) -> str | None:

@@ -218,3 +218,21 @@ def test_a_labelled_date_is_content_unless_the_label_names_a_date() -> None:
         assert not is_furniture(content, signals), content
     for dateline in ("Aktualisiert: 20.11.2026, 14:05", "Datum: 20.11.2026", "20.11.2026, 14:05"):
         assert is_furniture(dateline, signals), dateline
+
+
+def test_a_link_on_a_line_of_its_own_inside_a_paragraph_of_text_stays() -> None:
+    # A paragraph of <br>-separated lines cites a venue; the link fills its line, not its paragraph.
+    venue = "Colosseum Theater Essen"
+    middle = (
+        "<p>The signing ceremony takes place on Friday evening at the<br>"
+        f'<a href="http://127.0.0.1:8001/venue">{venue}</a><br>'
+        "and tickets for the public part cost 25 euros at the box office.</p>"
+    )
+    teaser = "Oil output rises again in the Orinoco belt"
+    kept = body_of(page(middle=middle, after=links(teaser)))
+    assert venue in kept and BODY[0] in kept
+    assert all(teaser not in line for line in kept)
+    # The same link text also standing alone on the page is a teaser: the rule takes it.
+    kept = body_of(page(middle=middle, after=links(venue, teaser)))
+    assert all(venue not in line for line in kept)
+    assert "and tickets for the public part cost 25 euros at the box office." in kept
