@@ -1,8 +1,8 @@
 """Boilerplate that survives trafilatura: removed from the tree before, and line by line after.
 
 Before extraction, per-source CSS selectors narrow the page to its body or drop
-known blocks, and figure captions and pull quotes (a figure whose text the page says
-elsewhere) go; any other figure holding text stays, as text (trafilatura drops the rest).
+known blocks, and figure captions (not a gallery's, which say more than the paragraphs)
+and pull quotes (a figure whose text the page says elsewhere) go; any other figure holding text stays, as text (trafilatura drops the rest).
 After extraction, a line is dropped when it repeats the headline, is mostly the
 text of a link to another page (related articles, "read also" lists, tag clouds,
 menus; not a table of contents' link to a heading of the page, a link whose text is
@@ -75,6 +75,9 @@ BYLINE = re.compile(r"^(?:by|von|por|par|af|av|di|door|autor|author)\s+\S", re.I
 # What makes a figure article text rather than a picture: text blocks of a few words at least.
 FIGURE_TEXT = ".//p | .//blockquote | .//table | .//ul | .//ol | .//pre"
 FIGURE_MIN_WORDS = 8
+# Captions of this many words, more than this share of the paragraphs' words, are a gallery's text.
+GALLERY_MIN_WORDS = 50
+GALLERY_SHARE = 1.0
 # A text figure with this share of its word 4-grams said elsewhere on the page is a pull quote.
 PULL_QUOTE_SHARE = 0.5
 _TOKEN = re.compile(r"\w+")
@@ -125,7 +128,7 @@ def narrow(
 
 
 def clear_figures(tree: lxml.html.HtmlElement, off: frozenset[str] = frozenset()) -> None:
-    """Drop figure captions and pull quotes; another figure holding text becomes a block.
+    """Drop figure captions (not a gallery's) and pull quotes; another text figure becomes a block.
 
     trafilatura drops every ``<figure>``; sites put tables, quotes and body text in them.
     Rules ``captions`` and ``pull-quotes`` of :data:`RULES` (less ``off``). A picture is left
@@ -133,8 +136,10 @@ def clear_figures(tree: lxml.html.HtmlElement, off: frozenset[str] = frozenset()
     evalpages (-0.0002, -0.0004) for at most +0.0001 on pages.
     """
     if "captions" not in off:
-        for caption in tree.xpath("//figure//figcaption"):
-            _drop(caption)
+        captions = tree.xpath("//figure//figcaption")
+        if captions and not _gallery(tree, captions):
+            for caption in captions:
+                _drop(caption)
     page: Counter[tuple[str, ...]] | None = None
     for figure in tree.xpath("//figure"):
         text = figure.text_content()
@@ -149,6 +154,15 @@ def clear_figures(tree: lxml.html.HtmlElement, off: frozenset[str] = frozenset()
                 _drop(figure)
                 continue
         figure.tag = "div"
+
+
+def _gallery(tree: lxml.html.HtmlElement, captions: list[lxml.html.HtmlElement]) -> bool:
+    """Whether the captions say more than the paragraphs outside figures: they are the text."""
+    said = sum(len(caption.text_content().split()) for caption in captions)
+    if said < GALLERY_MIN_WORDS:
+        return False
+    outside = tree.xpath("//p[not(ancestor::figure)]")
+    return said >= GALLERY_SHARE * sum(len(p.text_content().split()) for p in outside)
 
 
 def _grams(text: str) -> Counter[tuple[str, ...]]:

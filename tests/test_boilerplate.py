@@ -236,3 +236,26 @@ def test_a_link_on_a_line_of_its_own_inside_a_paragraph_of_text_stays() -> None:
     kept = body_of(page(middle=middle, after=links(venue, teaser)))
     assert all(venue not in line for line in kept)
     assert "and tickets for the public part cost 25 euros at the box office." in kept
+
+
+def test_the_captions_of_a_gallery_are_its_text() -> None:
+    # A slideshow says what it has to say under its pictures: its captions are kept.
+    looks = [
+        f"Look {n}: a bowler hat, a set of false lashes and a black suit make a costume "
+        f"that takes ten minutes and costs less than {n + 12} pounds in any high street shop."
+        for n in range(8)
+    ]
+    figures = "".join(
+        f'<figure><img src="/look-{n}.jpg"><figcaption>{escape(text)}</figcaption></figure>'
+        for n, text in enumerate(looks)
+    )
+    html = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Eight costumes</title>'
+        "</head><body><main><article><h1>Eight costumes</h1>"
+        f"<p>Halloween is close, and these are the easiest looks.</p>{figures}"
+        "</article></main></body></html>"
+    )
+    text = "\n".join(body_of(html))
+    for look in looks:
+        assert look in text
+    # One captioned picture in an article is no gallery: its caption goes (CASES["captions"]).
