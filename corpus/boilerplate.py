@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml.cssselect import CSSSelector
 
-from corpus.article import normalize, word_count
+from corpus.article import has_words, normalize, word_count
 
 # A line that starts with one of these phrases is site furniture, in the languages of the corpus.
 PROMPT = re.compile(
@@ -161,8 +161,14 @@ def _gallery(tree: lxml.html.HtmlElement, captions: list[lxml.html.HtmlElement])
     said = sum(len(caption.text_content().split()) for caption in captions)
     if said < GALLERY_MIN_WORDS:
         return False
-    outside = tree.xpath("//p[not(ancestor::figure)]")
-    return said >= GALLERY_SHARE * sum(len(p.text_content().split()) for p in outside)
+    outside = 0
+    for paragraph in tree.iter("p"):
+        if any(parent.tag == "figure" for parent in paragraph.iterancestors()):
+            continue
+        outside += len(paragraph.text_content().split())
+        if said < GALLERY_SHARE * outside:
+            return False
+    return True
 
 
 def _grams(text: str) -> Counter[tuple[str, ...]]:
@@ -195,6 +201,8 @@ class PageSignals:
     authors: list[str] = field(default_factory=list)
     # The texts of links away from the page (the mostly-link rule's); ``None``: all of ``anchors``.
     leading_away: set[str] | None = None
+    # The links of each text of ``leading_away``, to tell a cited source from a teaser.
+    links: dict[str, list[lxml.html.HtmlElement]] = field(default_factory=dict)
     # The anchors long enough for the mostly-link rule, shortest first, and their lengths.
     _long: list[str] = field(default_factory=list, init=False, repr=False)
     _lengths: list[int] = field(default_factory=list, init=False, repr=False)
@@ -203,6 +211,18 @@ class PageSignals:
         texts = self.anchors if self.leading_away is None else self.leading_away
         self._long = sorted((a for a in texts if len(a) > LINK_MIN_CHARS), key=len)
         self._lengths = [len(a) for a in self._long]
+        self._prose: dict[lxml.html.HtmlElement, bool] = {}
+
+    def cited(self, anchor: str) -> bool:
+        """Whether every link with this text is inside a paragraph or list item of text.
+
+        Asked only of the few anchors a line is mostly made of: judging every link of the page
+        up front cost 0.6 ms a page.
+        """
+        found = self.links.get(anchor)
+        if not found:
+            return False
+        return all(_in_prose(link, self._prose) for link in found)
 
     def anchors_between(self, shortest: float, longest: int) -> list[str]:
         """The anchors of more than 12 characters whose length is within the bounds."""
@@ -221,10 +241,7 @@ class PageSignals:
         """The signals of ``tree``, the page at ``url``."""
         path = _path(url)
         anchors: set[str] = set()
-        leading_away: set[str] = set()
-        in_prose: set[str] = set()
-        alone: set[str] = set()
-        prose: dict[lxml.html.HtmlElement, bool] = {}
+        links: dict[str, list[lxml.html.HtmlElement]] = {}
         for a in tree.iter("a"):
             text = normalize(a.text_content())
             if not text:
@@ -233,10 +250,10 @@ class PageSignals:
             if len(text) > LINK_MIN_CHARS and not (
                 _within_page(a.get("href") or "", path) or ADDRESS.match(text)
             ):
-                leading_away.add(text)
-                (in_prose if _in_prose(a, prose) else alone).add(text)
-        leading_away -= in_prose - alone
-        return cls({h for h in headlines if h}, anchors, [a for a in authors if a], leading_away)
+                links.setdefault(text, []).append(a)
+        return cls(
+            {h for h in headlines if h}, anchors, [a for a in authors if a], set(links), links
+        )
 
 
 def _in_prose(link: lxml.html.HtmlElement, seen: dict[lxml.html.HtmlElement, bool]) -> bool:
@@ -294,7 +311,7 @@ def _caption_credit(line: str, page: PageSignals) -> bool:
 
 
 def _byline_dateline(line: str, page: PageSignals) -> bool:
-    if word_count(line) > SHORT_LINE_WORDS:
+    if has_words(line, SHORT_LINE_WORDS + 1):
         return False
     if BYLINE.match(line) or any(name in line for name in page.authors):
         return True
@@ -307,7 +324,10 @@ def _mostly_link_rule(line: str, page: PageSignals) -> bool:
     if len(line) <= 20 or _is_sentence(line) or line.startswith("| "):
         return False
     # Only an anchor no longer than the line can be in it.
-    return any(anchor in line for anchor in page.anchors_between(LINK_SHARE * len(line), len(line)))
+    return any(
+        anchor in line and not page.cited(anchor)
+        for anchor in page.anchors_between(LINK_SHARE * len(line), len(line))
+    )
 
 
 _LINE_RULES: tuple[tuple[str, Callable[[str, PageSignals], bool]], ...] = (
@@ -330,7 +350,7 @@ RULES: tuple[str, ...] = (
 
 def _is_sentence(line: str) -> bool:
     """A full sentence: in-body links can cover one, the titles of related articles are not."""
-    return line.endswith((".", "。")) and word_count(line) >= SENTENCE_WORDS
+    return line.endswith((".", "。")) and has_words(line, SENTENCE_WORDS)
 
 
 def clean_lines(

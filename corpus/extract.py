@@ -90,7 +90,7 @@ _FALLBACK_ENCODING = "cp1252"
 _LANGUAGE_MIN_WORDS = 20
 DEFAULT_OPTIONS = ExtractionOptions()
 # py3langid is as sure on the first few hundred characters as on the whole text.
-_LANGUAGE_SAMPLE_CHARS = 600
+_LANGUAGE_SAMPLE_CHARS = 400
 
 
 def decode(html: bytes, encoding: str | None = None) -> str:
