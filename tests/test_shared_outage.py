@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from corpus.store import read_manifest
 from scraper.exitcodes import UNAVAILABLE
@@ -169,6 +170,10 @@ def test_a_worker_stops_when_redis_comes_back_without_the_crawl(
     assert "'shared/run_lost': 1" in log
     assert f"Exit code {UNAVAILABLE}: Redis unreachable or lost the crawl" in log
     assert "Traceback" not in log
+    # It left the new Redis alone: the next worker starts a new run, not the lost one's rest.
+    client = redis.Redis.from_url(server.url)
+    left = [k for k in client.scan_iter("outage:*") if not k.startswith(b"outage:state:")]
+    assert left == [], left
     assert before <= {entry["file"] for entry in read_manifest(data / "corpus")}
     assert not list((data / "archive").glob("*.open"))
     assert not warcio_check(sorted((data / "archive").glob("*.warc.gz")))

@@ -87,6 +87,12 @@ class Outage:
                 self.down_since = None
             return result
 
+    def give_up(self, message: str) -> None:
+        """Give up on this server at once (it no longer holds the crawl): every command from
+        now on raises :class:`RedisUnreachable` with ``message``; the listeners are not told."""
+        if self.gave_up is None:
+            self.gave_up = message
+
     def back_within(self, seconds: float) -> bool:
         """Whether Redis came back from an outage less than ``seconds`` ago."""
         return self.back_at is not None and time.monotonic() - self.back_at < seconds

@@ -124,14 +124,20 @@ class SharedScheduler(Scheduler):
         if not alive and not self._lost:
             self._lost = True
             self.stats.inc_value("shared/run_lost")
+            where = f"Redis at {shown(self.crawler.settings.get('REDIS_URL'))}"
             logger.error(
-                "Redis at %s no longer holds the shared crawl %s this worker joined: it restarted "
-                "without its data, or its keys were deleted. The queue, the seen-set and the crawl "
-                "state of the run are gone; the crawl stops, what was archived stays archived. "
-                "Start the workers again for a new run",
-                shown(self.crawler.settings.get("REDIS_URL")),
+                "%s no longer holds the shared crawl %s this worker joined: it restarted without "
+                "its data, or its keys were deleted. The queue, the seen-set and the crawl state "
+                "of the run are gone; the crawl stops, what was archived stays archived. Start "
+                "the workers again for a new run",
+                where,
                 self.workers.keys.prefix,
             )
+            # Nothing more goes to that Redis: the next run starts there without this one's rest.
+            outage = getattr(self.server, "outage", None)  # a PatientRedis
+            if outage is not None:
+                outage.give_up(f"{where} lost the shared crawl {self.workers.keys.prefix}")
+            self.stats.set_value(WRITE_FAILED_STAT, "Redis lost the shared crawl")
             stop_crawl(self.crawler, REDIS_LOST)
 
     def enqueue_request(self, request: Request) -> bool:
