@@ -164,9 +164,9 @@ def test_a_dead_workers_requests_in_flight_end_with_their_lease(redis_url: str) 
     assert alive.in_flight("host") == 0
 
 
-def test_reaping_a_dead_worker_ends_its_leases_at_once(redis_url: str) -> None:
-    """A host a dead worker was downloading from is free as soon as a survivor reaps it, not
-    only once the lease (download timeout + margin) has run out."""
+def test_reaping_a_dead_worker_ends_its_leases_and_robots_claims_at_once(redis_url: str) -> None:
+    """A host a dead worker was downloading from, or fetching robots.txt of, is free as soon as
+    a survivor reaps it, not only once the lease or claim (download timeout + margin) ends."""
     server = redis.Redis.from_url(redis_url)
     keys = Keys("reaped[1]*")  # glob characters in the key prefix stand for themselves
     dead = Workers(server, keys, 60, worker=gone_worker_id())
@@ -180,8 +180,12 @@ def test_reaping_a_dead_worker_ends_its_leases_at_once(redis_url: str) -> None:
         "a.example", 0.0, publish=False, jitter_factor=1.0, concurrency=2, lease=600
     )
     assert kept.granted
+    assert SharedRobots(server, keys.robots, dead.id).claim("a.example", 600)
+    assert SharedRobots(server, keys.robots, f"{dead.id}.example-1").claim("b.example", 600)
 
     Workers(server, keys, 60).join()  # reaps the dead worker (its PID is gone on this host)
+    assert SharedRobots(server, keys.robots, "survivor").claim("a.example", 600)
+    assert not SharedRobots(server, keys.robots, "survivor").claim("b.example", 600)
     assert held.in_flight("a.example") == 1 and held.in_flight("b.example") == 0
     assert [m.decode() for m in server.zrange(f"{keys.prefix}:slot:a.example:flight", 0, -1)] == [
         f"{dead.id}.example-1:1"

@@ -74,6 +74,11 @@ def connect(settings: BaseSettings) -> Redis:
     return server
 
 
+def glob_escaped(text: str) -> str:
+    """``text`` as a Redis MATCH pattern that matches only itself."""
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
+
+
 def crawl_name(settings: BaseSettings) -> str:
     """The shared crawl of these settings, as a message names it: ``PREFIX at REDIS_URL``."""
     from scraper.shared.outage import shown

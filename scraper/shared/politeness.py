@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
+from scraper.shared.connection import glob_escaped
+
 if TYPE_CHECKING:
     from redis import Redis
 
@@ -56,11 +58,6 @@ return 1
 KEEP_SECONDS = 3600
 
 
-def _glob_escaped(text: str) -> str:
-    """``text`` as a Redis MATCH pattern that matches only itself."""
-    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
-
-
 def end_leases(server: Redis, prefix: str, worker: str) -> int:
     """End the leases ``worker`` (gone) holds on every host; return how many there were.
 
@@ -68,8 +65,8 @@ def end_leases(server: Redis, prefix: str, worker: str) -> int:
     reaps a dead one ends them at once, so its hosts are not held for that long.
     """
     ended = 0
-    tokens = f"{_glob_escaped(worker)}:*"
-    for flight in server.scan_iter(match=f"{_glob_escaped(prefix)}:slot:*:flight"):
+    tokens = f"{glob_escaped(worker)}:*"
+    for flight in server.scan_iter(match=f"{glob_escaped(prefix)}:slot:*:flight"):
         held = [token for token, _ in server.zscan_iter(flight, match=tokens)]
         if held:
             ended += int(server.zrem(flight, *held))

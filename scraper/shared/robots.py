@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
+from scraper.shared.connection import glob_escaped
+
 if TYPE_CHECKING:
     from redis import Redis
 
@@ -36,6 +38,24 @@ class RobotsOutcome:
     def decode(cls, stored: bytes) -> RobotsOutcome:
         kind, _, detail = stored.partition(b"\n")
         return cls(kind.decode(), detail)
+
+
+# Delete a claim if the given worker holds it (KEYS: the claim; ARGV: the worker).
+_END_CLAIM = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+def end_claims(server: Redis, key: str, worker: str) -> int:
+    """End the robots.txt claims ``worker`` (gone) holds; return how many there were.
+
+    A claim would end on its own once the fetch could have taken its longest; a worker
+    that reaps a dead one ends them at once, so another worker fetches that robots.txt.
+    """
+    end = server.register_script(_END_CLAIM)
+    claims = server.scan_iter(match=f"{glob_escaped(key)}:claim:*")
+    return sum(int(end(keys=[claim], args=[worker])) for claim in claims)
 
 
 class SharedRobots:

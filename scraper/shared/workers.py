@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, cast
 
 from scraper.shared.connection import Keys
 from scraper.shared.politeness import end_leases
+from scraper.shared.robots import end_claims
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -146,7 +147,8 @@ class Workers:
         ]
 
     def reap(self, has_outcome: Callable[[bytes], bool] | None = None) -> int:
-        """Put back what dead workers had taken, end their politeness leases and forget them;
+        """Put back what dead workers had taken, end their politeness leases and robots.txt
+        claims and forget them;
         return how many requests were put back.
 
         A request ``has_outcome`` says is done (the worker died after recording what became
@@ -170,6 +172,7 @@ class Workers:
                 )
             self.server.zrem(self.keys.workers, worker)
             end_leases(self.server, self.keys.prefix, worker)
+            end_claims(self.server, self.keys.robots, worker)
             if count or done:
                 logger.warning(
                     "Worker %s is gone: put its %d unfinished requests back in the queue "
