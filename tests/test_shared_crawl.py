@@ -11,7 +11,7 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -270,3 +270,28 @@ def test_a_killed_workers_downloaded_articles_are_written_in_the_same_run(
         sorted(path for d in (a, b) for path in (d / "archive").glob("*.warc.gz"))
     )
     assert not list((a / "archive").glob("*.open"))
+
+
+def test_a_survivor_takes_over_the_robots_txt_a_killed_worker_was_fetching(
+    news_site: ServedSite, tmp_path: Path, redis_url: str
+) -> None:
+    """The robots.txt claim of a dead worker ends when a survivor reaps it, not after the
+    download timeout times the retries (400 s here, past this test's wait)."""
+    robots = news_site.server.routes["/robots.txt"]
+    news_site.server.routes["/robots.txt"] = replace(robots, delay=3.0)
+    sources = news_site.site.source_toml(news_site.server.base_url)
+    prefix = f"t-{tmp_path.name}"
+    slow = {"DOWNLOAD_TIMEOUT": "100"}
+    victim = start_worker(
+        tmp_path / "a", tmp_path / "a" / "data", sources, redis_url, prefix, "a", **slow
+    )
+    server = redis.Redis.from_url(redis_url)
+    wait_for(lambda: list(server.scan_iter(match=f"{prefix}:robots:claim:*")), victim)
+    survivor = start_worker(
+        tmp_path / "b", tmp_path / "b" / "data", sources, redis_url, prefix, "b", **slow
+    )
+    wait_for(lambda: "joined the shared crawl" in survivor.log.read_text(), survivor)
+    os.killpg(victim.process.pid, signal.SIGKILL)
+    victim.wait()
+    assert survivor.wait() == 0, survivor.log.read_text()[-3000:]
+    assert_complete_corpus(news_site, tmp_path / "b" / "data")
