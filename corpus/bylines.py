@@ -179,6 +179,12 @@ _CANDIDATE_CLASS = re.compile(r"uthor|yl|writer|-by|name|BBL|zuozhe|bianji|xiaob
 _CANDIDATE_ID = re.compile(r"uthor|zuozhe|bianji|xiaobian")
 
 
+# Elements that hold no text, so no byline: not worth reading their attributes (an image's
+# srcset, an icon's path data are long).
+_TEXTLESS = frozenset(
+    {"img", "br", "hr", "input", "meta", "link", "source", "wbr", "area", "col", "embed", "track"}
+    | {"path", "circle", "rect", "polygon", "polyline", "line", "ellipse", "stop", "use"}
+)
 _CANDIDATE_ATTRIBUTES = frozenset(
     {"class", "id", "itemprop", "rel", "data-testid", "data-component"}
 )
@@ -204,6 +210,8 @@ def _candidates(tree: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
     """
     found = []
     for element in tree.iter(lxml.etree.Element):
+        if element.tag in _TEXTLESS:
+            continue
         if element.tag == "author":
             found.append(element)
             continue

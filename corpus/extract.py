@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+import lxml.etree
 import lxml.html
 import numpy
 import py3langid
@@ -83,6 +84,18 @@ _BYTE_TRANSPARENT = frozenset(
 _MAX_NOT_TEXT = 0.01
 # Comments and processing instructions are never text: parsed out, as trafilatura's own parser does.
 _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
+# lxml.html picks each element's class in Python (forms, inputs, labels...), once for every
+# element any walk meets: trafilatura's, htmldate's and ours. Neither they nor we use those
+# classes, and one class picked in C saves 0.9 ms a page (32.0 -> 31.1 ms over both sets'
+# 1,248 pages, interleaved; the same articles from every page).
+_PARSER.set_element_class_lookup(
+    lxml.etree.ElementDefaultClassLookup(
+        element=lxml.html.HtmlElement,
+        comment=lxml.html.HtmlComment,
+        pi=lxml.html.HtmlProcessingInstruction,
+        entity=lxml.html.HtmlEntity,
+    )
+)
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
 _CHARSET_BYTES = 4096
 # What browsers assume for an undeclared page that is not UTF-8.
