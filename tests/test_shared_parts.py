@@ -15,10 +15,11 @@ from scraper.lock import DataDirBusy, DataDirLock
 from scraper.shared.connection import Keys
 from scraper.shared.outage import PatientRedis
 from scraper.state import Capture, CrawlState
+from sitefixture.redis import RedisServer
 from sitefixture.scrapyrun import run_scrapy
 from sitefixture.server import free_port
 from sitefixture.settings import project_settings
-from tests.redisserver import gone_worker_id, redis_server
+from tests.redisserver import gone_worker_id, redis_server, require_redis
 
 CAPTURE = Capture(
     "<urn:uuid:1>",
@@ -283,6 +284,39 @@ def test_a_redis_url_that_is_no_redis_url_is_a_configuration_error(
     assert lines[0].startswith(f"error: REDIS_URL '{shown_url}' is not a Redis URL: ")
     assert reason in lines[0]
     assert "s3cret" not in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("wrong", "told"),
+    [
+        ((":s3cret@", ":wrong@"), "refused REDIS_URL's password or database"),
+        ((":s3cret@", ""), "refused REDIS_URL's password or database"),  # none given
+        (("/0", "/99"), "refused REDIS_URL's password or database"),
+        (("/0", "/x"), "the database 'x' is no number"),
+    ],
+    ids=["wrong-password", "no-password", "no-such-database", "database-no-number"],
+)
+def test_a_wrong_password_or_database_is_a_configuration_error(
+    tmp_path: Path, wrong: tuple[str, str], told: str
+) -> None:
+    require_redis()
+    server = RedisServer(tmp_path, password="s3cret")
+    server.start()
+    try:
+        url = server.url.replace(*wrong)
+        (tmp_path / "sources.toml").write_text(
+            '[[source]]\nname = "a"\nurl = "http://127.0.0.1:9/"\n'
+        )
+        done = run_scrapy(
+            ["crawl", "news"], tmp_path, {"REDIS_URL": url, "DATA_DIR": str(tmp_path / "data")}
+        )
+    finally:
+        server.stop()
+    assert done.returncode == 2, done.stderr[-3000:]
+    lines = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(lines) == 1 and told in lines[0], done.stderr[-3000:]
+    assert "wrong" not in done.stderr and "s3cret" not in done.stderr
     assert "Traceback" not in done.stderr
 
 

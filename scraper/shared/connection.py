@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from scraper import exitcodes
 
@@ -52,6 +53,7 @@ def connect(settings: BaseSettings) -> Redis:
     if problem:
         raise SharedCrawlError(problem)
     import redis
+    from redis.exceptions import AuthenticationError, AuthorizationError, ResponseError
 
     from scraper.shared.outage import PatientRedis, outage_of, shown
 
@@ -60,6 +62,14 @@ def connect(settings: BaseSettings) -> Redis:
         raise SharedCrawlError("REDIS_URL is not set: the Redis crawl state and queue need it")
     timeout = settings.getfloat("REDIS_OUTAGE_TIMEOUT")
     seconds = socket_timeout(timeout)
+    parts = urlsplit(url)
+    database = parts.path.lstrip("/")
+    if parts.scheme in ("redis", "rediss") and database and not database.isdigit():
+        raise SharedCrawlError(
+            f"REDIS_URL {shown(url)!r}: the database {database!r} is no number "
+            "(redis://host:port/NUMBER, 0 if left out)",
+            exitcodes.CONFIG,
+        )
     try:
         server = PatientRedis.from_url(url, socket_connect_timeout=seconds, socket_timeout=seconds)
     except ValueError as error:
@@ -68,6 +78,11 @@ def connect(settings: BaseSettings) -> Redis:
         ) from None
     try:
         server.ping_once()
+    except (AuthenticationError, AuthorizationError, ResponseError) as error:
+        raise SharedCrawlError(
+            f"Redis at {shown(url)} refused REDIS_URL's password or database: {error}",
+            exitcodes.CONFIG,
+        ) from None
     except (redis.RedisError, ValueError) as error:
         raise SharedCrawlError(f"cannot reach Redis at {shown(url)}: {error}") from None
     outage_of(url).timeout = timeout
