@@ -177,3 +177,24 @@ def test_a_worker_stops_when_redis_comes_back_without_the_crawl(
     assert before <= {entry["file"] for entry in read_manifest(data / "corpus")}
     assert not list((data / "archive").glob("*.open"))
     assert not warcio_check(sorted((data / "archive").glob("*.warc.gz")))
+
+
+def test_a_worker_stops_cleanly_when_redis_is_full(
+    news_site: ServedSite, tmp_path: Path, server: RedisServer
+) -> None:
+    """A Redis at its maxmemory refuses every write: one line naming it, exit 69, no traceback."""
+    worker, data = outage_worker(news_site, tmp_path, server)
+    wait_for(lambda: written(data) >= 1, worker)
+    redis.Redis.from_url(server.url).config_set("maxmemory", 1)  # full from now on
+    assert worker.wait() == UNAVAILABLE, worker.log.read_text()[-3000:]
+    log = worker.log.read_text()
+    errors = [line for line in log.splitlines() if " ERROR: " in line]
+    told = f"Redis at {shown(server.url)} refuses writes: "
+    assert told in errors[0] and "'maxmemory'" in errors[0] and "the crawl stops" in errors[0]
+    # Then only what it cost: the figures of the run.
+    assert [line for line in errors[1:] if told not in line] == [], errors
+    assert len(errors) <= 2 and "cannot be reached" not in log, errors
+    assert "Traceback" not in log
+    assert f"Exit code {UNAVAILABLE}: Redis unreachable or lost the crawl" in log
+    assert not list((data / "archive").glob("*.open"))
+    assert not warcio_check(sorted((data / "archive").glob("*.warc.gz")))

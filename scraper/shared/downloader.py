@@ -99,7 +99,7 @@ class SharedSlotsDownloader(Downloader):
         stats = self.crawler.stats
         if stats is not None:
             stats.inc_value("shared/politeness_alone")
-        if not self._redis_down:
+        if not self._redis_down and self._given_up() is None:  # a give-up is told once, elsewhere
             logger.error(
                 "Redis (REDIS_URL) cannot be reached for the shared politeness (%s): "
                 "each host's delay and concurrency hold for this worker alone until it answers",

@@ -5,7 +5,8 @@ want of a connection is tried again after 0.1, 0.2, 0.4 ... seconds (at most
 ``MAX_DELAY``) while the outage has lasted less than ``REDIS_OUTAGE_TIMEOUT``. The worker
 waits meanwhile (its downloads pause). Once the outage outlasts the timeout, the clients
 of that server give up: :class:`RedisUnreachable` at once for every command, and
-the listeners of :class:`Outage` are told, once, so the crawl can stop.
+the listeners of :class:`Outage` are told, once, so the crawl can stop. A server that
+refuses writes (full at its ``maxmemory``, or a read-only replica) is given up on at once.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.client import Pipeline
 from redis.commands.core import Script
-from redis.exceptions import NoScriptError
+from redis.exceptions import ExecAbortError, NoScriptError, OutOfMemoryError, ReadOnlyError
 from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ SCRIPT_LOADS = 5  # times a script is loaded again for one call before its NoScr
 T = TypeVar("T")
 
 _LOST = (redis.ConnectionError, redis.TimeoutError)
+# Answers that no retry will change: the server is full (maxmemory) or read-only (a replica).
+_REFUSED = (OutOfMemoryError, ReadOnlyError, ExecAbortError)
 
 
 def shown(url: str) -> str:
@@ -79,6 +82,9 @@ class Outage:
             except _LOST as error:
                 delay = self._failed(error, delay, began)
                 continue
+            except _REFUSED as error:
+                self._give_up_now(f"Redis at {self.url} refuses writes: {error}")
+                raise RedisUnreachable(self.gave_up) from error
             if self.down_since is not None and self.gave_up is None:
                 self.back_at = time.monotonic()
                 logger.warning(
@@ -86,6 +92,13 @@ class Outage:
                 )
                 self.down_since = None
             return result
+
+    def _give_up_now(self, message: str) -> None:
+        """Give up on this server and tell the listeners, as after a long outage."""
+        if self.gave_up is None:
+            self.gave_up = message
+            for listener in self.listeners:
+                listener(message)
 
     def give_up(self, message: str) -> None:
         """Give up on this server at once (it no longer holds the crawl): every command from
@@ -117,12 +130,10 @@ class Outage:
             )
         left = self.down_since + self.timeout - now
         if left <= 0:
-            self.gave_up = (
+            self._give_up_now(
                 f"Redis at {self.url} unreachable for {now - self.down_since:.0f} s "
                 f"(REDIS_OUTAGE_TIMEOUT {self.timeout:g} s): {error}"
             )
-            for listener in self.listeners:
-                listener(self.gave_up)
             raise RedisUnreachable(self.gave_up) from error
         time.sleep(min(delay, left))
         return min(delay * 2, MAX_DELAY)
