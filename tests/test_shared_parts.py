@@ -320,6 +320,24 @@ def test_a_wrong_password_or_database_is_a_configuration_error(
     assert "Traceback" not in done.stderr
 
 
+def test_a_shared_crawl_has_one_name_however_its_url_is_written() -> None:
+    from scrapy.settings import Settings
+
+    from scraper.shared.connection import crawl_name
+
+    def name(url: str, prefix: str = "news") -> str:
+        return crawl_name(Settings({"REDIS_URL": url, "REDIS_KEY_PREFIX": prefix}))
+
+    same = "news at redis://127.0.0.1:6379/0"
+    assert name("redis://127.0.0.1:6379/0") == same
+    assert name("redis://127.0.0.1") == same
+    assert name("redis://:s3cret@127.0.0.1:6379/") == same
+    assert name("redis://127.0.0.1:6380/0") != same
+    assert name("redis://127.0.0.1:6379/1") != same
+    assert name("redis://127.0.0.1:6379/0", "other") != same
+    assert name("redis://[::1]:6379") == "news at redis://[::1]:6379/0"
+
+
 def test_workers_share_the_data_dir_lock_and_a_lone_crawl_waits_for_them(tmp_path: Path) -> None:
     crawl = "news at redis://127.0.0.1:6379/0"
     first = DataDirLock(tmp_path, shared=crawl).acquire()

@@ -95,10 +95,18 @@ def glob_escaped(text: str) -> str:
 
 
 def crawl_name(settings: BaseSettings) -> str:
-    """The shared crawl of these settings, as a message names it: ``PREFIX at REDIS_URL``."""
-    from scraper.shared.outage import shown
+    """The shared crawl of these settings, ``PREFIX at redis://HOST:PORT/DB``: the same for
+    every way of writing one server's URL that spells out its host alike (no password)."""
+    url = settings.get("REDIS_URL")
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss"):
+        from scraper.shared.outage import shown
 
-    return f"{keys(settings).prefix} at {shown(settings.get('REDIS_URL'))}"
+        return f"{keys(settings).prefix} at {shown(url)}"
+    host = (parts.hostname or "localhost").lower()
+    where = f"[{host}]" if ":" in host else host
+    database = parts.path.lstrip("/") or "0"
+    return f"{keys(settings).prefix} at {parts.scheme}://{where}:{parts.port or 6379}/{database}"
 
 
 @dataclass(frozen=True)
