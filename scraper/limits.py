@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -41,3 +42,17 @@ class DiscoveryLimits:
 def over(count: int, limit: int) -> bool:
     """Whether ``count`` has reached ``limit`` (0: never)."""
     return bool(limit) and count >= limit
+
+
+class AskedHere:
+    """New article URLs asked for per source in this run, counted by this process alone."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def ask(self, source: str, url: str, most: int) -> bool:
+        """Count one more article asked for ``source`` unless ``most`` were (0: no limit)."""
+        if over(self.counts[source], most):
+            return False
+        self.counts[source] += 1
+        return True

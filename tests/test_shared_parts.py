@@ -191,6 +191,27 @@ def test_the_workers_of_one_run_add_up_to_one_run_in_the_history(server) -> None
     assert newest == {"written": 0} and earlier["written"] == 3
 
 
+def test_max_articles_counts_what_every_worker_of_the_run_asked_for(server) -> None:  # type: ignore[no-untyped-def]
+    from scraper.shared.asked import SharedAsked
+    from scraper.shared.workers import Workers
+
+    keys = Keys("t")
+    first, second = Workers(server, keys, 60, worker="h-1"), Workers(server, keys, 60, worker="h-2")
+    first.join()
+    second.join()
+    one, two = SharedAsked(server, *keys.asked), SharedAsked(server, *keys.asked)
+    asked = [one.ask("a", "/1", 3), two.ask("a", "/2", 3), one.ask("a", "/3", 3)]
+    assert asked == [True, True, True]
+    assert not two.ask("a", "/4", 3)  # the run has its three
+    assert two.ask("a", "/1", 3)  # asked already (by the other worker): not counted again
+    assert one.ask("b", "/1", 3) and two.ask("a", "/5", 0)  # another source; no limit
+    first.leave(finished=True)
+    second.leave(finished=True)
+    third = Workers(server, keys, 60, worker="h-3")
+    assert third.join().new_run
+    assert SharedAsked(server, *keys.asked).ask("a", "/4", 3)  # a new run asks anew
+
+
 class Killed(BaseException):
     """The process of the client is killed: nothing after it runs."""
 

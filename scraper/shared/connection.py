@@ -137,9 +137,20 @@ class Keys:
         return f"{self.prefix}:run"
 
     @property
+    def asked(self) -> tuple[str, str]:
+        # The article URLs asked for this run (a set of "SOURCE URL"), and how many per source.
+        return (f"{self.prefix}:asked", f"{self.prefix}:asked:count")
+
+    @property
+    def run_contents(self) -> tuple[str, ...]:
+        """What a run leaves behind when it ends: the seen-set, the shared robots.txt, the
+        articles asked for."""
+        return (self.seen, self.robots, *self.asked)
+
+    @property
     def per_run(self) -> tuple[str, ...]:
-        """The keys a new run starts without: its token, the seen-set, the shared robots.txt."""
-        return (self.run, self.seen, self.robots)
+        """The keys a new run starts without: its token and :attr:`run_contents`."""
+        return (self.run, *self.run_contents)
 
     @property
     def join_lock(self) -> str:

@@ -214,7 +214,7 @@ class Workers:
             if not self.others() and not self.server.zcard(self.keys.requests):
                 # The token stays, naming the run its workers' figures are added to, until
                 # the next run replaces it.
-                self.server.delete(self.keys.seen, self.keys.robots)
+                self.server.delete(*self.keys.run_contents)
         return unsettled
 
     def take(self) -> bytes | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -23,7 +22,7 @@ from scraper.articles import UNCHANGED, ArticleItems
 from scraper.crawlsources import Sources
 from scraper.extensions.crawlstate import crawl_state
 from scraper.items import PageItem
-from scraper.limits import DiscoveryLimits, over
+from scraper.limits import AskedHere, DiscoveryLimits, over
 from scraper.linear import Pattern, too_long
 from scraper.replay.handler import read_from_archive
 from scraper.signals import article_settled
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
     from scrapy.robotstxt import RobotParser
     from scrapy.settings import BaseSettings
 
+    from scraper.shared.asked import SharedAsked
     from scraper.statestore import CrawlStateStore
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class NewsSpider(Spider):
         self.limits: dict[str, DiscoveryLimits] = {}
         self.sitemaps_asked: dict[str, set[str]] = {}
         self.sitemaps_cut: set[str] = set()  # each counted once, however often it is listed
-        self.articles_asked: Counter[str] = Counter()
+        self.asked: AskedHere | SharedAsked = AskedHere()  # max_articles, per source and run
         self.cut_warned: set[tuple[str, str]] = set()
 
     @classmethod
@@ -97,6 +97,12 @@ class NewsSpider(Spider):
             source.name: DiscoveryLimits.of(source, crawler.settings) for source in selected
         }
         spider.allowed_domains = sorted({s.host.removeprefix("www.") for s in selected})
+        if crawler.settings.get("REDIS_URL"):
+            from scraper.shared.asked import SharedAsked
+            from scraper.shared.connection import connect, keys
+
+            names = keys(crawler.settings)
+            spider.asked = SharedAsked(connect(crawler.settings), *names.asked)
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
         return spider
 
@@ -209,7 +215,7 @@ class NewsSpider(Spider):
             if self._done(canonical):
                 self._stat(source, "known")
                 continue
-            if over(self.articles_asked[source.name], most):
+            if not self.asked.ask(source.name, canonical, most):
                 self._cut(
                     source,
                     "articles",
@@ -217,7 +223,6 @@ class NewsSpider(Spider):
                     "the others wait for the next run",
                 )
                 continue
-            self.articles_asked[source.name] += 1
             yield self._request(canonical, source, "article", self.parse_article)
 
     # --- discovery callbacks ---------------------------------------------
