@@ -29,6 +29,7 @@ DONT_REDIRECT = "dont_redirect"
 REDIRECT_URLS = "redirect_urls"  # the URLs a redirected request went through, first first
 DOWNLOAD_MAXSIZE = "download_maxsize"  # Scrapy's own cut; 0 while WARC_MAXSIZE cuts instead
 DONT_OBEY_ROBOTSTXT = "dont_obey_robotstxt"  # robots.txt requests themselves
+ALLOW_OFFSITE = "allow_offsite"  # OffsiteMiddleware lets it go anywhere (robots.txt redirects)
 DOWNLOAD_TIMEOUT = (
     "download_timeout"  # this request's DOWNLOAD_TIMEOUT (a shared lease outlives it)
 )
@@ -58,6 +59,7 @@ REQUEST_KEYS = frozenset(
         REDIRECT_URLS,
         DOWNLOAD_MAXSIZE,
         DONT_OBEY_ROBOTSTXT,
+        ALLOW_OFFSITE,
         DOWNLOAD_TIMEOUT,
     }
 )

@@ -154,7 +154,7 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
             meta={
                 meta.DONT_OBEY_ROBOTSTXT: True,
                 # RFC 9309 2.3.1.2: redirects are followed even to another host.
-                "allow_offsite": True,
+                meta.ALLOW_OFFSITE: True,
                 meta.SOURCE: request.meta.get(meta.SOURCE),
                 meta.KIND: "robots",
             },
