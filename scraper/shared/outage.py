@@ -83,7 +83,7 @@ class Outage:
                 delay = self._failed(error, delay, began)
                 continue
             except _REFUSED as error:
-                self._give_up_now(f"Redis at {self.url} refuses writes: {error}")
+                self.give_up(f"Redis at {self.url} refuses writes: {error}")
                 raise RedisUnreachable(self.gave_up) from error
             if self.down_since is not None and self.gave_up is None:
                 self.back_at = time.monotonic()
@@ -93,18 +93,15 @@ class Outage:
                 self.down_since = None
             return result
 
-    def _give_up_now(self, message: str) -> None:
-        """Give up on this server and tell the listeners, as after a long outage."""
+    def give_up(self, message: str, tell: bool = True) -> None:
+        """Give up on this server at once: every command from now on raises
+        :class:`RedisUnreachable` with ``message``. The listeners are told, once, unless
+        ``tell`` is false (the caller stops the crawl for its own reason)."""
         if self.gave_up is None:
             self.gave_up = message
-            for listener in self.listeners:
-                listener(message)
-
-    def give_up(self, message: str) -> None:
-        """Give up on this server at once (it no longer holds the crawl): every command from
-        now on raises :class:`RedisUnreachable` with ``message``; the listeners are not told."""
-        if self.gave_up is None:
-            self.gave_up = message
+            if tell:
+                for listener in self.listeners:
+                    listener(message)
 
     def back_within(self, seconds: float) -> bool:
         """Whether Redis came back from an outage less than ``seconds`` ago."""
@@ -130,7 +127,7 @@ class Outage:
             )
         left = self.down_since + self.timeout - now
         if left <= 0:
-            self._give_up_now(
+            self.give_up(
                 f"Redis at {self.url} unreachable for {now - self.down_since:.0f} s "
                 f"(REDIS_OUTAGE_TIMEOUT {self.timeout:g} s): {error}"
             )

@@ -136,7 +136,9 @@ class SharedScheduler(Scheduler):
             # Nothing more goes to that Redis: the next run starts there without this one's rest.
             outage = getattr(self.server, "outage", None)  # a PatientRedis
             if outage is not None:
-                outage.give_up(f"{where} lost the shared crawl {self.workers.keys.prefix}")
+                outage.give_up(
+                    f"{where} lost the shared crawl {self.workers.keys.prefix}", tell=False
+                )
             self.stats.set_value(WRITE_FAILED_STAT, "Redis lost the shared crawl")
             stop_crawl(self.crawler, REDIS_LOST)
 
