@@ -83,7 +83,18 @@ def settings_error(
         if (low is not None and value < low) or (high is not None and value > high):
             span = f"from {low} to {high}" if high is not None else f"{low} or more"
             return f"setting {name}: {value!r} is out of range ({span})"
-    return _class_path_error(settings) or _gzip_error(settings)
+    return _class_path_error(settings) or _gzip_error(settings) or _key_prefix_error(settings)
+
+
+def _key_prefix_error(settings: BaseSettings) -> str | None:
+    """Say why ``REDIS_KEY_PREFIX`` cannot start the keys of a shared crawl."""
+    prefix = settings.get("REDIS_KEY_PREFIX")
+    if prefix is None or (isinstance(prefix, str) and prefix and not any(map(str.isspace, prefix))):
+        return None
+    return (
+        f"setting REDIS_KEY_PREFIX: {prefix!r} cannot start the Redis keys of a shared crawl "
+        "(one word without spaces, such as news)"
+    )
 
 
 def _gzip_error(settings: BaseSettings) -> str | None:

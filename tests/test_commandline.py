@@ -52,6 +52,15 @@ def test_a_value_of_the_wrong_type_or_range_is_named() -> None:
     )
 
 
+def test_a_key_prefix_that_cannot_start_redis_keys_is_refused() -> None:
+    for prefix in ("", " ", "my crawl"):
+        assert settings_error(Settings({"REDIS_KEY_PREFIX": prefix})) == (
+            f"setting REDIS_KEY_PREFIX: {prefix!r} cannot start the Redis keys of a shared "
+            "crawl (one word without spaces, such as news)"
+        )
+    assert settings_error(Settings({"REDIS_KEY_PREFIX": "paper:crawl-2"})) is None
+
+
 def test_a_gzip_level_the_engine_lacks_is_named() -> None:
     assert settings_error(Settings({"WARC_GZIP_ENGINE": "isal", "WARC_GZIP_LEVEL": "6"})) == (
         "setting WARC_GZIP_LEVEL: 6 is out of range for WARC_GZIP_ENGINE=isal (from 0 to 3)"
