@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -466,3 +467,31 @@ def test_right_after_an_outage_an_old_heartbeat_is_no_sign_of_death(server, redi
         patient.outage.back_at = None
     assert alive.dead() == ["elsewhere-1"]
     patient.close()
+
+
+def test_a_worker_joining_a_run_with_queued_requests_warns_of_nothing(
+    server, redis_url: str
+) -> None:  # type: ignore[no-untyped-def]
+    from scrapy import Request, Spider
+    from scrapy.exceptions import ScrapyDeprecationWarning
+    from scrapy.settings import Settings
+    from scrapy.utils.test import get_crawler, get_reactor_settings
+
+    from scraper.shared.config import share_through_redis
+    from scraper.shared.scheduler import SharedScheduler
+
+    settings = Settings(project_settings({"REDIS_URL": redis_url, "REDIS_KEY_PREFIX": "joins"}))
+    share_through_redis(settings)
+    crawler = get_crawler(Spider, {**settings.copy_to_dict(), **get_reactor_settings()})
+    first = SharedScheduler.from_crawler(crawler)
+    first.open(Spider.from_crawler(crawler, "t"))
+    first.enqueue_request(Request("http://127.0.0.1:9/listing?page=2"))
+    second = SharedScheduler.from_crawler(crawler)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        second.open(Spider.from_crawler(crawler, "t"))
+    assert len(second.queue) == 1
+    assert not [w for w in caught if issubclass(w.category, ScrapyDeprecationWarning)]
+    for scheduler in (second, first):  # without an engine to close them with
+        scheduler._heartbeat.stop()
+        scheduler._wake.stop()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, ScrapyDeprecationWarning
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
@@ -164,7 +165,11 @@ class SharedScheduler(Scheduler):
             return False
 
     def open(self, spider: Spider) -> None:
-        super().open(spider)
+        with warnings.catch_warnings():
+            # scrapy-redis says "Resuming crawl" through the deprecated Spider.log(); the line
+            # below says it too.
+            warnings.filterwarnings("ignore", "Spider.log", ScrapyDeprecationWarning)
+            super().open(spider)
         self.state = crawl_state(self.crawler)
         joined = self.workers.join(self.has_outcome)
         self._heartbeat.start(max(1.0, self.workers.timeout / 5), now=False)
