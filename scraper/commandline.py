@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from scraper import exitcodes
-from scraper.lock import DataDirBusy, DataDirLock
+from scraper.lock import DataDirBusy, DataDirLock, last_shared_crawl
 from scraper.paths import data_dir
 from scraper.settingscheck import close_names, settings_error, unknown_argument
 from scraper.sources import Source, SourcesError, load_sources, select_sources
@@ -69,6 +69,19 @@ class CheckedCommand:
         if problem:
             print(f"error: {problem}", file=sys.stderr)
             sys.exit(exitcodes.CONFIG)
+
+    def warn_if_state_is_in_redis(self) -> None:
+        """Say so when ``DATA_DIR`` was last crawled by a shared crawl and ``REDIS_URL`` is unset:
+        the runs of that crawl are in its Redis, not in the state file read instead."""
+        crawl = (
+            None if self.settings.get("REDIS_URL") else last_shared_crawl(data_dir(self.settings))
+        )
+        if crawl:
+            print(
+                f"warning: {data_dir(self.settings)} was last crawled by the shared crawl {crawl}, "
+                "whose runs are in Redis: set REDIS_URL (and REDIS_KEY_PREFIX) to read them",
+                file=sys.stderr,
+            )
 
     def sources_file(self) -> list[Source]:
         """Every source of ``SOURCES_FILE``; ``CommandFailed`` (configuration error) when the

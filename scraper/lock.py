@@ -17,6 +17,16 @@ GUARD_FILE = ".crawl.lock.guard"  # held a moment while a shared worker checks w
 SHARED = "shared"
 
 
+def last_shared_crawl(data_dir: str | os.PathLike[str]) -> str | None:
+    """The shared crawl whose workers last held the lock of ``data_dir``; None if none did."""
+    try:
+        holder = (Path(data_dir) / LOCK_FILE).read_text(errors="replace").strip()
+    except OSError:
+        return None
+    kind, _, crawl = holder.partition(" ")
+    return crawl if kind == SHARED and crawl else None
+
+
 class DataDirBusy(Exception):
     """Another process holds the lock of the data directory."""
 

@@ -70,6 +70,7 @@ class Command(CheckedCommand, ScrapyCommand):
         selected = self.configured_sources(names)
         only = {source.name for source in selected} if names else None
         output = Path(opts.output) if opts.output else report_path(self.settings)
+        self.warn_if_state_is_in_redis()
         try:
             with reading_state(self.settings) as state:
                 path, report = write_report(self.settings, state, output, only, opts.replay_url)

@@ -29,6 +29,7 @@ class Command(CheckedCommand, ScrapyCommand):
         path = self.settings.get("SOURCES_FILE")
         sources = self.sources_file()
         print(f"{path}: {len(sources)} sources, valid")
+        self.warn_if_state_is_in_redis()
         try:
             with reading_state(self.settings) as state:
                 width = max((len(source.name) for source in sources), default=0)
