@@ -249,14 +249,33 @@ def test_a_worker_killed_while_it_queues_a_link_never_leaves_it_seen_but_unqueue
     settings.set("REDIS_PARAMS", params, priority="cmdline")
     crawler = get_crawler(Spider, {**settings.copy_to_dict(), **get_reactor_settings()})
     scheduler = SharedScheduler.from_crawler(crawler)
-    # The queue and the seen-set, without joining the crawl.
+    # The queue and the seen-set, without joining the crawl: as if the run were the one in Redis.
     Scheduler.open(scheduler, Spider.from_crawler(crawler, "t"))
+    server.set(Keys("t").run, "START 1")
+    scheduler.workers.run = "START 1"
     assert isinstance(scheduler.server, DiesAfterCommands)
     scheduler.server.lives = lives
     with contextlib.suppress(Killed):
         scheduler.enqueue_request(Request("https://a.example/listing?page=2"))
     keys = Keys("t")
     assert bool(server.scard(keys.seen)) == bool(server.zcard(keys.requests)), lives
+    if lives == 3:  # enough for the whole offer (the script loaded, then run)
+        assert server.zcard(keys.requests) == 1
+
+
+def test_a_link_is_not_queued_into_a_redis_that_lost_the_run(server) -> None:  # type: ignore[no-untyped-def]
+    from scraper.shared.offer import Offered, QueueOffer
+
+    keys = Keys("t")
+    offer = QueueOffer(server, keys.seen, keys.requests, keys.run)
+    server.set(keys.run, "START 1")
+    assert offer("f1", 0, b"r1", "START 1") is Offered.QUEUED
+    assert offer("f1", 0, b"r1", "START 1") is Offered.SEEN
+    server.flushdb()  # restarted without its data
+    assert offer("f2", 0, b"r2", "START 1") is Offered.RUN_LOST
+    server.set(keys.run, "START 2")  # a new run began without this worker
+    assert offer("f2", 0, b"r2", "START 1") is Offered.RUN_LOST
+    assert not server.exists(keys.seen, keys.requests)
 
 
 def test_a_new_run_starts_with_an_empty_seen_set_and_numbers_go_on(server) -> None:  # type: ignore[no-untyped-def]

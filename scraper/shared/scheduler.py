@@ -20,7 +20,7 @@ from scraper.exitcodes import REDIS_LOST, REDIS_UNREACHABLE
 from scraper.extensions.crawlstate import crawl_state
 from scraper.failures import WRITE_FAILED_STAT, stop_crawl
 from scraper.shared.connection import keys
-from scraper.shared.offer import QueueOffer
+from scraper.shared.offer import Offered, QueueOffer
 from scraper.shared.outage import RedisUnreachable, shown
 from scraper.shared.settled import item_yielded, output_ended
 from scraper.shared.workers import Workers
@@ -85,9 +85,8 @@ class SharedScheduler(Scheduler):
         scheduler.workers = Workers(
             scheduler.server, keys(settings), settings.getfloat("REDIS_WORKER_TIMEOUT")
         )
-        scheduler._offer = QueueOffer(
-            scheduler.server, scheduler.workers.keys.seen, scheduler.workers.keys.requests
-        )
+        shared = scheduler.workers.keys
+        scheduler._offer = QueueOffer(scheduler.server, shared.seen, shared.requests, shared.run)
         scheduler.idle_timeout = settings.getfloat("REDIS_IDLE_TIMEOUT")
         scheduler.state = None
         scheduler._idle_since = None
@@ -122,37 +121,47 @@ class SharedScheduler(Scheduler):
             alive = self.workers.beat()
         except RedisUnreachable:
             return
-        if not alive and not self._lost:
-            self._lost = True
-            self.stats.inc_value("shared/run_lost")
-            where = f"Redis at {shown(self.crawler.settings.get('REDIS_URL'))}"
-            logger.error(
-                "%s no longer holds the shared crawl %s this worker joined: it restarted without "
-                "its data, or its keys were deleted. The queue, the seen-set and the crawl state "
-                "of the run are gone; the crawl stops, what was archived stays archived. Start "
-                "the workers again for a new run",
-                where,
-                self.workers.keys.prefix,
-            )
-            # Nothing more goes to that Redis: the next run starts there without this one's rest.
-            outage = getattr(self.server, "outage", None)  # a PatientRedis
-            if outage is not None:
-                outage.give_up(
-                    f"{where} lost the shared crawl {self.workers.keys.prefix}", tell=False
-                )
-            self.stats.set_value(WRITE_FAILED_STAT, "Redis lost the shared crawl")
-            stop_crawl(self.crawler, REDIS_LOST)
+        if not alive:
+            self._run_lost()
+
+    def _run_lost(self) -> None:
+        """Redis no longer holds the run this worker joined: stop, writing nothing more there."""
+        if self._lost:
+            return
+        self._lost = True
+        self.stats.inc_value("shared/run_lost")
+        where = f"Redis at {shown(self.crawler.settings.get('REDIS_URL'))}"
+        logger.error(
+            "%s no longer holds the shared crawl %s this worker joined: it restarted without "
+            "its data, or its keys were deleted. The queue, the seen-set and the crawl state "
+            "of the run are gone; the crawl stops, what was archived stays archived. Start "
+            "the workers again for a new run",
+            where,
+            self.workers.keys.prefix,
+        )
+        # Nothing more goes to that Redis: the next run starts there without this one's rest.
+        outage = getattr(self.server, "outage", None)  # a PatientRedis
+        if outage is not None:
+            outage.give_up(f"{where} lost the shared crawl {self.workers.keys.prefix}", tell=False)
+        self.stats.set_value(WRITE_FAILED_STAT, "Redis lost the shared crawl")
+        stop_crawl(self.crawler, REDIS_LOST)
 
     def enqueue_request(self, request: Request) -> bool:
         """Queue ``request`` unless seen before, in one step (:mod:`scraper.shared.offer`)."""
         fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
         try:
-            queued = self._offer(
-                fingerprint, -request.priority, self.queue._encode_request(request)
+            offered = self._offer(
+                fingerprint,
+                -request.priority,
+                self.queue._encode_request(request),
+                self.workers.run or "",
             )
         except RedisUnreachable:  # the crawl is stopping; the next run finds the link again
             return False
-        if not queued:
+        if offered is Offered.RUN_LOST:
+            self._run_lost()
+            return False
+        if offered is Offered.SEEN:
             self.df.log(request, self.spider)
             return False
         self.stats.inc_value("scheduler/enqueued/redis")
