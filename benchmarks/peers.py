@@ -51,7 +51,7 @@ def _ours_from_disk(file: tuple[str, str]) -> bool:
     path, url = file
     article = extract_article(Path(path).read_bytes(), url, None, DEFAULT_OPTIONS)
     if article is not None:
-        article.fingerprint()  # as the crawl's workers do (scraper.pipelines.extract_for_corpus)
+        article.fingerprint()  # as the crawl's workers do (corpus.worker.extract_for_corpus)
     return article is not None
 
 

@@ -83,7 +83,7 @@ def decoded_response(url: str, body: ArchivedBody) -> Response:
 
 def extract_archived(url: str, body: ArchivedBody, options: ExtractionOptions) -> Extracted:
     """Read, decode, check and extract ``url``'s archived response, in a pool process."""
-    from scraper.pipelines import extract_for_corpus
+    from corpus.worker import extract_for_corpus
 
     try:
         response = decoded_response(url, body)

@@ -18,6 +18,7 @@ from corpus.article import Article
 from corpus.lifeline import bind_worker
 from corpus.options import ExtractionOptions
 from corpus.store import CorpusStore
+from corpus.worker import extract_for_corpus
 from scraper.crawlsources import Sources
 from scraper.failures import write_failed
 from scraper.fromarchive import Extracted, extract_archived
@@ -32,20 +33,6 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
-
-
-def extract_for_corpus(
-    body: bytes, url: str, encoding: str | None, options: ExtractionOptions
-) -> Article | None:
-    """Extract in a pool process, with the body's fingerprint and words counted there, off the reactor."""
-    # Imported here, in the pool's processes: the crawl process never loads trafilatura (about 20 MB).
-    from corpus.extract import extract_article
-
-    article = extract_article(body, url, encoding, options)
-    if article is not None:
-        article.fingerprint()
-        article.words  # noqa: B018 - counted once, here
-    return article
 
 
 class ExtractionPipeline:

@@ -6,6 +6,8 @@ import asyncio
 import inspect
 import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,20 @@ def page(number: int, seed: str, on_topic: bool = True, encoding: str = "utf-8")
         requested_url=BASE + path,
         sequence=number,
     )
+
+
+def test_the_workers_task_imports_neither_scrapy_nor_twisted() -> None:
+    """Each pool worker imports the module of the function it is handed: when that module
+    pulls in Scrapy and Twisted, every worker holds its own copy of them (about 25 MiB)."""
+    module = extract_for_corpus.__module__  # what ExtractionPipeline submits for a live page
+    loaded = subprocess.run(
+        [sys.executable, "-c", f"import sys, {module}; print(*sys.modules, sep=chr(10))"],
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert [name for name in loaded.split() if name.split(".")[0] in ("scrapy", "twisted")] == []
 
 
 def test_items_are_extracted_judged_and_stored_in_the_order_they_were_yielded(

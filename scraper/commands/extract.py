@@ -22,12 +22,12 @@ from scrapy.http import HtmlResponse, Response, TextResponse
 
 from corpus.article import Article
 from corpus.options import ExtractionOptions
+from corpus.worker import extract_for_corpus
 from scraper import exitcodes
 from scraper.commandline import CheckedCommand, CommandFailed, reports_failure
 from scraper.items import unfit_for_extraction
 from scraper.judge import Judge
 from scraper.onboarding.probe import LookingSpider
-from scraper.pipelines import extract_for_corpus
 from scraper.sources import Source, SourcesError, load_sources, source_for_url
 
 
