@@ -149,6 +149,9 @@ EXTENSIONS = {
     "scraper.extensions.summary.SourceSummary": 500,
     "scraper.extensions.report.ReportExtension": 510,
     "scraper.extensions.stopping.StopReport": 520,
+    # Not loaded at all: its module imports aiohttp (10 MiB of the crawl process) even while
+    # REMOTE_CONTROL_ENABLED is off. Turning it on takes both settings.
+    "scrapy.extensions.remote_control.RemoteControl": None,
 }
 
 # An unattended crawler opens no control ports.

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from scrapy.settings import default_settings
@@ -51,3 +53,21 @@ def test_the_code_reads_settings_without_a_second_default() -> None:
     reads = settings_reads()
     assert len(reads) > 50  # the walk finds the code's reads
     assert [read for read in reads if read[3] > 1] == []
+
+
+def test_the_extensions_loaded_import_no_aiohttp() -> None:
+    """Scrapy imports every extension listed to ask it whether it is enabled: a disabled one
+    whose module imports aiohttp (the remote control) would cost each crawl 10 MiB."""
+    code = (
+        "import sys\n"
+        "from scrapy.utils.conf import build_component_list\n"
+        "from scrapy.utils.misc import load_object\n"
+        "from scrapy.utils.project import get_project_settings\n"
+        "for path in build_component_list(get_project_settings().getwithbase('EXTENSIONS')):\n"
+        "    load_object(path)\n"
+        "print('aiohttp' in sys.modules)\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "False"
