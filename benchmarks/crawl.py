@@ -2,7 +2,7 @@
 
     python -m benchmarks.crawl --pages ../shared/pages [--copies 10] [--sizes 2000,10000] [--no-peers]
         [--no-limits]
-        [--set NAME=VALUE ...] [--profile N] [--workdir DIR]
+        [--set NAME=VALUE ...] [--profile N [--gil]] [--workdir DIR]
 
 Serves (pages x copies) articles with homepage, sections, a feed and sitemaps
 from nginx (Debian's package, when installed; else the Python fixture server),
@@ -108,7 +108,7 @@ def run_size(
     print(f"\n== {len(pages)} article pages ({len(site_pages)} x {copies}) ==")
     with serve(lambda base: build_shared_site(base, pages), workdir / "site") as site:
         print(f"server: {site.server} at {site.base_url}")
-        profiler = PySpy(workdir / "crawl-profile.txt") if args.profile else None
+        profiler = PySpy(workdir / "crawl-profile.txt", gil=args.gil) if args.profile else None
         ours = crawl_measured(
             workdir / "ours",
             source_toml(site.base_url, pages),
@@ -229,6 +229,11 @@ def main() -> None:
         default=0,
         metavar="N",
         help="profile the crawl process with py-spy and print its N top functions",
+    )
+    parser.add_argument(
+        "--gil",
+        action="store_true",
+        help="with --profile: sample only the thread holding the GIL (py-spy --gil)",
     )
     args = parser.parse_args()
 

@@ -15,9 +15,10 @@ _LINE = re.compile(r":\d+\)$")
 class PySpy:
     """``py-spy record`` attached to one process (not its children) until it exits."""
 
-    def __init__(self, output: Path, rate: int = 100) -> None:
+    def __init__(self, output: Path, rate: int = 100, gil: bool = False) -> None:
         self.output = output
         self.rate = rate
+        self.gil = gil  # sample only the thread that holds the GIL
         self.process: subprocess.Popen[bytes] | None = None
         found = Path(sys.executable).parent / "py-spy"
         self.binary = str(found) if found.exists() else shutil.which("py-spy")
@@ -30,7 +31,8 @@ class PySpy:
         self.output.parent.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [self.binary, "record", "--pid", str(pid), "--rate", str(self.rate)]
-            + ["--format", "raw", "--nonblocking", "--output", str(self.output)],
+            + ["--format", "raw", "--nonblocking", "--output", str(self.output)]
+            + (["--gil"] if self.gil else []),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
