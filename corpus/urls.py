@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 TRACKING_PARAMS = re.compile(
@@ -14,6 +15,9 @@ TRACKING_PARAMS = re.compile(
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+# A crawl asks for the canonical form of one URL about ten times (links, conditional request,
+# revisit check, crawl state, item outcome) at 8 us each: the latest ones are remembered.
+@lru_cache(maxsize=4096)
 def canonicalize(url: str) -> str:
     """Return ``url`` without fragment, tracking parameters or default port; query sorted."""
     parts = urlsplit(url.strip())
