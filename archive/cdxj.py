@@ -63,6 +63,11 @@ class IndexEntry:
     def line(self) -> str:
         return f"{self.urlkey} {self.timestamp} {json.dumps(self.fields)}"
 
+    def placed(self, filename: str, offset: int, length: int) -> IndexEntry:
+        """This entry for its record at ``offset`` (``length`` bytes) of ``filename``."""
+        where = {"length": str(length), "offset": str(offset), "filename": filename}
+        return IndexEntry(self.urlkey, self.timestamp, self.fields | where)
+
     @classmethod
     def parse(cls, line: str) -> IndexEntry:
         urlkey, timestamp, fields = line.split(" ", 2)
