@@ -145,6 +145,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "scraper.extensions.malloc.MallocTuning": 0,
+    "scraper.extensions.loglevel.SkipUnlogged": 0,
     "scraper.extensions.crawlstate.CrawlStateExtension": 100,
     "scraper.extensions.summary.SourceSummary": 500,
     "scraper.extensions.report.ReportExtension": 510,

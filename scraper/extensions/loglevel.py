@@ -1,0 +1,42 @@
+"""Log records that no handler takes are not made at all."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from scrapy.exceptions import NotConfigured
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+
+def raise_root_level() -> int | None:
+    """Set the root logger's level to the lowest level of its handlers, if all have one;
+    return the level set, or ``None`` when a handler takes every record (or there is none)."""
+    root = logging.getLogger()
+    levels = [handler.level for handler in root.handlers]
+    if not levels or logging.NOTSET in levels:
+        return None
+    lowest = min(levels)
+    if lowest <= root.level:
+        return None
+    root.setLevel(lowest)
+    return lowest
+
+
+class SkipUnlogged:
+    """Raise the root logger to ``LOG_LEVEL`` when the crawler starts, as its handlers are.
+
+    Scrapy leaves the root logger at NOTSET and filters in its handlers, so every DEBUG
+    line of a crawl at INFO (three per article page: Scrapy's "Crawled" and "Scraped
+    from", our "Stored") is made a record, offered to each handler and thrown away, at
+    6 us each on the reactor thread. A handler without a level (a test's log capture, say)
+    keeps every record coming.
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SkipUnlogged:
+        if raise_root_level() is None:
+            raise NotConfigured("a log handler takes records of every level")
+        return cls()
