@@ -162,5 +162,8 @@ REMOTE_CONTROL_ENABLED = False
 # --- Crawl order and logging -----------------------------------------------
 DEPTH_PRIORITY = 0
 LOG_LEVEL = "INFO"
+# Scrapy's MemoryStatsCollector, less its deprecation check on every attribute read: 3 us of
+# the reactor thread for each of the 23 counters an article page counts.
+STATS_CLASS = "scraper.statscollector.PlainStatsCollector"
 LOGSTATS_INTERVAL = 30.0
 FEED_EXPORT_ENCODING = "utf-8"
