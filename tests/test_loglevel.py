@@ -6,11 +6,12 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from scrapy import Spider
-from scrapy.exceptions import NotConfigured
+from scrapy import Spider, signals
 from scrapy.utils.test import get_crawler
 
 from scraper.extensions.loglevel import SkipUnlogged
+
+NO_EXTENSIONS = {"EXTENSIONS_BASE": {}}  # none of Scrapy's acts on engine_started here
 
 
 class Kept(logging.Handler):
@@ -45,7 +46,7 @@ def made() -> Iterator[list[str]]:
 
 
 def test_a_debug_line_at_info_is_not_made(made: list[str]) -> None:
-    crawler = get_crawler(Spider)
+    crawler = get_crawler(Spider, NO_EXTENSIONS)
     handler = Kept(logging.INFO)
     logging.getLogger().handlers = [handler]  # pytest's own capture takes every level
     made.clear()
@@ -53,25 +54,32 @@ def test_a_debug_line_at_info_is_not_made(made: list[str]) -> None:
     log.debug("made and thrown away")
     assert made == ["made and thrown away"]
 
-    SkipUnlogged.from_crawler(crawler)
+    extension = SkipUnlogged.from_crawler(crawler)  # noqa: F841 - signals hold it weakly
+    log.debug("made: Scrapy sets the root logger's level after building the extensions")
+    crawler.signals.send_catch_log(signals.engine_started)
     log.debug("not made")
     log.info("logged")
-    assert made == ["made and thrown away", "logged"]
+    assert made == [
+        "made and thrown away",
+        "made: Scrapy sets the root logger's level after building the extensions",
+        "logged",
+    ]
     assert handler.messages == ["logged"]
 
 
 def test_debug_lines_stay_when_a_handler_takes_them(made: list[str]) -> None:
-    crawler = get_crawler(Spider)
+    crawler = get_crawler(Spider, NO_EXTENSIONS)
     handler = Kept(logging.DEBUG)
     logging.getLogger().handlers = [Kept(logging.INFO), handler]
-    SkipUnlogged.from_crawler(crawler)
+    extension = SkipUnlogged.from_crawler(crawler)  # noqa: F841 - signals hold it weakly
+    crawler.signals.send_catch_log(signals.engine_started)
     logging.getLogger("scraper.test").debug("kept")
     assert handler.messages == ["kept"]
 
 
 def test_a_handler_without_a_level_takes_every_record(made: list[str]) -> None:
-    crawler = get_crawler(Spider)
+    crawler = get_crawler(Spider, NO_EXTENSIONS)
     logging.getLogger().handlers = [Kept(logging.INFO), Kept(logging.NOTSET)]
-    with pytest.raises(NotConfigured):
-        SkipUnlogged.from_crawler(crawler)
+    extension = SkipUnlogged.from_crawler(crawler)  # noqa: F841 - signals hold it weakly
+    crawler.signals.send_catch_log(signals.engine_started)
     assert logging.getLogger().level == logging.NOTSET

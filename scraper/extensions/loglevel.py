@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from scrapy.exceptions import NotConfigured
+from scrapy import signals
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -26,17 +26,21 @@ def raise_root_level() -> int | None:
 
 
 class SkipUnlogged:
-    """Raise the root logger to ``LOG_LEVEL`` when the crawler starts, as its handlers are.
+    """Raise the root logger to ``LOG_LEVEL`` when the engine starts, as its handlers are.
 
     Scrapy leaves the root logger at NOTSET and filters in its handlers, so every DEBUG
     line of a crawl at INFO (three per article page: Scrapy's "Crawled" and "Scraped
     from", our "Stored") is made a record, offered to each handler and thrown away, at
     6 us each on the reactor thread. A handler without a level (a test's log capture, say)
-    keeps every record coming.
+    keeps every record coming. Not earlier than the engine's start: Scrapy sets the root
+    logger back to NOTSET after it has built the extensions.
     """
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SkipUnlogged:
-        if raise_root_level() is None:
-            raise NotConfigured("a log handler takes records of every level")
-        return cls()
+        extension = cls()
+        crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
+        return extension
+
+    def engine_started(self) -> None:
+        raise_root_level()
