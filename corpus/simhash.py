@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter, defaultdict
-from itertools import cycle
+from collections import defaultdict
+from functools import partial
 
 BITS = 64
 _BYTES = BITS // 8
@@ -22,26 +22,31 @@ MAX_DISTANCE = 3
 _BANDS = MAX_DISTANCE + 1
 _BAND_BITS = BITS // _BANDS
 _TOKEN = re.compile(r"\w+")
+_digest = partial(hashlib.blake2b, digest_size=_BYTES)
 
 
 def simhash(text: str) -> int:
-    """Fingerprint ``text`` from its word 3-shingles, case and punctuation ignored."""
+    """Fingerprint ``text`` from its word 3-shingles, case and punctuation ignored.
+
+    Bit ``b`` is set when more than half of the shingles' 8-byte BLAKE2b digests, read
+    big-endian, have it set. numpy counts the bits (1.0 against 4.1 ms a page in pure Python
+    over the 258 shared pages' articles); imported here, so the crawl process, whose
+    articles come fingerprinted from the extraction workers, does not load it.
+    """
+    import numpy
+
     tokens = _TOKEN.findall(text.casefold())
-    grams = [
-        " ".join(tokens[i : i + SHINGLE_WORDS])
-        for i in range(max(1, len(tokens) - SHINGLE_WORDS + 1))
-    ]
-    digests = b"".join(
-        hashlib.blake2b(gram.encode(), digest_size=_BYTES).digest() for gram in grams
+    if len(tokens) < SHINGLE_WORDS:
+        grams = [" ".join(tokens)]
+    else:
+        grams = list(map(" ".join, zip(*(tokens[i:] for i in range(SHINGLE_WORDS)))))
+    digests = b"".join([_digest(gram.encode()).digest() for gram in grams])
+    # One row of 64 bits per shingle, the digest's first byte's highest bit first.
+    bits = numpy.unpackbits(
+        numpy.frombuffer(digests, dtype=numpy.uint8).reshape(-1, _BYTES), axis=1
     )
-    # Count each byte value per position once, then weigh its bits: 8 steps per gram, not 64.
-    counts = Counter(zip(cycle(range(_BYTES)), digests))
-    weights = [0] * BITS
-    for (position, byte), count in counts.items():
-        lowest = (_BYTES - 1 - position) * 8  # digests read big-endian
-        for bit in range(8):
-            weights[lowest + bit] += count if byte >> bit & 1 else -count
-    return sum(1 << bit for bit, weight in enumerate(weights) if weight > 0)
+    majority = 2 * bits.sum(axis=0, dtype=numpy.int64) > len(grams)
+    return int.from_bytes(numpy.packbits(majority).tobytes(), "big")
 
 
 def distance(a: int, b: int) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from html import escape
 from pathlib import Path
 
@@ -31,6 +33,25 @@ def test_simhash_is_close_for_copies_and_far_for_other_articles() -> None:
     assert distance(simhash(text), simhash(text.upper().replace(".", " ."))) == 0
     others = [simhash("\n".join(paragraphs(f"other-{n}", True))) for n in range(20)]
     assert min(distance(simhash(text), other) for other in others) > MAX_DISTANCE
+
+
+def reference_simhash(text: str) -> int:
+    """The definition, bit by bit: set where most shingles' big-endian BLAKE2b digests are set."""
+    tokens = re.findall(r"\w+", text.casefold())
+    grams = [" ".join(tokens[i : i + 3]) for i in range(max(1, len(tokens) - 2))]
+    digests = [
+        int.from_bytes(hashlib.blake2b(gram.encode(), digest_size=8).digest(), "big")
+        for gram in grams
+    ]
+    weights = [sum(1 if d >> bit & 1 else -1 for d in digests) for bit in range(64)]
+    return sum(1 << bit for bit in range(64) if weights[bit] > 0)
+
+
+def test_simhash_is_its_definition() -> None:
+    texts = ["", "one", "two words", "Straße, ÉCOLE und 東京", "\n".join(BODY), "\n".join(COPY)]
+    texts += ["\n".join(paragraphs(f"other-{n}", n % 2 == 0)) for n in range(10)]
+    for text in texts:
+        assert simhash(text) == reference_simhash(text), text[:40]
 
 
 def test_index_finds_the_closest_within_the_distance() -> None:
