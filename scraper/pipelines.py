@@ -35,6 +35,15 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+def extraction_pool(processes: int) -> ProcessPoolExecutor:
+    """A pool of ``processes`` extraction workers, as the crawl runs them."""
+    # Workers come from a fork server that has loaded the extraction libraries and
+    # the language model once: they share those pages instead of a copy each.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["corpus.preload"])
+    return ProcessPoolExecutor(processes, mp_context=context, initializer=bind_worker)
+
+
 class ExtractionPipeline:
     """Run trafilatura in a pool of ``EXTRACTION_PROCESSES`` processes, off the reactor.
 
@@ -60,11 +69,7 @@ class ExtractionPipeline:
         self.pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        # Workers come from a fork server that has loaded the extraction libraries and
-        # the language model once: they share those pages instead of a copy each.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["corpus.preload"])
-        return ProcessPoolExecutor(self.processes, mp_context=context, initializer=bind_worker)
+        return extraction_pool(self.processes)
 
     def close_spider(self, spider: Spider | None = None) -> None:
         if self.pool is not None:

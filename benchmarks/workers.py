@@ -1,0 +1,158 @@
+"""Where the extraction workers' CPU goes beyond extraction alone, measured without a crawl.
+
+    python -m benchmarks.workers --pages ../shared/pages [--passes 3] [--first 20]
+        [--lanes alone,corpus,forked,malloc:131072]
+
+Each lane is a pool of one worker process set up its own way. Every page goes to every
+lane in turn, one call at a time, so the lanes share the machine's load page by page
+(the other sessions on a shared machine move CPU times by tens of percent from minute to
+minute); each lane's CPU time for the page is read from ``/proc`` around the call, so it
+counts the pool's own work in the worker (unpickling the body, pickling the article).
+Lanes:
+
+- ``alone``: ``extract_article`` in a spawned process warmed on a tiny page, as the
+  extraction limit of ``benchmarks.crawl`` runs it (there with the fingerprint);
+- ``corpus``: the same process running ``extract_for_corpus`` (adds the fingerprint and
+  the word count);
+- ``forked``: ``extract_for_corpus`` in a worker of the crawl's pool
+  (:func:`scraper.pipelines.extraction_pool`: forked by the fork server that imported
+  ``corpus.preload``), without the crawl's malloc setting;
+- ``malloc:BYTES``: the same with glibc's mapping threshold at ``BYTES`` (the crawl's
+  ``MALLOC_MMAP_THRESHOLD``, 131072).
+
+It prints for each lane and pass the CPU milliseconds per page (user, system, from the
+kernel's clock ticks; total from its nanosecond run time), the minor page faults per page,
+and the mean of the first ``--first`` pages of the first pass: the warm-up a new worker pays.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+from benchmarks.sharedsite import load_pages
+from corpus.options import ExtractionOptions
+
+TICKS = os.sysconf("SC_CLK_TCK")
+DEFAULT_LANES = "alone,corpus,forked,malloc:131072"
+
+
+def _warm() -> None:
+    from corpus.extract import DEFAULT_OPTIONS, extract_article
+
+    extract_article(
+        b"<html><body><p>warm</p></body></html>", "http://127.0.0.1/", None, DEFAULT_OPTIONS
+    )
+
+
+def _alone(body: bytes, url: str, encoding: str | None, options: ExtractionOptions) -> bool:
+    from corpus.extract import extract_article
+
+    return extract_article(body, url, encoding, options) is not None
+
+
+def _corpus(body: bytes, url: str, encoding: str | None, options: ExtractionOptions) -> object:
+    from corpus.worker import extract_for_corpus
+
+    return extract_for_corpus(body, url, encoding, options)
+
+
+def _threshold(size: int) -> None:
+    from scraper.extensions.malloc import set_mmap_threshold
+
+    set_mmap_threshold(size)
+
+
+def _usage(pid: int) -> tuple[int, int, int, int]:
+    """Run nanoseconds, user and system ticks and minor faults of process ``pid``."""
+    nanoseconds = int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return nanoseconds, int(fields[11]), int(fields[12]), int(fields[7])
+
+
+@dataclass
+class Lane:
+    """One worker process set up one way, and the CPU it spent on each page."""
+
+    name: str
+    pool: ProcessPoolExecutor
+    function: Callable[..., object]
+    pid: int = 0
+    pages: list[tuple[int, int, int, int]] = field(default_factory=list)
+
+    def start(self) -> None:
+        self.pid = self.pool.submit(os.getpid).result()
+
+    def run(self, body: bytes, url: str, options: ExtractionOptions) -> None:
+        before = _usage(self.pid)
+        self.pool.submit(self.function, body, url, None, options).result()
+        after = _usage(self.pid)
+        self.pages.append(tuple(b - a for a, b in zip(before, after, strict=True)))  # type: ignore[arg-type]
+
+
+def make_lane(name: str) -> Lane:
+    from corpus.worker import extract_for_corpus
+    from scraper.pipelines import extraction_pool
+
+    if name in ("alone", "corpus"):
+        pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=_warm)
+        return Lane(name, pool, _alone if name == "alone" else _corpus)
+    pool = extraction_pool(1)
+    if name.startswith("malloc:"):
+        pool.submit(_threshold, int(name.split(":")[1])).result()
+    return Lane(name, pool, extract_for_corpus)
+
+
+def summary(lane: Lane, count: int, first: int) -> list[str]:
+    lines = []
+    for number in range(len(lane.pages) // count):
+        rows = lane.pages[number * count : (number + 1) * count]
+        run, user, system, faults = (sum(column) for column in zip(*rows, strict=True))
+        lines.append(
+            f"{lane.name:16} {number + 1:4} {1000 * user / TICKS / count:8.1f} "
+            f"{1000 * system / TICKS / count:7.1f} {run / 1e6 / count:8.1f} {faults / count:7.0f}"
+            + (f" {sum(r[0] for r in rows[:first]) / 1e6 / first:12.1f}" if number == 0 else "")
+        )
+    return lines
+
+
+def main() -> None:
+    from corpus.extract import DEFAULT_OPTIONS
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", required=True, help="folder with pages.jsonl and *.html.gz")
+    parser.add_argument("--passes", type=int, default=3, help="passes over the pages (default 3)")
+    parser.add_argument(
+        "--first", type=int, default=20, help="pages of the first pass shown apart (default 20)"
+    )
+    parser.add_argument("--lanes", default=DEFAULT_LANES, help=f"default {DEFAULT_LANES}")
+    args = parser.parse_args()
+    pages = [(page.html, page.url) for page in load_pages(Path(args.pages))]
+    # The crawl's fork server starts with no malloc setting of its own here: lanes set theirs.
+    os.environ.pop("MALLOC_MMAP_THRESHOLD_", None)
+    lanes = [make_lane(name) for name in args.lanes.split(",")]
+    for lane in lanes:
+        lane.start()
+    try:
+        for _ in range(args.passes):
+            for body, url in pages:
+                for lane in lanes:
+                    lane.run(body, url, DEFAULT_OPTIONS)
+    finally:
+        for lane in lanes:
+            # Workers of the crawl's pool ignore SIGTERM: kill them.
+            for process in list((getattr(lane.pool, "_processes", None) or {}).values()):
+                process.kill()
+            lane.pool.shutdown(wait=False, cancel_futures=True)
+    print("lane             pass  user ms  sys ms   CPU ms  faults  first pages ms")
+    for lane in lanes:
+        print("\n".join(summary(lane, len(pages), args.first)))
+
+
+if __name__ == "__main__":
+    main()
