@@ -18,17 +18,21 @@ Lanes:
   (:func:`scraper.pipelines.extraction_pool`: forked by the fork server that imported
   ``corpus.preload``), without the crawl's malloc setting;
 - ``malloc:BYTES``: the same with glibc's mapping threshold at ``BYTES`` (the crawl's
-  ``MALLOC_MMAP_THRESHOLD``, 131072).
+  ``MALLOC_MMAP_THRESHOLD``, 131072);
+- ``trim:N``: glibc's ``malloc_trim`` after every ``N`` pages (``malloc:BYTES+trim:N``: both).
 
 It prints for each lane and pass the CPU milliseconds per page (user, system, from the
 kernel's clock ticks; total from its nanosecond run time), the minor page faults per page,
-and the mean of the first ``--first`` pages of the first pass: the warm-up a new worker pays.
+the mean of the first ``--first`` pages of the first pass (the warm-up a new worker pays),
+and the most private memory (``smaps_rollup``) the worker held after every seventh page.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -68,6 +72,36 @@ def _threshold(size: int) -> None:
     set_mmap_threshold(size)
 
 
+_trim_every = 0
+_calls = 0
+
+
+def _trim_after(every: int) -> None:
+    global _trim_every
+    _trim_every = every
+
+
+def _trimmed(body: bytes, url: str, encoding: str | None, options: ExtractionOptions) -> object:
+    """``extract_for_corpus``, then glibc's ``malloc_trim`` every ``_trim_every`` calls."""
+    global _calls
+    from corpus.worker import extract_for_corpus
+
+    article = extract_for_corpus(body, url, encoding, options)
+    _calls += 1
+    if _calls % _trim_every == 0:
+        ctypes.CDLL(None).malloc_trim(0)
+    return article
+
+
+def _private(pid: int) -> int:
+    """Bytes of memory process ``pid`` holds on its own (private pages)."""
+    total = 0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith(("Private_Clean:", "Private_Dirty:")):
+            total += int(line.split()[1]) * 1024
+    return total
+
+
 def _usage(pid: int) -> tuple[int, int, int, int]:
     """Run nanoseconds, user and system ticks and minor faults of process ``pid``."""
     nanoseconds = int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
@@ -84,6 +118,7 @@ class Lane:
     function: Callable[..., object]
     pid: int = 0
     pages: list[tuple[int, int, int, int]] = field(default_factory=list)
+    peak: int = 0  # bytes: the most private memory seen after a page
 
     def start(self) -> None:
         self.pid = self.pool.submit(os.getpid).result()
@@ -93,6 +128,8 @@ class Lane:
         self.pool.submit(self.function, body, url, None, options).result()
         after = _usage(self.pid)
         self.pages.append(tuple(b - a for a, b in zip(before, after, strict=True)))  # type: ignore[arg-type]
+        if len(self.pages) % 7 == 0:  # coprime with the trims tried
+            self.peak = max(self.peak, _private(self.pid))
 
 
 def make_lane(name: str) -> Lane:
@@ -103,9 +140,15 @@ def make_lane(name: str) -> Lane:
         pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=_warm)
         return Lane(name, pool, _alone if name == "alone" else _corpus)
     pool = extraction_pool(1)
-    if name.startswith("malloc:"):
-        pool.submit(_threshold, int(name.split(":")[1])).result()
-    return Lane(name, pool, extract_for_corpus)
+    function: Callable[..., object] = extract_for_corpus
+    for part in name.split("+"):
+        kind, _, value = part.partition(":")
+        if kind == "malloc":
+            pool.submit(_threshold, int(value)).result()
+        elif kind == "trim":
+            pool.submit(_trim_after, int(value)).result()
+            function = _trimmed
+    return Lane(name, pool, function)
 
 
 def summary(lane: Lane, count: int, first: int) -> list[str]:
@@ -117,8 +160,38 @@ def summary(lane: Lane, count: int, first: int) -> list[str]:
             f"{lane.name:16} {number + 1:4} {1000 * user / TICKS / count:8.1f} "
             f"{1000 * system / TICKS / count:7.1f} {run / 1e6 / count:8.1f} {faults / count:7.0f}"
             + (f" {sum(r[0] for r in rows[:first]) / 1e6 / first:12.1f}" if number == 0 else "")
+            + (f" {lane.peak / 2**20:8.0f}" if number == 0 else "")
         )
     return lines
+
+
+def _extract_all(folder: str) -> float:
+    """CPU milliseconds per page of ``extract_for_corpus`` over every page, in this process."""
+    from corpus.extract import DEFAULT_OPTIONS
+    from corpus.worker import extract_for_corpus
+
+    pages = [(page.html, page.url) for page in load_pages(Path(folder))]
+    started = time.process_time()
+    for body, url in pages:
+        extract_for_corpus(body, url, None, DEFAULT_OPTIONS)
+    return 1000 * (time.process_time() - started) / len(pages)
+
+
+def crowding(folder: str, rounds: int) -> None:
+    """Extraction's CPU per page with as many processes as cores, then with one more,
+    alternating: what a third busy process (the crawl's) costs the workers on their own work."""
+    cores = os.cpu_count() or 1
+    with get_context("spawn").Pool(cores + 1, initializer=_warm) as pool:
+        for _ in range(rounds):
+            for processes in (cores, cores + 1):
+                started = time.perf_counter()
+                costs = pool.map(_extract_all, [folder] * processes, chunksize=1)
+                print(
+                    f"{processes} processes on {cores} cores: "
+                    f"{sum(costs) / len(costs):.1f} CPU ms a page "
+                    f"({', '.join(f'{c:.1f}' for c in costs)}), {time.perf_counter() - started:.0f} s",
+                    flush=True,
+                )
 
 
 def main() -> None:
@@ -131,7 +204,17 @@ def main() -> None:
         "--first", type=int, default=20, help="pages of the first pass shown apart (default 20)"
     )
     parser.add_argument("--lanes", default=DEFAULT_LANES, help=f"default {DEFAULT_LANES}")
+    parser.add_argument(
+        "--crowding",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="instead: ROUNDS of one extraction process per core, then one more",
+    )
     args = parser.parse_args()
+    if args.crowding:
+        crowding(str(Path(args.pages).resolve()), args.crowding)
+        return
     pages = [(page.html, page.url) for page in load_pages(Path(args.pages))]
     # The crawl's fork server starts with no malloc setting of its own here: lanes set theirs.
     os.environ.pop("MALLOC_MMAP_THRESHOLD_", None)
@@ -149,7 +232,7 @@ def main() -> None:
             for process in list((getattr(lane.pool, "_processes", None) or {}).values()):
                 process.kill()
             lane.pool.shutdown(wait=False, cancel_futures=True)
-    print("lane             pass  user ms  sys ms   CPU ms  faults  first pages ms")
+    print("lane             pass  user ms  sys ms   CPU ms  faults  first pages ms  peak MiB")
     for lane in lanes:
         print("\n".join(summary(lane, len(pages), args.first)))
 
