@@ -23,7 +23,8 @@ Lanes:
 
 It prints for each lane and pass the CPU milliseconds per page (user, system, from the
 kernel's clock ticks; total from its nanosecond run time), the minor page faults per page,
-the mean of the first ``--first`` pages of the first pass (the warm-up a new worker pays),
+the mean of the first ``--first`` pages of each pass (the first pass's against the others':
+the warm-up a new worker pays),
 and the most private memory (``smaps_rollup``) the worker held after every seventh page.
 """
 
@@ -159,7 +160,7 @@ def summary(lane: Lane, count: int, first: int) -> list[str]:
         lines.append(
             f"{lane.name:16} {number + 1:4} {1000 * user / TICKS / count:8.1f} "
             f"{1000 * system / TICKS / count:7.1f} {run / 1e6 / count:8.1f} {faults / count:7.0f}"
-            + (f" {sum(r[0] for r in rows[:first]) / 1e6 / first:12.1f}" if number == 0 else "")
+            + f" {sum(r[0] for r in rows[:first]) / 1e6 / first:12.1f}"
             + (f" {lane.peak / 2**20:8.0f}" if number == 0 else "")
         )
     return lines
@@ -201,7 +202,7 @@ def main() -> None:
     parser.add_argument("--pages", required=True, help="folder with pages.jsonl and *.html.gz")
     parser.add_argument("--passes", type=int, default=3, help="passes over the pages (default 3)")
     parser.add_argument(
-        "--first", type=int, default=20, help="pages of the first pass shown apart (default 20)"
+        "--first", type=int, default=20, help="pages of each pass shown apart (default 20)"
     )
     parser.add_argument("--lanes", default=DEFAULT_LANES, help=f"default {DEFAULT_LANES}")
     parser.add_argument(
