@@ -23,8 +23,14 @@ def last_shared_crawl(data_dir: str | os.PathLike[str]) -> str | None:
         holder = (Path(data_dir) / LOCK_FILE).read_text(errors="replace").strip()
     except OSError:
         return None
+    shared, crawl = _parse_holder(holder)
+    return crawl if shared and crawl else None
+
+
+def _parse_holder(holder: str) -> tuple[bool, str]:
+    """What the lock file says: whether shared-crawl workers hold it, and the crawl or pid named."""
     kind, _, crawl = holder.partition(" ")
-    return crawl if kind == SHARED and crawl else None
+    return (True, crawl) if kind == SHARED else (False, holder)
 
 
 class DataDirBusy(Exception):
@@ -88,15 +94,15 @@ class DataDirLock:
             raise DataDirBusy(self._busy(self._holder(fd))) from None
 
     def _busy(self, holder: str) -> str:
-        if holder.startswith(SHARED):
-            crawl = holder.partition(" ")[2]
+        shared, crawl = _parse_holder(holder)
+        if shared:
             who = (
                 f"workers of the shared crawl {crawl} are"
                 if crawl
                 else "workers of a shared crawl are"
             )
         else:
-            who = f"another crawl (pid {holder or 'unknown'}) is"
+            who = f"another crawl (pid {crawl or 'unknown'}) is"
         return f"{who} using {self.path.parent}; they hold {self.path}. Wait for them to finish."
 
     @staticmethod
