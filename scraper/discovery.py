@@ -271,9 +271,10 @@ def parse_feed(body: bytes, base_url: str) -> list[Entry] | None:
         for item in root.iter():
             if _local(item.tag) != "item":
                 continue
-            link = _child_text(item, "link") or _guid_link(item)
+            texts = _child_texts(item, "link", "pubdate", "date", "updated")
+            link = texts.get("link") or _guid_link(item)
             if link:
-                date = _child_text(item, "pubdate", "date", "updated")
+                date = texts.get("pubdate") or texts.get("date") or texts.get("updated")
                 entries.append(Entry(urljoin(base_url, link), parse_date(date)))
         return entries
     if kind == "feed":

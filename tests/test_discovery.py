@@ -24,6 +24,18 @@ def test_rss_and_atom_entries_with_dates() -> None:
     assert entry.url == "https://n.example/c" and entry.modified.hour == 9
 
 
+def test_rss_dates_prefer_pubdate_then_dc_date() -> None:
+    rdf = b"""<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+      xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+    <item><dc:date>2026-11-20T08:00:00Z</dc:date><link>https://n.example/d</link></item>
+    <item><dc:date>2026-11-20T08:00:00Z</dc:date><pubDate>Mon, 23 Nov 2026 07:00:00 GMT</pubDate>
+      <link>https://n.example/e</link></item></rdf:RDF>"""
+    assert discovery.parse_feed(rdf, "https://n.example/") == [
+        discovery.Entry("https://n.example/d", datetime(2026, 11, 20, 8, tzinfo=UTC)),
+        discovery.Entry("https://n.example/e", datetime(2026, 11, 23, 7, tzinfo=UTC)),
+    ]
+
+
 def test_not_a_feed() -> None:
     assert discovery.parse_feed(b"<html><body>hi</body></html>", "https://n.example/") is None
     assert discovery.parse_feed(b"", "https://n.example/") is None
