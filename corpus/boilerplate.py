@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from copy import deepcopy
 from dataclasses import dataclass, field
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml.cssselect import CSSSelector
@@ -239,16 +239,19 @@ class PageSignals:
         url: str = "",
     ) -> PageSignals:
         """The signals of ``tree``, the page at ``url``."""
-        path = _path(url)
+        page = _address(url)
         anchors: set[str] = set()
         links: dict[str, list[lxml.html.HtmlElement]] = {}
         for a in tree.iter("a"):
+            href = a.get("href")
+            if href is None:  # a named place (<a name>), not a link
+                continue
             text = normalize(_link_text(a))
             if not text:
                 continue
             anchors.add(text)
             if len(text) > LINK_MIN_CHARS and not (
-                _within_page(a.get("href") or "", path) or ADDRESS.match(text)
+                _within_page(href, page, url) or ADDRESS.match(text)
             ):
                 links.setdefault(text, []).append(a)
         return cls(
@@ -279,17 +282,18 @@ def _in_prose(link: lxml.html.HtmlElement, seen: dict[lxml.html.HtmlElement, boo
     return seen[block]
 
 
-def _path(url: str) -> str | None:
+def _address(url: str, base: str = "") -> tuple[str, str] | None:
+    """Host and path of ``url`` (resolved against ``base``), or ``None`` if it is no URL."""
     try:
-        return urlsplit(url.strip()).path
+        parts = urlsplit(urljoin(base, url.strip()) if base else url.strip())
     except ValueError:
         return None
+    return parts.netloc.lower(), parts.path or "/"
 
 
-def _within_page(href: str, path: str | None) -> bool:
-    """A link to a named place of this page (a table of contents): its text is a heading's."""
-    fragment = href.partition("#")[2]
-    return bool(fragment) and (href.startswith("#") or _path(href.partition("#")[0]) == path)
+def _within_page(href: str, page: tuple[str, str] | None, url: str) -> bool:
+    """A link to this page or a named place of it (a table of contents): no teaser of another."""
+    return href.startswith("#") or page is not None and _address(href, url) == page
 
 
 def furniture_rule(line: str, page: PageSignals, off: frozenset[str] = frozenset()) -> str | None:

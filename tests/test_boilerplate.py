@@ -212,6 +212,23 @@ def test_headings_of_a_table_of_contents_addresses_and_table_cells_stay() -> Non
     assert "Orinoco" not in text
 
 
+def test_a_heading_that_links_to_the_page_itself_or_names_a_place_stays() -> None:
+    # A permalink (the page's own address, relative or absolute) and an <a name> are no teasers.
+    permalink = "Why the deal matters for Caracas and for Moscow"
+    named = "What Moscow gets in return for the loans"
+    relative = URL.removeprefix("http://127.0.0.1:8000")
+    middle = (
+        f'<h2><a href="{relative}">{escape(permalink)}</a></h2>'
+        f'<h2><a name="part-2">{escape(named)}</a></h2>'
+        f'<p><a href="http://127.0.0.1:8000/news/2026/11/20/another-story">{escape(permalink)} too</a></p>'
+    )
+    text = "\n".join(body_of(page(middle=middle)))
+    assert permalink in text.splitlines() and named in text
+    # the same path on another host is another page
+    elsewhere = f'<h2><a href="http://127.0.0.2:8000{relative}">{escape(permalink)}</a></h2>'
+    assert permalink not in body_of(page(middle=elsewhere))
+
+
 def test_a_labelled_date_is_content_unless_the_label_names_a_date() -> None:
     signals = PageSignals()
     for content in ("Termin: 29.02.2026, 19 Uhr", "Einsendeschluss: 03.11.2026 (Poststempel)"):
