@@ -226,7 +226,7 @@ def extract_body(
     raw = _trafilatura_body(narrowed, url, options)
     lines = clean_lines(raw, signals, off)
     if "declared-body" not in off:
-        lines = quality.keep_declared_body(lines, data.article_body)
+        lines = quality.keep_declared_body(lines, data.article_body, data.description)
     if quality.looks_truncated(lines, data.article_body):
         lines = quality.retry(
             lines,

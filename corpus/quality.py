@@ -42,7 +42,9 @@ def _length(lines: list[str]) -> int:
     return sum(map(len, lines))
 
 
-def keep_declared_body(lines: list[str], article_body: str | None) -> list[str]:
+def keep_declared_body(
+    lines: list[str], article_body: str | None, description: str | None = None
+) -> list[str]:
     """When the page declares a body of comparable size, keep only lines that share text with it.
 
     A subheading between two such lines stays: a declared body is plain text, often without them.
@@ -51,6 +53,8 @@ def keep_declared_body(lines: list[str], article_body: str | None) -> list[str]:
         return lines
     declared = normalize(article_body)
     declared_shingles = shingles(declared)
+    if description:
+        declared_shingles |= shingles(normalize(description))
     shared = [line in declared or bool(shingles(line) & declared_shingles) for line in lines]
     return [
         line

@@ -105,6 +105,22 @@ def test_declared_body_trims_lines_it_does_not_contain() -> None:
     assert article is not None and article.paragraphs == body
 
 
+def test_declared_body_keeps_the_standfirst_the_page_declares_as_its_description() -> None:
+    body = paragraphs("declared-body", True, count=6)
+    lead = (
+        "Caracas and Moscow sign a treaty that binds their oil companies for the next twenty years."
+    )
+    extra = "Our journalism depends on readers like you, who make independent reporting on the region possible."
+    ld = {"@type": "NewsArticle", "headline": "A story", "articleBody": " ".join(body)}
+    html = page(
+        f"<p>{lead}</p>" + "".join(f"<p>{escape(p)}</p>" for p in body) + f"<p>{extra}</p>",
+        f'<script type="application/ld+json">{json.dumps(ld)}</script>'
+        f'<meta property="og:description" content="{lead}">',
+    )
+    article = extract_article(html, URL, "utf-8")
+    assert article is not None and article.paragraphs == [lead, *body]
+
+
 def test_declared_body_keeps_the_subheadings_it_leaves_out() -> None:
     body = paragraphs("declared-body", True, count=6)
     heading, teaser = "What the treaty changes", "- Kremlin hosts a delegation"
