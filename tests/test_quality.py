@@ -88,6 +88,21 @@ def test_truncated_extraction_is_retried_from_the_declared_body() -> None:
     assert verdict(html) is None
 
 
+def test_a_few_words_are_tried_again_with_the_recall_focus() -> None:
+    # Broken markup puts the article inside the sidebar: trafilatura's default run finds only
+    # the header's tagline, its recall focus the article.
+    body = paragraphs("sidebar", True, count=5)
+    html = (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>A story</title></head>'
+        '<body><header><div class="header-text">Your daily touchpoint to the digital trade.</div>'
+        '</header><div class="main"><aside class="sidebar"><div id="nav_menu-6"><article>'
+        "<h1>A story</h1>" + "".join(f"<p>{escape(p)}</p>" for p in body) + "</article></div>"
+        "</aside></div></body></html>"
+    )
+    article = extract_article(html, URL, "utf-8")
+    assert article is not None and all(p in article.paragraphs for p in body)
+
+
 def test_declared_body_trims_lines_it_does_not_contain() -> None:
     body = paragraphs("declared-body", True, count=6)
     extra = "Our journalism depends on readers like you, who make independent reporting on the region possible."
