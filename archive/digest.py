@@ -6,6 +6,9 @@ import base64
 import hashlib
 
 
-def sha1_digest(data: bytes | memoryview) -> str:
-    """Return the WARC digest string of ``data``."""
-    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
+def sha1_digest(*parts: bytes | memoryview) -> str:
+    """Return the WARC digest string of ``parts`` one after the other."""
+    digest = hashlib.sha1()
+    for part in parts:
+        digest.update(part)
+    return "sha1:" + base64.b32encode(digest.digest()).decode("ascii")

@@ -43,18 +43,17 @@ def stored_response_headers(headers: Headers, body_length: int) -> Headers:
     return rewritten
 
 
-def response_block(
-    status: int, headers: Headers, body: bytes, protocol: str = "HTTP/1.1"
-) -> tuple[bytes, int]:
-    """Return the response block and the offset of its payload inside the block."""
+def response_head(
+    status: int, headers: Headers, body_length: int, protocol: str = "HTTP/1.1"
+) -> bytes:
+    """Return the HTTP head of a response block whose payload is ``body_length`` bytes."""
     status_line = f"{protocol} {status} {reason_phrase(status)}".rstrip()
-    head = (
+    return (
         status_line.encode("ascii")
         + b"\r\n"
-        + _header_lines(stored_response_headers(headers, len(body)))
+        + _header_lines(stored_response_headers(headers, body_length))
         + b"\r\n"
     )
-    return head + body, len(head)
 
 
 def request_block(

@@ -52,11 +52,16 @@ def warc_date(moment: datetime) -> str:
 
 @dataclass
 class WarcRecord:
-    """One WARC record: its named headers and its block."""
+    """One WARC record: its named headers and its block, ``block`` followed by ``payload``.
+
+    A response keeps the page's body (``payload``) apart from its HTTP head (``block``), so
+    the body is digested and compressed where it is: never copied into one record.
+    """
 
     headers: list[tuple[str, str]]
     block: bytes = b""
     content_type: str | None = None
+    payload: bytes = b""
 
     def header(self, name: str) -> str | None:
         """Return the first value of header ``name`` (case-insensitive)."""
@@ -80,14 +85,18 @@ class WarcRecord:
         )
         self.headers.insert(position, ("WARC-Warcinfo-ID", warcinfo_id))
 
-    def to_bytes(self) -> bytes:
-        """Serialise the record, ending with the two CRLFs that close it."""
+    def chunks(self) -> tuple[bytes, ...]:
+        """The serialised record in pieces: WARC head, block, payload and the two closing CRLFs."""
         lines = [WARC_VERSION] + [f"{name}: {value}" for name, value in self.headers]
         if self.content_type:
             lines.append(f"Content-Type: {self.content_type}")
-        lines.append(f"Content-Length: {len(self.block)}")
+        lines.append(f"Content-Length: {len(self.block) + len(self.payload)}")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
-        return head + self.block + b"\r\n\r\n"
+        return head, self.block, self.payload, b"\r\n\r\n"
+
+    def to_bytes(self) -> bytes:
+        """Serialise the record, ending with the two CRLFs that close it."""
+        return b"".join(self.chunks())
 
 
 @dataclass
@@ -126,22 +135,22 @@ class RecordFactory:
     def response(
         self,
         url: str,
-        block: bytes,
-        payload_offset: int,
+        head: bytes,
+        payload: bytes,
         *,
         ip: str | None = None,
         truncated: str | None = None,
         date: str | None = None,
     ) -> WarcRecord:
-        """Return a response record over an HTTP response ``block``."""
+        """Return a response record over an HTTP response: its ``head`` and its ``payload``."""
         headers = self._common("response", url, date or warc_date(self.clock()), ip)
         if truncated:
             headers.append(("WARC-Truncated", truncated))
         headers += [
-            ("WARC-Block-Digest", sha1_digest(block)),
-            ("WARC-Payload-Digest", sha1_digest(memoryview(block)[payload_offset:])),
+            ("WARC-Block-Digest", sha1_digest(head, payload)),
+            ("WARC-Payload-Digest", sha1_digest(payload)),
         ]
-        return WarcRecord(headers, block, "application/http; msgtype=response")
+        return WarcRecord(headers, head, "application/http; msgtype=response", payload)
 
     def request(
         self,

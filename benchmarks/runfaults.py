@@ -237,7 +237,7 @@ def damaged_warc(workdir: Path) -> Row:
     """4 KiB of zeros, random bytes or text over a 300-pair WARC file, at 10 places in turn, read back
     as replay and indexing do; the worst of the 30 damaged copies."""
     from archive.cdxj import index_warc
-    from archive.http import request_block, response_block
+    from archive.http import request_block, response_head
     from archive.pages import iter_pages
     from archive.writer import WarcWriter
 
@@ -245,8 +245,8 @@ def damaged_warc(workdir: Path) -> Row:
     for n in range(300):
         url = f"http://a.test/news/{n}"
         body = f"<html><body><p>{random.Random(n).randbytes(1500).hex()}</p></body></html>".encode()
-        block, offset = response_block(200, [("Content-Type", "text/html")], body)
-        response = writer.factory.response(url, block, offset)
+        head = response_head(200, [("Content-Type", "text/html")], len(body))
+        response = writer.factory.response(url, head, body)
         writer.write(
             [response, writer.factory.request(url, request_block("GET", url, []), response)]
         )

@@ -65,15 +65,12 @@ def build_archive(directory: Path, captures: int, files: int) -> None:
     rng.shuffle(order)  # files hold URLs in crawl order, not sorted
     for number in order:
         body = f"<html><title>Story {number}</title><p>{rng.random()}</p></html>".encode()
-        block = (
+        head = (
             b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
             + f"Content-Length: {len(body)}\r\n\r\n".encode()
-            + body
         )
         date = warc_date(start + timedelta(seconds=number * 13 + rng.randrange(13)))
-        writer.write(
-            [factory.response(_url(number), block, block.index(b"\r\n\r\n") + 4, date=date)]
-        )
+        writer.write([factory.response(_url(number), head, body, date=date)])
     writer.close()
     (directory / "done").write_text(str(captures))
 

@@ -9,7 +9,7 @@ import pytest
 
 from archive.capture import dechunk
 from archive.cdxj import index_warc
-from archive.http import request_block, response_block
+from archive.http import request_block, response_head
 from archive.pages import iter_pages
 from archive.writer import RecordLocation, WarcWriter
 
@@ -108,10 +108,9 @@ def damaged_copies(tmp_path: Path) -> tuple[Path, list[RecordLocation]]:
     locations = []
     for n in range(5):
         url = f"http://a.test/{n}"
-        block, offset = response_block(
-            200, [("Content-Type", "text/html")], ARTICLE + str(n).encode()
-        )
-        response = writer.factory.response(url, block, offset)
+        body = ARTICLE + str(n).encode()
+        head = response_head(200, [("Content-Type", "text/html")], len(body))
+        response = writer.factory.response(url, head, body)
         locations.append(
             writer.write(
                 [response, writer.factory.request(url, request_block("GET", url, []), response)]
@@ -182,8 +181,8 @@ def test_4_kib_overwritten_in_the_middle_of_a_file_loses_only_the_records_under_
         body = (
             ARTICLE + f"<p>{random.Random(n).randbytes(4000).hex()}</p>".encode()
         )  # over 4 KiB compressed
-        block, offset = response_block(200, [("Content-Type", "text/html")], body)
-        response = writer.factory.response(url, block, offset)
+        head = response_head(200, [("Content-Type", "text/html")], len(body))
+        response = writer.factory.response(url, head, body)
         locations.append(
             writer.write(
                 [response, writer.factory.request(url, request_block("GET", url, []), response)]

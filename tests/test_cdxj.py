@@ -12,7 +12,7 @@ import pytest
 
 from archive import cdxj
 from archive.cdxj import SortedIndex, ensure_indexes, index_path, index_warc, read_index, url_key
-from archive.http import request_block, response_block
+from archive.http import request_block, response_head
 from archive.records import PROFILE_IDENTICAL
 from archive.writer import WarcWriter, repair_open_files
 from sitefixture.wget import wget_archive
@@ -37,10 +37,10 @@ def write_exchange(
     writer: WarcWriter, url: str, body: bytes, status: int = 200, headers: list | None = None
 ):
     factory = writer.factory
-    block, offset = response_block(
-        status, headers or [("Content-Type", "text/html; charset=utf-8")], body
+    head = response_head(
+        status, headers or [("Content-Type", "text/html; charset=utf-8")], len(body)
     )
-    response = factory.response(url, block, offset)
+    response = factory.response(url, head, body)
     request = factory.request(url, request_block("GET", url, []), response)
     return writer.write([response, request])[0], response
 
@@ -52,7 +52,7 @@ def test_the_writer_indexes_each_file_it_finishes_as_cdxj_indexer_does(tmp_path:
         writer, "http://example.com/moved", b"", 301, [("Location", "http://example.com/a")]
     )
     write_exchange(writer, "http://example.com/none", b"no type", 404, [])
-    head, _ = response_block(200, [("Content-Type", "text/html")], b"")
+    head = response_head(200, [("Content-Type", "text/html")], 0)
     revisit = writer.factory.revisit(
         "http://example.com/a?b=1&a=2",
         head,

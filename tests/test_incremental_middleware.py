@@ -8,7 +8,7 @@ from scrapy import Request
 from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 
-from archive.http import response_block
+from archive.http import response_head
 from archive.writer import WarcWriter
 from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
 from scraper.state import Capture, CrawlState
@@ -77,8 +77,8 @@ def test_a_304_within_the_run_is_answered_from_the_warc_file_still_open(tmp_path
     """The capture a 304 stands for may sit in the file this run still writes (``*.open``)."""
     writer = WarcWriter(tmp_path)
     body = b"<rss><channel><title>Feed</title></channel></rss>"
-    block, payload_offset = response_block(200, [("ETag", '"v1"')], body)
-    response_record = writer.factory.response(FEED, block, payload_offset)
+    head = response_head(200, [("ETag", '"v1"')], len(body))
+    response_record = writer.factory.response(FEED, head, body)
     location = writer.write([response_record])[0]
     assert not (tmp_path / location.filename).exists()  # only the .open file is there
     capture = Capture(

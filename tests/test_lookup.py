@@ -13,7 +13,7 @@ import pytest
 
 from archive import cdxj, mergedindex
 from archive.digest import sha1_digest
-from archive.http import response_block
+from archive.http import response_head
 from archive.lookup import CaptureIndex
 from archive.records import (
     PROFILE_IDENTICAL,
@@ -46,14 +46,14 @@ def archive_of(tmp_path: Path, write) -> CaptureIndex:  # type: ignore[no-untype
 
 
 def response(writer: WarcWriter, url: str, body: bytes, headers: list | None = None) -> WarcRecord:
-    block, offset = response_block(200, headers or [("Content-Type", "text/html")], body)
-    record = writer.factory.response(url, block, offset)
+    head = response_head(200, headers or [("Content-Type", "text/html")], len(body))
+    record = writer.factory.response(url, head, body)
     writer.write([record])
     return record
 
 
 def revisit(writer: WarcWriter, url: str, status: int, original: WarcRecord, headers: list) -> None:
-    head, _ = response_block(status, headers, b"")
+    head = response_head(status, headers, 0)
     head = head[: head.rfind(b"Content-Length")] + b"\r\n"
     writer.write(
         [
@@ -156,8 +156,8 @@ def files_in_one_second(directory: Path, first: int, count: int) -> None:
         for page in range(5):
             url = f"http://a.test/{page}" + ("?v" if number % 2 else "")
             body = f"file {number} page {page}".encode()
-            block, offset = response_block(299 - number, [("Content-Type", "text/html")], body)
-            writer.write([writer.factory.response(url, block, offset)])
+            head = response_head(299 - number, [("Content-Type", "text/html")], len(body))
+            writer.write([writer.factory.response(url, head, body)])
         writer.close()
 
 

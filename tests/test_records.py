@@ -9,7 +9,7 @@ import itertools
 from datetime import UTC, datetime
 from pathlib import Path
 
-from archive.http import request_block, response_block
+from archive.http import request_block, response_head
 from archive.records import RecordFactory, warc_date
 from archive.writer import WarcWriter
 
@@ -27,7 +27,8 @@ def test_golden_warcinfo_response_request(tmp_path: Path) -> None:
     writer = WarcWriter(
         tmp_path, factory=factory, info={"software": "news-archiver/0.1"}, hostname="host", pid=1
     )
-    block, offset = response_block(
+    body = b"<p>hi</p>"
+    head = response_head(
         200,
         [
             ("Content-Type", "text/html"),
@@ -36,9 +37,9 @@ def test_golden_warcinfo_response_request(tmp_path: Path) -> None:
             ("Set-Cookie", "b=2"),
             ("Content-Length", "999"),
         ],
-        b"<p>hi</p>",
+        len(body),
     )
-    response = factory.response("http://example.com/a?b=1", block, offset, ip="127.0.0.1")
+    response = factory.response("http://example.com/a?b=1", head, body, ip="127.0.0.1")
     request = factory.request(
         "http://example.com/a?b=1",
         request_block(
@@ -92,18 +93,22 @@ def test_golden_warcinfo_response_request(tmp_path: Path) -> None:
 
 def test_payload_digest_is_over_the_stored_body() -> None:
     body = b"\x1f\x8b compressed bytes"
-    block, offset = response_block(200, [("Content-Encoding", "gzip")], body)
-    record = fixed_factory().response("http://example.com/", block, offset)
+    head = response_head(200, [("Content-Encoding", "gzip")], len(body))
+    record = fixed_factory().response("http://example.com/", head, body)
     expected = "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode()
     assert record.header("WARC-Payload-Digest") == expected
-    assert b"Content-Encoding: gzip\r\n" in block
+    block = head + body
+    expected = "sha1:" + base64.b32encode(hashlib.sha1(block).digest()).decode()
+    assert record.header("WARC-Block-Digest") == expected
+    assert b"Content-Encoding: gzip\r\n" in head
     assert block.endswith(b"Content-Length: 19\r\n\r\n" + body)
+    assert record.to_bytes().endswith(b"Content-Length: 19\r\n\r\n" + body + b"\r\n\r\n")
 
 
 def test_unknown_status_has_no_reason_and_truncation_is_marked() -> None:
-    block, offset = response_block(599, [], b"x")
-    assert block.startswith(b"HTTP/1.1 599\r\n")
-    record = fixed_factory().response("http://example.com/", block, offset, truncated="length")
+    head = response_head(599, [], 1)
+    assert head.startswith(b"HTTP/1.1 599\r\n")
+    record = fixed_factory().response("http://example.com/", head, b"x", truncated="length")
     assert record.header("WARC-Truncated") == "length"
 
 

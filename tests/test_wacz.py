@@ -173,9 +173,9 @@ def small_archive(directory: Path, files: int = 3, per_file: int = 7) -> list[Pa
         for capture in range(per_file):
             url = f"http://a.test/{capture * files + number}?at={number}"
             body = f"<p>{url}</p>".encode()
-            block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + body
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n"
             date = f"2026-11-{23 - capture % 3}T10:0{number}:00Z"
-            writer.write([writer.factory.response(url, block, len(block) - len(body), date=date)])
+            writer.write([writer.factory.response(url, head, body, date=date)])
         writer.close()
     return archive_files(directory)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from archive.capture import read_capture
-from archive.http import request_block, response_block
+from archive.http import request_block, response_head
 from archive.pages import iter_pages
 from archive.records import RecordFactory
 from archive.writer import WarcWriter, repair_open_files
@@ -23,8 +23,8 @@ NAME = re.compile(r"^news-\d{14}-\d{5}-[\w.-]+-\d+\.warc\.gz$")
 
 def write_pair(writer: WarcWriter, url: str, body: bytes) -> list:
     factory = writer.factory
-    block, offset = response_block(200, [("Content-Type", "text/html")], body)
-    response = factory.response(url, block, offset)
+    head = response_head(200, [("Content-Type", "text/html")], len(body))
+    response = factory.response(url, head, body)
     request = factory.request(url, request_block("GET", url, []), response)
     return writer.write([response, request])
 
@@ -117,8 +117,9 @@ def test_records_packed_for_a_file_since_rotated_name_the_warcinfo_of_theirs(
     packed = []
     for n in range(4):  # packed in turn while the file fills and rotates, as threads would
         url = f"http://example.com/{n}"
-        block, offset = response_block(200, [], b"x" * 900 + str(n).encode())
-        response = factory.response(url, block, offset)
+        body = b"x" * 900 + str(n).encode()
+        head = response_head(200, [], len(body))
+        response = factory.response(url, head, body)
         packed.append(writer.pack([response, factory.request(url, b"GET / HTTP/1.1", response)]))
         if n % 2:
             writer.write_packed(packed[-2])

@@ -17,7 +17,7 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from archive.context import CrawlContext
-from archive.http import request_block, response_block
+from archive.http import request_block, response_head
 from archive.records import RecordFactory, WarcRecord
 from archive.writer import Packed, WarcWriter, WriteFailed, repair_finished_files, repair_open_files
 from scraper import meta
@@ -228,19 +228,17 @@ class WarcMiddleware:
     def _pack(self, exchange: Exchange) -> Packed:
         """Build the response (or revisit) and request records of ``exchange`` and pack them.
 
-        Runs in a ``WARC_THREADS`` thread: the digests, the copies and the gzip.
+        Runs in a ``WARC_THREADS`` thread: the digests and the gzip.
         """
-        block, payload_offset = response_block(
-            exchange.status, exchange.headers, exchange.body, exchange.protocol
+        head = response_head(
+            exchange.status, exchange.headers, len(exchange.body), exchange.protocol
         )
         if exchange.revisit:
             profile, original = exchange.revisit
-            record = self._revisit(
-                exchange.url, block[:payload_offset], profile, original, exchange.ip
-            )
+            record = self._revisit(exchange.url, head, profile, original, exchange.ip)
         else:
             record = self.factory.response(
-                exchange.url, block, payload_offset, ip=exchange.ip, truncated=exchange.truncated
+                exchange.url, head, exchange.body, ip=exchange.ip, truncated=exchange.truncated
             )
         sent = self.factory.request(
             exchange.request_url, exchange.request_block, record, exchange.context
