@@ -62,8 +62,8 @@ test: $(BIN)/.installed-test $(PYWB_VENV)/.installed redis-server
 # fails under the targets. Not part of `make test`.
 PAGES ?= ../shared/pages
 EVALPAGES ?= ../shared/evalpages
-MIN_F1 ?= 0.957
-MIN_EVAL_F1 ?= 0.932
+MIN_F1 ?= 0.955
+MIN_EVAL_F1 ?= 0.938
 quality: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.extraction --pages $(PAGES) --min-f1 $(MIN_F1) \
 		$(if $(wildcard $(EVALPAGES)/pages.jsonl),--evalpages $(EVALPAGES) --min-eval-f1 $(MIN_EVAL_F1))

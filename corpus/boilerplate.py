@@ -348,7 +348,8 @@ _LINE_RULES: tuple[tuple[str, Callable[[str, PageSignals], bool]], ...] = (
     ("byline-dateline", _byline_dateline),
     ("mostly-link", _mostly_link_rule),
 )
-# Every rule that removes text, by the name the benchmark's ablation switches it off with.
+# Every rule, by the name the benchmark's ablation switches it off with: all remove text but
+# the guard and the standfirst (:mod:`corpus.standfirst`), which put text back.
 RULES: tuple[str, ...] = (
     "captions",
     "pull-quotes",
@@ -356,6 +357,7 @@ RULES: tuple[str, ...] = (
     "repeats",
     "declared-body",
     "guard",
+    "standfirst",
 )
 
 

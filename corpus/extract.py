@@ -14,6 +14,8 @@ The steps, each general rather than tuned to a site:
    with no text in its markup is read from the article HTML its scripts carry
    (:mod:`corpus.embedded`); when the cleaning kept less than half of
    trafilatura's words, trafilatura's text is kept (:func:`corpus.quality.lost_text`);
+   the standfirst the page shows and declares as its description leads the text
+   (:mod:`corpus.standfirst`);
 6. headline, authors and date from structured data, trafilatura's metadata
    only for what is missing; language identified on the text.
 """
@@ -50,6 +52,7 @@ from corpus.metadata import (
     read_structured_data,
 )
 from corpus.options import ExtractionOptions
+from corpus.standfirst import shown_standfirst, with_standfirst
 from corpus.urls import canonicalize, same_site
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
@@ -237,6 +240,9 @@ def extract_body(
         )
     if "guard" not in off and quality.lost_text(lines, raw):
         lines = [line for line in map(normalize, raw) if line]
+    if "standfirst" not in off and lines:
+        shown = clean_lines([shown_standfirst(narrowed, data.description) or ""], signals, off)
+        lines = with_standfirst(lines, shown[0] if shown else None)
     if not lines and (rendered := embedded_document(tree)) is not None:
         raw = _trafilatura_body(rendered, url, options)
         lines = clean_lines(raw, signals, off)
