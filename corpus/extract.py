@@ -240,7 +240,7 @@ def extract_body(
         )
     if "guard" not in off and quality.lost_text(lines, raw):
         lines = [line for line in map(normalize, raw) if line]
-    if "standfirst" not in off and lines:
+    if options.standfirst and "standfirst" not in off and lines:
         shown = clean_lines([shown_standfirst(narrowed, data.description) or ""], signals, off)
         lines = with_standfirst(lines, shown[0] if shown else None)
     if not lines and (rendered := embedded_document(tree)) is not None:

@@ -21,5 +21,7 @@ class ExtractionOptions:
     headline: str = (
         "auto"  # or "h1", "og", "ld": where the headline comes from when the page has it
     )
+    # The standfirst the page shows and declares as its description leads the text.
+    standfirst: bool = True
     # Names of cleaning rules (corpus.boilerplate.RULES) switched off, for the benchmark's ablation.
     rules_off: frozenset[str] = frozenset()

@@ -150,6 +150,7 @@ class Source:
     body_selector: str | None = field(default=None, metadata=_spec(str, _selectors))
     exclude_selectors: list[str] = field(default_factory=list, metadata=_spec(list, _selectors))
     headline: str = field(default="auto", metadata=_spec(str, _headline))
+    standfirst: bool = field(default=True, metadata=_spec(bool))
     # Discovery limits (scraper.limits); None takes the setting's default.
     max_sitemap_depth: int | None = field(default=None, metadata=_spec(int, _not_negative))
     max_sitemaps: int | None = field(default=None, metadata=_spec(int, _not_negative))
@@ -198,11 +199,12 @@ class Source:
         return modified < datetime.now(UTC) - timedelta(days=self.max_age_days)
 
     def extraction_options(self) -> ExtractionOptions:
-        """Extraction options carrying this source's CSS selectors and headline choice."""
+        """Extraction options carrying this source's CSS selectors, headline and standfirst choices."""
         return ExtractionOptions(
             body_selector=self.body_selector,
             exclude_selectors=tuple(self.exclude_selectors),
             headline=self.headline,
+            standfirst=self.standfirst,
         )
 
 

@@ -186,6 +186,15 @@ def test_the_headline_choice_reaches_the_extraction_options() -> None:
     )
 
 
+def test_the_standfirst_choice_reaches_the_extraction_options() -> None:
+    text = '[[source]]\nname = "a"\nurl = "https://a.example/"\nstandfirst = false\n'
+    text += '[[source]]\nname = "b"\nurl = "https://b.example/"\n'
+    a, b = parse_sources(text)
+    assert [a.extraction_options().standfirst, b.extraction_options().standfirst] == [False, True]
+    with pytest.raises(SourcesError, match="field 'standfirst': must be bool, not str"):
+        parse_sources('[[source]]\nname = "a"\nurl = "https://a.example/"\nstandfirst = "no"\n')
+
+
 def test_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(SourcesError, match="nope.toml: no such sources file"):
         load_sources(tmp_path / "nope.toml")

@@ -37,7 +37,8 @@ def paragraphs_of(html: str, **options: object) -> list[str]:
 
 def test_the_declared_standfirst_leads_the_text() -> None:
     assert paragraphs_of(page(LEAD)) == [LEAD, *BODY]
-    # the rule switched off: trafilatura alone leaves the teaser block out
+    # a source's standfirst = false (or the rule switched off): trafilatura leaves the teaser out
+    assert paragraphs_of(page(LEAD), standfirst=False) == BODY
     assert paragraphs_of(page(LEAD), rules_off=frozenset({"standfirst"})) == BODY
 
 
