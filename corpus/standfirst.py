@@ -18,6 +18,11 @@ MIN_WORDS = 8
 MIN_SHARED_CHARS = 40
 _CUT = ".… "
 _PREFIX_CHARS = 20
+# Paragraphs that start like the description, outside footers and menus: a site's motto shown
+# in its footer is often its pages' description too.
+_CANDIDATES = (
+    "//p[starts-with(normalize-space(.), $prefix)][not(ancestor::footer or ancestor::nav)]"
+)
 
 
 def shown_standfirst(tree: lxml.html.HtmlElement, description: str | None) -> str | None:
@@ -27,7 +32,7 @@ def shown_standfirst(tree: lxml.html.HtmlElement, description: str | None) -> st
     declared = normalize(description)
     stem = declared.rstrip(_CUT)
     prefix = declared[:_PREFIX_CHARS]
-    for paragraph in tree.xpath("//p[starts-with(normalize-space(.), $prefix)]", prefix=prefix):
+    for paragraph in tree.xpath(_CANDIDATES, prefix=prefix):
         text = normalize(paragraph.text_content())
         shown = text.rstrip(_CUT)
         if (

@@ -61,6 +61,18 @@ def test_no_standfirst_without_a_description_the_page_shows() -> None:
     )
 
 
+def test_a_motto_in_the_footer_is_no_standfirst() -> None:
+    motto = "The independent voice of the Caribbean since 1998, read by a million people every day."
+    html = page(motto, lead="Caracas and Moscow sign a treaty.").replace(
+        "</main>", f"</main><footer><p>{escape(motto)}</p></footer>"
+    )
+    assert motto not in paragraphs_of(html)
+    assert (
+        shown_standfirst(lxml.html.fromstring(f"<div><nav><p>{motto}</p></nav></div>"), motto)
+        is None
+    )
+
+
 def test_a_standfirst_the_text_holds_already_is_not_repeated() -> None:
     tree = lxml.html.fromstring(f"<div><p>{escape(LEAD)}</p></div>")
     assert shown_standfirst(tree, LEAD) == LEAD
