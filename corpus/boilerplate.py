@@ -36,9 +36,28 @@ PROMPT = re.compile(
     r"lesen sie (?:auch|mehr)|mehr zum thema|auch interessant|weitere artikel|"
     r"les også|läs också|læs også|à lire aussi|lire aussi|leer más\b|lee también|te puede interesar|"
     r"noticias relacionadas|leia (?:mais|também)|leggi anche|funda olunye|"
+    r"(?:das|dieses) (?:thema )?könnte (?:dich|sie|euch) auch interessieren|"
+    r"(?:das )?könnte (?:dich|sie|euch) auch interessieren|you (?:might|may) also (?:like|be interested|enjoy)|"
+    r"related content\b|contenido relacionado|notas relacionadas|art[íi]culos relacionados|"
+    r"(?:weitere|mehr) (?:aktuelle )?(?:themen|beiträge)(?:\s+\S+){0,4}\s*:?$|top-themen\b|"
+    r"empfohlene (?:beiträge|artikel)|zum weiterlesen\b|schon gelesen\b|"
+    r"vous aimerez aussi|vous pourriez aussi aimer|à lire également|"
+    r"more (?:on|about) this (?:topic|story)|más sobre\b|(?:ti )?potrebbe interessarti|czytaj (?:też|także|również)|"
+    r"to (?:continue|keep) reading\b|to (?:view|read) the (?:full|entire|rest of the) (?:story|article)|"
+    r"pour (?:lire|découvrir) la suite|pour accéder (?:en illimité|à la suite|à l'intégralité)|"
+    r"pour (?:continuer|poursuivre) (?:la|votre) lecture|weiterlesen mit\b|para (?:seguir|continuar) leyendo|"
+    r"already a subscriber\b|bereits abonnent|"
+    r"du musst eingeloggt|you must be logged in|sie (?:sind|müssen) (?:aktuell )?(?:nicht )?eingeloggt|"
+    r"(?:keine kommentare|no comments(?: yet)?)\s*(?:$|[(/.:!-])|be the first to comment|"
+    r"zum newsletter anmelden|never miss (?:a story|an update|the latest)\b|"
+    r"jetzt (?:zum )?newsletter|abonniere unseren newsletter|(?:sign|signing) up to our newsletter|"
+    r"s'inscrire à la newsletter|inscrivez-vous|"
+    r"s[ií]guenos en\b|folg(?:t|en sie) uns (?:auf|bei)\b|suivez-nous\b|"
+    r"follow (?:\S+ ){1,3}on (?:google|twitter|x|facebook|instagram)\b|"
+    r"\W*(?:anzeige|werbung|advertisement|sponsored|publicidad)\s*[.,:\-–|]|"
     r"sign up (?:for|to)\b|subscribe (?:now|to|for|today)\b|subscribers? only|suscr[ií]bete|abonnez-vous|"
     r"jetzt (?:abonnieren|testen|melden)|\d+ (?:wochen|tage|days?|weeks?) (?:kostenlos|gratis|free)|"
-    r"join (?:our|the) (?:commenting|conversation|newsletter)|follow us\b|follow \w+ on (?:google|twitter|x|facebook)|"
+    r"join (?:our|the) (?:commenting|conversation|newsletter)|follow us\b|"
     r"click here\b|all comments\b|du musst dich|leave a (?:comment|reply)|passer la publicité|"
     r"fehler (?:gefunden|entdeckt)|fehler auf .{1,30} entdeckt|report an error|"
     r"hat ihnen dieser artikel gefallen|did you (?:like|enjoy) this|share this (?:article|story)|"
@@ -50,7 +69,9 @@ PROMPT = re.compile(
 LABEL = re.compile(
     r"^(?:related|recommended|popular|trending|comments?|kommentare?|kommentieren|ähnliche(?: artikel)?"
     r"|relacionad[oa]s|teilen|share|subscribe|abonnieren|sign up|advertisement|anzeige|werbung|publicidad"
-    r"|mehr (?:lesen|dazu))\W*(?:\d+)?\W*$",
+    r"|mehr (?:lesen|dazu)|(?:kommentare|comments) (?:insgesamt|total)"
+    r"|inhaltsverzeichnis|table of contents|(?:next|previous) (?:article|post|story)"
+    r"|(?:nächster|vorheriger) (?:artikel|beitrag))\W*(?:\d+)?\W*$",
     re.IGNORECASE,
 )
 CAPTION_CREDIT = re.compile(
@@ -314,7 +335,11 @@ def _headline(line: str, page: PageSignals) -> bool:
 
 
 def _prompt(line: str, page: PageSignals) -> bool:
-    return bool(len(line) < 200 and PROMPT.match(line) or LABEL.match(line))
+    return _prompt_text(line)
+
+
+def _prompt_text(text: str) -> bool:
+    return bool(len(text) < 200 and PROMPT.match(text) or LABEL.match(text))
 
 
 def _caption_credit(line: str, page: PageSignals) -> bool:

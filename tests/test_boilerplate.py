@@ -276,3 +276,43 @@ def test_the_captions_of_a_gallery_are_its_text() -> None:
     for look in looks:
         assert look in text
     # One captioned picture in an article is no gallery: its caption goes (CASES["captions"]).
+
+
+def test_prompts_of_related_content_paywalls_logins_newsletters_and_ads_go() -> None:
+    signals = PageSignals()
+    for prompt in (
+        "Das Thema könnte dich auch interessieren:",
+        "You might also like",
+        "Weitere Themen",
+        "Mehr Themen:",
+        "Weitere Beiträge aus der Kolumne:",
+        "Empfohlene Beiträge",
+        "Zum Weiterlesen:",
+        "Schon gelesen?",
+        "Contenido Relacionado",
+        "NOTAS RELACIONADAS",
+        "Más sobre Economía",
+        "Pour lire la suite",
+        "Pour accéder en illimité",
+        "To view the full story, please subscribe to The Daily Example.",
+        "To continue reading, log in or create a free account.",
+        "Du musst eingeloggt sein, um Kommentare zu schreiben!",
+        "Sie sind aktuell nicht eingeloggt.",
+        "Keine Kommentare (Kommentare erscheinen erst nach unserer Freigabe)",
+        "Zum Newsletter anmelden",
+        "Never miss the latest news by signing up to our newsletter today!",
+        "Síguenos en Telegram, Instagram, Facebook y Twitter",
+        "Follow The Daily Example on Twitter and Instagram",
+        "Anzeige, enthält Affiliate Links",
+        "*Werbung. Dieser Beitrag enthält Werbung für eine Marke.",
+        "Inhaltsverzeichnis",
+        "Next article",
+    ):
+        assert is_furniture(prompt, signals), prompt
+    for sentence in (
+        "Weitere Themen der Konferenz waren die Energiepreise und der Ausbau der Netze.",
+        "Keine Kommentare wollte der Sprecher des Ministeriums dazu abgeben.",
+        "Werbung ist teuer, sagte der Händler, und sie wirkt immer weniger.",
+        "Never missing a session, the senator voted against the bill on Monday.",
+    ):
+        assert not is_furniture(sentence, signals), sentence
