@@ -75,7 +75,9 @@ LABEL = re.compile(
     re.IGNORECASE,
 )
 CAPTION_CREDIT = re.compile(
-    r"(?:^|\b)(?:foto|photo|bild|image|picture|credit|quelle|imagen|fotografía|kuva)s?\s*:\s*[^.:]{2,80}$"
+    r"(?:^|\b)(?:foto|photo|bild|image|picture|credit|quelle|imagen|fotografía|kuva"
+    r"|copyright|titelbild|beitragsbild|bildquelle)s?\s*:\s*[^.:]{2,80}$"
+    r"|^fot\.\s[^.:]{2,80}$"
     r"|/\s*(?:getty images|afp|reuters|ap|dpa|imago|epa|picture alliance|shutterstock)[^.]{0,40}$"
     r"|^©",
     re.IGNORECASE,

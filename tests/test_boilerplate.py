@@ -316,3 +316,16 @@ def test_prompts_of_related_content_paywalls_logins_newsletters_and_ads_go() -> 
         "Never missing a session, the senator voted against the bill on Monday.",
     ):
         assert not is_furniture(sentence, signals), sentence
+
+
+def test_image_credits_with_the_labels_of_cover_pictures_and_copyright_go() -> None:
+    signals = PageSignals()
+    for credit in (
+        "Titelbild: Christophe Example/ABACA/picture-alliance",
+        "Beitragsbild: Stefan Example",
+        "Bildquelle: Peter Example",
+        "Copyright: Gisele Example",
+        "Fot. Lukasz Example / Agencja Gazeta",
+    ):
+        assert is_furniture(credit, signals), credit
+    assert not is_furniture("Fotografie ist ihr Beruf. Sie arbeitet seit 2010 in Berlin.", signals)
