@@ -337,7 +337,13 @@ def _headline(line: str, page: PageSignals) -> bool:
 
 
 def _prompt(line: str, page: PageSignals) -> bool:
-    return _prompt_text(line)
+    if _prompt_text(line):
+        return True
+    if line.startswith("| "):
+        # A table row of one cell is a box around a label ("| Weitere Artikel zum Thema |").
+        cells = [cell for cell in map(str.strip, line.strip("| ").split("|")) if cell]
+        return len(cells) == 1 and _prompt_text(cells[0])
+    return False
 
 
 def _prompt_text(text: str) -> bool:

@@ -329,3 +329,15 @@ def test_image_credits_with_the_labels_of_cover_pictures_and_copyright_go() -> N
     ):
         assert is_furniture(credit, signals), credit
     assert not is_furniture("Fotografie ist ihr Beruf. Sie arbeitet seit 2010 in Berlin.", signals)
+
+
+def test_a_table_row_of_one_cell_holding_a_prompt_goes_and_data_rows_stay() -> None:
+    signals = PageSignals()
+    for row in (
+        "| Weitere Artikel zum Thema |",
+        "| | Related articles | |",
+        "| Kommentare insgesamt: 0 | |",
+    ):
+        assert is_furniture(row, signals), row
+    for row in ("| Weitere Artikel | 12 |", "| Kommentare | 4 | 7 |", "| Carabobo | Orinoco |"):
+        assert not is_furniture(row, signals), row
