@@ -7,7 +7,9 @@ After extraction, a line is dropped when it repeats the headline, is mostly the
 text of a link to another page (related articles, "read also" lists, tag clouds,
 menus; not a table of contents' link to a heading of the page, a link whose text is
 a web or mail address, a table row, or a link inside a paragraph or list item that says
-more than its links, unless the same text also stands alone), is a known prompt (subscribe, comment, read more, report an error), an image credit,
+more than its links, unless the same text also stands alone), is a known prompt (subscribe, comment, read more,
+report an error, related content, paywall, login, newsletter, ad disclosure; also as the one cell of a
+table row, or as a part of a post's meta line "date | categories: … | View Comments"), an image credit,
 a byline or dateline, or a paragraph repeated whole. Each rule has a name in
 :data:`RULES`, by which the benchmark switches it off to measure what it earns.
 """
@@ -74,6 +76,13 @@ LABEL = re.compile(
     r"|(?:nächster|vorheriger) (?:artikel|beitrag))\W*(?:\d+)?\W*$",
     re.IGNORECASE,
 )
+# A part of a blog post's meta line, between " | ": its categories or its comments link.
+META_PART = re.compile(
+    r"^(?:categor(?:y|ies|ías?)|kategorien?|catégories?|abgelegt unter|filed under|posted in)\s*:"
+    r"|^(?:(?:view|leave|add|no|keine|\d+)\s+)?(?:comments?|kommentare?)(?:\s*\(?\d+\)?)?$",
+    re.IGNORECASE,
+)
+META_LINE_WORDS = 20
 CAPTION_CREDIT = re.compile(
     r"(?:^|\b)(?:foto|photo|bild|image|picture|credit|quelle|imagen|fotografía|kuva"
     r"|copyright|titelbild|beitragsbild|bildquelle)s?\s*:\s*[^.:]{2,80}$"
@@ -343,7 +352,15 @@ def _prompt(line: str, page: PageSignals) -> bool:
         # A table row of one cell is a box around a label ("| Weitere Artikel zum Thema |").
         cells = [cell for cell in map(str.strip, line.strip("| ").split("|")) if cell]
         return len(cells) == 1 and _prompt_text(cells[0])
-    return False
+    # A post's meta line: "January 13, 2020 | categories: Python | View Comments".
+    return (
+        " | " in line
+        and not has_words(line, META_LINE_WORDS + 1)
+        and any(
+            _prompt_text(part) or META_PART.match(part)
+            for part in map(str.strip, line.split(" | "))
+        )
+    )
 
 
 def _prompt_text(text: str) -> bool:

@@ -341,3 +341,18 @@ def test_a_table_row_of_one_cell_holding_a_prompt_goes_and_data_rows_stay() -> N
         assert is_furniture(row, signals), row
     for row in ("| Weitere Artikel | 12 |", "| Kommentare | 4 | 7 |", "| Carabobo | Orinoco |"):
         assert not is_furniture(row, signals), row
+
+
+def test_a_blog_posts_meta_line_goes() -> None:
+    signals = PageSignals()
+    for meta in (
+        "January 13, 2020 at 08:45 AM | categories: Python, Mercurial | View Comments",
+        "Abgelegt unter: Literatur, Medienwandel | Tags: iPad, Typografie",
+        "March 2, 2021 | 3 Comments",
+    ):
+        assert is_furniture(meta, signals), meta
+    for line in (
+        "Berlin | Hamburg | München",
+        "Comments from readers poured in | the editor said on Monday that the paper would answer",
+    ):
+        assert not is_furniture(line, signals), line
