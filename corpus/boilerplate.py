@@ -10,6 +10,7 @@ a web or mail address, a table row, or a link inside a paragraph or list item th
 more than its links, unless the same text also stands alone), is a known prompt (subscribe, comment, read more,
 report an error, related content, paywall, login, newsletter, ad disclosure; also as the one cell of a
 table row, or as a part of a post's meta line "date | categories: … | View Comments"), an image credit,
+a rights reservation or advertising disclosure ("All rights reserved", "We may receive compensation"),
 a byline or dateline, or a paragraph repeated whole. Each rule has a name in
 :data:`RULES`, by which the benchmark switches it off to measure what it earns.
 """
@@ -91,6 +92,22 @@ CAPTION_CREDIT = re.compile(
     r"|^©",
     re.IGNORECASE,
 )
+# A rights reservation, anywhere in a line of fewer than RIGHTS_WORDS (a text about rights is longer).
+RIGHTS = re.compile(
+    r"all rights reserved|alle rechte vorbehalten|tous droits réservés|todos los derechos reservados"
+    r"|tutti i diritti riservati|materiał chroniony prawem autorskim",
+    re.IGNORECASE,
+)
+RIGHTS_WORDS = 25
+# An advertising or affiliate disclosure, anywhere in a line of fewer than DISCLOSURE_WORDS.
+DISCLOSURE = re.compile(
+    r"we may (?:receive|earn) (?:compensation|an? (?:small )?(?:affiliate )?commission)"
+    r"|this (?:post|article|page) (?:contains|may contain) (?:affiliate|references to products)"
+    r"|(?:enthält|beinhaltet) (?:affiliate[- ]links|werbelinks|werbung)"
+    r"|handelt es sich um affiliate[- ]links|^letzte aktualisierung am \d",
+    re.IGNORECASE,
+)
+DISCLOSURE_WORDS = 60
 DATELINE = re.compile(
     r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{1,2}:\d{2}\b"
     r"|\b(?:updated|published|aktualisiert|stand|actualizado|publicado|mis à jour|publié)\b",
@@ -371,6 +388,16 @@ def _caption_credit(line: str, page: PageSignals) -> bool:
     return len(line.split()) < 40 and bool(CAPTION_CREDIT.search(line))
 
 
+def _notice(line: str, page: PageSignals) -> bool:
+    if has_words(line, DISCLOSURE_WORDS):
+        return False
+    return (
+        bool(DISCLOSURE.search(line))
+        or not has_words(line, RIGHTS_WORDS)
+        and bool(RIGHTS.search(line))
+    )
+
+
 def _byline_dateline(line: str, page: PageSignals) -> bool:
     if has_words(line, SHORT_LINE_WORDS + 1):
         return False
@@ -395,6 +422,7 @@ _LINE_RULES: tuple[tuple[str, Callable[[str, PageSignals], bool]], ...] = (
     ("headline", _headline),
     ("prompt", _prompt),
     ("caption-credit", _caption_credit),
+    ("notices", _notice),
     ("byline-dateline", _byline_dateline),
     ("mostly-link", _mostly_link_rule),
 )

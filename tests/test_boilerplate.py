@@ -11,7 +11,7 @@ from html import escape
 
 import pytest
 
-from corpus.boilerplate import PageSignals, is_furniture
+from corpus.boilerplate import PageSignals, furniture_rule, is_furniture
 from corpus.extract import ExtractionOptions, extract_article
 from sitefixture.text import paragraphs
 
@@ -356,3 +356,31 @@ def test_a_blog_posts_meta_line_goes() -> None:
         "Comments from readers poured in | the editor said on Monday that the paper would answer",
     ):
         assert not is_furniture(line, signals), line
+
+
+def test_rights_reservations_and_advertising_disclosures_go() -> None:
+    signals = PageSignals()
+    for notice in (
+        "Copyright @ 2026 Example Media Group. All Rights Reserved",
+        (
+            "Copyright 2026 Example Television Corp. All rights reserved. This material may not be"
+            " published, broadcast, rewritten or redistributed."
+        ),
+        "Materiał chroniony prawem autorskim - zasady przedruków określa regulamin.",
+        "This post contains references to products from one or more of our advertisers.",
+        (
+            "We recommend the best products through an independent review process. We may receive"
+            " compensation if you visit partners we recommend."
+        ),
+        "Dieser Artikel enthält Affiliate-Links und werbende Inhalte.",
+        "Letzte Aktualisierung am 2.02.2026 / Bei den Verlinkungen handelt es sich um Affiliate Links",
+    ):
+        assert furniture_rule(notice, signals) == "notices", notice
+    # a report about rights reserved is text, and so is a long paragraph that mentions them
+    for text in (
+        "The studio said it reserved its rights and would appeal the ruling.",
+        " ".join(
+            ["The court heard that the label printed all rights reserved on every sleeve."] * 4
+        ),
+    ):
+        assert not is_furniture(text, signals), text
