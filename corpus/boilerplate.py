@@ -11,7 +11,7 @@ more than its links, unless the same text also stands alone), is a known prompt 
 report an error, related content, paywall, login, newsletter, ad disclosure; also as the one cell of a
 table row, or as a part of a post's meta line "date | categories: … | View Comments"), an image credit,
 a rights reservation or advertising disclosure ("All rights reserved", "We may receive compensation"),
-a byline or dateline, or a paragraph repeated whole. Each rule has a name in
+a press contact's phone or fax line, a byline or dateline, or a paragraph repeated whole. Each rule has a name in
 :data:`RULES`, by which the benchmark switches it off to measure what it earns.
 """
 
@@ -108,6 +108,11 @@ DISCLOSURE = re.compile(
     re.IGNORECASE,
 )
 DISCLOSURE_WORDS = 60
+# A phone or fax number on a line of its own (fewer than CONTACT_WORDS): a press contact.
+CONTACT = re.compile(
+    r"^(?:tel(?:efon)?|phone|fax|telefax|mobil|mobile)\.?\s*:?\s*[+\d(]", re.IGNORECASE
+)
+CONTACT_WORDS = 12
 DATELINE = re.compile(
     r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{1,2}:\d{2}\b"
     r"|\b(?:updated|published|aktualisiert|stand|actualizado|publicado|mis à jour|publié)\b",
@@ -398,6 +403,10 @@ def _notice(line: str, page: PageSignals) -> bool:
     )
 
 
+def _contact(line: str, page: PageSignals) -> bool:
+    return not has_words(line, CONTACT_WORDS) and bool(CONTACT.match(line))
+
+
 def _byline_dateline(line: str, page: PageSignals) -> bool:
     if has_words(line, SHORT_LINE_WORDS + 1):
         return False
@@ -423,6 +432,7 @@ _LINE_RULES: tuple[tuple[str, Callable[[str, PageSignals], bool]], ...] = (
     ("prompt", _prompt),
     ("caption-credit", _caption_credit),
     ("notices", _notice),
+    ("contact", _contact),
     ("byline-dateline", _byline_dateline),
     ("mostly-link", _mostly_link_rule),
 )

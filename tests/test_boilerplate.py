@@ -384,3 +384,14 @@ def test_rights_reservations_and_advertising_disclosures_go() -> None:
         ),
     ):
         assert not is_furniture(text, signals), text
+
+
+def test_a_press_contacts_phone_and_fax_lines_go() -> None:
+    signals = PageSignals()
+    for line in ("Tel.: +49 30 1234567", "Fax: (030) 78 95 47 79", "Telefon 0201-2402-0"):
+        assert furniture_rule(line, signals) == "contact", line
+    for line in (
+        "Telefonieren am Steuer bleibt verboten, sagte der Minister am Montag in Berlin.",
+        "Phone makers shipped 300 million handsets in the third quarter, the firm said.",
+    ):
+        assert not is_furniture(line, signals), line
