@@ -11,7 +11,7 @@ more than its links, unless the same text also stands alone), is a known prompt 
 report an error, related content, paywall, login, newsletter, ad disclosure; also as the one cell of a
 table row, or as a part of a post's meta line "date | categories: … | View Comments"), an image credit,
 a rights reservation or advertising disclosure ("All rights reserved", "We may receive compensation"),
-a press contact's phone or fax line, a byline or dateline, or a paragraph repeated whole. Each rule has a name in
+a press contact's phone or fax line, a byline, dateline or reading time, or a paragraph repeated whole. Each rule has a name in
 :data:`RULES`, by which the benchmark switches it off to measure what it earns.
 """
 
@@ -113,6 +113,11 @@ CONTACT = re.compile(
     r"^(?:tel(?:efon)?|phone|fax|telefax|mobil|mobile)\.?\s*:?\s*[+\d(]", re.IGNORECASE
 )
 CONTACT_WORDS = 12
+READING_TIME = re.compile(
+    r"(?:lesezeit|reading time|temps de lecture|tiempo de lectura|czas czytania)\s*:?\s*(?:ca\.\s*)?\d"
+    r"|^\d+\s*(?:min(?:ute)?s?|minuten)\.?\s*(?:read|lesezeit|de lecture|de lectura)\b|przeczytasz w",
+    re.IGNORECASE,
+)
 DATELINE = re.compile(
     r"\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b|\b\d{1,2}:\d{2}\b"
     r"|\b(?:updated|published|aktualisiert|stand|actualizado|publicado|mis à jour|publié)\b",
@@ -410,7 +415,11 @@ def _contact(line: str, page: PageSignals) -> bool:
 def _byline_dateline(line: str, page: PageSignals) -> bool:
     if has_words(line, SHORT_LINE_WORDS + 1):
         return False
-    if BYLINE.match(line) or any(name in line for name in page.authors):
+    if (
+        BYLINE.match(line)
+        or READING_TIME.search(line)
+        or any(name in line for name in page.authors)
+    ):
         return True
     label = LABELED.match(line)
     return bool(DATELINE.search(line)) and not (label and not DATE_LABEL.search(label.group(1)))

@@ -395,3 +395,10 @@ def test_a_press_contacts_phone_and_fax_lines_go() -> None:
         "Phone makers shipped 300 million handsets in the third quarter, the firm said.",
     ):
         assert not is_furniture(line, signals), line
+
+
+def test_a_reading_time_goes_with_the_byline() -> None:
+    signals = PageSignals()
+    for line in ("Lesezeit: 2 Minuten", "Estimated reading time: 6 minutes", "5 min read"):
+        assert furniture_rule(line, signals) == "byline-dateline", line
+    assert not is_furniture("Reading times of news fell in 2025.", signals)
