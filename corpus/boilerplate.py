@@ -88,6 +88,7 @@ CAPTION_CREDIT = re.compile(
     r"(?:^|\b)(?:foto|photo|bild|image|picture|credit|quelle|imagen|fotografía|kuva"
     r"|copyright|titelbild|beitragsbild|bildquelle)s?\s*:\s*[^.:]{2,80}$"
     r"|^fot\.\s[^.:]{2,80}$"
+    r"|^(?:abbildung|abb\.|figure|fig\.|grafik|bild|image|imagen|photo|foto)\s*\d+\s*:"
     r"|/\s*(?:getty images|afp|reuters|ap|dpa|imago|epa|picture alliance|shutterstock)[^.]{0,40}$"
     r"|^©",
     re.IGNORECASE,

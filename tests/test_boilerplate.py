@@ -402,3 +402,10 @@ def test_a_reading_time_goes_with_the_byline() -> None:
     for line in ("Lesezeit: 2 Minuten", "Estimated reading time: 6 minutes", "5 min read"):
         assert furniture_rule(line, signals) == "byline-dateline", line
     assert not is_furniture("Reading times of news fell in 2025.", signals)
+
+
+def test_numbered_figure_captions_go_with_the_image_credits() -> None:
+    signals = PageSignals()
+    for line in ("Abbildung 4: Eine klassische Schwachschicht", "Figure 2: Font sizes of the axes"):
+        assert furniture_rule(line, signals) == "caption-credit", line
+    assert not is_furniture("Figures from 2025 show that 2 of 3 readers skim.", signals)
