@@ -84,12 +84,18 @@ META_PART = re.compile(
     re.IGNORECASE,
 )
 META_LINE_WORDS = 20
+# News and picture agencies, as credits and sign-offs name them.
+AGENCY = (
+    r"(?:getty images|afp|reuters|ap|dpa|imago|epa|picture alliance|shutterstock"
+    r"|pap|apa|keystone|efe|ansa)"
+)
 CAPTION_CREDIT = re.compile(
     r"(?:^|\b)(?:foto|photo|bild|image|picture|credit|quelle|imagen|fotografía|kuva"
     r"|copyright|titelbild|beitragsbild|bildquelle)s?\s*:\s*[^.:]{2,80}$"
     r"|^fot\.\s[^.:]{2,80}$"
     r"|^(?:abbildung|abb\.|figure|fig\.|grafik|bild|image|imagen|photo|foto)\s*\d+\s*:"
     r"|/\s*(?:getty images|afp|reuters|ap|dpa|imago|epa|picture alliance|shutterstock)[^.]{0,40}$"
+    r"|©\s*" + AGENCY + r"\b[^.]{0,40}$"
     r"|^©",
     re.IGNORECASE,
 )
@@ -132,6 +138,8 @@ DATE_LABEL = re.compile(
     re.IGNORECASE,
 )
 BYLINE = re.compile(r"^(?:by|von|por|par|af|av|di|door|autor|author)\s+\S", re.IGNORECASE)
+# A wire story's sign-off: the editor's initials and the agency ("aja/PAP", "(dpa)").
+SIGN_OFF = re.compile(r"^\(?[\w.]{1,12}/" + AGENCY + r"\)?$|^\(" + AGENCY + r"\)$", re.IGNORECASE)
 # What makes a figure article text rather than a picture: text blocks of a few words at least.
 FIGURE_TEXT = ".//p | .//blockquote | .//table | .//ul | .//ol | .//pre"
 FIGURE_MIN_WORDS = 8
@@ -418,6 +426,7 @@ def _byline_dateline(line: str, page: PageSignals) -> bool:
         return False
     if (
         BYLINE.match(line)
+        or SIGN_OFF.match(line)
         or READING_TIME.search(line)
         or any(name in line for name in page.authors)
     ):

@@ -409,3 +409,13 @@ def test_numbered_figure_captions_go_with_the_image_credits() -> None:
     for line in ("Abbildung 4: Eine klassische Schwachschicht", "Figure 2: Font sizes of the axes"):
         assert furniture_rule(line, signals) == "caption-credit", line
     assert not is_furniture("Figures from 2025 show that 2 of 3 readers skim.", signals)
+
+
+def test_agency_credits_and_wire_sign_offs_go() -> None:
+    signals = PageSignals()
+    for line in ("Marco Example, Ski-Star aus der Schweiz. © AFP / JANE EXAMPLE", "© dpa"):
+        assert furniture_rule(line, signals) == "caption-credit", line
+    for line in ("aja/PAP", "(dpa)"):
+        assert furniture_rule(line, signals) == "byline-dateline", line
+    for line in ("Die AP meldete das am Montag.", "AP", "(AP) - The president said on Monday"):
+        assert not is_furniture(line, signals), line
