@@ -64,6 +64,8 @@ PROMPT = re.compile(
     r"click here\b|all comments\b|du musst dich|leave a (?:comment|reply)|passer la publicité|"
     r"fehler (?:gefunden|entdeckt)|fehler auf .{1,30} entdeckt|report an error|"
     r"hat ihnen dieser artikel gefallen|did you (?:like|enjoy) this|share this (?:article|story)|"
+    r"submit (?:a|your) letter to the editor|we want to hear (?:what you think|from you)|"
+    r".{0,120}\b(?:sign up|subscribe) here\W*$|"
     r"(?:tags?|schlagwörter|themen|etiquetas|mots-clés)\s*:"
     r")",
     re.IGNORECASE,
@@ -102,7 +104,7 @@ CAPTION_CREDIT = re.compile(
 # A rights reservation, anywhere in a line of fewer than RIGHTS_WORDS (a text about rights is longer).
 RIGHTS = re.compile(
     r"all rights reserved|alle rechte vorbehalten|tous droits réservés|todos los derechos reservados"
-    r"|tutti i diritti riservati|materiał chroniony prawem autorskim",
+    r"|tutti i diritti riservati|materiał chroniony prawem autorskim|(?:^|\()alle angaben ohne gewähr\W*$",
     re.IGNORECASE,
 )
 RIGHTS_WORDS = 25

@@ -419,3 +419,19 @@ def test_agency_credits_and_wire_sign_offs_go() -> None:
         assert furniture_rule(line, signals) == "byline-dateline", line
     for line in ("Die AP meldete das am Montag.", "AP", "(AP) - The president said on Monday"):
         assert not is_furniture(line, signals), line
+
+
+def test_letters_prompts_sign_up_endings_and_disclaimers_go() -> None:
+    signals = PageSignals()
+    for line in (
+        "Submit your letter to the editor via this form.",
+        "We want to hear what you think about this article. Submit a letter to the editor.",
+        "Do you want to be informed of our actions? Sign up here",
+    ):
+        assert furniture_rule(line, signals) == "prompt", line
+    assert furniture_rule("(Alle Angaben ohne Gewähr)", signals) == "notices"
+    for line in (
+        "He wrote a letter to the editor of the local paper last week.",
+        "Alle Angaben ohne Gewähr zu machen, sei unmöglich, sagte der Sprecher.",
+    ):
+        assert not is_furniture(line, signals), line
