@@ -63,7 +63,11 @@ PROMPT = re.compile(
     r"join (?:our|the) (?:commenting|conversation|newsletter)|follow us\b|"
     r"click here\b|all comments\b|du musst dich|leave a (?:comment|reply)|passer la publicité|"
     r"fehler (?:gefunden|entdeckt)|fehler auf .{1,30} entdeckt|report an error|"
-    r"hat ihnen dieser artikel gefallen|did you (?:like|enjoy) this|share this (?:article|story)|"
+    r"(?:wie )?hat ihnen (?:dieser|der) artikel gefallen|did you (?:like|enjoy) this|share this (?:article|story)|"
+    r"ihre meinung ist uns wichtig|"
+    r"(?:externer inhalt|externe inhalte|empfohlener redaktioneller inhalt)(?: nicht verfügbar)?\W*$|"
+    r"zur anzeige aktiviere|"
+    r"klicken sie auf den (?:unteren )?button,? um den inhalt|"
     r"submit (?:a|your) letter to the editor|we want to hear (?:what you think|from you)|"
     r".{0,120}\b(?:sign up|subscribe) here\W*$|"
     r"(?:tags?|schlagwörter|themen|etiquetas|mots-clés)\s*:"
@@ -113,7 +117,8 @@ DISCLOSURE = re.compile(
     r"we may (?:receive|earn) (?:compensation|an? (?:small )?(?:affiliate )?commission)"
     r"|this (?:post|article|page) (?:contains|may contain) (?:affiliate|references to products)"
     r"|(?:enthält|beinhaltet) (?:affiliate[- ]links|werbelinks|werbung)"
-    r"|handelt es sich um affiliate[- ]links|^letzte aktualisierung am \d",
+    r"|handelt es sich um affiliate[- ]links|^letzte aktualisierung am \d"
+    r"|(?:may|might) earn us an? (?:small )?commission",
     re.IGNORECASE,
 )
 DISCLOSURE_WORDS = 60
@@ -123,8 +128,9 @@ CONTACT = re.compile(
 )
 CONTACT_WORDS = 12
 READING_TIME = re.compile(
-    r"(?:lesezeit|reading time|temps de lecture|tiempo de lectura|czas czytania)\s*:?\s*(?:ca\.\s*)?\d"
-    r"|^\d+\s*(?:min(?:ute)?s?|minuten)\.?\s*(?:read|lesezeit|de lecture|de lectura)\b|przeczytasz w",
+    r"(?:lesezeit|lesedauer|reading time|temps de lecture|tiempo de lectura|czas czytania)\s*:?\s*"
+    r"(?:ca\.\s*)?\d|^\W*\d+\s*(?:min(?:ute)?s?|minuten)\.?\s*(?:read|lesezeit|lesedauer|de lecture"
+    r"|de lectura)\b|przeczytasz w",
     re.IGNORECASE,
 )
 DATELINE = re.compile(

@@ -435,3 +435,23 @@ def test_letters_prompts_sign_up_endings_and_disclaimers_go() -> None:
         "Alle Angaben ohne Gewähr zu machen, sei unmöglich, sagte der Sprecher.",
     ):
         assert not is_furniture(line, signals), line
+
+
+def test_placeholders_of_embedded_content_and_feedback_prompts_go() -> None:
+    signals = PageSignals()
+    for line in (
+        "Externer Inhalt nicht verfügbar",
+        "Empfohlener redaktioneller Inhalt",
+        "Zur Anzeige aktiviere bitte die Einstellungen in den Privatsphäre-Einstellungen.",
+        "Klicken Sie auf den unteren Button, um den Inhalt von www.example.org zu laden.",
+        "Wie hat Ihnen dieser Artikel gefallen?",
+        "Ihre Meinung ist uns wichtig. Senden Sie uns Ihr Feedback an: briefe@example.org",
+    ):
+        assert furniture_rule(line, signals) == "prompt", line
+    for line in ("Lesedauer: 4 Minuten", "- 3 Minuten Lesezeit"):
+        assert furniture_rule(line, signals) == "byline-dateline", line
+    disclosure = "We independently select everything we recommend. Buying through us may earn us a commission."
+    assert furniture_rule(disclosure, signals) == "notices"
+    assert not is_furniture(
+        "Externe Inhalte prüft die Redaktion seit 2025 mit zwei Kollegen.", signals
+    )
