@@ -57,7 +57,7 @@ PROMPT = re.compile(
     r"s'inscrire à la newsletter|inscrivez-vous|"
     r"s[ií]guenos en\b|folg(?:t|en sie) uns (?:auf|bei)\b|suivez-nous\b|"
     r"follow (?:\S+ ){1,3}on (?:google|twitter|x|facebook|instagram)\b|"
-    r"\W*(?:anzeige|werbung|advertisement|sponsored|publicidad)\s*[.,:\-–|]|"
+    r"\W*(?:anzeige|werbung|advertisement|sponsored|publicidad)\s*[:\-–|]|"
     r"sign up (?:for|to)\b|subscribe (?:now|to|for|today)\b|subscribers? only|suscr[ií]bete|abonnez-vous|"
     r"jetzt (?:abonnieren|testen|melden)|\d+ (?:wochen|tage|days?|weeks?) (?:kostenlos|gratis|free)|"
     r"join (?:our|the) (?:commenting|conversation|newsletter)|follow us\b|"
@@ -124,7 +124,8 @@ DISCLOSURE = re.compile(
 DISCLOSURE_WORDS = 60
 # A phone or fax number on a line of its own (fewer than CONTACT_WORDS): a press contact.
 CONTACT = re.compile(
-    r"^(?:tel(?:efon)?|phone|fax|telefax|mobil|mobile)\.?\s*:?\s*[+\d(]", re.IGNORECASE
+    r"^(?:tel(?:efon)?|phone|fax|telefax|mobil|mobile)\.?\s*:?\s*[+(]?\d[\d /().-]{5,}",
+    re.IGNORECASE,
 )
 CONTACT_WORDS = 12
 READING_TIME = re.compile(
