@@ -316,7 +316,7 @@ class PageSignals:
         url: str = "",
     ) -> PageSignals:
         """The signals of ``tree``, the page at ``url``."""
-        page = _address(url)
+        here = _Here.of(url)
         anchors: set[str] = set()
         links: dict[str, list[lxml.html.HtmlElement]] = {}
         for a in tree.iter("a"):
@@ -327,9 +327,7 @@ class PageSignals:
             if not text:
                 continue
             anchors.add(text)
-            if len(text) > LINK_MIN_CHARS and not (
-                _within_page(href, page, url) or ADDRESS.match(text)
-            ):
+            if len(text) > LINK_MIN_CHARS and not (here.linked_by(href) or ADDRESS.match(text)):
                 links.setdefault(text, []).append(a)
         return cls(
             {h for h in headlines if h}, anchors, [a for a in authors if a], set(links), links
@@ -368,9 +366,29 @@ def _address(url: str, base: str = "") -> tuple[str, str] | None:
     return parts.netloc.lower(), parts.path or "/"
 
 
-def _within_page(href: str, page: tuple[str, str] | None, url: str) -> bool:
-    """A link to this page or a named place of it (a table of contents): no teaser of another."""
-    return href.startswith("#") or page is not None and _address(href, url) == page
+@dataclass(frozen=True)
+class _Here:
+    """The page's own address, to tell links to it (a permalink, a table of contents) from others."""
+
+    url: str
+    address: tuple[str, str] | None
+    # The last segment of the page's path: a link to the page holds it (resolving costs 10 us).
+    name: str
+
+    @classmethod
+    def of(cls, url: str) -> _Here:
+        address = _address(url)
+        return cls(url, address, address[1].rstrip("/").rpartition("/")[2] if address else "")
+
+    def linked_by(self, href: str) -> bool:
+        """Whether ``href`` leads to this page or a named place of it."""
+        if href.startswith("#"):
+            return True
+        return (
+            self.address is not None
+            and self.name in href
+            and _address(href, self.url) == self.address
+        )
 
 
 def furniture_rule(line: str, page: PageSignals, off: frozenset[str] = frozenset()) -> str | None:
@@ -417,17 +435,15 @@ def _caption_credit(line: str, page: PageSignals) -> bool:
 
 
 def _notice(line: str, page: PageSignals) -> bool:
-    if has_words(line, DISCLOSURE_WORDS):
+    # word_count is remembered: the guard counts the same lines again.
+    words = word_count(line)
+    if words >= DISCLOSURE_WORDS:
         return False
-    return (
-        bool(DISCLOSURE.search(line))
-        or not has_words(line, RIGHTS_WORDS)
-        and bool(RIGHTS.search(line))
-    )
+    return bool(DISCLOSURE.search(line)) or words < RIGHTS_WORDS and bool(RIGHTS.search(line))
 
 
 def _contact(line: str, page: PageSignals) -> bool:
-    return not has_words(line, CONTACT_WORDS) and bool(CONTACT.match(line))
+    return bool(CONTACT.match(line)) and not has_words(line, CONTACT_WORDS)
 
 
 def _byline_dateline(line: str, page: PageSignals) -> bool:
