@@ -63,7 +63,7 @@ test: $(BIN)/.installed-test $(PYWB_VENV)/.installed redis-server
 PAGES ?= ../shared/pages
 EVALPAGES ?= ../shared/evalpages
 MIN_F1 ?= 0.955
-MIN_EVAL_F1 ?= 0.938
+MIN_EVAL_F1 ?= 0.945
 quality: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.extraction --pages $(PAGES) --min-f1 $(MIN_F1) \
 		$(if $(wildcard $(EVALPAGES)/pages.jsonl),--evalpages $(EVALPAGES) --min-eval-f1 $(MIN_EVAL_F1))
