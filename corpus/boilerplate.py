@@ -39,8 +39,8 @@ PROMPT = re.compile(
     r"lesen sie (?:auch|mehr)|mehr zum thema|auch interessant|weitere artikel|"
     r"les også|läs också|læs også|à lire aussi|lire aussi|leer más\b|lee también|te puede interesar|"
     r"noticias relacionadas|leia (?:mais|também)|leggi anche|funda olunye|"
-    r"(?:das|dieses) (?:thema )?könnte (?:dich|sie|euch) auch interessieren|"
-    r"(?:das )?könnte (?:dich|sie|euch) auch interessieren|you (?:might|may) also (?:like|be interested|enjoy)|"
+    r"(?:(?:das|dieses) (?:thema )?)?könnte (?:dich|sie|euch) auch interessieren|"
+    r"you (?:might|may) also (?:like|be interested|enjoy)|"
     r"related content\b|contenido relacionado|notas relacionadas|art[íi]culos relacionados|"
     r"(?:weitere|mehr) (?:aktuelle )?(?:themen|beiträge)(?:\s+\S+){0,4}\s*:?$|top-themen\b|"
     r"empfohlene (?:beiträge|artikel)|zum weiterlesen\b|schon gelesen\b|"
@@ -90,17 +90,16 @@ META_PART = re.compile(
     re.IGNORECASE,
 )
 META_LINE_WORDS = 20
-# News and picture agencies, as credits and sign-offs name them.
-AGENCY = (
-    r"(?:getty images|afp|reuters|ap|dpa|imago|epa|picture alliance|shutterstock"
-    r"|pap|apa|keystone|efe|ansa)"
-)
+# Picture agencies, as a credit after a slash names them ("Name / AFP").
+_PICTURE_AGENCIES = "getty images|afp|reuters|ap|dpa|imago|epa|picture alliance|shutterstock"
+# News and picture agencies, as credits after "©" and sign-offs name them.
+AGENCY = rf"(?:{_PICTURE_AGENCIES}|pap|apa|keystone|efe|ansa)"
 CAPTION_CREDIT = re.compile(
     r"(?:^|\b)(?:foto|photo|bild|image|picture|credit|quelle|imagen|fotografía|kuva"
     r"|copyright|titelbild|beitragsbild|bildquelle)s?\s*:\s*[^.:]{2,80}$"
     r"|^fot\.\s[^.:]{2,80}$"
     r"|^(?:abbildung|abb\.|figure|fig\.|grafik|bild|image|imagen|photo|foto)\s*\d+\s*:"
-    r"|/\s*(?:getty images|afp|reuters|ap|dpa|imago|epa|picture alliance|shutterstock)[^.]{0,40}$"
+    r"|/\s*(?:" + _PICTURE_AGENCIES + r")[^.]{0,40}$"
     r"|©\s*" + AGENCY + r"\b[^.]{0,40}$"
     r"|^©",
     re.IGNORECASE,

@@ -40,7 +40,7 @@ from trafilatura.settings import Document
 from corpus import quality
 from corpus.article import Article, normalize, word_count
 from corpus.authors import is_publisher, looks_like_full_name, split_authors, without_affiliations
-from corpus.boilerplate import PageSignals, clean_lines, narrow
+from corpus.boilerplate import PageSignals, clean_lines, furniture_rule, narrow
 from corpus.bylines import bold_byline, labeled_byline, linked_authors, marked_byline
 from corpus.embedded import embedded_document
 from corpus.metadata import (
@@ -241,8 +241,9 @@ def extract_body(
     if "guard" not in off and quality.lost_text(lines, raw):
         lines = [line for line in map(normalize, raw) if line]
     if options.standfirst and "standfirst" not in off and lines:
-        shown = clean_lines([shown_standfirst(narrowed, data.description) or ""], signals, off)
-        lines = with_standfirst(lines, shown[0] if shown else None)
+        standfirst = shown_standfirst(narrowed, data.description)
+        if standfirst and not furniture_rule(standfirst, signals, off):
+            lines = with_standfirst(lines, standfirst)
     if not lines and (rendered := embedded_document(tree)) is not None:
         raw = _trafilatura_body(rendered, url, options)
         lines = clean_lines(raw, signals, off)

@@ -6,13 +6,12 @@ import re
 from collections.abc import Callable
 
 from corpus.article import normalize, word_count
+from corpus.filters import MIN_WORDS
 
 _TOKEN = re.compile(r"\w+")
 SHINGLE = 4
 # A declared articleBody this much longer than the extraction means the extractor missed text.
 TRUNCATION_RATIO = 1.5
-# An extraction of fewer words than the shortest news brief is tried again with the recall focus.
-SHORT_WORDS = 40
 # Below this many words, a page that talks about subscriptions or cookies is a stub.
 STUB_WORDS = 150
 # Cleaning that keeps less than this share of trafilatura's words has thrown text away: keep its text.
@@ -85,8 +84,9 @@ def declared_paragraphs(article_body: str | None) -> list[str]:
 
 
 def looks_truncated(lines: list[str], article_body: str | None) -> bool:
-    """Too little extracted to be an article, or much less than the page declares as its body."""
-    return sum(map(word_count, lines)) < SHORT_WORDS or bool(
+    """Fewer words than the shortest brief the corpus takes (``MIN_WORDS``), or much less than
+    the page declares as its body."""
+    return sum(map(word_count, lines)) < MIN_WORDS or bool(
         article_body and len(article_body) > TRUNCATION_RATIO * _length(lines)
     )
 
