@@ -121,10 +121,12 @@ class RecordFactory:
             "application/warc-fields",
         )
 
-    def _common(self, rec_type: str, url: str, date: str, ip: str | None) -> list[tuple[str, str]]:
+    def _common(
+        self, rec_type: str, url: str, date: str, ip: str | None, record_id: str | None
+    ) -> list[tuple[str, str]]:
         headers = [
             ("WARC-Type", rec_type),
-            ("WARC-Record-ID", self.new_id()),
+            ("WARC-Record-ID", record_id or self.new_id()),
             ("WARC-Date", date),
             ("WARC-Target-URI", url),
         ]
@@ -141,9 +143,13 @@ class RecordFactory:
         ip: str | None = None,
         truncated: str | None = None,
         date: str | None = None,
+        record_id: str | None = None,
     ) -> WarcRecord:
-        """Return a response record over an HTTP response: its ``head`` and its ``payload``."""
-        headers = self._common("response", url, date or warc_date(self.clock()), ip)
+        """Return a response record over an HTTP response: its ``head`` and its ``payload``.
+
+        ``date`` and ``record_id`` default to the factory's clock and id source.
+        """
+        headers = self._common("response", url, date or warc_date(self.clock()), ip, record_id)
         if truncated:
             headers.append(("WARC-Truncated", truncated))
         headers += [
@@ -158,10 +164,11 @@ class RecordFactory:
         block: bytes,
         concurrent_to: WarcRecord,
         extra: list[tuple[str, str]] | None = None,
+        record_id: str | None = None,
     ) -> WarcRecord:
         """Return the request record that goes with ``concurrent_to``; ``extra`` named fields last."""
         headers = self._common(
-            "request", url, concurrent_to.date, concurrent_to.header("WARC-IP-Address")
+            "request", url, concurrent_to.date, concurrent_to.header("WARC-IP-Address"), record_id
         )
         headers += [
             ("WARC-Concurrent-To", concurrent_to.record_id),
@@ -182,9 +189,10 @@ class RecordFactory:
         payload_digest: str,
         ip: str | None = None,
         date: str | None = None,
+        record_id: str | None = None,
     ) -> WarcRecord:
         """Return a revisit record keeping only the HTTP head of the response."""
-        headers = self._common("revisit", url, date or warc_date(self.clock()), ip)
+        headers = self._common("revisit", url, date or warc_date(self.clock()), ip, record_id)
         headers += [
             ("WARC-Profile", profile),
             ("WARC-Refers-To", refers_to),

@@ -11,7 +11,8 @@ import os
 import socket
 import zlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -29,6 +30,7 @@ GZIP_WBITS = 16 + 15
 GZIP_LEVELS = {"isal": range(4), "zlib": range(10)}
 
 
+@cache
 def member_compressor(engine: str, level: int) -> Callable[[Iterable[bytes]], bytes]:
     """A function that makes one standard gzip member (mtime 0) of its pieces of bytes, one
     after the other, by ``engine`` at ``level``: a record is compressed without being joined.
@@ -63,6 +65,30 @@ class Packed:
     members: tuple[bytes, ...]
     warcinfo_id: str
     entries: tuple[IndexEntry | None, ...]
+
+    def without_payloads(self) -> Packed:
+        """The same, its records without their payloads: what another process sends back."""
+        return replace(self, records=tuple(replace(r, payload=b"") for r in self.records))
+
+    def with_payload(self, payload: bytes) -> Packed:
+        """The same, its first record given back ``payload``, for a writer that must pack it again."""
+        first, *others = self.records
+        return replace(self, records=(replace(first, payload=payload), *others))
+
+
+def pack_records(
+    records: Sequence[WarcRecord], warcinfo_id: str, compress: Callable[[Iterable[bytes]], bytes]
+) -> Packed:
+    """Serialise and compress ``records`` for the file whose warcinfo is ``warcinfo_id``.
+
+    The costly part of a write (the digests are made already): the gzip, which releases
+    the GIL, and the index entries (the URL's SURT key alone costs 28 us).
+    """
+    for record in records:
+        record.set_warcinfo(warcinfo_id)
+    members = tuple(compress(record.chunks()) for record in records)
+    entries = tuple(entry_for_record(record, "", 0, 0) for record in records)
+    return Packed(tuple(records), members, warcinfo_id, entries)
 
 
 class WriteFailed(Exception):
@@ -128,6 +154,7 @@ class WarcWriter:
         self.factory = factory or RecordFactory()
         self.info = dict(info or {})
         self.compresslevel = compresslevel
+        self.engine = engine
         self.compress = member_compressor(engine, compresslevel)
         self.hostname = hostname or socket.gethostname()
         self.pid = os.getpid() if pid is None else pid
@@ -181,19 +208,17 @@ class WarcWriter:
         self._size += len(member)
         return location
 
+    @property
+    def warcinfo_id(self) -> str:
+        """The id of the warcinfo record of the file open now ("" before the first write)."""
+        return self._warcinfo_id
+
     def pack(self, records: Sequence[WarcRecord]) -> Packed:
         """Serialise and compress ``records`` for the file open now; safe in any thread.
 
-        The costly part of a write (the gzip, which releases the GIL,
-        and the index entries: the URL's SURT key alone costs 28 us) without the writer's
-        state: :meth:`write_packed` appends the members.
+        :func:`pack_records` without the writer's state: :meth:`write_packed` appends the members.
         """
-        warcinfo_id = self._warcinfo_id
-        for record in records:
-            record.set_warcinfo(warcinfo_id)
-        members = tuple(self.compress(record.chunks()) for record in records)
-        entries = tuple(entry_for_record(record, "", 0, 0) for record in records)
-        return Packed(tuple(records), members, warcinfo_id, entries)
+        return pack_records(records, self._warcinfo_id, self.compress)
 
     def write(self, records: Sequence[WarcRecord]) -> list[RecordLocation]:
         """Write ``records`` together in one file and return where each landed.

@@ -8,8 +8,8 @@ Serves (pages x copies) articles with homepage, sections, a feed and sitemaps
 from nginx (Debian's package, when installed; else the Python fixture server),
 and prints, all from the same run: our full crawl (discovery, fetch, WARC,
 extraction, corpus; politeness delays off) with pages/s, CPU seconds, the CPU
-milliseconds per article page of the crawl process, the fork server and the
-extraction workers, and the peak memory of its process tree (PSS: shared pages
+milliseconds per article page of the crawl process, the fork server, the
+extraction workers and any WARC packers, and the peak memory of its process tree (PSS: shared pages
 counted once); two limits over the same pages read from disk, one process per
 core: plain ``trafilatura.extract(html, url=url)`` and our own
 ``extract_article``; the peers on the same site (``trafilatura -i

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scraper.workerpool import WARC_PACKING
+
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -49,7 +51,7 @@ class Measured:
         )
 
 
-ROLES = ("crawl", "fork server", "extraction worker", "other")
+ROLES = ("crawl", "fork server", "extraction worker", "WARC packer", "other")
 
 
 def _memory(pid: int) -> int:
@@ -113,7 +115,13 @@ def _role(pid: int, tree: dict[int, list[str]], root: int) -> str:
         command = b""
     if b"forkserver" in command:
         parent = int(tree[pid][1])
-        return "extraction worker" if parent in tree and parent != root else "fork server"
+        if parent not in tree or parent == root:
+            return "fork server"
+        try:
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
+        except OSError:
+            name = ""
+        return "WARC packer" if name == WARC_PACKING else "extraction worker"
     return "other"
 
 
@@ -149,7 +157,9 @@ def measure(
     peak = 0
     peak_parts: dict[str, tuple[int, int]] = {}
     cpu_ticks: dict[int, int] = {}  # per process ever seen in the tree, its own user + system time
-    roles: dict[int, str] = {}  # per process ever seen, its role when first seen
+    roles: dict[
+        int, str
+    ] = {}  # per process ever seen, its role when last seen (a worker names itself)
     threads: dict[int, int] = {}  # per thread ever seen in the root process, its CPU ticks
     done = threading.Event()
 
@@ -164,8 +174,10 @@ def measure(
             threads.update(_thread_ticks(process.pid))
             for pid, fields in tree.items():
                 cpu_ticks[pid] = int(fields[11]) + int(fields[12])
-                if pid not in roles:
-                    roles[pid] = _role(pid, tree, process.pid)
+                if roles.get(pid, "extraction worker") == "extraction worker":
+                    role = _role(pid, tree, process.pid)  # a packer names itself once it runs
+                    if pid not in roles or role == "WARC packer":
+                        roles[pid] = role
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

@@ -15,7 +15,7 @@ Lanes:
 - ``corpus``: the same process running ``extract_for_corpus`` (adds the fingerprint and
   the word count);
 - ``forked``: ``extract_for_corpus`` in a worker of the crawl's pool
-  (:func:`scraper.pipelines.extraction_pool`: forked by the fork server that imported
+  (:func:`scraper.workerpool.worker_pool`: forked by the fork server that imported
   ``corpus.preload``), without the crawl's malloc setting;
 - ``malloc:BYTES``: the same with glibc's mapping threshold at ``BYTES`` (the crawl's
   ``MALLOC_MMAP_THRESHOLD``, 131072);
@@ -135,12 +135,12 @@ class Lane:
 
 def make_lane(name: str) -> Lane:
     from corpus.worker import extract_for_corpus
-    from scraper.pipelines import extraction_pool
+    from scraper.workerpool import worker_pool
 
     if name in ("alone", "corpus"):
         pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=_warm)
         return Lane(name, pool, _alone if name == "alone" else _corpus)
-    pool = extraction_pool(1)
+    pool = worker_pool(1)
     function: Callable[..., object] = extract_for_corpus
     for part in name.split("+"):
         kind, _, value = part.partition(":")

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 PR_SET_PDEATHSIG = 1
+PR_SET_NAME = 15
 _WATCH_SECONDS = 0.5
 
 
@@ -89,8 +90,20 @@ def bind_fork_server() -> None:
     die_with_parent(os.getppid(), signal.SIGUSR1)
 
 
-def bind_worker() -> None:
-    """Run in each pool worker as it starts (the pool's initializer)."""
+def name_process(name: str) -> None:
+    """Show this process as ``name`` (15 bytes at most) in ``ps``, ``top`` and ``/proc/PID/comm``
+    (Linux only)."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None).prctl(PR_SET_NAME, name.encode()[:15], 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+
+def bind_worker(name: str | None = None) -> None:
+    """Run in each pool worker as it starts (the pool's initializer); ``name`` names the process."""
+    if name:
+        name_process(name)
     ignore_stop_signals()
     parent = os.getppid()
     die_with_parent(parent)

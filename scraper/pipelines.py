@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import multiprocessing
 import sqlite3
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -15,7 +14,6 @@ from scrapy import Spider, signals
 from scrapy.exceptions import DropItem
 
 from corpus.article import Article
-from corpus.lifeline import bind_worker
 from corpus.options import ExtractionOptions
 from corpus.store import CorpusStore
 from corpus.worker import extract_for_corpus
@@ -27,21 +25,13 @@ from scraper.judge import Judge
 from scraper.ordering import YieldOrder
 from scraper.paths import corpus_dir
 from scraper.signals import article_filtered
+from scraper.workerpool import discard, worker_pool
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
-
-
-def extraction_pool(processes: int) -> ProcessPoolExecutor:
-    """A pool of ``processes`` extraction workers, as the crawl runs them."""
-    # Workers come from a fork server that has loaded the extraction libraries and
-    # the language model once: they share those pages instead of a copy each.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["corpus.preload"])
-    return ProcessPoolExecutor(processes, mp_context=context, initializer=bind_worker)
 
 
 class ExtractionPipeline:
@@ -69,7 +59,7 @@ class ExtractionPipeline:
         self.pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return extraction_pool(self.processes)
+        return worker_pool(self.processes)
 
     def close_spider(self, spider: Spider | None = None) -> None:
         if self.pool is not None:
@@ -151,13 +141,7 @@ class ExtractionPipeline:
         logger.warning(
             "An extraction worker died; started a new pool and extracting its items again"
         )
-        # The broken pool's manager thread stops its workers with SIGTERM, which they ignore,
-        # then joins them: one left waiting on a queue lock the dead worker held would hang
-        # that join, and the crawl's exit with it. SIGKILL is what they cannot ignore.
-        survivors = list((getattr(broken, "_processes", None) or {}).values())
-        broken.shutdown(wait=False, cancel_futures=True)
-        for process in survivors:
-            process.kill()
+        discard(broken)
         self.pool = self._new_pool()
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from archive.digest import sha1_digest
+from archive.exchange import Revisit
 from archive.records import PROFILE_IDENTICAL, PROFILE_NOT_MODIFIED
 from corpus.urls import canonicalize
 
 if TYPE_CHECKING:
     from scrapy.http import Request, Response
 
-    from scraper.state import Capture
     from scraper.statestore import CrawlStateStore
 
 
@@ -24,18 +24,18 @@ class RevisitPolicy:
 
     def revisit_of(
         self, request: Request, response: Response, truncated: str | None
-    ) -> tuple[str, Capture] | None:
-        """The revisit profile and the capture ``response`` stands for, or None for a full record."""
+    ) -> Revisit | None:
+        """The capture ``response`` stands for, and by which profile, or None for a full record."""
         known = self.state.get(canonicalize(request.url)) if self.state else None
         original = known.capture if known else None
         if original is None:
             return None
         if response.status == 304:
-            return PROFILE_NOT_MODIFIED, original
+            return original.revisit(PROFILE_NOT_MODIFIED)
         if (
             response.status == 200
             and not truncated
             and sha1_digest(response.body) == original.payload_digest
         ):
-            return PROFILE_IDENTICAL, original
+            return original.revisit(PROFILE_IDENTICAL)
         return None

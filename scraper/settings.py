@@ -42,6 +42,10 @@ WARC_GZIP_LEVEL = 2  # level of WARC_GZIP_ENGINE
 # Threads that build, digest and compress the records off the reactor (0: on the reactor);
 # the writes stay on the reactor, in order, a response and its request side by side.
 WARC_THREADS = 2
+# Worker processes that digest and compress the records of responses of 64 KiB or more, so
+# the crawl process only writes them (0: WARC_THREADS do). For a crawl process that is the
+# limit (many cores): it saves it about 0.8 ms a page for 1.5 ms more in the whole tree.
+WARC_PROCESSES = 0
 WARC_OPERATOR = ""  # who runs the crawl, written into warcinfo
 
 # --- Crawl from the archive -------------------------------------------------

@@ -18,6 +18,7 @@ BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "WARC_GZIP_LEVEL": (0, 9),
     "WARC_MAX_SIZE": (1, None),
     "WARC_THREADS": (0, 64),
+    "WARC_PROCESSES": (0, 64),
     "EXTRACTION_PROCESSES": (1, None),
     "CORPUS_MIN_WORDS": (0, None),
     "CORPUS_MAX_LINK_RATIO": (0, 1),

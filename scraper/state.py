@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
+from archive.exchange import Revisit
 from archive.writer import RecordLocation
 from scraper.paths import state_path
 
@@ -102,6 +103,12 @@ class Capture:
     def location(self) -> RecordLocation:
         return RecordLocation(
             self.warc_filename, self.warc_offset, self.warc_length, self.record_id
+        )
+
+    def revisit(self, profile: str) -> Revisit:
+        """What a revisit record of this capture by ``profile`` refers to."""
+        return Revisit(
+            profile, self.record_id, self.record_uri, self.record_date, self.payload_digest
         )
 
 

@@ -7,7 +7,6 @@ import logging
 import platform
 import socket
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
@@ -17,12 +16,14 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from archive.context import CrawlContext
-from archive.http import request_block, response_head
-from archive.records import RecordFactory, WarcRecord
+from archive.exchange import Exchange
+from archive.http import request_block
+from archive.records import RecordFactory, warc_date
 from archive.writer import Packed, WarcWriter, WriteFailed, repair_finished_files, repair_open_files
 from scraper import meta
 from scraper.extensions.crawlstate import crawl_state
 from scraper.failures import write_failed
+from scraper.packers import Packers
 from scraper.paths import archive_dir
 from scraper.revisits import RevisitPolicy
 from scraper.signals import record_written
@@ -30,11 +31,12 @@ from scraper.signals import record_written
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-    from scraper.state import Capture
-
 logger = logging.getLogger(__name__)
 
 TRUNCATING_FLAGS = {"dataloss": "disconnect", "download_stopped": "length"}
+#: Bodies from this size on are packed by ``WARC_PROCESSES``: below it, handing one to a
+#: worker costs the crawl process more than its digests and gzip.
+PROCESS_BYTES = 64 * 1024
 
 
 def _version(package: str) -> str:
@@ -67,23 +69,6 @@ def warcinfo_fields(crawler: Crawler) -> dict[str, str]:
     }
 
 
-@dataclass(frozen=True)
-class Exchange:
-    """What the records of one response and its request are built from, off the reactor."""
-
-    url: str
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-    protocol: str
-    ip: str | None
-    truncated: str | None
-    revisit: tuple[str, Capture] | None
-    request_url: str
-    request_block: bytes
-    context: list[tuple[str, str]]
-
-
 def _header_pairs(headers: object) -> list[tuple[str, str]]:
     pairs = []
     for name, values in headers.items():  # type: ignore[attr-defined]
@@ -114,6 +99,7 @@ class WarcMiddleware:
         crawler: Crawler,
         policy: RevisitPolicy,
         threads: int = 0,
+        processes: int = 0,
     ) -> None:
         self.writer = writer
         self.factory = factory
@@ -123,6 +109,11 @@ class WarcMiddleware:
         self.records = 0
         self.threads = (
             ThreadPoolExecutor(threads, thread_name_prefix="warc") if threads > 0 else None
+        )
+        self.packers = (
+            Packers(processes, writer.engine, writer.compresslevel, crawler.stats)
+            if processes > 0
+            else None
         )
 
     @classmethod
@@ -146,6 +137,7 @@ class WarcMiddleware:
             crawler,
             RevisitPolicy(crawl_state(crawler)),
             settings.getint("WARC_THREADS"),
+            settings.getint("WARC_PROCESSES"),
         )
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
@@ -160,6 +152,8 @@ class WarcMiddleware:
             logger.warning("Cut the torn tail of WARC file %s", path)
 
     def spider_closed(self) -> None:
+        if self.packers is not None:
+            self.packers.close()
         if self.threads is not None:
             self.threads.shutdown(wait=True)
         try:
@@ -196,11 +190,11 @@ class WarcMiddleware:
                 request.meta.get(meta.KIND),
                 bool(request.meta.get(meta.RECRAWL)),
             ).fields(),
+            date=warc_date(self.factory.clock()),
+            response_id=self.factory.new_id(),
+            request_id=self.factory.new_id(),
         )
-        if self.threads is None:
-            packed = self._pack(exchange)
-        else:
-            packed = await asyncio.wrap_future(self.threads.submit(self._pack, exchange))
+        packed = await self._packed(exchange)
         record = packed.records[0]
         try:
             location = self.writer.write_packed(packed)[0]
@@ -225,36 +219,19 @@ class WarcMiddleware:
         request.meta[meta.WARC_DATE] = record.date
         return response
 
+    async def _packed(self, exchange: Exchange) -> Packed:
+        """The records of ``exchange``, packed by a worker process (a big body), a thread, or here."""
+        if self.packers is not None and len(exchange.payload) >= PROCESS_BYTES:
+            packed = await self.packers.pack(exchange, self.writer.warcinfo_id)
+            if packed is not None:
+                return packed
+        if self.threads is None:
+            return self._pack(exchange)
+        return await asyncio.wrap_future(self.threads.submit(self._pack, exchange))
+
     def _pack(self, exchange: Exchange) -> Packed:
         """Build the response (or revisit) and request records of ``exchange`` and pack them.
 
         Runs in a ``WARC_THREADS`` thread: the digests and the gzip.
         """
-        head = response_head(
-            exchange.status, exchange.headers, len(exchange.body), exchange.protocol
-        )
-        if exchange.revisit:
-            profile, original = exchange.revisit
-            record = self._revisit(exchange.url, head, profile, original, exchange.ip)
-        else:
-            record = self.factory.response(
-                exchange.url, head, exchange.body, ip=exchange.ip, truncated=exchange.truncated
-            )
-        sent = self.factory.request(
-            exchange.request_url, exchange.request_block, record, exchange.context
-        )
-        return self.writer.pack([record, sent])
-
-    def _revisit(
-        self, url: str, head: bytes, profile: str, original: Capture, ip: str | None
-    ) -> WarcRecord:
-        return self.factory.revisit(
-            url,
-            head,
-            profile=profile,
-            refers_to=original.record_id,
-            refers_to_uri=original.record_uri,
-            refers_to_date=original.record_date,
-            payload_digest=original.payload_digest,
-            ip=ip,
-        )
+        return self.writer.pack(exchange.records(self.factory))
