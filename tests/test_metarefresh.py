@@ -11,7 +11,11 @@ from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.http import HtmlResponse, Response
 from scrapy.utils.misc import build_from_crawler
 
-from scraper.downloadermiddlewares.metarefresh import HEAD_BYTES, HeadMetaRefreshMiddleware
+from scraper.downloadermiddlewares.metarefresh import (
+    HEAD_BYTES,
+    HeadMetaRefreshMiddleware,
+    spells_ascii_in_bytes,
+)
 from sitefixture.inprocess import project_crawler
 
 BASE = "https://a.example"
@@ -44,6 +48,17 @@ PAGES = {
     "short": page('<meta http-equiv="refresh" content="0; url=/short">', body="<p>x</p>"),
     "undeclared": page('<meta http-equiv="refresh" content="0; url=/u">', charset=None),
     "header charset": page('<meta http-equiv="refresh" content="0; url=/h">', charset=None),
+    "upper case": page('<META HTTP-EQUIV="REFRESH" CONTENT="0; URL=/upper">'),
+    "utf-16": (
+        '\ufeff<html><head><meta http-equiv="refresh" content="0; url=/sixteen"></head>'
+        f"<body>{FILLER}</body></html>"
+    ).encode("utf-16-le"),
+    # ESC ( B is nothing in ISO-2022-JP: the bytes "re", the escape, "fresh" say "refresh"
+    "escaped": page(
+        '<meta http-equiv="re\x1b(Bfresh" content="0; url=/escaped">',
+        charset="iso-2022-jp",
+        body="<p>Plain text.</p>" * 5000,
+    ),
 }
 
 
@@ -75,3 +90,36 @@ def test_a_long_page_that_declares_its_encoding_is_not_decoded_whole(tmp_path: P
         answer(middleware, name)
     assert Watched.decoded and max(Watched.decoded) <= HEAD_BYTES
     assert len(PAGES["none"]) > 2 * HEAD_BYTES
+
+
+def test_a_page_that_cannot_hold_the_tag_is_not_decoded_at_all(tmp_path: Path) -> None:
+    crawler = project_crawler(Spider, SOURCES, tmp_path)
+    middleware = build_from_crawler(HeadMetaRefreshMiddleware, crawler)
+    decoded = {}
+    for name in ("none", "header charset", "short"):
+        Watched.decoded.clear()
+        answer(middleware, name)
+        decoded[name] = set(Watched.decoded)
+    assert decoded == {
+        "none": set(),
+        "header charset": {HEAD_BYTES},
+        "short": {len(PAGES["short"])},
+    }
+
+
+@pytest.mark.parametrize(
+    ("encoding", "spells"),
+    [
+        ("utf-8", True),
+        ("windows-1252", True),
+        ("koi8-r", True),
+        ("shift_jis", True),
+        ("utf-16", False),
+        ("utf-16-le", False),
+        ("iso-2022-jp", False),
+        ("hz", False),
+        ("no-such-encoding", False),
+    ],
+)
+def test_which_encodings_spell_ascii_in_bytes(encoding: str, spells: bool) -> None:
+    assert spells_ascii_in_bytes(encoding) is spells

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.http import Request, Response
+from scrapy.http import Headers, Request, Response
 from twisted.python.failure import Failure
 
 from archive.context import CrawlContext
@@ -69,12 +69,14 @@ def warcinfo_fields(crawler: Crawler) -> dict[str, str]:
     }
 
 
-def _header_pairs(headers: object) -> list[tuple[str, str]]:
-    pairs = []
-    for name, values in headers.items():  # type: ignore[attr-defined]
-        for value in values:
-            pairs.append((name.decode("latin-1"), value.decode("latin-1")))
-    return pairs
+def _header_pairs(headers: Headers) -> list[tuple[str, str]]:
+    """Each header line as (name, value): read from the dict Scrapy keeps them in, names
+    normalised and values lists of bytes, without ``Headers.items()`` copying every list."""
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in dict.items(headers)
+        for value in values
+    ]
 
 
 class WarcMiddleware:
