@@ -7,8 +7,14 @@ shares with them (importing ``scraper.pipelines`` there cost each worker about 2
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from corpus.article import Article
 from corpus.options import ExtractionOptions
+
+if TYPE_CHECKING:
+    from archive.exchange import Exchange
+    from archive.writer import Packed
 
 
 def extract_for_corpus(
@@ -23,3 +29,23 @@ def extract_for_corpus(
         article.fingerprint()
         article.words  # noqa: B018 - counted once, here
     return article
+
+
+def archive_and_extract(
+    exchange: Exchange,
+    warcinfo_id: str,
+    engine: str,
+    level: int,
+    encoding: str | None,
+    options: ExtractionOptions,
+) -> tuple[Packed, Article | None, Exception | None]:
+    """Pack the records of an article's exchange, then extract the article: its body crosses
+    to the worker once. The records come back packed whatever the extraction did: with the
+    article, or with the error that stopped it."""
+    from archive.exchange import pack_exchange
+
+    packed = pack_exchange(exchange, warcinfo_id, engine, level)
+    try:
+        return packed, extract_for_corpus(exchange.body, exchange.url, encoding, options), None
+    except Exception as error:  # noqa: BLE001 - the pipeline handles it as if it had extracted the page
+        return packed, None, error

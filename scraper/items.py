@@ -18,6 +18,23 @@ if TYPE_CHECKING:
     from scraper.fromarchive import ArchivedBody
 
 
+@dataclass(frozen=True)
+class Prefetched:
+    """The extraction made of an article response by the worker that archived it
+    (``WARC_PACK_WITH_EXTRACTION``): the article, or the error that stopped it; and the body
+    it was made of, which must be the item's."""
+
+    body: bytes = field(repr=False)
+    article: Article | None
+    error: Exception | None
+
+    def result(self) -> Article | None:
+        """The article (``None``: nothing to extract); raise the worker's error if it failed."""
+        if self.error is not None:
+            raise self.error
+        return self.article
+
+
 @dataclass
 class PageItem:
     """A fetched article candidate: its raw HTML, provenance and, later, its extraction.
@@ -26,7 +43,8 @@ class PageItem:
     redirects ended); ``sequence`` numbers the items in the order the spider
     yielded them; ``outcome``, ``corpus_id`` and ``entry`` (its ``index.jsonl`` line)
     say what the pipelines made of it. An item read back from the archive may have
-    no ``body`` but ``archived``: where the extraction worker reads it.
+    no ``body`` but ``archived``: where the extraction worker reads it. ``prefetched`` is
+    the extraction the worker that archived the response made already.
     """
 
     url: str
@@ -43,6 +61,7 @@ class PageItem:
     corpus_id: int | None = None
     entry: dict[str, Any] | None = field(default=None, repr=False)
     archived: ArchivedBody | None = None
+    prefetched: Prefetched | None = field(default=None, repr=False)
 
 
 class PageItemAdapter(AdapterInterface):

@@ -6,9 +6,10 @@ import asyncio
 import hashlib
 import logging
 import sqlite3
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from scrapy import Spider, signals
 from scrapy.exceptions import DropItem
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class ExtractionPipeline:
@@ -94,20 +97,24 @@ class ExtractionPipeline:
             raise DropItem(f"extraction failed: {item.url}", log_level="DEBUG") from error
         return item
 
-    async def _extract(self, item: PageItem, options: ExtractionOptions) -> Article | None:
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        """``function(*args)`` in a worker of the pool; a :class:`BrokenProcessPool` (a worker
+        died under it or another) is raised once a new pool has replaced the broken one."""
         pool = self.pool
-        assert pool is not None
+        if pool is None:
+            raise RuntimeError("the extraction pool is not running")
         try:
-            if item.archived is None:
-                return await asyncio.wrap_future(
-                    pool.submit(extract_for_corpus, item.body, item.url, item.encoding, options)
-                )
-            extracted = await asyncio.wrap_future(
-                pool.submit(extract_archived, item.url, item.archived, options)
-            )
+            return await asyncio.wrap_future(pool.submit(function, *args))
         except BrokenProcessPool:
             self._renew(pool)
             raise
+
+    async def _extract(self, item: PageItem, options: ExtractionOptions) -> Article | None:
+        if item.prefetched is not None:
+            return item.prefetched.result()
+        if item.archived is None:
+            return await self.run(extract_for_corpus, item.body, item.url, item.encoding, options)
+        extracted = await self.run(extract_archived, item.url, item.archived, options)
         return self._archived_outcome(item, extracted)
 
     def _archived_outcome(self, item: PageItem, extracted: Extracted) -> Article | None:

@@ -6,6 +6,7 @@ import gzip
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -129,6 +130,34 @@ def test_every_exchange_is_archived_as_a_response_request_pair(
             responses.append(headers["WARC-Target-URI"])
     served_paths = served.server.paths()
     assert sorted(responses) == sorted(served.url(p) for p in served_paths)
+
+
+def test_articles_archived_by_the_workers_that_extract_them_make_the_same_corpus(
+    crawled: tuple[ServedSite, CrawlResult], news_site: ServedSite, tmp_path: Path
+) -> None:
+    _, plain = crawled
+    site = news_site.site.source_toml(news_site.server.base_url)
+    result = crawl(tmp_path, site, {"WARC_PACK_WITH_EXTRACTION": "True"})
+    assert result.returncode == 0
+    articles = 0
+    for path in result.warc_files():
+        with path.open("rb") as stream:
+            records = list(_iter(stream))
+        for (kind, _, _, (http, _)), following in zip(records[1:], records[2:] + [None]):
+            if kind == "response" and http.get_statuscode() == "200":
+                assert following is not None
+                encoded = http.get_header("Content-Encoding")
+                html = "html" in (http.get_header("Content-Type") or "")
+                article = following[2].get("News-Kind") == "article"
+                articles += article and html and not encoded
+    assert articles > 5
+    assert f"'warc/packed_with_extraction': {articles}," in result.log
+    assert "'warc/packed_with_extraction'" not in plain.log  # off by default
+
+    def texts(crawled: CrawlResult) -> dict[str, str]:  # the two sites differ in their port
+        return {urlsplit(entry["url"]).path: entry["sha1"] for entry in crawled.manifest()}
+
+    assert texts(result) == texts(plain) and len(texts(plain)) == 8
 
 
 def _iter(stream):

@@ -62,8 +62,13 @@ def test_the_workers_task_imports_neither_scrapy_nor_twisted() -> None:
     """Each pool worker imports the module of the function it is handed: when that module
     pulls in Scrapy and Twisted, every worker holds its own copy of them (about 25 MiB)."""
     module = extract_for_corpus.__module__  # what ExtractionPipeline submits for a live page
+    packing = "archive.exchange"  # what archive_and_extract imports there
     loaded = subprocess.run(
-        [sys.executable, "-c", f"import sys, {module}; print(*sys.modules, sep=chr(10))"],
+        [
+            sys.executable,
+            "-c",
+            f"import sys, {module}, {packing}; print(*sys.modules, sep=chr(10))",
+        ],
         cwd=Path(__file__).parent.parent,
         capture_output=True,
         text=True,

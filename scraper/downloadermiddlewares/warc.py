@@ -7,6 +7,7 @@ import logging
 import platform
 import socket
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
@@ -20,11 +21,15 @@ from archive.exchange import Exchange
 from archive.http import request_block
 from archive.records import RecordFactory, warc_date
 from archive.writer import Packed, WarcWriter, WriteFailed, repair_finished_files, repair_open_files
+from corpus.worker import archive_and_extract
 from scraper import meta
+from scraper.crawlsources import Sources
 from scraper.extensions.crawlstate import crawl_state
 from scraper.failures import write_failed
+from scraper.items import Prefetched, unfit_for_extraction
 from scraper.packers import Packers
 from scraper.paths import archive_dir
+from scraper.pipelines import ExtractionPipeline
 from scraper.revisits import RevisitPolicy
 from scraper.signals import record_written
 
@@ -112,6 +117,8 @@ class WarcMiddleware:
         self.threads = (
             ThreadPoolExecutor(threads, thread_name_prefix="warc") if threads > 0 else None
         )
+        self.sources = Sources.from_crawler(crawler)
+        self.extraction: ExtractionPipeline | None = None  # known once the spider opens
         self.packers = (
             Packers(processes, writer.engine, writer.compresslevel, crawler.stats)
             if processes > 0
@@ -146,6 +153,8 @@ class WarcMiddleware:
         return middleware
 
     def spider_opened(self) -> None:
+        if self.crawler.settings.getbool("WARC_PACK_WITH_EXTRACTION"):
+            self.extraction = self.crawler.get_item_pipeline(ExtractionPipeline)
         for path in repair_open_files(self.writer.directory):
             self.stats.inc_value("warc/repaired_files")
             logger.warning("Recovered WARC file left by an earlier crash: %s", path)
@@ -196,7 +205,9 @@ class WarcMiddleware:
             response_id=self.factory.new_id(),
             request_id=self.factory.new_id(),
         )
-        packed = await self._packed(exchange)
+        packed = await self._packed_with_extraction(exchange, request, response)
+        if packed is None:
+            packed = await self._packed(exchange)
         record = packed.records[0]
         try:
             location = self.writer.write_packed(packed)[0]
@@ -220,6 +231,43 @@ class WarcMiddleware:
         request.meta[meta.WARC] = location.to_dict()
         request.meta[meta.WARC_DATE] = record.date
         return response
+
+    async def _packed_with_extraction(
+        self, exchange: Exchange, request: Request, response: Response
+    ) -> Packed | None:
+        """The records of an article response, packed by the extraction worker that extracts
+        it, its extraction left in ``request.meta[meta.PREFETCHED]`` for the item; None for a
+        response the spider does not extract, or when no worker could take it."""
+        if (
+            self.extraction is None
+            or request.meta.get(meta.KIND) != "article"
+            or response.status != 200
+            or exchange.revisit
+            or exchange.truncated
+            or unfit_for_extraction(response)
+            or b"Content-Encoding" in response.headers  # the spider gets another body
+            or request.meta.get(meta.SOURCE) not in self.sources
+        ):
+            return None
+        options = self.sources[request.meta[meta.SOURCE]].extraction_options()
+        try:
+            packed, article, error = await self.extraction.run(
+                archive_and_extract,
+                exchange,
+                self.writer.warcinfo_id,
+                self.writer.engine,
+                self.writer.compresslevel,
+                getattr(response, "encoding", None),
+                options,
+            )
+        except BrokenProcessPool:  # the pipeline has a new pool: it extracts the item itself
+            return None
+        except Exception as failure:  # noqa: BLE001 - a result that could not come back, a pool shut down
+            logger.warning("Archived %s in the crawl process: %s", response.url, failure)
+            return None
+        request.meta[meta.PREFETCHED] = Prefetched(response.body, article, error)
+        self.stats.inc_value("warc/packed_with_extraction")
+        return packed.with_payload(exchange.payload)
 
     async def _packed(self, exchange: Exchange) -> Packed:
         """The records of ``exchange``, packed by a worker process (a big body), a thread, or here."""

@@ -1,0 +1,156 @@
+"""WARC_PACK_WITH_EXTRACTION: an article response packed by the worker that extracts it."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.http import HtmlResponse
+from scrapy.utils.misc import build_from_crawler
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.exchange import Exchange
+from corpus.options import ExtractionOptions
+from corpus.worker import archive_and_extract
+from scraper import meta
+from scraper.downloadermiddlewares.warc import WarcMiddleware
+from scraper.extensions.crawlstate import crawl_state
+from scraper.items import Prefetched
+from scraper.pipelines import ExtractionPipeline
+from sitefixture import pages
+from sitefixture.inprocess import project_crawler
+from sitefixture.text import paragraphs
+
+BASE = "https://a.example"
+SOURCES = f'[[source]]\nname = "a"\nurl = "{BASE}/"\n'
+
+
+def article(number: int) -> tuple[str, bytes]:
+    path = f"/2026/11/30/story-{number}"
+    made = pages.FixtureArticle(
+        path, f"Story {number}", paragraphs(f"seed {number}", True), "2026-11-30T09:00:00Z"
+    )
+    return BASE + path, pages.article_html(made, BASE, []).encode()
+
+
+@pytest.fixture
+def wired(tmp_path: Path) -> Iterator[tuple[Crawler, WarcMiddleware, ExtractionPipeline]]:
+    """The middleware and the pipeline of one crawler, the pipeline's pool running, wired as
+    the middleware's ``spider_opened`` wires them in a crawl (tested end to end in test_crawl)."""
+    crawler = project_crawler(Spider, SOURCES, tmp_path, EXTRACTION_PROCESSES=1)
+    pipeline = build_from_crawler(ExtractionPipeline, crawler)
+    pipeline.open_spider()
+    middleware = build_from_crawler(WarcMiddleware, crawler)
+    middleware.extraction = pipeline
+    yield crawler, middleware, pipeline
+    pipeline.close_spider()
+    state = crawl_state(crawler)
+    if state is not None:
+        state.close()
+
+
+def fetch(
+    middleware: WarcMiddleware, url: str, body: bytes, kind: str = "article", **headers: str
+) -> Request:
+    request = Request(url, meta={meta.SOURCE: "a", meta.KIND: kind})
+    response = HtmlResponse(
+        url, body=body, headers={"Content-Type": "text/html; charset=utf-8", **headers}
+    )
+    assert asyncio.run(middleware.process_response(request, response)) is response
+    return request
+
+
+def archived(middleware: WarcMiddleware, request: Request) -> bytes:
+    """The payload of the response record the request learnt the place of, digests checked."""
+    (path,) = middleware.writer.directory.glob("*.warc.gz*")
+    with open(path, "rb") as stream:
+        stream.seek(request.meta[meta.WARC]["offset"])
+        record = next(iter(ArchiveIterator(stream, check_digests="raise")))
+        assert (
+            record.rec_headers.get_header("WARC-Record-ID") == request.meta[meta.WARC]["record_id"]
+        )
+        return record.content_stream().read()
+
+
+def test_an_article_is_archived_and_extracted_by_one_worker(
+    wired: tuple[Crawler, WarcMiddleware, ExtractionPipeline],
+) -> None:
+    crawler, middleware, _ = wired
+    url, body = article(1)
+    request = fetch(middleware, url, body)
+    prefetched = request.meta[meta.PREFETCHED]
+    assert prefetched.error is None and prefetched.article is not None
+    assert prefetched.article.title == "Story 1" and prefetched.body is body
+    assert crawler.stats.get_value("warc/packed_with_extraction") == 1
+    middleware.writer.close()
+    assert archived(middleware, request) == body
+
+
+@pytest.mark.parametrize(
+    ("kind", "headers"),
+    [("section", {}), ("article", {"Content-Encoding": "gzip"})],
+    ids=["not an article", "encoded"],
+)
+def test_what_the_spider_does_not_extract_as_it_came_is_archived_here(
+    wired: tuple[Crawler, WarcMiddleware, ExtractionPipeline], kind: str, headers: dict[str, str]
+) -> None:
+    crawler, middleware, _ = wired
+    url, body = article(2)
+    sent = gzip.compress(body) if headers else body
+    request = fetch(middleware, url, sent, kind, **headers)
+    assert meta.PREFETCHED not in request.meta
+    assert crawler.stats.get_value("warc/packed_with_extraction") is None
+    middleware.writer.close()
+    assert archived(middleware, request) == body  # warcio decodes the gzip
+
+
+def test_a_worker_that_dies_loses_neither_record_nor_article(
+    wired: tuple[Crawler, WarcMiddleware, ExtractionPipeline],
+) -> None:
+    crawler, middleware, pipeline = wired
+    fetch(middleware, *article(3))  # the pool has its worker now
+    assert pipeline.pool is not None
+    for process in list(pipeline.pool._processes.values()):  # type: ignore[attr-defined]
+        process.kill()
+        process.join()
+    url, body = article(4)
+    request = fetch(middleware, url, body)
+    assert meta.PREFETCHED not in request.meta  # the pipeline extracts it, in its new pool
+    assert crawler.stats.get_value("extraction/pool_restarts") == 1
+    assert crawler.stats.get_value("warc/packed_with_extraction") == 1
+    middleware.writer.close()
+    assert archived(middleware, request) == body
+    request = fetch(middleware, *article(5))  # and the new pool takes the next one
+    assert crawler.stats.get_value("warc/packed_with_extraction") == 2
+
+
+def test_the_extraction_s_error_comes_back_with_the_records() -> None:
+    url, body = article(6)
+    exchange = Exchange(
+        url=url,
+        status=200,
+        headers=[("Content-Type", "text/html")],
+        body=body,
+        protocol="HTTP/1.1",
+        ip=None,
+        truncated=None,
+        revisit=None,
+        request_url=url,
+        request_block=b"GET / HTTP/1.1\r\n\r\n",
+        context=[],
+        date="2026-11-30T12:00:00Z",
+        response_id="<urn:uuid:1>",
+        request_id="<urn:uuid:2>",
+    )
+    packed, made, error = archive_and_extract(
+        exchange, "<urn:uuid:0>", "isal", 2, "no-such-codec", ExtractionOptions()
+    )
+    assert made is None and isinstance(error, LookupError)
+    assert [record.record_id for record in packed.records] == ["<urn:uuid:1>", "<urn:uuid:2>"]
+    with pytest.raises(LookupError):
+        Prefetched(body, made, error).result()
