@@ -5,8 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
-from scraper import meta
-from scraper.items import PageItem, unfit_for_extraction
+from scraper.items import PREFETCHED, PageItem, unfit_for_extraction
 from scraper.signals import article_filtered
 
 if TYPE_CHECKING:
@@ -55,14 +54,12 @@ class ArticleItems:
     ) -> PageItem:
         """The next item: ``response`` of ``source``, fetched at ``fetched_at``, archived at ``warc``,
         with the extraction its archiving worker made of this very body, if it made one."""
-        asked = response.request
-        prefetched = asked.meta.pop(meta.PREFETCHED, None) if asked is not None else None
         return self._numbered(
             response.url,
             source,
             body=response.body,
             encoding=getattr(response, "encoding", None),
-            prefetched=prefetched if prefetched and prefetched.body is response.body else None,
+            prefetched=PREFETCHED.pop(response, None),
             fetched_at=fetched_at,
             warc=warc,
             requested_url=requested_url,

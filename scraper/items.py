@@ -6,6 +6,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
+from weakref import WeakKeyDictionary
 
 from itemadapter import ItemAdapter
 from itemadapter.adapter import AdapterInterface
@@ -21,10 +22,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Prefetched:
     """The extraction made of an article response by the worker that archived it
-    (``WARC_PACK_WITH_EXTRACTION``): the article, or the error that stopped it; and the body
-    it was made of, which must be the item's."""
+    (``WARC_PACK_WITH_EXTRACTION``): the article, or the error that stopped it."""
 
-    body: bytes = field(repr=False)
     article: Article | None
     error: Exception | None
 
@@ -33,6 +32,11 @@ class Prefetched:
         if self.error is not None:
             raise self.error
         return self.article
+
+
+#: The extraction made of each response so far, by the response itself: one made anew (decoded,
+#: redirected, refreshed) has none, and nothing of it travels in a request's meta.
+PREFETCHED: WeakKeyDictionary[Response, Prefetched] = WeakKeyDictionary()
 
 
 @dataclass

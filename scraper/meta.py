@@ -18,7 +18,6 @@ RECRAWL = "recrawl"  # an article fetched again to see whether it changed (News-
 # --- request.meta, set by our downloader middlewares -------------------------
 WARC = "warc"  # where the response (or the capture a 304 stands for) is archived: a location dict
 WARC_DATE = "warc_date"  # the WARC-Date of that record
-PREFETCHED = "prefetched"  # the extraction the worker that archived the response made of it
 WARC_MAXSIZE = "warc_maxsize"  # the DOWNLOAD_MAXSIZE cut we make ourselves, archiving what came
 WARC_RECEIVED = "warc_received"  # bytes of the body received so far, against WARC_MAXSIZE
 CONDITIONAL_FOR = "conditional_for"  # the URL a conditional request (If-None-Match...) was made for
@@ -51,7 +50,6 @@ REQUEST_KEYS = frozenset(
         RECRAWL,
         WARC,
         WARC_DATE,
-        PREFETCHED,
         WARC_MAXSIZE,
         WARC_RECEIVED,
         CONDITIONAL_FOR,

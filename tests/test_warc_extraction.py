@@ -20,7 +20,7 @@ from corpus.worker import archive_and_extract
 from scraper import meta
 from scraper.downloadermiddlewares.warc import WarcMiddleware
 from scraper.extensions.crawlstate import crawl_state
-from scraper.items import Prefetched
+from scraper.items import PREFETCHED, Prefetched
 from scraper.pipelines import ExtractionPipeline
 from sitefixture import pages
 from sitefixture.inprocess import project_crawler
@@ -56,13 +56,14 @@ def wired(tmp_path: Path) -> Iterator[tuple[Crawler, WarcMiddleware, ExtractionP
 
 def fetch(
     middleware: WarcMiddleware, url: str, body: bytes, kind: str = "article", **headers: str
-) -> Request:
+) -> tuple[Request, Prefetched | None]:
+    """The request of ``url`` once archived, and the extraction made of its response, if any."""
     request = Request(url, meta={meta.SOURCE: "a", meta.KIND: kind})
     response = HtmlResponse(
         url, body=body, headers={"Content-Type": "text/html; charset=utf-8", **headers}
     )
     assert asyncio.run(middleware.process_response(request, response)) is response
-    return request
+    return request, PREFETCHED.pop(response, None)
 
 
 def archived(middleware: WarcMiddleware, request: Request) -> bytes:
@@ -82,10 +83,9 @@ def test_an_article_is_archived_and_extracted_by_one_worker(
 ) -> None:
     crawler, middleware, _ = wired
     url, body = article(1)
-    request = fetch(middleware, url, body)
-    prefetched = request.meta[meta.PREFETCHED]
-    assert prefetched.error is None and prefetched.article is not None
-    assert prefetched.article.title == "Story 1" and prefetched.body is body
+    request, prefetched = fetch(middleware, url, body)
+    assert prefetched is not None and prefetched.error is None and prefetched.article is not None
+    assert prefetched.article.title == "Story 1"
     assert crawler.stats.get_value("warc/packed_with_extraction") == 1
     middleware.writer.close()
     assert archived(middleware, request) == body
@@ -102,8 +102,8 @@ def test_what_the_spider_does_not_extract_as_it_came_is_archived_here(
     crawler, middleware, _ = wired
     url, body = article(2)
     sent = gzip.compress(body) if headers else body
-    request = fetch(middleware, url, sent, kind, **headers)
-    assert meta.PREFETCHED not in request.meta
+    request, prefetched = fetch(middleware, url, sent, kind, **headers)
+    assert prefetched is None
     assert crawler.stats.get_value("warc/packed_with_extraction") is None
     middleware.writer.close()
     assert archived(middleware, request) == body  # warcio decodes the gzip
@@ -119,13 +119,13 @@ def test_a_worker_that_dies_loses_neither_record_nor_article(
         process.kill()
         process.join()
     url, body = article(4)
-    request = fetch(middleware, url, body)
-    assert meta.PREFETCHED not in request.meta  # the pipeline extracts it, in its new pool
+    request, prefetched = fetch(middleware, url, body)
+    assert prefetched is None  # the pipeline extracts it, in its new pool
     assert crawler.stats.get_value("extraction/pool_restarts") == 1
     assert crawler.stats.get_value("warc/packed_with_extraction") == 1
     middleware.writer.close()
     assert archived(middleware, request) == body
-    request = fetch(middleware, *article(5))  # and the new pool takes the next one
+    fetch(middleware, *article(5))  # and the new pool takes the next one
     assert crawler.stats.get_value("warc/packed_with_extraction") == 2
 
 
@@ -153,4 +153,4 @@ def test_the_extraction_s_error_comes_back_with_the_records() -> None:
     assert made is None and isinstance(error, LookupError)
     assert [record.record_id for record in packed.records] == ["<urn:uuid:1>", "<urn:uuid:2>"]
     with pytest.raises(LookupError):
-        Prefetched(body, made, error).result()
+        Prefetched(made, error).result()

@@ -26,7 +26,7 @@ from scraper import meta
 from scraper.crawlsources import Sources
 from scraper.extensions.crawlstate import crawl_state
 from scraper.failures import write_failed
-from scraper.items import Prefetched, unfit_for_extraction
+from scraper.items import PREFETCHED, Prefetched, unfit_for_extraction
 from scraper.packers import Packers
 from scraper.paths import archive_dir
 from scraper.pipelines import ExtractionPipeline
@@ -236,7 +236,7 @@ class WarcMiddleware:
         self, exchange: Exchange, request: Request, response: Response
     ) -> Packed | None:
         """The records of an article response, packed by the extraction worker that extracts
-        it, its extraction left in ``request.meta[meta.PREFETCHED]`` for the item; None for a
+        it, its extraction left in :data:`~scraper.items.PREFETCHED` for the item; None for a
         response the spider does not extract, or when no worker could take it."""
         if (
             self.extraction is None
@@ -265,7 +265,7 @@ class WarcMiddleware:
         except Exception as failure:  # noqa: BLE001 - a result that could not come back, a pool shut down
             logger.warning("Archived %s in the crawl process: %s", response.url, failure)
             return None
-        request.meta[meta.PREFETCHED] = Prefetched(response.body, article, error)
+        PREFETCHED[response] = Prefetched(article, error)
         self.stats.inc_value("warc/packed_with_extraction")
         return packed.with_payload(exchange.payload)
 
