@@ -53,7 +53,7 @@ class ArticleItems:
         recrawl: bool,
     ) -> PageItem:
         """The next item: ``response`` of ``source``, fetched at ``fetched_at``, archived at ``warc``,
-        with the extraction its archiving worker made of this very body, if it made one."""
+        with the extraction the worker that archived this very response made, if it made one."""
         return self._numbered(
             response.url,
             source,
