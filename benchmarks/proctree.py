@@ -157,9 +157,7 @@ def measure(
     peak = 0
     peak_parts: dict[str, tuple[int, int]] = {}
     cpu_ticks: dict[int, int] = {}  # per process ever seen in the tree, its own user + system time
-    roles: dict[
-        int, str
-    ] = {}  # per process ever seen, its role when last seen (a worker names itself)
+    roles: dict[int, str] = {}  # per process ever seen, its role (a packer names itself later)
     threads: dict[int, int] = {}  # per thread ever seen in the root process, its CPU ticks
     done = threading.Event()
 
