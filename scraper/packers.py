@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
 
 from archive.exchange import Exchange, pack_exchange
-from scraper.workerpool import WARC_PACKING, discard, worker_pool
+from scraper.workerpool import WARC_PACKING, RenewingPool
 
 if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
@@ -29,42 +27,29 @@ class Packers:
     """
 
     def __init__(self, processes: int, engine: str, level: int, stats: StatsCollector) -> None:
-        self.processes = processes
         self.engine = engine
         self.level = level
         self.stats = stats
-        self.pool: ProcessPoolExecutor | None = None
-        self.closed = False
+        self.pool = RenewingPool(processes, WARC_PACKING, renewed=self._renewed)
 
     async def pack(self, exchange: Exchange, warcinfo_id: str) -> Packed | None:
         """The records of ``exchange`` packed for the file of ``warcinfo_id``, or None when
         no worker could (the pool broke or was shut down)."""
-        if self.closed:
+        if self.pool.closed:
             return None
-        if self.pool is None:
-            self.pool = worker_pool(self.processes, WARC_PACKING)
-        pool = self.pool
         try:
-            packed = await asyncio.wrap_future(
-                pool.submit(pack_exchange, exchange, warcinfo_id, self.engine, self.level)
+            packed = await self.pool.run(
+                pack_exchange, exchange, warcinfo_id, self.engine, self.level
             )
         except BrokenProcessPool:
-            self._renew(pool)
             return None
         self.stats.inc_value("warc/packed_by_workers")
         return packed.with_payload(exchange.payload)
 
-    def _renew(self, broken: ProcessPoolExecutor) -> None:
-        if self.pool is not broken:
-            return
+    def _renewed(self) -> None:
         self.stats.inc_value("warc/packer_restarts")
         logger.warning("A WARC packing worker died; its records are packed in the crawl process")
-        discard(broken)
-        self.pool = None if self.closed else worker_pool(self.processes, WARC_PACKING)
 
     def close(self) -> None:
         """Shut the pool down once the exchanges it holds are packed."""
-        self.closed = True
-        if self.pool is not None:
-            self.pool.shutdown(wait=True)
-            self.pool = None
+        self.pool.shutdown()

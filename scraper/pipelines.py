@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import sqlite3
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -26,7 +24,7 @@ from scraper.judge import Judge
 from scraper.ordering import YieldOrder
 from scraper.paths import corpus_dir
 from scraper.signals import article_filtered
-from scraper.workerpool import discard, worker_pool
+from scraper.workerpool import EXTRACTION, RenewingPool
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -52,21 +50,18 @@ class ExtractionPipeline:
         self.crawler = crawler
         self.sources = Sources.from_crawler(crawler)
         self.processes = max(1, processes)
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool: RenewingPool | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
         return cls(crawler, crawler.settings.getint("EXTRACTION_PROCESSES"))
 
     def open_spider(self, spider: Spider | None = None) -> None:
-        self.pool = self._new_pool()
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return worker_pool(self.processes)
+        self.pool = RenewingPool(self.processes, EXTRACTION, renewed=self._renewed)
 
     def close_spider(self, spider: Spider | None = None) -> None:
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool.shutdown(cancel_futures=True)
 
     async def process_item(self, item: PageItem) -> PageItem:
         assert self.pool is not None
@@ -99,15 +94,10 @@ class ExtractionPipeline:
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """``function(*args)`` in a worker of the pool; a :class:`BrokenProcessPool` (a worker
-        died under it or another) is raised once a new pool has replaced the broken one."""
-        pool = self.pool
-        if pool is None:
+        died under it or another) is raised once the broken pool is discarded."""
+        if self.pool is None:
             raise RuntimeError("the extraction pool is not running")
-        try:
-            return await asyncio.wrap_future(pool.submit(function, *args))
-        except BrokenProcessPool:
-            self._renew(pool)
-            raise
+        return await self.pool.run(function, *args)
 
     async def _extract(self, item: PageItem, options: ExtractionOptions) -> Article | None:
         if item.prefetched is not None:
@@ -140,16 +130,11 @@ class ExtractionPipeline:
             raise DropItem(f"{extracted.unfit}: {item.url}", log_level="DEBUG")
         return extracted.article
 
-    def _renew(self, broken: ProcessPoolExecutor) -> None:
-        """Replace the pool ``broken`` by a new one, unless another item did already."""
-        if self.pool is not broken:
-            return
+    def _renewed(self) -> None:
         self.crawler.stats.inc_value("extraction/pool_restarts")
         logger.warning(
             "An extraction worker died; started a new pool and extracting its items again"
         )
-        discard(broken)
-        self.pool = self._new_pool()
 
 
 class FilterPipeline:

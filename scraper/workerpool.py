@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
+from typing import Any, TypeVar
 
 from corpus.lifeline import bind_worker
+
+T = TypeVar("T")
 
 #: What the workers are called in ``ps`` and ``top`` (``/proc/PID/comm``), by what they do.
 EXTRACTION = "news-extract"
@@ -33,3 +39,41 @@ def discard(broken: ProcessPoolExecutor) -> None:
     broken.shutdown(wait=False, cancel_futures=True)
     for process in survivors:
         process.kill()
+
+
+class RenewingPool:
+    """``processes`` workers called ``name``, started by the first task. A worker that dies
+    breaks the pool: it is discarded (``renewed`` is told), and the next task starts a new one."""
+
+    def __init__(
+        self, processes: int, name: str = EXTRACTION, renewed: Callable[[], None] = lambda: None
+    ) -> None:
+        self.processes = processes
+        self.name = name
+        self.renewed = renewed
+        self.executor: ProcessPoolExecutor | None = None
+        self.closed = False
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        """``function(*args)`` in a worker; :class:`BrokenProcessPool` when a worker died under
+        it or another (the broken pool discarded by then), ``RuntimeError`` once shut down."""
+        if self.closed:
+            raise RuntimeError(f"the {self.name} pool is shut down")
+        if self.executor is None:
+            self.executor = worker_pool(self.processes, self.name)
+        executor = self.executor
+        try:
+            return await asyncio.wrap_future(executor.submit(function, *args))
+        except BrokenProcessPool:
+            if self.executor is executor:  # not already discarded by another task
+                discard(executor)
+                self.executor = None
+                self.renewed()
+            raise
+
+    def shutdown(self, cancel_futures: bool = False) -> None:
+        """Stop taking tasks; wait for the workers to finish those they hold (or cancel the rest)."""
+        self.closed = True
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=cancel_futures)
+            self.executor = None

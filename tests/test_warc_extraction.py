@@ -114,8 +114,8 @@ def test_a_worker_that_dies_loses_neither_record_nor_article(
 ) -> None:
     crawler, middleware, pipeline = wired
     fetch(middleware, *article(3))  # the pool has its worker now
-    assert pipeline.pool is not None
-    for process in list(pipeline.pool._processes.values()):  # type: ignore[attr-defined]
+    assert pipeline.pool is not None and pipeline.pool.executor is not None
+    for process in list(pipeline.pool.executor._processes.values()):  # type: ignore[attr-defined]
         process.kill()
         process.join()
     url, body = article(4)

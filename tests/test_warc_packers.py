@@ -134,8 +134,8 @@ def archived(path: Path, request: Request) -> bytes:
 def test_a_killed_packer_loses_no_record(crawler: Crawler) -> None:
     middleware = build_from_crawler(WarcMiddleware, crawler)
     first, _ = fetch(middleware, 1, 2 * PROCESS_BYTES)
-    assert middleware.packers is not None and middleware.packers.pool is not None
-    for process in list(middleware.packers.pool._processes.values()):  # type: ignore[attr-defined]
+    assert middleware.packers is not None and middleware.packers.pool.executor is not None
+    for process in list(middleware.packers.pool.executor._processes.values()):  # type: ignore[attr-defined]
         process.kill()
         process.join()
     fetched = [fetch(middleware, n, 2 * PROCESS_BYTES) for n in (2, 3)]
