@@ -100,9 +100,10 @@ def whole_members(stream: BinaryIO) -> Iterator[tuple[int, int]]:
         yield offset, length
 
 
-def whole_records(stream: BinaryIO) -> Iterator[tuple[int, int, bytearray]]:
-    """:func:`whole_members`, with each member's record, inflated (its CRC checked)."""
-    position = 0
+def whole_records(stream: BinaryIO, start: int = 0) -> Iterator[tuple[int, int, bytearray]]:
+    """:func:`whole_members` from offset ``start`` on, with each member's record, inflated (its
+    CRC checked)."""
+    position = start
     while True:
         stream.seek(position)
         end = position

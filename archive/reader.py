@@ -48,9 +48,10 @@ def open_warc(path: str | os.PathLike[str]) -> BinaryIO:
 
 
 def iter_whole_records(
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str], start: int = 0
 ) -> Iterator[tuple[ArcWarcRecord, bytes, int, int]]:
-    """Yield ``(record, content, offset, length)`` for each whole record of ``path``.
+    """Yield ``(record, content, offset, length)`` for each whole record of ``path`` (of a
+    ``.warc.gz`` file, from offset ``start`` on: a record starts there).
 
     ``content`` is what follows the HTTP head (the whole block for other records).
     A damaged ``.warc.gz`` is read around the damage: each gzip member is checked
@@ -60,11 +61,13 @@ def iter_whole_records(
     its byte range.
     """
     if not str(path).endswith(".gz"):
+        if start:
+            raise ValueError(f"{path}: an uncompressed WARC file is read from its start")
         yield from _iter_plain_records(path)
         return
     with open(path, "rb") as stream:
-        expected = 0
-        for offset, length, data in whole_records(stream):
+        expected = start
+        for offset, length, data in whole_records(stream, start):
             if offset > expected:
                 _damaged(path, expected, offset)
             record = next(iter(ArchiveIterator(io.BytesIO(data))))

@@ -10,7 +10,9 @@ possibly in another process.
 from __future__ import annotations
 
 import io
+import logging
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -19,6 +21,9 @@ from warcio.recordloader import ArcWarcRecord
 
 from archive.cdxj import has_fresh_index, index_path
 from archive.members import complete_records
+from archive.reader import iter_whole_records
+
+logger = logging.getLogger(__name__)
 
 _READ = 4 << 10  # compressed bytes read at a time while looking for the end of the heads
 _INFLATE = 8 << 10  # bytes inflated at a time: heads are a few KB, payloads are not inflated
@@ -58,43 +63,58 @@ def _field(fields: str, name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def skim_records(warc: Path) -> list[Skimmed] | None:
-    """Every record of ``warc`` in file order, indexed ones with their heads only; ``None`` when
-    the file has no fresh index or does not match it (damage): read it whole then."""
+def skim_records(warc: Path) -> Iterator[Skimmed] | None:
+    """Every record of ``warc`` in file order, indexed ones with their heads only, read as they
+    are asked for; ``None`` when the file has no fresh index or one that does not fit it.
+
+    Where the file turns out not to match its index (damage), the rest of it is read whole
+    from the last record that matched, as :func:`~archive.reader.iter_whole_records` reads.
+    """
     spans = indexed_spans(warc)
     if spans is None:
         return None
-    records: list[Skimmed] = []
-    with warc.open("rb") as stream:
-        size = stream.seek(0, io.SEEK_END)
-        position = 0
-        for offset, length in spans:
-            if offset < position or offset + length > size:
-                return None
-            if not _read_gap(stream, position, offset, records):
-                return None
-            head = _head(stream, offset, length)
-            if head is None:
-                return None
-            records.append((head, None, offset, length))
-            position = offset + length
-        if not _read_gap(stream, position, size, records):
+    size = warc.stat().st_size
+    position = 0
+    for offset, length in spans:
+        if offset < position or offset + length > size:
             return None
-    return records
+        position = offset + length
+    return _skim(warc, spans, size)
 
 
-def _read_gap(stream: BinaryIO, start: int, end: int, records: list[Skimmed]) -> bool:
-    """Read the whole records between ``start`` and ``end``; False unless they fill it exactly."""
+def _skim(warc: Path, spans: list[tuple[int, int]], size: int) -> Iterator[Skimmed]:
+    position = 0
+    with warc.open("rb") as stream:
+        for offset, length in [*spans, (size, 0)]:
+            gap = _read_gap(stream, position, offset)
+            head = _head(stream, offset, length) if gap is not None and length else None
+            if gap is None or (length and head is None):
+                logger.warning(
+                    "%s does not match its index from offset %d on: read whole from there",
+                    warc,
+                    position,
+                )
+                yield from iter_whole_records(warc, position)
+                return
+            yield from gap
+            if head is not None:
+                yield head, None, offset, length
+            position = offset + length
+
+
+def _read_gap(stream: BinaryIO, start: int, end: int) -> list[Skimmed] | None:
+    """The whole records between ``start`` and ``end``; ``None`` unless they fill it exactly."""
     if start == end:
-        return True
+        return []
     stream.seek(start)
     gap = io.BytesIO(stream.read(end - start))
     covered = 0
+    records: list[Skimmed] = []
     for offset, length, data in complete_records(gap):
         record = next(iter(ArchiveIterator(io.BytesIO(data))))
         records.append((record, record.raw_stream.read(), start + offset, length))
         covered = offset + length
-    return covered == end - start
+    return records if covered == end - start else None
 
 
 def _head(stream: BinaryIO, offset: int, length: int) -> ArcWarcRecord | None:

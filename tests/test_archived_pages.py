@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
 import pytest
 
 from archive.capture import dechunk
-from archive.cdxj import index_warc
+from archive.cdxj import has_fresh_index, index_path, index_warc, write_index
 from archive.http import request_block, response_head
 from archive.pages import iter_pages
 from archive.writer import RecordLocation, WarcWriter
@@ -208,3 +209,57 @@ def test_4_kib_overwritten_in_the_middle_of_a_file_loses_only_the_records_under_
     assert (
         caplog.text.count(f"{damaged}: bytes ") == 2 * 3
     )  # each of the two readings names the three spans
+
+
+def _indexed_archive(folder: Path, pages: int) -> tuple[Path, list[RecordLocation]]:
+    """A finished ``.warc.gz`` of ``pages`` article responses with their requests, indexed."""
+    writer = WarcWriter(folder)
+    locations = []
+    for n in range(pages):
+        url = f"http://a.test/{n}"
+        body = ARTICLE + f"<p>Page {n}.</p>".encode()
+        response = writer.factory.response(
+            url, response_head(200, [("Content-Type", "text/html")], len(body)), body
+        )
+        request = writer.factory.request(url, request_block("GET", url, []), response)
+        locations.append(writer.write([response, request])[0])
+    writer.close()
+    warc = folder / writer.finished[0]
+    write_index(warc)
+    return warc, locations
+
+
+def test_a_walk_by_the_index_is_lazy_and_reads_whole_from_where_the_file_stops_matching(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    warc, locations = _indexed_archive(tmp_path, 40)
+    damaged = locations[25]
+    data = bytearray(warc.read_bytes())
+    data[damaged.offset + 20 : damaged.offset + 60] = bytes(
+        40
+    )  # same size: the index stays "fresh"
+    warc.write_bytes(bytes(data))
+    os.utime(index_path(warc))
+    assert has_fresh_index(warc)
+    walk = iter_pages([warc], payloads=False)
+    first = next(walk)
+    assert first.url == "http://a.test/0" and first.payload_at == (
+        str(warc),
+        locations[0].offset,
+        locations[0].length,
+    )
+    assert "does not match its index" not in caplog.text  # nothing past the first page read yet
+    rest = list(walk)
+    assert [page.url for page in [first, *rest]] == [
+        f"http://a.test/{n}" for n in range(40) if n != 25
+    ]  # only the damaged record is lost, none is read twice
+    assert all(page.payload_at is not None for page in rest[:24])  # by the index
+    assert all(page.payload_at is None and page.payload for page in rest[24:])  # read whole
+    assert (
+        f"{warc} does not match its index from offset {locations[24].offset + locations[24].length}"
+        in caplog.text
+    )
+    assert (
+        f"{warc}: bytes {damaged.offset}-{damaged.offset + damaged.length} hold no whole WARC record"
+        in caplog.text
+    )
