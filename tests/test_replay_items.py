@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from scrapy import Request
+import pytest
+from scrapy import Request, signals
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.http import Response
 from scrapy.utils.test import get_crawler
 
 from archive.context import CrawlContext
+from archive.http import request_block, response_head
 from archive.pages import ArchivedPage
+from archive.writer import WarcWriter
 from scraper.extensions.summary import SourceSummary
 from scraper.replay.spider import ReplaySpider
 from sitefixture.settings import project_settings
@@ -83,3 +87,33 @@ def test_archived_articles_become_numbered_items_or_are_filtered(tmp_path: Path)
     stats = spider.crawler.stats
     assert stats.get_value("news/a/filtered/truncated") == 1
     assert stats.get_value("replay/pages") == 2
+
+
+def test_start_ends_once_the_pipelines_are_through_with_its_items(tmp_path: Path) -> None:
+    # Scrapy notices that a spider without requests is done on its 5-second heartbeat
+    # unless start() ends after its items: it must not end before them either.
+    writer = WarcWriter(tmp_path)
+    for path in ("one", "two"):
+        url = f"https://a.example/2026/{path}"
+        body = b"<html><body><p>Story</p></body></html>"
+        response = writer.factory.response(url, response_head(200, HTML, len(body)), body)
+        writer.write(
+            [response, writer.factory.request(url, request_block("GET", url, []), response)]
+        )
+    writer.close()
+    spider = replay_spider(tmp_path)
+    send = spider.crawler.signals.send_catch_log
+
+    async def walk() -> None:
+        start = spider.start()
+        items = [await anext(start), await anext(start)]
+        end = asyncio.ensure_future(anext(start))
+        await asyncio.sleep(0.05)
+        send(signals.item_scraped, item=items[0], response=None, spider=spider)
+        await asyncio.sleep(0.05)
+        assert not end.done()  # one item still in the pipelines
+        send(signals.item_dropped, item=items[1], response=None, spider=spider, exception=None)
+        with pytest.raises(StopAsyncIteration):
+            await asyncio.wait_for(end, 5)
+
+    asyncio.run(walk())

@@ -11,12 +11,13 @@ where its payload is, and the extraction worker reads, decodes and checks it
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.http import Response
 
@@ -72,13 +73,22 @@ class ReplaySpider(Spider):
         self.source_names = source
         self.sources = Sources()
         self.decoder: HttpCompressionMiddleware | None = None
+        self.items_out = 0  # items yielded that the pipelines have not finished with
+        self.items_done = asyncio.Event()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReplaySpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.sources = Sources.from_crawler(crawler, spider.source_names)
         spider.articles = ArticleItems(crawler)
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(spider.item_finished, signal=signal)
         return spider
+
+    def item_finished(self) -> None:
+        self.items_out -= 1
+        if self.items_out == 0:
+            self.items_done.set()
 
     async def start(self) -> AsyncIterator[PageItem]:
         self.decoder = HttpCompressionMiddleware.from_crawler(self.crawler)
@@ -88,6 +98,8 @@ class ReplaySpider(Spider):
             read = number
             item = self.item_for(page)
             if item is not None:
+                self.items_out += 1
+                self.items_done.clear()
                 yield item
             if number % PROGRESS_EVERY == 0:
                 logger.info(
@@ -103,6 +115,10 @@ class ReplaySpider(Spider):
             self._sent(),
             self.crawler.stats.get_value("replay/pages_read_by_workers", 0),
         )
+        # Scrapy looks for the end of a spider with no requests on a 5-second heartbeat;
+        # ending start() once the last item is through lets it close the spider at once.
+        if self.items_out:
+            await self.items_done.wait()
 
     def _sent(self) -> int:
         return self.crawler.stats.get_value("replay/pages", 0)
