@@ -7,7 +7,6 @@ wget (chunked bodies kept with their ``Transfer-Encoding``).
 from __future__ import annotations
 
 import gzip
-import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 
 from archive.context import CrawlContext
-from archive.reader import open_warc
+from archive.reader import open_warc, parse_record
 
 
 @dataclass
@@ -103,7 +102,7 @@ def read_response(path: str | os.PathLike[str], offset: int, length: int) -> Arc
         stream.seek(offset)
         member = stream.read(length)
     data = _inflate(member)
-    record = next(iter(ArchiveIterator(io.BytesIO(data))))
+    record = parse_record(data)
     if record.rec_type != "response" or record.http_headers is None:
         raise ValueError(f"{path} at offset {offset}: a {record.rec_type} record, not a response")
     return archived_page(record, Path(path), record.raw_stream.read(), offset, length)

@@ -16,12 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 
 from archive.cdxj import has_fresh_index, index_path
 from archive.members import complete_records
-from archive.reader import iter_whole_records
+from archive.reader import iter_whole_records, parse_record
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +110,7 @@ def _read_gap(stream: BinaryIO, start: int, end: int) -> list[Skimmed] | None:
     covered = 0
     records: list[Skimmed] = []
     for offset, length, data in complete_records(gap):
-        record = next(iter(ArchiveIterator(io.BytesIO(data))))
+        record = parse_record(data)
         records.append((record, record.raw_stream.read(), start + offset, length))
         covered = offset + length
     return records if covered == end - start else None
@@ -143,6 +142,6 @@ def _head(stream: BinaryIO, offset: int, length: int) -> ArcWarcRecord | None:
     if not out.startswith(b"WARC/"):
         return None
     try:
-        return next(iter(ArchiveIterator(io.BytesIO(bytes(out)))))
+        return parse_record(out)
     except Exception:  # noqa: BLE001 - heads warcio cannot parse: the caller reads the file whole
         return None

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import os
 import random
 from pathlib import Path
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
 
 from archive.capture import dechunk
 from archive.cdxj import has_fresh_index, index_path, index_warc, write_index
 from archive.http import request_block, response_head
 from archive.pages import iter_pages
+from archive.reader import parse_record
 from archive.writer import RecordLocation, WarcWriter
 
 ARTICLE = (
@@ -263,3 +267,37 @@ def test_a_walk_by_the_index_is_lazy_and_reads_whole_from_where_the_file_stops_m
         f"{warc}: bytes {damaged.offset}-{damaged.offset + damaged.length} hold no whole WARC record"
         in caplog.text
     )
+
+
+def _parsed(record: ArcWarcRecord) -> tuple[object, ...]:
+    http = record.http_headers
+    return (
+        record.format,
+        record.rec_type,
+        record.rec_headers.protocol,
+        record.rec_headers.headers,
+        None if http is None else (http.protocol, http.statusline, http.headers),
+        record.content_type,
+        record.length,
+        record.raw_stream.read(),
+    )
+
+
+def test_parse_record_reads_a_record_as_warcios_iterator_does() -> None:
+    records = [
+        record("request", "http://a.test/x", b"GET /x HTTP/1.1\r\nHost: a.test\r\n\r\n", "1"),
+        record(
+            "response",
+            "http://a.test/x",
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Folded: one\r\n two\r\n"
+            b"X-Caf\xc3\xa9: cr\xe8me\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked(ARTICLE),
+            "2",
+        ),
+        record("response", "http://a.test/bare", b"HTTP/1.1 200\r\n\r\n" + ARTICLE, "3"),
+        record("revisit", "http://a.test/empty", b"", "4", WARC_Refers_To="<urn:uuid:3>"),
+        record("warcinfo", "", b"software: test\r\n", "5"),
+        record("metadata", "dns:a.test", b"a.test. 60 IN A 127.0.0.1\r\n", "6"),
+    ]
+    for data in records:
+        expected = next(iter(ArchiveIterator(io.BytesIO(data))))
+        assert _parsed(parse_record(data)) == _parsed(expected)
