@@ -89,11 +89,9 @@ def test_archived_articles_become_numbered_items_or_are_filtered(tmp_path: Path)
     assert stats.get_value("replay/pages") == 2
 
 
-def test_start_ends_once_the_pipelines_are_through_with_its_items(tmp_path: Path) -> None:
-    # Scrapy notices that a spider without requests is done on its 5-second heartbeat
-    # unless start() ends after its items: it must not end before them either.
-    writer = WarcWriter(tmp_path)
-    for path in ("one", "two"):
+def _archive_of(folder: Path, paths: list[str]) -> None:
+    writer = WarcWriter(folder)
+    for path in paths:
         url = f"https://a.example/2026/{path}"
         body = b"<html><body><p>Story</p></body></html>"
         response = writer.factory.response(url, response_head(200, HTML, len(body)), body)
@@ -101,6 +99,12 @@ def test_start_ends_once_the_pipelines_are_through_with_its_items(tmp_path: Path
             [response, writer.factory.request(url, request_block("GET", url, []), response)]
         )
     writer.close()
+
+
+def test_start_ends_once_the_pipelines_are_through_with_its_items(tmp_path: Path) -> None:
+    # Scrapy notices that a spider without requests is done on its 5-second heartbeat
+    # unless start() ends after its items: it must not end before them either.
+    _archive_of(tmp_path, ["one", "two"])
     spider = replay_spider(tmp_path)
     send = spider.crawler.signals.send_catch_log
 
@@ -115,5 +119,24 @@ def test_start_ends_once_the_pipelines_are_through_with_its_items(tmp_path: Path
         send(signals.item_dropped, item=items[1], response=None, spider=spider, exception=None)
         with pytest.raises(StopAsyncIteration):
             await asyncio.wait_for(end, 5)
+
+    asyncio.run(walk())
+
+
+def test_start_reads_on_only_while_the_pipelines_have_room(tmp_path: Path) -> None:
+    _archive_of(tmp_path, ["one", "two", "three"])
+    spider = replay_spider(tmp_path)
+    spider.in_flight.limit = 2
+    send = spider.crawler.signals.send_catch_log
+
+    async def walk() -> None:
+        start = spider.start()
+        first, second = await anext(start), await anext(start)
+        third = asyncio.ensure_future(anext(start))
+        await asyncio.sleep(0.05)
+        assert not third.done()  # two items on their way: the archive is not read further
+        send(signals.item_error, item=second, response=None, spider=spider, failure=None)
+        assert (await asyncio.wait_for(third, 5)).url == "https://a.example/2026/three"
+        assert first.url == "https://a.example/2026/one"
 
     asyncio.run(walk())

@@ -6,12 +6,12 @@ response of the WARC files is made a :class:`PageItem` by the same
 and store it. Responses are decoded by Scrapy's own HttpCompressionMiddleware. A WARC
 file with a fresh CDXJ index is walked by it, payloads unread: each item then carries
 where its payload is, and the extraction worker reads, decodes and checks it
-(:mod:`scraper.fromarchive`), so the pool's processes share that work.
+(:mod:`scraper.fromarchive`), so the pool's processes share that work. The archive
+is read only as fast as the pipelines take its items, so memory does not grow with it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -37,6 +37,7 @@ from scraper.extensions.report import ReportExtension
 from scraper.extensions.summary import count_response
 from scraper.fromarchive import ArchivedBody
 from scraper.items import PageItem
+from scraper.replay.inflight import ItemsInFlight
 from scraper.sources import Source
 
 if TYPE_CHECKING:
@@ -46,6 +47,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 1000  # log a progress line after this many archived responses
+# Items on their way through the pipelines, per extraction process, before the archive is
+# read further: enough to keep the workers fed while the corpus waits for a slow page
+# (it is written in archive order), few enough that memory does not grow with the archive.
+IN_FLIGHT_PER_PROCESS = 64
 
 
 #: Downloader middlewares of a live fetch that have nothing to do on pages read from the archive.
@@ -73,22 +78,18 @@ class ReplaySpider(Spider):
         self.source_names = source
         self.sources = Sources()
         self.decoder: HttpCompressionMiddleware | None = None
-        self.items_out = 0  # items yielded that the pipelines have not finished with
-        self.items_done = asyncio.Event()
+        self.in_flight = ItemsInFlight(IN_FLIGHT_PER_PROCESS)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReplaySpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.sources = Sources.from_crawler(crawler, spider.source_names)
         spider.articles = ArticleItems(crawler)
+        processes = max(1, crawler.settings.getint("EXTRACTION_PROCESSES"))
+        spider.in_flight = ItemsInFlight(IN_FLIGHT_PER_PROCESS * processes)
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
-            crawler.signals.connect(spider.item_finished, signal=signal)
+            crawler.signals.connect(spider.in_flight.finished, signal=signal)
         return spider
-
-    def item_finished(self) -> None:
-        self.items_out -= 1
-        if self.items_out == 0:
-            self.items_done.set()
 
     async def start(self) -> AsyncIterator[PageItem]:
         self.decoder = HttpCompressionMiddleware.from_crawler(self.crawler)
@@ -98,8 +99,8 @@ class ReplaySpider(Spider):
             read = number
             item = self.item_for(page)
             if item is not None:
-                self.items_out += 1
-                self.items_done.clear()
+                await self.in_flight.room()
+                self.in_flight.taken()
                 yield item
             if number % PROGRESS_EVERY == 0:
                 logger.info(
@@ -117,8 +118,7 @@ class ReplaySpider(Spider):
         )
         # Scrapy looks for the end of a spider with no requests on a 5-second heartbeat;
         # ending start() once the last item is through lets it close the spider at once.
-        if self.items_out:
-            await self.items_done.wait()
+        await self.in_flight.drained()
 
     def _sent(self) -> int:
         return self.crawler.stats.get_value("replay/pages", 0)
