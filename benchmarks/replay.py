@@ -11,11 +11,13 @@ the replayed corpus is the live one byte for byte.
 
 ``--crawled WORKDIR`` takes a crawl left by ``benchmarks.crawl --workdir``
 (``WORKDIR/sources.toml``, ``WORKDIR/data/archive``; e.g. ``--copies 10`` gives
-2,580 article pages) and compares, interleaved over ``--rounds``: ``scrapy
-replay`` walking the CDXJ indexes (payloads read by the extraction workers),
-``scrapy replay`` of a copy of the archive without indexes (payloads read by
-the crawl process, as before), and our extraction limit (``extract_article``
-from disk, one process per core).
+2,580 article pages) and compares, interleaved over ``--rounds``, the ``--ways``
+(default all): ``index``, ``scrapy replay`` walking the CDXJ indexes (payloads
+read by the extraction workers); ``whole``, ``scrapy replay`` of a copy of the
+archive without indexes (payloads read by the crawl process); ``crawl``,
+``scrapy crawl news`` from the archive (``REPLAY_ARCHIVE``); and our extraction
+limit (``extract_article`` from disk, one process per core) with each one's
+ratio to it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import shutil
 import tempfile
 import time
 import zlib
+from collections import Counter
 from pathlib import Path
 
 from archive.pages import iter_pages
@@ -41,6 +44,11 @@ from sitefixture.scrapyrun import crawl, run_scrapy, scrapy_command
 def corpus_bytes(directory: Path) -> dict[str, bytes]:
     """Every file of a corpus, manifest included, by name."""
     return {path.name: path.read_bytes() for path in sorted(directory.iterdir()) if path.is_file()}
+
+
+def article_texts(directory: Path) -> list[bytes]:
+    """The article texts of a corpus, without the names its numbering gave them."""
+    return [path.read_bytes() for path in directory.glob("*.txt")]
 
 
 def archived_articles(archive: Path) -> list[tuple[str, bytes]]:
@@ -86,41 +94,86 @@ def write_articles(articles: list[tuple[str, bytes]], folder: Path) -> list[tupl
     return files
 
 
-def compare_paths(crawled: Path, rounds: int) -> None:
-    """Replay by the indexes against replay reading whole, and our limit, interleaved."""
+WAYS = {
+    "index": "scrapy replay, by the index",
+    "whole": "scrapy replay, read whole",
+    "crawl": "crawl from the archive",
+}
+
+
+def _command(way: str, crawled: Path, work: Path, number: int) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of one ``way`` of rebuilding the corpus, into ``work``."""
+    data = work / f"data-{number}-{way}"
+    settings = {"SOURCES_FILE": str(crawled / "sources.toml"), "DATA_DIR": str(data)}
+    if way == "crawl":
+        # As benchmarks.crawl crawled it: every page, however many copies.
+        settings |= {
+            "REPLAY_ARCHIVE": str(crawled / "data" / "archive"),
+            "CONCURRENT_REQUESTS": "16",
+            "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+            "ARTICLES_MAX_PER_RUN": "0",
+        }
+        return scrapy_command(["crawl", "news"], settings)
+    archive = crawled / "data" / "archive" if way == "index" else work / "archive-unindexed"
+    return scrapy_command(
+        ["replay", "--archive", str(archive), "--corpus", str(data / "corpus")], settings
+    )
+
+
+def compare_paths(crawled: Path, rounds: int, ways: list[str]) -> None:
+    """The ``ways`` of rebuilding the corpus against our limit, interleaved over ``rounds``."""
     archive = crawled / "data" / "archive"
     articles = archived_articles(archive)
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        unindexed = work / "archive-unindexed"
-        unindexed.mkdir()
-        for warc in archive_files(archive):
-            shutil.copyfile(warc, unindexed / warc.name)
+        if "whole" in ways:
+            unindexed = work / "archive-unindexed"
+            unindexed.mkdir()
+            for warc in archive_files(archive):
+                shutil.copyfile(warc, unindexed / warc.name)
         files = write_articles(articles, work / "files")
         print(f"{len(articles)} article pages in {len(archive_files(archive))} WARC files")
         for number in range(rounds):
-            for label, folder in (("by the index", archive), ("read whole", unindexed)):
-                corpus = work / f"corpus-{number}-{label.replace(' ', '-')}"
-                command, env = scrapy_command(
-                    ["replay", "--archive", str(folder), "--corpus", str(corpus)],
-                    {"SOURCES_FILE": str(crawled / "sources.toml"), "DATA_DIR": str(work)},
-                )
+            rates = {}
+            for way in ways:
+                command, env = _command(way, crawled, work, number)
                 done = measure(command, crawled, env)
                 if done.returncode:
-                    raise SystemExit(f"replay failed:\n{done.output[-3000:]}")
-                print(timed(f"scrapy replay, {label}", len(articles), done.seconds))
+                    raise SystemExit(f"{WAYS[way]} failed:\n{done.output[-3000:]}")
+                rates[way] = len(articles) / done.seconds
+                print(
+                    timed(WAYS[way], len(articles), done.seconds),
+                    f"peak PSS {done.peak_rss / 2**20:.0f} MiB",
+                )
                 main, others = (1000 * seconds / len(articles) for seconds in done.crawl_threads)
                 print(
-                    f"  CPU per article page: {done.cpu_per(len(articles))}; of the replay "
-                    f"process: main thread {main:.2f} ms, other threads {others:.2f} ms"
+                    f"  CPU per article page: {done.cpu_per(len(articles))}; of its main process: "
+                    f"main thread {main:.2f} ms, other threads {others:.2f} ms"
                 )
             limit = own_limit(files)
             print(
-                f"our extraction limit (extract_article from disk, every core): {limit:6.1f} pages/s"
+                f"our extraction limit (extract_article from disk, every core): {limit:6.1f} pages/s; "
+                + ", ".join(f"{way} / limit {rate / limit:.2f}" for way, rate in rates.items())
             )
-        corpora = sorted(path for path in work.iterdir() if path.name.startswith("corpus-"))
-        same = all(corpus_bytes(path) == corpus_bytes(corpora[0]) for path in corpora)
-        print(f"identity: all {len(corpora)} replayed corpora {'identical' if same else 'DIFFER'}")
+        replayed = sorted(work.glob("data-*-index/corpus")) + sorted(
+            work.glob("data-*-whole/corpus")
+        )
+        if replayed:
+            same = all(corpus_bytes(path) == corpus_bytes(replayed[0]) for path in replayed)
+            print(
+                f"identity: all {len(replayed)} replayed corpora {'identical' if same else 'DIFFER'}"
+            )
+        crawled_again = sorted(work.glob("data-*-crawl/corpus"))
+        if crawled_again:
+            # A crawl numbers its articles in the order they arrive: compare the texts.
+            texts = [Counter(article_texts(path)) for path in replayed[:1] + crawled_again]
+            for path, found in zip(replayed[:1] + crawled_again, texts, strict=True):
+                apart = (found - texts[0]).total() + (texts[0] - found).total()
+                print(
+                    f"texts: {path.parent.name}: {found.total()} articles, {apart} not in both "
+                    f"it and {replayed[0].parent.name if replayed else crawled_again[0].parent.name}"
+                    " (a crawl meets the near-duplicates of a page in another order)"
+                )
 
 
 def main() -> None:
@@ -129,11 +182,20 @@ def main() -> None:
     parser.add_argument("--crawled", type=Path, help="a crawl left by benchmarks.crawl --workdir")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of --crawled (default 2)")
     parser.add_argument(
+        "--ways",
+        default=",".join(WAYS),
+        help=f"ways of --crawled to measure, of {', '.join(WAYS)} (default all)",
+    )
+    parser.add_argument(
         "--workdir", type=Path, help="keep the data here (default: a temporary folder)"
     )
     args = parser.parse_args()
     if args.crawled:
-        compare_paths(args.crawled, args.rounds)
+        ways = args.ways.split(",")
+        unknown = sorted(set(ways) - set(WAYS))
+        if unknown:
+            parser.error(f"--ways: unknown {', '.join(unknown)}; known: {', '.join(WAYS)}")
+        compare_paths(args.crawled, args.rounds, ways)
         return
     if args.pages is None:
         parser.error("one of --pages and --crawled is required")
