@@ -13,7 +13,9 @@ import logging
 import os
 from pathlib import Path
 
-from archive.capture import ArchivedPage, read_capture
+from warcio.statusandheaders import StatusAndHeadersParserException
+
+from archive.capture import ArchivedPage, read_capture, read_response
 from archive.cdxj import (
     INDEX_FOLDER,
     IndexEntry,
@@ -24,7 +26,7 @@ from archive.cdxj import (
     url_key,
 )
 from archive.mergedindex import MERGE_ABOVE, MERGED_NAME, split
-from archive.reader import archive_files
+from archive.reader import UNREADABLE, archive_files
 from archive.revisits import RevisitTarget, index_originals, resolve
 
 logger = logging.getLogger(__name__)
@@ -85,9 +87,15 @@ class CaptureIndex:
         return None
 
     def _read(self, entry: IndexEntry) -> ArchivedPage | None:
-        page, headers = read_capture(
-            self.directory / entry.fields["filename"], int(entry.fields["offset"])
-        )
+        path = self.directory / entry.fields["filename"]
+        offset = int(entry.fields["offset"])
+        length = int(entry.fields.get("length") or 0)
+        if not entry.is_revisit and length and path.name.endswith(".gz"):
+            try:
+                return read_response(path, offset, length)  # its member read and inflated at once
+            except (*UNREADABLE, ValueError, OSError, StatusAndHeadersParserException):
+                pass  # a length that does not fit the file: the record is read by itself below
+        page, headers = read_capture(path, offset)
         if not entry.is_revisit:
             return page
         original = resolve(page, RevisitTarget.of(headers), self)

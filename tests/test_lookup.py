@@ -291,3 +291,21 @@ def test_processes_opening_an_archive_at_once_merge_its_indexes_once(tmp_path: P
         assert worker.wait(120) == 0
     assert all(output.endswith("200\n") for output in outputs), outputs
     assert sum(output.count("Merged 40 index files") for output in outputs) == 1
+
+
+def test_a_capture_is_read_whatever_length_its_index_line_gives(tmp_path: Path) -> None:
+    def write(writer: WarcWriter) -> None:
+        response(writer, "http://example.com/a", b"first")
+        response(writer, "http://example.com/b", b"other")
+
+    archive_of(tmp_path, write).close()
+    [index] = (tmp_path / cdxj.INDEX_FOLDER).glob("*.cdxj")
+    lines = index.read_text().splitlines()
+    for wrong in ('"length": "7"', '"length": "999999"'):
+        index.write_text(
+            "\n".join(line.replace('"length": "', wrong + ', "was": "') for line in lines) + "\n"
+        )
+        found = CaptureIndex(tmp_path)
+        assert found.page("http://example.com/a").payload == b"first"
+        assert found.page("http://example.com/b").payload == b"other"
+        found.close()
