@@ -164,16 +164,15 @@ def compare_paths(crawled: Path, rounds: int, ways: list[str]) -> None:
                 f"identity: all {len(replayed)} replayed corpora {'identical' if same else 'DIFFER'}"
             )
         crawled_again = sorted(work.glob("data-*-crawl/corpus"))
-        if crawled_again:
+        reference = (replayed + crawled_again)[:1]
+        for path in crawled_again if replayed else crawled_again[1:]:
             # A crawl numbers its articles in the order they arrive: compare the texts.
-            texts = [Counter(article_texts(path)) for path in replayed[:1] + crawled_again]
-            for path, found in zip(replayed[:1] + crawled_again, texts, strict=True):
-                apart = (found - texts[0]).total() + (texts[0] - found).total()
-                print(
-                    f"texts: {path.parent.name}: {found.total()} articles, {apart} not in both "
-                    f"it and {replayed[0].parent.name if replayed else crawled_again[0].parent.name}"
-                    " (a crawl meets the near-duplicates of a page in another order)"
-                )
+            found, expected = Counter(article_texts(path)), Counter(article_texts(reference[0]))
+            apart = (found - expected).total() + (expected - found).total()
+            print(
+                f"texts: {path.parent.name}: {found.total()} articles, {apart} in only one of it "
+                f"and {reference[0].parent.name}"
+            )
 
 
 def main() -> None:
