@@ -82,6 +82,7 @@ def skim_records(warc: Path) -> Iterator[Skimmed] | None:
 
 
 def _skim(warc: Path, spans: list[tuple[int, int]], size: int) -> Iterator[Skimmed]:
+    """The walk of :func:`skim_records`, record by record."""
     position = 0
     with warc.open("rb") as stream:
         for offset, length in [*spans, (size, 0)]:
