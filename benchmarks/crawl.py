@@ -9,8 +9,8 @@ from nginx (Debian's package, when installed; else the Python fixture server),
 and prints, all from the same run: our full crawl (discovery, fetch, WARC,
 extraction, corpus; politeness delays off) with pages/s, CPU seconds, the CPU
 milliseconds per article page of the crawl process, the fork server, the
-extraction workers and any WARC packers, and the peak memory of its process tree (PSS: shared pages
-counted once); two limits over the same pages read from disk, one process per
+extraction workers and any WARC packers, the cores its process tree kept busy in each tenth of
+the run, and the peak memory of that tree (PSS: shared pages counted once); two limits over the same pages read from disk, one process per
 core: plain ``trafilatura.extract(html, url=url)`` and our own
 ``extract_article``; the peers on the same site (``trafilatura -i
 URLS --parallel N`` with its sleep and SSRF protection off, and ``wget
@@ -129,6 +129,12 @@ def run_size(
         main, others = (1000 * seconds / len(pages) for seconds in ours.crawl_threads)
         print(
             f"ours: of the crawl process: main thread {main:.1f} ms, other threads {others:.1f} ms"
+        )
+        idle = 1 - ours.cpu_seconds / (ours.seconds * cores)
+        print(
+            f"ours: cores busy in each tenth of the run (of {cores}): "
+            + " ".join(f"{busy:.2f}" for busy in ours.cores_busy())
+            + f"; idle {100 * idle:.0f}% of the cores' time"
         )
         if args.peers:
             cli = trafilatura_cli(
