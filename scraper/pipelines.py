@@ -58,6 +58,7 @@ class ExtractionPipeline:
 
     def open_spider(self, spider: Spider | None = None) -> None:
         self.pool = RenewingPool(self.processes, EXTRACTION, renewed=self._renewed)
+        self.pool.start()
 
     def close_spider(self, spider: Spider | None = None) -> None:
         if self.pool is not None:

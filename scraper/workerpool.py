@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -30,6 +31,13 @@ def worker_pool(processes: int, name: str = EXTRACTION) -> ProcessPoolExecutor:
     )
 
 
+def _spawn_workers(executor: ProcessPoolExecutor, processes: int) -> None:
+    """Have ``executor`` start its workers: it starts one for each task no idle worker takes."""
+    with contextlib.suppress(Exception):  # a pool that cannot start fails the first task alike
+        for _ in range(processes):
+            executor.submit(int)
+
+
 def discard(broken: ProcessPoolExecutor) -> None:
     """Shut down a pool one of whose workers died, and kill the others."""
     # The broken pool's manager thread stops its workers with SIGTERM, which they ignore,
@@ -42,8 +50,9 @@ def discard(broken: ProcessPoolExecutor) -> None:
 
 
 class RenewingPool:
-    """``processes`` workers called ``name``, started by the first task. A worker that dies
-    breaks the pool: it is discarded (``renewed`` is told), and the next task starts a new one."""
+    """``processes`` workers called ``name``, started by :meth:`start` or else the first task.
+    A worker that dies breaks the pool: it is discarded (``renewed`` is told), and the next
+    task starts a new one."""
 
     def __init__(
         self, processes: int, name: str = EXTRACTION, renewed: Callable[[], None] = lambda: None
@@ -53,12 +62,32 @@ class RenewingPool:
         self.renewed = renewed
         self.executor: ProcessPoolExecutor | None = None
         self.closed = False
+        self._spawning: asyncio.Future[None] | None = None
+
+    def start(self) -> None:
+        """Start the workers now, from a thread, instead of with the first task.
+
+        The fork server loads the extraction libraries (a second of CPU) while the crawl
+        starts up and discovers; the first task's ``submit`` waited for that load, and the
+        reactor with it. Outside a running event loop the first task starts them, as before.
+        """
+        if self.closed or self.executor is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self.executor = worker_pool(self.processes, self.name)
+        self._spawning = loop.run_in_executor(None, _spawn_workers, self.executor, self.processes)
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """``function(*args)`` in a worker; :class:`BrokenProcessPool` when a worker died under
         it or another (the broken pool discarded by then), ``RuntimeError`` once shut down."""
         if self.closed:
             raise RuntimeError(f"the {self.name} pool is shut down")
+        if self._spawning is not None:
+            await self._spawning
+            self._spawning = None
         if self.executor is None:
             self.executor = worker_pool(self.processes, self.name)
         executor = self.executor

@@ -60,15 +60,19 @@ def in_session(session: int) -> dict[int, str]:
     return {pid: _cmdline(pid) for pid, fields in _living().items() if int(fields[3]) == session}
 
 
-def extraction_workers(crawl: int) -> list[int]:
-    """The extraction pool's workers of crawl process ``crawl``: the children of its fork server."""
-    living = _living()
-    servers = {
+def fork_servers(crawl: int) -> set[int]:
+    """The fork servers crawl process ``crawl`` started (the extraction pool's comes from one)."""
+    return {
         pid
-        for pid, fields in living.items()
+        for pid, fields in _living().items()
         if int(fields[1]) == crawl and "forkserver" in _cmdline(pid)
     }
-    return sorted(pid for pid, fields in living.items() if int(fields[1]) in servers)
+
+
+def extraction_workers(crawl: int) -> list[int]:
+    """The extraction pool's workers of crawl process ``crawl``: the children of its fork server."""
+    servers = fork_servers(crawl)
+    return sorted(pid for pid, fields in _living().items() if int(fields[1]) in servers)
 
 
 def wait_for_pool(process: subprocess.Popen[str], timeout: float = 60) -> list[int]:

@@ -13,7 +13,7 @@ import pytest
 
 from corpus.urls import canonicalize
 from scraper import exitcodes
-from sitefixture.processes import in_session, wait_for_pool
+from sitefixture.processes import fork_servers, in_session, wait_for_pool
 from sitefixture.scrapyrun import CrawlResult, start_scrapy
 from tests.conftest import TEST_SETTINGS, ServedSite, crawl
 
@@ -48,6 +48,22 @@ def left_of(session: int, seconds: float) -> dict[int, str]:
 
 def expected_corpus(news_site: ServedSite) -> set[str]:
     return {canonicalize(news_site.url(path)) for path in news_site.site.corpus_paths}
+
+
+def test_the_fork_server_loads_the_extraction_libraries_before_the_first_article(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
+    process = start(tmp_path, news_site)
+    news_site.server.delay = 2.0  # the first article is asked for after 4 s, answered after 6
+    deadline = time.monotonic() + 60
+    while not fork_servers(process.pid) and process.poll() is None:
+        assert time.monotonic() < deadline, "no fork server after 60 s"
+        time.sleep(0.05)
+    asked = set(news_site.server.paths())
+    os.killpg(process.pid, signal.SIGINT)
+    log, _ = process.communicate(timeout=120)
+    assert process.returncode == exitcodes.INTERRUPTED, log[-3000:]
+    assert not asked & set(news_site.site.corpus_paths), sorted(asked)
 
 
 def test_a_worker_killed_mid_crawl_is_replaced_and_every_article_lands(
