@@ -10,8 +10,9 @@ and prints, all from the same run: our full crawl (discovery, fetch, WARC,
 extraction, corpus; politeness delays off) with pages/s, CPU seconds, the CPU
 milliseconds per article page of the crawl process, the fork server, the
 extraction workers and any WARC packers, the cores its process tree kept busy in each tenth of
-the run, and the peak memory of that tree (PSS: shared pages counted once); two limits over the same pages read from disk, one process per
-core: plain ``trafilatura.extract(html, url=url)`` and our own
+the run, and the peak memory of that tree (PSS: shared pages counted once); two limits over
+the same pages read from disk, one process per core: plain
+``trafilatura.extract(html, url=url)`` and our own
 ``extract_article``; the peers on the same site (``trafilatura -i
 URLS --parallel N`` with its sleep and SSRF protection off, and ``wget
 --recursive --warc-file``), and the ratios. With one copy it also prints
