@@ -159,19 +159,23 @@ def compare_paths(crawled: Path, rounds: int, ways: list[str]) -> None:
             work.glob("data-*-whole/corpus")
         )
         if replayed:
-            same = all(corpus_bytes(path) == corpus_bytes(replayed[0]) for path in replayed)
+            first = corpus_bytes(replayed[0])
+            same = all(corpus_bytes(path) == first for path in replayed[1:])
             print(
                 f"identity: all {len(replayed)} replayed corpora {'identical' if same else 'DIFFER'}"
             )
         crawled_again = sorted(work.glob("data-*-crawl/corpus"))
-        reference = (replayed + crawled_again)[:1]
+        if not crawled_again:
+            return
+        reference = (replayed + crawled_again)[0]
+        expected = Counter(article_texts(reference))
         for path in crawled_again if replayed else crawled_again[1:]:
             # A crawl numbers its articles in the order they arrive: compare the texts.
-            found, expected = Counter(article_texts(path)), Counter(article_texts(reference[0]))
+            found = Counter(article_texts(path))
             apart = (found - expected).total() + (expected - found).total()
             print(
                 f"texts: {path.parent.name}: {found.total()} articles, {apart} in only one of it "
-                f"and {reference[0].parent.name}"
+                f"and {reference.parent.name}"
             )
 
 
