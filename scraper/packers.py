@@ -21,7 +21,7 @@ class Packers:
     """``processes`` workers that digest and compress the records of an exchange.
 
     The body goes to a worker once (a pipe write) instead of through two SHA-1 passes and
-    the gzip here. The pool starts with its first exchange. A worker that dies breaks the
+    the gzip here. The pool starts with :meth:`start` (else its first exchange). A worker that dies breaks the
     pool: a new one is started and :meth:`pack` answers None for every exchange the old
     one held, for the caller to pack itself: nothing is lost.
     """
@@ -31,6 +31,10 @@ class Packers:
         self.level = level
         self.stats = stats
         self.pool = RenewingPool(processes, WARC_PACKING, renewed=self._renewed)
+
+    def start(self) -> None:
+        """Start the workers now, off the reactor, so the first big response does not wait."""
+        self.pool.start()
 
     async def pack(self, exchange: Exchange, warcinfo_id: str) -> Packed | None:
         """The records of ``exchange`` packed for the file of ``warcinfo_id``, or None when

@@ -70,9 +70,22 @@ def fork_servers(crawl: int) -> set[int]:
 
 
 def extraction_workers(crawl: int) -> list[int]:
-    """The extraction pool's workers of crawl process ``crawl``: the children of its fork server."""
+    """The pool workers of crawl process ``crawl``: the children of its fork server (the
+    extraction pool's, and the WARC packers' when ``WARC_PROCESSES`` starts them)."""
     servers = fork_servers(crawl)
     return sorted(pid for pid, fields in _living().items() if int(fields[1]) in servers)
+
+
+def workers_named(crawl: int, name: str) -> list[int]:
+    """The pool workers of crawl process ``crawl`` that named themselves ``name`` (``comm``)."""
+    found = []
+    for pid in extraction_workers(crawl):
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() == name:
+                found.append(pid)
+        except OSError:
+            continue
+    return found
 
 
 def wait_for_pool(process: subprocess.Popen[str], timeout: float = 60) -> list[int]:

@@ -13,12 +13,13 @@ import pytest
 
 from corpus.urls import canonicalize
 from scraper import exitcodes
-from sitefixture.processes import fork_servers, in_session, wait_for_pool
+from scraper.workerpool import WARC_PACKING
+from sitefixture.processes import fork_servers, in_session, wait_for_pool, workers_named
 from sitefixture.scrapyrun import CrawlResult, start_scrapy
 from tests.conftest import TEST_SETTINGS, ServedSite, crawl
 
 
-def start(workdir: Path, news_site: ServedSite) -> subprocess.Popen[str]:
+def start(workdir: Path, news_site: ServedSite, **more: str) -> subprocess.Popen[str]:
     """Start a slow crawl of the news site in its own session (its pid is the session's id)."""
     news_site.server.delay = 0.15
     workdir.mkdir(parents=True, exist_ok=True)
@@ -28,6 +29,7 @@ def start(workdir: Path, news_site: ServedSite) -> subprocess.Popen[str]:
         "SOURCES_FILE": str(workdir / "sources.toml"),
         "DATA_DIR": str(workdir / "data"),
         "CONCURRENT_REQUESTS": "2",
+        **more,
     }
     return start_scrapy(["crawl", "news"], workdir, settings)
 
@@ -58,6 +60,22 @@ def test_the_fork_server_loads_the_extraction_libraries_before_the_first_article
     deadline = time.monotonic() + 60
     while not fork_servers(process.pid) and process.poll() is None:
         assert time.monotonic() < deadline, "no fork server after 60 s"
+        time.sleep(0.05)
+    asked = set(news_site.server.paths())
+    os.killpg(process.pid, signal.SIGINT)
+    log, _ = process.communicate(timeout=120)
+    assert process.returncode == exitcodes.INTERRUPTED, log[-3000:]
+    assert not asked & set(news_site.site.corpus_paths), sorted(asked)
+
+
+def test_the_warc_packers_start_with_the_spider_not_with_the_first_big_response(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
+    process = start(tmp_path, news_site, WARC_PROCESSES="1")
+    news_site.server.delay = 2.0  # the first article is asked for after 4 s, answered after 6
+    deadline = time.monotonic() + 60
+    while not workers_named(process.pid, WARC_PACKING) and process.poll() is None:
+        assert time.monotonic() < deadline, "no WARC packer after 60 s"
         time.sleep(0.05)
     asked = set(news_site.server.paths())
     os.killpg(process.pid, signal.SIGINT)

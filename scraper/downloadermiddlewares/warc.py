@@ -155,6 +155,8 @@ class WarcMiddleware:
     def spider_opened(self) -> None:
         if self.crawler.settings.getbool("WARC_PACK_WITH_EXTRACTION"):
             self.extraction = self.crawler.get_item_pipeline(ExtractionPipeline)
+        if self.packers is not None:
+            self.packers.start()
         for path in repair_open_files(self.writer.directory):
             self.stats.inc_value("warc/repaired_files")
             logger.warning("Recovered WARC file left by an earlier crash: %s", path)
