@@ -1,7 +1,7 @@
 """Extraction quality and speed: ours against plain trafilatura on two page sets.
 
     python -m benchmarks.extraction --pages ../shared/pages --evalpages ../shared/evalpages
-        [--min-f1 0.97] [--min-eval-f1 0.94] [--ablate]
+        [--min-f1 0.97] [--min-eval-f1 0.94] [--ablate] [--ceiling]
 
 ``--pages``: a folder whose ``pages.jsonl`` carries each page's true ``body`` (scored by
 token shingles, :func:`benchmarks.metrics.match`); ``--evalpages``: a folder whose
@@ -13,6 +13,10 @@ share the machine's load; the order alternates from page to page, and each runs 
 untimed first (what it loads once, like our language model, is not counted). Prints per set F1, precision, recall and pages/s of each, our
 speed over plain default's, our 10 worst pages, and, on ``--pages``, how often our
 headline, authors, date and language agree with the hand-written parser's.
+
+``--ceiling`` prints, on ``--pages``, the F1 our text would score with every line the true
+body lacks left out: every such line, only those that are not full sentences, only full
+sentences (:func:`ceiling_report`).
 
 ``--ablate`` then switches each cleaning rule (:data:`corpus.boilerplate.RULES`) off
 alone and prints the F1 change on each set (positive: the rule gains), and on ``--pages``
@@ -42,10 +46,17 @@ import lxml.html
 import trafilatura
 
 import corpus.extract
-from benchmarks.metrics import Scores, aggregate, aggregate_snippets, match, match_snippets
+from benchmarks.metrics import (
+    Scores,
+    aggregate,
+    aggregate_snippets,
+    match,
+    match_snippets,
+    shingles,
+)
 from benchmarks.sharedsite import SharedPage, load_pages
-from corpus.article import Article
-from corpus.boilerplate import RULES
+from corpus.article import Article, has_words
+from corpus.boilerplate import RULES, SENTENCE_WORDS
 from corpus.extract import extract_article, extract_body, identify_language, parse_html
 from corpus.filters import fold
 from corpus.metadata import read_structured_data
@@ -198,6 +209,7 @@ class Result:
     runs: dict[str, Run]
     worst: list[tuple[Page, Scored]]
     agreement: dict[str, int]
+    texts: list[str] = field(default_factory=list)  # ours, page by page
 
 
 def run(pages: PageSet, plain: dict[str, dict[str, Any]] = PLAIN) -> Result:
@@ -209,6 +221,7 @@ def run(pages: PageSet, plain: dict[str, dict[str, Any]] = PLAIN) -> Result:
     runs = {name: Run(name) for name in (OURS, *plain)}
     scored: list[tuple[Page, Scored]] = []
     agreement: dict[str, int] = {}
+    texts: list[str] = []
     if pages.pages:  # untimed: what each side loads once (the language model, for ours)
         extract_article(pages.pages[0].html, pages.pages[0].url)
         for options in plain.values():
@@ -227,14 +240,15 @@ def run(pages: PageSet, plain: dict[str, dict[str, Any]] = PLAIN) -> Result:
                 continue
             article, seconds = _timed(partial(extract_article, page.html, page.url))
             runs[OURS].seconds += seconds
-            result = page.score("\n".join(article.paragraphs) if article else "")
+            texts.append("\n".join(article.paragraphs) if article else "")
+            result = page.score(texts[-1])
             runs[OURS].matches.append(result)
             scored.append((page, result))
             if page.shared is not None:
                 for key, right in metadata_agreement(page.shared, article).items():
                     agreement[key] = agreement.get(key, 0) + right
     scored.sort(key=lambda pair: pair[1].f1)
-    return Result(pages, runs, scored[:10], agreement)
+    return Result(pages, runs, scored[:10], agreement, texts)
 
 
 def report(result: Result) -> str:
@@ -264,6 +278,43 @@ def report(result: Result) -> str:
         lines.append(
             f"  {scores.f1:5.3f} P {scores.precision:5.3f} R {scores.recall:5.3f}  {page.name}"
         )
+    return "\n".join(lines)
+
+
+def _full_sentence(line: str) -> bool:
+    """A paragraph of prose: what a standfirst, a quote or a promotion's pitch is, unlike a
+    heading, a label, a link's title or a list item."""
+    return (
+        not line.startswith(("- ", "| "))
+        and has_words(line, SENTENCE_WORDS)
+        and line.rstrip("\"'”’»」)").endswith((".", "!", "?", "。"))
+    )
+
+
+def ceiling_report(result: Result) -> str:
+    """Our F1 on a set with true bodies were every line of ours that shares no shingle with the
+    page's true body dropped: all of them, or only those of one kind. What no rule that drops
+    whole lines can beat, and which kind of line the rest of the gap is in."""
+    pages = [(page, text) for page, text in zip(result.pages.pages, result.texts) if page.shared]
+    if not pages:
+        return ""
+    kinds: dict[str, Callable[[str], bool]] = {
+        "every such line": lambda line: True,
+        "only those that are not full sentences": lambda line: not _full_sentence(line),
+        "only full sentences": _full_sentence,
+    }
+    lines = ["our F1 were every line left out that the true body lacks (line-removal ceiling):"]
+    for kind, dropped in kinds.items():
+        matches = []
+        for page, text in pages:
+            assert page.shared is not None
+            truth = shingles(page.shared.body)
+            kept = [
+                line for line in text.split("\n") if shingles(line) & truth or not dropped(line)
+            ]
+            matches.append(page.score("\n".join(kept)))
+        s = result.pages.combine(matches)
+        lines.append(f"  {kind:<40} F1 {s.f1:.4f} (P {s.precision:.4f} R {s.recall:.4f})")
     return "\n".join(lines)
 
 
@@ -364,6 +415,11 @@ def main(argv: list[str] | None = None) -> int:
         "--ablate", action="store_true", help="F1 change of each cleaning rule switched off"
     )
     parser.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="on --pages, our F1 with the lines the true bodies lack left out",
+    )
+    parser.add_argument(
         "--plain",
         choices=("all", "default", "none"),
         default="all",
@@ -383,6 +439,8 @@ def main(argv: list[str] | None = None) -> int:
         plain = {"all": PLAIN, "default": dict(list(PLAIN.items())[:1]), "none": {}}[args.plain]
         result = run(pages, plain)
         print(report(result), flush=True)
+        if args.ceiling and (ceiling := ceiling_report(result)):
+            print(ceiling, flush=True)
         f1 = result.runs[OURS].scores(pages.combine).f1
         if minimum is not None and f1 < minimum:
             failed.append(f"FAIL: our F1 {f1:.4f} on {pages.name} is below {minimum}")

@@ -127,6 +127,11 @@ CONTACT = re.compile(
     re.IGNORECASE,
 )
 CONTACT_WORDS = 12
+# A short line that names a newsletter is its advertisement ("Der Newsletter informiert Sie
+# montags bis freitags ...", "For the latest news, sign up for our newsletters"): the word is
+# the same in the languages of the corpus, and articles seldom speak of one in so few words.
+NEWSLETTER = re.compile(r"newsletter", re.IGNORECASE)
+NEWSLETTER_WORDS = 40
 READING_TIME = re.compile(
     r"(?:lesezeit|lesedauer|reading time|temps de lecture|tiempo de lectura|czas czytania)\s*:?\s*"
     r"(?:ca\.\s*)?\d|^\W*\d+\s*(?:min(?:ute)?s?|minuten)\.?\s*(?:read|lesezeit|lesedauer|de lecture"
@@ -445,6 +450,10 @@ def _contact(line: str, page: PageSignals) -> bool:
     return bool(CONTACT.match(line)) and not has_words(line, CONTACT_WORDS)
 
 
+def _newsletter(line: str, page: PageSignals) -> bool:
+    return bool(NEWSLETTER.search(line)) and not has_words(line, NEWSLETTER_WORDS)
+
+
 def _byline_dateline(line: str, page: PageSignals) -> bool:
     if has_words(line, SHORT_LINE_WORDS + 1):
         return False
@@ -476,6 +485,7 @@ _LINE_RULES: tuple[tuple[str, Callable[[str, PageSignals], bool]], ...] = (
     ("caption-credit", _caption_credit),
     ("notices", _notice),
     ("contact", _contact),
+    ("newsletter", _newsletter),
     ("byline-dateline", _byline_dateline),
     ("mostly-link", _mostly_link_rule),
 )

@@ -455,3 +455,21 @@ def test_placeholders_of_embedded_content_and_feedback_prompts_go() -> None:
     assert not is_furniture(
         "Externe Inhalte prüft die Redaktion seit 2025 mit zwei Kollegen.", signals
     )
+
+
+def test_short_lines_that_advertise_a_newsletter_go_and_long_paragraphs_about_one_stay() -> None:
+    signals = PageSignals()
+    for line in (
+        "For the day's top stories from the region, sign up to our free newsletters.",
+        "Der Morgen-Newsletter bringt Ihnen werktags um sechs Uhr das Wichtigste aus der Stadt.",
+        "- Morning Brief: our weekday newsletter, straight to your inbox",
+        "Newsletter: Sport inside",
+    ):
+        assert furniture_rule(line, signals) == "newsletter", line
+    report = (
+        "The publisher said its newsletters now reach 1.2 million readers a week, up from 800,000 "
+        "a year ago, and that paid subscriptions to the politics edition had doubled since the "
+        "spring, while advertising revenue from the free editions had fallen for a third quarter."
+    )
+    assert not is_furniture(report, signals)
+    assert body_of(page(after=f"<p>{escape(report)}</p>"))[-1] == report
