@@ -1,7 +1,7 @@
 """Crawl a folder of real pages served as a fixture site: speed, memory and quality against peers.
 
     python -m benchmarks.crawl --pages ../shared/pages [--copies 10] [--sizes 2000,10000] [--no-peers]
-        [--no-limits]
+        [--no-limits] [--no-floor]
         [--set NAME=VALUE ...] [--profile N [--gil]] [--workdir DIR]
 
 Serves (pages x copies) articles with homepage, sections, a feed and sitemaps
@@ -27,6 +27,7 @@ import argparse
 import math
 import os
 import re
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ from benchmarks.sharedsite import (
 )
 from benchmarks.webserver import serve
 from corpus.store import read_manifest
-from sitefixture.scrapyrun import scrapy_command
+from sitefixture.scrapyrun import ROOT, scrapy_command
 
 MIN_WORDS = 40  # the default CORPUS_MIN_WORDS: shorter bodies are not expected in the corpus
 MiB = 2**20
@@ -84,6 +85,28 @@ def crawl_measured(
             f"crawl failed with exit code {result.returncode}:\n{result.output[-3000:]}"
         )
     return result
+
+
+def bare_floor(base_url: str, pages: list[SharedPage], workdir: Path, ours: Measured) -> None:
+    """Fetch the same article pages with Scrapy alone (:mod:`benchmarks.barescrapy`) and print
+    its CPU per page beside our crawl process's."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    urls = workdir / "urls.txt"
+    urls.write_text("\n".join(base_url + page.path for page in pages), encoding="utf-8")
+    command = [sys.executable, "-m", "benchmarks.barescrapy", str(urls), "16"]
+    bare = measure(command, workdir, {**os.environ, "PYTHONPATH": str(ROOT)})
+    (workdir / "bare.log").write_text(bare.output)
+    if bare.returncode:
+        raise SystemExit(
+            f"Scrapy alone failed (exit code {bare.returncode}):\n{bare.output[-3000:]}"
+        )
+    main, others = (1000 * seconds / len(pages) for seconds in bare.crawl_threads)
+    crawl_ms = 1000 * ours.cpu_parts["crawl"][1] / len(pages)
+    print(
+        f"Scrapy alone (its defaults, nothing of ours), the same pages: {rate(len(pages), bare.seconds)}"
+        f"   CPU per page {1000 * bare.cpu_seconds / len(pages):.1f} ms (main thread {main:.1f},"
+        f" other threads {others:.1f}); ours' crawl process is {crawl_ms:.1f} ms"
+    )
 
 
 def rate(count: int, seconds: float) -> str:
@@ -137,6 +160,8 @@ def run_size(
             + " ".join(f"{busy:.2f}" for busy in ours.cores_busy())
             + f"; idle {100 * idle:.0f}% of the cores' time"
         )
+        if args.floor:
+            bare_floor(site.base_url, pages, workdir / "bare", ours)
         if args.peers:
             cli = trafilatura_cli(
                 [site.base_url + page.path for page in pages], workdir / "trafilatura", cores
@@ -220,6 +245,12 @@ def main() -> None:
         dest="limits",
         action="store_false",
         help="skip the two extraction limits from disk (and the ratios)",
+    )
+    parser.add_argument(
+        "--no-floor",
+        dest="floor",
+        action="store_false",
+        help="skip fetching the same pages with Scrapy alone (benchmarks.barescrapy)",
     )
     parser.add_argument("--processes", default="0", help="EXTRACTION_PROCESSES (0: one per core)")
     parser.add_argument(
