@@ -21,9 +21,9 @@ class Packers:
     """``processes`` workers that digest and compress the records of an exchange.
 
     The body goes to a worker once (a pipe write) instead of through two SHA-1 passes and
-    the gzip here. The pool starts with :meth:`start` (else its first exchange). A worker that dies breaks the
-    pool: a new one is started and :meth:`pack` answers None for every exchange the old
-    one held, for the caller to pack itself: nothing is lost.
+    the gzip here. The pool starts with :meth:`start` (else with its first exchange). A
+    worker that dies breaks the pool: a new one is started and :meth:`pack` answers None for
+    every exchange the old one held, for the caller to pack itself: nothing is lost.
     """
 
     def __init__(self, processes: int, engine: str, level: int, stats: StatsCollector) -> None:
