@@ -82,7 +82,10 @@ def parse_date(value: str | None) -> datetime | None:
             return None
     if not parsed.tzinfo:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # a year 9999 date, past the end of the calendar once in UTC
+        return None
 
 
 def _maybe_gunzip(body: bytes) -> bytes:

@@ -37,6 +37,12 @@ def check_url(value: Any) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{value!r} is not an http(s) URL")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0 or any(c.isspace() for c in parts.netloc):
+        raise ValueError(f"{value!r}: the host or port is not valid (ports are 1 to 65535)")
     if parts.username is not None or parts.password is not None:
         raise ValueError(
             f"{parts.scheme}://{parts.hostname}/: a user name or password in the URL is refused"
@@ -123,6 +129,16 @@ def _not_negative(value: int) -> int:
     return value
 
 
+#: The most days a span in ``sources.toml`` can name: further back, dates leave the calendar.
+MAX_DAYS = 36_500
+
+
+def _days(value: int) -> int:
+    if not 0 <= value <= MAX_DAYS:
+        raise ValueError(f"must be from 0 to {MAX_DAYS:,} (a hundred years)")
+    return value
+
+
 def _spec(kind: type, check: Callable[[Any], Any] | None = None) -> dict[str, Any]:
     """A ``sources.toml`` field's metadata: the TOML type it takes and the check of its value."""
     return {"kind": kind, "check": check}
@@ -141,12 +157,12 @@ class Source:
     article_pattern: str | None = field(default=None, metadata=_spec(str, _regexes))
     deny: list[str] = field(default_factory=list, metadata=_spec(list, _regexes))
     keywords: list[list[str]] = field(default_factory=list, metadata=_spec(list, _keyword_groups))
-    max_age_days: int | None = field(default=None, metadata=_spec(int, _not_negative))
+    max_age_days: int | None = field(default=None, metadata=_spec(int, _days))
     enabled: bool = field(default=True, metadata=_spec(bool))
     # None: the CORPUS_MIN_WORDS setting
     min_words: int | None = field(default=None, metadata=_spec(int, _not_negative))
     max_section_pages: int = field(default=5, metadata=_spec(int, _not_negative))
-    recrawl_after_days: int | None = field(default=None, metadata=_spec(int, _not_negative))
+    recrawl_after_days: int | None = field(default=None, metadata=_spec(int, _days))
     body_selector: str | None = field(default=None, metadata=_spec(str, _selectors))
     exclude_selectors: list[str] = field(default_factory=list, metadata=_spec(list, _selectors))
     headline: str = field(default="auto", metadata=_spec(str, _headline))

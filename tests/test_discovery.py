@@ -36,6 +36,18 @@ def test_rss_dates_prefer_pubdate_then_dc_date() -> None:
     ]
 
 
+def test_a_date_past_the_calendar_in_utc_is_no_date_and_the_rest_of_the_feed_stays() -> None:
+    rss = b"""<rss version="2.0"><channel>
+    <item><link>https://n.example/a</link><pubDate>Fri, 31 Dec 9999 23:59:59 -1200</pubDate></item>
+    <item><link>https://n.example/b</link><pubDate>Mon, 23 Nov 2026 07:00:00 GMT</pubDate></item>
+    </channel></rss>"""
+    assert discovery.parse_feed(rss, "https://n.example/") == [
+        discovery.Entry("https://n.example/a", None),
+        discovery.Entry("https://n.example/b", datetime(2026, 11, 23, 7, tzinfo=UTC)),
+    ]
+    assert discovery.parse_date("0001-01-01T00:00:00+01:00") is None
+
+
 def test_not_a_feed() -> None:
     assert discovery.parse_feed(b"<html><body>hi</body></html>", "https://n.example/") is None
     assert discovery.parse_feed(b"", "https://n.example/") is None

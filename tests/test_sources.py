@@ -142,6 +142,22 @@ def test_only_name_and_url_are_required() -> None:
             "conf/sources.toml:2: [defaults] field 'max_articles': must not be negative",
         ),
         (
+            '[[source]]\nname = "a"\nurl = "http://a.example:99999/"\n',
+            "conf/sources.toml:3: source 'a' field 'url': 'http://a.example:99999/': the host or port is not valid",
+        ),
+        (
+            '[[source]]\nname = "a"\nurl = "https://a.example/"\nfeeds = ["http://a.example:abc/rss"]\n',
+            "conf/sources.toml:4: source 'a' field 'feeds': 'http://a.example:abc/rss': the host or port",
+        ),
+        (
+            '[[source]]\nname = "a"\nurl = "http://a b.example/"\n',
+            "conf/sources.toml:3: source 'a' field 'url': 'http://a b.example/': the host or port",
+        ),
+        (
+            "[defaults]\nmax_age_days = 1000000\n",
+            "conf/sources.toml:2: [defaults] field 'max_age_days': must be from 0 to 36,500",
+        ),
+        (
             '[[source]]\nname = "a"\nurl = "https://a.example/"\nmax_sitemaps = "10"\n',
             "conf/sources.toml:4: source 'a' field 'max_sitemaps': must be int, not str",
         ),
