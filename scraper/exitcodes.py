@@ -37,6 +37,8 @@ REDIS_UNREACHABLE = "redis-unreachable"
 REDIS_LOST = "redis-lost"
 # Scrapy closes the spider with this reason on SIGINT / SIGTERM.
 SHUTDOWN = "shutdown"
+# ... and with this one when reading the start requests raised: sources may not have started.
+START_ERROR = "start_error"
 # Where the summary leaves the run's code for the command that started it.
 STAT = "news/exit_code"
 
@@ -64,7 +66,8 @@ def crawl_exit_code(
 
     With ``skip_idle``, a source this process did nothing for is left out: in a shared crawl
     another worker may have done its requests, a replay --in-place may find nothing left to
-    judge. Otherwise a source that fetched nothing (robots.txt aside) has failed.
+    judge. Otherwise a source that fetched nothing (robots.txt aside) has failed. A run whose
+    start requests could not all be read (``START_ERROR``) is partial at best.
     """
     if reason == WRITE_FAILED:
         return IO_ERROR
@@ -74,10 +77,8 @@ def crawl_exit_code(
         return INTERRUPTED
     if skip_idle:
         figures = {name: source for name, source in figures.items() if not idle(source)}
-    if not figures:
-        return OK
-    if not any(source.get("answered") for source in figures.values()):
+    if figures and not any(source.get("answered") for source in figures.values()):
         return FAILED
-    if any(source_failed(source) for source in figures.values()):
+    if reason == START_ERROR or any(source_failed(source) for source in figures.values()):
         return PARTIAL
     return OK

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
 import signal
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
-from scraper import exitcodes
+from scrapy.http import Response
+
+from scraper import exitcodes, meta
 from scraper.exitcodes import crawl_exit_code
 from sitefixture.scrapyrun import run_signalled
 from sitefixture.server import FixtureServer, free_port
@@ -48,6 +54,38 @@ def test_a_crawl_of_its_own_that_fetched_nothing_for_a_source_failed() -> None:
 def test_an_interruption_or_a_failed_write_outranks_the_figures() -> None:
     assert crawl_exit_code("shutdown", {"a": GOOD}) == exitcodes.INTERRUPTED
     assert crawl_exit_code(exitcodes.WRITE_FAILED, {"a": GOOD}) == exitcodes.IO_ERROR
+
+
+def test_a_run_whose_start_requests_broke_off_is_partial_at_best() -> None:
+    assert crawl_exit_code(exitcodes.START_ERROR, {"a": GOOD}) == exitcodes.PARTIAL
+    assert crawl_exit_code(exitcodes.START_ERROR, {}) == exitcodes.PARTIAL
+    assert crawl_exit_code(exitcodes.START_ERROR, {"a": UNREACHABLE}) == exitcodes.FAILED
+
+
+class RaisingOnFeeds:
+    """A spider middleware that breaks the spider's reading of every feed."""
+
+    async def process_spider_output(
+        self, response: Response, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        if response.meta.get(meta.KIND) == "feed":
+            raise RuntimeError("the spider broke on a feed")
+        async for item in result:
+            yield item
+
+
+def test_a_callback_that_raises_is_an_error_of_its_source(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
+    middleware = f"{__name__}.{RaisingOnFeeds.__name__}"
+    result = crawl(
+        tmp_path,
+        news_site.site.source_toml(news_site.server.base_url),
+        {"SPIDER_MIDDLEWARES": json.dumps({middleware: 1})},
+    )
+    assert "the spider broke on a feed" in result.log
+    assert result.returncode == exitcodes.PARTIAL, result.log[-3000:]
+    assert re.search(r"errors [1-9]", result.log), result.log[-1000:]  # one for each feed
 
 
 def _unreachable_source(name: str) -> str:

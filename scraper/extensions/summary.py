@@ -32,6 +32,7 @@ from scraper.state import StateWriteFailed
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
+    from twisted.python.failure import Failure
 
     from scraper.statestore import CrawlStateStore
 
@@ -97,6 +98,7 @@ class SourceSummary:
         crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(extension.article_filtered, signal=article_filtered)
+        crawler.signals.connect(extension.spider_error, signal=signals.spider_error)
         crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
 
@@ -111,6 +113,14 @@ class SourceSummary:
         name = self._source_of(request, spider)
         if name:
             count_response(self.stats, name, response.status, request.url)
+
+    def spider_error(self, failure: Failure, response: Response, spider: Spider) -> None:
+        """A callback that raised left its response's links or article unread: an error of
+        the response's source (Scrapy has logged the traceback)."""
+        request = response.request
+        name = self._source_of(request, spider) if request is not None else None
+        if name:
+            self.stats.inc_value(f"news/{name}/errors/spider")
 
     def article_filtered(self, source: str, reason: str, url: str) -> None:
         urls = self.examples.setdefault(source, {}).setdefault(reason, [])
