@@ -70,6 +70,29 @@ def summary_line(figures: dict[str, Any]) -> str:
     )
 
 
+#: Errors the archive's own code logged during the run (``archive.*`` loggers).
+ARCHIVE_ERRORS = "archive/errors"
+
+
+class ArchiveErrors(logging.Handler):
+    """Counts the errors the archive's code logs (a damaged span of a WARC file passed over, a
+    file with no whole record, an index not written) in :data:`ARCHIVE_ERRORS`: that code
+    knows no crawler, and what it lost must reach the exit code."""
+
+    def __init__(self, stats: StatsCollector) -> None:
+        super().__init__(logging.ERROR)
+        self.stats = stats
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stats.inc_value(ARCHIVE_ERRORS)
+
+    def attach(self) -> None:
+        logging.getLogger("archive").addHandler(self)
+
+    def detach(self) -> None:
+        logging.getLogger("archive").removeHandler(self)
+
+
 class SourceSummary:
     """Count responses (redirects included) per source and status; log them at the end.
 
@@ -84,6 +107,7 @@ class SourceSummary:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
+        self.archive_errors = ArchiveErrors(crawler.stats)
         self.sources = Sources.from_crawler(crawler)
         self.idle_runs = crawler.settings.getint("ATTENTION_IDLE_RUNS")
         self.min_responses = crawler.settings.getint("ATTENTION_MIN_RESPONSES")
@@ -99,6 +123,7 @@ class SourceSummary:
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(extension.article_filtered, signal=article_filtered)
         crawler.signals.connect(extension.spider_error, signal=signals.spider_error)
+        extension.archive_errors.attach()  # before the spider opens: the WARC repair logs then
         crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
 
@@ -161,11 +186,19 @@ class SourceSummary:
             spider, "records_runs", True
         )
         code = crawl_exit_code(self.stats.get_value(REASON_STAT) or reason, figures, skip_idle)
+        archive_errors = self.stats.get_value(ARCHIVE_ERRORS, 0)
+        if archive_errors and code == OK:
+            code = PARTIAL
         state = crawl_state(self.crawler)
         # A replay --in-place is not a run of the crawl: it keeps no figures and judges no health.
         attention = self._record(state if getattr(spider, "records_runs", True) else None, figures)
         lines = [f"Crawl finished ({reason}). Summary per source:"]
         lines += [f"  {name}: {summary_line(figures[name])}" for name in figures]
+        if archive_errors:
+            lines.append(
+                f"  archive: {archive_errors} error(s): WARC data damaged, unreadable or not"
+                " indexed (see the ERROR lines above)"
+            )
         report = self.crawler.get_extension(ReportExtension)
         if report is not None:
             said, written = report.write(state)
@@ -194,6 +227,7 @@ class SourceSummary:
                 self.final_lines.append((logging.WARNING, f"Source {name} needs attention: {text}"))
 
     def engine_stopped(self) -> None:
+        self.archive_errors.detach()
         # Logged last, after Scrapy's stats dump: the summary is what a reader of the log looks for.
         for level, message in self.final_lines:
             logger.log(level, message)
