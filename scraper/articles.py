@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
-from scraper.items import PREFETCHED, PageItem, unfit_for_extraction
+from scraper.items import PREFETCHED, PageItem, declared_encoding, unfit_for_extraction
 from scraper.signals import article_filtered
 
 if TYPE_CHECKING:
@@ -58,7 +58,7 @@ class ArticleItems:
             response.url,
             source,
             body=response.body,
-            encoding=getattr(response, "encoding", None),
+            encoding=declared_encoding(response),
             prefetched=PREFETCHED.pop(response, None),
             fetched_at=fetched_at,
             warc=warc,

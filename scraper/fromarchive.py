@@ -21,7 +21,7 @@ from archive.revisits import read_original
 from corpus.article import Article
 from corpus.options import ExtractionOptions
 from scraper.archived import archived_response
-from scraper.items import unfit_for_extraction
+from scraper.items import declared_encoding, unfit_for_extraction
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,4 @@ def extract_archived(url: str, body: ArchivedBody, options: ExtractionOptions) -
     unfit = "truncated" if body.truncated else unfit_for_extraction(response)
     if unfit:
         return Extracted(unfit=unfit)
-    return Extracted(
-        extract_for_corpus(response.body, url, getattr(response, "encoding", None), options)
-    )
+    return Extracted(extract_for_corpus(response.body, url, declared_encoding(response), options))

@@ -11,6 +11,7 @@ from weakref import WeakKeyDictionary
 from itemadapter import ItemAdapter
 from itemadapter.adapter import AdapterInterface
 from scrapy.http import Response, TextResponse
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 from corpus.article import Article
 from scraper import meta
@@ -120,3 +121,21 @@ def unfit_for_extraction(response: Response) -> str | None:
     if meta.DOWNLOAD_STOPPED in response.flags or meta.DATALOSS in response.flags:
         return "truncated"
     return None
+
+
+def declared_encoding(response: Response) -> str | None:
+    """The encoding ``response`` declares (BOM, HTTP header, or markup, in Scrapy's order), if any.
+
+    Extraction gets this, not ``response.encoding``: for a page that declares none, Scrapy
+    guesses from the bytes (a Latin-1 page in Portuguese came out as cp1250, "São" as "Săo"),
+    where :func:`corpus.extract.decode` reads UTF-8, else the charset the markup names, else
+    cp1252, as browsers do, and as the corpus library does for the same bytes.
+    """
+    if not isinstance(response, TextResponse):
+        return None
+    content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
+    return (
+        read_bom(response.body)[0]
+        or http_content_type_encoding(content_type)
+        or html_body_declared_encoding(response.body)
+    )

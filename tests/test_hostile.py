@@ -11,12 +11,14 @@ from urllib.parse import quote
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from corpus.store import read_manifest
 from scraper.spiders.news import NewsSpider
 from sitefixture import FixtureServer, Resource, pages
 from sitefixture.fakedns import fake_dns
 from sitefixture.inprocess import project_crawler, response
+from sitefixture.scrapyrun import run_scrapy
 from sitefixture.server import gzip_bomb as make_gzip_bomb
-from tests.conftest import crawl
+from tests.conftest import TEST_SETTINGS, crawl
 
 ARTICLE = "/news/2026/11/20/a-story"
 MiB = 1 << 20
@@ -253,6 +255,48 @@ def test_legacy_charsets_reach_the_corpus_as_the_right_characters(
     text = (result.corpus / entry["file"]).read_text(encoding="utf-8")
     assert "El canciller Gómez firmó el" in text and "Moscú celebró la decisión" in text
     assert "\ufffd" not in text
+
+
+PORTUGUESE = "".join(
+    f"<p>A população de São João não esperava a decisão {n}: as eleições começam amanhã, disse"
+    " o presidente da Câmara, e a votação será às nove horas.</p>"
+    for n in range(12)
+)
+
+
+def test_an_undeclared_latin1_page_is_read_as_browsers_read_it_live_and_from_the_archive(
+    tmp_path: Path,
+) -> None:
+    """Scrapy guesses cp1250 for these bytes ("Săo Joăo"); a page that declares nothing is
+    read as UTF-8, else cp1252, by the crawl, the replay and ``scrapy extract`` alike."""
+    page = f"<html><head><title>Eleições</title></head><body><article><h1>Eleições em São João</h1>{PORTUGUESE}</article></body></html>"
+    with FixtureServer() as server:
+        sources = one_article_site(
+            server, Resource(page.encode("latin-1"), content_type="text/html")
+        )
+        result = crawl(tmp_path, sources)
+        extracted = run_scrapy(
+            ["extract", server.url(ARTICLE)],
+            tmp_path,
+            {**TEST_SETTINGS, "SOURCES_FILE": str(tmp_path / "sources.toml")},
+        )
+    assert result.returncode == 0, result.log
+    [entry] = result.manifest()
+    text = (result.corpus / entry["file"]).read_text(encoding="utf-8")
+    assert "A população de São João não esperava" in text and "às nove horas" in text
+    assert "A população de São João não esperava" in extracted.stdout, extracted.stderr
+    replayed = run_scrapy(
+        ["replay"],
+        tmp_path,
+        {
+            **TEST_SETTINGS,
+            "SOURCES_FILE": str(tmp_path / "sources.toml"),
+            "DATA_DIR": str(tmp_path / "data"),
+        },
+    )
+    assert replayed.returncode == 0, replayed.stderr[-3000:]
+    [again] = read_manifest(tmp_path / "data" / "corpus-replay")
+    assert (tmp_path / "data" / "corpus-replay" / again["file"]).read_text(encoding="utf-8") == text
 
 
 @pytest.mark.parametrize("charset", ["utf-8", "iso-8859-1"])

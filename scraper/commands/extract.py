@@ -25,7 +25,7 @@ from corpus.options import ExtractionOptions
 from corpus.worker import extract_for_corpus
 from scraper import exitcodes
 from scraper.commandline import CheckedCommand, CommandFailed, reports_failure
-from scraper.items import unfit_for_extraction
+from scraper.items import declared_encoding, unfit_for_extraction
 from scraper.judge import Judge
 from scraper.onboarding.probe import LookingSpider
 from scraper.sources import Source, SourcesError, load_sources, source_for_url
@@ -203,7 +203,9 @@ def _judged(name: str, response: Response | str, sources: list[Source], judge: J
         return outcome
     assert isinstance(response, TextResponse)  # unfit_for_extraction refuses any other
     options = source.extraction_options() if source else ExtractionOptions()
-    outcome.article = extract_for_corpus(response.body, response.url, response.encoding, options)
+    outcome.article = extract_for_corpus(
+        response.body, response.url, declared_encoding(response), options
+    )
     outcome.verdict = judge.verdict(outcome.article, source)
     return outcome
 

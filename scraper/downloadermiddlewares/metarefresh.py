@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.http import HtmlResponse
-from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
+
+from scraper.items import declared_encoding
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -21,16 +22,6 @@ HEAD_BYTES = 8 * 4096
 #: Bytes a stateful encoding drops between two letters (ISO-2022's escapes, HZ's line
 #: continuation): in such a one the bytes "re" ESC "(B" "fresh" are the word "refresh".
 _VANISHING = (b"\x1b(B", b"~\n")
-
-
-def declared_encoding(response: HtmlResponse) -> str | None:
-    """The encoding the page says it has (BOM, HTTP header, or markup, in Scrapy's order), if any."""
-    content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
-    return (
-        read_bom(response.body)[0]
-        or http_content_type_encoding(content_type)
-        or html_body_declared_encoding(response.body)
-    )
 
 
 @lru_cache(maxsize=64)

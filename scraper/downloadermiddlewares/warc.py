@@ -26,7 +26,7 @@ from scraper import meta
 from scraper.crawlsources import Sources
 from scraper.extensions.crawlstate import crawl_state
 from scraper.failures import write_failed
-from scraper.items import PREFETCHED, Prefetched, unfit_for_extraction
+from scraper.items import PREFETCHED, Prefetched, declared_encoding, unfit_for_extraction
 from scraper.packers import Packers
 from scraper.paths import archive_dir
 from scraper.pipelines import ExtractionPipeline
@@ -259,7 +259,7 @@ class WarcMiddleware:
                 self.writer.warcinfo_id,
                 self.writer.engine,
                 self.writer.compresslevel,
-                getattr(response, "encoding", None),
+                declared_encoding(response),
                 options,
             )
         except BrokenProcessPool:  # the pipeline has a new pool: it extracts the item itself

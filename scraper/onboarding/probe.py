@@ -26,6 +26,7 @@ from scraper.downloadermiddlewares.maxsize import MaxSizeMiddleware
 from scraper.downloadermiddlewares.warc import WarcMiddleware
 from scraper.extensions.crawlstate import CrawlStateExtension
 from scraper.extensions.summary import SourceSummary
+from scraper.items import declared_encoding
 from scraper.judge import Judge
 from scraper.onboarding.findings import FeedFound, Findings, SampledPage, SitemapFound
 from scraper.onboarding.patterns import segments
@@ -297,7 +298,7 @@ class ProbeSpider(LookingSpider):
         page = SampledPage(url, status=response.status)
         if response.status != 200:
             return page
-        encoding = response.encoding if isinstance(response, TextResponse) else None
+        encoding = declared_encoding(response)
         from corpus.extract import (
             extract_article,  # not at import: every scrapy command loads this module
         )
