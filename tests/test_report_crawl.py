@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from scraper import exitcodes
 from sitefixture import FixtureServer, Resource, pages
 from sitefixture.news import build_news_site
 from sitefixture.scrapyrun import run_scrapy
@@ -25,6 +26,23 @@ from tests.wayback import wayback
 HOSTILE = (
     '<script>console.error("pwned")</script><img src=x onerror="console.error(1)">Hostile headline'
 )
+
+
+def test_report_refuses_a_data_dir_that_does_not_exist_and_a_damaged_manifest(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "sources.toml").write_text('[[source]]\nname = "a"\nurl = "https://a.example/"\n')
+    missing = tmp_path / "typo"
+    done = run_scrapy(["report"], tmp_path, {"DATA_DIR": str(missing)})
+    assert done.returncode == exitcodes.CONFIG, done.stderr
+    assert f"error: no crawl to report on: {missing} does not exist" in done.stderr
+    assert not missing.exists()
+    corpus = tmp_path / "data" / "corpus"
+    corpus.mkdir(parents=True)
+    (corpus / "index.jsonl").write_text('not json\n{"file": "00001.txt"}\n')
+    done = run_scrapy(["report"], tmp_path, {"DATA_DIR": str(tmp_path / "data")})
+    assert done.returncode == exitcodes.CONFIG, done.stderr
+    assert "index.jsonl line 1" in done.stderr and "Traceback" not in done.stderr
 
 
 @pytest.fixture(scope="module")

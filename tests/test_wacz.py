@@ -20,6 +20,7 @@ from archive.reader import archive_files
 from archive.wacz import INDEX_PATH, PAGES_PATH, Page, write_wacz
 from archive.writer import WarcWriter
 from corpus.store import ManifestError, read_manifest
+from scraper import exitcodes
 from scraper.commands.wacz import corpus_pages
 from sitefixture.scrapyrun import run_scrapy
 from tests.conftest import CrawlResult, ServedSite
@@ -95,6 +96,17 @@ def test_wacz_refuses_an_archive_without_warc_files(tmp_path: Path) -> None:
     done = run_scrapy(["wacz", str(tmp_path / "out.wacz"), "--archive", str(tmp_path)], tmp_path)
     assert done.returncode == 2 and f"no WARC files to package in {tmp_path}" in done.stderr
     assert not (tmp_path / "out.wacz").exists()
+
+
+def test_an_output_folder_that_does_not_exist_is_one_line_and_a_failed_write(
+    tmp_path: Path,
+) -> None:
+    small_archive(tmp_path / "archive", files=1, per_file=2)
+    out = tmp_path / "no-such-folder" / "out.wacz"
+    done = run_scrapy(["wacz", str(out), "--archive", str(tmp_path / "archive")], tmp_path)
+    assert done.returncode == exitcodes.IO_ERROR, done.stderr
+    assert f"\nerror: {out} not written: No such file or directory" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_a_tampered_manifest_cannot_pull_other_files_into_the_pages(tmp_path: Path) -> None:

@@ -9,9 +9,11 @@ from pathlib import Path
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from corpus.manifest import ManifestError
 from scraper import exitcodes
 from scraper.commandline import CheckedCommand, CommandFailed, reports_failure
 from scraper.extensions.report import report_path, write_report
+from scraper.paths import data_dir
 from scraper.settingscheck import BOUNDS
 from scraper.statestore import StateUnreadable, reading_state
 
@@ -71,9 +73,14 @@ class Command(CheckedCommand, ScrapyCommand):
         only = {source.name for source in selected} if names else None
         output = Path(opts.output) if opts.output else report_path(self.settings)
         self.warn_if_state_is_in_redis()
+        directory = data_dir(self.settings)
+        if not directory.is_dir() and not self.settings.get("REDIS_URL"):
+            raise CommandFailed(f"no crawl to report on: {directory} does not exist (DATA_DIR)")
         try:
             with reading_state(self.settings) as state:
                 path, report = write_report(self.settings, state, output, only, opts.replay_url)
+        except ManifestError as error:
+            raise CommandFailed(str(error)) from None
         except OSError as error:
             raise CommandFailed(
                 f"report not written to {output}: {error.strerror or error}", exitcodes.IO_ERROR

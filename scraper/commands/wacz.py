@@ -20,6 +20,7 @@ from archive.wacz import Page, UnsortedIndex, write_wacz
 from archive.writer import repair_torn_tail
 from corpus.manifest import ManifestError, read_manifest_lines
 from corpus.store import MANIFEST, is_corpus_file_name
+from scraper import exitcodes
 from scraper.commandline import CheckedCommand, CommandFailed, reports_failure
 from scraper.paths import archive_dir, corpus_dir
 
@@ -163,6 +164,12 @@ class Command(CheckedCommand, ScrapyCommand):
             package = write_wacz(args[0], warcs, pages, title=opts.title, software=_software())
         except UnsortedIndex as problem:
             raise CommandFailed(str(problem)) from problem
+        except OSError as error:
+            raise CommandFailed(
+                f"{args[0]} not written: {error.strerror or error}"
+                + (f" ({error.filename})" if error.filename else ""),
+                exitcodes.IO_ERROR,
+            ) from None
         size = Path(args[0]).stat().st_size
         print(
             f"Wrote {args[0]}: {len(warcs)} WARC file(s), {pages.count} page(s), {size:,} bytes, WACZ {package['wacz_version']}"
