@@ -291,6 +291,7 @@ def test_the_command_writes_the_report_or_says_why_not(tmp_path: Path) -> None:
         '[[source]]\nname = "alpha"\nurl = "http://127.0.0.1:9/"\n'
     )
     settings = {"DATA_DIR": str(tmp_path / "data")}
+    (tmp_path / "data").mkdir()  # made by `scrapy crawl`; a DATA_DIR that is not there is refused
     done = run_scrapy(["report"], tmp_path, settings)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(
