@@ -12,6 +12,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from corpus.store import read_manifest
+from scraper.items import MAX_EXTRACTED_BYTES
 from scraper.spiders.news import NewsSpider
 from sitefixture import FixtureServer, Resource, pages
 from sitefixture.fakedns import fake_dns
@@ -395,6 +396,20 @@ def test_binary_served_as_html_and_a_pdf_are_archived_but_never_extracted(tmp_pa
     assert archived_bodies(result.warc_files(), server.url(ARTICLE)) == [noise]
     assert len(archived_bodies(result.warc_files(), server.url("/files/report.pdf"))) == 1
     assert "not-html:1" in result.log
+
+
+def test_a_page_past_the_extraction_limit_is_archived_whole_and_filtered_too_large(
+    tmp_path: Path,
+) -> None:
+    paragraph = "<p>" + "Ein langer Absatz über den Haushalt der Stadt. " * 40 + "</p>\n"
+    page = spanish_story().replace("</article>", paragraph * 4400 + "</article>").encode()
+    assert MAX_EXTRACTED_BYTES < len(page) < 2 * MAX_EXTRACTED_BYTES
+    with FixtureServer() as server:
+        result = crawl(tmp_path, one_article_site(server, Resource(page)))
+    assert result.returncode == 0, result.log
+    assert result.manifest() == []
+    assert "too-large:1" in result.log
+    assert archived_bodies(result.warc_files(), server.url(ARTICLE)) == [page]
 
 
 @pytest.mark.parametrize(
