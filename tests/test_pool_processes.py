@@ -7,6 +7,8 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -52,36 +54,37 @@ def expected_corpus(news_site: ServedSite) -> set[str]:
     return {canonicalize(news_site.url(path)) for path in news_site.site.corpus_paths}
 
 
-def test_the_fork_server_loads_the_extraction_libraries_before_the_first_article(
-    news_site: ServedSite, tmp_path: Path
-) -> None:
-    process = start(tmp_path, news_site)
+def articles_asked_before(
+    process: subprocess.Popen[str], news_site: ServedSite, started: Callable[[], object], what: str
+) -> set[str]:
+    """The articles the slow crawl ``process`` asked for before ``started()`` came true; the
+    crawl is then stopped."""
     news_site.server.delay = 2.0  # the first article is asked for after 4 s, answered after 6
     deadline = time.monotonic() + 60
-    while not fork_servers(process.pid) and process.poll() is None:
-        assert time.monotonic() < deadline, "no fork server after 60 s"
+    while not started() and process.poll() is None:
+        assert time.monotonic() < deadline, f"no {what} after 60 s"
         time.sleep(0.05)
     asked = set(news_site.server.paths())
     os.killpg(process.pid, signal.SIGINT)
     log, _ = process.communicate(timeout=120)
     assert process.returncode == exitcodes.INTERRUPTED, log[-3000:]
-    assert not asked & set(news_site.site.corpus_paths), sorted(asked)
+    return asked & set(news_site.site.corpus_paths)
+
+
+def test_the_fork_server_loads_the_extraction_libraries_before_the_first_article(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
+    process = start(tmp_path, news_site)
+    started = partial(fork_servers, process.pid)
+    assert not articles_asked_before(process, news_site, started, "fork server")
 
 
 def test_the_warc_packers_start_with_the_spider_not_with_the_first_big_response(
     news_site: ServedSite, tmp_path: Path
 ) -> None:
     process = start(tmp_path, news_site, WARC_PROCESSES="1")
-    news_site.server.delay = 2.0  # the first article is asked for after 4 s, answered after 6
-    deadline = time.monotonic() + 60
-    while not workers_named(process.pid, WARC_PACKING) and process.poll() is None:
-        assert time.monotonic() < deadline, "no WARC packer after 60 s"
-        time.sleep(0.05)
-    asked = set(news_site.server.paths())
-    os.killpg(process.pid, signal.SIGINT)
-    log, _ = process.communicate(timeout=120)
-    assert process.returncode == exitcodes.INTERRUPTED, log[-3000:]
-    assert not asked & set(news_site.site.corpus_paths), sorted(asked)
+    started = partial(workers_named, process.pid, WARC_PACKING)
+    assert not articles_asked_before(process, news_site, started, "WARC packer")
 
 
 def test_a_worker_killed_mid_crawl_is_replaced_and_every_article_lands(
