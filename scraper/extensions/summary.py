@@ -19,6 +19,7 @@ from scraper.exitcodes import (
     MEANINGS,
     OK,
     PARTIAL,
+    START_ERROR,
     STAT,
     crawl_exit_code,
     source_failed,
@@ -185,7 +186,8 @@ class SourceSummary:
         skip_idle = bool(self.crawler.settings.get("REDIS_URL")) or not getattr(
             spider, "records_runs", True
         )
-        code = crawl_exit_code(self.stats.get_value(REASON_STAT) or reason, figures, skip_idle)
+        closed_by = self.stats.get_value(REASON_STAT) or reason
+        code = crawl_exit_code(closed_by, figures, skip_idle)
         archive_errors = self.stats.get_value(ARCHIVE_ERRORS, 0)
         if archive_errors and code == OK:
             code = PARTIAL
@@ -207,8 +209,11 @@ class SourceSummary:
                 code = IO_ERROR
         self.stats.set_value(STAT, code)
         failed = [name for name in figures if source_failed(figures[name])]
+        failed += ["archive"] if archive_errors else []
+        failed += ["start requests"] if closed_by == START_ERROR else []
         outcome = f"Exit code {code}: {MEANINGS[code]}"
-        lines.append(outcome + (f" ({', '.join(failed)})" if code in (PARTIAL, FAILED) else ""))
+        named = code in (PARTIAL, FAILED) and failed
+        lines.append(outcome + (f" ({', '.join(failed)})" if named else ""))
         self.final_lines = [(logging.WARNING if code else logging.INFO, "\n".join(lines))]
         for name, source in figures.items():
             if source["cut"]:
