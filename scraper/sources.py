@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 import tomllib
 from collections.abc import Callable, Iterable
@@ -276,7 +277,9 @@ def _check_field(key: str, value: Any) -> Any:
     """Return ``value`` checked and normalised for field ``key``; raise on a bad one."""
     spec = FIELDS.get(key)
     if spec is None:
-        raise KeyError(f"unknown field (known: {', '.join(sorted(FIELDS))})")
+        close = difflib.get_close_matches(key, FIELDS, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise KeyError(f"unknown field{hint} (known: {', '.join(sorted(FIELDS))})")
     expected = spec.metadata["kind"]
     if expected is int and isinstance(value, bool) or not isinstance(value, expected):
         raise TypeError(f"must be {expected.__name__}, not {type(value).__name__}")
@@ -383,7 +386,7 @@ def load_sources(path: str | Path) -> list[Source]:
     """Read and validate the sources file at ``path``."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # an editor's byte order mark is no statement
     except FileNotFoundError:
         raise SourcesError(f"{path}: no such sources file") from None
     except (OSError, UnicodeDecodeError) as error:

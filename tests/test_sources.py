@@ -216,6 +216,22 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
         load_sources(tmp_path / "nope.toml")
 
 
+def test_a_byte_order_mark_is_read_past_and_a_mistyped_field_gets_a_suggestion(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + b'[[source]]\nname = "a"\nurl = "https://a.example/"\n')
+    assert [source.name for source in load_sources(path)] == ["a"]
+    path.write_bytes(
+        b"\xef\xbb\xbf" + b'[[source]]\nname = "a"\nurl = "https://a.example/"\nmax_age_dayz = 3\n'
+    )
+    with pytest.raises(SourcesError) as raised:
+        load_sources(path)
+    assert str(raised.value).startswith(
+        f"{path}:4: source 'a' field 'max_age_dayz': unknown field; did you mean 'max_age_days'?"
+    )
+
+
 def test_select_sources_by_name_and_unknown_names() -> None:
     sources = parse_sources(
         '[[source]]\nname = "a"\nurl = "https://a.example/"\n\n'
