@@ -72,6 +72,8 @@ def test_live_urls_are_fetched_politely(tmp_path: Path, news_site: ServedSite) -
     assert code == 1, err
     assert out.startswith(f"==> {args[0]} <== written\n{first.title}\n")
     assert f"==> {args[2]} <== http:404" in out
+    missing = extract(tmp_path, args[2])
+    assert missing[0] == 3 and f"==> {args[2]} <== http:404" in missing[1]  # nothing was read
     assert f"error: {args[1]}: " in err and "robots.txt" in err  # disallowed, never fetched
     assert private.path not in news_site.server.paths()
     # Without ALLOW_PRIVATE_ADDRESSES the address guard refuses 127.0.0.1: nothing worked.

@@ -143,7 +143,10 @@ class Command(CheckedCommand, ScrapyCommand):
                 print(f"error: {arg}: {outcome.error}", file=sys.stderr)
             else:
                 print(_as_json(outcome) if opts.jsonl else _as_text(outcome), flush=True)
-        failed = sum(outcome.error is not None for outcome in outcomes)
+        # A live URL that did not answer 200 was not read either: its verdict is http:<status>.
+        failed = sum(
+            outcome.error is not None or outcome.verdict.startswith("http:") for outcome in outcomes
+        )
         self.exitcode = (
             exitcodes.OK
             if not failed
