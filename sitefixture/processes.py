@@ -60,11 +60,12 @@ def in_session(session: int) -> dict[int, str]:
     return {pid: _cmdline(pid) for pid, fields in _living().items() if int(fields[3]) == session}
 
 
-def fork_servers(crawl: int) -> set[int]:
-    """The fork servers crawl process ``crawl`` started (the extraction pool's comes from one)."""
+def fork_servers(crawl: int, living: dict[int, list[str]] | None = None) -> set[int]:
+    """The fork servers crawl process ``crawl`` started (the extraction pool's comes from one),
+    among ``living`` (by default, the processes alive now)."""
     return {
         pid
-        for pid, fields in _living().items()
+        for pid, fields in (_living() if living is None else living).items()
         if int(fields[1]) == crawl and "forkserver" in _cmdline(pid)
     }
 
@@ -72,8 +73,9 @@ def fork_servers(crawl: int) -> set[int]:
 def extraction_workers(crawl: int) -> list[int]:
     """The pool workers of crawl process ``crawl``: the children of its fork server (the
     extraction pool's, and the WARC packers' when ``WARC_PROCESSES`` starts them)."""
-    servers = fork_servers(crawl)
-    return sorted(pid for pid, fields in _living().items() if int(fields[1]) in servers)
+    living = _living()  # one walk of /proc for both: wait_for_pool asks every 5 ms
+    servers = fork_servers(crawl, living)
+    return sorted(pid for pid, fields in living.items() if int(fields[1]) in servers)
 
 
 def workers_named(crawl: int, name: str) -> list[int]:
