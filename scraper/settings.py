@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from scrapy.settings import default_settings
+
 BOT_NAME = "newsarchiver"
 SPIDER_MODULES = ["scraper.spiders"]
 NEWSPIDER_MODULE = "scraper.spiders"
@@ -159,9 +161,14 @@ EXTENSIONS = {
     "scraper.extensions.summary.SourceSummary": 500,
     "scraper.extensions.report.ReportExtension": 510,
     "scraper.extensions.stopping.StopReport": 520,
-    # Not loaded at all: its module imports aiohttp (10 MiB of the crawl process) even while
-    # REMOTE_CONTROL_ENABLED is off. Turning it on takes both settings.
-    "scrapy.extensions.remote_control.RemoteControl": None,
+}
+# Scrapy's own, less its remote control: Scrapy imports every extension these two name, even
+# one set to None, and that one's module imports aiohttp (10 MiB of the crawl process) while
+# REMOTE_CONTROL_ENABLED is off. Turning it on takes that setting and an EXTENSIONS entry.
+EXTENSIONS_BASE = {
+    path: order
+    for path, order in default_settings.EXTENSIONS_BASE.items()
+    if path != "scrapy.extensions.remote_control.RemoteControl"
 }
 
 # An unattended crawler opens no control ports.

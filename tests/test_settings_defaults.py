@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scrapy.settings import default_settings
+from scrapy.settings import Settings, default_settings
 
 import scraper.settings
 
@@ -56,18 +56,28 @@ def test_the_code_reads_settings_without_a_second_default() -> None:
 
 
 def test_the_extensions_loaded_import_no_aiohttp() -> None:
-    """Scrapy imports every extension listed to ask it whether it is enabled: a disabled one
-    whose module imports aiohttp (the remote control) would cost each crawl 10 MiB."""
+    """Scrapy imports every extension listed, even one set to None, to build the crawl's: the
+    remote control's module imports aiohttp, which would cost each crawl 10 MiB."""
     code = (
         "import sys\n"
         "from scrapy.utils.conf import build_component_list\n"
         "from scrapy.utils.misc import load_object\n"
         "from scrapy.utils.project import get_project_settings\n"
-        "for path in build_component_list(get_project_settings().getwithbase('EXTENSIONS')):\n"
+        "settings = get_project_settings()\n"
+        "# As scrapy.extension.ExtensionManager builds them\n"
+        "listed = settings.get_component_priority_dict_with_base('EXTENSIONS')\n"
+        "for path in build_component_list(listed):\n"
         "    load_object(path)\n"
         "print('aiohttp' in sys.modules)\n"
     )
     loaded = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    assert loaded.stdout.strip() == "False"
+    assert loaded.stdout.strip() == "False", loaded.stderr[-2000:]
+
+
+def test_the_remote_control_can_be_turned_on() -> None:
+    settings = Settings(scraper.settings.__dict__)
+    settings.set("EXTENSIONS", {"scrapy.extensions.remote_control.RemoteControl": 0})
+    listed = settings.get_component_priority_dict_with_base("EXTENSIONS")
+    assert "scrapy.extensions.remote_control.RemoteControl" in listed
