@@ -13,9 +13,10 @@ extraction workers and any WARC packers, the cores its process tree kept busy in
 the run, and the peak memory of that tree (PSS: shared pages counted once); two limits over
 the same pages read from disk, one process per core: plain
 ``trafilatura.extract(html, url=url)`` and our own
-``extract_article``; the peers on the same site (``trafilatura -i
-URLS --parallel N`` with its sleep and SSRF protection off, and ``wget
---recursive --warc-file``), and the ratios. With one copy it also prints
+``extract_article`` (timed before and after the crawl, compared with their
+mean); the peers on the same site (``trafilatura -i URLS --parallel N`` with
+its sleep and SSRF protection off, and ``wget --recursive --warc-file``), and
+the ratios. With one copy it also prints
 articles found and the corpus' body F1. ``--sizes`` repeats our crawl at each
 size (in article pages) and prints how time and peak memory grow. ``--profile N``
 samples the crawl process with py-spy and prints its N top functions.
@@ -34,7 +35,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from benchmarks.metrics import aggregate, match
-from benchmarks.peers import disk_limits, trafilatura_cli, wget_archive
+from benchmarks.peers import disk_limits, own_limit, trafilatura_cli, wget_archive
 from benchmarks.proctree import Measured, measure
 from benchmarks.pyspy import PySpy
 from benchmarks.pyspy import report as pyspy_report
@@ -132,6 +133,10 @@ def run_size(
     print(f"\n== {len(pages)} article pages ({len(site_pages)} x {copies}) ==")
     with serve(lambda base: build_shared_site(base, pages), workdir / "site") as site:
         print(f"server: {site.server} at {site.base_url}")
+        files = write_pages(pages, workdir / "files", site.base_url)
+        # The machine's speed drifts from minute to minute: our limit is timed on both sides
+        # of the crawl, and the crawl compared with their mean.
+        own_before = own_limit(files) if args.limits else None
         profiler = PySpy(workdir / "crawl-profile.txt", gil=args.gil) if args.profile else None
         ours = crawl_measured(
             workdir / "ours",
@@ -177,17 +182,18 @@ def run_size(
                 f"wget --recursive --warc-file: {wget_requests} requests in {fetched.seconds:.1f} s"
                 f"   {wget_requests / fetched.seconds:7.1f} requests/s (no extraction)"
             )
-        files = write_pages(pages, workdir / "files", site.base_url)
     if not args.limits:
         return len(pages), ours
-    plain, own = disk_limits(files, cores)
+    plain, own_after = disk_limits(files, cores)
+    assert own_before is not None
+    own = (own_before + own_after) / 2
     print(
         f"limit: plain trafilatura.extract(html, url=url), {cores} processes, from disk  "
         f"{plain:7.1f} pages/s"
     )
     print(
         f"limit: our extract_article (+ fingerprint), {cores} processes, from disk  "
-        f"{own:7.1f} pages/s"
+        f"{own:7.1f} pages/s (before the crawl {own_before:.1f}, after {own_after:.1f})"
     )
     ours_rate = len(pages) / ours.seconds
     print(

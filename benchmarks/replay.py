@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import shutil
 import tempfile
 import time
@@ -134,6 +135,9 @@ def compare_paths(crawled: Path, rounds: int, ways: list[str]) -> None:
         files = write_articles(articles, work / "files")
         print(f"{len(articles)} article pages in {len(archive_files(archive))} WARC files")
         for number in range(rounds):
+            # The machine's speed drifts from minute to minute: our limit is timed on both
+            # sides of the round, and each way compared with their mean.
+            before = own_limit(files)
             rates = {}
             for way in ways:
                 command, env = _command(way, crawled, work, number)
@@ -150,9 +154,15 @@ def compare_paths(crawled: Path, rounds: int, ways: list[str]) -> None:
                     f"  CPU per article page: {done.cpu_per(len(articles))}; of its main process: "
                     f"main thread {main:.2f} ms, other threads {others:.2f} ms"
                 )
-            limit = own_limit(files)
+                print(
+                    f"  cores busy in each tenth of the run (of {os.cpu_count()}): "
+                    + " ".join(f"{busy:.2f}" for busy in done.cores_busy())
+                )
+            after = own_limit(files)
+            limit = (before + after) / 2
             print(
-                f"our extraction limit (extract_article from disk, every core): {limit:6.1f} pages/s; "
+                f"our extraction limit (extract_article from disk, every core): {limit:6.1f} pages/s "
+                f"(before the round {before:.1f}, after {after:.1f}); "
                 + ", ".join(f"{way} / limit {rate / limit:.2f}" for way, rate in rates.items())
             )
         replayed = sorted(work.glob("data-*-index/corpus")) + sorted(
