@@ -7,9 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scrapy.settings import Settings, default_settings
+from scrapy.settings import default_settings
 
 import scraper.settings
+from sitefixture.settings import settings as project_settings_object
 
 ROOT = Path(__file__).resolve().parent.parent
 GETTERS = {"get", "getint", "getfloat", "getbool", "getlist", "getdict", "getpath", "getwithbase"}
@@ -77,7 +78,7 @@ def test_the_extensions_loaded_import_no_aiohttp() -> None:
 
 
 def test_the_remote_control_can_be_turned_on() -> None:
-    settings = Settings(scraper.settings.__dict__)
-    settings.set("EXTENSIONS", {"scrapy.extensions.remote_control.RemoteControl": 0})
+    remote_control = {"scrapy.extensions.remote_control.RemoteControl": 0}
+    settings = project_settings_object({"EXTENSIONS": remote_control})
     listed = settings.get_component_priority_dict_with_base("EXTENSIONS")
     assert "scrapy.extensions.remote_control.RemoteControl" in listed
