@@ -53,7 +53,7 @@ class ArticleItems:
         recrawl: bool,
     ) -> PageItem:
         """The next item: ``response`` of ``source``, fetched at ``fetched_at``, archived at ``warc``,
-        with the extraction the worker that archived this very response made, if it made one."""
+        and the archiving, with extraction, of this very response by a worker, if one has it."""
         return self._numbered(
             response.url,
             source,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,9 +36,21 @@ class Prefetched:
         return self.article
 
 
-#: The extraction made of each response so far, by the response itself: one made anew (decoded,
-#: redirected, refreshed) has none, and nothing of it travels in a request's meta.
-PREFETCHED: WeakKeyDictionary[Response, Prefetched] = WeakKeyDictionary()
+@dataclass(frozen=True)
+class ArchivedArticle:
+    """An article response archived by the extraction worker (``WARC_PACK_WITH_EXTRACTION``):
+    where its response record went (``None``: it was not archived, ``failure`` says why), and
+    the worker's extraction (``None``: no worker made one, the pipeline extracts the item)."""
+
+    warc: dict[str, Any] | None
+    extraction: Prefetched | None
+    failure: str = ""
+
+
+#: The archiving, with extraction, of each response under way or done, by the response itself:
+#: one made anew (decoded, redirected, refreshed) has none, and nothing of it travels in a
+#: request's meta.
+PREFETCHED: WeakKeyDictionary[Response, asyncio.Future[ArchivedArticle]] = WeakKeyDictionary()
 
 
 @dataclass
@@ -49,7 +62,8 @@ class PageItem:
     yielded them; ``outcome``, ``corpus_id`` and ``entry`` (its ``index.jsonl`` line)
     say what the pipelines made of it. An item read back from the archive may have
     no ``body`` but ``archived``: where the extraction worker reads it. ``prefetched`` is
-    the extraction the worker that archived the response made already.
+    the archiving, with extraction, of the response by an extraction worker: until it is
+    done, ``warc`` is empty.
     """
 
     url: str
@@ -66,7 +80,7 @@ class PageItem:
     corpus_id: int | None = None
     entry: dict[str, Any] | None = field(default=None, repr=False)
     archived: ArchivedBody | None = None
-    prefetched: Prefetched | None = field(default=None, repr=False)
+    prefetched: asyncio.Future[ArchivedArticle] | None = field(default=None, repr=False)
 
 
 class PageItemAdapter(AdapterInterface):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import sqlite3
@@ -43,7 +44,8 @@ class ExtractionPipeline:
     fails a second time is counted as an error of its source and left for the next
     run. The pool's processes ignore SIGINT and SIGTERM, so a stop signal sent to
     the whole process group lets the crawl finish what was extracted, and they die
-    with the crawl (:mod:`corpus.lifeline`).
+    with the crawl (:mod:`corpus.lifeline`). The pool closes once every archiving it was
+    given to :meth:`hold` is done.
     """
 
     def __init__(self, crawler: Crawler, processes: int) -> None:
@@ -51,6 +53,7 @@ class ExtractionPipeline:
         self.sources = Sources.from_crawler(crawler)
         self.processes = max(1, processes)
         self.pool: RenewingPool | None = None
+        self.archiving: set[asyncio.Future[Any]] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
@@ -60,9 +63,16 @@ class ExtractionPipeline:
         self.pool = RenewingPool(self.processes, EXTRACTION, renewed=self._renewed)
         self.pool.start()
 
-    def close_spider(self, spider: Spider | None = None) -> None:
+    async def close_spider(self, spider: Spider | None = None) -> None:
+        if self.archiving:  # responses whose records are still with a worker, with no item
+            await asyncio.wait(self.archiving)
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
+
+    def hold(self, archiving: asyncio.Future[Any]) -> None:
+        """Keep the pool open until ``archiving`` (a task that uses it) is done."""
+        self.archiving.add(archiving)
+        archiving.add_done_callback(self.archiving.discard)
 
     async def process_item(self, item: PageItem) -> PageItem:
         assert self.pool is not None
@@ -102,7 +112,12 @@ class ExtractionPipeline:
 
     async def _extract(self, item: PageItem, options: ExtractionOptions) -> Article | None:
         if item.prefetched is not None:
-            return item.prefetched.result()
+            archived = await item.prefetched
+            if archived.warc is None:  # counted and logged as a write failure already
+                raise DropItem(f"{archived.failure}: {item.url}", log_level="DEBUG")
+            item.warc = archived.warc
+            if archived.extraction is not None:
+                return archived.extraction.result()
         if item.archived is None:
             return await self.run(extract_for_corpus, item.body, item.url, item.encoding, options)
         extracted = await self.run(extract_archived, item.url, item.archived, options)

@@ -80,6 +80,12 @@ def test_provenance_points_at_the_archived_response(
     crawled: tuple[ServedSite, CrawlResult],
 ) -> None:
     _, result = crawled
+    assert_provenance(result)
+
+
+def assert_provenance(result: CrawlResult) -> None:
+    """Every corpus entry names the response record of its URL, and its fetch time."""
+    assert result.manifest()
     for entry in result.manifest():
         warc = entry["warc"]
         path = result.archive / warc["filename"]
@@ -135,12 +141,12 @@ def test_every_exchange_is_archived_as_a_response_request_pair(
 def test_articles_archived_by_the_workers_that_extract_them_make_the_same_corpus(
     crawled: tuple[ServedSite, CrawlResult], news_site: ServedSite, tmp_path: Path
 ) -> None:
-    _, plain = crawled
+    _, packed = crawled  # by default, the extraction worker packs an article's records
     site = news_site.site.source_toml(news_site.server.base_url)
-    result = crawl(tmp_path, site, {"WARC_PACK_WITH_EXTRACTION": "True"})
-    assert result.returncode == 0
+    threads = crawl(tmp_path, site, {"WARC_PACK_WITH_EXTRACTION": "False"})
+    assert threads.returncode == 0
     articles = 0
-    for path in result.warc_files():
+    for path in packed.warc_files():
         with path.open("rb") as stream:
             records = list(_iter(stream))
         for (kind, _, _, (http, _)), following in zip(records[1:], records[2:] + [None]):
@@ -151,13 +157,14 @@ def test_articles_archived_by_the_workers_that_extract_them_make_the_same_corpus
                 article = following[2].get("News-Kind") == "article"
                 articles += article and html and not encoded
     assert articles > 5
-    assert f"'warc/packed_with_extraction': {articles}," in result.log
-    assert "'warc/packed_with_extraction'" not in plain.log  # off by default
+    assert f"'warc/packed_with_extraction': {articles}," in packed.log
+    assert "'warc/packed_with_extraction'" not in threads.log
 
     def texts(crawled: CrawlResult) -> dict[str, str]:  # the two sites differ in their port
         return {urlsplit(entry["url"]).path: entry["sha1"] for entry in crawled.manifest()}
 
-    assert texts(result) == texts(plain) and len(texts(plain)) == 8
+    assert texts(packed) == texts(threads) and len(texts(threads)) == 8
+    assert_provenance(threads)
 
 
 def _iter(stream):

@@ -127,7 +127,9 @@ def test_items_are_extracted_judged_and_stored_in_the_order_they_were_yielded(
         asyncio.run(run_pipelines())
     finally:
         for pipeline in opened:
-            pipeline.close_spider()
+            closed = pipeline.close_spider()  # a coroutine or None, as Scrapy allows
+            if inspect.isawaitable(closed):
+                asyncio.run(closed)
     stats: dict[str, Any] = crawler.stats.get_stats()
     assert {k: v for k, v in stats.items() if k.startswith("news/a/")} == {
         "news/a/written": 3,

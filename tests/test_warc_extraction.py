@@ -1,4 +1,5 @@
-"""WARC_PACK_WITH_EXTRACTION: an article response packed by the worker that extracts it."""
+"""WARC_PACK_WITH_EXTRACTION: an article response packed by the worker that extracts it, while
+the download goes on."""
 
 from __future__ import annotations
 
@@ -10,17 +11,20 @@ from pathlib import Path
 import pytest
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
 from scrapy.http import HtmlResponse
 from scrapy.utils.misc import build_from_crawler
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.exchange import Exchange
+from archive.writer import WriteFailed
 from corpus.options import ExtractionOptions
 from corpus.worker import archive_and_extract
 from scraper import meta
 from scraper.downloadermiddlewares.warc import WarcMiddleware
 from scraper.extensions.crawlstate import crawl_state
-from scraper.items import PREFETCHED, Prefetched
+from scraper.failures import WRITE_FAILED_STAT
+from scraper.items import PREFETCHED, ArchivedArticle, PageItem, Prefetched
 from scraper.pipelines import ExtractionPipeline
 from sitefixture import pages
 from sitefixture.inprocess import project_crawler
@@ -48,7 +52,7 @@ def wired(tmp_path: Path) -> Iterator[tuple[Crawler, WarcMiddleware, ExtractionP
     middleware = build_from_crawler(WarcMiddleware, crawler)
     middleware.extraction = pipeline
     yield crawler, middleware, pipeline
-    pipeline.close_spider()
+    asyncio.run(pipeline.close_spider())
     state = crawl_state(crawler)
     if state is not None:
         state.close()
@@ -56,14 +60,19 @@ def wired(tmp_path: Path) -> Iterator[tuple[Crawler, WarcMiddleware, ExtractionP
 
 def fetch(
     middleware: WarcMiddleware, url: str, body: bytes, kind: str = "article", **headers: str
-) -> tuple[Request, Prefetched | None]:
-    """The request of ``url`` once archived, and the extraction made of its response, if any."""
+) -> tuple[Request, ArchivedArticle | None]:
+    """The request of ``url`` once archived, and how a worker archived its response, if one did."""
     request = Request(url, meta={meta.SOURCE: "a", meta.KIND: kind})
     response = HtmlResponse(
         url, body=body, headers={"Content-Type": "text/html; charset=utf-8", **headers}
     )
-    assert asyncio.run(middleware.process_response(request, response)) is response
-    return request, PREFETCHED.pop(response, None)
+
+    async def archive() -> ArchivedArticle | None:
+        assert await middleware.process_response(request, response) is response
+        archiving = PREFETCHED.pop(response, None)
+        return None if archiving is None else await archiving
+
+    return request, asyncio.run(archive())
 
 
 def archived(middleware: WarcMiddleware, request: Request) -> bytes:
@@ -83,7 +92,9 @@ def test_an_article_is_archived_and_extracted_by_one_worker(
 ) -> None:
     crawler, middleware, _ = wired
     url, body = article(1)
-    request, prefetched = fetch(middleware, url, body)
+    request, archived_article = fetch(middleware, url, body)
+    assert archived_article is not None and archived_article.warc == request.meta[meta.WARC]
+    prefetched = archived_article.extraction
     assert prefetched is not None and prefetched.error is None and prefetched.article is not None
     assert prefetched.article.title == "Story 1"
     assert crawler.stats.get_value("warc/packed_with_extraction") == 1
@@ -102,8 +113,8 @@ def test_what_the_spider_does_not_extract_as_it_came_is_archived_here(
     crawler, middleware, _ = wired
     url, body = article(2)
     sent = gzip.compress(body) if headers else body
-    request, prefetched = fetch(middleware, url, sent, kind, **headers)
-    assert prefetched is None
+    request, archived_article = fetch(middleware, url, sent, kind, **headers)
+    assert archived_article is None
     assert crawler.stats.get_value("warc/packed_with_extraction") is None
     middleware.writer.close()
     assert archived(middleware, request) == body  # warcio decodes the gzip
@@ -119,14 +130,80 @@ def test_a_worker_that_dies_loses_neither_record_nor_article(
         process.kill()
         process.join()
     url, body = article(4)
-    request, prefetched = fetch(middleware, url, body)
-    assert prefetched is None  # the pipeline extracts it, in its new pool
+    request, archived_article = fetch(middleware, url, body)
+    assert archived_article is not None and archived_article.warc == request.meta[meta.WARC]
+    assert archived_article.extraction is None  # the pipeline extracts it, in its new pool
     assert crawler.stats.get_value("extraction/pool_restarts") == 1
     assert crawler.stats.get_value("warc/packed_with_extraction") == 1
     middleware.writer.close()
     assert archived(middleware, request) == body
     fetch(middleware, *article(5))  # and the new pool takes the next one
     assert crawler.stats.get_value("warc/packed_with_extraction") == 2
+
+
+def test_the_download_goes_on_while_the_worker_archives(
+    wired: tuple[Crawler, WarcMiddleware, ExtractionPipeline],
+) -> None:
+    _, middleware, pipeline = wired
+    url, body = article(7)
+    request = Request(url, meta={meta.SOURCE: "a", meta.KIND: "article"})
+    response = HtmlResponse(url, body=body, headers={"Content-Type": "text/html"})
+
+    async def download() -> ArchivedArticle:
+        assert await middleware.process_response(request, response) is response
+        archiving = PREFETCHED[response]
+        assert not archiving.done() and meta.WARC not in request.meta  # the slot is free
+        assert pipeline.archiving == {archiving}
+        return await archiving
+
+    archived_article = asyncio.run(download())
+    assert archived_article.warc == request.meta[meta.WARC]
+    assert request.meta[meta.WARC_DATE]
+    assert not pipeline.archiving
+
+
+def test_the_pool_closes_once_what_it_archives_is_written(
+    wired: tuple[Crawler, WarcMiddleware, ExtractionPipeline],
+) -> None:
+    _, middleware, pipeline = wired
+    url, body = article(8)
+    request = Request(url, meta={meta.SOURCE: "a", meta.KIND: "article"})
+    response = HtmlResponse(url, body=body, headers={"Content-Type": "text/html"})
+
+    async def download_then_close() -> None:  # a response that makes no item, as a refresh
+        await middleware.process_response(request, response)
+        await pipeline.close_spider()
+
+    asyncio.run(download_then_close())
+    middleware.writer.close()
+    assert archived(middleware, request) == body
+
+
+def test_an_article_not_archived_makes_no_item(
+    wired: tuple[Crawler, WarcMiddleware, ExtractionPipeline], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crawler, middleware, pipeline = wired
+
+    def full_disk(records: object) -> None:
+        raise WriteFailed("news.warc.gz.open: No space left on device")
+
+    monkeypatch.setattr(middleware.writer, "write_packed", full_disk)
+    crawler.stats.set_value(WRITE_FAILED_STAT, "an earlier write")  # no engine here to stop
+    url, body = article(9)
+    request = Request(url, meta={meta.SOURCE: "a", meta.KIND: "article"})
+    response = HtmlResponse(url, body=body, headers={"Content-Type": "text/html"})
+    item = PageItem(url=url, source="a", fetched_at="", warc={}, body=body)
+
+    async def download_then_extract() -> None:
+        await middleware.process_response(request, response)
+        item.prefetched = PREFETCHED.pop(response)
+        await pipeline.process_item(item)
+
+    with pytest.raises(DropItem, match="not archived: news.warc.gz.open: No space left"):
+        asyncio.run(download_then_extract())
+    assert item.outcome is None and item.article is None  # unsettled: the next run fetches it
+    assert crawler.stats.get_value("news/a/errors/write") == 1
+    assert crawl_state(crawler).get(url) is None  # type: ignore[union-attr]
 
 
 def test_the_extraction_s_error_comes_back_with_the_records() -> None:

@@ -9,7 +9,7 @@ import socket
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
@@ -26,7 +26,13 @@ from scraper import meta
 from scraper.crawlsources import Sources
 from scraper.extensions.crawlstate import crawl_state
 from scraper.failures import write_failed
-from scraper.items import PREFETCHED, Prefetched, declared_encoding, unfit_for_extraction
+from scraper.items import (
+    PREFETCHED,
+    ArchivedArticle,
+    Prefetched,
+    declared_encoding,
+    unfit_for_extraction,
+)
 from scraper.packers import Packers
 from scraper.paths import archive_dir
 from scraper.pipelines import ExtractionPipeline
@@ -97,6 +103,10 @@ class WarcMiddleware:
     the capture it stands for, so pywb can match the two. Once a record is
     written, :data:`~scraper.signals.record_written` tells the crawl state.
     A response cut by MaxSizeMiddleware is written with ``WARC-Truncated``.
+
+    With ``WARC_PACK_WITH_EXTRACTION``, an article the spider extracts as it came is packed
+    by the extraction worker that extracts it: the response goes on at once, its records are
+    written when that worker is done, and its item waits for them (``PREFETCHED``).
     """
 
     def __init__(
@@ -119,6 +129,10 @@ class WarcMiddleware:
         )
         self.sources = Sources.from_crawler(crawler)
         self.extraction: ExtractionPipeline | None = None  # known once the spider opens
+        # With WARC_PACK_WITH_EXTRACTION, article records are written, and article responses
+        # passed on, in the order they came, as a replay numbers them: the last of each.
+        self._article_written: asyncio.Future[Any] | None = None
+        self._article_returned: asyncio.Future[Any] | None = None
         self.packers = (
             Packers(processes, writer.engine, writer.compresslevel, crawler.stats)
             if processes > 0
@@ -207,40 +221,77 @@ class WarcMiddleware:
             response_id=self.factory.new_id(),
             request_id=self.factory.new_id(),
         )
-        packed = await self._packed_with_extraction(exchange, request, response)
-        if packed is None:
-            packed = await self._packed(exchange)
-        record = packed.records[0]
+        request.meta[meta.WARC_DATE] = exchange.date
+        if self.extraction is None or request.meta.get(meta.KIND) != "article":
+            return await self._archive(exchange, request, response)
+        loop = asyncio.get_running_loop()
+        after_write, after_return = self._article_written, self._article_returned
+        self._article_returned = returned = loop.create_future()
         try:
-            location = self.writer.write_packed(packed)[0]
+            if self._extracts(exchange, request, response):
+                archiving = asyncio.ensure_future(
+                    self._archive_with_extraction(exchange, request, response, after_write)
+                )
+                self._article_written = archiving
+                self.extraction.hold(archiving)
+                PREFETCHED[response] = archiving
+            else:
+                self._article_written = written = loop.create_future()
+                try:
+                    response = await self._archive(exchange, request, response, after_write)
+                finally:
+                    written.set_result(None)
+            if after_return is not None and not after_return.done():
+                await after_return
+            return response
+        finally:
+            returned.set_result(None)
+
+    async def _archive(
+        self,
+        exchange: Exchange,
+        request: Request,
+        response: Response,
+        after: asyncio.Future[Any] | None = None,
+    ) -> Response:
+        """Pack the records of ``exchange`` here and write them once ``after`` is done."""
+        packed = await self._packed(exchange)
+        if after is not None and not after.done():
+            await asyncio.wait({after})
+        try:
+            self._write(packed, exchange, request, response)
         except WriteFailed as error:
             write_failed(self.crawler, error, request.meta.get(meta.SOURCE))
             raise IgnoreRequest(f"not archived: {error}") from error
+        return response
+
+    def _write(
+        self, packed: Packed, exchange: Exchange, request: Request, response: Response
+    ) -> None:
+        """Write the records of ``packed`` and tell :data:`~scraper.signals.record_written`;
+        raise what one of its receivers raised (it is logged already)."""
+        record = packed.records[0]
+        location = self.writer.write_packed(packed)[0]
         self.records += 2
         self.stats.inc_value("warc/records", 2)
-        if revisit:
+        if exchange.revisit:
             self.stats.inc_value("warc/revisits")
+        request.meta[meta.WARC] = location.to_dict()
         for _, result in self.crawler.signals.send_catch_log(
             record_written,
             request=request,
             response=response,
             record=record,
             location=location,
-            truncated=truncated,
+            truncated=exchange.truncated,
         ):
             if isinstance(result, Failure):  # logged already; it fails the response, as it did
                 result.raiseException()
-        request.meta[meta.WARC] = location.to_dict()
-        request.meta[meta.WARC_DATE] = record.date
-        return response
 
-    async def _packed_with_extraction(
-        self, exchange: Exchange, request: Request, response: Response
-    ) -> Packed | None:
-        """The records of an article response, packed by the extraction worker that extracts
-        it, its extraction left in :data:`~scraper.items.PREFETCHED` for the item; None for a
-        response the spider does not extract, or when no worker could take it."""
-        if (
+    def _extracts(self, exchange: Exchange, request: Request, response: Response) -> bool:
+        """Whether the response is an article the spider extracts as it came, for an
+        extraction worker to archive and extract together."""
+        return not (
             self.extraction is None
             or request.meta.get(meta.KIND) != "article"
             or response.status != 200
@@ -249,9 +300,21 @@ class WarcMiddleware:
             or unfit_for_extraction(response)
             or b"Content-Encoding" in response.headers  # the spider gets another body
             or request.meta.get(meta.SOURCE) not in self.sources
-        ):
-            return None
+        )
+
+    async def _archive_with_extraction(
+        self,
+        exchange: Exchange,
+        request: Request,
+        response: Response,
+        after: asyncio.Future[Any] | None,
+    ) -> ArchivedArticle:
+        """Archive an article response by the extraction worker that extracts it, while the
+        download goes on, its records written once ``after`` is done; when no worker could,
+        pack them here and leave the extraction to the pipeline."""
+        assert self.extraction is not None
         options = self.sources[request.meta[meta.SOURCE]].extraction_options()
+        extraction = None
         try:
             packed, article, error = await self.extraction.run(
                 archive_and_extract,
@@ -263,13 +326,24 @@ class WarcMiddleware:
                 options,
             )
         except BrokenProcessPool:  # the pipeline has a new pool: it extracts the item itself
-            return None
+            packed = await self._packed(exchange)
         except Exception as failure:  # noqa: BLE001 - a result that could not come back, a pool shut down
             logger.warning("Archived %s in the crawl process: %s", response.url, failure)
-            return None
-        PREFETCHED[response] = Prefetched(article, error)
-        self.stats.inc_value("warc/packed_with_extraction")
-        return packed.with_payload(exchange.payload)
+            packed = await self._packed(exchange)
+        else:
+            extraction = Prefetched(article, error)
+            packed = packed.with_payload(exchange.payload)
+            self.stats.inc_value("warc/packed_with_extraction")
+        if after is not None and not after.done():
+            await asyncio.wait({after})
+        try:
+            self._write(packed, exchange, request, response)
+        except WriteFailed as error:
+            write_failed(self.crawler, error, request.meta.get(meta.SOURCE))
+            return ArchivedArticle(None, None, f"not archived: {error}")
+        except Exception as error:  # noqa: BLE001 - a record_written receiver's, logged already
+            return ArchivedArticle(None, None, f"not recorded: {error}")
+        return ArchivedArticle(request.meta[meta.WARC], extraction)
 
     async def _packed(self, exchange: Exchange) -> Packed:
         """The records of ``exchange``, packed by a worker process (a big body), a thread, or here."""
