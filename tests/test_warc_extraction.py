@@ -58,14 +58,22 @@ def wired(tmp_path: Path) -> Iterator[tuple[Crawler, WarcMiddleware, ExtractionP
         state.close()
 
 
-def fetch(
-    middleware: WarcMiddleware, url: str, body: bytes, kind: str = "article", **headers: str
-) -> tuple[Request, ArchivedArticle | None]:
-    """The request of ``url`` once archived, and how a worker archived its response, if one did."""
+def exchanged(
+    url: str, body: bytes, kind: str = "article", **headers: str
+) -> tuple[Request, HtmlResponse]:
+    """A request of ``url`` for source "a" and its response."""
     request = Request(url, meta={meta.SOURCE: "a", meta.KIND: kind})
     response = HtmlResponse(
         url, body=body, headers={"Content-Type": "text/html; charset=utf-8", **headers}
     )
+    return request, response
+
+
+def fetch(
+    middleware: WarcMiddleware, url: str, body: bytes, kind: str = "article", **headers: str
+) -> tuple[Request, ArchivedArticle | None]:
+    """The request of ``url`` once archived, and how a worker archived its response, if one did."""
+    request, response = exchanged(url, body, kind, **headers)
 
     async def archive() -> ArchivedArticle | None:
         assert await middleware.process_response(request, response) is response
@@ -146,8 +154,7 @@ def test_the_download_goes_on_while_the_worker_archives(
 ) -> None:
     _, middleware, pipeline = wired
     url, body = article(7)
-    request = Request(url, meta={meta.SOURCE: "a", meta.KIND: "article"})
-    response = HtmlResponse(url, body=body, headers={"Content-Type": "text/html"})
+    request, response = exchanged(url, body)
 
     async def download() -> ArchivedArticle:
         assert await middleware.process_response(request, response) is response
@@ -167,8 +174,7 @@ def test_the_pool_closes_once_what_it_archives_is_written(
 ) -> None:
     _, middleware, pipeline = wired
     url, body = article(8)
-    request = Request(url, meta={meta.SOURCE: "a", meta.KIND: "article"})
-    response = HtmlResponse(url, body=body, headers={"Content-Type": "text/html"})
+    request, response = exchanged(url, body)
 
     async def download_then_close() -> None:  # a response that makes no item, as a refresh
         await middleware.process_response(request, response)
@@ -190,8 +196,7 @@ def test_an_article_not_archived_makes_no_item(
     monkeypatch.setattr(middleware.writer, "write_packed", full_disk)
     crawler.stats.set_value(WRITE_FAILED_STAT, "an earlier write")  # no engine here to stop
     url, body = article(9)
-    request = Request(url, meta={meta.SOURCE: "a", meta.KIND: "article"})
-    response = HtmlResponse(url, body=body, headers={"Content-Type": "text/html"})
+    request, response = exchanged(url, body)
     item = PageItem(url=url, source="a", fetched_at="", warc={}, body=body)
 
     async def download_then_extract() -> None:

@@ -256,14 +256,28 @@ class WarcMiddleware:
     ) -> Response:
         """Pack the records of ``exchange`` here and write them once ``after`` is done."""
         packed = await self._packed(exchange)
+        failure = await self._write_after(after, packed, exchange, request, response)
+        if failure:
+            raise IgnoreRequest(failure)
+        return response
+
+    async def _write_after(
+        self,
+        after: asyncio.Future[Any] | None,
+        packed: Packed,
+        exchange: Exchange,
+        request: Request,
+        response: Response,
+    ) -> str:
+        """Write ``packed`` once ``after`` is done; why it could not be ("": it was)."""
         if after is not None and not after.done():
             await asyncio.wait({after})
         try:
             self._write(packed, exchange, request, response)
         except WriteFailed as error:
             write_failed(self.crawler, error, request.meta.get(meta.SOURCE))
-            raise IgnoreRequest(f"not archived: {error}") from error
-        return response
+            return f"not archived: {error}"
+        return ""
 
     def _write(
         self, packed: Packed, exchange: Exchange, request: Request, response: Response
@@ -334,15 +348,12 @@ class WarcMiddleware:
             extraction = Prefetched(article, error)
             packed = packed.with_payload(exchange.payload)
             self.stats.inc_value("warc/packed_with_extraction")
-        if after is not None and not after.done():
-            await asyncio.wait({after})
         try:
-            self._write(packed, exchange, request, response)
-        except WriteFailed as error:
-            write_failed(self.crawler, error, request.meta.get(meta.SOURCE))
-            return ArchivedArticle(None, None, f"not archived: {error}")
+            unwritten = await self._write_after(after, packed, exchange, request, response)
         except Exception as error:  # noqa: BLE001 - a record_written receiver's, logged already
-            return ArchivedArticle(None, None, f"not recorded: {error}")
+            unwritten = f"not recorded: {error}"
+        if unwritten:
+            return ArchivedArticle(None, None, unwritten)
         return ArchivedArticle(request.meta[meta.WARC], extraction)
 
     async def _packed(self, exchange: Exchange) -> Packed:
