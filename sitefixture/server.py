@@ -74,6 +74,8 @@ class _Handler(BaseHTTPRequestHandler):
             fixture._answered()
 
     def _answer(self, fixture: FixtureServer) -> None:
+        if not fixture.opened.wait(fixture.GATE_TIMEOUT):
+            raise TimeoutError(f"{self.path}: the server's gate stayed shut")
         if fixture.delay:
             time.sleep(fixture.delay)
         resource = fixture.routes.get(self.path) or fixture.routes.get(urlsplit(self.path).path)
@@ -129,11 +131,17 @@ class FixtureServer:
     Use as a context manager; ``url(path)`` builds absolute URLs.
     """
 
+    GATE_TIMEOUT = 120.0  # seconds a request waits for a shut gate before it fails
+
     def __init__(
         self, routes: dict[str, Resource] | None = None, host: str = "127.0.0.1", port: int = 0
     ) -> None:
         self.routes: dict[str, Resource] = dict(routes or {})
         self.delay = 0.0  # seconds to wait before answering each request
+        #: Requests are answered only while this is set (it is, from the start): clear it to
+        #: hold every answer until a test has made ready what it waits for.
+        self.opened = threading.Event()
+        self.opened.set()
         self.requests: list[LoggedRequest] = []
         self.in_flight = 0  # requests being answered right now
         self.peak_in_flight = 0  # the most answered at once

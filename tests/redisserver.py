@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from sitefixture.redis import redis_server as start_redis_server
 from sitefixture.redis import redis_server_program
+from sitefixture.server import FixtureServer
 from tests.conftest import missing
 
 
@@ -45,3 +47,23 @@ def gone_worker_id() -> str:
         check=True,
     ).stdout.strip()
     return f"{this_worker().rpartition('-')[0]}-{pid}"
+
+
+@contextmanager
+def answers_held_until_all_joined(
+    server: FixtureServer,
+) -> Iterator[list[tuple[subprocess.Popen[str], Path]]]:
+    """Hold every answer of ``server`` until each worker (process, log) added to the list
+    yielded has joined the shared crawl: however unevenly they start, each takes part."""
+    workers: list[tuple[subprocess.Popen[str], Path]] = []
+    server.opened.clear()
+    try:
+        yield workers
+        deadline = time.monotonic() + 120
+        while not all("joined the shared crawl" in log.read_text() for _, log in workers):
+            for process, log in workers:
+                assert process.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, "the workers did not all join within 120 s"
+            time.sleep(0.05)
+    finally:
+        server.opened.set()

@@ -23,7 +23,7 @@ from scraper.shared.connection import Keys
 from scraper.shared.workers import this_worker
 from sitefixture.scrapyrun import start_scrapy
 from tests.conftest import TEST_SETTINGS, ServedSite, warcio_check
-from tests.redisserver import redis_server
+from tests.redisserver import answers_held_until_all_joined, redis_server
 
 # Each worker takes up to CONCURRENT_REQUESTS requests ahead: 4 spreads this small site over both.
 SHARED_SETTINGS = {
@@ -102,7 +102,8 @@ def expected_hashes(site: ServedSite) -> set[str]:
 def what_became_of(site: ServedSite, paths: Sequence[str], logs: Sequence[Path]) -> str:
     """For a failed test: how often each path was fetched, and the workers' lines naming it."""
     fetched = Counter(site.server.paths())
-    told = [f"missing from the corpus: {paths}"]
+    unfetched = sorted(route for route in site.server.routes if not fetched[route])
+    told = [f"missing from the corpus: {paths}", f"pages of the site nobody fetched: {unfetched}"]
     for path in paths:
         told.append(f"{path}: fetched {fetched[path]} times")
         for log in logs:
@@ -136,7 +137,7 @@ def assert_complete_corpus(site: ServedSite, *data_dirs: Path, logs: Sequence[Pa
 def test_two_workers_fetch_each_article_once_and_number_the_corpus_uniquely(
     news_site: ServedSite, tmp_path: Path, redis_url: str, one_data_dir: bool
 ) -> None:
-    news_site.server.delay = 0.5  # the crawl lasts long enough for both workers to take part
+    news_site.server.delay = 0.5  # the answers take a while: the requests spread over both workers
     sources = news_site.site.source_toml(news_site.server.base_url)
     refused = disallow_an_article(news_site)
     prefix = f"t-{tmp_path.name}"
@@ -145,10 +146,12 @@ def test_two_workers_fetch_each_article_once_and_number_the_corpus_uniquely(
         if one_data_dir
         else [tmp_path / "a" / "data", tmp_path / "b" / "data"]
     )
-    workers = [
-        start_worker(tmp_path / name, dirs[n], sources, redis_url, prefix, name)
-        for n, name in enumerate("ab")
-    ]
+    with answers_held_until_all_joined(news_site.server) as started:
+        workers = [
+            start_worker(tmp_path / name, dirs[n], sources, redis_url, prefix, name)
+            for n, name in enumerate("ab")
+        ]
+        started += [(worker.process, worker.log) for worker in workers]
     assert [worker.wait() for worker in workers] == [0, 0], [
         w.log.read_text()[-3000:] for w in workers
     ]

@@ -4,7 +4,6 @@ the delay between all their requests, their concurrency, robots.txt fetched once
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 from collections.abc import Iterator
 from itertools import pairwise
@@ -20,7 +19,7 @@ from scraper.shared.workers import Workers
 from sitefixture import Resource
 from sitefixture.scrapyrun import start_scrapy
 from tests.conftest import TEST_SETTINGS, ServedSite
-from tests.redisserver import gone_worker_id, redis_server
+from tests.redisserver import answers_held_until_all_joined, gone_worker_id, redis_server
 
 WORKERS = 3
 #: Between the start Redis grants and the request reaching the server, a worker busy on a
@@ -40,25 +39,25 @@ def run_workers(
 ) -> list[str]:
     """Run ``WORKERS`` workers of one shared crawl of ``site`` to the end; return their logs."""
     sources = site.site.source_toml(site.server.base_url)
-    processes: list[tuple[subprocess.Popen[str], Path]] = []
-    for n in range(WORKERS):
-        workdir = tmp_path / f"w{n}"
-        workdir.mkdir()
-        (workdir / "sources.toml").write_text(sources)
-        log = workdir / "crawl.log"
-        worker_settings = {
-            **TEST_SETTINGS,
-            "SOURCES_FILE": str(workdir / "sources.toml"),
-            # One DATA_DIR each: no worker waits for the others' corpus lock.
-            "DATA_DIR": str(workdir / "data"),
-            "REDIS_URL": redis_url,
-            "REDIS_KEY_PREFIX": f"t-{tmp_path.name}",
-            "REDIS_IDLE_TIMEOUT": "2",
-            "REDIS_WORKER_TIMEOUT": "10",
-            "CONCURRENT_REQUESTS": "4",
-            **settings,
-        }
-        processes.append((start_scrapy(["crawl", "news"], workdir, worker_settings, log), log))
+    with answers_held_until_all_joined(site.server) as processes:
+        for n in range(WORKERS):
+            workdir = tmp_path / f"w{n}"
+            workdir.mkdir()
+            (workdir / "sources.toml").write_text(sources)
+            log = workdir / "crawl.log"
+            worker_settings = {
+                **TEST_SETTINGS,
+                "SOURCES_FILE": str(workdir / "sources.toml"),
+                # One DATA_DIR each: no worker waits for the others' corpus lock.
+                "DATA_DIR": str(workdir / "data"),
+                "REDIS_URL": redis_url,
+                "REDIS_KEY_PREFIX": f"t-{tmp_path.name}",
+                "REDIS_IDLE_TIMEOUT": "2",
+                "REDIS_WORKER_TIMEOUT": "10",
+                "CONCURRENT_REQUESTS": "4",
+                **settings,
+            }
+            processes.append((start_scrapy(["crawl", "news"], workdir, worker_settings, log), log))
     logs = []
     for process, log in processes:
         code = process.wait(180)
@@ -134,7 +133,7 @@ def stat(log: str, name: str) -> int:
 def test_robots_txt_is_fetched_once_per_run_by_all_the_workers(
     news_site: ServedSite, tmp_path: Path, redis_url: str
 ) -> None:
-    news_site.server.delay = 0.2  # long enough a crawl for every worker to join in
+    news_site.server.delay = 0.2  # the answers take a while: the requests spread over the workers
     refused = news_site.site.corpus_paths[-1]
     news_site.server.routes["/robots.txt"].body += f"User-agent: *\nDisallow: {refused}\n".encode()
     logs = run_workers(news_site, tmp_path, redis_url, {})
