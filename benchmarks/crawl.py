@@ -131,8 +131,10 @@ def run_size(
     pages = with_copies(site_pages, copies)
     cores = os.cpu_count() or 1
     print(f"\n== {len(pages)} article pages ({len(site_pages)} x {copies}) ==")
-    with serve(lambda base: build_shared_site(base, pages), workdir / "site") as site:
-        print(f"server: {site.server} at {site.base_url}")
+    with serve(
+        lambda base: build_shared_site(base, pages), workdir / "site", compressed=args.gzip
+    ) as site:
+        print(f"server: {site.server} at {site.base_url}" + (", gzip" if args.gzip else ""))
         files = write_pages(pages, workdir / "files", site.base_url)
         # The machine's speed drifts from minute to minute: our limit is timed on both sides
         # of the crawl, and the crawl compared with their mean.
@@ -259,6 +261,11 @@ def main() -> None:
         help="skip fetching the same pages with Scrapy alone (benchmarks.barescrapy)",
     )
     parser.add_argument("--processes", default="0", help="EXTRACTION_PROCESSES (0: one per core)")
+    parser.add_argument(
+        "--gzip",
+        action="store_true",
+        help="the server sends every page gzip-compressed, as most news sites do",
+    )
     parser.add_argument(
         "--set",
         action="append",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import gzip
 import os
 import re
 import shutil
@@ -29,6 +31,7 @@ http {{
     types {{ text/plain txt; application/xml xml; application/rss+xml rss; }}
     client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy; fastcgi_temp_path {dir}/fastcgi;
     uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;
+    {gzip}
     server {{
         listen 127.0.0.1:{port};
         root {root};
@@ -70,8 +73,15 @@ def _let_nginx_workers_in(root: Path) -> None:
             folder.chmod(mode | 0o011)
 
 
+#: nginx sends the copy compressed beforehand, as a cache in front of a news site would,
+#: costing the server no CPU while it is measured.
+NGINX_GZIP = "gzip_static on; gzip_vary on;"
+
+
 @contextmanager
-def _nginx(binary: str, build: Callable[[str], Routes], workdir: Path) -> Iterator[ServedSite]:
+def _nginx(
+    binary: str, build: Callable[[str], Routes], workdir: Path, compressed: bool
+) -> Iterator[ServedSite]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     root, state = workdir / "docroot", workdir / "nginx"
@@ -80,8 +90,12 @@ def _nginx(binary: str, build: Callable[[str], Routes], workdir: Path) -> Iterat
         target = _file_for(root, path)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(resource.body)
+        if compressed:
+            target.with_name(target.name + ".gz").write_bytes(gzip.compress(resource.body, mtime=0))
     _let_nginx_workers_in(root)
-    (state / "nginx.conf").write_text(NGINX_CONF.format(dir=state, port=port, root=root))
+    (state / "nginx.conf").write_text(
+        NGINX_CONF.format(dir=state, port=port, root=root, gzip=NGINX_GZIP if compressed else "")
+    )
     process = subprocess.Popen(
         [binary, "-c", str(state / "nginx.conf"), "-p", str(state)],
         stdout=subprocess.DEVNULL,
@@ -113,17 +127,25 @@ def _nginx(binary: str, build: Callable[[str], Routes], workdir: Path) -> Iterat
 
 
 @contextmanager
-def serve(build: Callable[[str], Routes], workdir: Path) -> Iterator[ServedSite]:
-    """Serve ``build(base_url)``; from nginx if Debian's package is installed."""
+def serve(
+    build: Callable[[str], Routes], workdir: Path, compressed: bool = False
+) -> Iterator[ServedSite]:
+    """Serve ``build(base_url)``; from nginx if Debian's package is installed. ``compressed``:
+    every answer is gzip-compressed (``Content-Encoding: gzip``), as most news sites send them."""
     binary = shutil.which("nginx") or (
         "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
     )
     if binary:
-        with _nginx(binary, build, workdir) as site:
+        with _nginx(binary, build, workdir, compressed) as site:
             yield site
         return
     with FixtureServer() as server:
-        server.routes.update(build(server.base_url))
+        routes = build(server.base_url)
+        server.routes.update(
+            {path: dataclasses.replace(r, gzip=True) for path, r in routes.items()}
+            if compressed
+            else routes
+        )
         yield ServedSite(
             server.base_url, "Python fixture server (install nginx for a faster one)", server.paths
         )

@@ -303,12 +303,10 @@ class WarcMiddleware:
                 result.raiseException()
 
     def _extracts(self, exchange: Exchange, request: Request, response: Response) -> bool:
-        """Whether the response is an article the spider extracts as it came, for an
+        """Whether an article response is one the spider extracts as it came, for an
         extraction worker to archive and extract together."""
         return not (
-            self.extraction is None
-            or request.meta.get(meta.KIND) != "article"
-            or response.status != 200
+            response.status != 200
             or exchange.revisit
             or exchange.truncated
             or unfit_for_extraction(response)
