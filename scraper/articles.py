@@ -53,13 +53,14 @@ class ArticleItems:
         recrawl: bool,
     ) -> PageItem:
         """The next item: ``response`` of ``source``, fetched at ``fetched_at``, archived at ``warc``,
-        and the archiving, with extraction, of this very response by a worker, if one has it."""
+        and the archiving, with extraction, of the response to its request by a worker, if one
+        has it."""
         return self._numbered(
             response.url,
             source,
             body=response.body,
             encoding=declared_encoding(response),
-            prefetched=PREFETCHED.pop(response, None),
+            prefetched=PREFETCHED.pop(response.request, None) if response.request else None,
             fetched_at=fetched_at,
             warc=warc,
             requested_url=requested_url,

@@ -11,10 +11,10 @@ from weakref import WeakKeyDictionary
 
 from itemadapter import ItemAdapter
 from itemadapter.adapter import AdapterInterface
-from scrapy.http import Response, TextResponse
-from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
+from scrapy.http import Request, Response, TextResponse
 
 from corpus.article import Article
+from corpus.charset import declared_encoding as declared_body_encoding
 from scraper import meta
 
 if TYPE_CHECKING:
@@ -47,10 +47,10 @@ class ArchivedArticle:
     failure: str = ""
 
 
-#: The archiving, with extraction, of each response under way or done, by the response itself:
-#: one made anew (decoded, redirected, refreshed) has none, and nothing of it travels in a
-#: request's meta.
-PREFETCHED: WeakKeyDictionary[Response, asyncio.Future[ArchivedArticle]] = WeakKeyDictionary()
+#: The archiving, with extraction, of each article response under way or done, by its request:
+#: the response the spider gets (as it came, or decoded) takes it. A redirect, a refresh or a
+#: retry asks with a new request, which has none; nothing of it travels in a request's meta.
+PREFETCHED: WeakKeyDictionary[Request, asyncio.Future[ArchivedArticle]] = WeakKeyDictionary()
 
 
 @dataclass
@@ -157,8 +157,4 @@ def declared_encoding(response: Response) -> str | None:
     if not isinstance(response, TextResponse):
         return None
     content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
-    return (
-        read_bom(response.body)[0]
-        or http_content_type_encoding(content_type)
-        or html_body_declared_encoding(response.body)
-    )
+    return declared_body_encoding(response.body, content_type)

@@ -8,12 +8,14 @@ import platform
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.http import Headers, Request, Response
+from scrapy.http import Headers, Request, Response, TextResponse
+from scrapy.responsetypes import responsetypes
 from twisted.python.failure import Failure
 
 from archive.context import CrawlContext
@@ -21,12 +23,14 @@ from archive.exchange import Exchange
 from archive.http import request_block
 from archive.records import RecordFactory, warc_date
 from archive.writer import Packed, WarcWriter, WriteFailed, repair_finished_files, repair_open_files
-from corpus.worker import archive_and_extract
+from corpus.options import ExtractionOptions
+from corpus.worker import Undecoded, archive_and_extract
 from scraper import meta
 from scraper.crawlsources import Sources
 from scraper.extensions.crawlstate import crawl_state
 from scraper.failures import write_failed
 from scraper.items import (
+    MAX_EXTRACTED_BYTES,
     PREFETCHED,
     ArchivedArticle,
     Prefetched,
@@ -80,6 +84,28 @@ def warcinfo_fields(crawler: Crawler) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class ExtractionJob:
+    """What an extraction worker needs, beside the exchange, to extract an article response:
+    the source's options, the encoding the response declares, and, for a gzip-encoded body
+    (``gzip_limit`` not 0), the most it may inflate to (the worker reads its encoding)."""
+
+    options: ExtractionOptions
+    encoding: str | None
+    gzip_limit: int = 0
+
+
+def _inflates_to_html(response: Response) -> bool:
+    """Whether Scrapy makes an HTML response of this gzip-encoded one (a plain ``Response``
+    until HttpCompressionMiddleware inflates it)."""
+    kind = response.headers.get(b"Content-Type")
+    return (
+        kind is not None
+        and b"html" in kind
+        and issubclass(responsetypes.from_content_type(kind), TextResponse)
+    )
+
+
 def _header_pairs(headers: Headers) -> list[tuple[str, str]]:
     """Each header line as (name, value): read from the dict Scrapy keeps them in, names
     normalised and values lists of bytes, without ``Headers.items()`` copying every list."""
@@ -104,9 +130,10 @@ class WarcMiddleware:
     written, :data:`~scraper.signals.record_written` tells the crawl state.
     A response cut by MaxSizeMiddleware is written with ``WARC-Truncated``.
 
-    With ``WARC_PACK_WITH_EXTRACTION``, an article the spider extracts as it came is packed
-    by the extraction worker that extracts it: the response goes on at once, its records are
-    written when that worker is done, and its item waits for them (``PREFETCHED``).
+    With ``WARC_PACK_WITH_EXTRACTION``, an article the spider extracts is packed by the
+    extraction worker that extracts it (and inflates it first, when it came gzip-encoded):
+    the response goes on at once, its records are written when that worker is done, and its
+    item waits for them (``PREFETCHED``).
     """
 
     def __init__(
@@ -128,6 +155,7 @@ class WarcMiddleware:
             ThreadPoolExecutor(threads, thread_name_prefix="warc") if threads > 0 else None
         )
         self.sources = Sources.from_crawler(crawler)
+        self.max_size = crawler.settings.getint("DOWNLOAD_MAXSIZE")
         self.extraction: ExtractionPipeline | None = None  # known once the spider opens
         # With WARC_PACK_WITH_EXTRACTION, article records are written, and article responses
         # passed on, in the order they came, as a replay numbers them: the last of each.
@@ -228,13 +256,14 @@ class WarcMiddleware:
         after_write, after_return = self._article_written, self._article_returned
         self._article_returned = returned = loop.create_future()
         try:
-            if self._extracts(exchange, request, response):
+            job = self._extraction_job(exchange, request, response)
+            if job is not None:
                 archiving = asyncio.ensure_future(
-                    self._archive_with_extraction(exchange, request, response, after_write)
+                    self._archive_with_extraction(exchange, request, response, job, after_write)
                 )
                 self._article_written = archiving
                 self.extraction.hold(archiving)
-                PREFETCHED[response] = archiving
+                PREFETCHED[request] = archiving
             else:
                 self._article_written = written = loop.create_future()
                 try:
@@ -302,30 +331,56 @@ class WarcMiddleware:
             if isinstance(result, Failure):  # logged already; it fails the response, as it did
                 result.raiseException()
 
-    def _extracts(self, exchange: Exchange, request: Request, response: Response) -> bool:
-        """Whether an article response is one the spider extracts as it came, for an
-        extraction worker to archive and extract together."""
-        return not (
+    def _extraction_job(
+        self, exchange: Exchange, request: Request, response: Response
+    ) -> ExtractionJob | None:
+        """What an extraction worker needs to archive and extract an article response the
+        spider extracts; ``None`` for one it does not, or whose coding only Scrapy decodes.
+
+        Read now: the middlewares below change the response's headers as it goes on.
+        """
+        gzip_limit = self._gzip_limit(request, response)
+        if (
             response.status != 200
             or exchange.revisit
             or exchange.truncated
-            or unfit_for_extraction(response)
-            or b"Content-Encoding" in response.headers  # the spider gets another body
+            or gzip_limit is None
+            or (not _inflates_to_html(response) if gzip_limit else unfit_for_extraction(response))
             or request.meta.get(meta.SOURCE) not in self.sources
+        ):
+            return None
+        return ExtractionJob(
+            self.sources[request.meta[meta.SOURCE]].extraction_options(),
+            None if gzip_limit else declared_encoding(response),
+            gzip_limit,
         )
+
+    def _gzip_limit(self, request: Request, response: Response) -> int | None:
+        """0 for a body sent as it is; for a gzip-encoded one, the most the worker inflates
+        (past what Scrapy's HttpCompressionMiddleware allows, the spider gets no response;
+        past ``MAX_EXTRACTED_BYTES``, nothing is extracted); ``None`` for another coding, which
+        only the spider's decoding reads."""
+        codings = response.headers.getlist(b"Content-Encoding")
+        if not codings:
+            return 0
+        named = [coding.strip().lower() for coding in b",".join(codings).split(b",")]
+        if request.method == "HEAD" or named not in ([b"gzip"], [b"x-gzip"]):
+            return None
+        max_size = request.meta.get("download_maxsize", self.max_size)
+        return min(max_size, MAX_EXTRACTED_BYTES) if max_size else MAX_EXTRACTED_BYTES
 
     async def _archive_with_extraction(
         self,
         exchange: Exchange,
         request: Request,
         response: Response,
+        job: ExtractionJob,
         after: asyncio.Future[Any] | None,
     ) -> ArchivedArticle:
         """Archive an article response by the extraction worker that extracts it, while the
         download goes on, its records written once ``after`` is done; when no worker could,
         pack them here and leave the extraction to the pipeline."""
         assert self.extraction is not None
-        options = self.sources[request.meta[meta.SOURCE]].extraction_options()
         extraction = None
         try:
             packed, article, error = await self.extraction.run(
@@ -334,8 +389,9 @@ class WarcMiddleware:
                 self.writer.warcinfo_id,
                 self.writer.engine,
                 self.writer.compresslevel,
-                declared_encoding(response),
-                options,
+                job.encoding,
+                job.options,
+                job.gzip_limit,
             )
         except BrokenProcessPool:  # the pipeline has a new pool: it extracts the item itself
             packed = await self._packed(exchange)
@@ -343,7 +399,8 @@ class WarcMiddleware:
             logger.warning("Archived %s in the crawl process: %s", response.url, failure)
             packed = await self._packed(exchange)
         else:
-            extraction = Prefetched(article, error)
+            if not isinstance(error, Undecoded):  # else the pipeline extracts the spider's body
+                extraction = Prefetched(article, error)
             packed = packed.with_payload(exchange.payload)
             self.stats.inc_value("warc/packed_with_extraction")
         try:
