@@ -7,6 +7,7 @@ shares with them (importing ``scraper.pipelines`` there cost each worker about 2
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from isal import isal_zlib
@@ -57,7 +58,7 @@ def gunzipped(body: bytes, limit: int) -> bytes:
     while rest:
         inflater = isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
         try:
-            part = inflater.decompress(rest, limit - size + 1)
+            part = inflater.decompress(rest, min(limit - size + 1, sys.maxsize))
         except INFLATE_ERROR as error:
             raise Undecoded(f"not gzip: {error}") from None
         size += len(part)

@@ -2,7 +2,7 @@
 
 The replay spider hands the pool where a page's payload is instead of the payload
 itself, so the crawl process does not inflate, decode or send the bodies: each
-worker reads its record, decodes it as Scrapy's HttpCompressionMiddleware does,
+worker reads its record, decodes it as the crawl's HttpCompressionMiddleware does,
 tells whether it is fit for extraction, and extracts it.
 """
 
@@ -12,7 +12,6 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.http import Request, Response
 from scrapy.settings import Settings
 
@@ -21,6 +20,7 @@ from archive.revisits import read_original
 from corpus.article import Article
 from corpus.options import ExtractionOptions
 from scraper.archived import archived_response
+from scraper.downloadermiddlewares.compression import IsalHttpCompressionMiddleware
 from scraper.items import declared_encoding, unfit_for_extraction
 
 
@@ -63,8 +63,8 @@ class _Settings:
 
 
 @functools.lru_cache(maxsize=8)
-def _decoder(max_size: int, warn_size: int) -> HttpCompressionMiddleware:
-    return HttpCompressionMiddleware(crawler=_Settings(max_size, warn_size))  # type: ignore[arg-type]
+def _decoder(max_size: int, warn_size: int) -> IsalHttpCompressionMiddleware:
+    return IsalHttpCompressionMiddleware(crawler=_Settings(max_size, warn_size))  # type: ignore[arg-type]
 
 
 def decoded_response(url: str, body: ArchivedBody) -> Response:

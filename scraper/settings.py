@@ -138,6 +138,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scraper.downloadermiddlewares.dataloss.DataLossRetryMiddleware": 565,
     # Just above RedirectMiddleware (600): loops and over-long chains end with a warning.
     "scraper.downloadermiddlewares.redirectguard.RedirectGuardMiddleware": 610,
+    # In Scrapy's place (590): inflates a whole gzip body with ISA-L, in a third of the time.
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "scraper.downloadermiddlewares.compression.IsalHttpCompressionMiddleware": 590,
     # In Scrapy's place (580): reads the head of a long page only, not the whole page decoded.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "scraper.downloadermiddlewares.metarefresh.HeadMetaRefreshMiddleware": 580,

@@ -3,7 +3,7 @@
 It schedules no request at all (so it opens no connection): every article
 response of the WARC files is made a :class:`PageItem` by the same
 :class:`~scraper.articles.ArticleItems` as in the live crawl, and the same pipelines judge
-and store it. Responses are decoded by Scrapy's own HttpCompressionMiddleware. A WARC
+and store it. Responses are decoded as the crawl decodes them (:mod:`scraper.downloadermiddlewares.compression`). A WARC
 file with a fresh CDXJ index is walked by it, payloads unread: each item then carries
 where its payload is, and the extraction worker reads, decodes and checks it
 (:mod:`scraper.fromarchive`), so the pool's processes share that work. The archive
@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, Spider, signals
-from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.http import Response
 
 from archive.capture import ArchivedPage
@@ -29,6 +28,7 @@ from scraper.archived import archived_response
 from scraper.articles import UNCHANGED, ArticleItems
 from scraper.components import turn_off
 from scraper.crawlsources import Sources
+from scraper.downloadermiddlewares.compression import IsalHttpCompressionMiddleware
 from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
 from scraper.downloadermiddlewares.maxsize import MaxSizeMiddleware
 from scraper.downloadermiddlewares.warc import WarcMiddleware
@@ -77,7 +77,7 @@ class ReplaySpider(Spider):
         self.archive = Path(archive)
         self.source_names = source
         self.sources = Sources()
-        self.decoder: HttpCompressionMiddleware | None = None
+        self.decoder: IsalHttpCompressionMiddleware | None = None
         self.in_flight = ItemsInFlight(IN_FLIGHT_PER_PROCESS)
 
     @classmethod
@@ -92,7 +92,7 @@ class ReplaySpider(Spider):
         return spider
 
     async def start(self) -> AsyncIterator[PageItem]:
-        self.decoder = HttpCompressionMiddleware.from_crawler(self.crawler)
+        self.decoder = IsalHttpCompressionMiddleware.from_crawler(self.crawler)
         files = archive_files(self.archive)
         read = 0
         for number, page in enumerate(iter_pages(files, payloads=False), 1):

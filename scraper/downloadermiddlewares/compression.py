@@ -1,0 +1,27 @@
+"""Scrapy's HttpCompressionMiddleware, inflating a whole gzip body with ISA-L."""
+
+from __future__ import annotations
+
+import sys
+
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+
+from corpus.worker import Undecoded, gunzipped
+
+
+class IsalHttpCompressionMiddleware(HttpCompressionMiddleware):
+    """Decode response bodies as Scrapy does, a gzip one made of whole members in about a
+    third of the time (ISA-L in one call, where Scrapy reads a ``GzipFile`` in 64 KiB steps).
+
+    Such a body inflates to the same bytes in any decoder; a cut or corrupt one, or one past
+    ``DOWNLOAD_MAXSIZE``, is read by Scrapy's own lenient code, with its errors and warnings.
+    """
+
+    @staticmethod
+    def _decode(body: bytes, encoding: bytes, max_size: int) -> bytes:
+        if encoding in (b"gzip", b"x-gzip"):
+            try:
+                return gunzipped(body, max_size or sys.maxsize)
+            except Undecoded:
+                pass
+        return HttpCompressionMiddleware._decode(body, encoding, max_size)
