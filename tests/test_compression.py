@@ -13,6 +13,7 @@ from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddlewa
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
+from scraper import meta
 from scraper.downloadermiddlewares.compression import IsalHttpCompressionMiddleware
 from sitefixture.inprocess import project_crawler
 from sitefixture.server import gzip_bomb
@@ -42,7 +43,7 @@ def decoded(
     middleware: HttpCompressionMiddleware, coding: bytes, body: bytes, max_size: int = 0
 ) -> tuple[bytes, str] | str:
     """The body and class the middleware makes of a response, or the error it raises."""
-    request = Request("https://a.example/story", meta={"download_maxsize": max_size})
+    request = Request("https://a.example/story", meta={meta.DOWNLOAD_MAXSIZE: max_size})
     response = Response(
         request.url, body=body, headers={"Content-Type": "text/html", "Content-Encoding": coding}
     )

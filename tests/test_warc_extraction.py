@@ -172,7 +172,7 @@ def test_a_gzip_body_the_worker_cannot_inflate_whole_is_left_to_the_pipeline(
     url, body = article(11)
     request, response = exchanged(url, sent(body), **{"Content-Encoding": "gzip"})
     if meta_size is not None:
-        request.meta["download_maxsize"] = meta_size
+        request.meta[meta.DOWNLOAD_MAXSIZE] = meta_size
 
     async def archive() -> ArchivedArticle:
         await middleware.process_response(request, response)

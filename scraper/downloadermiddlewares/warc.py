@@ -366,7 +366,7 @@ class WarcMiddleware:
         named = [coding.strip().lower() for coding in b",".join(codings).split(b",")]
         if request.method == "HEAD" or named not in ([b"gzip"], [b"x-gzip"]):
             return None
-        max_size = request.meta.get("download_maxsize", self.max_size)
+        max_size = request.meta.get(meta.DOWNLOAD_MAXSIZE, self.max_size)
         return min(max_size, MAX_EXTRACTED_BYTES) if max_size else MAX_EXTRACTED_BYTES
 
     async def _archive_with_extraction(
