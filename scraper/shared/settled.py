@@ -10,7 +10,6 @@ from scrapy.http import Response
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-    from scrapy.signalmanager import SignalManager
 
 #: Signal: the spider's output for ``request``'s response yielded an item (not yet through
 #: the item pipelines).
@@ -25,21 +24,31 @@ class SettledMiddleware:
     A taken request whose response reached the spider stays taken until the spider's
     output for it has ended and each item it yielded has left the item pipelines: by
     then the crawl state holds the article's outcome, if it has one.
+
+    The requests the spider yields are queued here, as the engine would, before the
+    next output is read: Scrapy's scraper reads ahead into a queue of its own and
+    schedules them later, so the output could end, and the taken request be settled,
+    while links it found were queued nowhere yet; a worker killed then lost them.
     """
 
-    def __init__(self, signals: SignalManager) -> None:
-        self.signals = signals
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.signals = crawler.signals
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SettledMiddleware:
-        return cls(crawler.signals)
+        return cls(crawler)
 
     async def process_spider_output(
         self, response: Response, result: AsyncIterator[Any]
     ) -> AsyncIterator[Any]:
         try:
             async for output in result:
-                if output is not None and not isinstance(output, Request):
+                if isinstance(output, Request):
+                    assert self.crawler.engine is not None
+                    self.crawler.engine.crawl(output)
+                    continue
+                if output is not None:
                     self.signals.send_catch_log(item_yielded, request=response.request)
                 yield output
         finally:
