@@ -35,7 +35,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from benchmarks.metrics import aggregate, match
-from benchmarks.peers import disk_limits, own_limit, trafilatura_cli, wget_archive
+from benchmarks.peers import Limit, disk_limits, own_limit, trafilatura_cli, wget_archive
 from benchmarks.proctree import Measured, measure
 from benchmarks.pyspy import PySpy
 from benchmarks.pyspy import report as pyspy_report
@@ -125,6 +125,26 @@ def write_pages(pages: list[SharedPage], folder: Path, base_url: str) -> list[tu
     return files
 
 
+def ratio_parts(ours: Measured, pages: int, limit: Limit, cores: int) -> str:
+    """Ours / our limit as the product of its three parts: how the extraction's CPU a page in
+    the limit compares with our workers' in the crawl, the workers' share of the tree's CPU,
+    and how busy the cores were in the crawl against in the limit."""
+    workers = 1000 * ours.cpu_parts.get("extraction worker", (0, 0.0))[1] / pages
+    tree = 1000 * sum(seconds for _, seconds in ours.cpu_parts.values()) / pages
+    if not workers or not limit.cpu_ms_per_page:
+        return "ratio's parts: no CPU of extraction workers measured"
+    busy = tree * pages / 1000 / (ours.seconds * cores)
+    limit_busy = limit.busy(cores)
+    product = limit.cpu_ms_per_page / tree * busy / limit_busy
+    return (
+        f"ratio's parts: ours / our limit {product:.2f} = extraction's CPU a page in the limit / "
+        f"in our workers ({limit.cpu_ms_per_page:.1f} / {workers:.1f} ms: "
+        f"{limit.cpu_ms_per_page / workers:.2f}) x the workers' share of the tree's CPU "
+        f"({workers:.1f} / {tree:.1f} ms: {workers / tree:.2f}) x the cores busy in the crawl / "
+        f"in the limit ({busy:.2f} / {limit_busy:.2f}: {busy / limit_busy:.2f})"
+    )
+
+
 def run_size(
     site_pages: list[SharedPage], copies: int, workdir: Path, args: argparse.Namespace
 ) -> tuple[int, Measured]:
@@ -167,6 +187,10 @@ def run_size(
             + " ".join(f"{busy:.2f}" for busy in ours.cores_busy())
             + f"; idle {100 * idle:.0f}% of the cores' time"
         )
+        print(
+            f"measuring it took {1000 * ours.sampler_seconds / len(pages):.1f} ms of CPU a page, "
+            f"{100 * ours.sampler_seconds / (ours.seconds * cores):.1f}% of the cores' time"
+        )
         if args.floor:
             bare_floor(site.base_url, pages, workdir / "bare", ours)
         if args.peers:
@@ -188,18 +212,20 @@ def run_size(
         return len(pages), ours
     plain, own_after = disk_limits(files, cores)
     assert own_before is not None
-    own = (own_before + own_after) / 2
+    own = Limit.mean(own_before, own_after)
     print(
         f"limit: plain trafilatura.extract(html, url=url), {cores} processes, from disk  "
-        f"{plain:7.1f} pages/s"
+        f"{plain.pages_per_second:7.1f} pages/s   CPU {plain.cpu_ms_per_page:.1f} ms a page"
     )
     print(
         f"limit: our extract_article (+ fingerprint), {cores} processes, from disk  "
-        f"{own:7.1f} pages/s (before the crawl {own_before:.1f}, after {own_after:.1f})"
+        f"{own.pages_per_second:7.1f} pages/s (before the crawl {own_before.pages_per_second:.1f}, "
+        f"after {own_after.pages_per_second:.1f})   CPU {own.cpu_ms_per_page:.1f} ms a page"
     )
     ours_rate = len(pages) / ours.seconds
     print(
-        f"ratios: ours / our limit {ours_rate / own:.2f}, ours / plain limit {ours_rate / plain:.2f}",
+        f"ratios: ours / our limit {ours_rate / own.pages_per_second:.2f}, "
+        f"ours / plain limit {ours_rate / plain.pages_per_second:.2f}",
         end="",
     )
     print(
@@ -207,6 +233,7 @@ def run_size(
         if args.peers
         else ""
     )
+    print(ratio_parts(ours, len(pages), own, cores))
     if copies == 1:
         manifest = {
             urlsplit(entry["url"]).path: entry

@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing import get_context
+from multiprocessing.pool import Pool
 from pathlib import Path
+from typing import Any
 
 import trafilatura
 
@@ -36,23 +40,48 @@ MAX_TREE_SIZE =
 """
 
 
+@dataclass(frozen=True)
+class Limit:
+    """An extraction limit: pages/s over every core, and the CPU milliseconds each page took in
+    the extraction function itself (a pool's hand-over and idle cores left out)."""
+
+    pages_per_second: float
+    cpu_ms_per_page: float
+
+    def busy(self, cores: int) -> float:
+        """The share of the cores' time the pages' extraction took."""
+        return self.pages_per_second * self.cpu_ms_per_page / 1000 / cores
+
+    @staticmethod
+    def mean(first: Limit, second: Limit) -> Limit:
+        return Limit(
+            (first.pages_per_second + second.pages_per_second) / 2,
+            (first.cpu_ms_per_page + second.cpu_ms_per_page) / 2,
+        )
+
+
 def _warm(_: int) -> None:
     trafilatura.extract("<html><body><p>warm</p></body></html>")
 
 
-def _plain_from_disk(file: tuple[str, str]) -> bool:
+def _plain_from_disk(file: tuple[str, str]) -> float:
+    """Extract one page with plain trafilatura; the CPU seconds it took."""
+    started = time.process_time()
     path, url = file
-    return trafilatura.extract(Path(path).read_bytes(), url=url) is not None
+    trafilatura.extract(Path(path).read_bytes(), url=url)
+    return time.process_time() - started
 
 
-def _ours_from_disk(file: tuple[str, str]) -> bool:
+def _ours_from_disk(file: tuple[str, str]) -> float:
+    """Extract one page as the crawl's workers do; the CPU seconds it took."""
     from corpus.extract import DEFAULT_OPTIONS, extract_article
 
+    started = time.process_time()
     path, url = file
     article = extract_article(Path(path).read_bytes(), url, None, DEFAULT_OPTIONS)
     if article is not None:
         article.fingerprint()  # as the crawl's workers do (corpus.worker.extract_for_corpus)
-    return article is not None
+    return time.process_time() - started
 
 
 def _warm_both(_: int) -> None:
@@ -64,31 +93,30 @@ def _warm_both(_: int) -> None:
     )
 
 
-def disk_limits(files: list[tuple[Path, str]], processes: int | None = None) -> tuple[float, float]:
-    """Pages/s of plain ``trafilatura.extract(html, url=url)`` and of our ``extract_article``
+def _timed(pool: Pool, function: Callable[[tuple[str, str]], float], jobs: list[Any]) -> Limit:
+    started = time.perf_counter()
+    spent = sum(pool.map(function, jobs, chunksize=8))
+    return Limit(len(jobs) / (time.perf_counter() - started), 1000 * spent / len(jobs))
+
+
+def disk_limits(files: list[tuple[Path, str]], processes: int | None = None) -> tuple[Limit, Limit]:
+    """The limits of plain ``trafilatura.extract(html, url=url)`` and of our ``extract_article``
     (with the fingerprint the crawl's workers compute), each reading ``(file, url)`` pairs
     from disk in one process per core, in one pool started and warmed before."""
     workers = processes or os.cpu_count() or 1
     jobs = [(str(path), url) for path, url in files]
-    rates = []
     with get_context("spawn").Pool(workers) as pool:
         pool.map(_warm_both, range(workers))
-        for function in (_plain_from_disk, _ours_from_disk):
-            started = time.perf_counter()
-            pool.map(function, jobs, chunksize=8)
-            rates.append(len(jobs) / (time.perf_counter() - started))
-    return rates[0], rates[1]
+        return _timed(pool, _plain_from_disk, jobs), _timed(pool, _ours_from_disk, jobs)
 
 
-def own_limit(files: list[tuple[Path, str]], processes: int | None = None) -> float:
-    """Pages/s of our ``extract_article`` alone, as :func:`disk_limits` measures it."""
+def own_limit(files: list[tuple[Path, str]], processes: int | None = None) -> Limit:
+    """The limit of our ``extract_article`` alone, as :func:`disk_limits` measures it."""
     workers = processes or os.cpu_count() or 1
     jobs = [(str(path), url) for path, url in files]
     with get_context("spawn").Pool(workers) as pool:
         pool.map(_warm_both, range(workers))
-        started = time.perf_counter()
-        pool.map(_ours_from_disk, jobs, chunksize=8)
-        return len(jobs) / (time.perf_counter() - started)
+        return _timed(pool, _ours_from_disk, jobs)
 
 
 def trafilatura_cli(urls: list[str], workdir: Path, parallel: int) -> Measured:

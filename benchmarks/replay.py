@@ -34,7 +34,7 @@ from pathlib import Path
 
 from archive.pages import iter_pages
 from archive.reader import archive_files
-from benchmarks.peers import own_limit
+from benchmarks.peers import Limit, own_limit
 from benchmarks.proctree import measure
 from benchmarks.sharedsite import build_shared_site, load_pages, source_toml
 from corpus.extract import extract_article
@@ -159,11 +159,16 @@ def compare_paths(crawled: Path, rounds: int, ways: list[str]) -> None:
                     + " ".join(f"{busy:.2f}" for busy in done.cores_busy())
                 )
             after = own_limit(files)
-            limit = (before + after) / 2
+            limit = Limit.mean(before, after)
             print(
-                f"our extraction limit (extract_article from disk, every core): {limit:6.1f} pages/s "
-                f"(before the round {before:.1f}, after {after:.1f}); "
-                + ", ".join(f"{way} / limit {rate / limit:.2f}" for way, rate in rates.items())
+                f"our extraction limit (extract_article from disk, every core): "
+                f"{limit.pages_per_second:6.1f} pages/s (before the round "
+                f"{before.pages_per_second:.1f}, after {after.pages_per_second:.1f}), "
+                f"CPU {limit.cpu_ms_per_page:.1f} ms a page; "
+                + ", ".join(
+                    f"{way} / limit {rate / limit.pages_per_second:.2f}"
+                    for way, rate in rates.items()
+                )
             )
         replayed = sorted(work.glob("data-*-index/corpus")) + sorted(
             work.glob("data-*-whole/corpus")
