@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from scraper.sources import Source
 
 UNCHANGED = "unchanged"  # a recrawl the server answered 304: the corpus text stands
+DUPLICATE = "duplicate"  # an article the corpus holds already, or asked for already this run
 
 
 class ArticleItems:

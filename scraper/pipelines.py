@@ -17,6 +17,7 @@ from corpus.article import Article
 from corpus.options import ExtractionOptions
 from corpus.store import CorpusStore
 from corpus.worker import extract_for_corpus
+from scraper.articles import DUPLICATE, UNCHANGED
 from scraper.crawlsources import Sources
 from scraper.failures import write_failed
 from scraper.fromarchive import Extracted, extract_archived
@@ -261,7 +262,7 @@ class CorpusPipeline:
             entry = self.store.update(existing["id"], article, **fields)
             self.stats.inc_value(f"news/{item.source}/updated")
         else:
-            return self._drop_copy(item, existing, "unchanged" if item.recrawl else "duplicate")
+            return self._drop_copy(item, existing, UNCHANGED if item.recrawl else DUPLICATE)
         item.corpus_id = entry["id"]
         item.entry = entry
         logger.debug("Stored %s as %s (version %d)", item.url, entry["file"], entry["version"])

@@ -157,3 +157,37 @@ def test_crawl_keeps_one_copy_and_lists_the_others(tmp_path: Path) -> None:
     assert sorted(result.corpus.glob("*.txt")) == sorted(
         result.corpus / e["file"] for e in latest.values()
     )
+
+
+def test_an_old_address_that_redirects_to_an_article_asked_for_is_settled_as_a_duplicate(
+    tmp_path: Path,
+) -> None:
+    """A listing links an article and its old address, which redirects to it: the redirect's
+    request is dropped as seen. The old address is counted as a duplicate and settled, so the
+    next run does not ask for it again."""
+    with FixtureServer() as server:
+        server.routes.update(
+            {
+                "/": Resource(
+                    listing_html(
+                        "Home", [("/news/deal", "Deal"), ("/news/old-deal", "Deal (old address)")]
+                    ).encode(),
+                    conditional=False,  # every run reads its links again
+                ),
+                "/news/deal": Resource(_page("Moscow and Caracas sign a deal", BODY)),
+                "/news/old-deal": Resource(
+                    status=301, headers=[("Location", server.url("/news/deal"))], conditional=False
+                ),
+            }
+        )
+        source = f'[[source]]\nname = "dup"\nurl = "{server.base_url}/"\narticle_pattern = "/news/"\nstart_urls = ["{server.base_url}/"]\n'
+        first = crawl(tmp_path, source)
+        asked_first = server.paths().count("/news/old-deal")
+        second = crawl(tmp_path, source)
+        asked_both = server.paths().count("/news/old-deal")
+    assert first.returncode == 0 and second.returncode == 0, first.log + second.log
+    assert asked_first == 1
+    line = next(l for l in first.log.splitlines() if l.strip().startswith("dup:"))
+    assert "written 1," in line and "duplicate:1" in line, line
+    assert asked_both == 1  # the second run knows the old address's outcome
+    assert len(second.manifest()) == 1

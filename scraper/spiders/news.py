@@ -18,7 +18,7 @@ from twisted.python.failure import Failure
 
 from corpus.urls import canonicalize, same_site
 from scraper import discovery, meta
-from scraper.articles import UNCHANGED, ArticleItems
+from scraper.articles import DUPLICATE, UNCHANGED, ArticleItems
 from scraper.crawlsources import Sources
 from scraper.extensions.crawlstate import crawl_state
 from scraper.items import PageItem
@@ -104,6 +104,7 @@ class NewsSpider(Spider):
             names = keys(crawler.settings)
             spider.asked = SharedAsked(connect(crawler.settings), *names.asked)
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
+        crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         return spider
 
     # --- requests ---------------------------------------------------------
@@ -362,6 +363,18 @@ class NewsSpider(Spider):
             requested_url=_requested_url(response),
             recrawl=recrawl,
         )
+
+    def request_dropped(self, request: Request) -> None:
+        """Settle an article whose redirect leads to a URL this run asked for already (the
+        scheduler drops the redirect as seen): counted as a duplicate, its outcome recorded,
+        so later runs do not ask for its address again."""
+        chain = request.meta.get(meta.REDIRECT_URLS)
+        source = self.sources.get(request.meta.get(meta.SOURCE, ""))
+        if request.meta.get(meta.KIND) != "article" or not chain or source is None:
+            return
+        logger.debug("%s redirects to %s, asked for already: a duplicate", chain[0], request.url)
+        self.articles.filtered(source, DUPLICATE, chain[0])
+        self._record_outcome(canonicalize(chain[0]), f"filtered:{DUPLICATE}", source.name)
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
