@@ -130,7 +130,7 @@ def ratio_parts(ours: Measured, pages: int, limit: Limit, cores: int) -> str:
     the limit compares with our workers' in the crawl, the workers' share of the tree's CPU,
     and how busy the cores were in the crawl against in the limit."""
     workers = 1000 * ours.cpu_parts.get("extraction worker", (0, 0.0))[1] / pages
-    tree = 1000 * sum(seconds for _, seconds in ours.cpu_parts.values()) / pages
+    tree = 1000 * ours.parts_cpu_seconds / pages
     if not workers or not limit.cpu_ms_per_page:
         return "ratio's parts: no CPU of extraction workers measured"
     busy = tree * pages / 1000 / (ours.seconds * cores)
@@ -175,7 +175,7 @@ def run_size(
         print(f"ours: peak PSS by process: {ours.peak_breakdown()}")
         if profiler is not None:
             pyspy_report(profiler.output, args.profile)
-        tree_ms = 1000 * sum(seconds for _, seconds in ours.cpu_parts.values()) / len(pages)
+        tree_ms = 1000 * ours.parts_cpu_seconds / len(pages)
         print(f"ours: CPU per article page: {ours.cpu_per(len(pages))}; tree {tree_ms:.1f} ms")
         main, others = (1000 * seconds / len(pages) for seconds in ours.crawl_threads)
         print(

@@ -36,6 +36,11 @@ class Measured:
     )  # (seconds since the start, CPU seconds of the whole tree so far), every CPU_INTERVAL
     sampler_seconds: float = 0.0  # CPU seconds the measuring thread itself spent
 
+    @property
+    def parts_cpu_seconds(self) -> float:
+        """CPU seconds of every process of the tree, the roles of ``cpu_parts`` added up."""
+        return sum(seconds for _, seconds in self.cpu_parts.values())
+
     def cores_busy(self, parts: int = 10) -> list[float]:
         """The cores the tree kept busy on average in each of ``parts`` equal spans of the run."""
         if not self.cpu_samples or self.seconds <= 0:

@@ -33,7 +33,6 @@ class SettledMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.signals = crawler.signals
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SettledMiddleware:
@@ -49,10 +48,10 @@ class SettledMiddleware:
                     self.crawler.engine.crawl(output)
                     continue
                 if output is not None:
-                    self.signals.send_catch_log(item_yielded, request=response.request)
+                    self.crawler.signals.send_catch_log(item_yielded, request=response.request)
                 yield output
         finally:
-            self.signals.send_catch_log(output_ended, request=response.request)
+            self.crawler.signals.send_catch_log(output_ended, request=response.request)
 
     def process_spider_exception(self, response: Response, exception: Exception) -> None:
-        self.signals.send_catch_log(output_ended, request=response.request)
+        self.crawler.signals.send_catch_log(output_ended, request=response.request)
