@@ -47,6 +47,11 @@ PAGES = {
     "none": page(""),
     "short": page('<meta http-equiv="refresh" content="0; url=/short">', body="<p>x</p>"),
     "undeclared": page('<meta http-equiv="refresh" content="0; url=/u">', charset=None),
+    "undeclared, none": page("", charset=None),
+    "undeclared latin-1": page('<meta http-equiv="refresh" content="0; url=/l">', charset=None)
+    .decode()
+    .encode("latin-1"),
+    "undeclared latin-1, none": page("", charset=None).decode().encode("latin-1"),
     "header charset": page('<meta http-equiv="refresh" content="0; url=/h">', charset=None),
     "upper case": page('<META HTTP-EQUIV="REFRESH" CONTENT="0; URL=/upper">'),
     "utf-16": (
@@ -96,7 +101,8 @@ def test_a_page_that_cannot_hold_the_tag_is_not_decoded_at_all(tmp_path: Path) -
     crawler = project_crawler(Spider, SOURCES, tmp_path)
     middleware = build_from_crawler(HeadMetaRefreshMiddleware, crawler)
     decoded = {}
-    for name in ("none", "header charset", "short"):
+    names = ("none", "header charset", "short", "undeclared, none", "undeclared latin-1, none")
+    for name in names:
         Watched.decoded.clear()
         answer(middleware, name)
         decoded[name] = set(Watched.decoded)
@@ -104,6 +110,10 @@ def test_a_page_that_cannot_hold_the_tag_is_not_decoded_at_all(tmp_path: Path) -
         "none": set(),
         "header charset": {HEAD_BYTES},
         "short": {len(PAGES["short"])},
+        # UTF-8 that declares nothing: Scrapy would read it as UTF-8 too
+        "undeclared, none": set(),
+        # not UTF-8: what Scrapy would read it as is charset-normalizer's guess, made whole
+        "undeclared latin-1, none": {len(PAGES["undeclared latin-1, none"])},
     }
 
 
