@@ -178,8 +178,11 @@ def run_size(
         tree_ms = 1000 * ours.parts_cpu_seconds / len(pages)
         print(f"ours: CPU per article page: {ours.cpu_per(len(pages))}; tree {tree_ms:.1f} ms")
         main, others = (1000 * seconds / len(pages) for seconds in ours.crawl_threads)
+        system, faults = ours.root_system
         print(
-            f"ours: of the crawl process: main thread {main:.1f} ms, other threads {others:.1f} ms"
+            f"ours: of the crawl process: main thread {main:.1f} ms, other threads {others:.1f} ms; "
+            f"system time {1000 * system / len(pages):.1f} ms, "
+            f"{faults / len(pages):.0f} page faults a page"
         )
         idle = 1 - ours.cpu_seconds / (ours.seconds * cores)
         print(

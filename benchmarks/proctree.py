@@ -35,6 +35,8 @@ class Measured:
         default_factory=list
     )  # (seconds since the start, CPU seconds of the whole tree so far), every CPU_INTERVAL
     sampler_seconds: float = 0.0  # CPU seconds the measuring thread itself spent
+    #: the root process's system CPU seconds (part of its CPU) and minor page faults
+    root_system: tuple[float, int] = (0.0, 0)
 
     @property
     def parts_cpu_seconds(self) -> float:
@@ -201,12 +203,13 @@ def measure(
     cpu_ticks: dict[int, int] = {}  # per process ever seen in the tree, its own user + system time
     roles: dict[int, str] = {}  # per process ever seen, its role (a packer names itself later)
     threads: dict[int, int] = {}  # per thread ever seen in the root process, its CPU ticks
+    root_system = (0.0, 0)
     samples: list[tuple[float, float]] = []
     sampler_seconds = 0.0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak, peak_parts, sampler_seconds
+        nonlocal peak, peak_parts, sampler_seconds, root_system
         weighed = looked = 0.0
         tree: dict[int, list[str]] = {}
         while not done.wait(CPU_INTERVAL):
@@ -225,6 +228,8 @@ def measure(
             threads.update(_thread_ticks(process.pid))
             for pid, fields in tree.items():
                 cpu_ticks[pid] = int(fields[11]) + int(fields[12])
+                if pid == process.pid:
+                    root_system = (int(fields[12]) / TICKS, int(fields[7]))
                 if pid not in roles or (full and roles[pid] == "extraction worker"):
                     role = _role(pid, tree, process.pid)  # a packer names itself once it runs
                     if pid not in roles or role == "WARC packer":
@@ -262,4 +267,5 @@ def measure(
         ),
         samples,
         sampler_seconds,
+        root_system,
     )

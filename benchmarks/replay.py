@@ -150,9 +150,11 @@ def compare_paths(crawled: Path, rounds: int, ways: list[str]) -> None:
                     f"peak PSS {done.peak_rss / 2**20:.0f} MiB",
                 )
                 main, others = (1000 * seconds / len(articles) for seconds in done.crawl_threads)
+                system, faults = done.root_system
                 print(
                     f"  CPU per article page: {done.cpu_per(len(articles))}; of its main process: "
-                    f"main thread {main:.2f} ms, other threads {others:.2f} ms"
+                    f"main thread {main:.2f} ms, other threads {others:.2f} ms, system time "
+                    f"{1000 * system / len(articles):.2f} ms, {faults / len(articles):.0f} page faults"
                 )
                 print(
                     f"  cores busy in each tenth of the run (of {os.cpu_count()}): "
