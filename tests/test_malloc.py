@@ -16,11 +16,18 @@ from scraper.extensions.malloc import ENVIRONMENT_VARIABLE, MallocTuning
 glibc = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
 
 # Frees 60 MiB of page-sized blocks, each between small objects that stay, and prints
-# how much anonymous memory the process holds before and after.
+# how much anonymous memory the process holds before and after. With two arguments the
+# extension sets the thresholds (MALLOC_MMAP_THRESHOLD, CRAWL_MALLOC_MMAP_THRESHOLD) first,
+# and the process also prints what it passes on to the processes it starts.
 ALLOCATE_AND_FREE = """
-import sys
-from scraper.extensions.malloc import set_mmap_threshold
-if sys.argv[1] != "0":
+import os, sys
+from scraper.extensions.malloc import ENVIRONMENT_VARIABLE, MallocTuning, set_mmap_threshold
+if len(sys.argv) > 2:
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+    settings = {"MALLOC_MMAP_THRESHOLD": sys.argv[1], "CRAWL_MALLOC_MMAP_THRESHOLD": sys.argv[2]}
+    assert MallocTuning.from_crawler(get_crawler(Spider, settings)).applied
+elif sys.argv[1] != "0":
     assert set_mmap_threshold(int(sys.argv[1]))
 def anonymous():
     for line in open("/proc/self/status"):
@@ -33,31 +40,42 @@ for n in range(240):
     blocks.append(bytearray(256 * 1024))
     keep.append(bytearray(2048))
 del blocks
-print(before, anonymous())
+print(before, anonymous(), os.environ.get(ENVIRONMENT_VARIABLE))
 """
 
 
-def held_after_freeing(threshold: int) -> int:
-    """MiB of anonymous memory a process still holds after freeing 60 MiB of 256 KiB blocks."""
+def held_after_freeing(*thresholds: int) -> tuple[int, str]:
+    """MiB of anonymous memory a process still holds after freeing 60 MiB of 256 KiB blocks,
+    and the threshold it passes on to the processes it starts."""
     result = subprocess.run(
-        [sys.executable, "-c", ALLOCATE_AND_FREE, str(threshold)],
+        [sys.executable, "-c", ALLOCATE_AND_FREE, *map(str, thresholds)],
         capture_output=True,
         text=True,
         check=True,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(sys.path)},
     )
-    before, after = map(int, result.stdout.split())
-    return after - before
+    before, after, passed_on = result.stdout.split()
+    return int(after) - int(before), passed_on
 
 
 @glibc
 def test_freed_page_sized_blocks_go_back_to_the_system() -> None:
-    assert held_after_freeing(0) > 40  # glibc alone keeps them in its heap
-    assert held_after_freeing(128 * 1024) < 10
+    assert held_after_freeing(0)[0] > 40  # glibc alone keeps them in its heap
+    assert held_after_freeing(128 * 1024)[0] < 10
 
 
 @glibc
-def test_the_extension_sets_the_threshold_here_and_for_the_extraction_processes(
+def test_the_crawl_process_keeps_page_sized_blocks_to_reuse_and_its_workers_do_not() -> None:
+    held, passed_on = held_after_freeing(128 * 1024, 1024 * 1024)
+    assert held > 40 and passed_on == "131072"
+    held, passed_on = held_after_freeing(128 * 1024, 128 * 1024)
+    assert held < 10 and passed_on == "131072"
+    held, passed_on = held_after_freeing(0, 128 * 1024)
+    assert held < 10 and passed_on == "None"
+
+
+@glibc
+def test_the_extension_passes_the_threshold_on_to_the_extraction_processes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(
@@ -75,6 +93,7 @@ def test_the_extension_sets_the_threshold_here_and_for_the_extraction_processes(
     assert child.stdout.strip() == "131072"
 
 
-def test_a_zero_threshold_turns_the_extension_off() -> None:
+def test_zero_thresholds_turn_the_extension_off() -> None:
+    settings = {"MALLOC_MMAP_THRESHOLD": 0, "CRAWL_MALLOC_MMAP_THRESHOLD": 0}
     with pytest.raises(NotConfigured):
-        MallocTuning.from_crawler(get_crawler(Spider, {"MALLOC_MMAP_THRESHOLD": 0}))
+        MallocTuning.from_crawler(get_crawler(Spider, settings))
