@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -15,11 +14,6 @@ from typing import Any, TypeVar
 from corpus.lifeline import bind_worker
 
 T = TypeVar("T")
-
-#: The pipes that carry tasks to the workers and their results back are enlarged to this
-#: (Linux's most for an unprivileged process): a page goes down in one write instead of a
-#: 64 KiB write, a wait for the worker to read it, and the next, over and over.
-PIPE_BYTES = 1 << 20
 
 #: What the workers are called in ``ps`` and ``top`` (``/proc/PID/comm``), by what they do.
 EXTRACTION = "news-extract"
@@ -32,22 +26,9 @@ def worker_pool(processes: int, name: str = EXTRACTION) -> ProcessPoolExecutor:
     # the language model once: they share those pages instead of a copy each.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["corpus.preload"])
-    executor = ProcessPoolExecutor(
+    return ProcessPoolExecutor(
         processes, mp_context=context, initializer=partial(bind_worker, name)
     )
-    enlarge_pipes(executor)
-    return executor
-
-
-def enlarge_pipes(executor: ProcessPoolExecutor, size: int = PIPE_BYTES) -> None:
-    """Enlarge the pipes of ``executor``'s task and result queues to ``size`` bytes where the
-    system allows it; they keep their size where it does not."""
-    for queue in (getattr(executor, "_call_queue", None), getattr(executor, "_result_queue", None)):
-        connection = getattr(queue, "_writer", None)
-        if connection is None:
-            continue
-        with contextlib.suppress(OSError):
-            fcntl.fcntl(connection.fileno(), fcntl.F_SETPIPE_SZ, size)
 
 
 def _spawn_workers(executor: ProcessPoolExecutor, processes: int) -> None:
