@@ -232,3 +232,28 @@ def test_fetch_errors_are_counted_except_gone_articles_and_ignored_requests(
     fail(IgnoreRequest("robots.txt"), f"{BASE}/private", "article")
     fail(ConnectionRefusedError("refused"), f"{BASE}/down", "home")
     assert stats(spider) == {"errors/http": 2, "errors": 1}
+
+
+def test_no_callback_of_ours_is_a_generator_that_returns_a_value() -> None:
+    """What Scrapy's WARN_ON_GENERATOR_RETURN_VALUE would warn of, which our settings turn off."""
+    from scrapy.utils.misc import is_generator_with_return_value
+
+    from scraper.commands.extract import FetchSpider
+    from scraper.onboarding.probe import LookingSpider, ProbeSpider
+    from scraper.replay.rejudge import RejudgeSpider
+    from scraper.replay.spider import ReplaySpider
+
+    def returns_a_value() -> Iterable[int]:
+        yield 1
+        return 2  # type: ignore[misc]
+
+    assert is_generator_with_return_value(returns_a_value)  # the check finds one
+    spiders = (NewsSpider, ReplaySpider, RejudgeSpider, LookingSpider, ProbeSpider, FetchSpider)
+    checked = [
+        getattr(spider, name)
+        for spider in spiders
+        for name in dir(spider)
+        if callable(getattr(spider, name, None)) and not name.startswith("__")
+    ]
+    offending = [m.__qualname__ for m in checked if is_generator_with_return_value(m)]
+    assert offending == [] and len(checked) > 50
