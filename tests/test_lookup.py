@@ -309,3 +309,40 @@ def test_a_capture_is_read_whatever_length_its_index_line_gives(tmp_path: Path) 
         assert found.page("http://example.com/a").payload == b"first"
         assert found.page("http://example.com/b").payload == b"other"
         found.close()
+
+
+def test_with_head_a_long_plain_payload_comes_cut_with_where_the_rest_is(tmp_path: Path) -> None:
+    long = b"<p>" + bytes(range(32, 127)) * 1000 + b"</p>"
+    encoded = [("Content-Type", "text/html"), ("Content-Encoding", "gzip")]
+
+    def write(writer: WarcWriter) -> None:
+        response(writer, "http://example.com/long", long)
+        response(writer, "http://example.com/short", b"<p>short</p>")
+        response(writer, "http://example.com/gzip", long, encoded)
+        writer.write(
+            [
+                writer.factory.response(
+                    "http://example.com/gone", response_head(404, [], 10), b"x" * 10
+                )
+            ]
+        )
+
+    index = archive_of(tmp_path, write)
+    page = index.page("http://example.com/long", head=1000)
+    assert page is not None and page.payload == long[:1000] and page.status == 200
+    assert page.payload_at is not None
+    path, offset, length = page.payload_at
+    assert (Path(path).name, offset, length) == (
+        page.location["filename"],
+        page.location["offset"],
+        page.location["length"],
+    )
+    whole = index.page("http://example.com/long")
+    assert whole is not None and whole.payload == long and whole.payload_at is None
+    assert whole.headers == page.headers and whole.location == page.location
+    # read whole: short enough, content-encoded, not a 200
+    for url, payload in (("short", b"<p>short</p>"), ("gzip", long), ("gone", b"x" * 10)):
+        read = index.page(f"http://example.com/{url}", head=1000)
+        assert read is not None and read.payload == payload and read.payload_at is None
+    at_the_limit = index.page("http://example.com/short", head=len(b"<p>short</p>"))
+    assert at_the_limit is not None and at_the_limit.payload_at is None
