@@ -147,7 +147,7 @@ def compare_paths(crawled: Path, rounds: int, ways: list[str]) -> None:
                 rates[way] = len(articles) / done.seconds
                 print(
                     timed(WAYS[way], len(articles), done.seconds),
-                    f"peak PSS {done.peak_rss / 2**20:.0f} MiB",
+                    f"peak PSS {done.peak_rss / 2**20:.0f} MiB ({done.peak_breakdown()})",
                 )
                 main, others = (1000 * seconds / len(articles) for seconds in done.crawl_threads)
                 system, faults = done.root_system
