@@ -17,7 +17,6 @@ from warcio.statusandheaders import StatusAndHeaders
 
 from archive.context import CrawlContext
 from archive.reader import open_warc, parse_record
-from archive.skim import inflated_head
 
 
 @dataclass
@@ -107,35 +106,6 @@ def read_response(path: str | os.PathLike[str], offset: int, length: int) -> Arc
     if record.rec_type != "response" or record.http_headers is None:
         raise ValueError(f"{path} at offset {offset}: a {record.rec_type} record, not a response")
     return archived_page(record, Path(path), record.raw_stream.read(), offset, length)
-
-
-def read_response_head(
-    path: str | os.PathLike[str], offset: int, length: int, payload: int
-) -> ArchivedPage | None:
-    """The 200 response record of ``length`` bytes at ``offset`` of a ``.warc.gz`` ``path``;
-    of a payload longer than ``payload`` bytes, only its first ``payload`` bytes, with
-    ``payload_at`` set: the rest is not inflated.
-
-    ``None`` when those bytes would not be the start of what the client got (the payload is
-    content- or transfer-encoded), or the record is no 200 response: read it whole.
-    ValueError or a warcio error when the member holds no WARC record's heads.
-    """
-    with open_warc(path) as stream:
-        data = inflated_head(stream, offset, length, payload + 1)
-    if data is None:
-        raise ValueError(f"{path} at offset {offset}: no WARC record")
-    record = parse_record(data)
-    http = record.http_headers
-    if record.rec_type != "response" or http is None or http.get_statuscode() != "200":
-        return None
-    for name in ("Content-Encoding", "Transfer-Encoding"):
-        if (http.get_header(name) or "identity").strip().lower() != "identity":
-            return None
-    block = record.raw_stream.read(payload + 1)
-    page = archived_page(record, Path(path), block[:payload], offset, length)
-    if len(block) > payload:
-        page.payload_at = (str(path), offset, length)
-    return page
 
 
 def _inflate(member: bytes) -> bytes:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from warcio.statusandheaders import StatusAndHeadersParserException
 
-from archive.capture import ArchivedPage, read_capture, read_response, read_response_head
+from archive.capture import ArchivedPage, read_capture, read_response
 from archive.cdxj import (
     INDEX_FOLDER,
     IndexEntry,
@@ -78,28 +78,21 @@ class CaptureIndex:
             entry for entry in captures if entry.url == url
         ]
 
-    def page(self, url: str, head: int = 0) -> ArchivedPage | None:
-        """The latest archived response for ``url``, revisits resolved; ``None`` when there is none.
-
-        With ``head``, a 200 response whose payload is neither content- nor transfer-encoded,
-        in a ``.warc.gz`` file, comes with its first ``head`` payload bytes only and
-        ``payload_at`` set (see :func:`~archive.capture.read_response_head`).
-        """
+    def page(self, url: str) -> ArchivedPage | None:
+        """The latest archived response for ``url``, revisits resolved; ``None`` when there is none."""
         for entry in reversed(self.captures(url)):
-            page = self._read(entry, head)
+            page = self._read(entry)
             if page is not None:
                 return page
         return None
 
-    def _read(self, entry: IndexEntry, head: int = 0) -> ArchivedPage | None:
+    def _read(self, entry: IndexEntry) -> ArchivedPage | None:
         path = self.directory / entry.fields["filename"]
         offset = int(entry.fields["offset"])
         length = int(entry.fields.get("length") or 0)
         if not entry.is_revisit and length and path.name.endswith(".gz"):
             try:
-                page = read_response_head(path, offset, length, head) if head else None
-                # else its member read and inflated at once
-                return page or read_response(path, offset, length)
+                return read_response(path, offset, length)  # its member read and inflated at once
             except (*UNREADABLE, ValueError, OSError, StatusAndHeadersParserException):
                 pass  # a length that does not fit the file: the record is read by itself below
         page, headers = read_capture(path, offset)

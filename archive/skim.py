@@ -119,19 +119,6 @@ def _read_gap(stream: BinaryIO, start: int, end: int) -> list[Skimmed] | None:
 
 def _head(stream: BinaryIO, offset: int, length: int) -> ArcWarcRecord | None:
     """The record at ``offset`` parsed from just enough of its member to hold its heads."""
-    data = inflated_head(stream, offset, length)
-    if data is None:
-        return None
-    try:
-        return parse_record(data)
-    except Exception:  # noqa: BLE001 - heads warcio cannot parse: the caller reads the file whole
-        return None
-
-
-def inflated_head(stream: BinaryIO, offset: int, length: int, payload: int = 0) -> bytearray | None:
-    """The start of the record at ``offset`` inflated: its WARC and HTTP heads and at least
-    ``payload`` bytes after them (all of the record when it is shorter); ``None`` when the
-    member there is no gzip stream of a WARC record."""
     stream.seek(offset)
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     out = bytearray()
@@ -146,12 +133,16 @@ def inflated_head(stream: BinaryIO, offset: int, length: int, payload: int = 0) 
                 if not pending:
                     return None
                 left -= len(pending)
-            out += inflater.decompress(pending, max(_INFLATE, payload))
+            out += inflater.decompress(pending, _INFLATE)
             pending = inflater.unconsumed_tail
             first = out.find(_HEAD_END)
-            second = out.find(_HEAD_END, first + 4) if first >= 0 else -1
-            if second >= 0 and len(out) >= second + len(_HEAD_END) + payload:
+            if first >= 0 and out.find(_HEAD_END, first + 4) >= 0:
                 break
     except zlib.error:
         return None
-    return out if out.startswith(b"WARC/") else None
+    if not out.startswith(b"WARC/"):
+        return None
+    try:
+        return parse_record(out)
+    except Exception:  # noqa: BLE001 - heads warcio cannot parse: the caller reads the file whole
+        return None

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from scrapy.http import Request, Response
 from scrapy.settings import Settings
@@ -39,12 +38,6 @@ class ArchivedBody:
     truncated: bool = False
     max_size: int = 0  # DOWNLOAD_MAXSIZE for decoding; 0: no limit
     warn_size: int = 0
-
-
-#: Article responses of a crawl from the archive that hold the head of their payload only
-#: (``CaptureIndex.page(url, head)``), by request: the extraction worker reads the page at its
-#: :class:`ArchivedBody`. A redirect, a refresh or a retry asks with a new request, which has none.
-READ_BY_WORKER: WeakKeyDictionary[Request, ArchivedBody] = WeakKeyDictionary()
 
 
 @dataclass

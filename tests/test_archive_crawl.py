@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from scraper.downloadermiddlewares.metarefresh import HEAD_BYTES
 from sitefixture import FixtureServer, pages
 from sitefixture.news import build_news_site
 from sitefixture.scrapyrun import CrawlResult
@@ -42,36 +41,6 @@ def test_a_crawl_from_the_archive_finds_what_the_live_crawl_found(tmp_path: Path
     assert items(offline) == items(live) and len(items(live)) == 8
     assert "'archive_replay/found'" in offline.log and "'archive_replay/missing'" not in offline.log
     assert not offline.archive.exists()  # nothing is archived twice
-
-
-def test_the_workers_read_long_articles_from_the_archive_and_extract_the_same(
-    tmp_path: Path,
-) -> None:
-    """A long plain article reaches the spider as its head only: the extraction worker reads
-    the page from the WARC file; a gzip-encoded one is read whole, as before."""
-    with FixtureServer() as server, FixtureServer(host="127.0.0.2") as offsite:
-        site = build_news_site(server.base_url, offsite.base_url)
-        for key in ("a1", "a2", "a4"):  # a2 is served gzip-encoded
-            article = site.articles[key]
-            article.paragraphs = [
-                f"{paragraph} (part {part})"
-                for part in range(40)
-                for paragraph in article.paragraphs
-            ]
-            page = pages.article_html(article, server.base_url, []).encode()
-            assert len(page) > 2 * HEAD_BYTES
-            site.routes[article.path] = replace(site.routes[article.path], body=page)
-        server.routes.update(site.routes)
-        sources = site.source_toml(server.base_url)
-        live = crawl(tmp_path / "live", sources)
-    assert live.returncode == 0, live.log
-    offline = from_archive(tmp_path / "offline", live.archive, sources)
-    assert offline.returncode == 0, offline.log
-    assert items(offline) == items(live) and len(items(live)) == 8
-    assert {url for url, entry in items(live).items() if entry[3] > 5000} == {
-        server.base_url + site.articles[key].path for key in ("a1", "a2", "a4")
-    }
-    assert "'archive_replay/read_by_workers': 2," in offline.log
 
 
 def test_an_article_the_live_crawl_cut_at_its_size_limit_is_left_out_again(

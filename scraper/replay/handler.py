@@ -4,11 +4,6 @@ Turned on by ``REPLAY_ARCHIVE = DIR`` (default ``None``): ``scrapy crawl news``
 then re-runs the sources' configuration against what ``DIR`` holds, to test a
 change offline. A URL the archive lacks gets a 404 and counts in
 ``archive_replay/missing``.
-
-An article's response holds only the head of a long payload (what the downloader
-middlewares and the spider read of it, ``HEAD_BYTES``) when the rest can be read
-without it: the extraction worker reads the page from the WARC file itself
-(``archive_replay/read_by_workers``), as ``scrapy replay`` has it do.
 """
 
 from __future__ import annotations
@@ -27,11 +22,9 @@ from scraper.archived import archived_response
 from scraper.components import turn_off
 from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
 from scraper.downloadermiddlewares.maxsize import MaxSizeMiddleware
-from scraper.downloadermiddlewares.metarefresh import HEAD_BYTES
 from scraper.downloadermiddlewares.retryafter import RetryAfterMiddleware
 from scraper.downloadermiddlewares.warc import WarcMiddleware
 from scraper.extensions.crawlstate import CrawlStateExtension
-from scraper.fromarchive import READ_BY_WORKER, ArchivedBody
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -80,8 +73,7 @@ class ArchiveDownloadHandler(BaseDownloadHandler):
         )
 
     async def download_request(self, request: Request) -> Response:
-        head = HEAD_BYTES if request.meta.get(meta.KIND) == "article" else 0
-        page = await run_in_thread(self.index.page, request.url, head)
+        page = await run_in_thread(self.index.page, request.url)
         stats = self.crawler.stats
         assert stats is not None
         if page is None:
@@ -90,35 +82,15 @@ class ArchiveDownloadHandler(BaseDownloadHandler):
             logger.debug("Not in the archive: %s", request.url)
             return Response(request.url, status=404, flags=[meta.ARCHIVE, meta.MISSING])
         stats.inc_value("archive_replay/found")
-        body = page.payload
-        if page.payload_at is not None:
-            READ_BY_WORKER[request] = self._archived_body(
-                page.status, page.headers, page.payload_at
-            )
-            stats.inc_value("archive_replay/read_by_workers")
-            tag = body.rfind(b"<")
-            body = body[:tag] if tag > 0 else body  # cut where a tag starts, not within a character
         # A record the live crawl cut (WARC-Truncated) is left out as the live crawl left it out.
         cut = [meta.DOWNLOAD_STOPPED] if page.truncated else []
         return archived_response(
             request.url,
             page.status,
             page.headers,
-            body,
+            page.payload,
             flags=[meta.ARCHIVE, *cut],
             protocol="HTTP/1.1",
-        )
-
-    def _archived_body(
-        self, status: int, headers: list[tuple[str, str]], at: tuple[str, int, int]
-    ) -> ArchivedBody:
-        settings = self.crawler.settings
-        return ArchivedBody(
-            status,
-            headers,
-            *at,
-            max_size=settings.getint("DOWNLOAD_MAXSIZE"),
-            warn_size=settings.getint("DOWNLOAD_WARNSIZE"),
         )
 
     async def close(self) -> None:

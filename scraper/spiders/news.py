@@ -21,7 +21,6 @@ from scraper import discovery, meta
 from scraper.articles import DUPLICATE, UNCHANGED, ArticleItems
 from scraper.crawlsources import Sources
 from scraper.extensions.crawlstate import crawl_state
-from scraper.fromarchive import READ_BY_WORKER
 from scraper.items import PageItem
 from scraper.limits import AskedHere, DiscoveryLimits, over
 from scraper.linear import Pattern, too_long
@@ -356,17 +355,14 @@ class NewsSpider(Spider):
         if problem:
             self._settle(response, source, problem)
             return
-        provenance: dict[str, Any] = {
-            "fetched_at": response.meta.get(meta.WARC_DATE, ""),
-            "warc": response.meta.get(meta.WARC, {}),
-            "requested_url": _requested_url(response),
-            "recrawl": recrawl,
-        }
-        located = READ_BY_WORKER.pop(response.request, None) if response.request else None
-        if located is not None:  # a crawl from the archive: the worker reads the page there
-            yield self.articles.archived_item(response.url, source, located, **provenance)
-        else:
-            yield self.articles.item(response, source, **provenance)
+        yield self.articles.item(
+            response,
+            source,
+            fetched_at=response.meta.get(meta.WARC_DATE, ""),
+            warc=response.meta.get(meta.WARC, {}),
+            requested_url=_requested_url(response),
+            recrawl=recrawl,
+        )
 
     def request_dropped(self, request: Request) -> None:
         """Settle an article whose redirect leads to a URL this run asked for already (the
