@@ -110,6 +110,36 @@ def bare_floor(base_url: str, pages: list[SharedPage], workdir: Path, ours: Meas
     )
 
 
+def scrapy_ceiling(base_url: str, pages: list[SharedPage], workdir: Path, cores: int) -> float:
+    """Fetch the same article pages with Scrapy alone handing each body to our extraction in
+    one process per core (:mod:`benchmarks.barescrapy` ``--extract``); print and return its
+    pages/s: what a crawl built on Scrapy reaches here with nothing else of ours."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    urls = workdir / "urls.txt"
+    urls.write_text("\n".join(base_url + page.path for page in pages), encoding="utf-8")
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.barescrapy",
+        str(urls),
+        "16",
+        "--extract",
+        str(cores),
+    ]
+    bare = measure(command, workdir, {**os.environ, "PYTHONPATH": str(ROOT)})
+    (workdir / "bare-extract.log").write_text(bare.output)
+    if bare.returncode:
+        raise SystemExit(
+            f"Scrapy alone with extraction failed (exit code {bare.returncode}):\n{bare.output[-3000:]}"
+        )
+    print(
+        f"Scrapy alone with our extraction in {cores} processes, the same pages: "
+        f"{rate(len(pages), bare.seconds)}   CPU per page {1000 * bare.cpu_seconds / len(pages):.1f} ms"
+        f" (crawl process {1000 * bare.cpu_parts.get('crawl', (0, 0.0))[1] / len(pages):.1f})"
+    )
+    return len(pages) / bare.seconds
+
+
 def rate(count: int, seconds: float) -> str:
     return f"{count / seconds:7.1f} pages/s"
 
@@ -194,8 +224,11 @@ def run_size(
             f"measuring it took {1000 * ours.sampler_seconds / len(pages):.1f} ms of CPU a page, "
             f"{100 * ours.sampler_seconds / (ours.seconds * cores):.1f}% of the cores' time"
         )
+        ceiling = 0.0
         if args.floor:
             bare_floor(site.base_url, pages, workdir / "bare", ours)
+            if args.limits:
+                ceiling = scrapy_ceiling(site.base_url, pages, workdir / "bare", cores)
         if args.peers:
             cli = trafilatura_cli(
                 [site.base_url + page.path for page in pages], workdir / "trafilatura", cores
@@ -237,6 +270,11 @@ def run_size(
         else ""
     )
     print(ratio_parts(ours, len(pages), own, cores))
+    if ceiling:
+        print(
+            f"ceiling: Scrapy alone with our extraction / our limit {ceiling / own.pages_per_second:.2f};"
+            f" ours / that {ours_rate / ceiling:.2f}"
+        )
     if copies == 1:
         manifest = {
             urlsplit(entry["url"]).path: entry
