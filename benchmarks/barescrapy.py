@@ -107,6 +107,7 @@ def main(argv: list[str]) -> int:
     answered = crawler.stats.get_value("downloader/response_status_count/200", 0)
     print(f"answered {answered} of {len(urls)}", flush=True)
     if pool is not None:
+        assert isinstance(crawler.spider, BareSpider)
         print(f"extracted {crawler.spider.extracted} of {answered}", flush=True)
     return 0 if answered == len(urls) else 1
 
