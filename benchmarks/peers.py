@@ -93,7 +93,7 @@ def _warm_both(_: int) -> None:
     )
 
 
-def _timed(pool: Pool, function: Callable[[tuple[str, str]], float], jobs: list[Any]) -> Limit:
+def _timed(pool: Pool, function: Callable[[Any], float], jobs: list[Any]) -> Limit:
     started = time.perf_counter()
     spent = sum(pool.map(function, jobs, chunksize=8))
     return Limit(len(jobs) / (time.perf_counter() - started), 1000 * spent / len(jobs))

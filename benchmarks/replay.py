@@ -17,7 +17,10 @@ read by the extraction workers); ``whole``, ``scrapy replay`` of a copy of the
 archive without indexes (payloads read by the crawl process); ``crawl``,
 ``scrapy crawl news`` from the archive (``REPLAY_ARCHIVE``); and our extraction
 limit (``extract_article`` from disk, one process per core) with each one's
-ratio to it.
+ratio to it; then our extraction reading each page from the archive where the
+index locates it, one process per core and nothing else (what the workers of a
+replay by the index do, without the process that directs them), against the
+limit timed just before it.
 """
 
 from __future__ import annotations
@@ -30,14 +33,16 @@ import tempfile
 import time
 import zlib
 from collections import Counter
+from multiprocessing import get_context
 from pathlib import Path
 
 from archive.pages import iter_pages
 from archive.reader import archive_files
-from benchmarks.peers import Limit, own_limit
+from benchmarks.peers import Limit, _timed, _warm_both, own_limit
 from benchmarks.proctree import measure
 from benchmarks.sharedsite import build_shared_site, load_pages, source_toml
-from corpus.extract import extract_article
+from corpus.extract import DEFAULT_OPTIONS, extract_article
+from scraper.fromarchive import ArchivedBody, extract_archived
 from sitefixture import FixtureServer
 from sitefixture.scrapyrun import crawl, run_scrapy, scrapy_command
 
@@ -67,6 +72,37 @@ def archived_articles(archive: Path) -> list[tuple[str, bytes]]:
         if b"<html" in body[:2000].lower():
             pages.append((page.url, body))
     return pages
+
+
+def archived_bodies(archive: Path) -> list[tuple[str, ArchivedBody]]:
+    """URL and payload location of every archived 200 answer to an article request that the
+    index locates, as ``scrapy replay`` hands them to its extraction workers."""
+    jobs = []
+    for page in iter_pages(archive_files(archive), payloads=False):
+        if page.status != 200 or page.context.kind not in ("article", None):
+            continue
+        if page.payload_at is not None:
+            located = ArchivedBody(
+                page.status, page.headers, *page.payload_at, truncated=bool(page.truncated)
+            )
+            jobs.append((page.url, located))
+    return jobs
+
+
+def _from_archive(job: tuple[str, ArchivedBody]) -> float:
+    """Read, decode and extract one archived page as replay's workers do; the CPU seconds it took."""
+    started = time.process_time()
+    extract_archived(*job, DEFAULT_OPTIONS)
+    return time.process_time() - started
+
+
+def archive_limit(jobs: list[tuple[str, ArchivedBody]], processes: int | None = None) -> Limit:
+    """Our extraction with each page read from the archive where the index locates it, one
+    process per core and nothing else: what a replay reaches with no process to direct it."""
+    workers = processes or os.cpu_count() or 1
+    with get_context("spawn").Pool(workers) as pool:
+        pool.map(_warm_both, range(workers))
+        return _timed(pool, _from_archive, jobs)
 
 
 def replay(workdir: Path, settings: dict[str, str], corpus: Path) -> float:
@@ -133,6 +169,7 @@ def compare_paths(crawled: Path, rounds: int, ways: list[str]) -> None:
             for warc in archive_files(archive):
                 shutil.copyfile(warc, unindexed / warc.name)
         files = write_articles(articles, work / "files")
+        located = archived_bodies(archive)
         print(f"{len(articles)} article pages in {len(archive_files(archive))} WARC files")
         for number in range(rounds):
             # The machine's speed drifts from minute to minute: our limit is timed on both
@@ -172,6 +209,18 @@ def compare_paths(crawled: Path, rounds: int, ways: list[str]) -> None:
                     for way, rate in rates.items()
                 )
             )
+            if located:
+                read = archive_limit(located)
+                print(
+                    f"our extraction reading the archive ({len(located)} pages located by the "
+                    f"index, every core, nothing else): {read.pages_per_second:6.1f} pages/s, CPU "
+                    f"{read.cpu_ms_per_page:.1f} ms a page, {read.pages_per_second / after.pages_per_second:.2f}"
+                    " of our limit just before it; "
+                    + ", ".join(
+                        f"{way} / it {rate / read.pages_per_second:.2f}"
+                        for way, rate in rates.items()
+                    )
+                )
         replayed = sorted(work.glob("data-*-index/corpus")) + sorted(
             work.glob("data-*-whole/corpus")
         )
