@@ -1,7 +1,7 @@
 """Where the extraction workers' CPU goes beyond extraction alone, measured without a crawl.
 
     python -m benchmarks.workers --pages ../shared/pages [--passes 3] [--first 20]
-        [--lanes alone,corpus,forked,malloc:131072]
+        [--lanes alone,corpus,forked,malloc:1048576]
 
 Each lane is a pool of one worker process set up its own way. Every page goes to every
 lane in turn, one call at a time, so the lanes share the machine's load page by page
@@ -18,7 +18,7 @@ Lanes:
   (:func:`scraper.workerpool.worker_pool`: forked by the fork server that imported
   ``corpus.preload``), without the crawl's malloc setting;
 - ``malloc:BYTES``: the same with glibc's mapping threshold at ``BYTES`` (the crawl's
-  ``MALLOC_MMAP_THRESHOLD``, 131072);
+  ``MALLOC_MMAP_THRESHOLD``, 1048576; 131072 before);
 - ``trim:N``: glibc's ``malloc_trim`` after every ``N`` pages (``malloc:BYTES+trim:N``: both).
 
 It prints for each lane and pass the CPU milliseconds per page (user, system, from the
@@ -44,7 +44,7 @@ from benchmarks.sharedsite import load_pages
 from corpus.options import ExtractionOptions
 
 TICKS = os.sysconf("SC_CLK_TCK")
-DEFAULT_LANES = "alone,corpus,forked,malloc:131072"
+DEFAULT_LANES = "alone,corpus,forked,malloc:1048576"
 
 
 def _warm() -> None:

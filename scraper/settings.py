@@ -84,9 +84,9 @@ CORPUS_MAX_LINK_RATIO = 0.5  # a text whose words are mostly link texts is a lis
 # glibc maps blocks of this many bytes or more (page bodies, parse buffers) on their own,
 # so freeing them gives the memory back, in the crawl's extraction (and WARC packing)
 # processes. 0 keeps glibc's sliding threshold. No effect without glibc.
-MALLOC_MMAP_THRESHOLD = 128 * 1024
-# The same in the crawl process itself, higher: the bodies it copies on their way are reused
-# from its heap instead of mapped, each copy's page faults and all. 0: glibc's sliding threshold.
+MALLOC_MMAP_THRESHOLD = 1024 * 1024
+# The same in the crawl process itself: the bodies it copies on their way are reused from
+# its heap instead of mapped, each copy's page faults and all. 0: glibc's sliding threshold.
 CRAWL_MALLOC_MMAP_THRESHOLD = 1024 * 1024
 
 # --- Discovery limits (per source and run; a source's sources.toml field overrides; 0: none)

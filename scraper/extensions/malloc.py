@@ -4,12 +4,12 @@ glibc serves a large block from the heap once a block of that size has been
 freed, raising its threshold for mapping blocks of their own as it goes. A crawl
 frees page bodies and parse buffers of a few hundred kilobytes all the time, so
 its heaps fill with holes that are never given back. A fixed threshold keeps
-every such block mapped: freeing it unmaps it. Measured on the crawl benchmark,
-the peak PSS of the crawl's process tree falls by about a tenth.
+every block of at least that size mapped: freeing it unmaps it.
 
-Each mapping costs page faults when it is first written, though: the crawl process, which
-copies every body several times on its way (read, inflated, pickled for a worker), takes a
-higher threshold of its own, so that a page-sized block is reused from its heap.
+Each mapping costs page faults when it is first written, though, so the threshold is 1 MiB
+by default, above most page bodies (which are reused from the heap) and below the
+occasional huge one. The crawl process, which copies every body several times on its way
+(read, inflated, pickled for a worker), has a threshold of its own.
 """
 
 from __future__ import annotations
