@@ -39,9 +39,10 @@ class ArticleItems:
         )
 
     @staticmethod
-    def unfit(response: Response, truncated: bool = False) -> str | None:
-        """Why ``response`` is not extracted (``not-html``, ``truncated``); ``None`` if it is."""
-        return "truncated" if truncated else unfit_for_extraction(response)
+    def unfit(response: Response) -> str | None:
+        """Why ``response`` is not extracted (``not-html``, ``truncated``, ``too-large``);
+        ``None`` if it is. A cut body is flagged ``download_stopped``, fetched or archived."""
+        return unfit_for_extraction(response)
 
     def item(
         self,

@@ -75,7 +75,9 @@ def decoded_response(url: str, body: ArchivedBody) -> Response:
         page = read_original(body.path, body.offset)
     headers = page.headers if body.headers is None else body.headers
     request = Request(url)
-    response = archived_response(url, body.status, headers, page.payload, request=request)
+    response = archived_response(
+        url, body.status, headers, page.payload, truncated=body.truncated, request=request
+    )
     decoded = _decoder(body.max_size, body.warn_size).process_response(request, response)
     assert isinstance(decoded, Response)
     return decoded
@@ -89,7 +91,7 @@ def extract_archived(url: str, body: ArchivedBody, options: ExtractionOptions) -
         response = decoded_response(url, body)
     except Exception as error:  # noqa: BLE001 - reported by the crawl process, naming the record
         return Extracted(undecodable=f"{type(error).__name__}: {error}")
-    unfit = "truncated" if body.truncated else unfit_for_extraction(response)
+    unfit = unfit_for_extraction(response)
     if unfit:
         return Extracted(unfit=unfit)
     return Extracted(extract_for_corpus(response.body, url, declared_encoding(response), options))

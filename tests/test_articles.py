@@ -49,7 +49,10 @@ def test_unfit_responses_are_named_and_filtered_ones_counted_and_signalled() -> 
     articles = ArticleItems(crawler)
     page = HtmlResponse("https://a.example/x", body=b"<p>x</p>", headers=HTML)
     assert articles.unfit(page) is None
-    assert articles.unfit(page, truncated=True) == "truncated"
+    cut = HtmlResponse(page.url, body=page.body, headers=HTML, flags=["download_stopped"])
+    assert articles.unfit(cut) == "truncated"
+    cut_pdf = Response("https://a.example/pdf", body=b"%PDF", flags=["download_stopped"])
+    assert articles.unfit(cut_pdf) == "not-html"  # as the live crawl counts it
     assert articles.unfit(Response("https://a.example/pdf", body=b"%PDF")) == "not-html"
     text = TextResponse("https://a.example/t", body=b"x", headers={"Content-Type": "text/plain"})
     assert articles.unfit(text) == "not-html"

@@ -28,7 +28,7 @@ def page(url: str, status: int = 200, kind: str | None = "article", **more: obje
         url=url,
         date="2026-11-30T12:00:00Z",
         status=status,
-        headers=HTML,
+        headers=more.get("headers", HTML),  # type: ignore[arg-type]
         payload=b"<html><body><p>Story</p></body></html>",
         location={"filename": "x.warc.gz", "offset": 0},
         context=CrawlContext("a", kind, bool(more.get("recrawl"))),
@@ -79,13 +79,17 @@ def test_archived_articles_become_numbered_items_or_are_filtered(tmp_path: Path)
     spider = replay_spider(tmp_path)
     first = spider.item_for(page("https://a.example/2026/one"))
     cut = spider.item_for(page("https://a.example/2026/cut", truncated="length"))
+    pdf = [("Content-Type", "application/pdf")]
+    cut_pdf = spider.item_for(page("https://a.example/2026/pdf", truncated="length", headers=pdf))
     second = spider.item_for(page("https://a.example/2026/two"))
-    assert first is not None and second is not None and cut is None
+    assert first is not None and second is not None and cut is None and cut_pdf is None
     assert (first.sequence, second.sequence) == (0, 1)
     assert first.requested_url == "https://a.example/2026/one" and first.encoding == "utf-8"
     assert first.warc == {"filename": "x.warc.gz", "offset": 0}
     stats = spider.crawler.stats
     assert stats.get_value("news/a/filtered/truncated") == 1
+    # The live crawl counts a cut page that is not HTML as not-html: so does its replay.
+    assert stats.get_value("news/a/filtered/not-html") == 1
     assert stats.get_value("replay/pages") == 2
 
 

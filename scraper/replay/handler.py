@@ -82,14 +82,13 @@ class ArchiveDownloadHandler(BaseDownloadHandler):
             logger.debug("Not in the archive: %s", request.url)
             return Response(request.url, status=404, flags=[meta.ARCHIVE, meta.MISSING])
         stats.inc_value("archive_replay/found")
-        # A record the live crawl cut (WARC-Truncated) is left out as the live crawl left it out.
-        cut = [meta.DOWNLOAD_STOPPED] if page.truncated else []
         return archived_response(
             request.url,
             page.status,
             page.headers,
             page.payload,
-            flags=[meta.ARCHIVE, *cut],
+            truncated=bool(page.truncated),
+            flags=[meta.ARCHIVE],
             protocol="HTTP/1.1",
         )
 

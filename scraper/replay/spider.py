@@ -163,7 +163,7 @@ class ReplaySpider(Spider):
             )
             self._stat(source, "errors")
             return None
-        problem = self.articles.unfit(response, bool(page.truncated))
+        problem = self.articles.unfit(response)
         if problem:
             self.articles.filtered(source, problem, page.url)
             return None
@@ -208,7 +208,12 @@ class ReplaySpider(Spider):
         """A Scrapy response as the live crawl's spider saw it: decoded, of the right class."""
         request = Request(page.url)
         response = archived_response(
-            page.url, page.status, page.headers, page.payload, request=request
+            page.url,
+            page.status,
+            page.headers,
+            page.payload,
+            truncated=bool(page.truncated),
+            request=request,
         )
         assert self.decoder is not None
         decoded = self.decoder.process_response(request, response)
