@@ -140,6 +140,19 @@ def scrapy_ceiling(base_url: str, pages: list[SharedPage], workdir: Path, cores:
     return len(pages) / bare.seconds
 
 
+def machine_share(run: Measured, cores: int) -> str:
+    """How the cores' time went while ``run`` ran: its tree, idle, and everything else (the
+    web server, the benchmark's own measuring, the kernel's work for no one process)."""
+    whole = run.seconds * cores
+    idle = min(run.machine_idle_seconds, whole)
+    tree = min(run.cpu_seconds, whole - idle)
+    return (
+        f"the crawl's tree {100 * tree / whole:.1f}%, idle {100 * idle / whole:.1f}%, "
+        f"the rest {100 * (whole - tree - idle) / whole:.1f}% (the web server, this benchmark's "
+        f"measuring, the kernel, any other process)"
+    )
+
+
 def rate(count: int, seconds: float) -> str:
     return f"{count / seconds:7.1f} pages/s"
 
@@ -224,6 +237,7 @@ def run_size(
             f"measuring it took {1000 * ours.sampler_seconds / len(pages):.1f} ms of CPU a page, "
             f"{100 * ours.sampler_seconds / (ours.seconds * cores):.1f}% of the cores' time"
         )
+        print(f"the cores' time during the crawl: {machine_share(ours, cores)}")
         ceiling = 0.0
         if args.floor:
             bare_floor(site.base_url, pages, workdir / "bare", ours)

@@ -37,6 +37,8 @@ class Measured:
     sampler_seconds: float = 0.0  # CPU seconds the measuring thread itself spent
     #: the root process's system CPU seconds (part of its CPU) and minor page faults
     root_system: tuple[float, int] = (0.0, 0)
+    #: the machine's idle core-seconds over the run (``/proc/stat``: idle and iowait)
+    machine_idle_seconds: float = 0.0
 
     @property
     def parts_cpu_seconds(self) -> float:
@@ -179,6 +181,12 @@ def _parts(
     return parts
 
 
+def _machine_idle_ticks() -> int:
+    """Clock ticks every core of the machine has spent idle (or waiting for I/O) since boot."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    return int(fields[4]) + int(fields[5])
+
+
 def measure(
     command: list[str],
     cwd: Path,
@@ -192,6 +200,7 @@ def measure(
     ``started_as`` is called with the pid of the command once it runs (a profiler attaches).
     """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    idle_before = _machine_idle_ticks()
     started = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -244,6 +253,7 @@ def measure(
     done.set()
     sampler.join()
     seconds = time.perf_counter() - started
+    idle_seconds = (_machine_idle_ticks() - idle_before) / TICKS
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     # Processes our child did not wait for (a fork server's workers) are missing from
     # RUSAGE_CHILDREN; the samples have them, up to the last CPU_INTERVAL.
@@ -268,4 +278,5 @@ def measure(
         samples,
         sampler_seconds,
         root_system,
+        idle_seconds,
     )

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import pytest
 
-from benchmarks.proctree import Measured
+from benchmarks.crawl import machine_share
+from benchmarks.proctree import Measured, measure
 
 
 def _run(seconds: float, samples: list[tuple[float, float]]) -> Measured:
@@ -26,3 +31,18 @@ def test_a_span_with_no_new_sample_counts_as_idle() -> None:
 
 def test_a_run_without_samples_has_no_spans() -> None:
     assert _run(1.0, []).cores_busy() == []
+
+
+def test_the_cores_time_is_split_into_the_tree_idle_and_the_rest() -> None:
+    run = Measured(0, 10.0, 15.0, 0, "", machine_idle_seconds=3.0)
+    assert machine_share(run, 2) == (
+        "the crawl's tree 75.0%, idle 15.0%, the rest 10.0% (the web server, this benchmark's "
+        "measuring, the kernel, any other process)"
+    )
+
+
+def test_a_measured_run_reads_the_machine_idle_time_in_core_seconds(tmp_path: Path) -> None:
+    sleeping = measure([sys.executable, "-c", "import time; time.sleep(0.5)"], tmp_path)
+    cores = os.cpu_count() or 1
+    assert sleeping.returncode == 0
+    assert 0 <= sleeping.machine_idle_seconds <= sleeping.seconds * cores + 0.1
