@@ -12,7 +12,8 @@ prints its CPU per page beside our crawl process's.
 With ``--extract``, each response's body goes to a pool of that many processes (spawned and
 warmed, as the extraction limit's) that run our ``extract_article`` and the fingerprint, as
 the limit does, and the callback waits for it: the least a Scrapy crawl with our extraction
-does, so its pages/s over our limit's is the most any crawl built on Scrapy reaches here.
+does, so its pages/s over our limit's is the most any crawl built on Scrapy reaches here. The
+workers' start and warm-up are in its time, as our crawl's fork server's are in ours.
 """
 
 from __future__ import annotations
