@@ -84,7 +84,8 @@ def _ours_from_disk(file: tuple[str, str]) -> float:
     return time.process_time() - started
 
 
-def _warm_both(_: int) -> None:
+def warm_both(_: int) -> None:
+    """Load plain trafilatura and our extraction in a pool process before it is timed."""
     _warm(0)
     from corpus.extract import DEFAULT_OPTIONS, extract_article
 
@@ -93,7 +94,8 @@ def _warm_both(_: int) -> None:
     )
 
 
-def _timed(pool: Pool, function: Callable[[Any], float], jobs: list[Any]) -> Limit:
+def timed_limit(pool: Pool, function: Callable[[Any], float], jobs: list[Any]) -> Limit:
+    """The pages/s of ``function`` mapped over ``jobs`` by ``pool``, and the CPU it reports."""
     started = time.perf_counter()
     spent = sum(pool.map(function, jobs, chunksize=8))
     return Limit(len(jobs) / (time.perf_counter() - started), 1000 * spent / len(jobs))
@@ -106,8 +108,8 @@ def disk_limits(files: list[tuple[Path, str]], processes: int | None = None) -> 
     workers = processes or os.cpu_count() or 1
     jobs = [(str(path), url) for path, url in files]
     with get_context("spawn").Pool(workers) as pool:
-        pool.map(_warm_both, range(workers))
-        return _timed(pool, _plain_from_disk, jobs), _timed(pool, _ours_from_disk, jobs)
+        pool.map(warm_both, range(workers))
+        return timed_limit(pool, _plain_from_disk, jobs), timed_limit(pool, _ours_from_disk, jobs)
 
 
 def own_limit(files: list[tuple[Path, str]], processes: int | None = None) -> Limit:
@@ -115,8 +117,8 @@ def own_limit(files: list[tuple[Path, str]], processes: int | None = None) -> Li
     workers = processes or os.cpu_count() or 1
     jobs = [(str(path), url) for path, url in files]
     with get_context("spawn").Pool(workers) as pool:
-        pool.map(_warm_both, range(workers))
-        return _timed(pool, _ours_from_disk, jobs)
+        pool.map(warm_both, range(workers))
+        return timed_limit(pool, _ours_from_disk, jobs)
 
 
 def trafilatura_cli(urls: list[str], workdir: Path, parallel: int) -> Measured:

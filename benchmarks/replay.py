@@ -38,7 +38,7 @@ from pathlib import Path
 
 from archive.pages import iter_pages
 from archive.reader import archive_files
-from benchmarks.peers import Limit, _timed, _warm_both, own_limit
+from benchmarks.peers import Limit, own_limit, timed_limit, warm_both
 from benchmarks.proctree import measure
 from benchmarks.sharedsite import build_shared_site, load_pages, source_toml
 from corpus.extract import DEFAULT_OPTIONS, extract_article
@@ -101,8 +101,8 @@ def archive_limit(jobs: list[tuple[str, ArchivedBody]], processes: int | None = 
     process per core and nothing else: what a replay reaches with no process to direct it."""
     workers = processes or os.cpu_count() or 1
     with get_context("spawn").Pool(workers) as pool:
-        pool.map(_warm_both, range(workers))
-        return _timed(pool, _from_archive, jobs)
+        pool.map(warm_both, range(workers))
+        return timed_limit(pool, _from_archive, jobs)
 
 
 def replay(workdir: Path, settings: dict[str, str], corpus: Path) -> float:
