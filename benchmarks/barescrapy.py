@@ -31,23 +31,7 @@ import scrapy
 from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response
 
-
-def _warm() -> None:
-    from corpus.extract import DEFAULT_OPTIONS, extract_article
-
-    extract_article(
-        b"<html><body><p>warm</p></body></html>", "http://127.0.0.1/", None, DEFAULT_OPTIONS
-    )
-
-
-def _extract(body: bytes, url: str) -> bool:
-    """What the extraction limit does with a page it read (:mod:`benchmarks.peers`)."""
-    from corpus.extract import DEFAULT_OPTIONS, extract_article
-
-    article = extract_article(body, url, None, DEFAULT_OPTIONS)
-    if article is not None:
-        article.fingerprint()
-    return article is not None
+from benchmarks.peers import ours, warm_ours
 
 
 class BareSpider(scrapy.Spider):
@@ -67,7 +51,7 @@ class BareSpider(scrapy.Spider):
 
     async def parse(self, response: Response) -> AsyncIterator[Any]:
         if self.pool is not None:
-            future = self.pool.submit(_extract, response.body, response.url)
+            future = self.pool.submit(ours, response.body, response.url)
             ok = await asyncio.wrap_future(future)
             self.extracted += ok
         return
@@ -85,8 +69,10 @@ def main(argv: list[str]) -> int:
     urls = args.urls.read_text(encoding="utf-8").split()
     pool = None
     if args.extract:
-        pool = ProcessPoolExecutor(args.extract, mp_context=get_context("spawn"), initializer=_warm)
-        for started in [pool.submit(_warm) for _ in range(args.extract)]:
+        pool = ProcessPoolExecutor(
+            args.extract, mp_context=get_context("spawn"), initializer=warm_ours
+        )
+        for started in [pool.submit(warm_ours) for _ in range(args.extract)]:
             started.result()
     process = CrawlerProcess(
         {

@@ -88,19 +88,29 @@ def crawl_measured(
     return result
 
 
-def bare_floor(base_url: str, pages: list[SharedPage], workdir: Path, ours: Measured) -> None:
-    """Fetch the same article pages with Scrapy alone (:mod:`benchmarks.barescrapy`) and print
-    its CPU per page beside our crawl process's."""
+def bare_scrapy(
+    base_url: str, pages: list[SharedPage], workdir: Path, log: str, *options: str
+) -> Measured:
+    """Run :mod:`benchmarks.barescrapy` with ``options`` over the article pages, its output kept
+    in ``workdir/log``; stop the benchmark if it fails."""
     workdir.mkdir(parents=True, exist_ok=True)
     urls = workdir / "urls.txt"
     urls.write_text("\n".join(base_url + page.path for page in pages), encoding="utf-8")
-    command = [sys.executable, "-m", "benchmarks.barescrapy", str(urls), "16"]
+    command = [sys.executable, "-m", "benchmarks.barescrapy", str(urls), "16", *options]
     bare = measure(command, workdir, {**os.environ, "PYTHONPATH": str(ROOT)})
-    (workdir / "bare.log").write_text(bare.output)
+    (workdir / log).write_text(bare.output)
     if bare.returncode:
         raise SystemExit(
-            f"Scrapy alone failed (exit code {bare.returncode}):\n{bare.output[-3000:]}"
+            f"Scrapy alone {' '.join(options)} failed (exit code {bare.returncode}):\n"
+            f"{bare.output[-3000:]}"
         )
+    return bare
+
+
+def bare_floor(base_url: str, pages: list[SharedPage], workdir: Path, ours: Measured) -> None:
+    """Fetch the same article pages with Scrapy alone (:mod:`benchmarks.barescrapy`) and print
+    its CPU per page beside our crawl process's."""
+    bare = bare_scrapy(base_url, pages, workdir, "bare.log")
     main, others = (1000 * seconds / len(pages) for seconds in bare.crawl_threads)
     crawl_ms = 1000 * ours.cpu_parts["crawl"][1] / len(pages)
     print(
@@ -114,24 +124,7 @@ def scrapy_ceiling(base_url: str, pages: list[SharedPage], workdir: Path, cores:
     """Fetch the same article pages with Scrapy alone handing each body to our extraction in
     one process per core (:mod:`benchmarks.barescrapy` ``--extract``); print and return its
     pages/s: what a crawl built on Scrapy reaches here with nothing else of ours."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    urls = workdir / "urls.txt"
-    urls.write_text("\n".join(base_url + page.path for page in pages), encoding="utf-8")
-    command = [
-        sys.executable,
-        "-m",
-        "benchmarks.barescrapy",
-        str(urls),
-        "16",
-        "--extract",
-        str(cores),
-    ]
-    bare = measure(command, workdir, {**os.environ, "PYTHONPATH": str(ROOT)})
-    (workdir / "bare-extract.log").write_text(bare.output)
-    if bare.returncode:
-        raise SystemExit(
-            f"Scrapy alone with extraction failed (exit code {bare.returncode}):\n{bare.output[-3000:]}"
-        )
+    bare = bare_scrapy(base_url, pages, workdir, "bare-extract.log", "--extract", str(cores))
     print(
         f"Scrapy alone with our extraction in {cores} processes, the same pages: "
         f"{rate(len(pages), bare.seconds)}   CPU per page {1000 * bare.cpu_seconds / len(pages):.1f} ms"

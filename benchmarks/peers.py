@@ -12,8 +12,6 @@ from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Any
 
-import trafilatura
-
 from benchmarks.proctree import Measured, measure
 
 BIN = Path(sys.executable).parent
@@ -60,38 +58,54 @@ class Limit:
         )
 
 
+# trafilatura and our extraction are imported where they run, in the pool's processes: a
+# Scrapy process that hands pages to them (benchmarks.barescrapy) does not load them itself.
+
+
 def _warm(_: int) -> None:
+    import trafilatura
+
     trafilatura.extract("<html><body><p>warm</p></body></html>")
 
 
 def _plain_from_disk(file: tuple[str, str]) -> float:
     """Extract one page with plain trafilatura; the CPU seconds it took."""
+    import trafilatura
+
     started = time.process_time()
     path, url = file
     trafilatura.extract(Path(path).read_bytes(), url=url)
     return time.process_time() - started
 
 
-def _ours_from_disk(file: tuple[str, str]) -> float:
-    """Extract one page as the crawl's workers do; the CPU seconds it took."""
+def ours(body: bytes, url: str) -> bool:
+    """Extract one page as our limit does, with the fingerprint the crawl's workers compute
+    (:func:`corpus.worker.extract_for_corpus`); whether it made an article."""
     from corpus.extract import DEFAULT_OPTIONS, extract_article
 
+    article = extract_article(body, url, None, DEFAULT_OPTIONS)
+    if article is not None:
+        article.fingerprint()
+    return article is not None
+
+
+def _ours_from_disk(file: tuple[str, str]) -> float:
+    """Extract one page as the crawl's workers do; the CPU seconds it took."""
     started = time.process_time()
     path, url = file
-    article = extract_article(Path(path).read_bytes(), url, None, DEFAULT_OPTIONS)
-    if article is not None:
-        article.fingerprint()  # as the crawl's workers do (corpus.worker.extract_for_corpus)
+    ours(Path(path).read_bytes(), url)
     return time.process_time() - started
+
+
+def warm_ours() -> None:
+    """Load our extraction (and its language model) in a pool process before it is timed."""
+    ours(b"<html><body><p>warm</p></body></html>", "http://127.0.0.1/")
 
 
 def warm_both(_: int) -> None:
     """Load plain trafilatura and our extraction in a pool process before it is timed."""
     _warm(0)
-    from corpus.extract import DEFAULT_OPTIONS, extract_article
-
-    extract_article(
-        b"<html><body><p>warm</p></body></html>", "http://127.0.0.1/", None, DEFAULT_OPTIONS
-    )
+    warm_ours()
 
 
 def timed_limit(pool: Pool, function: Callable[[Any], float], jobs: list[Any]) -> Limit:

@@ -33,10 +33,11 @@ import tempfile
 import time
 import zlib
 from collections import Counter
+from collections.abc import Iterator
 from multiprocessing import get_context
 from pathlib import Path
 
-from archive.pages import iter_pages
+from archive.pages import ArchivedPage, iter_pages
 from archive.reader import archive_files
 from benchmarks.peers import Limit, own_limit, timed_limit, warm_both
 from benchmarks.proctree import measure
@@ -57,12 +58,18 @@ def article_texts(directory: Path) -> list[bytes]:
     return [path.read_bytes() for path in directory.glob("*.txt")]
 
 
+def _article_answers(archive: Path, payloads: bool = True) -> Iterator[ArchivedPage]:
+    """Every archived 200 answer to an article request (``payloads=False``: located by the
+    index where it can be, unread)."""
+    for page in iter_pages(archive_files(archive), payloads=payloads):
+        if page.status == 200 and page.context.kind in ("article", None):
+            yield page
+
+
 def archived_articles(archive: Path) -> list[tuple[str, bytes]]:
     """URL and decoded HTML of every archived 200 answer to an article request."""
     pages = []
-    for page in iter_pages(archive_files(archive)):
-        if page.status != 200 or page.context.kind not in ("article", None):
-            continue
+    for page in _article_answers(archive):
         body = page.payload
         encoding = (page.header("Content-Encoding") or "").lower()
         if encoding in ("gzip", "x-gzip"):
@@ -77,16 +84,16 @@ def archived_articles(archive: Path) -> list[tuple[str, bytes]]:
 def archived_bodies(archive: Path) -> list[tuple[str, ArchivedBody]]:
     """URL and payload location of every archived 200 answer to an article request that the
     index locates, as ``scrapy replay`` hands them to its extraction workers."""
-    jobs = []
-    for page in iter_pages(archive_files(archive), payloads=False):
-        if page.status != 200 or page.context.kind not in ("article", None):
-            continue
-        if page.payload_at is not None:
-            located = ArchivedBody(
+    return [
+        (
+            page.url,
+            ArchivedBody(
                 page.status, page.headers, *page.payload_at, truncated=bool(page.truncated)
-            )
-            jobs.append((page.url, located))
-    return jobs
+            ),
+        )
+        for page in _article_answers(archive, payloads=False)
+        if page.payload_at is not None
+    ]
 
 
 def _from_archive(job: tuple[str, ArchivedBody]) -> float:
