@@ -12,7 +12,8 @@ the replayed corpus is the live one byte for byte.
 ``--crawled WORKDIR`` takes a crawl left by ``benchmarks.crawl --workdir``
 (``WORKDIR/sources.toml``, ``WORKDIR/data/archive``; e.g. ``--copies 10`` gives
 2,580 article pages) and compares, interleaved over ``--rounds``, the ``--ways``
-(default all): ``index``, ``scrapy replay`` walking the CDXJ indexes (payloads
+(default all; ``WAY+NAME=VALUE`` runs one with settings of its own, to alternate two
+values of a setting in each round): ``index``, ``scrapy replay`` walking the CDXJ indexes (payloads
 read by the extraction workers); ``whole``, ``scrapy replay`` of a copy of the
 archive without indexes (payloads read by the crawl process); ``crawl``,
 ``scrapy crawl news`` from the archive (``REPLAY_ARCHIVE``); and our extraction
@@ -145,10 +146,27 @@ WAYS = {
 }
 
 
-def _command(way: str, crawled: Path, work: Path, number: int) -> tuple[list[str], dict[str, str]]:
+def parse_way(way: str) -> tuple[str, dict[str, str]]:
+    """``index+NAME=VALUE+...``: the way ``index`` with those settings of its own."""
+    name, *assignments = way.split("+")
+    if name not in WAYS:
+        raise ValueError(f"unknown way {name!r}; known: {', '.join(WAYS)}")
+    settings = {}
+    for assignment in assignments:
+        setting, equals, value = assignment.partition("=")
+        if not equals or not setting:
+            raise ValueError(f"{way!r}: {assignment!r} is not NAME=VALUE")
+        settings[setting] = value
+    return name, settings
+
+
+def _command(
+    way: str, crawled: Path, work: Path, number: int, position: int
+) -> tuple[list[str], dict[str, str]]:
     """The command line and environment of one ``way`` of rebuilding the corpus, into ``work``."""
-    data = work / f"data-{number}-{way}"
-    settings = {"SOURCES_FILE": str(crawled / "sources.toml"), "DATA_DIR": str(data)}
+    way, own = parse_way(way)
+    data = work / f"data-{number}-{way}-{position}"
+    settings = {"SOURCES_FILE": str(crawled / "sources.toml"), "DATA_DIR": str(data), **own}
     if way == "crawl":
         # As benchmarks.crawl crawled it: every page, however many copies.
         settings |= {
@@ -157,11 +175,16 @@ def _command(way: str, crawled: Path, work: Path, number: int) -> tuple[list[str
             "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
             "ARTICLES_MAX_PER_RUN": "0",
         }
-        return scrapy_command(["crawl", "news"], settings)
+        return scrapy_command(["crawl", "news"], settings | own)
     archive = crawled / "data" / "archive" if way == "index" else work / "archive-unindexed"
     return scrapy_command(
         ["replay", "--archive", str(archive), "--corpus", str(data / "corpus")], settings
     )
+
+
+def describe(way: str) -> str:
+    name, settings = parse_way(way)
+    return WAYS[name] + "".join(f" {setting}={value}" for setting, value in settings.items())
 
 
 def compare_paths(crawled: Path, rounds: int, ways: list[str]) -> None:
@@ -170,7 +193,7 @@ def compare_paths(crawled: Path, rounds: int, ways: list[str]) -> None:
     articles = archived_articles(archive)
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        if "whole" in ways:
+        if any(parse_way(way)[0] == "whole" for way in ways):
             unindexed = work / "archive-unindexed"
             unindexed.mkdir()
             for warc in archive_files(archive):
@@ -183,14 +206,14 @@ def compare_paths(crawled: Path, rounds: int, ways: list[str]) -> None:
             # sides of the round, and each way compared with their mean.
             before = own_limit(files)
             rates = {}
-            for way in ways:
-                command, env = _command(way, crawled, work, number)
+            for position, way in enumerate(ways):
+                command, env = _command(way, crawled, work, number, position)
                 done = measure(command, crawled, env)
                 if done.returncode:
-                    raise SystemExit(f"{WAYS[way]} failed:\n{done.output[-3000:]}")
+                    raise SystemExit(f"{describe(way)} failed:\n{done.output[-3000:]}")
                 rates[way] = len(articles) / done.seconds
                 print(
-                    timed(WAYS[way], len(articles), done.seconds),
+                    timed(describe(way), len(articles), done.seconds),
                     f"peak PSS {done.peak_rss / 2**20:.0f} MiB ({done.peak_breakdown()})",
                 )
                 main, others = (1000 * seconds / len(articles) for seconds in done.crawl_threads)
@@ -228,8 +251,8 @@ def compare_paths(crawled: Path, rounds: int, ways: list[str]) -> None:
                         for way, rate in rates.items()
                     )
                 )
-        replayed = sorted(work.glob("data-*-index/corpus")) + sorted(
-            work.glob("data-*-whole/corpus")
+        replayed = sorted(work.glob("data-*-index-*/corpus")) + sorted(
+            work.glob("data-*-whole-*/corpus")
         )
         if replayed:
             first = corpus_bytes(replayed[0])
@@ -237,7 +260,7 @@ def compare_paths(crawled: Path, rounds: int, ways: list[str]) -> None:
             print(
                 f"identity: all {len(replayed)} replayed corpora {'identical' if same else 'DIFFER'}"
             )
-        crawled_again = sorted(work.glob("data-*-crawl/corpus"))
+        crawled_again = sorted(work.glob("data-*-crawl-*/corpus"))
         if not crawled_again:
             return
         reference = (replayed + crawled_again)[0]
@@ -260,7 +283,8 @@ def main() -> None:
     parser.add_argument(
         "--ways",
         default=",".join(WAYS),
-        help=f"ways of --crawled to measure, of {', '.join(WAYS)} (default all)",
+        help=f"ways of --crawled to measure, of {', '.join(WAYS)} (default all); "
+        "WAY+NAME=VALUE[+...] runs a way with settings of its own (index+EXTRACTION_BATCH=1)",
     )
     parser.add_argument(
         "--workdir", type=Path, help="keep the data here (default: a temporary folder)"
@@ -268,9 +292,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.crawled:
         ways = args.ways.split(",")
-        unknown = sorted(set(ways) - set(WAYS))
-        if unknown:
-            parser.error(f"--ways: unknown {', '.join(unknown)}; known: {', '.join(WAYS)}")
+        try:
+            for way in ways:
+                parse_way(way)
+        except ValueError as error:
+            parser.error(f"--ways: {error}")
         compare_paths(args.crawled, args.rounds, ways)
         return
     if args.pages is None:

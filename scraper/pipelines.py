@@ -49,19 +49,25 @@ class ExtractionPipeline:
     given to :meth:`hold` is done.
     """
 
-    def __init__(self, crawler: Crawler, processes: int) -> None:
+    def __init__(self, crawler: Crawler, processes: int, batch: int = 1) -> None:
         self.crawler = crawler
         self.sources = Sources.from_crawler(crawler)
         self.processes = max(1, processes)
+        self.batch = batch
         self.pool: RenewingPool | None = None
         self.archiving: set[asyncio.Future[Any]] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
-        return cls(crawler, crawler.settings.getint("EXTRACTION_PROCESSES"))
+        settings = crawler.settings
+        return cls(
+            crawler, settings.getint("EXTRACTION_PROCESSES"), settings.getint("EXTRACTION_BATCH")
+        )
 
     def open_spider(self, spider: Spider | None = None) -> None:
-        self.pool = RenewingPool(self.processes, EXTRACTION, renewed=self._renewed)
+        self.pool = RenewingPool(
+            self.processes, EXTRACTION, renewed=self._renewed, batch=self.batch
+        )
         self.pool.start()
 
     async def close_spider(self, spider: Spider | None = None) -> None:
