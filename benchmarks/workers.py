@@ -19,7 +19,9 @@ Lanes:
   ``corpus.preload``), without the crawl's malloc setting;
 - ``malloc:BYTES``: the same with glibc's mapping threshold at ``BYTES`` (the crawl's
   ``MALLOC_MMAP_THRESHOLD``, 1048576; 131072 before);
-- ``trim:N``: glibc's ``malloc_trim`` after every ``N`` pages (``malloc:BYTES+trim:N``: both).
+- ``trim:N``: glibc's ``malloc_trim`` after every ``N`` pages (``malloc:BYTES+trim:N``: both);
+- ``import:MODULE``: the worker imports ``MODULE`` first (``import:scraper.fromarchive``
+  loads what a replay's workers load: Scrapy).
 
 It prints for each lane and pass the CPU milliseconds per page (user, system, from the
 kernel's clock ticks; total from its nanosecond run time), the minor page faults per page,
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import importlib
 import os
 import time
 from collections.abc import Callable
@@ -75,6 +78,10 @@ def _threshold(size: int) -> None:
 
 _trim_every = 0
 _calls = 0
+
+
+def _import(module: str) -> None:
+    importlib.import_module(module)
 
 
 def _trim_after(every: int) -> None:
@@ -149,6 +156,10 @@ def make_lane(name: str) -> Lane:
         elif kind == "trim":
             pool.submit(_trim_after, int(value)).result()
             function = _trimmed
+        elif kind == "import":
+            pool.submit(_import, value).result()
+        elif kind != "forked":
+            raise SystemExit(f"--lanes: unknown lane part {part!r}")
     return Lane(name, pool, function)
 
 
