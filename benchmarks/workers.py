@@ -43,19 +43,12 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
+from benchmarks.peers import warm_ours
 from benchmarks.sharedsite import load_pages
 from corpus.options import ExtractionOptions
 
 TICKS = os.sysconf("SC_CLK_TCK")
 DEFAULT_LANES = "alone,corpus,forked,malloc:1048576"
-
-
-def _warm() -> None:
-    from corpus.extract import DEFAULT_OPTIONS, extract_article
-
-    extract_article(
-        b"<html><body><p>warm</p></body></html>", "http://127.0.0.1/", None, DEFAULT_OPTIONS
-    )
 
 
 def _alone(body: bytes, url: str, encoding: str | None, options: ExtractionOptions) -> bool:
@@ -145,7 +138,7 @@ def make_lane(name: str) -> Lane:
     from scraper.workerpool import worker_pool
 
     if name in ("alone", "corpus"):
-        pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=_warm)
+        pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=warm_ours)
         return Lane(name, pool, _alone if name == "alone" else _corpus)
     pool = worker_pool(1)
     function: Callable[..., object] = extract_for_corpus
@@ -193,7 +186,7 @@ def crowding(folder: str, rounds: int) -> None:
     """Extraction's CPU per page with as many processes as cores, then with one more,
     alternating: what a third busy process (the crawl's) costs the workers on their own work."""
     cores = os.cpu_count() or 1
-    with get_context("spawn").Pool(cores + 1, initializer=_warm) as pool:
+    with get_context("spawn").Pool(cores + 1, initializer=warm_ours) as pool:
         for _ in range(rounds):
             for processes in (cores, cores + 1):
                 started = time.perf_counter()
