@@ -9,21 +9,19 @@ with the responses: no WARC, no extraction, no discovery, no state, no robots.tx
 politeness delays. :mod:`benchmarks.crawl` runs it on the same site as our crawl and
 prints its CPU per page beside our crawl process's.
 
-With ``--extract``, each response's body goes to a pool of that many processes (spawned and
-warmed, as the extraction limit's) that run our ``extract_article`` and the fingerprint, as
-the limit does, and the callback waits for it: the least a Scrapy crawl with our extraction
-does, so its pages/s over our limit's is the most any crawl built on Scrapy reaches here. The
-workers' start and warm-up are in its time, as our crawl's fork server's are in ours.
+With ``--extract``, each response's body goes to a pool of that many processes (the crawl's
+own pool, :class:`scraper.workerpool.RenewingPool`, started with the spider and handing pages
+over ``EXTRACTION_BATCH`` at a time as the crawl's does) that run our ``extract_article`` and
+the fingerprint, as the limit does, and the callback waits for it: the least a Scrapy crawl
+with our extraction does, so its pages/s over our limit's is the most any crawl built on
+Scrapy reaches here. The workers' start and warm-up are in its time, as in our crawl's.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import AsyncIterator
-from concurrent.futures import Executor, ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +29,9 @@ import scrapy
 from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response
 
-from benchmarks.peers import ours, warm_ours
+from benchmarks.peers import ours
+from scraper.settings import EXTRACTION_BATCH
+from scraper.workerpool import RenewingPool
 
 
 class BareSpider(scrapy.Spider):
@@ -39,21 +39,22 @@ class BareSpider(scrapy.Spider):
 
     name = "bare"
 
-    def __init__(self, urls: list[str], pool: Executor | None = None, **kwargs: Any) -> None:
+    def __init__(self, urls: list[str], pool: RenewingPool | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.urls = urls
         self.pool = pool
         self.extracted = 0
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.pool is not None:
+            self.pool.start()
         for url in self.urls:
             yield scrapy.Request(url, dont_filter=True)
 
     async def parse(self, response: Response) -> AsyncIterator[Any]:
         if self.pool is not None:
-            future = self.pool.submit(ours, response.body, response.url)
-            ok = await asyncio.wrap_future(future)
-            self.extracted += ok
+            ok = await self.pool.run(ours, response.body, response.url)
+            self.extracted += ok  # after the await: other pages' callbacks count meanwhile
         return
         yield
 
@@ -69,11 +70,7 @@ def main(argv: list[str]) -> int:
     urls = args.urls.read_text(encoding="utf-8").split()
     pool = None
     if args.extract:
-        pool = ProcessPoolExecutor(
-            args.extract, mp_context=get_context("spawn"), initializer=warm_ours
-        )
-        for started in [pool.submit(warm_ours) for _ in range(args.extract)]:
-            started.result()
+        pool = RenewingPool(args.extract, batch=EXTRACTION_BATCH)
     process = CrawlerProcess(
         {
             "LOG_LEVEL": "INFO",
