@@ -76,7 +76,7 @@ REDIS_OUTAGE_TIMEOUT = 300  # seconds a worker waits for a lost Redis before the
 # --- Corpus -----------------------------------------------------------------
 EXTRACTION_PROCESSES = os.cpu_count() or 1  # size of the extraction process pool
 # Pages (calls) a worker takes in one task while every worker is busy: each task costs the crawl
-# process about 0.2 ms to hand over and take back. 1: one page a task.
+# process about 0.2 ms to hand over and take back. 1: one page a task; at most 256.
 EXTRACTION_BATCH = 8
 CORPUS_MIN_WORDS = (
     40  # default for a source's min_words (below 100 words a page must mark itself as an article)

@@ -87,8 +87,9 @@ class RenewingPool:
     At most two tasks per worker are with the pool at a time; calls made while it holds
     them wait here, and go up to ``batch`` to a task: when every worker is busy, a page
     crosses to a worker and back in a batch's task instead of one of its own, which costs
-    the calling process a fifth of a millisecond per task. Once a worker died the pool sends
-    one call per task: a call that kills its worker takes no batch with it again.
+    the calling process a fifth of a millisecond per task. A pool that breaks fails every task
+    it holds, batches and all; the renewed pool sends one call per task, so a call that kills
+    its worker again takes no batch with it.
     """
 
     def __init__(
