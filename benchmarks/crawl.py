@@ -48,7 +48,7 @@ from benchmarks.sharedsite import (
 )
 from benchmarks.webserver import serve
 from corpus.store import read_manifest
-from sitefixture.scrapyrun import ROOT, scrapy_command
+from sitefixture.scrapyrun import ROOT, scrapy_command, setting_assignment
 
 MIN_WORDS = 40  # the default CORPUS_MIN_WORDS: shorter bodies are not expected in the corpus
 MiB = 2**20
@@ -298,13 +298,6 @@ def run_size(
     return len(pages), ours
 
 
-def _setting(text: str) -> tuple[str, str]:
-    name, equals, value = text.partition("=")
-    if not equals or not name:
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
-    return name, value
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -345,7 +338,6 @@ def main() -> None:
         "--set",
         action="append",
         default=[],
-        type=_setting,
         metavar="NAME=VALUE",
         help="a setting for our crawl, as scrapy's -s (repeatable), e.g. WARC_GZIP_ENGINE=zlib",
     )
@@ -362,6 +354,10 @@ def main() -> None:
         help="with --profile: sample only the thread holding the GIL (py-spy --gil)",
     )
     args = parser.parse_args()
+    try:
+        args.set = [setting_assignment(text) for text in args.set]
+    except ValueError as error:
+        parser.error(f"--set: {error}")
 
     site_pages = load_pages(args.pages)
     all_copies = (

@@ -46,7 +46,7 @@ from benchmarks.sharedsite import build_shared_site, load_pages, source_toml
 from corpus.extract import DEFAULT_OPTIONS, extract_article
 from scraper.fromarchive import ArchivedBody, extract_archived
 from sitefixture import FixtureServer
-from sitefixture.scrapyrun import crawl, run_scrapy, scrapy_command
+from sitefixture.scrapyrun import crawl, run_scrapy, scrapy_command, setting_assignment
 
 
 def corpus_bytes(directory: Path) -> dict[str, bytes]:
@@ -151,13 +151,10 @@ def parse_way(way: str) -> tuple[str, dict[str, str]]:
     name, *assignments = way.split("+")
     if name not in WAYS:
         raise ValueError(f"unknown way {name!r}; known: {', '.join(WAYS)}")
-    settings = {}
-    for assignment in assignments:
-        setting, equals, value = assignment.partition("=")
-        if not equals or not setting:
-            raise ValueError(f"{way!r}: {assignment!r} is not NAME=VALUE")
-        settings[setting] = value
-    return name, settings
+    try:
+        return name, dict(setting_assignment(assignment) for assignment in assignments)
+    except ValueError as error:
+        raise ValueError(f"{way!r}: {error}") from None
 
 
 def _command(
@@ -166,19 +163,19 @@ def _command(
     """The command line and environment of one ``way`` of rebuilding the corpus, into ``work``."""
     way, own = parse_way(way)
     data = work / f"data-{number}-{way}-{position}"
-    settings = {"SOURCES_FILE": str(crawled / "sources.toml"), "DATA_DIR": str(data), **own}
+    settings = {"SOURCES_FILE": str(crawled / "sources.toml"), "DATA_DIR": str(data)}
     if way == "crawl":
         # As benchmarks.crawl crawled it: every page, however many copies.
-        settings |= {
+        as_crawled = {
             "REPLAY_ARCHIVE": str(crawled / "data" / "archive"),
             "CONCURRENT_REQUESTS": "16",
             "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
             "ARTICLES_MAX_PER_RUN": "0",
         }
-        return scrapy_command(["crawl", "news"], settings | own)
+        return scrapy_command(["crawl", "news"], settings | as_crawled | own)
     archive = crawled / "data" / "archive" if way == "index" else work / "archive-unindexed"
     return scrapy_command(
-        ["replay", "--archive", str(archive), "--corpus", str(data / "corpus")], settings
+        ["replay", "--archive", str(archive), "--corpus", str(data / "corpus")], settings | own
     )
 
 

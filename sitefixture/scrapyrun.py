@@ -47,6 +47,14 @@ class CrawlResult:
         return sorted(self.archive.glob("*.warc.gz"))
 
 
+def setting_assignment(text: str) -> tuple[str, str]:
+    """``NAME=VALUE``, a setting as ``scrapy -s`` takes it, split; a ``ValueError`` otherwise."""
+    name, equals, value = text.partition("=")
+    if not equals or not name:
+        raise ValueError(f"{text!r} is not NAME=VALUE")
+    return name, value
+
+
 def scrapy_command(
     args: list[str], settings: dict[str, str] | None = None
 ) -> tuple[list[str], dict[str, str]]:
