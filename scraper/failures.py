@@ -18,6 +18,8 @@ logger = logging.getLogger(__name__)
 REASON_STAT = "news/stopped_for"
 #: The first write that failed, as its one-line message.
 WRITE_FAILED_STAT = "news/write_failed"
+#: Extraction pools renewed because a worker died (each page it held was extracted again).
+POOL_RESTARTS_STAT = "extraction/pool_restarts"
 
 
 def stop_crawl(crawler: Crawler, reason: str) -> None:

@@ -19,7 +19,7 @@ from corpus.store import CorpusStore
 from corpus.worker import extract_for_corpus
 from scraper.articles import DUPLICATE, UNCHANGED
 from scraper.crawlsources import Sources
-from scraper.failures import write_failed
+from scraper.failures import POOL_RESTARTS_STAT, write_failed
 from scraper.fromarchive import Extracted, extract_archived
 from scraper.items import PageItem
 from scraper.judge import Judge
@@ -154,7 +154,7 @@ class ExtractionPipeline:
         return extracted.article
 
     def _renewed(self) -> None:
-        self.crawler.stats.inc_value("extraction/pool_restarts")
+        self.crawler.stats.inc_value(POOL_RESTARTS_STAT)
         logger.warning(
             "An extraction worker died; started a new pool and extracting its items again"
         )

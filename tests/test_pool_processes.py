@@ -97,6 +97,7 @@ def test_a_worker_killed_mid_crawl_is_replaced_and_every_article_lands(
     assert {entry["canonical_url"] for entry in result.manifest()} == expected_corpus(news_site)
     assert process.returncode == exitcodes.OK, log[-3000:]
     assert "An extraction worker died; started a new pool" in log
+    assert "  extraction: 1 worker death(s); the pages their pool held were extracted again" in log
     assert "BrokenProcessPool" not in log and "Traceback" not in log
     assert left_of(process.pid, 10) == {}
 

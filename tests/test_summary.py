@@ -16,6 +16,7 @@ from scrapy.utils.misc import build_from_crawler
 
 from scraper.exitcodes import MEANINGS, OK, PARTIAL, STAT
 from scraper.extensions.summary import SourceSummary, attention_reasons
+from scraper.failures import POOL_RESTARTS_STAT
 from scraper.signals import article_filtered
 from sitefixture.inprocess import project_crawler
 
@@ -140,6 +141,26 @@ def test_the_summary_counts_prints_and_judges_a_blocking_source(
     ]
     assert said[1:] == ["Source walled needs attention: 6 of 8 responses were 403, 429 or 5xx"]
     assert logged[0].levelno == logging.WARNING
+
+
+def test_the_summary_says_how_many_extraction_workers_died_without_failing_the_run(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    crawler = summary_crawler(tmp_path)
+    fetches = [("https://open.example/", 200), ("https://open.example/2026/a", 200)]
+    fetches += [("https://walled.example/", 200)]
+    run(crawler, fetches, {"news/open/written": 1, POOL_RESTARTS_STAT: 2})
+    with caplog.at_level(logging.INFO, logger="scraper.extensions.summary"):
+        crawler.signals.send_catch_log(signals.engine_stopped)
+    said = [r.getMessage() for r in caplog.records if r.name == "scraper.extensions.summary"]
+    assert said[0].splitlines()[-2:] == [
+        (
+            "  extraction: 2 worker death(s); the pages their pool held were extracted again"
+            " (see the WARNING lines above)"
+        ),
+        "Exit code 0: " + MEANINGS[OK],
+    ]
+    assert crawler.stats.get_value(STAT) == OK  # each page was extracted again: nothing lost
 
 
 def test_runs_are_kept_in_the_crawl_state_and_idle_ones_flagged(tmp_path: Path) -> None:

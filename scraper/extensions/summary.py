@@ -26,7 +26,7 @@ from scraper.exitcodes import (
 )
 from scraper.extensions.crawlstate import crawl_state
 from scraper.extensions.report import ReportExtension
-from scraper.failures import REASON_STAT
+from scraper.failures import POOL_RESTARTS_STAT, REASON_STAT
 from scraper.signals import article_filtered
 from scraper.state import StateWriteFailed
 
@@ -200,6 +200,12 @@ class SourceSummary:
             lines.append(
                 f"  archive: {archive_errors} error(s): WARC data damaged, unreadable or not"
                 " indexed (see the ERROR lines above)"
+            )
+        restarts = self.stats.get_value(POOL_RESTARTS_STAT, 0)
+        if restarts:
+            lines.append(
+                f"  extraction: {restarts} worker death(s); the pages their pool held were"
+                " extracted again (see the WARNING lines above)"
             )
         report = self.crawler.get_extension(ReportExtension)
         if report is not None:
