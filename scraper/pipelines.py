@@ -76,6 +76,11 @@ class ExtractionPipeline:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
 
+    async def room(self, per_process: int) -> bool:
+        """Wait until fewer than ``per_process`` pages per process are with the pool (waiting
+        for a worker or being extracted); whether it waited."""
+        return self.pool is not None and await self.pool.room(per_process * self.processes)
+
     def hold(self, archiving: asyncio.Future[Any]) -> None:
         """Keep the pool open until ``archiving`` (a task that uses it) is done."""
         self.archiving.add(archiving)

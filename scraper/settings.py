@@ -78,6 +78,10 @@ EXTRACTION_PROCESSES = os.cpu_count() or 1  # size of the extraction process poo
 # Pages (calls) a worker takes in one task while every worker is busy: each task costs the crawl
 # process about 0.2 ms to hand over and take back. 1: one page a task; at most 256.
 EXTRACTION_BATCH = 8
+# Pages per extraction process with the pool (waiting for a worker or being extracted) before
+# the crawl holds its next article request: what is fetched faster than it is extracted waits
+# in memory, body and all. 0: no hold.
+EXTRACTION_BACKLOG = 24
 CORPUS_MIN_WORDS = (
     40  # default for a source's min_words (below 100 words a page must mark itself as an article)
 )
@@ -157,6 +161,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scraper.downloadermiddlewares.warc.WarcMiddleware": 950,
     # Closest to the downloader: DOWNLOAD_MAXSIZE cuts a response, which is archived truncated.
     "scraper.downloadermiddlewares.maxsize.MaxSizeMiddleware": 960,
+    # Last before the download: an article request waits here while extraction is behind.
+    "scraper.downloadermiddlewares.backlog.ExtractionBacklogMiddleware": 970,
 }
 ITEM_PIPELINES = {
     "scraper.pipelines.ExtractionPipeline": 100,

@@ -108,6 +108,8 @@ class RenewingPool:
         self._spawning: asyncio.Future[None] | None = None
         self._waiting: deque[_Call] = deque()
         self._tasks = 0  # with the executor, not yet answered
+        self.unanswered = 0  # calls waiting here or with a worker
+        self._room: deque[asyncio.Future[None]] = deque()  # callers of room(), first come first
 
     def start(self) -> None:
         """Start the workers now, from a thread, instead of with the first task.
@@ -135,8 +137,32 @@ class RenewingPool:
             self._spawning = None
         answer: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._waiting.append(_Call(function, args, answer))
-        self._send(2 * self.processes)
-        return await answer
+        self.unanswered += 1
+        try:
+            self._send(2 * self.processes)
+            return await answer
+        finally:
+            self.unanswered -= 1
+            self._let_in(1)
+
+    async def room(self, most: int) -> bool:
+        """Wait until fewer than ``most`` calls are unanswered (not once shut down); whether
+        it waited."""
+        waited = False
+        while not self.closed and self.unanswered >= most:
+            waited = True
+            turn = asyncio.get_running_loop().create_future()
+            self._room.append(turn)
+            await turn
+        return waited
+
+    def _let_in(self, count: int) -> None:
+        """Wake ``count`` callers of :meth:`room` (each looks again)."""
+        while count and self._room:
+            turn = self._room.popleft()
+            if not turn.done():  # not cancelled meanwhile
+                turn.set_result(None)
+                count -= 1
 
     def _send(self, most_tasks: int) -> None:
         """Send the waiting calls, up to ``batch`` a task, while the pool holds fewer than
@@ -196,6 +222,7 @@ class RenewingPool:
     def shutdown(self, cancel_futures: bool = False) -> None:
         """Stop taking tasks; wait for the workers to finish those they hold (or cancel the rest)."""
         self.closed = True
+        self._let_in(len(self._room))
         if cancel_futures:
             for call in self._waiting:
                 call.answer.cancel()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from corpus.urls import canonicalize
 from sitefixture import FixtureServer, scrapyrun
 from sitefixture.news import NewsSite, build_news_site
 from sitefixture.scrapyrun import CrawlResult
@@ -57,6 +58,10 @@ class ServedSite:
 
     def url(self, path: str) -> str:
         return self.server.url(path)
+
+    def corpus_urls(self) -> set[str]:
+        """The canonical URLs of the articles a crawl of the site keeps."""
+        return {canonicalize(self.url(path)) for path in self.site.corpus_paths}
 
     def recrawled(self, workdir: Path) -> tuple[str, CrawlResult]:
         """Crawl twice into ``workdir/data``, between them updating article a1 and making a2

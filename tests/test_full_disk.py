@@ -13,7 +13,6 @@ import pytest
 
 from archive.cdxj import index_path
 from archive.writer import WarcWriter, WriteFailed, repair_finished_files
-from corpus.urls import canonicalize
 from scraper import exitcodes
 from sitefixture.processes import wait_for_pool
 from sitefixture.scrapyrun import start_scrapy
@@ -185,4 +184,4 @@ def test_a_crawl_that_fills_the_disk_stops_with_io_error_and_the_next_run_comple
     assert result.returncode == exitcodes.OK, result.log[-3000:]
     assert warcio_check(result.warc_files()) == ""
     latest = {entry["canonical_url"] for entry in result.manifest()}
-    assert latest == {canonicalize(news_site.url(path)) for path in news_site.site.corpus_paths}
+    assert latest == news_site.corpus_urls()

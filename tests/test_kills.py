@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 from archive.members import complete_members
-from corpus.urls import canonicalize
 from tests.conftest import ServedSite, crawl, warcio_check
 from tests.test_resume import start_crawl
 
@@ -76,7 +75,7 @@ def test_twenty_kills_at_random_moments_then_a_full_run(
     assert written_before_kills <= final_record_ids(result.warc_files())  # no whole record lost
     manifest = result.manifest()
     latest = {entry["canonical_url"]: entry for entry in manifest}
-    expected = {canonicalize(news_site.url(path)) for path in news_site.site.corpus_paths}
+    expected = news_site.corpus_urls()
     assert set(latest) == expected
     assert len({entry["file"] for entry in latest.values()}) == len(expected)  # every article once
     assert sorted({entry["file"] for entry in manifest}) == sorted(

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from corpus.urls import canonicalize
 from scraper import exitcodes
 from scraper.workerpool import WARC_PACKING
 from sitefixture.processes import fork_servers, in_session, wait_for_pool, workers_named
@@ -51,7 +50,7 @@ def left_of(session: int, seconds: float) -> dict[int, str]:
 
 
 def expected_corpus(news_site: ServedSite) -> set[str]:
-    return {canonicalize(news_site.url(path)) for path in news_site.site.corpus_paths}
+    return news_site.corpus_urls()
 
 
 def articles_asked_before(
@@ -94,7 +93,7 @@ def test_a_worker_killed_mid_crawl_is_replaced_and_every_article_lands(
     os.kill(wait_for_workers(process)[0], signal.SIGKILL)  # as the OOM killer would
     log, _ = process.communicate(timeout=180)
     result = CrawlResult(process.returncode, log, tmp_path / "data")
-    assert {entry["canonical_url"] for entry in result.manifest()} == expected_corpus(news_site)
+    assert {entry["canonical_url"] for entry in result.manifest()} == news_site.corpus_urls()
     assert process.returncode == exitcodes.OK, log[-3000:]
     assert "An extraction worker died; started a new pool" in log
     assert "  extraction: 1 worker death(s); the pages their pool held were extracted again" in log
@@ -119,7 +118,7 @@ def test_a_stop_signal_to_the_process_group_stops_the_crawl_in_order(
     assert left_of(process.pid, 10) == {}
     again = crawl(tmp_path, news_site.site.source_toml(news_site.server.base_url))
     assert again.returncode == exitcodes.OK, again.log[-3000:]
-    assert {entry["canonical_url"] for entry in again.manifest()} == expected_corpus(news_site)
+    assert {entry["canonical_url"] for entry in again.manifest()} == news_site.corpus_urls()
 
 
 def test_nothing_of_the_crawl_outlives_a_kill_9(news_site: ServedSite, tmp_path: Path) -> None:

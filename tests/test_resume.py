@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from corpus.urls import canonicalize
 from sitefixture.scrapyrun import scrapy_command
 from tests.conftest import TEST_SETTINGS, ServedSite, crawl, warcio_check
 
@@ -59,7 +58,7 @@ def test_resume_after_sigkill(news_site: ServedSite, tmp_path: Path, kill_after:
     assert warcio_check(result.warc_files()) == ""
 
     manifest = result.manifest()
-    expected = {canonicalize(news_site.url(path)) for path in news_site.site.corpus_paths}
+    expected = news_site.corpus_urls()
     assert sorted(e["canonical_url"] for e in manifest) == sorted(expected), (
         f"killed after {killed_at} requests"
     )
@@ -104,7 +103,7 @@ def test_an_article_cut_from_the_manifest_as_a_torn_line_is_written_again(
     assert "cut that torn last line" in second.log
     assert "were recorded as written to corpus ids past" in second.log
     entries = second.manifest()
-    expected = {canonicalize(news_site.url(path)) for path in news_site.site.corpus_paths}
+    expected = news_site.corpus_urls()
     assert sorted(e["canonical_url"] for e in entries) == sorted(expected)
     again = next(e for e in entries if e["canonical_url"] == torn["canonical_url"])
     assert again["id"] > torn["id"]  # numbers are never reused

@@ -157,6 +157,39 @@ def test_a_shutdown_that_waits_sends_the_waiting_calls_first() -> None:
     assert run_with(pool, work) == [number * number for number in range(7)]
 
 
+def test_room_waits_until_fewer_calls_than_asked_are_unanswered() -> None:
+    pool = RenewingPool(1)
+
+    async def work() -> tuple[bool, int, bool, list[int]]:
+        calls = [asyncio.ensure_future(pool.run(slow_square, number)) for number in range(4)]
+        await asyncio.sleep(0)
+        held = await pool.room(2)
+        unanswered_then = pool.unanswered
+        unheld = await pool.room(2)
+        return held, unanswered_then, unheld, await asyncio.gather(*calls)
+
+    held, unanswered_then, unheld, answers = run_with(pool, work)
+    assert held and unanswered_then == 1 and not unheld
+    assert answers == [0, 1, 4, 9]
+
+
+def test_room_lets_every_waiter_in_once_the_pool_shuts_down() -> None:
+    pool = RenewingPool(1)
+
+    async def work() -> list[bool]:
+        calls = [asyncio.ensure_future(pool.run(slow_square, number)) for number in range(3)]
+        await asyncio.sleep(0)
+        waiters = [asyncio.ensure_future(pool.room(1)) for _ in range(3)]
+        await asyncio.sleep(0)
+        assert not any(waiter.done() for waiter in waiters)
+        pool.shutdown(cancel_futures=True)
+        held = await asyncio.wait_for(asyncio.gather(*waiters), 5)
+        await asyncio.gather(*calls, return_exceptions=True)
+        return held
+
+    assert run_with(pool, work) == [True, True, True]
+
+
 @pytest.mark.parametrize("batch", [0, -3])
 def test_a_batch_below_one_is_one(batch: int) -> None:
     assert RenewingPool(1, batch=batch).batch == 1
