@@ -89,7 +89,8 @@ class RenewingPool:
     crosses to a worker and back in a batch's task instead of one of its own, which costs
     the calling process a fifth of a millisecond per task. A pool that breaks fails every task
     it holds, batches and all; the renewed pool sends one call per task, so a call that kills
-    its worker again takes no batch with it.
+    its worker again takes no batch with it. :meth:`room` lets a caller wait until fewer
+    calls than it names are unanswered.
     """
 
     def __init__(

@@ -49,10 +49,6 @@ def left_of(session: int, seconds: float) -> dict[int, str]:
     return left
 
 
-def expected_corpus(news_site: ServedSite) -> set[str]:
-    return news_site.corpus_urls()
-
-
 def articles_asked_before(
     process: subprocess.Popen[str], news_site: ServedSite, started: Callable[[], object], what: str
 ) -> set[str]:
