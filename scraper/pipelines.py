@@ -36,6 +36,10 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+MIB = 1024 * 1024
+#: Extraction pools replaced because a worker grew past ``EXTRACTION_WORKER_GROWTH_MB``.
+WORKERS_REPLACED_STAT = "extraction/workers_replaced"
+
 
 class ExtractionPipeline:
     """Run trafilatura in a pool of ``EXTRACTION_PROCESSES`` processes, off the reactor.
@@ -49,11 +53,14 @@ class ExtractionPipeline:
     given to :meth:`hold` is done.
     """
 
-    def __init__(self, crawler: Crawler, processes: int, batch: int = 1) -> None:
+    def __init__(
+        self, crawler: Crawler, processes: int, batch: int = 1, max_growth_mb: int = 0
+    ) -> None:
         self.crawler = crawler
         self.sources = Sources.from_crawler(crawler)
         self.processes = max(1, processes)
         self.batch = batch
+        self.max_growth_mb = max_growth_mb
         self.pool: RenewingPool | None = None
         self.archiving: set[asyncio.Future[Any]] = set()
 
@@ -61,12 +68,20 @@ class ExtractionPipeline:
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
         settings = crawler.settings
         return cls(
-            crawler, settings.getint("EXTRACTION_PROCESSES"), settings.getint("EXTRACTION_BATCH")
+            crawler,
+            settings.getint("EXTRACTION_PROCESSES"),
+            settings.getint("EXTRACTION_BATCH"),
+            settings.getint("EXTRACTION_WORKER_GROWTH_MB"),
         )
 
     def open_spider(self, spider: Spider | None = None) -> None:
         self.pool = RenewingPool(
-            self.processes, EXTRACTION, renewed=self._renewed, batch=self.batch
+            self.processes,
+            EXTRACTION,
+            renewed=self._renewed,
+            batch=self.batch,
+            max_growth=self.max_growth_mb * MIB,
+            replaced=self._replaced,
         )
         self.pool.start()
 
@@ -162,6 +177,15 @@ class ExtractionPipeline:
         self.crawler.stats.inc_value(POOL_RESTARTS_STAT)
         logger.warning(
             "An extraction worker died; started a new pool and extracting its items again"
+        )
+
+    def _replaced(self, grown: int) -> None:
+        self.crawler.stats.inc_value(WORKERS_REPLACED_STAT)
+        logger.info(
+            "An extraction worker grew by %d MiB since its first pages (EXTRACTION_WORKER_GROWTH_MB "
+            "is %d): new workers take the next pages, the old ones finish theirs and exit",
+            grown // MIB,
+            self.max_growth_mb,
         )
 
 

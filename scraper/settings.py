@@ -82,6 +82,9 @@ EXTRACTION_BATCH = 8
 # the crawl holds its next article request: what is fetched faster than it is extracted waits
 # in memory, body and all. 0: no hold.
 EXTRACTION_BACKLOG = 24
+# MiB an extraction worker may grow past what it held after its first pages before new workers
+# replace it (they take the next pages; it finishes its own, then exits). 0: never replaced.
+EXTRACTION_WORKER_GROWTH_MB = 128
 CORPUS_MIN_WORDS = (
     40  # default for a source's min_words (below 100 words a page must mark itself as an article)
 )

@@ -22,6 +22,7 @@ BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "EXTRACTION_PROCESSES": (1, None),
     "EXTRACTION_BATCH": (1, 256),
     "EXTRACTION_BACKLOG": (0, None),
+    "EXTRACTION_WORKER_GROWTH_MB": (0, None),
     "CORPUS_MIN_WORDS": (0, None),
     "CORPUS_MAX_LINK_RATIO": (0, 1),
     "ATTENTION_IDLE_RUNS": (0, None),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import os
 import pickle
 import sys
 from collections import deque
@@ -58,15 +59,41 @@ class _Call(NamedTuple):
     answer: asyncio.Future[Any]
 
 
-def run_batch(calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> list[tuple[bool, Any]]:
-    """In a worker: each call's ``(True, result)``, or ``(False, exception)`` where it raised one."""
+class Answer(NamedTuple):
+    """A worker's answer to a batch."""
+
+    outcomes: list[tuple[bool, Any]]  # each call's (True, result), or (False, exception)
+    grown: int  # bytes of resident anonymous memory the worker gained since its first batch
+
+
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+_after_first_batch: int | None = None  # in a worker: its resident anonymous memory then
+
+
+def resident_anonymous() -> int:
+    """This process's resident memory less its file-backed pages, in bytes (0 without ``/proc``)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            fields = statm.read().split()
+        return (int(fields[1]) - int(fields[2])) * _PAGE_SIZE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def run_batch(calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> Answer:
+    """In a worker: each call's outcome, and how much the worker grew since its first batch
+    (its first pages load what later pages reuse: the language model's tables, stoplists)."""
+    global _after_first_batch  # one worker process, one figure
     outcomes: list[tuple[bool, Any]] = []
     for function, args in calls:
         try:
             outcomes.append((True, function(*args)))
         except Exception as error:  # noqa: BLE001 - its own caller's, not its batch's
             outcomes.append((False, _picklable(error)))
-    return outcomes
+    held = resident_anonymous()
+    if _after_first_batch is None:
+        _after_first_batch = held
+    return Answer(outcomes, held - _after_first_batch)
 
 
 def _picklable(error: Exception) -> Exception:
@@ -91,6 +118,10 @@ class RenewingPool:
     it holds, batches and all; the renewed pool sends one call per task, so a call that kills
     its worker again takes no batch with it. :meth:`room` lets a caller wait until fewer
     calls than it names are unanswered.
+
+    A worker that grew by more than ``max_growth`` bytes since its first batch (0: no
+    limit) has its pool replaced (``replaced`` is told by how much): new workers take the
+    next tasks while the old ones finish those they hold, then exit.
     """
 
     def __init__(
@@ -99,11 +130,15 @@ class RenewingPool:
         name: str = EXTRACTION,
         renewed: Callable[[], None] = lambda: None,
         batch: int = 1,
+        max_growth: int = 0,
+        replaced: Callable[[int], None] = lambda grown: None,
     ) -> None:
         self.processes = processes
         self.name = name
         self.renewed = renewed
         self.batch = max(1, batch)
+        self.max_growth = max_growth
+        self.replaced = replaced
         self.executor: ProcessPoolExecutor | None = None
         self.closed = False
         self._spawning: asyncio.Future[None] | None = None
@@ -203,15 +238,27 @@ class RenewingPool:
                 self._discard(executor)
             _fail(calls, error)
         else:
-            for call, (answered, value) in zip(calls, task.result(), strict=True):
+            answer: Answer = task.result()
+            for call, (answered, value) in zip(calls, answer.outcomes, strict=True):
                 if call.answer.done():
                     continue
                 if answered:
                     call.answer.set_result(value)
                 else:
                     call.answer.set_exception(value)
+            if self.max_growth and answer.grown > self.max_growth:
+                self._replace(executor, answer.grown)
         if not self.closed:
             self._send(2 * self.processes)
+
+    def _replace(self, executor: ProcessPoolExecutor, grown: int) -> None:
+        """Start new workers for the next tasks; ``executor``'s finish what they hold and exit."""
+        if self.executor is not executor or self.closed:  # replaced or discarded already
+            return
+        self.executor = None
+        executor.shutdown(wait=False)
+        self.start()
+        self.replaced(grown)
 
     def _discard(self, executor: ProcessPoolExecutor) -> None:
         if self.executor is executor:  # not already discarded for another task

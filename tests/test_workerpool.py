@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from scraper.workerpool import RenewingPool, worker_pool
+from scraper.workerpool import RenewingPool, resident_anonymous, worker_pool
 
 
 def test_workers_inherit_the_fork_servers_frozen_objects() -> None:
@@ -38,6 +38,16 @@ def slow_square(number: int) -> int:
 
 def die(_: int) -> int:
     os._exit(1)
+
+
+MIB = 1024 * 1024
+_hoard: list[bytes] = []  # in a worker: what hoarding() keeps
+
+
+def hoarding(_: int) -> int:
+    """Keep 8 MiB more (written, so resident) for good; the worker's pid."""
+    _hoard.append(b"x" * (8 * MIB))
+    return os.getpid()
 
 
 class Unpicklable(Exception):
@@ -193,3 +203,47 @@ def test_room_lets_every_waiter_in_once_the_pool_shuts_down() -> None:
 @pytest.mark.parametrize("batch", [0, -3])
 def test_a_batch_below_one_is_one(batch: int) -> None:
     assert RenewingPool(1, batch=batch).batch == 1
+
+
+def test_resident_anonymous_memory_counts_what_the_process_writes() -> None:
+    before = resident_anonymous()
+    kept = b"x" * (16 * MIB)
+    assert resident_anonymous() - before >= 15 * MIB
+    del kept
+
+
+def gone(pid: int, seconds: float = 30) -> bool:
+    """Whether process ``pid`` exits within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("max_growth", [24 * MIB, 0], ids=["limit", "none"])
+def test_a_worker_that_grew_is_replaced_and_every_call_is_answered(max_growth: int) -> None:
+    replaced: list[int] = []
+    renewed: list[bool] = []
+    pool = RenewingPool(
+        1,
+        batch=2,
+        max_growth=max_growth,
+        replaced=replaced.append,
+        renewed=lambda: renewed.append(True),
+    )
+    pids = run_with(pool, lambda: answers(pool, hoarding, range(16)))
+
+    assert all(isinstance(pid, int) for pid in pids), pids  # no call failed
+    assert not renewed
+    if max_growth:
+        assert replaced and min(replaced) > max_growth
+        first = pids[0]
+        assert 2 <= len(set(pids)) <= len(replaced) + 1  # new workers after a replacement
+        assert pids[-1] != first
+        assert gone(first)  # the grown worker finished its calls, then exited
+    else:
+        assert not replaced and len(set(pids)) == 1
