@@ -19,6 +19,9 @@ from corpus.lifeline import bind_worker
 
 T = TypeVar("T")
 
+#: How often a caller of :meth:`RenewingPool.room` looks again without being woken.
+ROOM_RECHECK_SECONDS = 0.1
+
 #: What the workers are called in ``ps`` and ``top`` (``/proc/PID/comm``), by what they do.
 EXTRACTION = "news-extract"
 WARC_PACKING = "news-warc-pack"
@@ -168,13 +171,13 @@ class RenewingPool:
         it or another (the broken pool discarded by then), ``RuntimeError`` once shut down."""
         if self.closed:
             raise RuntimeError(f"the {self.name} pool is shut down")
-        if self._spawning is not None:
-            await self._spawning
-            self._spawning = None
-        answer: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Call(function, args, answer))
-        self.unanswered += 1
+        self.unanswered += 1  # while the workers start too: room() counts it from now
         try:
+            if self._spawning is not None:
+                await self._spawning
+                self._spawning = None
+            answer: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+            self._waiting.append(_Call(function, args, answer))
             self._send(2 * self.processes)
             return await answer
         finally:
@@ -183,13 +186,20 @@ class RenewingPool:
 
     async def room(self, most: int) -> bool:
         """Wait until fewer than ``most`` calls are unanswered (not once shut down); whether
-        it waited."""
+        it waited.
+
+        Each answered call wakes one waiter; a waiter also looks again every
+        ``ROOM_RECHECK_SECONDS``, since what a woken caller went on to do may never become a
+        call (an article that answered 404) and so never wake the next one.
+        """
         waited = False
         while not self.closed and self.unanswered >= most:
             waited = True
             turn = asyncio.get_running_loop().create_future()
             self._room.append(turn)
-            await turn
+            await asyncio.wait({turn}, timeout=ROOM_RECHECK_SECONDS)
+            if not turn.done():
+                turn.cancel()  # _let_in passes it by
         return waited
 
     def _let_in(self, count: int) -> None:

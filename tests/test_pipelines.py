@@ -21,6 +21,7 @@ from corpus.options import ExtractionOptions
 from corpus.store import read_manifest
 from scraper.items import PageItem
 from scraper.pipelines import (
+    WORKERS_REPLACED_STAT,
     CorpusPipeline,
     ExtractionPipeline,
     FilterPipeline,
@@ -188,3 +189,19 @@ def test_a_copy_left_out_is_committed_to_the_corpus_lookup_index(tmp_path: Path)
         corpus.close_spider()
     assert covered == ((folder / "index.jsonl").stat().st_size, 3)
     assert list(read_manifest(folder))[-1]["duplicates"] == [items[1].url, items[2].url]
+
+
+@pytest.mark.parametrize("megabytes", [3, 0])
+def test_the_extraction_pool_replaces_workers_grown_past_the_setting(
+    tmp_path: Path, megabytes: int
+) -> None:
+    crawler = project_crawler(Spider, SOURCES, tmp_path, EXTRACTION_WORKER_GROWTH_MB=megabytes)
+    pipeline = build_from_crawler(ExtractionPipeline, crawler)
+    pipeline.open_spider()
+    assert pipeline.pool is not None
+    try:
+        assert pipeline.pool.max_growth == megabytes * 1024 * 1024
+        pipeline.pool.replaced(5 * 1024 * 1024)  # as the pool tells it
+        assert crawler.stats.get_value(WORKERS_REPLACED_STAT) == 1
+    finally:
+        pipeline.pool.shutdown()

@@ -4,7 +4,6 @@ nothing of the crawl outlives a ``kill -9``."""
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import time
@@ -15,8 +14,6 @@ from pathlib import Path
 import pytest
 
 from scraper import exitcodes
-from scraper.failures import POOL_RESTARTS_STAT
-from scraper.pipelines import WORKERS_REPLACED_STAT
 from scraper.workerpool import WARC_PACKING
 from sitefixture.processes import fork_servers, in_session, wait_for_pool, workers_named
 from sitefixture.scrapyrun import CrawlResult, start_scrapy
@@ -98,23 +95,6 @@ def test_a_worker_killed_mid_crawl_is_replaced_and_every_article_lands(
     assert "  extraction: 1 worker death(s); the pages their pool held were extracted again" in log
     assert "BrokenProcessPool" not in log and "Traceback" not in log
     assert left_of(process.pid, 10) == {}
-
-
-def test_workers_that_grow_are_replaced_and_every_article_lands(
-    news_site: ServedSite, tmp_path: Path
-) -> None:
-    # 1 MiB: the workers' first pages load what later pages reuse, so each outgrows it
-    result = crawl(
-        tmp_path,
-        news_site.site.source_toml(news_site.server.base_url),
-        {"EXTRACTION_PROCESSES": "1", "EXTRACTION_BATCH": "1", "EXTRACTION_WORKER_GROWTH_MB": "1"},
-    )
-    assert result.returncode == exitcodes.OK, result.log[-3000:]
-    assert {entry["canonical_url"] for entry in result.manifest()} == news_site.corpus_urls()
-    replaced = re.search(rf"'{re.escape(WORKERS_REPLACED_STAT)}': (\d+)", result.log)
-    assert replaced and int(replaced.group(1)) >= 1, result.log[-3000:]
-    assert "An extraction worker grew by" in result.log
-    assert POOL_RESTARTS_STAT not in result.log and "Traceback" not in result.log
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "systemctl-stop"])

@@ -247,3 +247,29 @@ def test_a_worker_that_grew_is_replaced_and_every_call_is_answered(max_growth: i
         assert gone(first)  # the grown worker finished its calls, then exited
     else:
         assert not replaced and len(set(pids)) == 1
+
+
+def test_a_waiter_is_let_in_though_the_one_woken_before_it_made_no_call() -> None:
+    pool = RenewingPool(1)
+
+    async def work() -> list[bool]:
+        call = asyncio.ensure_future(pool.run(slow_square, 2))
+        await asyncio.sleep(0)
+        waiters = [asyncio.ensure_future(pool.room(1)) for _ in range(2)]
+        await call  # wakes the first waiter, which, like a request that answered 404, calls nothing
+        return await asyncio.wait_for(asyncio.gather(*waiters), 5)
+
+    assert run_with(pool, work) == [True, True]
+
+
+def test_a_call_counts_as_unanswered_while_the_workers_start() -> None:
+    pool = RenewingPool(1)
+
+    async def work() -> tuple[int, int]:
+        pool.start()
+        call = asyncio.ensure_future(pool.run(slow_square, 3))
+        await asyncio.sleep(0)
+        starting = pool.unanswered
+        return starting, await call
+
+    assert run_with(pool, work) == (1, 9)
