@@ -12,9 +12,11 @@ their pages, which each worker would otherwise copy (measured on the crawl bench
 
 import gc
 
-from corpus.extract import identify_language
 from corpus.lifeline import bind_fork_server
 
-bind_fork_server()
+bind_fork_server()  # first: a Ctrl-C during the imports below is the crawl's to handle
+
+from corpus.extract import identify_language  # after the stop signals are ignored
+
 identify_language("This sentence loads the language model before the workers are forked.")
 gc.freeze()  # after every import: the workers inherit it with the fork
