@@ -197,9 +197,11 @@ class RenewingPool:
             waited = True
             turn = asyncio.get_running_loop().create_future()
             self._room.append(turn)
-            await asyncio.wait({turn}, timeout=ROOM_RECHECK_SECONDS)
-            if not turn.done():
-                turn.cancel()  # _let_in passes it by
+            try:
+                await asyncio.wait({turn}, timeout=ROOM_RECHECK_SECONDS)
+            finally:  # looking again, or cancelled itself
+                if not turn.done():
+                    turn.cancel()  # _let_in passes it by
         return waited
 
     def _let_in(self, count: int) -> None:
