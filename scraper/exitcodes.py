@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 OK = 0
-PARTIAL = 1  # the run ended, but some sources failed or something was refused or lost
+PARTIAL = 1  # the run ended, but some sources failed, something was refused or lost, or a
+# CLOSESPIDER_* limit cut it short
 CONFIG = 2  # a bad sources file, setting or argument: nothing was fetched
 FAILED = 3  # nothing worked: no source answered a single request with a page
 UNAVAILABLE = 69  # EX_UNAVAILABLE: Redis stayed away past REDIS_OUTAGE_TIMEOUT, or lost the crawl
@@ -20,7 +21,7 @@ INTERRUPTED = 130  # stopped by a signal before the end (128 + SIGINT)
 
 MEANINGS = {
     OK: "ok",
-    PARTIAL: "some sources failed",
+    PARTIAL: "partial",
     CONFIG: "configuration error",
     FAILED: "nothing worked",
     UNAVAILABLE: "Redis unreachable or lost the crawl",
@@ -39,6 +40,8 @@ REDIS_LOST = "redis-lost"
 SHUTDOWN = "shutdown"
 # ... and with this one when reading the start requests raised: sources may not have started.
 START_ERROR = "start_error"
+# Scrapy's CloseSpider extension closes with this prefix and the limit's name (closespider_timeout).
+LIMIT_REASON_PREFIX = "closespider_"
 # Where the summary leaves the run's code for the command that started it.
 STAT = "news/exit_code"
 
@@ -47,6 +50,11 @@ def summary_code(stats: Any) -> int:
     """The code the summary left in the crawler's ``stats``; ``INTERRUPTED`` when it never ran
     (a forced shutdown: a second Ctrl-C)."""
     return int(stats.get_value(STAT, INTERRUPTED))
+
+
+def limit_reached(reason: str) -> str | None:
+    """The ``CLOSESPIDER_*`` setting whose limit closed the run, if one did."""
+    return reason.upper() if reason.startswith(LIMIT_REASON_PREFIX) else None
 
 
 def source_failed(figures: Mapping[str, Any]) -> bool:
@@ -67,7 +75,8 @@ def crawl_exit_code(
     With ``skip_idle``, a source this process did nothing for is left out: in a shared crawl
     another worker may have done its requests, a replay --in-place may find nothing left to
     judge. Otherwise a source that fetched nothing (robots.txt aside) has failed. A run whose
-    start requests could not all be read (``START_ERROR``) is partial at best.
+    start requests could not all be read (``START_ERROR``), or that a ``CLOSESPIDER_*`` limit
+    closed before the end, is partial at best.
     """
     if reason == WRITE_FAILED:
         return IO_ERROR
@@ -79,6 +88,10 @@ def crawl_exit_code(
         figures = {name: source for name, source in figures.items() if not idle(source)}
     if figures and not any(source.get("answered") for source in figures.values()):
         return FAILED
-    if reason == START_ERROR or any(source_failed(source) for source in figures.values()):
+    if (
+        reason == START_ERROR
+        or limit_reached(reason)
+        or any(source_failed(source) for source in figures.values())
+    ):
         return PARTIAL
     return OK

@@ -1,4 +1,4 @@
-"""The crawl's exit code says how the run went: ok, some sources failed, nothing worked."""
+"""The crawl's exit code says how the run went: ok, partial, nothing worked."""
 
 from __future__ import annotations
 
@@ -62,6 +62,30 @@ def test_a_run_whose_start_requests_broke_off_is_partial_at_best() -> None:
     assert crawl_exit_code(exitcodes.START_ERROR, {"a": UNREACHABLE}) == exitcodes.FAILED
 
 
+def test_a_run_a_closespider_limit_closed_is_partial_at_best() -> None:
+    assert crawl_exit_code("closespider_timeout", {"a": GOOD}) == exitcodes.PARTIAL
+    assert crawl_exit_code("closespider_itemcount", {"a": UNREACHABLE}) == exitcodes.FAILED
+    assert exitcodes.limit_reached("closespider_timeout_no_item") == "CLOSESPIDER_TIMEOUT_NO_ITEM"
+    assert exitcodes.limit_reached("finished") is None
+
+
+def test_a_crawl_a_closespider_limit_cut_short_says_so_and_the_next_run_completes(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
+    text = news_site.site.source_toml(news_site.server.base_url)
+    first = crawl(tmp_path, text, {"CLOSESPIDER_PAGECOUNT": "4"})
+    assert first.returncode == exitcodes.PARTIAL, first.log[-3000:]
+    assert re.search(
+        r"stopped early: CLOSESPIDER_PAGECOUNT reached: [1-9]\d* queued request\(s\) not made",
+        first.log,
+    ), first.log[-3000:]
+    assert "Exit code 1: partial (stopped by CLOSESPIDER_PAGECOUNT)" in first.log
+    written_first = len(first.manifest())
+    second = crawl(tmp_path, text)
+    assert second.returncode == exitcodes.OK, second.log[-3000:]
+    assert written_first < len(second.manifest()) == 8
+
+
 class RaisingOnFeeds:
     """A spider middleware that breaks the spider's reading of every feed."""
 
@@ -98,7 +122,7 @@ def test_a_crawl_with_one_unreachable_source_exits_partial(
     text = news_site.site.source_toml(news_site.server.base_url) + _unreachable_source("gone")
     result = crawl(tmp_path, text)
     assert result.returncode == exitcodes.PARTIAL, result.log
-    assert "Exit code 1: some sources failed (gone)" in result.log
+    assert "Exit code 1: partial (gone)" in result.log
     assert "written 8," in result.log
 
 

@@ -101,7 +101,7 @@ def test_replay_reads_around_damage_in_a_warc_file(tmp_path: Path) -> None:
     code, log = replay(tmp_path)
     assert code == exitcodes.PARTIAL, log  # what the damage held is lost: the run says so
     assert "archive: 1 error(s): WARC data damaged" in log
-    assert "Exit code 1: some sources failed (archive)" in log
+    assert "Exit code 1: partial (archive)" in log
     assert (
         f"{warc}: bytes " in log
         and "hold no whole WARC record (damaged or cut short); left out" in log

@@ -121,7 +121,7 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
             code = exitcodes.INTERRUPTED
         outcome = {
             exitcodes.OK: "finished",
-            exitcodes.PARTIAL: "finished, but some sources failed",
+            exitcodes.PARTIAL: "finished, partial",
             exitcodes.BUSY: "skipped: another crawl holds DATA_DIR",
         }.get(code, exitcodes.MEANINGS.get(code, "failed"))
         level = logging.INFO if code in (exitcodes.OK, exitcodes.BUSY) else logging.WARNING

@@ -22,6 +22,7 @@ from scraper.exitcodes import (
     START_ERROR,
     STAT,
     crawl_exit_code,
+    limit_reached,
     source_failed,
 )
 from scraper.extensions.crawlstate import crawl_state
@@ -201,6 +202,9 @@ class SourceSummary:
                 f"  archive: {archive_errors} error(s): WARC data damaged, unreadable or not"
                 " indexed (see the ERROR lines above)"
             )
+        limit = limit_reached(closed_by)
+        if limit:
+            lines.append(f"  stopped early: {limit} reached{self._not_made()}")
         restarts = self.stats.get_value(POOL_RESTARTS_STAT, 0)
         if restarts:
             lines.append(
@@ -217,6 +221,7 @@ class SourceSummary:
         failed = [name for name in figures if source_failed(figures[name])]
         failed += ["archive"] if archive_errors else []
         failed += ["start requests"] if closed_by == START_ERROR else []
+        failed += [f"stopped by {limit}"] if limit else []
         outcome = f"Exit code {code}: {MEANINGS[code]}"
         named = code in (PARTIAL, FAILED) and failed
         lines.append(outcome + (f" ({', '.join(failed)})" if named else ""))
@@ -236,6 +241,15 @@ class SourceSummary:
             for text in reasons:
                 self.stats.inc_value(f"news/{name}/attention")
                 self.final_lines.append((logging.WARNING, f"Source {name} needs attention: {text}"))
+
+    def _not_made(self) -> str:
+        """What a run closed early left in its scheduler, as the end of the summary's line."""
+        left = self.stats.get_value("scheduler/enqueued", 0) - self.stats.get_value(
+            "scheduler/dequeued", 0
+        )
+        if left <= 0:
+            return ""
+        return f": {left} queued request(s) not made; the next run asks for what is still listed"
 
     def engine_stopped(self) -> None:
         self.archive_errors.detach()
