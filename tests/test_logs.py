@@ -36,7 +36,9 @@ def test_a_graceful_stop_says_what_it_waits_for(news_site: ServedSite, tmp_path:
     )
     assert code == 130, log
     stopping = re.search(
-        r"Stopping: waiting for (\d+) download\(s\) in progress and (\d+) page\(s\)", log
+        r"Stopping: waiting for (\d+) download\(s\) in progress, (\d+) article request\(s\) held"
+        r" until extraction has room, and (\d+) page\(s\)",
+        log,
     )
     assert stopping, log
     assert log.index("Stopping: waiting") < log.index("Summary per source")

@@ -32,6 +32,7 @@ class ExtractionBacklogMiddleware:
         self.crawler = crawler
         self.backlog = backlog
         self.extraction: ExtractionPipeline | None = None  # known once the spider opens
+        self.holding = 0  # requests waiting for room now: Scrapy counts them as downloads
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionBacklogMiddleware:
@@ -48,5 +49,10 @@ class ExtractionBacklogMiddleware:
     async def process_request(self, request: Request) -> None:
         if self.extraction is None or request.meta.get(meta.KIND) != "article":
             return
-        if await self.extraction.room(self.backlog):
+        self.holding += 1
+        try:
+            waited = await self.extraction.room(self.backlog)
+        finally:
+            self.holding -= 1
+        if waited:
             self.crawler.stats.inc_value(HELD_STAT)

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from scrapy import signals
 from twisted.internet.task import LoopingCall
 
+from scraper.downloadermiddlewares.backlog import ExtractionBacklogMiddleware
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
@@ -42,13 +44,17 @@ class StopReport:
         if self.crawler.crawling or engine is None:
             return
         self.watch.stop()
-        downloads = len(engine.downloader.active)
+        backlog = self.crawler.get_downloader_middleware(ExtractionBacklogMiddleware)
+        held = backlog.holding if backlog is not None else 0
+        downloads = len(engine.downloader.active) - held
         slot = engine.scraper.slot
         pages = len(slot.active) if slot is not None else 0
         logger.info(
-            "Stopping: waiting for %d download(s) in progress and %d page(s) in extraction and storage "
-            "to finish; then the WARC file is closed and the summary logged. Ctrl-C again forces a stop "
-            "(exit code 130; the next run repairs the WARC file).",
+            "Stopping: waiting for %d download(s) in progress, %d article request(s) held until "
+            "extraction has room, and %d page(s) in extraction and storage to finish; then the WARC "
+            "file is closed and the summary logged. Ctrl-C again forces a stop (exit code 130; the "
+            "next run repairs the WARC file).",
             downloads,
+            held,
             pages,
         )
