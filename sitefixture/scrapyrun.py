@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -131,8 +132,12 @@ def run_signalled(
                 process.send_signal(waiting.pop(0)[1])
                 if not waiting:
                     break
-        lines += process.stderr.readlines()
-        return process.wait(timeout=timeout), "".join(lines)
+        rest: list[str] = []  # read aside, so that a process that never ends fails the wait
+        reader = threading.Thread(target=lambda: rest.extend(process.stderr or ()), daemon=True)
+        reader.start()
+        code = process.wait(timeout=timeout)
+        reader.join()
+        return code, "".join(lines + rest)
     finally:
         if process.poll() is None:
             process.kill()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import signal
 from pathlib import Path
 
 from archive.pages import iter_pages
@@ -9,7 +11,7 @@ from corpus.store import read_manifest
 from scraper import exitcodes
 from sitefixture import FixtureServer
 from sitefixture.news import build_news_site
-from sitefixture.scrapyrun import run_scrapy
+from sitefixture.scrapyrun import run_scrapy, run_signalled
 from sitefixture.wget import wget_archive
 from tests.conftest import TEST_SETTINGS, ServedSite, crawl
 
@@ -124,6 +126,28 @@ def test_replay_filters_what_the_live_crawl_filtered(news_site: ServedSite, tmp_
     # robots.txt is archived as robots of its source: the replay does not judge it as an article.
     assert _filtered(log) == _filtered(live.log), log
     assert "not-html" not in log
+
+
+def test_a_replay_stopped_while_its_items_are_extracted_finishes_them_and_exits(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
+    """Scrapy never looked again whether items of start() were through: it waited forever."""
+    live = crawl(tmp_path, news_site.site.source_toml(news_site.server.base_url))
+    assert live.returncode == 0, live.log
+    settings = {
+        **TEST_SETTINGS,
+        "SOURCES_FILE": str(tmp_path / "sources.toml"),
+        "DATA_DIR": str(tmp_path / "data"),
+        "EXTRACTION_PROCESSES": "1",
+    }
+    # Logged once every item is yielded, while the pool's worker is still starting.
+    code, log = run_signalled(
+        ["replay"], tmp_path, settings, [("Replay: read", signal.SIGINT)], timeout=30
+    )
+    assert code == exitcodes.INTERRUPTED, log
+    waited = re.search(r"and (\d+) page\(s\) in extraction and storage", log)
+    assert waited and int(waited.group(1)) > 0, log
+    assert "written 8" in log, log
 
 
 def test_replay_in_place_adds_what_passes_the_current_filters(

@@ -48,7 +48,9 @@ class StopReport:
         held = backlog.holding if backlog is not None else 0
         downloads = len(engine.downloader.active) - held
         slot = engine.scraper.slot
-        pages = len(slot.active) if slot is not None else 0
+        # Responses being scraped, or items in the pipelines: a replay's come from start(),
+        # with no response, and a crawl's article response counts in both.
+        pages = max(len(slot.active), slot.itemproc_size) if slot is not None else 0
         logger.info(
             "Stopping: waiting for %d download(s) in progress, %d article request(s) held until "
             "extraction has room, and %d page(s) in extraction and storage to finish; then the WARC "

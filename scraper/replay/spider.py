@@ -12,6 +12,7 @@ is read only as fast as the pipelines take its items, so memory does not grow wi
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -51,6 +52,7 @@ PROGRESS_EVERY = 1000  # log a progress line after this many archived responses
 # read further: enough to keep the workers fed while the corpus waits for a slow page
 # (it is written in archive order), few enough that memory does not grow with the archive.
 IN_FLIGHT_PER_PROCESS = 64
+CLOSING_RECHECK_SECONDS = 0.05  # while a stopping replay waits for its last items
 
 
 #: Downloader middlewares of a live fetch that have nothing to do on pages read from the archive.
@@ -79,6 +81,7 @@ class ReplaySpider(Spider):
         self.sources = Sources()
         self.decoder: IsalHttpCompressionMiddleware | None = None
         self.in_flight = ItemsInFlight(IN_FLIGHT_PER_PROCESS)
+        self._rechecking = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ReplaySpider:
@@ -88,8 +91,33 @@ class ReplaySpider(Spider):
         processes = max(1, crawler.settings.getint("EXTRACTION_PROCESSES"))
         spider.in_flight = ItemsInFlight(IN_FLIGHT_PER_PROCESS * processes)
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
-            crawler.signals.connect(spider.in_flight.finished, signal=signal)
+            crawler.signals.connect(spider.item_finished, signal=signal)
         return spider
+
+    def item_finished(self) -> None:
+        """An item is through the pipelines: count it out, and see whether a stop waits for it."""
+        self.in_flight.finished()
+        if not self._rechecking:
+            self._rechecking = True
+            asyncio.get_running_loop().call_soon(self._recheck_closing)
+
+    def _recheck_closing(self) -> None:
+        """Let a stopping replay close once its last item is through.
+
+        Scrapy (2.19) looks whether a closing spider's scraper is idle after each response,
+        never after an item of ``start()``: a Ctrl-C while the pipelines held items waited
+        forever (scrapy/scrapy#7029). This looks for it, until the scraper is idle.
+        """
+        self._rechecking = False
+        engine = self.crawler.engine
+        slot = engine.scraper.slot if engine is not None else None
+        if slot is None or slot.closing is None or slot.closing.called:
+            return  # not stopping: the spider closes once idle, as usual
+        if slot.is_idle():
+            slot.closing.callback(self)
+        else:  # the item is counted out of the scraper only after its signal
+            self._rechecking = True
+            asyncio.get_running_loop().call_later(CLOSING_RECHECK_SECONDS, self._recheck_closing)
 
     async def start(self) -> AsyncIterator[PageItem]:
         self.decoder = IsalHttpCompressionMiddleware.from_crawler(self.crawler)
