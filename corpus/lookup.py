@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from corpus.diskerrors import disk_failed
 from corpus.simhash import BITS, MAX_DISTANCE, distance
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,9 @@ class ManifestIndex:
         self.fresh = False  # created empty: the store checks the folder against the manifest once
         self.db = self._connect()
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, rebuilt: bool = False) -> sqlite3.Connection:
+        """Open the index, rebuilt once if it is damaged; a full or failing disk raises its
+        ``sqlite3.OperationalError``."""
         try:
             db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA busy_timeout=30000")
@@ -92,10 +95,12 @@ class ManifestIndex:
                 raise sqlite3.DatabaseError(f"made by another version ({version})")
             return db
         except sqlite3.DatabaseError as error:
+            if rebuilt or disk_failed(error):
+                raise
             logger.warning("Rebuilding %s from the manifest: %s", self.path, error)
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-            return self._connect()
+            return self._connect(rebuilt=True)
 
     def begin(self) -> None:
         self.db.execute("BEGIN IMMEDIATE")

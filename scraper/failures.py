@@ -27,7 +27,10 @@ def stop_crawl(crawler: Crawler, reason: str) -> None:
     the first, whose reason stands."""
     if not crawler.stats.get_value(REASON_STAT):
         crawler.stats.set_value(REASON_STAT, reason)
-    engine = crawler.engine
+    try:
+        engine = crawler.engine
+    except RuntimeError:  # not crawling yet (Scrapy 2.19 raises where it gave None)
+        return
     if engine is not None and engine.spider is not None:
         deferred_from_coro(engine.close_spider_async(reason=reason))
 

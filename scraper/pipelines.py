@@ -230,6 +230,7 @@ class CorpusPipeline:
         self.stats = stats
         self.order = YieldOrder()
         self.crawler: Crawler | None = None
+        self.unwritable = ""  # why the corpus could not be opened (a full disk), if it could not
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CorpusPipeline:
@@ -252,7 +253,12 @@ class CorpusPipeline:
             self.order.finish(item.sequence)
 
     def open_spider(self, spider: Spider | None = None) -> None:
-        self.store.open()
+        try:
+            self.store.open()
+        except (OSError, sqlite3.OperationalError) as error:  # the disk filled since the check
+            self.unwritable = self._failure(error)
+            if self.crawler is not None:
+                write_failed(self.crawler, self.unwritable, None)
 
     def close_spider(self, spider: Spider | None = None) -> None:
         self.store.close()
@@ -261,23 +267,25 @@ class CorpusPipeline:
         if item.sequence is not None:
             await self.order.wait_for_turn(item.sequence)
         try:
+            if self.unwritable:
+                raise OSError(self.unwritable)
             with self.store.transaction():  # other crawlers may share the corpus folder
                 copy = self._store(item)
-        except (
-            OSError,
-            sqlite3.OperationalError,
-        ) as error:  # a full disk, under the files or the index
+        except (OSError, sqlite3.OperationalError) as error:  # a full disk, under files or index
             item.outcome = None  # not settled: the next run extracts it again
-            if isinstance(error, OSError):
-                failure = f"{error.filename or self.store.directory}: {error.strerror or error}"
-            else:
-                failure = f"{self.store.directory}: the corpus index: {error}"
+            failure = self.unwritable or self._failure(error)
             if self.crawler is not None:
                 write_failed(self.crawler, failure, item.source)
             raise DropItem(f"not written: {item.url}: {failure}", log_level="DEBUG") from error
         if copy is not None:  # dropped once the transaction committed the copy's manifest line
             raise DropItem(copy, log_level="DEBUG")
         return item
+
+    def _failure(self, error: OSError | sqlite3.OperationalError) -> str:
+        """Which file of the corpus could not be written, and why, in one line."""
+        if isinstance(error, OSError):
+            return f"{error.filename or self.store.directory}: {error.strerror or error}"
+        return f"{self.store.directory}: the corpus index: {error}"
 
     def _store(self, item: PageItem) -> str | None:
         """Store ``item``'s article; what to drop it with when it is a copy, else ``None``."""

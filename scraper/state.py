@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from archive.exchange import Revisit
 from archive.writer import RecordLocation
+from corpus.diskerrors import disk_failed
 from scraper.paths import state_path
 
 if TYPE_CHECKING:
@@ -66,10 +67,6 @@ class StateUnusable(Exception):
     """The state file is no SQLite database, or a damaged one. The message names the file."""
 
 
-#: SQLite's names of the errors a full or failing disk, or a damaged file, gives.
-_DISK_ERRORS = ("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CORRUPT")
-
-
 def check_state(path: str | os.PathLike[str]) -> None:
     """Raise :class:`StateUnusable` unless the state file at ``path`` is missing or a sound database."""
     if not Path(path).exists():
@@ -81,6 +78,8 @@ def check_state(path: str | os.PathLike[str]) -> None:
         finally:
             db.close()
     except sqlite3.DatabaseError as error:
+        if disk_failed(error):  # a full disk cannot even open it to read: it may be sound
+            raise StateWriteFailed(f"{path}: {error}") from error
         raise StateUnusable(f"{path}: {error}") from error
     if problems != ["ok"]:
         detail = " ".join(" ".join(problems).split())[:120]
@@ -195,6 +194,8 @@ class CrawlState(FetchRecorder):
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
         except sqlite3.DatabaseError as error:
+            if disk_failed(error):
+                raise StateWriteFailed(f"{self.path}: {error}") from error
             raise StateUnusable(f"{self.path}: {error}") from error
 
     @classmethod
@@ -233,7 +234,8 @@ class CrawlState(FetchRecorder):
         try:
             yield
         except sqlite3.OperationalError as error:
-            if not (getattr(error, "sqlite_errorname", "") or "").startswith(_DISK_ERRORS):
+            damaged = (error.sqlite_errorname or "").startswith("SQLITE_CORRUPT")
+            if not (disk_failed(error) or damaged):
                 raise
             raise StateWriteFailed(f"{self.path}: {error}") from error
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import errno
 import gzip
 import json
+import re
 import resource
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from archive.cdxj import index_path
 from archive.writer import WarcWriter, WriteFailed, repair_finished_files
 from scraper import exitcodes
 from sitefixture.processes import wait_for_pool
-from sitefixture.scrapyrun import start_scrapy
+from sitefixture.scrapyrun import scrapy_command, start_scrapy
 from tests.conftest import TEST_SETTINGS, ServedSite, crawl, warcio_check
 from tests.test_writer import write_pair
 from tests.warcs import iter_records
@@ -185,3 +187,45 @@ def test_a_crawl_that_fills_the_disk_stops_with_io_error_and_the_next_run_comple
     assert warcio_check(result.warc_files()) == ""
     latest = {entry["canonical_url"] for entry in result.manifest()}
     assert latest == news_site.corpus_urls()
+
+
+@pytest.mark.parametrize("state", [True, False], ids=["state", "corpus-index"])
+def test_a_crawl_that_cannot_open_its_databases_stops_with_io_error_in_one_line(
+    state: bool, tmp_path: Path
+) -> None:
+    """No file may grow past a page of SQLite's: the disk is full before the crawl begins.
+
+    A sound state, which a full disk keeps from being opened even to read, was named damaged
+    (exit 2, "move it away"); the corpus index rebuilt itself until Python's recursion limit.
+    """
+    settings = {} if state else {"CRAWL_STATE_ENABLED": "False"}
+    failing_file = "state.sqlite" if state else ".lookup.sqlite"
+    if state:
+        (tmp_path / "data").mkdir()
+        made = sqlite3.connect(tmp_path / "data" / "state.sqlite")
+        made.execute("PRAGMA journal_mode=WAL")
+        made.execute("CREATE TABLE t (x)")
+        made.close()  # its -shm goes with it: reading it again needs a new one
+    (tmp_path / "sources.toml").write_text('[[source]]\nname = "a"\nurl = "http://127.0.0.1:9/"\n')
+    command, env = scrapy_command(
+        ["crawl", "news"],
+        {
+            **TEST_SETTINGS,
+            **settings,
+            "SOURCES_FILE": str(tmp_path / "sources.toml"),
+            "DATA_DIR": str(tmp_path / "data"),
+        },
+    )
+    done = subprocess.run(
+        command,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096)),
+    )
+    assert done.returncode == exitcodes.IO_ERROR, done.stderr[-3000:]
+    assert re.search(rf"error: .*{re.escape(failing_file)}: ", done.stderr), done.stderr[-3000:]
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]

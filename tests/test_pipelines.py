@@ -19,6 +19,7 @@ from scrapy.utils.misc import build_from_crawler
 from corpus.lookup import LOOKUP
 from corpus.options import ExtractionOptions
 from corpus.store import read_manifest
+from scraper.failures import WRITE_FAILED_STAT
 from scraper.items import PageItem
 from scraper.pipelines import (
     WORKERS_REPLACED_STAT,
@@ -205,3 +206,21 @@ def test_the_extraction_pool_replaces_workers_grown_past_the_setting(
         assert crawler.stats.get_value(WORKERS_REPLACED_STAT) == 1
     finally:
         pipeline.pool.shutdown()
+
+
+def test_a_corpus_that_cannot_be_opened_stops_the_crawl_as_a_failed_write(tmp_path: Path) -> None:
+    """The disk may fill between the command's check and the spider's opening: no traceback
+    out of ``open_spider``, but the crawl's write failure, and no item counted as written."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "corpus").write_text("a file where the corpus folder goes")
+    crawler = project_crawler(Spider, SOURCES, tmp_path)
+    corpus = build_from_crawler(CorpusPipeline, crawler)
+    corpus.open_spider()
+    assert crawler.stats.get_value(WRITE_FAILED_STAT, "").startswith(str(tmp_path / "data"))
+    item = page(0, "first")
+    item.article = extract_for_corpus(item.body, item.url, item.encoding, ExtractionOptions())
+    with pytest.raises(DropItem, match="not written"):
+        asyncio.run(corpus.process_item(item))
+    assert item.outcome is None
+    assert crawler.stats.get_value("news/a/errors/write") == 1
+    corpus.close_spider()

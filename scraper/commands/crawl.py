@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sqlite3
 from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
 from scrapy.spiders import Spider
 
+from corpus.lookup import LOOKUP
 from corpus.manifest import MANIFEST
 from corpus.store import CorpusStore, ManifestError
 from scraper import exitcodes
@@ -86,6 +88,10 @@ class Command(CheckedCommand, ScrapyCrawlCommand):
                 ) from None
             except StateWriteFailed as error:
                 raise CommandFailed(str(error), exitcodes.IO_ERROR) from None
+            except (OSError, sqlite3.OperationalError) as error:  # a full or failing disk
+                where = getattr(error, "filename", None) or corpus_dir(self.settings) / LOOKUP
+                reason = getattr(error, "strerror", None) or error
+                raise CommandFailed(f"cannot write {where}: {reason}", exitcodes.IO_ERROR) from None
             except ManifestError as error:
                 # Nothing is fetched until the line is repaired.
                 raise CommandFailed(str(error)) from None
