@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import deferred_from_coro
 
 from scraper.exitcodes import WRITE_FAILED
@@ -20,6 +21,12 @@ REASON_STAT = "news/stopped_for"
 WRITE_FAILED_STAT = "news/write_failed"
 #: Extraction pools renewed because a worker died (each page it held was extracted again).
 POOL_RESTARTS_STAT = "extraction/pool_restarts"
+
+
+class PageRefused(IgnoreRequest):
+    """A page of a source that cannot be kept: a redirect loop or chain past
+    ``REDIRECT_MAX_TIMES``, a body past ``DOWNLOAD_MAXSIZE`` once inflated. Counted among its
+    source's errors, where requests left out by choice (robots.txt, offsite) are not."""
 
 
 def stop_crawl(crawler: Crawler, reason: str) -> None:

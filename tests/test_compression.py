@@ -15,6 +15,7 @@ from scrapy.http import Response
 
 from scraper import meta
 from scraper.downloadermiddlewares.compression import IsalHttpCompressionMiddleware
+from scraper.failures import PageRefused
 from sitefixture.inprocess import project_crawler
 from sitefixture.server import gzip_bomb
 
@@ -81,8 +82,12 @@ def test_a_body_past_download_maxsize_is_refused_as_scrapy_refuses_it(
     scrapy_s, ours = middlewares
     bomb = gzip_bomb(2)
     refused = decoded(ours, b"gzip", bomb, max_size=1024 * 1024)
-    assert refused == decoded(scrapy_s, b"gzip", bomb, max_size=1024 * 1024)
-    assert isinstance(refused, str) and refused.startswith(IgnoreRequest.__name__)
+    scrapy_refused = decoded(scrapy_s, b"gzip", bomb, max_size=1024 * 1024)
+    assert isinstance(refused, str) and isinstance(scrapy_refused, str)
+    # The same message, as a page refused: an error of its source, not a request left out.
+    assert refused.startswith(f"{PageRefused.__name__}: ")
+    assert scrapy_refused.startswith(f"{IgnoreRequest.__name__}: ")
+    assert refused.split(": ", 1)[1] == scrapy_refused.split(": ", 1)[1]
     assert decoded(ours, b"gzip", bomb, max_size=4 * 1024 * 1024) == decoded(
         scrapy_s, b"gzip", bomb, max_size=4 * 1024 * 1024
     )

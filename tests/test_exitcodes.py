@@ -9,12 +9,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from scrapy.http import Response
 
 from scraper import exitcodes, meta
 from scraper.exitcodes import crawl_exit_code
 from sitefixture.scrapyrun import run_signalled
-from sitefixture.server import FixtureServer, free_port
+from sitefixture.server import FixtureServer, Resource, free_port
 from tests.conftest import ServedSite, crawl
 
 GOOD = {"fetched": 6, "answered": 5, "errors": 0}
@@ -124,6 +125,28 @@ def test_a_crawl_with_one_unreachable_source_exits_partial(
     assert result.returncode == exitcodes.PARTIAL, result.log
     assert "Exit code 1: partial (gone)" in result.log
     assert "written 8," in result.log
+
+
+@pytest.mark.parametrize("loss", ["redirect-loop", "gzip-bomb"])
+def test_an_article_that_cannot_be_kept_is_an_error_of_its_source(
+    loss: str, news_site: ServedSite, tmp_path: Path
+) -> None:
+    """They were left out at DEBUG: the run said 'errors 0' and exit code 0."""
+    path = news_site.site.articles["a1"].path
+    routes = news_site.server.routes
+    if loss == "redirect-loop":
+        routes[path] = Resource(status=302, headers=[("Location", path + "-moved")])
+        routes[path + "-moved"] = Resource(status=302, headers=[("Location", path)])
+    else:  # a few KiB on the wire, 4 MiB inflated
+        routes[path] = Resource(b"<html><body>" + b" " * (4 << 20), gzip=True)
+    result = crawl(
+        tmp_path,
+        news_site.site.source_toml(news_site.server.base_url),
+        {"DOWNLOAD_MAXSIZE": str(1 << 20)},
+    )
+    assert result.returncode == exitcodes.PARTIAL, result.log[-3000:]
+    assert "errors 1" in result.log and "Exit code 1: partial (fixture)" in result.log
+    assert "written 7," in result.log, result.log[-3000:]
 
 
 def test_a_crawl_where_nothing_answers_exits_failed(tmp_path: Path) -> None:

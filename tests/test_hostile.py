@@ -12,6 +12,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from corpus.store import read_manifest
+from scraper import exitcodes
 from scraper.items import MAX_EXTRACTED_BYTES
 from scraper.spiders.news import NewsSpider
 from sitefixture import FixtureServer, Resource, pages
@@ -65,7 +66,7 @@ def test_a_gzip_bomb_is_archived_as_sent_and_never_inflated_past_the_size_cap(
         result = crawl(
             tmp_path, one_article_site(server, bomb), {"DOWNLOAD_MAXSIZE": str(20 * MiB)}
         )
-    assert result.returncode == 0, result.log
+    assert result.returncode == exitcodes.PARTIAL, result.log  # the article is lost: an error
     assert (
         f"{ARTICLE}> because its body" in result.log and "exceeded DOWNLOAD_MAXSIZE" in result.log
     )
@@ -180,7 +181,7 @@ def test_a_redirect_loop_ends_with_a_warning_and_every_hop_archived(tmp_path: Pa
         server.routes["/loop-b"] = Resource(status=302, headers=[("Location", ARTICLE)])
         result = crawl(tmp_path, sources)
         asked = server.paths()
-    assert result.returncode == 0, result.log
+    assert result.returncode == exitcodes.PARTIAL, result.log  # the article is lost: an error
     assert asked.count(ARTICLE) == 1 and asked.count("/loop-b") == 1
     assert (
         f"Redirect loop: {server.url('/loop-b')} sends back to {server.url(ARTICLE)}" in result.log
@@ -554,7 +555,7 @@ def test_a_redirect_to_another_scheme_is_refused_live_and_from_the_archive(tmp_p
         live = crawl(tmp_path / "live", sources)
     offline = crawl(tmp_path / "offline", sources, {"REPLAY_ARCHIVE": str(live.archive)})
     for result in (live, offline):
-        assert result.returncode == 0, result.log
+        assert result.returncode == exitcodes.PARTIAL, result.log
         assert f"to file://{secret} refused: only http and https are followed" in result.log
         assert "'redirect/scheme': 1" in result.log
         assert result.manifest() == [] and "TOP SECRET" not in result.log

@@ -6,12 +6,12 @@ import logging
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from w3lib.url import safe_url_string
 
 from corpus.urls import canonicalize
 from scraper import meta
+from scraper.failures import PageRefused
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -67,4 +67,4 @@ class RedirectGuardMiddleware:
         if request.meta.get(meta.SOURCE):
             stats.inc_value(f"news/{request.meta[meta.SOURCE]}/redirect_{what}")
         logger.warning(message)
-        raise IgnoreRequest(message)
+        raise PageRefused(message)

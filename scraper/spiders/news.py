@@ -21,6 +21,7 @@ from scraper import discovery, meta
 from scraper.articles import DUPLICATE, UNCHANGED, ArticleItems
 from scraper.crawlsources import Sources
 from scraper.extensions.crawlstate import crawl_state
+from scraper.failures import PageRefused
 from scraper.items import PageItem
 from scraper.limits import AskedHere, DiscoveryLimits, over
 from scraper.linear import Pattern, too_long
@@ -391,6 +392,10 @@ class NewsSpider(Spider):
             logger.warning("HTTP %d from %s (%s)", status, request.url, kind)
             if source is not None:
                 self._stat(source, "errors/http")
+            return
+        if failure.check(PageRefused):  # its middleware logged why
+            if source is not None:
+                self._stat(source, "errors/refused")
             return
         if failure.check(IgnoreRequest):
             logger.debug("Not fetched %s: %s", request.url, failure.getErrorMessage())
