@@ -149,6 +149,22 @@ def test_an_article_that_cannot_be_kept_is_an_error_of_its_source(
     assert "written 7," in result.log, result.log[-3000:]
 
 
+def test_a_source_whose_robots_txt_forbids_its_home_page_says_so(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
+    """It ended with exit code 3, nothing worked, and no line said why."""
+    news_site.server.routes["/robots.txt"] = Resource(
+        b"User-agent: *\nDisallow: /\n", content_type="text/plain"
+    )
+    result = crawl(tmp_path, news_site.site.source_toml(news_site.server.base_url))
+    assert result.returncode == exitcodes.FAILED, result.log[-3000:]
+    home = news_site.server.base_url + "/"
+    assert re.search(
+        rf"WARNING: robots.txt of 127.0.0.1:\d+ forbids {re.escape(home)} \(home of source fixture\)",
+        result.log,
+    ), result.log[-3000:]
+
+
 def test_a_crawl_where_nothing_answers_exits_failed(tmp_path: Path) -> None:
     result = crawl(tmp_path, _unreachable_source("gone") + _unreachable_source("dark"))
     assert result.returncode == exitcodes.FAILED, result.log

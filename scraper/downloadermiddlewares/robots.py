@@ -75,7 +75,20 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
             raise IgnoreRequest(
                 f"robots.txt cannot be read ({why}): nothing is fetched from its host this run"
             )
-        super().process_request_2(rp, request)
+        try:
+            super().process_request_2(rp, request)
+        except IgnoreRequest:
+            kind = request.meta.get(meta.KIND)
+            if kind not in (None, "article"):  # a way to the articles, not one of them
+                logger.warning(
+                    "robots.txt of %s forbids %s (%s of source %s): its articles are not found "
+                    "through it",
+                    urlparse_cached(request).netloc,
+                    request.url,
+                    kind,
+                    request.meta.get(meta.SOURCE),
+                )
+            raise
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
         netloc = urlparse_cached(request).netloc
