@@ -104,15 +104,17 @@ def _maybe_gunzip(body: bytes) -> bytes:
     return data if inflater.eof or len(data) == MAX_XML_BYTES else b""
 
 
-def _xml_root(body: bytes) -> etree._Element | None:
+def _xml_root(body: bytes) -> tuple[etree._Element | None, int]:
+    """The defused document's root element (``None``: no XML) and the entity declarations
+    dropped (see :func:`_defused`)."""
     data = _maybe_gunzip(body)
     if not data.strip():
-        return None
+        return None, 0
+    data, refused = _defused(data)
     try:
-        root = etree.fromstring(data, parser=_SAFE_XML)
+        return etree.fromstring(data, parser=_SAFE_XML), refused
     except etree.XMLSyntaxError:
-        return None
-    return root
+        return None, refused
 
 
 @lru_cache(maxsize=256)
@@ -263,11 +265,31 @@ def parse_sitemap(body: bytes, base_url: str) -> Sitemap | None:
     return Sitemap(sitemaps=[], pages=found, refused=stream.refused)
 
 
+@dataclass(frozen=True)
+class Feed:
+    """A feed's items, and the entity declarations its DTD made that were dropped unread."""
+
+    entries: list[Entry]
+    refused: int = 0
+
+
 def parse_feed(body: bytes, base_url: str) -> list[Entry] | None:
     """Return the items of an RSS 2.0, RSS 1.0 or Atom feed; ``None`` if not a feed."""
-    root = _xml_root(body)
+    feed = read_feed(body, base_url)
+    return None if feed is None else feed.entries
+
+
+def read_feed(body: bytes, base_url: str) -> Feed | None:
+    """The items of an RSS 2.0, RSS 1.0 or Atom feed, read as a sitemap is (a DTD dropped, its
+    entities left unresolved); ``None`` if not a feed."""
+    root, refused = _xml_root(body)
     if root is None:
         return None
+    entries = _feed_entries(root, base_url)
+    return None if entries is None else Feed(entries, refused)
+
+
+def _feed_entries(root: etree._Element, base_url: str) -> list[Entry] | None:
     kind = _local(root.tag)
     entries = []
     if kind in ("rss", "rdf"):

@@ -24,6 +24,25 @@ def test_rss_and_atom_entries_with_dates() -> None:
     assert entry.url == "https://n.example/c" and entry.modified.hour == 9
 
 
+def test_a_feed_whose_dtd_nests_entities_keeps_its_items_and_counts_the_declarations() -> None:
+    """The entities of a "billion laughs" DTD made the parser give up: every item was lost."""
+    declarations = '<!ENTITY e0 "lol">' + "".join(
+        f'<!ENTITY e{level} "{f"&e{level - 1};" * 10}">' for level in range(1, 9)
+    )
+    rss = f"""<?xml version="1.0"?><!DOCTYPE rss [{declarations}]>
+    <rss version="2.0"><channel><title>&e8;</title>
+    <item><title>A &amp; B &e8;</title><link>https://n.example/a?x=1&amp;y=2</link></item>
+    <item><link>https://n.example/b</link></item></channel></rss>""".encode()
+    feed = discovery.read_feed(rss, "https://n.example/")
+    assert feed == discovery.Feed(
+        [
+            discovery.Entry("https://n.example/a?x=1&y=2", None),
+            discovery.Entry("https://n.example/b", None),
+        ],
+        refused=9,
+    )
+
+
 def test_rss_dates_prefer_pubdate_then_dc_date() -> None:
     rdf = b"""<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
       xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">

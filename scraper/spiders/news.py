@@ -276,11 +276,20 @@ class NewsSpider(Spider):
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
         source = self._source(response)
-        entries = discovery.parse_feed(response.body, response.url)
-        if entries is None:
+        feed = discovery.read_feed(response.body, response.url)
+        if feed is None:
             logger.warning("Source %s: %s is not an RSS or Atom feed", source.name, response.url)
             self._stat(source, "errors/bad_feed")
             return
+        if feed.refused:
+            logger.warning(
+                "Source %s: %s: left out %d entity declaration(s); its entities stay unresolved",
+                source.name,
+                response.url,
+                feed.refused,
+            )
+            self._stat(source, "errors/feed_entities")
+        entries = feed.entries
         fresh = [entry.url for entry in entries if not source.is_too_old(entry.modified)]
         self._stat(source, "skipped_old", len(entries) - len(fresh))
         yield from self._article_requests(source, fresh)
