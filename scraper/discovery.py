@@ -88,26 +88,29 @@ def parse_date(value: str | None) -> datetime | None:
         return None
 
 
-def _maybe_gunzip(body: bytes) -> bytes:
-    """Inflate a gzipped body, at most ``MAX_XML_BYTES``; a corrupt or cut gzip stream gives nothing.
+def _maybe_gunzip(body: bytes) -> tuple[bytes, bool]:
+    """Inflate a gzipped body, at most ``MAX_XML_BYTES``; a corrupt or cut gzip stream gives
+    nothing. With whether it inflates past ``MAX_XML_BYTES`` (only those were read).
 
     Not ``scrapy.utils.gz.gunzip(max_size=)``: past the limit it raises where we read the first
     ``MAX_XML_BYTES``, and it returns what a cut stream gave where we take nothing from it.
     """
     if body[:2] != b"\x1f\x8b":
-        return body
+        return body, False
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
         data = inflater.decompress(body, MAX_XML_BYTES)
     except zlib.error:
-        return b""
-    return data if inflater.eof or len(data) == MAX_XML_BYTES else b""
+        return b"", False
+    if inflater.eof:
+        return data, False
+    return (data, True) if len(data) == MAX_XML_BYTES else (b"", False)
 
 
 def _xml_root(body: bytes) -> tuple[etree._Element | None, int]:
     """The defused document's root element (``None``: no XML) and the entity declarations
     dropped (see :func:`_defused`)."""
-    data = _maybe_gunzip(body)
+    data, _ = _maybe_gunzip(body)
     if not data.strip():
         return None, 0
     data, refused = _defused(data)
@@ -204,13 +207,20 @@ def _defused(data: bytes) -> tuple[bytes, int]:
 class SitemapStream:
     """A sitemap being read: its ``kind`` (``sitemapindex`` or ``urlset``), then its entries
     one at a time as the stream is parsed. ``refused`` counts, so far, the entity declarations
-    dropped and the entries left out for using an entity no one declared."""
+    dropped and the entries left out for using an entity no one declared; ``cut``, whether it
+    inflates past ``MAX_XML_BYTES``, of which only the first were read."""
 
     def __init__(
-        self, kind: str, elements: Iterator[etree._Element], base_url: str, refused: int
+        self,
+        kind: str,
+        elements: Iterator[etree._Element],
+        base_url: str,
+        refused: int,
+        cut: bool = False,
     ) -> None:
         self.kind = kind
         self.refused = refused
+        self.cut = cut
         self._elements = elements
         self._base_url = base_url
 
@@ -240,7 +250,7 @@ def iter_sitemap(body: bytes, base_url: str) -> SitemapStream | None:
     even an empty one, where we take the first with text; and the defusing (DTD dropped and its
     entity declarations counted, a bare ``&`` kept, undeclared entities refused) stays ours.
     """
-    data = _maybe_gunzip(body)
+    data, cut = _maybe_gunzip(body)
     if not data.strip():
         return None
     data, refused = _defused(data)
@@ -251,7 +261,7 @@ def iter_sitemap(body: bytes, base_url: str) -> SitemapStream | None:
         return None
     if kind not in ("sitemapindex", "urlset"):
         return None
-    return SitemapStream(kind, elements, base_url, refused)
+    return SitemapStream(kind, elements, base_url, refused, cut)
 
 
 def parse_sitemap(body: bytes, base_url: str) -> Sitemap | None:

@@ -213,3 +213,21 @@ def test_an_unescaped_ampersand_in_a_loc_is_read_as_written() -> None:
         "https://n.example/c?q=x&",
     ]
     assert parsed.refused == 0
+
+
+def test_a_gzipped_sitemap_that_inflates_past_the_limit_says_it_was_cut(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its first MAX_XML_BYTES were read and the rest dropped without a word."""
+    monkeypatch.setattr(discovery, "MAX_XML_BYTES", 4096)
+    head = b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+    first = b"<url><loc>https://n.example/a</loc></url>"
+    last = b"<url><loc>https://n.example/b</loc></url></urlset>"
+    cut = discovery.iter_sitemap(
+        gzip.compress(head + first + b" " * 8192 + last), "https://n.example/"
+    )
+    whole = discovery.iter_sitemap(gzip.compress(head + first + last), "https://n.example/")
+    assert cut is not None and whole is not None
+    assert [entry.url for entry in cut] == ["https://n.example/a"] and cut.cut
+    assert [entry.url for entry in whole] == ["https://n.example/a", "https://n.example/b"]
+    assert not whole.cut

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from scraper import discovery
+from scraper.failures import PageRefused
 from scraper.items import PageItem
 from scraper.signals import article_filtered, article_settled
 from scraper.spiders.news import NewsSpider
@@ -232,6 +236,20 @@ def test_fetch_errors_are_counted_except_gone_articles_and_ignored_requests(
     fail(IgnoreRequest("robots.txt"), f"{BASE}/private", "article")
     fail(ConnectionRefusedError("refused"), f"{BASE}/down", "home")
     assert stats(spider) == {"errors/http": 2, "errors": 1}
+    fail(PageRefused("Redirect loop"), f"{BASE}/2026/loop", "article")
+    assert stats(spider) == {"errors/http": 2, "errors": 1, "errors/refused": 1}
+
+
+def test_a_sitemap_read_only_in_part_is_an_error_of_its_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(discovery, "MAX_XML_BYTES", 4096)
+    spider = news_spider(tmp_path)
+    urlset = pages.news_sitemap([(f"{BASE}/news/story", "Story", "2026-11-30T10:00:00Z")])
+    padded = gzip.compress(urlset.encode().replace(b"</urlset>", b" " * 8192 + b"</urlset>"))
+    sitemap = response(f"{BASE}/news.xml.gz", padded, "xml", source="a")
+    assert asked(collect(spider.parse_sitemap(sitemap))) == [(f"{BASE}/news/story", "article")]
+    assert stats(spider)["errors/sitemap_cut"] == 1
 
 
 def test_no_callback_of_ours_is_a_generator_that_returns_a_value() -> None:

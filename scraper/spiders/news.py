@@ -309,6 +309,15 @@ class NewsSpider(Spider):
                 await asyncio.sleep(0)
             else:
                 yield request
+        if stream.cut:
+            logger.warning(
+                "Source %s: %s inflates past %d MiB: the entries after its first %d MiB were not read",
+                source.name,
+                response.url,
+                discovery.MAX_XML_BYTES >> 20,
+                discovery.MAX_XML_BYTES >> 20,
+            )
+            self._stat(source, "errors/sitemap_cut")
         if stream.refused:
             logger.warning(
                 "Source %s: %s: left out %d entity declaration(s) and entries using undeclared entities",
