@@ -69,7 +69,7 @@ def test_a_sitemap_index_that_never_ends_stops_at_max_sitemap_depth(
         in log
     )
     assert "cut by limits sitemap_depth:1" in log
-    assert "Source maze: discovery limits left out 1 sitemap depth" in log
+    assert "Source maze: discovery limits left out 1 sitemap(s) too deep (max_sitemap_depth)" in log
 
 
 def test_too_many_sitemaps_and_urls_are_cut_and_counted_and_the_first_articles_still_come(

@@ -41,6 +41,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ROBOTS_PATH = "/robots.txt"
+#: What each ``cut/<what>`` count of the spider's discovery limits left out, for the summary.
+CUT_LABELS = {
+    "articles": "new article(s) (max_articles)",
+    "sitemaps": "sitemap(s) (max_sitemaps)",
+    "sitemap_depth": "sitemap(s) too deep (max_sitemap_depth)",
+    "sitemap_urls": "sitemap(s) read in part (max_sitemap_urls)",
+}
 EXAMPLES_PER_REASON = 3  # URLs kept per filter reason and source, for the report
 
 
@@ -229,13 +236,11 @@ class SourceSummary:
         for name, source in figures.items():
             if source["cut"]:
                 cut = ", ".join(
-                    f"{count} {what.replace('_', ' ')}" for what, count in source["cut"].items()
+                    f"{count} {CUT_LABELS.get(what, what.replace('_', ' '))}"
+                    for what, count in source["cut"].items()
                 )
                 self.final_lines.append(
-                    (
-                        logging.WARNING,
-                        f"Source {name}: discovery limits left out {cut} (see max_* in sources.toml)",
-                    )
+                    (logging.WARNING, f"Source {name}: discovery limits left out {cut}")
                 )
         for name, reasons in attention.items():
             for text in reasons:
