@@ -10,8 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 OK = 0
-PARTIAL = 1  # the run ended, but some sources failed, something was refused or lost, or a
-# CLOSESPIDER_* limit cut it short
+PARTIAL = 1  # ended, but a source failed, something was refused or lost, or a limit cut it short
 CONFIG = 2  # a bad sources file, setting or argument: nothing was fetched
 FAILED = 3  # nothing worked: no source answered a single request with a page
 UNAVAILABLE = 69  # EX_UNAVAILABLE: Redis stayed away past REDIS_OUTAGE_TIMEOUT, or lost the crawl
