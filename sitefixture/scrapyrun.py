@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -68,12 +69,24 @@ def scrapy_command(
 
 
 def run_scrapy(
-    args: list[str], workdir: Path, settings: dict[str, str] | None = None, timeout: float = 120
+    args: list[str],
+    workdir: Path,
+    settings: dict[str, str] | None = None,
+    timeout: float = 120,
+    limit: tuple[int, int] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``scrapy ARGS`` in ``workdir`` and wait for it."""
+    """Run ``scrapy ARGS`` in ``workdir`` and wait for it; ``limit``, a resource limit of
+    its process (``(resource.RLIMIT_FSIZE, 4096)``: no file grows past 4 KiB)."""
     command, env = scrapy_command(args, settings)
     return subprocess.run(
-        command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        command,
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        preexec_fn=None if limit is None else lambda: resource.setrlimit(limit[0], (limit[1],) * 2),
     )
 
 

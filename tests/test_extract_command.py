@@ -117,19 +117,11 @@ def test_devices_fifos_huge_and_binary_inputs_are_refused_with_one_line(tmp_path
         b"<html><body><p>" + b"word " * 150 + b"</p></body></html>"
     )
     inputs = ["/dev/zero", "pipe.html", str(tmp_path), "big.html", "bomb.html.gz", "image.html"]
-    command, env = scrapy_command(
+    done = run_scrapy(
         ["extract", *inputs, "page.html"],
+        tmp_path,
         {"SOURCES_FILE": str(tmp_path / "sources.toml"), "DOWNLOAD_MAXSIZE": "1024"},
-    )
-    done = subprocess.run(
-        command,
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30)),
+        limit=(resource.RLIMIT_AS, 2 << 30),
     )
     assert done.returncode == 1, done.stderr  # one input of seven was read
     errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]

@@ -8,7 +8,6 @@ import json
 import re
 import resource
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from archive.cdxj import index_path
 from archive.writer import WarcWriter, WriteFailed, repair_finished_files
 from scraper import exitcodes
 from sitefixture.processes import wait_for_pool
-from sitefixture.scrapyrun import scrapy_command, start_scrapy
+from sitefixture.scrapyrun import run_scrapy, start_scrapy
 from tests.conftest import TEST_SETTINGS, ServedSite, crawl, warcio_check
 from tests.test_writer import write_pair
 from tests.warcs import iter_records
@@ -207,25 +206,13 @@ def test_a_crawl_that_cannot_open_its_databases_stops_with_io_error_in_one_line(
         made.execute("CREATE TABLE t (x)")
         made.close()  # its -shm goes with it: reading it again needs a new one
     (tmp_path / "sources.toml").write_text('[[source]]\nname = "a"\nurl = "http://127.0.0.1:9/"\n')
-    command, env = scrapy_command(
-        ["crawl", "news"],
-        {
-            **TEST_SETTINGS,
-            **settings,
-            "SOURCES_FILE": str(tmp_path / "sources.toml"),
-            "DATA_DIR": str(tmp_path / "data"),
-        },
-    )
-    done = subprocess.run(
-        command,
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096)),
-    )
+    settings = {
+        **TEST_SETTINGS,
+        **settings,
+        "SOURCES_FILE": str(tmp_path / "sources.toml"),
+        "DATA_DIR": str(tmp_path / "data"),
+    }
+    done = run_scrapy(["crawl", "news"], tmp_path, settings, limit=(resource.RLIMIT_FSIZE, 4096))
     assert done.returncode == exitcodes.IO_ERROR, done.stderr[-3000:]
     assert re.search(rf"error: .*{re.escape(failing_file)}: ", done.stderr), done.stderr[-3000:]
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
