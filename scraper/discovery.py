@@ -296,7 +296,11 @@ def read_feed(body: bytes, base_url: str) -> Feed | None:
     if root is None:
         return None
     entries = _feed_entries(root, base_url)
-    return None if entries is None else Feed(entries, refused)
+    if entries is None:
+        return None
+    # An entity in a link leaves it unknown, as in a sitemap's <loc>: the item is left out.
+    kept = [entry for entry in entries if _UNRESOLVED not in entry.url]
+    return Feed(kept, refused + len(entries) - len(kept))
 
 
 def _feed_entries(root: etree._Element, base_url: str) -> list[Entry] | None:

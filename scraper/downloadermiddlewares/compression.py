@@ -26,7 +26,7 @@ class IsalHttpCompressionMiddleware(HttpCompressionMiddleware):
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Request | Response:
         try:
-            return super().process_response(request, response, spider)
+            return super().process_response(request, response)  # Scrapy deprecates spider
         except IgnoreRequest as refused:
             raise PageRefused(*refused.args) from refused
 
