@@ -283,7 +283,7 @@ class NewsSpider(Spider):
             return
         if feed.refused:
             logger.warning(
-                "Source %s: %s: left out %d entity declaration(s); its entities stay unresolved",
+                "Source %s: %s: left out %d entity declaration(s) and items linking through one",
                 source.name,
                 response.url,
                 feed.refused,
