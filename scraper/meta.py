@@ -33,6 +33,8 @@ ALLOW_OFFSITE = "allow_offsite"  # OffsiteMiddleware lets it go anywhere (robots
 DOWNLOAD_TIMEOUT = (
     "download_timeout"  # this request's DOWNLOAD_TIMEOUT (a shared lease outlives it)
 )
+# AutoThrottle leaves the slot's delay alone (a robots.txt Crawl-delay holds it)
+AUTOTHROTTLE_DONT_ADJUST_DELAY = "autothrottle_dont_adjust_delay"
 
 # --- response.flags -----------------------------------------------------------
 DATALOSS = "dataloss"  # Scrapy: the body arrived cut short (DOWNLOAD_FAIL_ON_DATALOSS = False)
@@ -61,6 +63,7 @@ REQUEST_KEYS = frozenset(
         DONT_OBEY_ROBOTSTXT,
         ALLOW_OFFSITE,
         DOWNLOAD_TIMEOUT,
+        AUTOTHROTTLE_DONT_ADJUST_DELAY,
     }
 )
 RESPONSE_FLAGS = frozenset({DATALOSS, DOWNLOAD_STOPPED, ARCHIVED, ARCHIVE, MISSING})

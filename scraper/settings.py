@@ -118,6 +118,10 @@ TWISTED_DNS_RESOLVER = "scraper.resolver.GuardedResolver"
 CONTACT_URL = "https://github.com/news-archiver/news-archiver"  # goes in the User-Agent
 USER_AGENT = "news-archiver/0.1 (+{contact_url})"  # {contact_url} becomes CONTACT_URL
 ROBOTSTXT_OBEY = True
+# Seconds: a robots.txt Crawl-delay for our User-Agent is honoured up to this (its host gets one
+# request at a time, that far apart, AutoThrottle or not); a longer one is cut to it with a
+# warning. 0: Crawl-delay is ignored.
+ROBOTSTXT_CRAWL_DELAY_MAX = 60.0
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0

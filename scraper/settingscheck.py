@@ -35,6 +35,7 @@ BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "MALLOC_MMAP_THRESHOLD": (0, None),
     "CRAWL_MALLOC_MMAP_THRESHOLD": (0, None),
     "DOWNLOAD_DELAY": (0, None),
+    "ROBOTSTXT_CRAWL_DELAY_MAX": (0, None),
     "DOWNLOAD_TIMEOUT": (0, None),
     "CONCURRENT_REQUESTS": (1, None),
     "CONCURRENT_REQUESTS_PER_DOMAIN": (1, None),

@@ -1,18 +1,23 @@
-"""Politeness knobs seen from the server: the User-Agent's contact URL and the size cap."""
+"""Politeness knobs seen from the server: the User-Agent's contact URL, the size cap and
+robots.txt's Crawl-delay."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
 from sitefixture import FixtureServer, Resource, pages
-from tests.conftest import crawl
+from tests.conftest import ServedSite, crawl
 
 HUGE_PATH = "/news/2026/11/20/a-very-long-story"
 CAP = 50_000
+#: A request may reach the server this much sooner after the one before than its delay says: the
+#: crawl process can be a little late sending the earlier one (about 40 ms seen on a busy machine).
+SCHEDULING_MARGIN = 0.1
 
 
 def small_site(server: FixtureServer) -> str:
@@ -67,3 +72,63 @@ def test_oversized_response_is_archived_truncated(tmp_path: Path) -> None:
     assert check.returncode == 0, check.stdout + check.stderr
     assert result.manifest() == []  # a cut page is not extracted into the corpus
     assert "filtered truncated:1" in result.log
+
+
+def starts_after_robots(server: FixtureServer) -> list[float]:
+    """When each request after robots.txt reached ``server``."""
+    starts = [request.at for request in server.requests]
+    first = next(n for n, request in enumerate(server.requests) if request.path == "/robots.txt")
+    return starts[first + 1 :]
+
+
+def with_crawl_delay(site: ServedSite, group: str) -> None:
+    """Add ``group`` to the site's robots.txt."""
+    site.server.routes["/robots.txt"].body += f"\n{group}".encode()
+
+
+def test_a_crawl_delay_holds_its_host_whatever_autothrottle_measures(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
+    delay = 0.4
+    with_crawl_delay(news_site, f"User-agent: news-archiver\nCrawl-delay: {delay}\n")
+    # AutoThrottle from DOWNLOAD_DELAY 0 on a fast loopback site would soon ask at once.
+    result = crawl(
+        tmp_path,
+        news_site.site.source_toml(news_site.server.base_url),
+        settings={"AUTOTHROTTLE_ENABLED": "True", "AUTOTHROTTLE_START_DELAY": "0"},
+    )
+    assert result.returncode == 0, result.log
+    gaps = [later - earlier for earlier, later in pairwise(starts_after_robots(news_site.server))]
+    assert len(gaps) > 10
+    assert min(gaps) >= delay - SCHEDULING_MARGIN, sorted(gaps)[:5]
+    host = f"127.0.0.1:{news_site.server.port}"
+    assert f"robots.txt of {host} asks a Crawl-delay of 0.4 s: one request at a time" in result.log
+    assert {entry["canonical_url"] for entry in result.manifest()} == news_site.corpus_urls()
+
+
+def test_a_crawl_delay_asks_one_page_at_a_time(news_site: ServedSite, tmp_path: Path) -> None:
+    news_site.server.delay = 0.3  # slower than the Crawl-delay: four would be in flight at once
+    with_crawl_delay(news_site, "User-agent: *\nCrawl-delay: 0.05\n")
+    result = crawl(tmp_path, news_site.site.source_toml(news_site.server.base_url))
+    assert result.returncode == 0, result.log
+    assert news_site.server.peak_in_flight == 1
+
+
+def test_a_crawl_delay_past_the_limit_is_cut_to_it_with_a_warning(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
+    with_crawl_delay(news_site, "User-agent: *\nCrawl-delay: 3600\n")
+    result = crawl(
+        tmp_path,
+        news_site.site.source_toml(news_site.server.base_url),
+        settings={"ROBOTSTXT_CRAWL_DELAY_MAX": "0.3"},
+    )
+    assert result.returncode == 0, result.log
+    gaps = [later - earlier for earlier, later in pairwise(starts_after_robots(news_site.server))]
+    assert min(gaps) >= 0.3 - SCHEDULING_MARGIN, sorted(gaps)[:5]
+    assert max(gaps) < 3, sorted(gaps)[-5:]
+    assert (
+        "asks a Crawl-delay of 3600 s, more than ROBOTSTXT_CRAWL_DELAY_MAX (0.3 s): "
+        "one request at a time, 0.3 s apart"
+    ) in result.log
+    assert "'robotstxt/crawl_delay_cut': 1" in result.log

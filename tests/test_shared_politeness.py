@@ -86,6 +86,24 @@ def test_workers_keep_the_download_delay_between_all_their_requests(
     assert min(gaps) >= delay - MARGIN, sorted(gaps)[:5]
 
 
+def test_workers_keep_a_robots_txt_crawl_delay_between_all_their_requests(
+    news_site: ServedSite, tmp_path: Path, redis_url: str
+) -> None:
+    delay = 0.6
+    robots = news_site.server.routes["/robots.txt"]
+    robots.body += f"\nUser-agent: *\nCrawl-delay: {delay}\n".encode()
+    run_workers(
+        news_site,
+        tmp_path,
+        redis_url,
+        {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "True", "AUTOTHROTTLE_START_DELAY": "0"},
+    )
+    starts = sorted(request.at for request in news_site.server.requests)
+    gaps = [later - earlier for earlier, later in pairwise(starts)]
+    assert len(gaps) > 10
+    assert min(gaps) >= delay - MARGIN, sorted(gaps)[:5]
+
+
 def test_workers_keep_the_concurrency_per_domain_between_them(
     news_site: ServedSite, tmp_path: Path, redis_url: str
 ) -> None:

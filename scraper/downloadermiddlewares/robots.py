@@ -17,6 +17,7 @@ from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
 from scraper import meta
+from scraper.crawldelay import CrawlDelays
 from scraper.shared.robots import REFUSED, RULES, UNREACHABLE, RobotsOutcome
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
     - Past ``MAX_ROBOTS_BYTES``, the rest of the file is ignored.
     - In a shared crawl (``REDIS_URL``) one worker fetches a host's robots.txt per run and the
       others use what it made of it (:mod:`scraper.shared.robots`).
+    - A ``Crawl-delay`` for our User-Agent becomes its host's download slot: one request at a
+      time, that many seconds apart (:mod:`scraper.crawldelay`).
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -68,6 +71,7 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
         self._claim_seconds = settings.getfloat("DOWNLOAD_TIMEOUT") * (
             settings.getint("RETRY_TIMES") + 2
         )
+        self._crawl_delays = CrawlDelays(crawler)
 
     def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
         why = self._unreachable_why.get(urlparse_cached(request).netloc)
@@ -77,6 +81,8 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
             )
         try:
             super().process_request_2(rp, request)
+            if rp is not None:
+                self._crawl_delays.apply(rp, self._useragent(request), request)
         except IgnoreRequest:
             kind = request.meta.get(meta.KIND)
             if kind not in (None, "article"):  # a way to the articles, not one of them
@@ -89,6 +95,14 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
                     request.meta.get(meta.SOURCE),
                 )
             raise
+
+    def _useragent(self, request: Request) -> str | bytes:
+        """The User-Agent whose rules apply, chosen as Scrapy's ``process_request_2`` chooses it."""
+        return (
+            self._robotstxt_useragent
+            or request.headers.get(b"User-Agent")
+            or self._default_useragent
+        )
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
         netloc = urlparse_cached(request).netloc

@@ -54,7 +54,11 @@ def read_from_archive(settings: BaseSettings) -> None:
         MaxSizeMiddleware,
     )
     turn_off(settings, "EXTENSIONS", CrawlStateExtension)
-    for name, value in (("DOWNLOAD_DELAY", 0), ("AUTOTHROTTLE_ENABLED", False)):
+    for name, value in (
+        ("DOWNLOAD_DELAY", 0),
+        ("AUTOTHROTTLE_ENABLED", False),
+        ("ROBOTSTXT_CRAWL_DELAY_MAX", 0),
+    ):
         settings.set(name, value, priority="spider")
 
 

@@ -77,6 +77,7 @@ class SharedSlotsDownloader(Downloader):
         self._leases: dict[Request, tuple[str, str]] = {}  # request -> (slot key, token)
         self._agreed: dict[str, float] = {}  # slot key -> the delay last agreed on with Redis
         self._full: set[str] = set()  # slots waiting for other workers' requests to end
+        self._held: set[str] = set()  # slots whose delay a robots.txt Crawl-delay holds
         self._redis_down = False
         self.handlers = cast("Any", _ReleasingHandlers(self.handlers, self._release))
 
@@ -114,6 +115,11 @@ class SharedSlotsDownloader(Downloader):
         except RedisError as error:
             self._alone(error)
 
+    def hold_delay(self, key: str) -> None:
+        """Slot ``key``'s delay is a robots.txt Crawl-delay: published at each start, so a worker
+        that joins with the delay agreed before it (AutoThrottle's) does not start sooner."""
+        self._held.add(key)
+
     def _given_up(self) -> str | None:
         """The message of the Redis outage this crawl gave up on, or None."""
         outage = getattr(self.shared.server, "outage", None)  # a PatientRedis
@@ -147,7 +153,7 @@ class SharedSlotsDownloader(Downloader):
                 turn, token = self.shared.take(
                     key,
                     slot.delay,
-                    publish=agreed is not None and slot.delay != agreed,
+                    publish=key in self._held or (agreed is not None and slot.delay != agreed),
                     jitter_factor=1 + random.uniform(-slot.jitter, slot.jitter),
                     concurrency=slot.concurrency,
                     lease=float(request.meta.get(meta.DOWNLOAD_TIMEOUT, self.timeout))
