@@ -19,6 +19,9 @@ from archive.digest import sha1_digest
 WARC_VERSION = "WARC/1.1"
 PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+# WARC-Truncated reasons we write: the size limit, and a connection that broke off.
+TRUNCATED_LENGTH = "length"
+TRUNCATED_DISCONNECT = "disconnect"
 
 _LEADING_HEADERS = {
     "WARC-Type",

@@ -140,15 +140,23 @@ def test_a_connection_reset_mid_body_is_archived_cut_and_retried(tmp_path: Path)
     assert [entry["url"] for entry in result.manifest()] == [server.url(ARTICLE)]
 
 
-def test_a_page_that_always_breaks_off_is_kept_cut_and_never_extracted(tmp_path: Path) -> None:
+def test_a_page_that_always_breaks_off_is_kept_cut_never_extracted_and_asked_again(
+    tmp_path: Path,
+) -> None:
     with FixtureServer() as server:
-        result = crawl(tmp_path, one_article_site(server, Resource(STORY, cut_at=300)))
-    assert result.returncode == 0, result.log
-    assert (
-        truncated_records(result.warc_files(), server.url(ARTICLE)) == ["disconnect"] * 3
-    )  # RETRY_TIMES = 2
-    assert "Gave up retrying" in result.log and "dataloss" in result.log
-    assert result.manifest() == [] and "filtered truncated:1" in result.log
+        sources = one_article_site(server, Resource(STORY, cut_at=300))
+        result = crawl(tmp_path, sources)
+        assert result.returncode == 1, result.log  # the article is lost to this run: partial
+        assert (
+            truncated_records(result.warc_files(), server.url(ARTICLE)) == ["disconnect"] * 3
+        )  # RETRY_TIMES = 2
+        assert "Gave up retrying" in result.log and "dataloss" in result.log
+        assert f"{server.url(ARTICLE)} broke off mid-body on every try" in result.log
+        assert result.manifest() == [] and "errors 1" in result.log
+        server.routes[ARTICLE] = Resource(STORY)
+        again = crawl(tmp_path, sources)
+    assert again.returncode == 0, again.log
+    assert [entry["url"] for entry in again.manifest()] == [server.url(ARTICLE)]
 
 
 def test_a_slow_answer_times_out_is_retried_and_then_comes(tmp_path: Path) -> None:

@@ -74,6 +74,18 @@ def test_oversized_response_is_archived_truncated(tmp_path: Path) -> None:
     assert "filtered truncated:1" in result.log
 
 
+def test_a_page_cut_at_the_size_limit_is_settled_and_not_asked_for_again(tmp_path: Path) -> None:
+    with FixtureServer() as server:
+        sources = small_site(server)
+        first = crawl(tmp_path, sources, settings={"DOWNLOAD_MAXSIZE": str(CAP)})
+        assert first.returncode == 0, first.log
+        asked_first = server.paths().count(HUGE_PATH)
+        again = crawl(tmp_path, sources, settings={"DOWNLOAD_MAXSIZE": str(CAP)})
+    assert again.returncode == 0, again.log
+    assert asked_first == 1 and server.paths().count(HUGE_PATH) == 1
+    assert "filtered truncated:1" not in again.log
+
+
 def starts_after_robots(server: FixtureServer) -> list[float]:
     """When each request after robots.txt reached ``server``."""
     starts = [request.at for request in server.requests]

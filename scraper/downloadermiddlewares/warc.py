@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 from archive.context import CrawlContext
 from archive.exchange import Exchange
 from archive.http import request_block
-from archive.records import RecordFactory, warc_date
+from archive.records import TRUNCATED_DISCONNECT, TRUNCATED_LENGTH, RecordFactory, warc_date
 from archive.writer import Packed, WarcWriter, WriteFailed, repair_finished_files, repair_open_files
 from corpus.options import ExtractionOptions
 from corpus.worker import Undecoded, archive_and_extract
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-TRUNCATING_FLAGS = {"dataloss": "disconnect", "download_stopped": "length"}
+TRUNCATING_FLAGS = {meta.DATALOSS: TRUNCATED_DISCONNECT, meta.DOWNLOAD_STOPPED: TRUNCATED_LENGTH}
 #: Bodies from this size on are packed by ``WARC_PROCESSES``: below it, handing one to a
 #: worker costs the crawl process more than its digests and gzip.
 PROCESS_BYTES = 64 * 1024

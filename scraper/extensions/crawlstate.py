@@ -10,6 +10,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import build_from_crawler
 
+from archive.records import TRUNCATED_DISCONNECT
 from corpus.urls import canonicalize
 from scraper import meta
 from scraper.failures import write_failed
@@ -63,11 +64,16 @@ class CrawlStateExtension:
         location: RecordLocation,
         truncated: str | None,
     ) -> None:
-        """Remember the fetch whose records were just written, with its capture if it is one."""
-        if truncated:  # a cut body is no capture to compare later answers with, nor to revisit
+        """Remember the fetch whose records were just written, with its capture if it is one.
+
+        A body cut at ``DOWNLOAD_MAXSIZE`` is remembered without a capture (it is none to compare
+        later answers with, nor to revisit), so its article can be settled; one whose connection
+        broke off is not remembered at all: the next run asks for it again.
+        """
+        if truncated == TRUNCATED_DISCONNECT:
             return
         capture = None
-        if record.header("WARC-Type") != "revisit":
+        if not truncated and record.header("WARC-Type") != "revisit":
             capture = Capture(
                 location.record_id,
                 record.date,

@@ -370,6 +370,14 @@ class NewsSpider(Spider):
         if recrawl and meta.ARCHIVED in response.flags:  # a 304, answered from the archive
             self.articles.filtered(source, UNCHANGED, response.url)
             return
+        if meta.DATALOSS in response.flags:  # every try broke off (DataLossRetryMiddleware)
+            logger.warning(
+                "%s broke off mid-body on every try: archived cut (WARC-Truncated: disconnect), "
+                "not extracted; the next run asks for it again",
+                response.url,
+            )
+            self._stat(source, "errors/disconnected")
+            return
         problem = self.articles.unfit(response)
         if problem:
             self._settle(response, source, problem)
