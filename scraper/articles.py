@@ -17,6 +17,15 @@ if TYPE_CHECKING:
 
 UNCHANGED = "unchanged"  # a recrawl the server answered 304: the corpus text stands
 DUPLICATE = "duplicate"  # an article the corpus holds already, or asked for already this run
+OFFSITE_REDIRECT = "offsite-redirect"  # an article that redirects off its source's site
+
+
+def count_filtered(crawler: Crawler, source: str, reason: str, url: str) -> None:
+    """Count an article of ``source`` left out before extraction (``news/<source>/filtered/<reason>``);
+    the summary shows the first URLs of each reason."""
+    assert crawler.stats is not None
+    crawler.stats.inc_value(f"news/{source}/filtered/{reason}")
+    crawler.signals.send_catch_log(article_filtered, source=source, reason=reason, url=url)
 
 
 class ArticleItems:
@@ -32,11 +41,7 @@ class ArticleItems:
 
     def filtered(self, source: Source, reason: str, url: str) -> None:
         """Count a page left out before extraction (``news/<source>/filtered/<reason>``)."""
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"news/{source.name}/filtered/{reason}")
-        self.crawler.signals.send_catch_log(
-            article_filtered, source=source.name, reason=reason, url=url
-        )
+        count_filtered(self.crawler, source.name, reason, url)
 
     @staticmethod
     def unfit(response: Response) -> str | None:

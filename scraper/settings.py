@@ -147,6 +147,9 @@ DOWNLOAD_FAIL_ON_DATALOSS = (
 )
 
 DOWNLOADER_MIDDLEWARES = {
+    # In Scrapy's place (50): says which redirect off the sources' sites it drops.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "scraper.downloadermiddlewares.offsite.RedirectNamingOffsiteMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "scraper.downloadermiddlewares.robots.PoliteRobotsTxtMiddleware": 100,
     "scraper.downloadermiddlewares.addressguard.AddressGuardMiddleware": 60,

@@ -567,3 +567,19 @@ def test_a_redirect_to_another_scheme_is_refused_live_and_from_the_archive(tmp_p
         assert f"to file://{secret} refused: only http and https are followed" in result.log
         assert "'redirect/scheme': 1" in result.log
         assert result.manifest() == [] and "TOP SECRET" not in result.log
+
+
+def test_an_article_that_redirects_to_another_site_is_counted_with_its_address(
+    tmp_path: Path,
+) -> None:
+    with FixtureServer() as server, FixtureServer(host="127.0.0.2") as elsewhere:
+        elsewhere.routes[ARTICLE] = Resource(STORY)
+        moved = Resource(status=301, headers=[("Location", elsewhere.url(ARTICLE))])
+        result = crawl(tmp_path, one_article_site(server, moved))
+        assert elsewhere.paths() == []
+    assert result.returncode == 0, result.log
+    assert (
+        f"{server.url(ARTICLE)} redirects to {elsewhere.url(ARTICLE)}, off the sites of the "
+        "sources: not followed"
+    ) in result.log
+    assert "filtered offsite-redirect:1" in result.log
