@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -214,3 +215,7 @@ def test_recrawl_updates_a_changed_article_in_place(news_site, tmp_path: Path) -
     assert "Update: talks resumed on Monday." in text
     assert len(manifest) == before + 1  # the others did not change
     assert "updated 1" in second.log or "'news/fixture/updated': 1" in second.log
+    # Every settled article is asked for again; the ones discovery finds again are known ones.
+    discovered = re.search(r"discovered (\d+) \((\d+) known\), recrawled (\d+),", second.log)
+    assert discovered, second.log[-2000:]
+    assert int(discovered[1]) == int(discovered[2]) > 0 and int(discovered[3]) >= before

@@ -73,7 +73,9 @@ def summary_line(figures: dict[str, Any]) -> str:
     filtered = " ".join(f"{k}:{v}" for k, v in figures["filtered"].items()) or "-"
     cut = " ".join(f"{k}:{v}" for k, v in figures.get("cut", {}).items())
     return (
-        f"discovered {figures['discovered']} ({figures['known']} known), fetched {figures['fetched']} ({status}), "
+        f"discovered {figures['discovered']} ({figures['known']} known), "
+        + (f"recrawled {figures['recrawled']}, " if figures.get("recrawled") else "")
+        + f"fetched {figures['fetched']} ({status}), "
         f"written {figures['written']}, updated {figures['updated']}, filtered {filtered}, errors {figures['errors']}"
         + (f", cut by limits {cut}" if cut else "")
     )
@@ -170,6 +172,7 @@ class SourceSummary:
         return {
             "discovered": values.get("discovered", 0),
             "known": values.get("known", 0),
+            "recrawled": values.get("recrawled", 0),
             "fetched": values.get("fetched", 0),
             "answered": values.get("answered", 0),
             "status": dict(

@@ -180,10 +180,10 @@ class NewsSpider(Spider):
         if self.state is None or source.recrawl_after_days is None:
             return
         cutoff = datetime.now(UTC) - timedelta(days=source.recrawl_after_days)
+        # Not marked seen: found again by discovery, each is counted as discovered and known.
         for url in self.state.articles_fetched_before(
             source.name, cutoff.strftime("%Y-%m-%dT%H:%M:%S")
         ):
-            self.seen.add(url)
             self._stat(source, "recrawled")
             yield self._request(url, source, "article", self.parse_article, recrawl=True)
 
