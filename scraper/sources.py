@@ -234,7 +234,7 @@ REQUIRED_FIELDS = tuple(
 
 
 class _Locator:
-    """Find the line of a ``[[source]]`` entry or of one of its fields."""
+    """Find the line of a ``[[source]]`` entry, of one of its fields, or of a top-level key."""
 
     def __init__(self, text: str) -> None:
         self.lines = text.splitlines()
@@ -243,11 +243,16 @@ class _Locator:
             for number, line in enumerate(self.lines, 1)
             if re.match(r"^\s*\[\[\s*source\s*\]\]", line)
         ]
-        self.defaults = next(
+        self.defaults = self.top("defaults")
+
+    def top(self, key: str) -> int | None:
+        """The first line that sets top-level ``key``, as ``key = ...`` or a ``[key]`` table."""
+        name = _key_pattern(key)
+        return next(
             (
-                n
-                for n, line in enumerate(self.lines, 1)
-                if re.match(r"^\s*\[\s*defaults\s*\]", line)
+                number
+                for number, line in enumerate(self.lines, 1)
+                if re.match(rf"^\s*(\[\s*{name}\s*[\].]|{name}\s*[=.])", line)
             ),
             None,
         )
@@ -264,13 +269,25 @@ class _Locator:
             return None
         if key is None:
             return start
+        table = r"defaults" if index is None else r"source"
+        name = _key_pattern(key)
         for number in range(start + 1, len(self.lines) + 1):
             text = self.lines[number - 1]
+            if re.match(rf"^\s*\[\s*{table}\s*\.\s*{name}\s*[\].]", text):
+                return number  # the field is a sub-table: [source.KEY]
+            if re.match(rf"^\s*\[\s*{table}\s*\.", text):
+                continue  # another sub-table of the same entry
             if re.match(r"^\s*\[", text):
                 break
-            if re.match(rf"^\s*{re.escape(key)}\s*=", text):
+            if re.match(rf"^\s*{name}\s*[=.]", text):
                 return number
         return start
+
+
+def _key_pattern(key: str) -> str:
+    """A TOML key as a regex: bare, or in double or single quotes."""
+    escaped = re.escape(key)
+    return rf"(?:{escaped}|\"{escaped}\"|'{escaped}')"
 
 
 def _check_field(key: str, value: Any) -> Any:
@@ -299,16 +316,16 @@ def _fail(path: Path, line: int | None, where: str, message: str) -> SourcesErro
 def parse_sources(text: str, path: str | Path = "sources.toml") -> list[Source]:
     """Parse and validate the text of a sources file."""
     path = Path(path)
-    data = _read_toml(text, path)
     locate = _Locator(text)
+    data = _read_toml(text, path, locate)
     defaults = _checked_defaults(data.get("defaults", {}), path, locate)
     entries = data.get("source", [])
     if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
-        raise _fail(path, None, "source", "use [[source]] tables")
+        raise _fail(path, locate.top("source"), "source", "use [[source]] tables")
     return _checked_sources(entries, defaults, path, locate)
 
 
-def _read_toml(text: str, path: Path) -> dict[str, Any]:
+def _read_toml(text: str, path: Path, locate: _Locator) -> dict[str, Any]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -319,20 +336,20 @@ def _read_toml(text: str, path: Path) -> dict[str, Any]:
     except RecursionError:
         # tomllib parses nested arrays and inline tables by recursion.
         raise _fail(path, None, "syntax error", "arrays or tables nested too deeply") from None
-    unknown = set(data) - {"defaults", "source"}
+    unknown = sorted(set(data) - {"defaults", "source"})
     if unknown:
         raise _fail(
             path,
-            None,
+            locate.top(unknown[0]),
             "top level",
-            f"unknown table(s) {', '.join(sorted(unknown))}; expected [defaults] and [[source]]",
+            f"unknown table(s) {', '.join(unknown)}; expected [defaults] and [[source]]",
         )
     return data
 
 
 def _checked_defaults(defaults: Any, path: Path, locate: _Locator) -> dict[str, Any]:
     if not isinstance(defaults, dict):
-        raise _fail(path, None, "defaults", "must be a table")
+        raise _fail(path, locate.top("defaults"), "defaults", "must be a table")
     checked: dict[str, Any] = {}
     for key, value in defaults.items():
         label = f"[defaults] field {key!r}"
@@ -386,11 +403,19 @@ def load_sources(path: str | Path) -> list[Source]:
     """Read and validate the sources file at ``path``."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")  # an editor's byte order mark is no statement
+        data = path.read_bytes()
     except FileNotFoundError:
         raise SourcesError(f"{path}: no such sources file") from None
-    except (OSError, UnicodeDecodeError) as error:
+    except OSError as error:
         raise SourcesError(f"{path}: cannot read: {error}") from None
+    try:
+        text = data.decode("utf-8-sig")  # an editor's byte order mark is no statement
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise SourcesError(
+            f"{path}:{line}: not UTF-8 (byte 0x{data[error.start]:02x}): "
+            "a TOML file must be saved as UTF-8"
+        ) from None
     return parse_sources(text, path)
 
 

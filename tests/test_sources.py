@@ -93,7 +93,24 @@ def test_only_name_and_url_are_required() -> None:
             '[[source]]\nname = "a"\n',
             "conf/sources.toml:1: source 'a': missing required field 'url'",
         ),
-        ("source = [1]\n", "conf/sources.toml: source: use [[source]] tables"),
+        ("# sources\nsource = [1]\n", "conf/sources.toml:2: source: use [[source]] tables"),
+        ("# sources\n\ndefaults = 3\n", "conf/sources.toml:3: defaults: must be a table"),
+        (
+            '[[source]]\nname = "a"\nurl = "https://a.example/"\n\n[other]\nx = 1\n',
+            "conf/sources.toml:5: top level: unknown table(s) other",
+        ),
+        (
+            '[[source]]\nname = "a"\nurl = "https://a.example/"\n[source.x]\ny = 1\n[source.extra]\n',
+            "conf/sources.toml:4: source 'a' field 'x': unknown field",
+        ),
+        (
+            '[[source]]\nname = "a"\nurl = "https://a.example/"\n\n[source.extra]\ny = 1\n',
+            "conf/sources.toml:5: source 'a' field 'extra': unknown field",
+        ),
+        (
+            '[[source]]\nname = "a"\nurl = "https://a.example/"\n"colour" = "red"\n',
+            "conf/sources.toml:4: source 'a' field 'colour': unknown field",
+        ),
         (
             '[defaults]\nmax_age_days = "7"\n',
             "conf/sources.toml:2: [defaults] field 'max_age_days': must be int, not str",
@@ -229,6 +246,20 @@ def test_a_byte_order_mark_is_read_past_and_a_mistyped_field_gets_a_suggestion(
         load_sources(path)
     assert str(raised.value).startswith(
         f"{path}:4: source 'a' field 'max_age_dayz': unknown field; did you mean 'max_age_days'?"
+    )
+
+
+def test_a_file_that_is_not_utf8_is_named_with_the_line_of_its_first_bad_byte(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "sources.toml"
+    path.write_bytes(
+        '[[source]]\nname = "a"\nurl = "https://a.example/"\n# café\n'.encode("cp1252")
+    )
+    with pytest.raises(SourcesError) as raised:
+        load_sources(path)
+    assert (
+        str(raised.value) == f"{path}:4: not UTF-8 (byte 0xe9): a TOML file must be saved as UTF-8"
     )
 
 
