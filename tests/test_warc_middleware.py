@@ -71,9 +71,20 @@ def test_an_unchanged_payload_is_a_revisit_of_the_last_capture(crawler: Crawler)
     assert known.status == 304
 
 
-def test_a_cut_body_is_archived_but_not_remembered(crawler: Crawler) -> None:
+def test_a_body_cut_at_the_size_limit_is_remembered_without_a_capture(crawler: Crawler) -> None:
     middleware = build_from_crawler(WarcMiddleware, crawler)
     request = fetch(middleware, flags=["download_stopped"])
+    assert request.meta["warc"]["record_id"]
+    known = crawl_state(crawler).get(PAGE)  # type: ignore[union-attr]
+    assert known is not None and known.status == 200
+    assert known.capture is None  # nothing to compare a later answer with, nor to revisit
+
+
+def test_a_body_whose_connection_broke_off_is_archived_but_not_remembered(
+    crawler: Crawler,
+) -> None:
+    middleware = build_from_crawler(WarcMiddleware, crawler)
+    request = fetch(middleware, flags=["dataloss"])
     assert request.meta["warc"]["record_id"]
     assert crawl_state(crawler).get(PAGE) is None  # type: ignore[union-attr]
 
