@@ -8,9 +8,12 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import deferred_from_coro
 
+from scraper import meta
 from scraper.exitcodes import WRITE_FAILED
 
 if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.core.downloader import Slot
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
@@ -21,6 +24,8 @@ REASON_STAT = "news/stopped_for"
 WRITE_FAILED_STAT = "news/write_failed"
 #: Extraction pools renewed because a worker died (each page it held was extracted again).
 POOL_RESTARTS_STAT = "extraction/pool_restarts"
+#: Requests a stop dropped from the downloader's slots before they were sent.
+NOT_SENT_STAT = "downloader/not_sent_on_stop"
 
 
 class PageRefused(IgnoreRequest):
@@ -54,3 +59,19 @@ def write_failed(crawler: Crawler, error: object, source: str | None) -> None:
     stats.set_value(WRITE_FAILED_STAT, str(error))
     logger.error("Write failed, the crawl stops: %s", error)
     stop_crawl(crawler, WRITE_FAILED)
+
+
+def drop_queued(slot: Slot, reason: str, *, keep_robots: bool = False) -> list[Request]:
+    """Fail the requests waiting in download ``slot``, none of them sent yet, with IgnoreRequest
+    (the crawl stops: their host sees no more); return them. With ``keep_robots``, robots.txt
+    requests stay queued: another worker may be waiting for what one finds."""
+    waiting = list(slot.queue)
+    slot.queue.clear()
+    dropped = []
+    for request, queued in waiting:
+        if keep_robots and request.meta.get(meta.KIND) == "robots":
+            slot.queue.append((request, queued))
+            continue
+        queued.errback(IgnoreRequest(f"Not downloaded {request.url}: {reason}"))
+        dropped.append(request)
+    return dropped

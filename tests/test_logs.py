@@ -36,12 +36,13 @@ def test_a_graceful_stop_says_what_it_waits_for(news_site: ServedSite, tmp_path:
     )
     assert code == 130, log
     stopping = re.search(
-        r"Stopping: waiting for (\d+) download\(s\) in progress, (\d+) article request\(s\) held"
-        r" until extraction has room, and (\d+) page\(s\)",
+        r"Stopping: (\d+) queued request\(s\) not sent \(the next run asks for them\); waiting "
+        r"for (\d+) download\(s\) in progress, (\d+) article request\(s\) held until extraction "
+        r"has room, and (\d+) page\(s\)",
         log,
     )
     assert stopping, log
-    assert log.index("Stopping: waiting") < log.index("Summary per source")
+    assert log.index("Stopping: ") < log.index("Summary per source")
 
 
 @pytest.mark.parametrize("command", COMMANDS)

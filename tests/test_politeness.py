@@ -3,6 +3,8 @@ robots.txt's Crawl-delay."""
 
 from __future__ import annotations
 
+import re
+import signal
 import subprocess
 import sys
 from itertools import pairwise
@@ -11,7 +13,8 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 
 from sitefixture import FixtureServer, Resource, pages
-from tests.conftest import ServedSite, crawl
+from sitefixture.scrapyrun import run_signalled
+from tests.conftest import TEST_SETTINGS, ServedSite, crawl
 
 HUGE_PATH = "/news/2026/11/20/a-very-long-story"
 CAP = 50_000
@@ -144,3 +147,49 @@ def test_a_crawl_delay_past_the_limit_is_cut_to_it_with_a_warning(
         "one request at a time, 0.3 s apart"
     ) in result.log
     assert "'robotstxt/crawl_delay_cut': 1" in result.log
+
+
+def test_a_stop_behind_a_crawl_delay_sends_no_queued_request(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
+    """A graceful stop waited for every request queued behind the delay, fetching them all."""
+    with_crawl_delay(news_site, "User-agent: *\nCrawl-delay: 2\n")
+    sources = tmp_path / "sources.toml"
+    sources.write_text(news_site.site.source_toml(news_site.server.base_url))
+    settings = {**TEST_SETTINGS, "SOURCES_FILE": str(sources), "DATA_DIR": str(tmp_path / "data")}
+    asked: list[int] = []
+
+    def third_request_in() -> bool:
+        asked[:] = [len(news_site.server.requests)]
+        return asked[0] >= 3
+
+    code, log = run_signalled(
+        ["crawl", "news"],
+        tmp_path,
+        settings,
+        [("Crawl-delay", signal.SIGTERM)],
+        ready=third_request_in,
+    )
+    assert code == 130, log
+    # One more may start before the stop is seen (it is looked for every 0.5 s).
+    assert len(news_site.server.requests) <= asked[0] + 1, news_site.server.paths()
+    stopping = re.search(r"Stopping: (\d+) queued request\(s\) not sent", log)
+    assert stopping and int(stopping[1]) > 0, log
+
+
+def test_a_closespider_limit_behind_a_crawl_delay_ends_without_the_queued_requests(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
+    with_crawl_delay(news_site, "User-agent: *\nCrawl-delay: 2\n")
+    result = crawl(
+        tmp_path,
+        news_site.site.source_toml(news_site.server.base_url),
+        settings={"CLOSESPIDER_TIMEOUT": "3"},
+    )
+    assert result.returncode == 1, result.log
+    # robots.txt, the home page, one more at 2 s; one may start before the stop is seen.
+    assert len(news_site.server.requests) <= 4, news_site.server.paths()
+    left = re.search(
+        r"stopped early: CLOSESPIDER_TIMEOUT reached: (\d+) queued request", result.log
+    )
+    assert left and int(left[1]) > 0, result.log[-2000:]

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any, cast
 
 from redis import RedisError
 from scrapy.core.downloader import Downloader, Slot
-from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import _schedule_coro
 
 from scraper import meta
+from scraper.failures import drop_queued
 from scraper.shared.connection import connect, keys
 from scraper.shared.politeness import SharedSlots
 from scraper.shared.workers import this_worker
@@ -128,14 +128,12 @@ class SharedSlotsDownloader(Downloader):
     def _drop_queue(self, slot: Slot, reason: str) -> None:
         """Fail every request still queued in ``slot``: the crawl stops, the host sees no more."""
         stats = self.crawler.stats
-        while slot.queue:
-            request, queued = slot.queue.popleft()
+        for request in drop_queued(slot, reason):
             if stats is not None:
                 stats.inc_value("shared/not_downloaded")
                 source = request.meta.get(meta.SOURCE)
                 if source:  # lost to this run: an error of its source in the summary
                     stats.inc_value(f"news/{source}/errors/not_downloaded")
-            queued.errback(IgnoreRequest(f"Not downloaded {request.url}: {reason}"))
 
     def _process_queue(self, slot: Slot) -> None:
         if slot.latercall or not slot.queue:
