@@ -85,6 +85,8 @@ def settings_error(
             value = getters[kind](name)
         except (TypeError, ValueError):
             return f"setting {name}: {settings.get(name)!r} is not {expected[kind]}"
+        if value != value:  # NaN: it compares false with every bound, and so passes them all
+            return f"setting {name}: {settings.get(name)!r} is not {expected[kind]}"
         low, high = BOUNDS.get(name, (None, None))
         if (low is not None and value < low) or (high is not None and value > high):
             span = f"from {low} to {high}" if high is not None else f"{low} or more"

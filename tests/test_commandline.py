@@ -45,6 +45,9 @@ def test_a_value_of_the_wrong_type_or_range_is_named() -> None:
         settings_error(Settings({"DOWNLOAD_WARNSIZE": "-1"}))
         == "setting DOWNLOAD_WARNSIZE: -1 is out of range (0 or more)"
     )
+    for name in ("DOWNLOAD_DELAY", "ROBOTSTXT_CRAWL_DELAY_MAX"):
+        assert settings_error(Settings({name: "nan"})) == f"setting {name}: 'nan' is not a number"
+    assert settings_error(Settings({"ROBOTSTXT_CRAWL_DELAY_MAX": "inf"})) is None  # no cap
     assert settings_error(Settings({"DOWNLOAD_MAXSIZE": "0"})) is None
     assert (
         settings_error(Settings({"WARC_GZIP_LEVEL": "9", "ALLOW_PRIVATE_ADDRESSES": "true"}))
