@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -84,8 +85,8 @@ def settings_error(
         try:
             value = getters[kind](name)
         except (TypeError, ValueError):
-            return f"setting {name}: {settings.get(name)!r} is not {expected[kind]}"
-        if value != value:  # NaN: it compares false with every bound, and so passes them all
+            value = None
+        if value is None or (kind == "float" and math.isnan(value)):  # NaN passes every bound
             return f"setting {name}: {settings.get(name)!r} is not {expected[kind]}"
         low, high = BOUNDS.get(name, (None, None))
         if (low is not None and value < low) or (high is not None and value > high):

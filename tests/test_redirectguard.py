@@ -90,3 +90,12 @@ def test_a_redirect_to_another_scheme_is_refused(tmp_path: Path) -> None:
         f"Redirect of {BASE}/story to file:///etc/passwd refused: only http and https are followed"
     )
     assert stats["redirect/scheme"] == 1 and stats["news/a/redirect_scheme"] == 1
+
+
+def test_an_empty_location_is_a_loop_back_to_the_page(tmp_path: Path) -> None:
+    """Scrapy reads it as the page itself; the redirect was dropped as seen, and the article
+    settled as a duplicate for good."""
+    asked, stats, refused = follow(tmp_path, {"/story": ""}, "/story")
+    assert asked == [f"{BASE}/story"]
+    assert refused == f"Redirect loop: {BASE}/story sends back to {BASE}/story"
+    assert stats["redirect/loop"] == 1

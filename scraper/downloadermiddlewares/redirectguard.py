@@ -40,7 +40,11 @@ class RedirectGuardMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Response:
         location = response.headers.get(b"Location")
-        if response.status not in REDIRECTS or not location or request.meta.get(meta.DONT_REDIRECT):
+        if (
+            response.status not in REDIRECTS
+            or location is None
+            or request.meta.get(meta.DONT_REDIRECT)
+        ):
             return response
         target = urljoin(request.url, safe_url_string(location))
         chain = [*request.meta.get(meta.REDIRECT_URLS, []), request.url]
