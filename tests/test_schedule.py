@@ -21,7 +21,7 @@ def test_parse_duration(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "1w", "h", "-1h", "1 hour"])
+@pytest.mark.parametrize("text", ["", "1w", "h", "-1h", "1 hour", "367d", "99999999999999999999h"])
 def test_parse_duration_rejects(text: str) -> None:
     with pytest.raises(UsageError, match="invalid duration"):
         parse_duration(text)
@@ -81,3 +81,37 @@ def test_a_run_stopped_by_a_signal_is_reported_interrupted(
     assert "Run 1 of 2 interrupted (exit code 130)" in log
     assert "Run 1 of 2 finished" not in log
     assert "Schedule stopped by a signal after 1 run(s); exit code 130: interrupted" in log
+
+
+def test_a_second_signal_forces_the_running_crawl_to_stop(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
+    news_site.server.delay = 5.0  # the graceful stop waits for the downloads in progress
+    sources = tmp_path / "sources.toml"
+    sources.write_text(news_site.site.source_toml(news_site.server.base_url))
+    settings = {**TEST_SETTINGS, "SOURCES_FILE": str(sources), "DATA_DIR": str(tmp_path / "data")}
+    code, log = run_signalled(
+        ["schedule", "--every", "1h", "--runs", "2"],
+        tmp_path,
+        settings,
+        [("Spider opened", signal.SIGINT), ("stopping the crawl", signal.SIGINT)],
+        timeout=120,
+    )
+    assert code == exitcodes.INTERRUPTED, log
+    assert "Run 1 of 2: forcing the crawl's stop" in log
+    assert "twice, forcing unclean shutdown" in log  # Scrapy's own line, in the crawl's log
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--every", "0"], "--every must be longer than 0"),
+        (["--every", "1h", "--runs", "-3"], "--runs -3: give 0 (no end) or more"),
+    ],
+)
+def test_a_schedule_that_cannot_work_is_a_usage_error(
+    options: list[str], message: str, tmp_path: Path
+) -> None:
+    done = run_scrapy(["schedule", *options], tmp_path, TEST_SETTINGS)
+    assert done.returncode == 2, done.stderr
+    assert message in done.stderr

@@ -26,6 +26,10 @@ _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 STOPPING_CODES = (exitcodes.CONFIG, exitcodes.IO_ERROR)
 
 
+#: The longest interval or jitter: a year (a longer wait overflows the clock's timestamps).
+MAX_DURATION = 366 * 86400
+
+
 def parse_duration(text: str) -> float:
     """Parse ``90``, ``90s``, ``15m``, ``1h`` or ``1d`` into seconds."""
     match = _DURATION.match(text.strip())
@@ -33,7 +37,33 @@ def parse_duration(text: str) -> float:
         raise UsageError(
             f"invalid duration {text!r}: use a number with s, m, h or d, like 15m or 1h"
         )
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds > MAX_DURATION:
+        raise UsageError(f"invalid duration {text!r}: at most 366d")
+    return seconds
+
+
+class Signals:
+    """Ctrl-C and SIGTERM: the first stops the schedule, letting the running crawl close its
+    files; each later one is passed on to the crawl, whose second signal forces its stop."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.arrived = threading.Event()
+
+    def __call__(self, *_: object) -> None:
+        self.count += 1
+        self.arrived.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self.count > 0
+
+    def wait(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for a signal; whether one has come (this wait or before)."""
+        self.arrived.wait(seconds)
+        self.arrived.clear()
+        return self.stopping
 
 
 class Command(CheckedCommand, BaseRunSpiderCommand):
@@ -69,52 +99,67 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         every = parse_duration(opts.every)
+        if every <= 0:
+            raise UsageError(
+                "--every must be longer than 0: a run that fails at once would restart without end"
+            )
+        if opts.runs < 0:
+            raise UsageError(f"--runs {opts.runs}: give 0 (no end) or more")
         jitter = parse_duration(opts.jitter) if opts.jitter is not None else every / 10
         command = [sys.executable, "-m", "scrapy", "crawl", "news"]
         for name, value in opts.spargs.items():
             command += ["-a", f"{name}={value}"]
         for setting in opts.set:
             command += ["-s", setting]
-        stop = threading.Event()
+        signals = Signals()
         for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
+            signal.signal(signum, signals)
         number, code = 0, exitcodes.OK
-        while not stop.is_set() and (not opts.runs or number < opts.runs):
+        while not signals.stopping and (not opts.runs or number < opts.runs):
             number += 1
             started = time.monotonic()
-            code = self._run_once(command, number, opts.runs, stop)
+            code = self._run_once(command, number, opts.runs, signals)
             if code in STOPPING_CODES:
                 logger.error("Stopping the schedule: every later run would end the same way")
                 break
-            if stop.is_set() or (opts.runs and number >= opts.runs):
+            if signals.stopping or (opts.runs and number >= opts.runs):
                 break
             wait = max(0.0, every - (time.monotonic() - started)) + random.uniform(0, jitter)
             logger.info("Next run in %.0f s", wait)
-            stop.wait(wait)
-        if stop.is_set():
+            deadline = time.monotonic() + wait
+            while not signals.stopping and time.monotonic() < deadline:
+                signals.wait(deadline - time.monotonic())
+        if signals.stopping:
             code = exitcodes.INTERRUPTED
         logger.info(
             "Schedule %s after %d run(s); exit code %d: %s",
-            "stopped by a signal" if stop.is_set() else "ended",
+            "stopped by a signal" if signals.stopping else "ended",
             number,
             code,
             exitcodes.MEANINGS.get(code, "unknown"),
         )
         self.exitcode = code
 
-    def _run_once(self, command: list[str], number: int, total: int, stop: threading.Event) -> int:
+    def _run_once(self, command: list[str], number: int, total: int, signals: Signals) -> int:
         label = f"Run {number}" + (f" of {total}" if total else "")
         logger.info("%s: %s", label, " ".join(command[2:]))
         started = time.monotonic()
-        # Its own session: a Ctrl-C reaches only us, and we pass on a single SIGTERM,
-        # on which Scrapy closes the spider cleanly (a second signal would force it).
+        # Its own session: a Ctrl-C reaches only us, and we pass each on as a SIGTERM: on the
+        # first Scrapy closes the spider cleanly, on the second it forces the stop.
         process = subprocess.Popen(command, start_new_session=True)
-        terminated = False
+        passed_on = 0
         while process.poll() is None:
-            if stop.wait(0.5) and not terminated:
-                logger.info("%s: stopping the crawl, waiting for it to close its files", label)
+            signals.wait(0.5)
+            if passed_on < signals.count and passed_on < 2:
+                passed_on += 1
+                logger.info(
+                    "%s: %s",
+                    label,
+                    "stopping the crawl, waiting for it to close its files (Ctrl-C again forces it)"
+                    if passed_on == 1
+                    else "forcing the crawl's stop (the next run repairs its WARC file)",
+                )
                 process.terminate()
-                terminated = True
         elapsed = time.monotonic() - started
         code = process.returncode
         if code < 0:  # killed by a signal: -N
