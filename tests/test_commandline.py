@@ -223,6 +223,30 @@ def test_serve_on_a_port_in_use_is_one_line(news_site: ServedSite, tmp_path: Pat
     )
 
 
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--port", "99999"], "argument --port: '99999' is not a port (0 to 65535)"),
+        (["--port", "-1"], "argument --port: '-1' is not a port (0 to 65535)"),
+        (["--bind", "0.0.0.0x"], "cannot listen on 0.0.0.0x:"),
+    ],
+)
+def test_serve_names_a_port_or_address_it_cannot_use(
+    options: list[str], said: str, tmp_path: Path
+) -> None:
+    (tmp_path / "archive").mkdir()
+    (tmp_path / "archive" / "news-1.warc.gz").write_bytes(b"")
+    done = run_scrapy(
+        ["serve", *options, "--archive", str(tmp_path / "archive")],
+        tmp_path,
+        {"PYWB_WAYBACK": sys.executable},
+    )
+    assert done.returncode == exitcodes.CONFIG, done.stderr
+    assert said in done.stderr and "Traceback" not in done.stderr, done.stderr
+    if "--bind" in options:
+        assert done.stderr.rstrip().endswith("(pass another --bind)"), done.stderr
+
+
 @pytest.mark.parametrize("found", ["PYWB_WAYBACK", ".venv-pywb"])
 def test_serve_stops_on_ctrl_c_without_a_traceback(
     news_site: ServedSite, tmp_path: Path, found: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib.util
 import json
 import os
@@ -103,7 +104,7 @@ class Command(CheckedCommand, ScrapyCommand):
         super().add_options(parser)
         parser.add_argument(
             "--port",
-            type=int,
+            type=port_number,
             default=DEFAULT_PORT,
             help=f"port to listen on (default {DEFAULT_PORT})",
         )
@@ -143,9 +144,7 @@ class Command(CheckedCommand, ScrapyCommand):
         )  # JSON is YAML
         taken = port_problem(opts.bind, opts.port)
         if taken:
-            raise CommandFailed(
-                f"cannot listen on {opts.bind}:{opts.port}: {taken} (pass another --port)"
-            )
+            raise CommandFailed(f"cannot listen on {opts.bind}:{opts.port}: {taken}")
         print(
             f"Serving {archive} at http://{opts.bind}:{opts.port}/{COLLECTION}/ (pywb config: {config})",
             flush=True,
@@ -156,15 +155,27 @@ class Command(CheckedCommand, ScrapyCommand):
         )
 
 
+def port_number(text: str) -> int:
+    """``--port``: a TCP port, 0 (any free one) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (0 to 65535)")
+    return port
+
+
 def port_problem(bind: str, port: int) -> str | None:
-    """Why pywb could not listen on ``bind:port`` (in use, no such address), or None."""
+    """Why pywb could not listen on ``bind:port``, with the option to change, or None."""
     family = socket.AF_INET6 if ":" in bind else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as pywb's server does
         try:
             probe.bind((bind, port))
         except OSError as error:
-            return error.strerror or str(error)
+            option = "--port" if error.errno == errno.EADDRINUSE else "--bind"
+            return f"{error.strerror or error} (pass another {option})"
     return None
 
 
