@@ -13,18 +13,64 @@ logger = logging.getLogger(__name__)
 
 MANIFEST = "index.jsonl"
 _REQUIRED = {"id": int, "file": str, "canonical_url": str}
+_NONE = type(None)
+# The types the store writes the other fields in, for readers that use them (``typed``).
+_TYPES: dict[str, tuple[type, ...]] = {
+    "url": (str,),
+    "source": (str,),
+    "title": (str, _NONE),
+    "language": (str, _NONE),
+    "published": (str, _NONE),
+    "fetched_at": (str,),
+    "words": (int,),
+    "version": (int,),
+    "authors": (list,),
+}
+# JSON's names for what json.loads makes.
+_JSON_KINDS = {
+    str: "a string",
+    int: "an integer",
+    float: "a number with a fraction",
+    bool: "true or false",
+    list: "an array",
+    dict: "an object",
+    _NONE: "null",
+}
 
 
 class ManifestError(Exception):
     """A manifest line that is not an entry, before the last line: the user must repair it."""
 
 
-def parse_entry(line: bytes, path: Path, number: int, *, store: bool = True) -> dict[str, Any]:
+def parse_entry(
+    line: bytes, path: Path, number: int, *, store: bool = True, typed: bool = False
+) -> dict[str, Any]:
     """The entry on line ``number`` of ``path``; :class:`ManifestError` naming both if it is none.
 
     ``store``: the entry must have what the store looks articles up by (``id``,
-    ``file``, ``canonical_url``); otherwise any JSON object passes.
+    ``file``, ``canonical_url``); otherwise any JSON object passes. ``typed``: that, and
+    every other field the store writes has the type it writes it in.
     """
+    entry = _parse_entry(line, path, number, store=store or typed)
+    if typed:
+        wrong = next(
+            (
+                field
+                for field, kinds in _TYPES.items()
+                if field in entry and type(entry[field]) not in kinds
+            ),
+            None,
+        )
+        if wrong is not None:
+            wanted = " or ".join(_JSON_KINDS[kind] for kind in _TYPES[wrong])
+            raise ManifestError(
+                f"{path} line {number}: field {wrong!r} is {_JSON_KINDS[type(entry[wrong])]}, "
+                f"not {wanted}"
+            )
+    return entry
+
+
+def _parse_entry(line: bytes, path: Path, number: int, *, store: bool) -> dict[str, Any]:
     try:
         entry = json.loads(line.decode("utf-8"))
         if not store and type(entry) is dict:
@@ -63,17 +109,20 @@ def append_whole(fd: int, line: bytes, start: int) -> None:
         raise
 
 
-def read_manifest(directory: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+def read_manifest(
+    directory: str | os.PathLike[str], *, typed: bool = False
+) -> Iterator[dict[str, Any]]:
     """Yield the manifest entries of a corpus; a torn last line is skipped with a warning.
 
-    A line that is not an entry anywhere else raises :class:`ManifestError` with its number.
+    A line that is not an entry anywhere else raises :class:`ManifestError` with its number;
+    with ``typed``, also an entry whose fields are missing or mistyped (see :func:`parse_entry`).
     """
-    for entry, _, _ in read_manifest_lines(directory):
+    for entry, _, _ in read_manifest_lines(directory, typed=typed):
         yield entry
 
 
 def read_manifest_lines(
-    directory: str | os.PathLike[str],
+    directory: str | os.PathLike[str], *, typed: bool = False
 ) -> Iterator[tuple[dict[str, Any], int, int]]:
     """Like :func:`read_manifest`, each entry with the offset and length of its line."""
     path = Path(directory) / MANIFEST
@@ -86,7 +135,9 @@ def read_manifest_lines(
             following = stream.readline()
             try:
                 complete = line.endswith(b"\n") or following
-                entry = parse_entry(line, path, number, store=False) if complete else None
+                entry = (
+                    parse_entry(line, path, number, store=False, typed=typed) if complete else None
+                )
             except ManifestError:
                 if following:
                     raise

@@ -11,6 +11,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from corpus.store import ManifestError
 from scraper.report.charts import stacked_bars
 from scraper.report.data import SourceInfo, gather
 from scraper.report.page import render
@@ -312,3 +315,32 @@ def test_the_command_writes_the_report_or_says_why_not(tmp_path: Path) -> None:
     )
     assert done.returncode == 74
     assert f"error: report not written to {tmp_path / 'file' / 'report.html'}: " in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        ({"words": "many"}, "field 'words' is a string, not an integer"),
+        ({"words": 1e400}, "field 'words' is a number with a fraction, not an integer"),
+        ({"words": True}, "field 'words' is true or false, not an integer"),
+        ({"fetched_at": 12}, "field 'fetched_at' is an integer, not a string"),
+        ({"source": ["x"]}, "field 'source' is an array, not a string"),
+        ({"language": 5}, "field 'language' is an integer, not a string or null"),
+    ],
+)
+def test_a_manifest_line_with_a_field_of_the_wrong_type_is_named(
+    tmp_path: Path, fields: dict[str, Any], said: str
+) -> None:
+    good = entry(0, "alpha", "2026-11-29T10:00:00Z")
+    wrong = {**entry(1, "alpha", "2026-11-29T10:00:00Z"), **fields}
+    write_manifest(tmp_path, [good, wrong, good])
+    with pytest.raises(ManifestError) as raised:
+        gather(tmp_path, None, [], now=NOW, days=7, latest=2)
+    assert str(raised.value) == f"{tmp_path / 'index.jsonl'} line 2: {said}"
+
+
+def test_a_manifest_line_without_the_fields_of_an_entry_is_named(tmp_path: Path) -> None:
+    good = entry(0, "alpha", "2026-11-29T10:00:00Z")
+    write_manifest(tmp_path, [good, {"id": 5}, good])
+    with pytest.raises(ManifestError, match="line 2: field 'file' missing or not a str"):
+        gather(tmp_path, None, [], now=NOW, days=7, latest=2)

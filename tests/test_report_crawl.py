@@ -121,7 +121,9 @@ def served_report(site: tuple[ServedSite, Any, Path], browser: Any) -> Iterator[
             json.dumps(
                 {
                     "id": 999,
+                    "file": "999_0000000000000000.txt",
                     "url": "javascript:console.error('pwned')",
+                    "canonical_url": "javascript:console.error('pwned')",
                     "source": "fixture",
                     "title": HOSTILE,
                     "language": "en",

@@ -163,7 +163,7 @@ def _read_manifest(
     words_of: dict[int, int] = {}  # the words of each article's last manifest line
     newest = _Newest(latest)
     period = set(report.days)
-    for entry in read_manifest(corpus):
+    for entry in read_manifest(corpus, typed=True):
         name = entry.get("source") or ""
         if only is not None and name not in only:
             continue
