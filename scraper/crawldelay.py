@@ -39,6 +39,10 @@ class CrawlDelays:
         self.download_delay = crawler.settings.getfloat("DOWNLOAD_DELAY")
         self._hosts: dict[str, float] = {}  # netloc -> seconds kept (0: no Crawl-delay)
 
+    def seconds(self, netloc: str) -> float:
+        """The delay kept between requests to ``netloc`` (``host:port``); 0 if none (yet)."""
+        return self._hosts.get(netloc) or 0.0
+
     def apply(self, parser: RobotParser, useragent: str | bytes, request: Request) -> None:
         """Hold ``request``'s host to the ``Crawl-delay`` ``parser`` gives ``useragent``."""
         if self.max_delay <= 0:

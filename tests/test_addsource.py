@@ -204,3 +204,21 @@ def test_keywords_given_are_judged_and_not_marked_inherited(tmp_path: Path) -> N
     assert code == 0, err
     assert '    keywords          [["the", "a", "of"]]\n' in out
     assert "warning" not in err
+
+
+def test_a_crawl_delay_is_said_at_once_and_in_the_report(tmp_path: Path) -> None:
+    """The probe waits for it between its fetches; it was silent for as long."""
+    (tmp_path / "sources.toml").write_bytes(SOURCES_HEADER)
+    with FixtureServer() as server:
+        server.routes.update(build_shaped_site("feed", server.base_url).routes)
+        server.routes["/robots.txt"].body += b"\nUser-agent: *\nCrawl-delay: 0.1\n"
+        code, out, err = addsource(tmp_path, server.url("/"), "--dry-run")
+    assert code == 0, err
+    assert (
+        f"robots.txt of 127.0.0.1:{server.port} asks a Crawl-delay: the probe asks one page at a "
+        "time, 0.1 s apart"
+    ) in err
+    assert (
+        "  robots.txt Crawl-delay: one request at a time, 0.1 s apart, at most 36,000 pages an hour"
+        in out
+    )

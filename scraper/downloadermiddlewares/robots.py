@@ -96,6 +96,10 @@ class PoliteRobotsTxtMiddleware(RobotsTxtMiddleware):
                 )
             raise
 
+    def crawl_delay(self, netloc: str) -> float:
+        """The robots.txt Crawl-delay kept for ``netloc`` (``host:port``); 0 if none (yet)."""
+        return self._crawl_delays.seconds(netloc)
+
     def _useragent(self, request: Request) -> str | bytes:
         """The User-Agent whose rules apply, chosen as Scrapy's ``process_request_2`` chooses it."""
         return (

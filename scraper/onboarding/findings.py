@@ -53,6 +53,7 @@ class Findings:
     url: str
     error: str | None = None
     homepage_links: int = 0
+    crawl_delay: float = 0.0  # seconds robots.txt asks between requests (as kept; 0: none)
     feeds: list[FeedFound] = field(default_factory=list)
     sitemaps: list[SitemapFound] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)
@@ -98,6 +99,11 @@ def describe_discovery(findings: Findings) -> list[str]:
     lines = [
         f"Site {findings.url}: homepage answered, {findings.homepage_links} links to the same site"
     ]
+    if findings.crawl_delay:
+        lines.append(
+            f"  robots.txt Crawl-delay: one request at a time, {findings.crawl_delay:g} s apart, "
+            f"at most {3600 / findings.crawl_delay:,.0f} pages an hour"
+        )
     for feed in findings.feeds:
         lines.append(f"  feed     {feed.url} ({feed.items} items; {feed.via})")
     for sitemap in findings.sitemaps:

@@ -12,7 +12,7 @@ import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, Spider
 from scrapy.exceptions import IgnoreRequest
@@ -23,6 +23,7 @@ from scraper import discovery
 from scraper.components import turn_off
 from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
 from scraper.downloadermiddlewares.maxsize import MaxSizeMiddleware
+from scraper.downloadermiddlewares.robots import PoliteRobotsTxtMiddleware
 from scraper.downloadermiddlewares.warc import WarcMiddleware
 from scraper.extensions.crawlstate import CrawlStateExtension
 from scraper.extensions.summary import SourceSummary
@@ -104,6 +105,21 @@ class ProbeSpider(LookingSpider):
         return
         yield  # an async generator that schedules nothing: every fetch is awaited here
 
+    def _crawl_delay(self) -> float:
+        """The Crawl-delay robots.txt asks of the site, said at once: every later fetch of the
+        probe waits for it, and the probe would otherwise be silent meanwhile."""
+        robots = self.crawler.get_downloader_middleware(PoliteRobotsTxtMiddleware)
+        netloc = urlsplit(self.source.url).netloc
+        seconds = robots.crawl_delay(netloc) if robots is not None else 0.0
+        if seconds:
+            logger.warning(
+                "robots.txt of %s asks a Crawl-delay: the probe asks one page at a time, %g s "
+                "apart",
+                netloc,
+                seconds,
+            )
+        return seconds
+
     # --- fetching ---------------------------------------------------------------
 
     async def fetch_all(self, urls: Iterable[str]) -> list[tuple[str, Response | str]]:
@@ -130,6 +146,7 @@ class ProbeSpider(LookingSpider):
         if tree is None:
             found.error = f"{self.source.url} is not an HTML page"
             return
+        found.crawl_delay = self._crawl_delay()
         links = self._site_links(discovery.page_links(tree))
         found.homepage_links = len(links)
         furniture = set(self._site_links(discovery.furniture_links(tree)))
