@@ -13,7 +13,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 
 from sitefixture import FixtureServer, Resource, pages
-from sitefixture.scrapyrun import run_signalled
+from sitefixture.scrapyrun import CrawlResult, run_signalled
 from tests.conftest import TEST_SETTINGS, ServedSite, crawl
 
 HUGE_PATH = "/news/2026/11/20/a-very-long-story"
@@ -101,16 +101,24 @@ def with_crawl_delay(site: ServedSite, group: str) -> None:
     site.server.routes["/robots.txt"].body += f"\n{group}".encode()
 
 
+def crawl_behind(
+    site: ServedSite, workdir: Path, group: str, settings: dict[str, str] | None = None
+) -> CrawlResult:
+    """Crawl ``site`` once ``group`` is added to its robots.txt."""
+    with_crawl_delay(site, group)
+    return crawl(workdir, site.site.source_toml(site.server.base_url), settings=settings)
+
+
 def test_a_crawl_delay_holds_its_host_whatever_autothrottle_measures(
     news_site: ServedSite, tmp_path: Path
 ) -> None:
     delay = 0.4
-    with_crawl_delay(news_site, f"User-agent: news-archiver\nCrawl-delay: {delay}\n")
     # AutoThrottle from DOWNLOAD_DELAY 0 on a fast loopback site would soon ask at once.
-    result = crawl(
+    result = crawl_behind(
+        news_site,
         tmp_path,
-        news_site.site.source_toml(news_site.server.base_url),
-        settings={"AUTOTHROTTLE_ENABLED": "True", "AUTOTHROTTLE_START_DELAY": "0"},
+        f"User-agent: news-archiver\nCrawl-delay: {delay}\n",
+        {"AUTOTHROTTLE_ENABLED": "True", "AUTOTHROTTLE_START_DELAY": "0"},
     )
     assert result.returncode == 0, result.log
     gaps = [later - earlier for earlier, later in pairwise(starts_after_robots(news_site.server))]
@@ -123,8 +131,7 @@ def test_a_crawl_delay_holds_its_host_whatever_autothrottle_measures(
 
 def test_a_crawl_delay_asks_one_page_at_a_time(news_site: ServedSite, tmp_path: Path) -> None:
     news_site.server.delay = 0.3  # slower than the Crawl-delay: four would be in flight at once
-    with_crawl_delay(news_site, "User-agent: *\nCrawl-delay: 0.05\n")
-    result = crawl(tmp_path, news_site.site.source_toml(news_site.server.base_url))
+    result = crawl_behind(news_site, tmp_path, "User-agent: *\nCrawl-delay: 0.05\n")
     assert result.returncode == 0, result.log
     assert news_site.server.peak_in_flight == 1
 
@@ -132,11 +139,11 @@ def test_a_crawl_delay_asks_one_page_at_a_time(news_site: ServedSite, tmp_path: 
 def test_a_crawl_delay_past_the_limit_is_cut_to_it_with_a_warning(
     news_site: ServedSite, tmp_path: Path
 ) -> None:
-    with_crawl_delay(news_site, "User-agent: *\nCrawl-delay: 3600\n")
-    result = crawl(
+    result = crawl_behind(
+        news_site,
         tmp_path,
-        news_site.site.source_toml(news_site.server.base_url),
-        settings={"ROBOTSTXT_CRAWL_DELAY_MAX": "0.3"},
+        "User-agent: *\nCrawl-delay: 3600\n",
+        {"ROBOTSTXT_CRAWL_DELAY_MAX": "0.3"},
     )
     assert result.returncode == 0, result.log
     gaps = [later - earlier for earlier, later in pairwise(starts_after_robots(news_site.server))]
@@ -180,11 +187,8 @@ def test_a_stop_behind_a_crawl_delay_sends_no_queued_request(
 def test_a_closespider_limit_behind_a_crawl_delay_ends_without_the_queued_requests(
     news_site: ServedSite, tmp_path: Path
 ) -> None:
-    with_crawl_delay(news_site, "User-agent: *\nCrawl-delay: 2\n")
-    result = crawl(
-        tmp_path,
-        news_site.site.source_toml(news_site.server.base_url),
-        settings={"CLOSESPIDER_TIMEOUT": "3"},
+    result = crawl_behind(
+        news_site, tmp_path, "User-agent: *\nCrawl-delay: 2\n", {"CLOSESPIDER_TIMEOUT": "3"}
     )
     assert result.returncode == 1, result.log
     # robots.txt, the home page, one more at 2 s; one may start before the stop is seen.

@@ -63,20 +63,27 @@ def test_a_configuration_error_stops_the_schedule_with_its_code(tmp_path: Path) 
     assert "Run 2 of 3" not in done.stderr
 
 
+def schedule_signalled(site: ServedSite, workdir: Path, cues: list[str]) -> tuple[int, str]:
+    """Schedule two hourly crawls of ``site``, a Ctrl-C sent at each cue of the log in turn,
+    the first once the site has a request to answer."""
+    sources = workdir / "sources.toml"
+    sources.write_text(site.site.source_toml(site.server.base_url))
+    settings = {**TEST_SETTINGS, "SOURCES_FILE": str(sources), "DATA_DIR": str(workdir / "data")}
+    return run_signalled(
+        ["schedule", "--every", "1h", "--runs", "2"],
+        workdir,
+        settings,
+        [(cue, signal.SIGINT) for cue in cues],
+        timeout=120,
+        ready=lambda: bool(site.server.requests),
+    )
+
+
 def test_a_run_stopped_by_a_signal_is_reported_interrupted(
     news_site: ServedSite, tmp_path: Path
 ) -> None:
     news_site.server.delay = 1.0
-    sources = tmp_path / "sources.toml"
-    sources.write_text(news_site.site.source_toml(news_site.server.base_url))
-    settings = {**TEST_SETTINGS, "SOURCES_FILE": str(sources), "DATA_DIR": str(tmp_path / "data")}
-    code, log = run_signalled(
-        ["schedule", "--every", "1h", "--runs", "2"],
-        tmp_path,
-        settings,
-        [("Spider opened", signal.SIGINT)],
-        timeout=120,
-    )
+    code, log = schedule_signalled(news_site, tmp_path, ["Spider opened"])
     assert code == exitcodes.INTERRUPTED, log
     assert "Run 1 of 2 interrupted (exit code 130)" in log
     assert "Run 1 of 2 finished" not in log
@@ -87,16 +94,7 @@ def test_a_second_signal_forces_the_running_crawl_to_stop(
     news_site: ServedSite, tmp_path: Path
 ) -> None:
     news_site.server.delay = 5.0  # the graceful stop waits for the downloads in progress
-    sources = tmp_path / "sources.toml"
-    sources.write_text(news_site.site.source_toml(news_site.server.base_url))
-    settings = {**TEST_SETTINGS, "SOURCES_FILE": str(sources), "DATA_DIR": str(tmp_path / "data")}
-    code, log = run_signalled(
-        ["schedule", "--every", "1h", "--runs", "2"],
-        tmp_path,
-        settings,
-        [("Spider opened", signal.SIGINT), ("stopping the crawl", signal.SIGINT)],
-        timeout=120,
-    )
+    code, log = schedule_signalled(news_site, tmp_path, ["Spider opened", "stopping the crawl"])
     assert code == exitcodes.INTERRUPTED, log
     assert "Run 1 of 2: forcing the crawl's stop" in log
     assert "twice, forcing unclean shutdown" in log  # Scrapy's own line, in the crawl's log

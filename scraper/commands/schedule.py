@@ -26,6 +26,8 @@ _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 STOPPING_CODES = (exitcodes.CONFIG, exitcodes.IO_ERROR)
 
 
+#: Seconds between two signals passed on to a crawl: two in one instant would reach it as one.
+SIGNAL_GAP = 0.5
 #: The longest interval or jitter: a year (a longer wait overflows the clock's timestamps).
 MAX_DURATION = 366 * 86400
 
@@ -149,8 +151,7 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
         process = subprocess.Popen(command, start_new_session=True)
         passed_on = 0
         while process.poll() is None:
-            signals.wait(0.5)
-            if passed_on < signals.count and passed_on < 2:
+            if passed_on < min(signals.count, 2):
                 passed_on += 1
                 logger.info(
                     "%s: %s",
@@ -160,6 +161,9 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
                     else "forcing the crawl's stop (the next run repairs its WARC file)",
                 )
                 process.terminate()
+                time.sleep(SIGNAL_GAP)
+                continue
+            signals.wait(0.5)
         elapsed = time.monotonic() - started
         code = process.returncode
         if code < 0:  # killed by a signal: -N
