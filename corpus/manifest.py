@@ -128,7 +128,11 @@ def read_manifest_lines(
     path = Path(directory) / MANIFEST
     if not path.exists():
         return
-    with path.open("rb") as stream:
+    try:
+        stream = path.open("rb")
+    except OSError as error:  # a folder in its place, no permission to read it
+        raise ManifestError(f"{path}: cannot be read: {error.strerror or error}") from None
+    with stream:
         number, offset, line = 0, 0, stream.readline()
         while line:
             number += 1

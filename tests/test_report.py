@@ -344,3 +344,10 @@ def test_a_manifest_line_without_the_fields_of_an_entry_is_named(tmp_path: Path)
     write_manifest(tmp_path, [good, {"id": 5}, good])
     with pytest.raises(ManifestError, match="line 2: field 'file' missing or not a str"):
         gather(tmp_path, None, [], now=NOW, days=7, latest=2)
+
+
+def test_a_manifest_that_cannot_be_read_is_named(tmp_path: Path) -> None:
+    (tmp_path / "index.jsonl").mkdir()
+    with pytest.raises(ManifestError) as raised:
+        gather(tmp_path, None, [], now=NOW, days=7, latest=2)
+    assert str(raised.value) == f"{tmp_path / 'index.jsonl'}: cannot be read: Is a directory"
