@@ -61,11 +61,10 @@ class Signals:
     def stopping(self) -> bool:
         return self.count > 0
 
-    def wait(self, seconds: float) -> bool:
-        """Wait up to ``seconds`` for a signal; whether one has come (this wait or before)."""
+    def wait(self, seconds: float) -> None:
+        """Wait up to ``seconds``, or until the next signal."""
         self.arrived.wait(seconds)
         self.arrived.clear()
-        return self.stopping
 
 
 class Command(CheckedCommand, BaseRunSpiderCommand):
@@ -128,9 +127,7 @@ class Command(CheckedCommand, BaseRunSpiderCommand):
                 break
             wait = max(0.0, every - (time.monotonic() - started)) + random.uniform(0, jitter)
             logger.info("Next run in %.0f s", wait)
-            deadline = time.monotonic() + wait
-            while not signals.stopping and time.monotonic() < deadline:
-                signals.wait(deadline - time.monotonic())
+            signals.wait(wait)
         if signals.stopping:
             code = exitcodes.INTERRUPTED
         logger.info(
