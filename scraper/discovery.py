@@ -107,17 +107,17 @@ def _maybe_gunzip(body: bytes) -> tuple[bytes, bool]:
     return (data, True) if len(data) == MAX_XML_BYTES else (b"", False)
 
 
-def _xml_root(body: bytes) -> tuple[etree._Element | None, int]:
-    """The defused document's root element (``None``: no XML) and the entity declarations
-    dropped (see :func:`_defused`)."""
-    data, _ = _maybe_gunzip(body)
+def _xml_root(body: bytes) -> tuple[etree._Element | None, int, bool]:
+    """The defused document's root element (``None``: no XML), the entity declarations
+    dropped (see :func:`_defused`) and whether it inflates past ``MAX_XML_BYTES``."""
+    data, cut = _maybe_gunzip(body)
     if not data.strip():
-        return None, 0
+        return None, 0, cut
     data, refused = _defused(data)
     try:
-        return etree.fromstring(data, parser=_SAFE_XML), refused
+        return etree.fromstring(data, parser=_SAFE_XML), refused, cut
     except etree.XMLSyntaxError:
-        return None, refused
+        return None, refused, cut
 
 
 @lru_cache(maxsize=256)
@@ -277,10 +277,12 @@ def parse_sitemap(body: bytes, base_url: str) -> Sitemap | None:
 
 @dataclass(frozen=True)
 class Feed:
-    """A feed's items, and the entity declarations its DTD made that were dropped unread."""
+    """A feed's items, the entity declarations its DTD made that were dropped unread, and
+    whether it inflates past ``MAX_XML_BYTES`` (only the items in those were read)."""
 
     entries: list[Entry]
     refused: int = 0
+    cut: bool = False
 
 
 def parse_feed(body: bytes, base_url: str) -> list[Entry] | None:
@@ -292,7 +294,7 @@ def parse_feed(body: bytes, base_url: str) -> list[Entry] | None:
 def read_feed(body: bytes, base_url: str) -> Feed | None:
     """The items of an RSS 2.0, RSS 1.0 or Atom feed, read as a sitemap is (a DTD dropped, its
     entities left unresolved); ``None`` if not a feed."""
-    root, refused = _xml_root(body)
+    root, refused, cut = _xml_root(body)
     if root is None:
         return None
     entries = _feed_entries(root, base_url)
@@ -300,7 +302,7 @@ def read_feed(body: bytes, base_url: str) -> Feed | None:
         return None
     # An entity in a link leaves it unknown, as in a sitemap's <loc>: the item is left out.
     kept = [entry for entry in entries if _UNRESOLVED not in entry.url]
-    return Feed(kept, refused + len(entries) - len(kept))
+    return Feed(kept, refused + len(entries) - len(kept), cut)
 
 
 def _feed_entries(root: etree._Element, base_url: str) -> list[Entry] | None:

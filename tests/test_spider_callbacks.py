@@ -252,6 +252,20 @@ def test_a_sitemap_read_only_in_part_is_an_error_of_its_source(
     assert stats(spider)["errors/sitemap_cut"] == 1
 
 
+def test_a_feed_read_only_in_part_is_an_error_of_its_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its first MAX_XML_BYTES parse (lxml recovers), so it used to pass for a whole feed."""
+    monkeypatch.setattr(discovery, "MAX_XML_BYTES", 4096)
+    spider = news_spider(tmp_path)
+    rss = pages.rss(BASE, [(f"{BASE}/news/story", "Story", "")])
+    padded = gzip.compress(rss.encode().replace(b"</channel>", b" " * 8192 + b"</channel>"))
+    feed = response(f"{BASE}/feed.xml.gz", padded, "xml", source="a")
+    assert asked(spider.parse_feed(feed)) == [(f"{BASE}/news/story", "article")]
+    assert stats(spider)["errors/feed_cut"] == 1
+    assert f"{BASE}/feed.xml.gz inflates past 0 MiB" in caplog.text
+
+
 def test_no_callback_of_ours_is_a_generator_that_returns_a_value() -> None:
     """What Scrapy's WARN_ON_GENERATOR_RETURN_VALUE would warn of, which our settings turn off."""
     from scrapy.utils.misc import is_generator_with_return_value

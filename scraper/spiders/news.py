@@ -281,6 +281,8 @@ class NewsSpider(Spider):
             logger.warning("Source %s: %s is not an RSS or Atom feed", source.name, response.url)
             self._stat(source, "errors/bad_feed")
             return
+        if feed.cut:
+            self._read_in_part(source, response.url, "feed")
         if feed.refused:
             logger.warning(
                 "Source %s: %s: left out %d entity declaration(s) and items linking through one",
@@ -310,14 +312,7 @@ class NewsSpider(Spider):
             else:
                 yield request
         if stream.cut:
-            logger.warning(
-                "Source %s: %s inflates past %d MiB: the entries after its first %d MiB were not read",
-                source.name,
-                response.url,
-                discovery.MAX_XML_BYTES >> 20,
-                discovery.MAX_XML_BYTES >> 20,
-            )
-            self._stat(source, "errors/sitemap_cut")
+            self._read_in_part(source, response.url, "sitemap")
         if stream.refused:
             logger.warning(
                 "Source %s: %s: left out %d entity declaration(s) and entries using undeclared entities",
@@ -326,6 +321,18 @@ class NewsSpider(Spider):
                 stream.refused,
             )
             self._stat(source, "errors/sitemap_entities")
+
+    def _read_in_part(self, source: Source, url: str, kind: str) -> None:
+        """Say that a gzipped sitemap or feed inflates past ``MAX_XML_BYTES``, of which only
+        the first were read: an error of its source (``errors/sitemap_cut``, ``errors/feed_cut``)."""
+        logger.warning(
+            "Source %s: %s inflates past %d MiB: the entries after its first %d MiB were not read",
+            source.name,
+            url,
+            discovery.MAX_XML_BYTES >> 20,
+            discovery.MAX_XML_BYTES >> 20,
+        )
+        self._stat(source, f"errors/{kind}_cut")
 
     def _sitemap_entries(
         self, stream: discovery.SitemapStream, source: Source, response: Response
