@@ -39,6 +39,8 @@ def test_unknown_source_and_unreachable_site(tmp_path: Path) -> None:
     assert code == 2 and "unknown source(s): nope (configured: gone)" in err
     code, _, err = checksource(tmp_path, "gone")
     assert code == 3 and "error: source 'gone': http://127.0.0.1:9/ does not answer: " in err
+    code, _, err = checksource(tmp_path, "gone", "--samples", "0")
+    assert code == 2 and "--samples 0: give 1 or more" in err  # it sampled one page
 
 
 def test_shows_the_inherited_configuration_and_warns_when_nothing_enters(

@@ -69,9 +69,7 @@ class Command(ProbeCommand):
             source, path = self._new_source(args[0], opts)
         except SourcesError as error:
             raise _refused(str(error)) from None
-        findings = run_probe(
-            self.crawler_process, source, explore=True, samples=max(1, opts.samples)
-        )
+        findings = run_probe(self.crawler_process, source, explore=True, samples=opts.samples)
         if findings.error:
             raise _refused(findings.error, exitcodes.FAILED)
         pattern = findings.proposed_pattern() if findings.articles else None

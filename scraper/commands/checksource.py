@@ -38,9 +38,7 @@ class Command(ProbeCommand):
         if len(args) != 1:
             raise UsageError("give exactly one source name")
         [source] = self.configured_sources(args[0])
-        findings = run_probe(
-            self.crawler_process, source, explore=False, samples=max(1, opts.samples)
-        )
+        findings = run_probe(self.crawler_process, source, explore=False, samples=opts.samples)
         if findings.error:
             raise CommandFailed(f"source {source.name!r}: {findings.error}", exitcodes.FAILED)
         print("\n".join(describe_discovery(findings)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
 
 from scraper.commandline import CheckedCommand
 
@@ -27,6 +28,8 @@ class ProbeCommand(CheckedCommand, ScrapyCommand):
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
+        if opts.samples < 1:
+            raise UsageError(f"--samples {opts.samples}: give 1 or more", print_help=False)
         if not opts.loglevel:
             self.settings.set("LOG_LEVEL", "WARNING", priority="spider")
         super().process_options(args, opts)
