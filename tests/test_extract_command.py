@@ -29,9 +29,17 @@ def test_saved_pages_print_as_corpus_text_with_the_verdict(tmp_path: Path) -> No
     (tmp_path / "a1.html").write_bytes(site.routes[first.path].body)
     (tmp_path / "a1.html.gz").write_bytes(gzip.compress(site.routes[first.path].body))
     (tmp_path / "home.html").write_bytes(site.routes["/"].body)
-    code, out, err = extract(tmp_path, "a1.html", "gone.html", "a1.html.gz", "home.html")
-    assert code == 1  # one input of four could not be read
-    assert err.strip().splitlines()[-1] == "error: gone.html: no such file"
+    code, out, err = extract(
+        tmp_path, "a1.html", "gone.html", "ftp://127.0.0.1/a", "a1.html.gz", "home.html"
+    )
+    assert code == 1  # two inputs of five could not be read
+    assert err.strip().splitlines()[-2:] == [
+        "error: gone.html: no such file",
+        (
+            "error: ftp://127.0.0.1/a: only http and https URLs are fetched, not ftp:, "
+            "and no file has this name"
+        ),
+    ]
     pages = out.split("==> ")[1:]
     assert [page.splitlines()[0].split("  <")[0] for page in pages] == [
         "a1.html <== written",

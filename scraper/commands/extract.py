@@ -182,6 +182,9 @@ class Command(CheckedCommand, ScrapyCommand):
         try:
             body = _read(path, limit)
         except FileNotFoundError:
+            scheme = urlsplit(name).scheme
+            if len(scheme) > 1 and "://" in name:  # not a drive letter
+                return f"only http and https URLs are fetched, not {scheme}:, and no file has this name"
             return "no such file"
         except UnfitPage as error:
             return str(error)
