@@ -153,6 +153,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "scraper.downloadermiddlewares.robots.PoliteRobotsTxtMiddleware": 100,
     "scraper.downloadermiddlewares.addressguard.AddressGuardMiddleware": 60,
+    # In Scrapy's place (550): no retry once the crawl is stopping.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "scraper.downloadermiddlewares.retry.StopAwareRetryMiddleware": 550,
     # Just above RetryMiddleware (550): a 429/503's Retry-After pauses its host first.
     "scraper.downloadermiddlewares.retryafter.RetryAfterMiddleware": 560,
     "scraper.downloadermiddlewares.dataloss.DataLossRetryMiddleware": 565,

@@ -184,6 +184,33 @@ def test_a_stop_behind_a_crawl_delay_sends_no_queued_request(
     assert stopping and int(stopping[1]) > 0, log
 
 
+def test_a_stop_asks_no_retry_of_a_robots_txt_that_hung(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
+    """The engine downloads robots.txt itself, retries included: a stopped crawl tried it
+    RETRY_TIMES more times, waiting DOWNLOAD_TIMEOUT each."""
+    news_site.server.routes["/robots.txt"].delay = 30
+    sources = tmp_path / "sources.toml"
+    sources.write_text(news_site.site.source_toml(news_site.server.base_url))
+    settings = {
+        **TEST_SETTINGS,
+        "SOURCES_FILE": str(sources),
+        "DATA_DIR": str(tmp_path / "data"),
+        "DOWNLOAD_TIMEOUT": "2",
+    }
+    code, log = run_signalled(
+        ["crawl", "news"],
+        tmp_path,
+        settings,
+        [("Spider opened", signal.SIGINT)],
+        ready=lambda: bool(news_site.server.requests),
+    )
+    assert code == 130, log
+    assert news_site.server.paths() == ["/robots.txt"], log
+    assert "Not retrying <GET " + news_site.url("/robots.txt") + ">: the crawl is stopping" in log
+    assert "'retry/not_on_stop': 1" in log
+
+
 def test_a_closespider_limit_behind_a_crawl_delay_ends_without_the_queued_requests(
     news_site: ServedSite, tmp_path: Path
 ) -> None:
