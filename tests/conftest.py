@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from corpus.urls import canonicalize
-from sitefixture import FixtureServer, scrapyrun
+from sitefixture import FixtureServer, Resource, pages, scrapyrun
 from sitefixture.news import NewsSite, build_news_site
 from sitefixture.scrapyrun import CrawlResult
 
@@ -100,3 +102,62 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> tuple[ServedSite, Crawl
         served = ServedSite(server, offsite, site)
         result = crawl(tmp_path_factory.mktemp("crawl"), site.source_toml(server.base_url))
         yield served, result
+
+
+@dataclass
+class SlowAndFast:
+    """Two sites of ``HOST_ARTICLES`` articles each, listed in a sitemap: ``slow`` asks a
+    ``Crawl-delay``; either may answer its sitemap ``LATE`` seconds late, once the other's
+    articles are queued. The fast site's articles take ``FAST_ARTICLE_DELAY`` each, so that
+    they are still being asked for when the slow site's are queued."""
+
+    HOST_ARTICLES = 24
+    CRAWL_DELAY = 0.4
+    LATE = 1.5
+    FAST_ARTICLE_DELAY = 0.25
+
+    slow: FixtureServer
+    fast: FixtureServer
+
+    def sources(self) -> str:
+        return "".join(
+            f'[[source]]\nname = "{name}"\nurl = "{server.base_url}/"\nlanguage = "en"\n'
+            "article_pattern = '/story-'\n"
+            for name, server in (("slow", self.slow), ("fast", self.fast))
+        )
+
+    def fast_done_early(self) -> bool:
+        """Whether every request to the fast site came before the slow site's first half was
+        asked for: its articles did not wait, each in turn, behind the slow site's."""
+        halfway = sorted(request.at for request in self.slow.requests)[self.HOST_ARTICLES // 2]
+        return max(request.at for request in self.fast.requests) < halfway
+
+
+def _sitemap_site(
+    server: FixtureServer, robots: str, sitemap_delay: float, article_delay: float
+) -> None:
+    base = server.base_url
+    server.routes["/robots.txt"] = Resource(
+        f"User-agent: *\nAllow: /\nSitemap: {base}/sitemap.xml\n{robots}".encode(), "text/plain"
+    )
+    server.routes["/"] = Resource(b"<html><body><p>Home</p></body></html>")
+    paths = [f"/story-{n}" for n in range(SlowAndFast.HOST_ARTICLES)]
+    server.routes["/sitemap.xml"] = Resource(
+        pages.news_sitemap((base + path, "Story", "") for path in paths).encode(),
+        "application/xml",
+        delay=sitemap_delay,
+    )
+    for path in paths:
+        server.routes[path] = Resource(
+            b"<html><body><p>A short story.</p></body></html>", delay=article_delay
+        )
+
+
+@contextmanager
+def slow_and_fast(late: str | None = None) -> Iterator[SlowAndFast]:
+    """The two sites, the ``late`` one ("slow" or "fast"), if any, answering its sitemap late."""
+    with FixtureServer() as slow, FixtureServer(host="127.0.0.2") as fast:
+        delay = SlowAndFast.CRAWL_DELAY
+        _sitemap_site(slow, f"Crawl-delay: {delay}\n", SlowAndFast.LATE * (late == "slow"), 0.0)
+        _sitemap_site(fast, "", SlowAndFast.LATE * (late == "fast"), SlowAndFast.FAST_ARTICLE_DELAY)
+        yield SlowAndFast(slow, fast)

@@ -14,7 +14,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from sitefixture import FixtureServer, Resource, pages
 from sitefixture.scrapyrun import CrawlResult, run_signalled
-from tests.conftest import TEST_SETTINGS, ServedSite, crawl
+from tests.conftest import TEST_SETTINGS, ServedSite, crawl, slow_and_fast
 
 HUGE_PATH = "/news/2026/11/20/a-very-long-story"
 CAP = 50_000
@@ -154,6 +154,19 @@ def test_a_crawl_delay_past_the_limit_is_cut_to_it_with_a_warning(
         "one request at a time, 0.3 s apart"
     ) in result.log
     assert "'robotstxt/crawl_delay_cut': 1" in result.log
+
+
+def test_a_host_behind_a_crawl_delay_leaves_the_downloader_to_other_sources(
+    tmp_path: Path,
+) -> None:
+    """A request waiting in a slot holds a place of CONCURRENT_REQUESTS. The slow site's
+    articles, queued last, came first from Scrapy's former last-in-first-out queue
+    (ScrapyPriorityQueue) and filled the downloader: the fast site's last article waited
+    until 11.3 s, against 3.5 s with its DownloaderAwarePriorityQueue."""
+    with slow_and_fast() as sites:
+        result = crawl(tmp_path, sites.sources(), {"CONCURRENT_REQUESTS": "4"})
+        assert result.returncode == 0, result.log
+        assert sites.fast_done_early()
 
 
 def test_a_stop_behind_a_crawl_delay_sends_no_queued_request(

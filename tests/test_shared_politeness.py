@@ -18,7 +18,7 @@ from scraper.shared.robots import RULES, RobotsOutcome, SharedRobots
 from scraper.shared.workers import Workers
 from sitefixture import Resource
 from sitefixture.scrapyrun import start_scrapy
-from tests.conftest import TEST_SETTINGS, ServedSite
+from tests.conftest import TEST_SETTINGS, ServedSite, crawl, slow_and_fast
 from tests.redisserver import answers_held_until_all_joined, gone_worker_id, redis_server
 
 WORKERS = 3
@@ -115,6 +115,25 @@ def test_workers_keep_the_concurrency_per_domain_between_them(
         {"DOWNLOAD_DELAY": "0", "CONCURRENT_REQUESTS_PER_DOMAIN": "2"},
     )
     assert news_site.server.peak_in_flight == 2
+
+
+def test_a_host_behind_a_crawl_delay_leaves_a_workers_downloader_to_other_sources(
+    tmp_path: Path, redis_url: str
+) -> None:
+    """The shared queue is one first-in-first-out queue for every host: taken in its order,
+    the slow site's articles, queued first, filled the downloader, and the fast site's waited
+    their turn behind them."""
+    shared = {
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": f"t-{tmp_path.name}",
+        "REDIS_IDLE_TIMEOUT": "2",
+        "CONCURRENT_REQUESTS": "4",
+    }
+    with slow_and_fast(late="fast") as sites:
+        result = crawl(tmp_path, sites.sources(), shared)
+        assert result.returncode == 0, result.log
+        assert sites.fast_done_early()
+    assert "'shared/held'" in result.log
 
 
 def test_a_retry_after_pauses_the_host_for_every_worker(

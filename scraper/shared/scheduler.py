@@ -20,6 +20,7 @@ from scraper.exitcodes import REDIS_LOST, REDIS_UNREACHABLE
 from scraper.extensions.crawlstate import crawl_state
 from scraper.failures import WRITE_FAILED_STAT, stop_crawl
 from scraper.shared.connection import keys
+from scraper.shared.held import HeldRequests
 from scraper.shared.offer import Offered, QueueOffer
 from scraper.shared.outage import RedisUnreachable, shown
 from scraper.shared.settled import item_yielded, output_ended
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 WAKE_INTERVAL = 1.0  # seconds between looks at the shared queue while this worker is idle
+LOOKS = 8  # queued requests one call of next_request takes at most, looking for a host with room
+HELD_MAX = 1000  # requests a worker holds at most for hosts without room
 
 
 @dataclass
@@ -73,6 +76,7 @@ class SharedScheduler(Scheduler):
     _lost: bool  # Redis no longer holds the run this worker joined
     _downloading: dict[Request, bytes]  # taken requests in the downloader -> queue encoding
     _scraping: dict[Request, _Scraping]
+    _held: HeldRequests  # taken, waiting for their host to have room
     _heartbeat: task.LoopingCall
     _wake: task.LoopingCall
     _offer: QueueOffer
@@ -93,6 +97,7 @@ class SharedScheduler(Scheduler):
         scheduler._lost = False
         scheduler._downloading = {}
         scheduler._scraping = {}
+        scheduler._held = HeldRequests(HELD_MAX)
         scheduler._heartbeat = task.LoopingCall(scheduler._beat)
         scheduler._wake = task.LoopingCall(scheduler._wake_when_work_arrives)
         connect = crawler.signals.connect
@@ -168,6 +173,8 @@ class SharedScheduler(Scheduler):
         return True
 
     def has_pending_requests(self) -> bool:
+        if self._held:
+            return True
         try:
             return bool(super().has_pending_requests())
         except RedisUnreachable:
@@ -223,16 +230,34 @@ class SharedScheduler(Scheduler):
         )
 
     def next_request(self) -> Request | None:
+        """The first request, held or queued, whose host has room in the downloader
+        (:mod:`scraper.shared.held`); looking at up to ``LOOKS`` queued ones, holding those
+        whose host has none. With ``HELD_MAX`` held, the one held longest goes all the same."""
         self._sweep()
-        try:
-            encoded = self.workers.take()
-        except RedisUnreachable:
+        downloader = self.crawler.engine.downloader
+        taken = self._held.ready(downloader)
+        for _ in range(0 if taken else LOOKS):
+            try:
+                encoded = self.workers.take()
+            except RedisUnreachable:
+                break
+            if encoded is None:
+                break
+            self.stats.inc_value("shared/taken")
+            request = self.queue._decode_request(encoded)
+            if not self._held.backed_up(downloader, request):
+                taken = (request, encoded)
+                break
+            self._held.hold((request, encoded), downloader)
+            self.stats.inc_value("shared/held")
+            if self._held.full:
+                break
+        if taken is None and self._held.full:
+            taken = self._held.oldest()
+        if taken is None:
             return None
-        if encoded is None:
-            return None
-        request = self.queue._decode_request(encoded)
+        request, encoded = taken
         self._downloading[request] = encoded  # the engine hands it to the downloader at once
-        self.stats.inc_value("shared/taken")
         return request
 
     def _sweep(self) -> None:
@@ -306,7 +331,7 @@ class SharedScheduler(Scheduler):
         if nextcall is None or engine.downloader.active:
             return
         with suppress(RedisUnreachable):
-            if len(self.queue):
+            if self._held or len(self.queue):
                 nextcall.schedule()
 
     def spider_idle(self) -> None:
