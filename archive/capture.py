@@ -13,10 +13,10 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
-from warcio.statusandheaders import StatusAndHeaders
+from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserException
 
 from archive.context import CrawlContext
-from archive.reader import open_warc, parse_record
+from archive.reader import UNREADABLE, open_warc, parse_record
 
 
 @dataclass
@@ -75,18 +75,22 @@ def read_capture(
     """The response or revisit record at ``offset`` of ``path`` and its WARC headers.
 
     A revisit comes back with an empty payload: resolving it is the caller's part.
-    A file still being written is read as ``<path>.open``.
+    A file still being written is read as ``<path>.open``. ValueError, naming the file and
+    the offset, if no whole record of those is there (a file cut short, damaged bytes).
     """
     with open_warc(path) as stream:
         stream.seek(offset)
         iterator = ArchiveIterator(stream)
-        record = next(iter(iterator))
-        if record.rec_type not in ("response", "revisit") or record.http_headers is None:
-            raise ValueError(
-                f"{path} at offset {offset}: a {record.rec_type} record, not an HTTP response"
-            )
-        block = record.raw_stream.read()
-        iterator.read_to_end(record)
+        try:
+            record = next(iter(iterator), None)
+            if record is None:
+                raise ValueError("no record: the file ends before it (cut short?)")
+            if record.rec_type not in ("response", "revisit") or record.http_headers is None:
+                raise ValueError(f"a {record.rec_type} record, not an HTTP response")
+            block = record.raw_stream.read()
+            iterator.read_to_end(record)
+        except (*UNREADABLE, ValueError, StatusAndHeadersParserException) as error:
+            raise ValueError(f"{path} at offset {offset}: {error}") from None
         return archived_page(
             record, Path(path), block, offset, iterator.get_record_length()
         ), record.rec_headers

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
+from archive.lookup import CaptureIndex
 from sitefixture import FixtureServer, pages
 from sitefixture.news import build_news_site
 from sitefixture.scrapyrun import CrawlResult
@@ -109,3 +111,26 @@ def test_a_crawl_from_the_archive_refuses_a_missing_archive_or_a_used_corpus(
         used.returncode == 2
         and "already holds a corpus; a crawl from the archive writes a new one" in used.log
     )
+
+
+def test_a_capture_lost_to_a_file_cut_short_is_named_and_the_crawl_ends(
+    news_site: ServedSite, tmp_path: Path
+) -> None:
+    """The index, as fresh as the file (a restore that kept its mtime), points past its end:
+    the lookup raised StopIteration into the download's future, which never resolved."""
+    sources = news_site.site.source_toml(news_site.server.base_url)
+    live = crawl(tmp_path / "live", sources)
+    assert live.returncode == 0, live.log
+    url = news_site.url(news_site.site.articles["a1"].path)
+    capture = CaptureIndex(live.archive).captures(url)[-1].fields
+    warc = live.archive / capture["filename"]
+    kept = warc.stat()
+    with warc.open("r+b") as file:
+        file.truncate(int(capture["offset"]))
+    os.utime(warc, ns=(kept.st_atime_ns, kept.st_mtime_ns))
+    offline = from_archive(tmp_path / "offline", live.archive, sources)
+    assert offline.returncode == 1, offline.log
+    assert (
+        f"{warc} at offset {capture['offset']}: no record: the file ends before it" in offline.log
+    )
+    assert url not in {entry["url"] for entry in offline.manifest()}
