@@ -13,10 +13,10 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
-from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserException
+from warcio.statusandheaders import StatusAndHeaders
 
 from archive.context import CrawlContext
-from archive.reader import UNREADABLE, open_warc, parse_record
+from archive.reader import MALFORMED, open_warc, parse_record
 
 
 @dataclass
@@ -89,7 +89,7 @@ def read_capture(
                 raise ValueError(f"a {record.rec_type} record, not an HTTP response")
             block = record.raw_stream.read()
             iterator.read_to_end(record)
-        except (*UNREADABLE, ValueError, StatusAndHeadersParserException) as error:
+        except MALFORMED as error:
             raise ValueError(f"{path} at offset {offset}: {error}") from None
         return archived_page(
             record, Path(path), block, offset, iterator.get_record_length()

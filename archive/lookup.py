@@ -13,8 +13,6 @@ import logging
 import os
 from pathlib import Path
 
-from warcio.statusandheaders import StatusAndHeadersParserException
-
 from archive.capture import ArchivedPage, read_capture, read_response
 from archive.cdxj import (
     INDEX_FOLDER,
@@ -26,7 +24,7 @@ from archive.cdxj import (
     url_key,
 )
 from archive.mergedindex import MERGE_ABOVE, MERGED_NAME, split
-from archive.reader import UNREADABLE, archive_files
+from archive.reader import MALFORMED, archive_files
 from archive.revisits import RevisitTarget, index_originals, resolve
 
 logger = logging.getLogger(__name__)
@@ -93,7 +91,7 @@ class CaptureIndex:
         if not entry.is_revisit and length and path.name.endswith(".gz"):
             try:
                 return read_response(path, offset, length)  # its member read and inflated at once
-            except (*UNREADABLE, ValueError, OSError, StatusAndHeadersParserException):
+            except (*MALFORMED, OSError):
                 pass  # a length that does not fit the file: the record is read by itself below
         page, headers = read_capture(path, offset)
         if not entry.is_revisit:

@@ -13,6 +13,7 @@ from typing import BinaryIO
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
+from warcio.statusandheaders import StatusAndHeadersParserException
 
 from archive.members import whole_records
 
@@ -20,6 +21,9 @@ logger = logging.getLogger(__name__)
 
 #: What a damaged file raises when read past its last good record.
 UNREADABLE = (ArchiveLoadFailed, zlib.error, EOFError)
+#: What warcio raises for a whole record whose heads are wrong: without the
+#: WARC-Target-URI a response must have, AttributeError (it reads the URI as a string).
+MALFORMED = (*UNREADABLE, StatusAndHeadersParserException, ValueError, AttributeError, TypeError)
 #: The suffix of a WARC file while its writer appends to it.
 OPEN_SUFFIX = ".open"
 
@@ -80,12 +84,29 @@ def iter_whole_records(
         for offset, length, data in whole_records(stream, start):
             if offset > expected:
                 _damaged(path, expected, offset)
-            record = parse_record(data)
-            yield record, record.raw_stream.read(), offset, length
             expected = offset + length
+            try:
+                record = parse_record(data)
+            except MALFORMED as error:
+                logger.error(
+                    "%s: bytes %d-%d hold a WARC record that cannot be read (%s); left out",
+                    path,
+                    offset,
+                    expected,
+                    _why_malformed(data, error),
+                )
+                continue
+            yield record, record.raw_stream.read(), offset, length
         size = os.fstat(stream.fileno()).st_size
         if size > expected:
             _damaged(path, expected, size)
+
+
+def _why_malformed(data: bytes | bytearray, error: Exception) -> str:
+    head = bytes(data[: data.find(b"\r\n\r\n")]).lower()
+    if b"\r\nwarc-target-uri:" not in head and b"\r\nwarc-type: warcinfo" not in head:
+        return "no WARC-Target-URI"
+    return f"{type(error).__name__}: {error}"
 
 
 def _damaged(path: str | os.PathLike[str], start: int, end: int) -> None:
@@ -117,7 +138,7 @@ def _iter_plain_records(
                 offset, length = iterator.get_record_offset(), iterator.get_record_length()
                 end = offset + length
                 yield record, content, offset, length
-        except UNREADABLE:
+        except MALFORMED:
             pass
         size = os.fstat(stream.fileno()).st_size
         if size > end:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 import random
@@ -160,6 +161,34 @@ def test_garbage_inside_a_file_costs_only_the_record_it_hit(
         f"{damaged}: bytes {locations[2].offset}-{resumed} hold no whole WARC record" in caplog.text
     )
     assert len(index_warc(damaged)) == 4
+
+
+@pytest.mark.parametrize("gzipped", [True, False])
+def test_a_response_without_its_target_uri_costs_only_itself(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, gzipped: bool
+) -> None:
+    """warcio fails on it with AttributeError, which stopped a replay, an index, serve, wacz."""
+    whole, locations = damaged_copies(tmp_path)
+    data = whole.read_bytes()
+    member = data[locations[2].offset : locations[2].offset + locations[2].length]
+    bad = gzip.decompress(member).replace(b"WARC-Target-URI: http://a.test/2\r\n", b"")
+    path = tmp_path / ("bad.warc.gz" if gzipped else "bad.warc")
+    if gzipped:
+        path.write_bytes(data.replace(member, gzip.compress(bad)))
+        expected = [f"http://a.test/{n}" for n in (0, 1, 3, 4)]
+    else:  # read up to it: a plain file has no member boundary to start again from
+        path.write_bytes(gzip.decompress(data).replace(gzip.decompress(member), bad))
+        expected = [f"http://a.test/{n}" for n in (0, 1)]
+    assert [page.url for page in iter_pages([path])] == expected
+    assert [entry.url for entry in index_warc(path)] == expected
+    if gzipped:
+        end = locations[2].offset + len(gzip.compress(bad))
+        assert (
+            f"{path}: bytes {locations[2].offset}-{end} hold a WARC record that cannot be read "
+            "(no WARC-Target-URI); left out"
+        ) in caplog.text
+    else:
+        assert f"{path}: bytes " in caplog.text and "hold no whole WARC record" in caplog.text
 
 
 def test_a_file_that_is_no_warc_at_all_yields_nothing(
