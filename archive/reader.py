@@ -39,9 +39,32 @@ def parse_record(data: bytes | bytearray) -> ArcWarcRecord:
 
 
 def archive_files(directory: Path) -> list[Path]:
-    """The finished WARC files of ``directory`` in the order they were written (their names sort so)."""
-    files = [path for path in directory.iterdir() if path.name.endswith((".warc.gz", ".warc"))]
-    return sorted(files, key=lambda path: path.name)
+    """The finished WARC files of ``directory`` in the order they were written (their names sort
+    so). An entry with a WARC name that is no file to read (a folder, a broken or looping link, no
+    permission, nothing in it) is left out with an error naming it."""
+    named = [path for path in directory.iterdir() if path.name.endswith((".warc.gz", ".warc"))]
+    files = []
+    for path in sorted(named, key=lambda path: path.name):
+        problem = _unreadable(path)
+        if problem:
+            logger.error("%s: %s; left out", path, problem)
+        else:
+            files.append(path)
+    return files
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why ``path`` is no WARC file to read, or ``None``."""
+    try:
+        if not path.is_file():
+            return "not a file" if path.exists() else "a link to nothing (broken or looping)"
+        if not os.access(path, os.R_OK):
+            return "cannot be read (no permission)"
+        if path.stat().st_size == 0:
+            return "empty (0 bytes): no record"
+    except OSError as error:  # a link that loops
+        return f"cannot be read ({error.strerror})"
+    return None
 
 
 def open_warc(path: str | os.PathLike[str]) -> BinaryIO:

@@ -16,7 +16,7 @@ from archive.capture import dechunk
 from archive.cdxj import has_fresh_index, index_path, index_warc, write_index
 from archive.http import request_block, response_head
 from archive.pages import iter_pages
-from archive.reader import parse_record
+from archive.reader import archive_files, parse_record
 from archive.writer import RecordLocation, WarcWriter
 
 ARTICLE = (
@@ -330,3 +330,26 @@ def test_parse_record_reads_a_record_as_warcios_iterator_does() -> None:
     for data in records:
         expected = next(iter(ArchiveIterator(io.BytesIO(data))))
         assert _parsed(parse_record(data)) == _parsed(expected)
+
+
+def test_entries_with_a_warc_name_that_are_no_file_to_read_are_named_and_left_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A looping link raised OSError out of the replay's first read: no file was replayed."""
+    whole, _ = damaged_copies(tmp_path)
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "b.warc.gz").write_bytes(whole.read_bytes())
+    (archive / "a-folder.warc.gz").mkdir()
+    (archive / "a-loop.warc.gz").symlink_to("a-loop.warc.gz")
+    (archive / "c-gone.warc.gz").symlink_to("nowhere.warc.gz")
+    (archive / "d-empty.warc").touch()
+    assert archive_files(archive) == [archive / "b.warc.gz"]
+    for name, why in (
+        ("a-folder.warc.gz", "not a file"),
+        ("a-loop.warc.gz", "a link to nothing (broken or looping)"),
+        ("c-gone.warc.gz", "a link to nothing (broken or looping)"),
+        ("d-empty.warc", "empty (0 bytes): no record"),
+    ):
+        assert f"{archive / name}: {why}; left out" in caplog.text
+    assert len(list(iter_pages(archive_files(archive)))) == 5
