@@ -178,6 +178,22 @@ def test_a_file_damaged_in_its_middle_is_refused_with_the_place(
     assert not out.exists()
 
 
+def test_a_file_that_holds_no_record_at_all_is_refused(
+    crawled: tuple[ServedSite, CrawlResult], tmp_path: Path
+) -> None:
+    """It passed for a file with a torn tail of all its bytes, which were not cut: the package
+    was written, exit 0, and failed validation."""
+    _, result = crawled
+    copy_archive(result, tmp_path / "archive")
+    bogus = tmp_path / "archive" / "news-20261203170000-00001-x-2.warc.gz"
+    bogus.write_bytes(b"hello world, not a warc\n")
+    out = tmp_path / "news.wacz"
+    done = package(result, out, "--archive", str(tmp_path / "archive"))
+    assert done.returncode == 2, done.stderr
+    assert f"error: {bogus}: bytes 0-24 hold no WARC record" in done.stderr
+    assert "cut a torn record" not in done.stderr and not out.exists()
+
+
 def small_archive(directory: Path, files: int = 3, per_file: int = 7) -> list[Path]:
     """WARC files (with their indexes) whose URLs interleave, so their index lines must be merged."""
     for number in range(files):

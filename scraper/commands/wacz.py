@@ -82,7 +82,8 @@ def damage_refusal(warcs: list[Path]) -> str | None:
             continue
         spans = damaged_spans(warc)
         size = warc.stat().st_size
-        inside = [f"{start}-{end}" for start, end in spans if end < size]
+        # A span from the start to the end: no record at all, no torn tail to cut.
+        inside = [f"{start}-{end}" for start, end in spans if end < size or start == 0]
         if inside:
             return (
                 f"{warc}: bytes {', '.join(inside)} hold no WARC record; a WACZ file with it would fail "
