@@ -129,6 +129,9 @@ def test_responses_packed_in_threads_are_written_each_beside_its_request(
     (path,) = middleware.writer.directory.glob("*.warc.gz")
     records = [(record, offset) for record, offset, _ in iter_records(path)]
     assert records[0][0].rec_type == "warcinfo"
+    info = read_record_at(path, 0).content_stream().read().decode()
+    assert "Twisted consumes Transfer-Encoding" in info and "X-Orig" not in info
+    assert "operator:" not in info  # WARC_OPERATOR is not set: no empty field
     pairs = list(zip(records[1::2], records[2::2], strict=True))
     assert len(pairs) == len(requests)
     for (response, offset), (sent, _) in pairs:

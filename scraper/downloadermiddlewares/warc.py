@@ -67,6 +67,7 @@ def warcinfo_fields(crawler: Crawler) -> dict[str, str]:
     software = ", ".join(
         f"{name}/{_version(name)}" for name in ("news-archiver", "scrapy", "twisted", "trafilatura")
     )
+    operator = settings.get("WARC_OPERATOR")
     return {
         "software": software,
         "format": "WARC File Format 1.1",
@@ -75,11 +76,12 @@ def warcinfo_fields(crawler: Crawler) -> dict[str, str]:
         "python": platform.python_version(),
         "http-header-user-agent": settings.get("USER_AGENT"),
         "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
-        "operator": settings.get("WARC_OPERATOR"),
+        **({"operator": operator} if operator else {}),
         "description": (
             "HTTP headers were reconstructed by Scrapy: reason phrases are the standard "
             "ones, header order and case are normalised, bodies are stored de-chunked "
-            "(Transfer-Encoding kept as X-Orig-Transfer-Encoding) and still content-encoded."
+            "(Twisted consumes Transfer-Encoding: a chunked response is stored without it) "
+            "and still content-encoded."
         ),
     }
 
