@@ -105,7 +105,7 @@ def test_a_crawl_from_the_archive_refuses_a_missing_archive_or_a_used_corpus(
     (tmp_path / "data" / "corpus").mkdir(parents=True)
     (tmp_path / "data" / "corpus" / "index.jsonl").write_text("")
     (tmp_path / "old").mkdir()
-    (tmp_path / "old" / "x.warc.gz").write_bytes(b"")
+    (tmp_path / "old" / "x.warc.gz").write_bytes(b"WARC/1.1\r\n")
     used = from_archive(tmp_path, tmp_path / "old", sources)
     assert (
         used.returncode == 2

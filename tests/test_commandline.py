@@ -235,7 +235,7 @@ def test_serve_names_a_port_or_address_it_cannot_use(
     options: list[str], said: str, tmp_path: Path
 ) -> None:
     (tmp_path / "archive").mkdir()
-    (tmp_path / "archive" / "news-1.warc.gz").write_bytes(b"")
+    (tmp_path / "archive" / "news-1.warc.gz").write_bytes(b"WARC/1.1\r\n")
     done = run_scrapy(
         ["serve", *options, "--archive", str(tmp_path / "archive")],
         tmp_path,

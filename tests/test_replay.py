@@ -70,6 +70,10 @@ def test_replay_refuses_to_overwrite_a_corpus(tmp_path: Path) -> None:
     code, log = replay(tmp_path)
     assert code == 2 and "holds no finished WARC file" in log
     (tmp_path / "data" / "archive" / "x.warc.gz").write_bytes(b"")
+    code, log = replay(tmp_path)  # an empty file is no WARC file
+    assert code == 2 and "x.warc.gz: empty (0 bytes): no record; left out" in log
+    assert "holds no finished WARC file" in log
+    (tmp_path / "data" / "archive" / "x.warc.gz").write_bytes(b"WARC/1.1\r\n")
     (tmp_path / "data" / "corpus").mkdir()
     (tmp_path / "data" / "corpus" / "index.jsonl").write_text("")
     code, log = replay(tmp_path, "--corpus", str(tmp_path / "data" / "corpus"))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 
+from scraper import meta
 from scraper.extensions.stopping import closing
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class StopAwareRetryMiddleware(RetryMiddleware):
     def _stopping(self, request: Request) -> bool:
         """Whether the crawl is stopping, where ``request`` would be retried: it is not."""
         engine = self.crawler.engine  # set: a download is answered
-        if engine is None or not closing(engine) or request.meta.get("dont_retry"):
+        if engine is None or not closing(engine) or request.meta.get(meta.DONT_RETRY):
             return False
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(NOT_RETRIED_STAT)
