@@ -37,21 +37,21 @@ class HeldRequests:
         return self._count >= self.limit
 
     @staticmethod
-    def backed_up(downloader: Downloader, request: Request) -> bool:
-        """Whether ``request``'s host already has as many requests waiting as it may have
-        in flight: one more would only wait too, holding a place of the downloader."""
-        slot = downloader.slots.get(downloader.get_slot_key(request))
+    def backed_up(downloader: Downloader, key: str) -> bool:
+        """Whether the host of download slot ``key`` already has as many requests waiting as
+        it may have in flight: one more would only wait too, holding a place of the downloader."""
+        slot = downloader.slots.get(key)
         return slot is not None and len(slot.queue) >= max(1, slot.concurrency)
 
-    def hold(self, taken: Taken, downloader: Downloader) -> None:
-        key = downloader.get_slot_key(taken[0])
+    def hold(self, key: str, taken: Taken) -> None:
+        """Hold ``taken``, a request for download slot ``key``."""
         self._slots.setdefault(key, deque()).append(taken)
         self._count += 1
 
     def ready(self, downloader: Downloader) -> Taken | None:
         """The first held request whose host has room now, no longer held."""
-        for key, held in self._slots.items():
-            if not self.backed_up(downloader, held[0][0]):
+        for key in self._slots:
+            if not self.backed_up(downloader, key):
                 return self._pop(key)
         return None
 

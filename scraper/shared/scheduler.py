@@ -245,10 +245,11 @@ class SharedScheduler(Scheduler):
                 break
             self.stats.inc_value("shared/taken")
             request = self.queue._decode_request(encoded)
-            if not self._held.backed_up(downloader, request):
+            key = downloader.get_slot_key(request)
+            if not self._held.backed_up(downloader, key):
                 taken = (request, encoded)
                 break
-            self._held.hold((request, encoded), downloader)
+            self._held.hold(key, (request, encoded))
             self.stats.inc_value("shared/held")
             if self._held.full:
                 break
