@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import random
 import resource
+import signal
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,7 +19,7 @@ from scraper.spiders.news import NewsSpider
 from sitefixture import FixtureServer, Resource, pages
 from sitefixture.fakedns import fake_dns
 from sitefixture.inprocess import project_crawler, response
-from sitefixture.scrapyrun import run_scrapy
+from sitefixture.scrapyrun import run_scrapy, run_signalled
 from sitefixture.server import gzip_bomb as make_gzip_bomb
 from tests.conftest import TEST_SETTINGS, crawl
 
@@ -140,6 +141,31 @@ def test_a_connection_reset_mid_body_is_archived_cut_and_retried(tmp_path: Path)
     assert [entry["url"] for entry in result.manifest()] == [server.url(ARTICLE)]
 
 
+def test_a_stopped_crawl_asks_no_retry_of_a_page_that_broke_off(tmp_path: Path) -> None:
+    """The retry was sent to the scheduler, which a stopping crawl no longer reads: the cut
+    page was neither fetched again nor counted as an error."""
+    with FixtureServer() as server:
+        sources = tmp_path / "sources.toml"
+        sources.write_text(one_article_site(server, Resource(STORY, cut_at=300, delay=1.5)))
+        settings = {
+            **TEST_SETTINGS,
+            "SOURCES_FILE": str(sources),
+            "DATA_DIR": str(tmp_path / "data"),
+        }
+        code, log = run_signalled(
+            ["crawl", "news"],
+            tmp_path,
+            settings,
+            [("Spider opened", signal.SIGINT)],
+            ready=lambda: ARTICLE in server.paths(),
+        )
+        assert code == 130, log
+        assert server.paths().count(ARTICLE) == 1, server.paths()
+    assert f"Not retrying <GET {server.url(ARTICLE)}>: the crawl is stopping" in log
+    assert "'retry/not_on_stop': 1" in log
+    assert f"{server.url(ARTICLE)} broke off mid-body on its last try" in log
+
+
 def test_a_page_that_always_breaks_off_is_kept_cut_never_extracted_and_asked_again(
     tmp_path: Path,
 ) -> None:
@@ -151,7 +177,7 @@ def test_a_page_that_always_breaks_off_is_kept_cut_never_extracted_and_asked_aga
             truncated_records(result.warc_files(), server.url(ARTICLE)) == ["disconnect"] * 3
         )  # RETRY_TIMES = 2
         assert "Gave up retrying" in result.log and "dataloss" in result.log
-        assert f"{server.url(ARTICLE)} broke off mid-body on every try" in result.log
+        assert f"{server.url(ARTICLE)} broke off mid-body on its last try" in result.log
         assert result.manifest() == [] and "errors 1" in result.log
         server.routes[ARTICLE] = Resource(STORY)
         again = crawl(tmp_path, sources)

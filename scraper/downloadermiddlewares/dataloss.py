@@ -8,6 +8,7 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Request, Response
 
 from scraper import meta
+from scraper.downloadermiddlewares.retry import stopping
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -20,8 +21,8 @@ class DataLossRetryMiddleware:
     hands on the part of a body that arrived before the connection broke, and
     WarcMiddleware, above this one, archives it with ``WARC-Truncated:
     disconnect``: nothing received is lost. Here the page is asked for again;
-    when the retries are used up, the cut response goes on to the spider, which
-    does not extract it.
+    when the retries are used up, or the crawl is stopping, the cut response
+    goes on to the spider, which does not extract it.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -33,6 +34,8 @@ class DataLossRetryMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
         if meta.DATALOSS not in response.flags or request.meta.get(meta.DONT_RETRY):
+            return response
+        if stopping(self.crawler, request):
             return response
         assert self.crawler.spider is not None  # set before the first request
         retry = get_retry_request(request, spider=self.crawler.spider, reason="dataloss")

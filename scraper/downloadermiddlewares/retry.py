@@ -12,6 +12,7 @@ from scraper.extensions.stopping import closing
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
     from scrapy.http import Response
 
 logger = logging.getLogger(__name__)
@@ -31,23 +32,25 @@ class StopAwareRetryMiddleware(RetryMiddleware):
     def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Request | Response:
-        if response.status in self.retry_http_codes and self._stopping(request):
+        if response.status in self.retry_http_codes and stopping(self.crawler, request):
             return response
         return super().process_response(request, response)
 
     def process_exception(
         self, request: Request, exception: Exception, spider: Spider | None = None
     ) -> Request | Response | None:
-        if isinstance(exception, self.exceptions_to_retry) and self._stopping(request):
+        if isinstance(exception, self.exceptions_to_retry) and stopping(self.crawler, request):
             return None
         return super().process_exception(request, exception)
 
-    def _stopping(self, request: Request) -> bool:
-        """Whether the crawl is stopping, where ``request`` would be retried: it is not."""
-        engine = self.crawler.engine  # set: a download is answered
-        if engine is None or not closing(engine) or request.meta.get(meta.DONT_RETRY):
-            return False
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(NOT_RETRIED_STAT)
-        logger.info("Not retrying %s: the crawl is stopping", request)
-        return True
+
+def stopping(crawler: Crawler, request: Request) -> bool:
+    """Whether the crawl is stopping, where ``request`` would be retried: it is not, and is
+    counted in ``retry/not_on_stop``."""
+    engine = crawler.engine  # set: a download is answered
+    if engine is None or not closing(engine) or request.meta.get(meta.DONT_RETRY):
+        return False
+    assert crawler.stats is not None
+    crawler.stats.inc_value(NOT_RETRIED_STAT)
+    logger.info("Not retrying %s: the crawl is stopping", request)
+    return True

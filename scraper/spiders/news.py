@@ -377,9 +377,9 @@ class NewsSpider(Spider):
         if recrawl and meta.ARCHIVED in response.flags:  # a 304, answered from the archive
             self.articles.filtered(source, UNCHANGED, response.url)
             return
-        if meta.DATALOSS in response.flags:  # every try broke off (DataLossRetryMiddleware)
+        if meta.DATALOSS in response.flags:  # not retried again (DataLossRetryMiddleware)
             logger.warning(
-                "%s broke off mid-body on every try: archived cut (WARC-Truncated: disconnect), "
+                "%s broke off mid-body on its last try: archived cut (WARC-Truncated: disconnect), "
                 "not extracted; the next run asks for it again",
                 response.url,
             )
