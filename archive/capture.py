@@ -6,11 +6,12 @@ wget (chunked bodies kept with their ``Transfer-Encoding``).
 
 from __future__ import annotations
 
-import gzip
 import os
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from isal import isal_zlib
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
@@ -96,28 +97,41 @@ def read_capture(
         ), record.rec_headers
 
 
-def read_response(path: str | os.PathLike[str], offset: int, length: int) -> ArchivedPage:
+def read_response(
+    path: str | os.PathLike[str], offset: int, length: int, limit: int = 0
+) -> ArchivedPage:
     """The full response record of ``length`` bytes at ``offset`` of a ``.warc.gz`` ``path``.
 
-    Reads the member whole and inflates it at once (ISA-L's inflate when installed, about
-    twice zlib's speed); ValueError if it is no whole response record.
+    Reads the member whole and inflates it at once (ISA-L's inflate, about
+    twice zlib's speed); ValueError if it is no whole response record, or if it inflates to
+    more than ``limit`` bytes (0: no limit), found without inflating more than that.
     """
     with open_warc(path) as stream:
         stream.seek(offset)
         member = stream.read(length)
-    data = _inflate(member)
+    data = _inflate(member, limit)
+    if data is None:
+        raise ValueError(
+            f"{path} at offset {offset}: the record inflates to more than {limit} bytes"
+        )
     record = parse_record(data)
     if record.rec_type != "response" or record.http_headers is None:
         raise ValueError(f"{path} at offset {offset}: a {record.rec_type} record, not a response")
     return archived_page(record, Path(path), record.raw_stream.read(), offset, length)
 
 
-def _inflate(member: bytes) -> bytes:
+def _inflate(member: bytes, limit: int = 0) -> bytes | None:
+    """``member`` inflated; ``None`` if that is more than ``limit`` bytes (0: no limit)."""
+    inflater = isal_zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
-        from isal import igzip
-    except ImportError:  # pragma: no cover - isal is a dependency; zlib does the same, slower
-        return gzip.decompress(member)
-    return igzip.decompress(member)
+        data = inflater.decompress(member, limit + 1) if limit else inflater.decompress(member)
+    except isal_zlib.error as error:  # type: ignore[misc]  # not a zlib.error, which readers catch
+        raise zlib.error(str(error)) from None
+    if limit and len(data) > limit:
+        return None
+    if not inflater.eof:
+        raise EOFError("the gzip member ends before its end-of-stream marker")
+    return data
 
 
 def archived_page(

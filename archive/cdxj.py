@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import IO
 
 import surt
+from warcio.archiveiterator import ArchiveIterator
 
-from archive.digest import sha1_digest
+from archive.digest import sha1_digest, streamed_sha1_digest
 from archive.reader import archive_files, iter_whole_records
 from archive.records import WarcRecord
 
@@ -172,11 +173,20 @@ def iter_index_warc(path: str | os.PathLike[str]) -> Iterator[IndexEntry]:
             else headers.get_header("Content-Type"),
             status=http.get_statuscode() if http else None,
             # As cdxj-indexer: a record without a payload digest is indexed with a computed one.
-            digest=headers.get_header("WARC-Payload-Digest") or sha1_digest(content),
+            digest=headers.get_header("WARC-Payload-Digest")
+            or (sha1_digest(content) if content is not None else _streamed_digest(path, offset)),
             filename=name,
             offset=offset,
             length=length,
         )
+
+
+def _streamed_digest(path: str | os.PathLike[str], offset: int) -> str:
+    """The payload digest of the record at ``offset``, one too large to be held in memory."""
+    with open(path, "rb") as stream:
+        stream.seek(offset)
+        record = next(iter(ArchiveIterator(stream)))
+        return streamed_sha1_digest(record.raw_stream)
 
 
 class UnsortedIndex(ValueError):

@@ -6,23 +6,44 @@ import os
 import re
 import zlib
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 _CHUNK = 1 << 20
 _LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _SCAN_CHUNK = 1 << 20
 _TAIL_WINDOWS = (64 << 10, 1 << 20, 16 << 20)
+_HEADS = 1 << 20  # inflated bytes kept of a record whose heads alone are wanted
+#: Inflated bytes of one record kept in memory; a larger record is checked as it streams by.
+#: Above DOWNLOAD_MAXSIZE's default (20 MiB) with its heads: the crawl's own records fit.
+KEEP = 32 << 20
 
 
 def _is_whole_record(data: bytes | bytearray) -> bool:
-    head_end = data.find(b"\r\n\r\n")
-    if not data.startswith(b"WARC/") or head_end < 0:
+    return _holds_whole_record(data, len(data), bytes(data[-4:]))
+
+
+def _holds_whole_record(head: bytes | bytearray, size: int, tail: bytes) -> bool:
+    """Whether an inflated member of ``size`` bytes, starting with ``head`` and ending with
+    ``tail``, is one whole WARC record: its heads, then the Content-Length they give, then CRLF
+    CRLF."""
+    head_end = head.find(b"\r\n\r\n")
+    if not head.startswith(b"WARC/") or head_end < 0:
         return False
-    match = _LENGTH.search(data, 0, head_end + 2)
+    match = _LENGTH.search(head, 0, head_end + 2)
     if not match:
         return False
-    return len(data) == head_end + 4 + int(match.group(1)) + 4 and data.endswith(b"\r\n\r\n")
+    return size == head_end + 4 + int(match.group(1)) + 4 and tail == b"\r\n\r\n"
+
+
+class Member(NamedTuple):
+    """A gzip member holding one whole WARC record: where it is and what it inflates to."""
+
+    offset: int
+    length: int
+    #: The inflated record; only its first MiB, its heads, when it is larger than ``keep``.
+    data: bytearray
+    whole: bool
 
 
 def complete_members(stream: BinaryIO) -> Iterator[tuple[int, int]]:
@@ -31,35 +52,53 @@ def complete_members(stream: BinaryIO) -> Iterator[tuple[int, int]]:
     Offsets count from where ``stream`` stands. Stops at the first member that is
     cut short, corrupt or not a whole record.
     """
-    for offset, length, _ in complete_records(stream):
-        yield offset, length
+    for member in complete_records(stream, keep=_HEADS):
+        yield member.offset, member.length
 
 
-def complete_records(stream: BinaryIO) -> Iterator[tuple[int, int, bytearray]]:
-    """:func:`complete_members`, with each member's record, inflated."""
+def complete_records(stream: BinaryIO, keep: int = KEEP) -> Iterator[Member]:
+    """:func:`complete_members`, with each member's record, inflated (its CRC checked).
+
+    A record larger than ``keep`` bytes is checked as it streams by and comes with its first
+    MiB only: memory stays bounded by ``keep``, whatever the archive holds.
+    """
     offset = 0
     pending = b""
     while True:
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
         consumed = 0
-        record = bytearray()
+        kept = bytearray()
+        size = 0
+        tail = b""
         data = pending
         pending = b""
+        full = False  # the last output filled its limit: zlib may hold more without more input
         while not inflater.eof:
             if not data:
                 data = stream.read(_CHUNK)
-                if not data:
+                if not data and not full:
                     return
             try:
-                record += inflater.decompress(data)
+                out = inflater.decompress(data, _CHUNK)
             except zlib.error:
                 return
-            consumed += len(data) - len(inflater.unused_data)
-            data = b""
+            full = len(out) == _CHUNK
+            if len(kept) < keep:
+                kept += out[: keep - len(kept)]
+            size += len(out)
+            tail = (tail + out[-4:])[-4:]
+            if inflater.unconsumed_tail:
+                consumed += len(data) - len(inflater.unconsumed_tail)
+                data = inflater.unconsumed_tail
+            else:
+                consumed += len(data) - len(inflater.unused_data)
+                data = b""
         pending = inflater.unused_data
-        if not _is_whole_record(record):
+        if not _holds_whole_record(kept, size, tail):
             return
-        yield offset, consumed, record
+        if size > keep:
+            del kept[_HEADS:]  # its heads are all a reader parses of it
+        yield Member(offset, consumed, kept, size <= keep)
         offset += consumed
 
 
@@ -96,20 +135,20 @@ def whole_members(stream: BinaryIO) -> Iterator[tuple[int, int]]:
     Unlike :func:`complete_members`, a damaged span does not end the walk: it goes
     on at the next member that starts a WARC record.
     """
-    for offset, length, _ in whole_records(stream):
-        yield offset, length
+    for member in whole_records(stream, keep=_HEADS):
+        yield member.offset, member.length
 
 
-def whole_records(stream: BinaryIO, start: int = 0) -> Iterator[tuple[int, int, bytearray]]:
-    """:func:`whole_members` from offset ``start`` on, with each member's record, inflated (its
-    CRC checked)."""
+def whole_records(stream: BinaryIO, start: int = 0, keep: int = KEEP) -> Iterator[Member]:
+    """:func:`whole_members` from offset ``start`` on, each member as :func:`complete_records`
+    gives it."""
     position = start
     while True:
         stream.seek(position)
         end = position
-        for offset, length, record in complete_records(stream):
-            yield position + offset, length, record
-            end = position + offset + length
+        for member in complete_records(stream, keep):
+            yield member._replace(offset=position + member.offset)
+            end = position + member.offset + member.length
         found = next_record_member(stream, end + 1)
         if found is None:
             return

@@ -86,11 +86,13 @@ def open_warc(path: str | os.PathLike[str]) -> BinaryIO:
 
 def iter_whole_records(
     path: str | os.PathLike[str], start: int = 0
-) -> Iterator[tuple[ArcWarcRecord, bytes, int, int]]:
+) -> Iterator[tuple[ArcWarcRecord, bytes | None, int, int]]:
     """Yield ``(record, content, offset, length)`` for each whole record of ``path`` (of a
     ``.warc.gz`` file, from offset ``start`` on: a record starts there).
 
-    ``content`` is what follows the HTTP head (the whole block for other records).
+    ``content`` is what follows the HTTP head (the whole block for other records); ``None`` for
+    a record larger than :data:`~archive.members.KEEP` inflated, which is checked but not held
+    in memory (read it with :func:`~archive.capture.read_capture` where it is wanted).
     A damaged ``.warc.gz`` is read around the damage: each gzip member is checked
     (its CRC, one whole record) before it is parsed, and bytes that hold no whole
     record are passed over to the next member that starts one. Only the damaged
@@ -104,22 +106,23 @@ def iter_whole_records(
         return
     with open(path, "rb") as stream:
         expected = start
-        for offset, length, data in whole_records(stream, start):
+        for member in whole_records(stream, start):
+            offset, length = member.offset, member.length
             if offset > expected:
                 _damaged(path, expected, offset)
             expected = offset + length
             try:
-                record = parse_record(data)
+                record = parse_record(member.data)
             except MALFORMED as error:
                 logger.error(
                     "%s: bytes %d-%d hold a WARC record that cannot be read (%s); left out",
                     path,
                     offset,
                     expected,
-                    _why_malformed(data, error),
+                    _why_malformed(member.data, error),
                 )
                 continue
-            yield record, record.raw_stream.read(), offset, length
+            yield record, record.raw_stream.read() if member.whole else None, offset, length
         size = os.fstat(stream.fileno()).st_size
         if size > expected:
             _damaged(path, expected, size)

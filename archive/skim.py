@@ -110,10 +110,11 @@ def _read_gap(stream: BinaryIO, start: int, end: int) -> list[Skimmed] | None:
     gap = io.BytesIO(stream.read(end - start))
     covered = 0
     records: list[Skimmed] = []
-    for offset, length, data in complete_records(gap):
-        record = parse_record(data)
-        records.append((record, record.raw_stream.read(), start + offset, length))
-        covered = offset + length
+    for member in complete_records(gap):
+        record = parse_record(member.data)
+        content = record.raw_stream.read() if member.whole else None
+        records.append((record, content, start + member.offset, member.length))
+        covered = member.offset + member.length
     return records if covered == end - start else None
 
 

@@ -62,6 +62,9 @@ class _Settings:
         """Signals are not sent in a pool process."""
 
 
+HEADS_ROOM = 1 << 20  # bytes of WARC and HTTP heads allowed above DOWNLOAD_MAXSIZE
+
+
 @functools.lru_cache(maxsize=8)
 def _decoder(max_size: int, warn_size: int) -> IsalHttpCompressionMiddleware:
     return IsalHttpCompressionMiddleware(crawler=_Settings(max_size, warn_size))  # type: ignore[arg-type]
@@ -70,7 +73,7 @@ def _decoder(max_size: int, warn_size: int) -> IsalHttpCompressionMiddleware:
 def decoded_response(url: str, body: ArchivedBody) -> Response:
     """The response the live crawl's spider saw: read from the archive, decoded, of the right class."""
     if body.length and body.path.endswith(".gz"):
-        page = read_response(body.path, body.offset, body.length)
+        page = read_response(body.path, body.offset, body.length, limit=_record_limit(body))
     else:
         page = read_original(body.path, body.offset)
     headers = page.headers if body.headers is None else body.headers
@@ -81,6 +84,12 @@ def decoded_response(url: str, body: ArchivedBody) -> Response:
     decoded = _decoder(body.max_size, body.warn_size).process_response(request, response)
     assert isinstance(decoded, Response)
     return decoded
+
+
+def _record_limit(body: ArchivedBody) -> int:
+    """The most a record may inflate to for ``body``: its payload within DOWNLOAD_MAXSIZE, as
+    the crawl cuts it, and room for its heads; 0 without a limit."""
+    return body.max_size + HEADS_ROOM if body.max_size else 0
 
 
 def extract_archived(url: str, body: ArchivedBody, options: ExtractionOptions) -> Extracted:
