@@ -42,15 +42,25 @@ def archive_files(directory: Path) -> list[Path]:
     """The finished WARC files of ``directory`` in the order they were written (their names sort
     so). An entry with a WARC name that is no file to read (a folder, a broken or looping link, no
     permission, nothing in it) is left out with an error naming it."""
+    files, left_out = scan_archive(directory)
+    for problem in left_out:
+        logger.error("%s; left out", problem)
+    return files
+
+
+def scan_archive(directory: Path) -> tuple[list[Path], list[str]]:
+    """:func:`archive_files` without logging: the files, and why each entry left out is, as
+    ``"PATH: reason"``."""
     named = [path for path in directory.iterdir() if path.name.endswith((".warc.gz", ".warc"))]
     files = []
+    left_out = []
     for path in sorted(named, key=lambda path: path.name):
         problem = _unreadable(path)
         if problem:
-            logger.error("%s: %s; left out", path, problem)
+            left_out.append(f"{path}: {problem}")
         else:
             files.append(path)
-    return files
+    return files, left_out
 
 
 def _unreadable(path: Path) -> str | None:

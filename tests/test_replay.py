@@ -48,6 +48,10 @@ def test_replay_with_the_site_gone_rebuilds_the_same_corpus(tmp_path: Path) -> N
     assert len(live.manifest()) == 8
     assert corpus_bytes(rebuilt) == corpus_bytes(live.corpus)
     assert "fixture: discovered 0 (0 known), fetched 21" in log and "written 8" in log
+    empty = live.archive / "z-empty.warc.gz"
+    empty.write_bytes(b"")
+    code, log = replay(tmp_path, "--corpus", str(tmp_path / "again"))
+    assert code == 1 and log.count(f"{empty}: empty (0 bytes): no record; left out") == 1, log
 
 
 def test_replay_after_recrawls_resolves_revisits(news_site: ServedSite, tmp_path: Path) -> None:
@@ -70,9 +74,10 @@ def test_replay_refuses_to_overwrite_a_corpus(tmp_path: Path) -> None:
     code, log = replay(tmp_path)
     assert code == 2 and "holds no finished WARC file" in log
     (tmp_path / "data" / "archive" / "x.warc.gz").write_bytes(b"")
-    code, log = replay(tmp_path)  # an empty file is no WARC file
-    assert code == 2 and "x.warc.gz: empty (0 bytes): no record; left out" in log
-    assert "holds no finished WARC file" in log
+    code, log = replay(tmp_path)  # an empty file is no WARC file: the refusal says so, once
+    empty = tmp_path / "data" / "archive" / "x.warc.gz"
+    assert code == 2 and log.count(f"{empty}: empty (0 bytes): no record") == 1, log
+    assert f"holds no finished WARC file (*.warc.gz, *.warc); {empty}: empty (0 bytes)" in log
     (tmp_path / "data" / "archive" / "x.warc.gz").write_bytes(b"WARC/1.1\r\n")
     (tmp_path / "data" / "corpus").mkdir()
     (tmp_path / "data" / "corpus" / "index.jsonl").write_text("")

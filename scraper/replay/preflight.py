@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from archive.reader import archive_files
+from archive.reader import scan_archive
 from corpus.store import MANIFEST
 
 
@@ -25,6 +25,8 @@ def archive_refusal(archive: Path) -> str | None:
     """Why ``archive`` cannot be read back (missing, no finished WARC file), or ``None``."""
     if not archive.is_dir():
         return f"no archive at {archive}"
-    if not archive_files(archive):
-        return f"{archive} holds no finished WARC file (*.warc.gz, *.warc)"
+    files, left_out = scan_archive(archive)  # the reader logs what it leaves out
+    if not files:
+        why = "".join(f"; {problem}" for problem in left_out)
+        return f"{archive} holds no finished WARC file (*.warc.gz, *.warc){why}"
     return None
