@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -261,7 +262,8 @@ def test_serve_stops_on_ctrl_c_without_a_traceback(
     server.parent.mkdir(parents=True, exist_ok=True)
     marker = tmp_path / "started"
     server.write_text(
-        f"#!{sys.executable}\nimport pathlib, time\npathlib.Path({str(marker)!r}).touch()\ntime.sleep(60)\n"
+        f"#!{sys.executable}\nimport pathlib, sys, time\n"
+        f"pathlib.Path({str(marker)!r}).write_text(' '.join(sys.argv[1:]))\ntime.sleep(60)\n"
     )
     server.chmod(0o755)
     settings = {"PYWB_WAYBACK": str(server)} if found == "PYWB_WAYBACK" else {}
@@ -275,10 +277,14 @@ def test_serve_stops_on_ctrl_c_without_a_traceback(
     while not marker.exists() and process.poll() is None:
         subprocess.run(["sleep", "0.2"], check=False)
     process.send_signal(signal.SIGINT)
-    _out, err = process.communicate(timeout=30)
+    out, err = process.communicate(timeout=30)
     assert process.returncode == exitcodes.OK, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert err.strip().endswith("Stopped serving.")
+    # --port 0: a free port is chosen, and the address printed is the one pywb listens on
+    port = re.fullmatch(r"--port (\d+) --bind 127\.0\.0\.1", marker.read_text())
+    assert port and int(port[1]) > 0, marker.read_text()
+    assert f"at http://127.0.0.1:{port[1]}/news/ " in out, out
 
 
 @pytest.mark.parametrize("command", [["extract", "page.html"], ["report"]])

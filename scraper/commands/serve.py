@@ -142,14 +142,14 @@ class Command(CheckedCommand, ScrapyCommand):
         config.write_text(
             json.dumps(pywb_config(archive, indexes), indent=2) + "\n"
         )  # JSON is YAML
-        taken = port_problem(opts.bind, opts.port)
+        port, taken = probe_port(opts.bind, opts.port)
         if taken:
-            raise CommandFailed(f"cannot listen on {opts.bind}:{opts.port}: {taken}")
+            raise CommandFailed(f"cannot listen on {opts.bind}:{port}: {taken}")
         print(
-            f"Serving {archive} at http://{opts.bind}:{opts.port}/{COLLECTION}/ (pywb config: {config})",
+            f"Serving {archive} at http://{opts.bind}:{port}/{COLLECTION}/ (pywb config: {config})",
             flush=True,
         )
-        command = [*wayback, "--port", str(opts.port), "--bind", opts.bind]
+        command = [*wayback, "--port", str(port), "--bind", opts.bind]
         self.exitcode = run_until_stopped(
             command, {**os.environ, "PYWB_CONFIG_FILE": str(config.resolve())}
         )
@@ -166,8 +166,9 @@ def port_number(text: str) -> int:
     return port
 
 
-def port_problem(bind: str, port: int) -> str | None:
-    """Why pywb could not listen on ``bind:port``, with the option to change, or None."""
+def probe_port(bind: str, port: int) -> tuple[int, str | None]:
+    """The port pywb can listen on at ``bind`` (a free one for 0), or why it cannot, with the
+    option to change."""
     family = socket.AF_INET6 if ":" in bind else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as pywb's server does
@@ -175,8 +176,8 @@ def port_problem(bind: str, port: int) -> str | None:
             probe.bind((bind, port))
         except OSError as error:
             option = "--port" if error.errno == errno.EADDRINUSE else "--bind"
-            return f"{error.strerror or error} (pass another {option})"
-    return None
+            return port, f"{error.strerror or error} (pass another {option})"
+        return probe.getsockname()[1], None
 
 
 def run_until_stopped(command: list[str], env: dict[str, str]) -> int:
