@@ -19,6 +19,9 @@ _BYTES = BITS // 8
 SHINGLE_WORDS = 3
 # Texts whose fingerprints differ in at most this many bits are the same article.
 MAX_DISTANCE = 3
+#: Bits within which a page whose canonical link names a stored article is taken for it (an
+#: AMP or print copy, say); unrelated texts are about 32 bits apart.
+CANONICAL_MAX_DISTANCE = 16
 # Split fingerprints into MAX_DISTANCE + 1 bands: two within the distance share one band exactly.
 _BANDS = MAX_DISTANCE + 1
 _BAND_BITS = BITS // _BANDS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import logging
 import sqlite3
@@ -15,7 +16,9 @@ from scrapy.exceptions import DropItem
 
 from corpus.article import Article
 from corpus.options import ExtractionOptions
+from corpus.simhash import CANONICAL_MAX_DISTANCE, distance
 from corpus.store import CorpusStore
+from corpus.urls import canonicalize
 from corpus.worker import extract_for_corpus
 from scraper.articles import DUPLICATE, UNCHANGED
 from scraper.crawlsources import Sources
@@ -293,6 +296,9 @@ class CorpusPipeline:
         assert article is not None
         fields = {"source": item.source, "fetched_at": item.fetched_at, "warc": item.warc}
         existing = self.store.entry_for(article.canonical_url)
+        if existing is not None and not _same_article(existing, item, article):
+            article = self._own_canonical(item, article, existing)
+            existing = self.store.entry_for(article.canonical_url)
         item.outcome = "corpus"
         if existing is None and not item.recrawl:
             existing = self.store.near_duplicate(article)
@@ -311,6 +317,20 @@ class CorpusPipeline:
         logger.debug("Stored %s as %s (version %d)", item.url, entry["file"], entry["version"])
         return None
 
+    def _own_canonical(self, item: PageItem, article: Article, named: dict[str, Any]) -> Article:
+        """``article`` under its own URL: its canonical link names stored article ``named``, whose
+        text is another (a site that names its homepage as every article's canonical)."""
+        self.stats.inc_value(f"news/{item.source}/canonical_ignored")
+        logger.info(
+            "%s names %s as its canonical URL, corpus article %s, whose text is another: "
+            "stored under its own URL",
+            item.url,
+            article.canonical_url,
+            named["id"],
+        )
+        item.article = dataclasses.replace(article, canonical_url=canonicalize(article.url))
+        return item.article
+
     def _drop_copy(self, item: PageItem, kept: dict[str, Any], reason: str) -> str:
         """Leave out a copy of corpus article ``kept``, noting its URL on it unless it is a recrawl;
         return the message to drop it with."""
@@ -323,3 +343,12 @@ class CorpusPipeline:
                 article_filtered, source=item.source, reason=reason, url=item.url
             )
         return f"{reason}: {item.url} is corpus article {kept['id']}"
+
+
+def _same_article(entry: dict[str, Any], item: PageItem, article: Article) -> bool:
+    """Whether stored ``entry`` is ``article``: the same page, or a text close to it."""
+    pages = {canonicalize(article.url), item.requested_url}
+    if canonicalize(entry["url"]) in pages:
+        return True
+    stored = int(entry.get("simhash") or "0", 16)
+    return distance(stored, article.fingerprint()) <= CANONICAL_MAX_DISTANCE
