@@ -21,8 +21,9 @@ class RedirectNamingOffsiteMiddleware(OffsiteMiddleware):
     Scrapy drops such a redirect with a DEBUG line for its first request to each domain and
     ``offsite/filtered``; the page is simply missing. Here an article's is counted among its
     source's filtered pages (``offsite-redirect``, its first URLs in the summary) and logged at
-    INFO; a home, section, feed or sitemap that moved to another site gets a WARNING, since
-    every article found through it is lost. Links to other sites are still dropped quietly.
+    INFO; a home or section that moved to another site gets a WARNING, since every article
+    found through it is lost (feeds and sitemaps may be anywhere: ``meta.ALLOW_OFFSITE``). Links
+    to other sites are still dropped quietly.
     """
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:

@@ -214,18 +214,14 @@ class ProbeSpider(LookingSpider):
 
     async def _read_sitemaps(self, urls: list[str], via: str) -> list[str]:
         pages: list[discovery.Entry] = []
-        for url, response in await self.fetch_all(
-            dict.fromkeys(u for u in urls if same_site(u, self.source.host))
-        ):
+        for url, response in await self.fetch_all(dict.fromkeys(urls)):  # on any host, as crawled
             answer = _answered(response)
             sitemap = discovery.parse_sitemap(answer.body, answer.url) if answer else None
             if sitemap is None:
                 logger.info("No sitemap at %s", url)
                 continue
             found = list(sitemap.pages)
-            children = [
-                entry.url for entry in sitemap.sitemaps if same_site(entry.url, self.source.host)
-            ]
+            children = [entry.url for entry in sitemap.sitemaps]
             for _, child in await self.fetch_all(children[:MAX_CHILD_SITEMAPS]):
                 parsed = (
                     discovery.parse_sitemap(child.body, child.url)

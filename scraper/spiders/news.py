@@ -128,8 +128,10 @@ class NewsSpider(Spider):
                 robots = urljoin(source.url, "/robots.txt")
                 yield self._request(robots, source, "robots", self.parse_robots)
             yield self._request(source.url, source, "home", self.parse_home)
-            for url in source.feeds:
-                yield self._request(url, source, "feed", self.parse_feed)
+            for url in source.feeds:  # configured: fetched wherever it is (feedburner, a CDN)
+                yield self._request(
+                    url, source, "feed", self.parse_feed, **{meta.ALLOW_OFFSITE: True}
+                )
             for url in source.sitemaps:
                 for request in self._sitemap_requests(url, source, depth=0):
                     yield request
@@ -174,7 +176,15 @@ class NewsSpider(Spider):
             self.sitemaps_cut.add(url)
             return
         asked.add(url)
-        yield self._request(url, source, "sitemap", self.parse_sitemap, sitemap_depth=depth)
+        # Named by the configuration, robots.txt or a sitemap index: fetched wherever it is.
+        yield self._request(
+            url,
+            source,
+            "sitemap",
+            self.parse_sitemap,
+            sitemap_depth=depth,
+            **{meta.ALLOW_OFFSITE: True},
+        )
 
     def _recrawl_requests(self, source: Source) -> Iterator[Request]:
         if self.state is None or source.recrawl_after_days is None:
