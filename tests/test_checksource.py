@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
-from sitefixture.scrapyrun import run_scrapy
+import pytest
+
+from sitefixture import FixtureServer, Resource, pages
+from sitefixture.scrapyrun import run_scrapy, run_signalled
 from tests.conftest import ServedSite
 
 
@@ -58,3 +62,34 @@ def test_shows_the_inherited_configuration_and_warns_when_nothing_enters(
     assert "    max_age_days      30\n" in out  # the source's own
     assert "fixture: 0 of 6 sampled pages would enter the corpus" in out
     assert "warning: none of the 6 sampled pages would enter the corpus (off-topic " in err
+
+
+@pytest.mark.parametrize("command", ["checksource", "addsource"])
+def test_a_probe_stopped_by_ctrl_c_writes_nothing_and_exits_130(
+    command: str, tmp_path: Path
+) -> None:
+    """An interrupted probe printed its half-done findings as the result (0 of 0 sampled),
+    and addsource --force added the source, both with exit code 0."""
+    with FixtureServer() as server:
+        server.routes["/robots.txt"] = Resource(b"User-agent: *\n", content_type="text/plain")
+        links = [(f"/news/2026/11/{day}/a-long-story-{day}", "A story") for day in (20, 21, 22)]
+        server.routes["/"] = Resource(pages.listing_html("Home", links).encode())
+        for path, _ in links:
+            server.routes[path] = Resource(b"<html><body><p>Late.</p></body></html>", delay=20)
+        sources = tmp_path / "sources.toml"
+        site = server.base_url if command == "checksource" else "http://127.0.0.1:9"  # not yet
+        configured = f'[[source]]\nname = "slow"\nurl = "{site}/"\n'
+        sources.write_text(configured)
+        args = ["slow"] if command == "checksource" else [f"{server.base_url}/", "--force"]
+        code, log = run_signalled(
+            [command, *args, "--name", "other"][: 2 if command == "checksource" else None]
+            + ["-L", "INFO"],
+            tmp_path,
+            {"SOURCES_FILE": str(sources), "DATA_DIR": str(tmp_path / "data")},
+            [("Spider opened", signal.SIGINT)],
+            ready=lambda: any(path.startswith("/news/") for path in server.paths()),
+        )
+    assert code == 130, log
+    assert f"error: interrupted: the probe of {server.base_url}/ did not finish" in log
+    assert "sampled" not in log and "Added source" not in log
+    assert sources.read_text() == configured

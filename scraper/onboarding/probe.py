@@ -19,7 +19,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 
 from corpus.urls import canonicalize, same_site
-from scraper import discovery
+from scraper import discovery, exitcodes
+from scraper.commandline import CommandFailed
 from scraper.components import turn_off
 from scraper.downloadermiddlewares.incremental import IncrementalMiddleware
 from scraper.downloadermiddlewares.maxsize import MaxSizeMiddleware
@@ -344,4 +345,10 @@ def run_probe(process: Any, source: Source, *, explore: bool, samples: int) -> F
     spider = crawler.spider
     if spider is None:
         return Findings(source.url, error="the probe could not start (see the log above)")
+    assert crawler.stats is not None
+    if crawler.stats.get_value("finish_reason") != "finished":  # Ctrl-C, SIGTERM
+        raise CommandFailed(
+            f"interrupted: the probe of {source.url} did not finish; nothing was written",
+            exitcodes.INTERRUPTED,
+        )
     return spider.findings
