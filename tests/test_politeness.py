@@ -195,6 +195,10 @@ def test_a_stop_behind_a_crawl_delay_sends_no_queued_request(
     assert len(news_site.server.requests) <= asked[0] + 1, news_site.server.paths()
     stopping = re.search(r"Stopping: (\d+) queued request\(s\) not sent", log)
     assert stopping and int(stopping[1]) > 0, log
+    # Those left in the scheduler count too: the summary says as many are not made.
+    pending = stat(log, "scheduler/enqueued") - stat(log, "scheduler/dequeued")
+    not_made = re.search(r"stopped early: interrupted \(Ctrl-C, SIGTERM\): (\d+) queued", log)
+    assert not_made and int(not_made[1]) == pending + stat(log, "downloader/not_sent_on_stop"), log
 
 
 def test_a_stop_asks_no_retry_of_a_robots_txt_that_hung(
@@ -237,3 +241,9 @@ def test_a_closespider_limit_behind_a_crawl_delay_ends_without_the_queued_reques
         r"stopped early: CLOSESPIDER_TIMEOUT reached: (\d+) queued request", result.log
     )
     assert left and int(left[1]) > 0, result.log[-2000:]
+
+
+def stat(log: str, name: str) -> int:
+    """A figure of Scrapy's stats dump in ``log``; 0 when it is not there."""
+    found = re.search(rf"'{re.escape(name)}': (\d+)", log)
+    return int(found[1]) if found else 0

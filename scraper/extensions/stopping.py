@@ -87,6 +87,12 @@ class StopReport:
         # Responses being scraped, or items in the pipelines: a replay's come from start(),
         # with no response, and a crawl's article response counts in both.
         pages = max(len(slot.active), slot.itemproc_size) if slot is not None else 0
+        stats = self.crawler.stats
+        assert stats is not None
+        # Those still in the scheduler are never read again either.
+        dropped += stats.get_value("scheduler/enqueued", 0) - stats.get_value(
+            "scheduler/dequeued", 0
+        )
         if not (dropped or downloads or held or pages):
             return False
         logger.info(

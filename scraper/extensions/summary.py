@@ -19,6 +19,7 @@ from scraper.exitcodes import (
     MEANINGS,
     OK,
     PARTIAL,
+    SHUTDOWN,
     START_ERROR,
     STAT,
     crawl_exit_code,
@@ -215,6 +216,8 @@ class SourceSummary:
         limit = limit_reached(closed_by)
         if limit:
             lines.append(f"  stopped early: {limit} reached{self._not_made()}")
+        elif closed_by == SHUTDOWN:
+            lines.append(f"  stopped early: interrupted (Ctrl-C, SIGTERM){self._not_made()}")
         restarts = self.stats.get_value(POOL_RESTARTS_STAT, 0)
         if restarts:
             lines.append(
