@@ -40,9 +40,11 @@ class NewsSite:
         return "\n".join(lines) + "\n"
 
 
-def _article(
+def news_article(
     key: str, day: datetime, title: str, *, section: str = "world", on_topic: bool = True
 ) -> FixtureArticle:
+    """An article published on ``day`` at ``/news/YYYY/MM/DD/<title as a slug>``, its
+    paragraphs drawn from ``key``."""
     slug = title.lower().replace(" ", "-").replace(",", "")
     return FixtureArticle(
         path=f"/news/{day:%Y/%m/%d}/{slug}",
@@ -65,25 +67,25 @@ def build_news_site(
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     d = [now - timedelta(days=n, hours=n) for n in range(12)]
     arts = {
-        "a1": _article("a1", d[1], "Russia and Venezuela reinforce security coordination"),
-        "a2": _article("a2", d[2], "Venezuela approves strategic treaty with Russia"),
-        "a3": _article("a3", d[3], "Moscow sends engineers to Venezuelan oil fields"),
-        "a4": _article("a4", d[4], "Lavrov defends Caracas at the United Nations"),
-        "a5": _article("a5", d[5], "Russian banks open branches in Caracas", section="economy"),
-        "a6": _article(
+        "a1": news_article("a1", d[1], "Russia and Venezuela reinforce security coordination"),
+        "a2": news_article("a2", d[2], "Venezuela approves strategic treaty with Russia"),
+        "a3": news_article("a3", d[3], "Moscow sends engineers to Venezuelan oil fields"),
+        "a4": news_article("a4", d[4], "Lavrov defends Caracas at the United Nations"),
+        "a5": news_article("a5", d[5], "Russian banks open branches in Caracas", section="economy"),
+        "a6": news_article(
             "a6", d[6], "Local team wins the regional cup final", section="economy", on_topic=False
         ),
-        "a7": _article("a7", d[7], "Putin and Maduro speak by phone about oil"),
-        "a8": _article("a8", d[8], "City opens a new cycling lane", on_topic=False),
-        "a9": _article("a9", d[9], "Venezuelan lawmakers praise the Kremlin partnership"),
-        "a10": _article(
+        "a7": news_article("a7", d[7], "Putin and Maduro speak by phone about oil"),
+        "a8": news_article("a8", d[8], "City opens a new cycling lane", on_topic=False),
+        "a9": news_article("a9", d[9], "Venezuelan lawmakers praise the Kremlin partnership"),
+        "a10": news_article(
             "a10", now - timedelta(days=400), "Old news about Venezuela and Russia from last year"
         ),
-        "a11": _article("a11", d[10], "Russian aircraft land in Venezuela for joint drills"),
-        "p": _article("p", d[2], "Insider report on Venezuela Russia deals"),
+        "a11": news_article("a11", d[10], "Russian aircraft land in Venezuela for joint drills"),
+        "p": news_article("p", d[2], "Insider report on Venezuela Russia deals"),
     }
     if later:
-        arts["a12"] = _article(
+        arts["a12"] = news_article(
             "a12", now - timedelta(hours=1), "Kremlin envoy lands in Caracas for talks"
         )
     arts["p"].path = "/private/insider-report-on-venezuela-russia-deals"

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from sitefixture import FixtureServer, Resource
-from sitefixture.pages import FixtureArticle, article_html, listing_html
-from sitefixture.text import paragraphs
+from sitefixture.news import news_article
+from sitefixture.pages import article_html, listing_html
 from tests.conftest import crawl
 
 ARTICLES = [
-    FixtureArticle(
-        path=f"/news/2026/11/{day}/talks-round-{day}-on-energy",
-        title=f"Talks round {day} on energy",
-        paragraphs=paragraphs(f"round-{day}", True),
-        published=f"2026-11-{day}T10:00:00+00:00",
-    )
+    news_article(f"round-{day}", datetime(2026, 11, day, 10), f"Talks round {day} on energy")
     for day in (10, 11, 12)
 ]
 COPY = "/amp/news/2026/11/10/talks-round-10-on-energy"  # the first article, named canonical

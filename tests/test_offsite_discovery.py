@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from sitefixture import FixtureServer, Resource
-from sitefixture.pages import FixtureArticle, article_html, listing_html, news_sitemap, rss
+from sitefixture.news import news_article
+from sitefixture.pages import article_html, listing_html, news_sitemap, rss
 from sitefixture.scrapyrun import run_scrapy
-from sitefixture.text import paragraphs
 from tests.conftest import crawl
 
 ARTICLES = [
-    FixtureArticle(
-        path=f"/news/2026/11/{day}/caracas-and-moscow-talk-again-{day}",
-        title=f"Caracas and Moscow talk again, day {day}",
-        paragraphs=paragraphs(f"elsewhere-{day}", True),
-        published=f"2026-11-{day}T10:00:00+00:00",
+    news_article(
+        f"elsewhere-{day}", datetime(2026, 11, day, 10), f"Caracas and Moscow talk again, day {day}"
     )
     for day in (20, 21, 22, 23)
 ]
