@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.core.downloader import Slot
     from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,11 @@ def write_failed(crawler: Crawler, error: object, source: str | None) -> None:
     stats.set_value(WRITE_FAILED_STAT, str(error))
     logger.error("Write failed, the crawl stops: %s", error)
     stop_crawl(crawler, WRITE_FAILED)
+
+
+def in_scheduler(stats: StatsCollector) -> int:
+    """Requests Scrapy's scheduler still holds: a run that stops early never reads them."""
+    return int(stats.get_value("scheduler/enqueued", 0) - stats.get_value("scheduler/dequeued", 0))
 
 
 def drop_queued(slot: Slot, reason: str, *, keep_robots: bool = False) -> list[Request]:

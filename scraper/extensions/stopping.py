@@ -10,7 +10,7 @@ from scrapy import signals
 from twisted.internet.task import LoopingCall
 
 from scraper.downloadermiddlewares.backlog import ExtractionBacklogMiddleware
-from scraper.failures import NOT_SENT_STAT, drop_queued
+from scraper.failures import NOT_SENT_STAT, drop_queued, in_scheduler
 
 if TYPE_CHECKING:
     from scrapy.core.engine import ExecutionEngine
@@ -89,10 +89,7 @@ class StopReport:
         pages = max(len(slot.active), slot.itemproc_size) if slot is not None else 0
         stats = self.crawler.stats
         assert stats is not None
-        # Those still in the scheduler are never read again either.
-        dropped += stats.get_value("scheduler/enqueued", 0) - stats.get_value(
-            "scheduler/dequeued", 0
-        )
+        dropped += in_scheduler(stats)
         if not (dropped or downloads or held or pages):
             return False
         logger.info(

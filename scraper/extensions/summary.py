@@ -28,7 +28,7 @@ from scraper.exitcodes import (
 )
 from scraper.extensions.crawlstate import crawl_state
 from scraper.extensions.report import ReportExtension
-from scraper.failures import NOT_SENT_STAT, POOL_RESTARTS_STAT, REASON_STAT
+from scraper.failures import NOT_SENT_STAT, POOL_RESTARTS_STAT, REASON_STAT, in_scheduler
 from scraper.signals import article_filtered
 from scraper.state import StateWriteFailed
 
@@ -255,11 +255,7 @@ class SourceSummary:
 
     def _not_made(self) -> str:
         """What a run closed early left in its scheduler, as the end of the summary's line."""
-        left = (
-            self.stats.get_value("scheduler/enqueued", 0)
-            - self.stats.get_value("scheduler/dequeued", 0)
-            + self.stats.get_value(NOT_SENT_STAT, 0)
-        )
+        left = in_scheduler(self.stats) + self.stats.get_value(NOT_SENT_STAT, 0)
         if left <= 0:
             return ""
         return f": {left} queued request(s) not made; the next run asks for what is still listed"
