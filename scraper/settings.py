@@ -72,6 +72,8 @@ REDIS_KEY_PREFIX = "news"  # all keys of the crawl start with this; one prefix p
 REDIS_IDLE_TIMEOUT = 30  # seconds the shared queue stays empty before a worker leaves
 REDIS_WORKER_TIMEOUT = 60  # seconds without a heartbeat before a worker counts as dead
 REDIS_OUTAGE_TIMEOUT = 300  # seconds a worker waits for a lost Redis before the crawl stops
+# Requests a worker takes and keeps aside for hosts without room (shared/held), at most.
+REDIS_HELD_MAX = 1000
 
 # --- Corpus -----------------------------------------------------------------
 EXTRACTION_PROCESSES = os.cpu_count() or 1  # size of the extraction process pool

@@ -33,6 +33,7 @@ BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "REDIS_IDLE_TIMEOUT": (0, None),
     "REDIS_WORKER_TIMEOUT": (1, None),
     "REDIS_OUTAGE_TIMEOUT": (0, None),
+    "REDIS_HELD_MAX": (1, None),
     "MALLOC_MMAP_THRESHOLD": (0, None),
     "CRAWL_MALLOC_MMAP_THRESHOLD": (0, None),
     "DOWNLOAD_DELAY": (0, None),

@@ -37,7 +37,6 @@ logger = logging.getLogger(__name__)
 
 WAKE_INTERVAL = 1.0  # seconds between looks at the shared queue while this worker is idle
 LOOKS = 8  # queued requests one call of next_request takes at most, looking for a host with room
-HELD_MAX = 1000  # requests a worker holds at most for hosts without room
 
 
 @dataclass
@@ -97,7 +96,7 @@ class SharedScheduler(Scheduler):
         scheduler._lost = False
         scheduler._downloading = {}
         scheduler._scraping = {}
-        scheduler._held = HeldRequests(HELD_MAX)
+        scheduler._held = HeldRequests(settings.getint("REDIS_HELD_MAX"))
         scheduler._heartbeat = task.LoopingCall(scheduler._beat)
         scheduler._wake = task.LoopingCall(scheduler._wake_when_work_arrives)
         connect = crawler.signals.connect
@@ -232,7 +231,7 @@ class SharedScheduler(Scheduler):
     def next_request(self) -> Request | None:
         """The first request, held or queued, whose host has room in the downloader
         (:mod:`scraper.shared.held`); looking at up to ``LOOKS`` queued ones, holding those
-        whose host has none. With ``HELD_MAX`` held, the one held longest goes all the same."""
+        whose host has none. With ``REDIS_HELD_MAX`` held, the one held longest goes all the same."""
         self._sweep()
         downloader = self.crawler.engine.downloader
         taken = self._held.ready(downloader)
